@@ -1,0 +1,53 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * gopclntab: read Go's function table (.gopclntab, or the pclntab found
+ * through runtime.firstmoduledata when the section header is missing) so
+ * cpprof can find functions in stripped binaries. Formats: Go 1.16-1.17
+ * (magic 0xfffffffa), 1.18-1.19 (0xfffffff0), 1.20 and newer (0xfffffff1).
+ *
+ * Go 1.18+ stores function entries as offsets from runtime.text, which is
+ * not the start of .text in cgo or externally linked binaries, and Go 1.26
+ * no longer stores it in the pclntab header: gopclntab__text_start() gives
+ * the resolved runtime.text and where it came from.
+ */
+#ifndef CPPROF_GOPCLNTAB_H
+#define CPPROF_GOPCLNTAB_H
+
+#include <stdint.h>
+
+struct goelf;
+struct gopclntab;
+
+struct gofunc {
+	const char *name; /* lives as long as the gopclntab */
+	uint64_t entry;   /* virtual address of the first instruction */
+	uint64_t end;     /* entry of the next function (or end of text) */
+	int32_t  funcoff; /* offset of the _func record (for pcdata lookups) */
+};
+
+/*
+ * Parse G's pclntab. NULL on failure with *err set and cp_lasterr()
+ * naming the problem: "no .gopclntab: not a Go binary",
+ * "unsupported pclntab magic 0x%x (Go 1.2-1.15 or newer than known)",
+ * "corrupted pclntab: <what>".
+ */
+struct gopclntab *gopclntab__open(struct goelf *g, int *err);
+void gopclntab__close(struct gopclntab *p);
+
+/* Header magic and a human name of the format ("go1.20+"). */
+uint32_t gopclntab__magic(const struct gopclntab *p);
+const char *gopclntab__format(const struct gopclntab *p);
+
+/* Resolved runtime.text, and a note saying how ("pclntab header", "moduledata", "symtab"). */
+uint64_t gopclntab__text_start(const struct gopclntab *p);
+const char *gopclntab__text_source(const struct gopclntab *p);
+
+int gopclntab__func_count(const struct gopclntab *p);
+/* i-th function in address order; 0 or -ERANGE. */
+int gopclntab__func(const struct gopclntab *p, int i, struct gofunc *out);
+/* Function by exact name ("net/http.serverHandler.ServeHTTP"); 0 or -ENOENT. */
+int gopclntab__find(const struct gopclntab *p, const char *name, struct gofunc *out);
+/* Function containing PC; 0 or -ENOENT. */
+int gopclntab__lookup(const struct gopclntab *p, uint64_t pc, struct gofunc *out);
+
+#endif

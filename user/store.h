@@ -1,0 +1,90 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * store: cpprof's SQLite database. Creates the file 0600, sets WAL mode,
+ * creates or checks the schema (see SCHEMA.md), and writes runs, targets
+ * and requests through statements prepared once, in batched
+ * transactions. Every sqlite3_step result other than SQLITE_DONE/ROW is
+ * an error with the database's message in cp_lasterr().
+ */
+#ifndef CPPROF_STORE_H
+#define CPPROF_STORE_H
+
+#include <stdint.h>
+
+#define STORE_SCHEMA_VERSION 1
+
+struct store;
+
+struct run_info {
+	const char *label;   /* unique in the file */
+	const char *kind;    /* real, kubemark, other */
+	int64_t started_ns;  /* CLOCK_REALTIME */
+	const char *host;
+	const char *kernel;
+	const char *command; /* the cpprof command line */
+};
+
+struct run_stats {
+	int64_t ended_ns;
+	int64_t requests;       /* stored */
+	int64_t lost_events;    /* ring buffer full (BPF drop counter) */
+	int64_t unmatched;      /* ends without a start, starts evicted without end */
+};
+
+struct target_info {
+	int pid;
+	const char *component;  /* apiserver, etcd, other */
+	const char *exe;
+	const char *go_version;
+	const char *main_path;
+	const char *build_id;
+	const char *offsets_source;
+	const char *probes;     /* human summary of attached probes */
+	int64_t attached_ns;
+};
+
+struct request_rec {
+	int64_t run_id;
+	int64_t target_id;
+	const char *component;
+	const char *protocol;     /* "HTTP/1.1", "HTTP/2" */
+	const char *method;       /* HTTP method */
+	const char *verb;
+	const char *api_group;
+	const char *api_version;
+	const char *resource;
+	const char *subresource;
+	const char *namespace;
+	const char *scope;        /* cluster, namespace, resource, "" */
+	const char *name;         /* NULL unless names are stored */
+	const char *path;         /* non-resource paths only, else NULL */
+	int watch;                /* 1 for watch requests */
+	int status;
+	int64_t start_ns;         /* CLOCK_REALTIME */
+	int64_t latency_ns;
+};
+
+/*
+ * Open or create PATH. A new file is created mode 0600. Returns NULL with
+ * *err and cp_lasterr() set (e.g. "'x.db' is not a cpprof database",
+ * "schema version 7 is newer than this cpprof (1)").
+ */
+struct store *store__open(const char *path, int *err);
+void store__close(struct store *s);
+
+/* -EEXIST with a clear message if LABEL is taken. */
+int store__begin_run(struct store *s, const struct run_info *ri, int64_t *run_id);
+int store__add_target(struct store *s, int64_t run_id, const struct target_info *ti,
+		      int64_t *target_id);
+/* Mark a target as exited at EXITED_NS (CLOCK_REALTIME). */
+int store__target_exited(struct store *s, int64_t target_id, int64_t exited_ns);
+/* Buffered: written in the current batch transaction. */
+int store__add_request(struct store *s, const struct request_rec *r);
+/* Commit the current batch (cheap if empty). */
+int store__flush(struct store *s);
+/* Flush, then record the end of the run and its counters. */
+int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st);
+/* Remove a run and everything of it (used when recording fails before any data). */
+int store__delete_run(struct store *s, int64_t run_id);
+
+#endif
