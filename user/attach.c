@@ -1,0 +1,193 @@
+// SPDX-License-Identifier: MIT
+/*
+ * attach: load go_http.bpf.o through its skeleton and attach uprobes at
+ * the verified addresses of a probe plan. See attach.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+
+#include "attach.h"
+#include "cpprof/go_http.h"
+#include "go_http.skel.h"
+#include "log.h"
+
+_Static_assert(sizeof(struct go_http_event) == 904, "go_http_event layout changed");
+_Static_assert(sizeof(struct go_http_cfg) == 24, "go_http_cfg layout changed");
+
+#define MAX_TARGETS 64
+#define MAX_LINKS   (MAX_TARGETS * PLAN_MAX_SITES)
+
+struct attached_link {
+	int pid;
+	struct bpf_link *link;
+};
+
+struct attach {
+	struct go_http_bpf *skel;
+	struct attached_link links[MAX_LINKS];
+	int nlinks;
+};
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && log_verbosity < LOG_DEBUG)
+		return 0;
+	if (level == LIBBPF_INFO && log_verbosity < LOG_VERBOSE)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+struct attach *attach__open(int *err)
+{
+	struct attach *a;
+
+	libbpf_set_print(libbpf_print);
+	if (geteuid() != 0) {
+		cp_seterr("BPF needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
+		*err = -EPERM;
+		return NULL;
+	}
+	a = calloc(1, sizeof(*a));
+	if (!a) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	a->skel = go_http_bpf__open();
+	if (!a->skel) {
+		*err = -errno;
+		cp_seterr("cannot open BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	*err = go_http_bpf__load(a->skel);
+	if (*err) {
+		cp_seterr("cannot load BPF programs: %s (is the kernel built with BPF and BTF? run with -vv for the verifier log)",
+			  strerror(-*err));
+		goto fail;
+	}
+	return a;
+fail:
+	attach__close(a);
+	return NULL;
+}
+
+void attach__close(struct attach *a)
+{
+	int i;
+
+	if (!a)
+		return;
+	for (i = 0; i < a->nlinks; i++)
+		bpf_link__destroy(a->links[i].link);
+	go_http_bpf__destroy(a->skel);
+	free(a);
+}
+
+static struct bpf_program *prog_for(struct attach *a, enum probe_kind k)
+{
+	switch (k) {
+	case PROBE_SERVE:        return a->skel->progs.serve_http;
+	case PROBE_WRITE_HEADER: return a->skel->progs.write_header;
+	case PROBE_FINISH_H1:    return a->skel->progs.finish_h1;
+	case PROBE_FINISH_H2:    return a->skel->progs.finish_h2;
+	default:                 return NULL;
+	}
+}
+
+int attach__target(struct attach *a, int pid, const struct probe_plan *plan, uint32_t component)
+{
+	struct go_http_cfg cfg = {
+		.request_method = plan->off.request_method,
+		.request_url = plan->off.request_url,
+		.url_path = plan->off.url_path,
+		.url_rawquery = plan->off.url_rawquery,
+		.component = component,
+	};
+	char exe[64];
+	uint32_t key = pid;
+	int i, err, first = a->nlinks;
+
+	if (a->nlinks + plan->nsites > MAX_LINKS) {
+		cp_seterr("too many targets (at most %d)", MAX_TARGETS);
+		return -E2BIG;
+	}
+	if (bpf_map__update_elem(a->skel->maps.targets, &key, sizeof(key), &cfg, sizeof(cfg), BPF_ANY)) {
+		err = -errno;
+		cp_seterr("cannot configure target: %s", strerror(errno));
+		return err;
+	}
+	/* Through /proc: the inode the process really runs, even in another mount namespace. */
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	for (i = 0; i < plan->nsites; i++) {
+		const struct probe_site *s = &plan->sites[i];
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = false);
+		struct bpf_link *link;
+
+		link = bpf_program__attach_uprobe_opts(prog_for(a, s->kind), pid, exe, s->file_off, &uo);
+		if (!link) {
+			err = -errno;
+			cp_seterr("cannot attach uprobe to '%s' at 0x%llx (file offset 0x%llx): %s",
+				  s->func, (unsigned long long)s->addr,
+				  (unsigned long long)s->file_off, strerror(errno));
+			goto fail;
+		}
+		a->links[a->nlinks].pid = pid;
+		a->links[a->nlinks].link = link;
+		a->nlinks++;
+		debug("attached %s at 0x%llx (%s)\n", s->func, (unsigned long long)s->addr, s->insn);
+	}
+	return 0;
+fail:
+	while (a->nlinks > first)
+		bpf_link__destroy(a->links[--a->nlinks].link);
+	bpf_map__delete_elem(a->skel->maps.targets, &key, sizeof(key), 0);
+	return err;
+}
+
+void attach__detach(struct attach *a, int pid)
+{
+	uint32_t key = pid;
+	int i, j = 0;
+
+	for (i = 0; i < a->nlinks; i++) {
+		if (a->links[i].pid == pid)
+			bpf_link__destroy(a->links[i].link);
+		else
+			a->links[j++] = a->links[i];
+	}
+	a->nlinks = j;
+	bpf_map__delete_elem(a->skel->maps.targets, &key, sizeof(key), 0);
+}
+
+int attach__events_fd(const struct attach *a)
+{
+	return bpf_map__fd(a->skel->maps.events);
+}
+
+int attach__stats(const struct attach *a, uint64_t *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(a->skel->maps.stats);
+	uint64_t *vals;
+	uint32_t k;
+	int c;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < STAT__MAX; k++) {
+		out[k] = 0;
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			out[k] += vals[c];
+	}
+	free(vals);
+	return 0;
+}

@@ -1,0 +1,31 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * attach: load cpprof's BPF programs once and attach a probe plan to one
+ * target process (uprobes restricted to that pid). Each target gets its
+ * Go struct offsets in the BPF "targets" map before its first probe.
+ */
+#ifndef CPPROF_ATTACH_H
+#define CPPROF_ATTACH_H
+
+#include <stdint.h>
+
+#include "plan.h"
+
+struct attach;
+struct ring_buffer;
+
+/* Load the BPF object. -EPERM with a clear message when not root / no CAP_BPF. */
+struct attach *attach__open(int *err);
+void attach__close(struct attach *a);
+
+/* Attach every site of PLAN to PID. On failure, nothing of PID stays attached. */
+int attach__target(struct attach *a, int pid, const struct probe_plan *plan, uint32_t component);
+/* Detach PID's probes (it exited); its in-flight requests are forgotten. */
+void attach__detach(struct attach *a, int pid);
+
+/* fd of the events ring buffer. */
+int attach__events_fd(const struct attach *a);
+/* Sum the per-CPU counters into OUT[STAT__MAX]. */
+int attach__stats(const struct attach *a, uint64_t *out);
+
+#endif

@@ -1,0 +1,779 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cli: cpprof's command line. Global options, then a command table as in
+ * bpftool; every command has --help with examples. Exit codes: 0 ok,
+ * 1 runtime error, 2 usage error (design.md).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <getopt.h>
+#include <signal.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <sys/utsname.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "attach.h"
+#include "cli.h"
+#include "collector.h"
+#include "cpprof/go_http.h"
+#include "discover.h"
+#include "log.h"
+#include "plan.h"
+#include "report.h"
+#include "store.h"
+
+#define CPPROF_VERSION "0.1.0"
+
+static volatile sig_atomic_t stop_requested;
+
+static void on_signal(int sig)
+{
+	(void)sig;
+	stop_requested = 1;
+}
+
+static int64_t now_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int usage_error(const char *cmd, const char *fmt, const char *arg)
+{
+	fprintf(stderr, "cpprof: ");
+	fprintf(stderr, fmt, arg);
+	fprintf(stderr, "\ntry 'cpprof %s --help'\n", cmd);
+	return EXIT_USAGE;
+}
+
+static int parse_int(const char *s, long min, long max, long *out)
+{
+	char *end;
+	long v;
+
+	errno = 0;
+	v = strtol(s, &end, 10);
+	if (errno || end == s || *end || v < min || v > max)
+		return -EINVAL;
+	*out = v;
+	return 0;
+}
+
+/* ---- record ----------------------------------------------------------- */
+
+static const char record_help[] =
+"usage: cpprof record --db FILE [--label NAME] [--kind real|kubemark|other]\n"
+"                     [--pid PID]... [--target NAME]... [--duration SECONDS]\n"
+"                     [--component apiserver|etcd|other] [--store-names]\n"
+"                     [--sample-hz N] [--metrics URL]...\n"
+"\n"
+"Trace Go HTTP servers (kube-apiserver by default) with uprobes and store\n"
+"every request's latency, tagged by Kubernetes verb and resource, in FILE\n"
+"(SQLite, created 0600). Runs until --duration elapses, SIGINT/SIGTERM, or\n"
+"every target has exited; the run is saved in all three cases.\n"
+"\n"
+"  --db FILE          database to create or add a run to (required)\n"
+"  --label NAME       unique name of this run in FILE (default: KIND-DATE-TIME)\n"
+"  --kind KIND        real, kubemark or other (default: other)\n"
+"  --pid PID          trace this process (repeatable)\n"
+"  --target NAME      trace processes whose name or executable is NAME\n"
+"                     (repeatable; default: kube-apiserver and etcd)\n"
+"  --duration SECS    stop after SECS seconds (default: until interrupted)\n"
+"  --component C      override the component decided from the binary\n"
+"  --store-names      also store object names (off: names can be sensitive)\n"
+"  --sample-hz N      CPU sampling rate; not built yet, only 0 is accepted\n"
+"  --metrics URL      Prometheus endpoint to scrape; not built yet\n"
+"\n"
+"Needs root (uprobes). Probes sit on instructions the kernel emulates where\n"
+"the binary allows; see 'cpprof inspect'.\n"
+"\n"
+"examples:\n"
+"  sudo cpprof record --db real.db --label real-2000 --kind real --duration 3600\n"
+"  sudo cpprof record --db t.db --pid $(pidof kube-apiserver) --duration 60\n"
+"  sudo cpprof record --db t.db --target my-go-server\n";
+
+struct record_target {
+	struct target_proc proc;
+	struct probe_plan plan;
+	int64_t target_id;
+	bool attached, exited;
+};
+
+static void default_label(char *buf, size_t len, const char *kind)
+{
+	time_t t = time(NULL);
+	struct tm tm;
+
+	gmtime_r(&t, &tm);
+	snprintf(buf, len, "%s-%04d%02d%02d-%02d%02d%02d", kind, tm.tm_year + 1900, tm.tm_mon + 1,
+		 tm.tm_mday, tm.tm_hour, tm.tm_min, tm.tm_sec);
+}
+
+static void join_argv(char *buf, size_t len, int argc, char **argv)
+{
+	size_t off = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < argc && off + 1 < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", argv[i]);
+}
+
+static uint32_t component_id(const char *c)
+{
+	return strcmp(c, "apiserver") == 0 ? 1 : strcmp(c, "etcd") == 0 ? 2 : 0;
+}
+
+static void plan_summary(const struct probe_plan *p, char *buf, size_t len)
+{
+	size_t off = 0;
+	int i;
+
+	buf[0] = 0;
+	for (i = 0; i < p->nsites && off + 1 < len; i++)
+		off += snprintf(buf + off, len - off, "%s%s@0x%llx(%s)", i ? " " : "",
+				probe_kind_name(p->sites[i].kind),
+				(unsigned long long)p->sites[i].addr,
+				p->sites[i].emulated ? "emulated" : "single-step");
+}
+
+static int do_record(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "db", required_argument, NULL, 'd' },
+		{ "label", required_argument, NULL, 'l' },
+		{ "kind", required_argument, NULL, 'k' },
+		{ "pid", required_argument, NULL, 'p' },
+		{ "target", required_argument, NULL, 't' },
+		{ "duration", required_argument, NULL, 'D' },
+		{ "component", required_argument, NULL, 'c' },
+		{ "store-names", no_argument, NULL, 'N' },
+		{ "sample-hz", required_argument, NULL, 'S' },
+		{ "metrics", required_argument, NULL, 'M' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	const char *db = NULL, *label = NULL, *kind = "other", *component = NULL;
+	const char *names[DISCOVER_MAX];
+	int pids[DISCOVER_MAX], npids = 0, nnames = 0, ntargets = 0, nattached = 0;
+	static struct record_target targets[DISCOVER_MAX];
+	struct target_proc procs[DISCOVER_MAX];
+	long duration = 0, v;
+	bool store_names = false, db_existed;
+	char label_buf[64], cmdline[1024], host[256] = "", probes[1024];
+	struct attach *att = NULL;
+	struct store *st = NULL;
+	struct collector *col = NULL;
+	struct utsname uts;
+	struct stat sb;
+	int64_t run_id = 0, t0, last_tick, last_status = 0;
+	uint64_t stats[STAT__MAX] = {};
+	int c, i, err = 0, ret = EXIT_RUNTIME;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'd': db = optarg; break;
+		case 'l': label = optarg; break;
+		case 'k': kind = optarg; break;
+		case 'c': component = optarg; break;
+		case 'N': store_names = true; break;
+		case 'p':
+			if (npids >= DISCOVER_MAX || parse_int(optarg, 1, 4194304, &v))
+				return usage_error("record", "invalid --pid '%s': expected a process id", optarg);
+			pids[npids++] = (int)v;
+			break;
+		case 't':
+			if (nnames >= DISCOVER_MAX)
+				return usage_error("record", "too many --target options%s", "");
+			names[nnames++] = optarg;
+			break;
+		case 'D':
+			if (parse_int(optarg, 1, 31L * 24 * 3600, &duration))
+				return usage_error("record", "invalid --duration '%s': expected whole seconds, at least 1", optarg);
+			break;
+		case 'S':
+			if (parse_int(optarg, 0, 100000, &v))
+				return usage_error("record", "invalid --sample-hz '%s': expected 0 or a rate in Hz", optarg);
+			if (v)
+				return usage_error("record", "--sample-hz %s: CPU sampling is not built yet; use --sample-hz 0 or leave it out", optarg);
+			break;
+		case 'M':
+			return usage_error("record", "--metrics '%s': Prometheus scraping is not built yet", optarg);
+		case 'h': fputs(record_help, stdout); return EXIT_OK;
+		default: return usage_error("record", "%s", "invalid option");
+		}
+	}
+	if (optind < argc)
+		return usage_error("record", "unexpected argument '%s'", argv[optind]);
+	if (!db)
+		return usage_error("record", "%s", "missing --db FILE: where to store the run");
+	if (strcmp(kind, "real") && strcmp(kind, "kubemark") && strcmp(kind, "other"))
+		return usage_error("record", "invalid --kind '%s': expected real, kubemark or other", kind);
+	if (component && strcmp(component, "apiserver") && strcmp(component, "etcd") && strcmp(component, "other"))
+		return usage_error("record", "invalid --component '%s': expected apiserver, etcd or other", component);
+	if (!label) {
+		default_label(label_buf, sizeof(label_buf), kind);
+		label = label_buf;
+	}
+	if (geteuid() != 0) {
+		error("cannot record: uprobes need root; run 'sudo cpprof record ...'\n");
+		return EXIT_RUNTIME;
+	}
+
+	/* 1. targets */
+	for (i = 0; i < npids; i++) {
+		if (discover__pid(pids[i], &targets[ntargets].proc)) {
+			error("cannot trace pid %d: %s\n", pids[i], cp_lasterr());
+			return EXIT_RUNTIME;
+		}
+		ntargets++;
+	}
+	if (!npids) {
+		static const char *const defaults[] = { "kube-apiserver", "etcd" };
+		const char *const *look = nnames ? names : defaults;
+		int nlook = nnames ? nnames : 2, n;
+
+		n = discover__by_name(look, nlook, procs, DISCOVER_MAX);
+		if (n < 0) {
+			error("cannot list processes: %s\n", cp_lasterr());
+			return EXIT_RUNTIME;
+		}
+		if (n == 0) {
+			char list[256];
+			size_t off = 0;
+			int k;
+
+			list[0] = 0;
+			for (k = 0; k < nlook && off + 1 < sizeof(list); k++)
+				off += snprintf(list + off, sizeof(list) - off, "%s'%s'",
+						k ? (k == nlook - 1 ? " or " : ", ") : "", look[k]);
+			error("cannot record: no process named %s is running; start one or name it with --pid or --target\n",
+			      list);
+			return EXIT_RUNTIME;
+		}
+		for (i = 0; i < n; i++)
+			targets[ntargets++].proc = procs[i];
+	}
+
+	/* 2. plans: all inspection before anything is attached */
+	for (i = 0; i < ntargets; i++) {
+		struct record_target *t = &targets[i];
+		char exe[64];
+
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", t->proc.pid);
+		if (plan__build(exe, &t->plan)) {
+			error("cannot trace '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, cp_lasterr());
+			t->exited = true; /* skipped */
+			continue;
+		}
+		snprintf(t->plan.path, sizeof(t->plan.path), "%s", t->proc.exe);
+		if (component)
+			snprintf(t->plan.component, sizeof(t->plan.component), "%s", component);
+	}
+
+	/* 3. the database: label clash and permissions found before attaching */
+	db_existed = stat(db, &sb) == 0;
+	st = store__open(db, &err);
+	if (!st) {
+		error("cannot open '%s': %s\n", db, cp_lasterr());
+		return EXIT_RUNTIME;
+	}
+	uname(&uts);
+	gethostname(host, sizeof(host) - 1);
+	join_argv(cmdline, sizeof(cmdline), argc + 1, argv - 1);
+	{
+		char kernel[300];
+		struct run_info ri = {
+			.label = label, .kind = kind, .started_ns = now_ns(CLOCK_REALTIME),
+			.host = host, .kernel = kernel, .command = cmdline,
+		};
+
+		snprintf(kernel, sizeof(kernel), "%s %s", uts.sysname, uts.release);
+		err = store__begin_run(st, &ri, &run_id);
+		if (err) {
+			error("cannot start run: %s\n", cp_lasterr());
+			goto cleanup;
+		}
+	}
+
+	/* 4. BPF */
+	att = attach__open(&err);
+	if (!att) {
+		error("cannot load BPF: %s\n", cp_lasterr());
+		goto cleanup_run;
+	}
+	for (i = 0; i < ntargets; i++) {
+		struct record_target *t = &targets[i];
+		struct target_info ti;
+
+		if (t->exited)
+			continue;
+		if (attach__target(att, t->proc.pid, &t->plan, component_id(t->plan.component))) {
+			error("cannot trace '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, cp_lasterr());
+			t->exited = true;
+			continue;
+		}
+		plan_summary(&t->plan, probes, sizeof(probes));
+		ti = (struct target_info){
+			.pid = t->proc.pid, .component = t->plan.component, .exe = t->proc.exe,
+			.go_version = t->plan.go_version, .main_path = t->plan.main_path,
+			.build_id = t->plan.build_id, .offsets_source = t->plan.off.source,
+			.probes = probes, .attached_ns = now_ns(CLOCK_REALTIME),
+		};
+		err = store__add_target(st, run_id, &ti, &t->target_id);
+		if (err) {
+			error("cannot store target: %s\n", cp_lasterr());
+			goto cleanup_run;
+		}
+		t->attached = true;
+		nattached++;
+		info("tracing '%s' (pid %d, %s, %s): %d probes\n", t->proc.exe, t->proc.pid,
+		     t->plan.component, t->plan.go_version, t->plan.nsites);
+	}
+	if (!nattached) {
+		error("cannot record: no target could be traced (see above)\n");
+		err = -ENOENT;
+		goto cleanup_run;
+	}
+
+	{
+		struct collector_opts co = { .run_id = run_id, .store_names = store_names };
+
+		col = collector__new(st, attach__events_fd(att), &co, &err);
+		if (!col) {
+			error("cannot start collector: %s\n", cp_lasterr());
+			goto cleanup_run;
+		}
+	}
+	for (i = 0; i < ntargets; i++)
+		if (targets[i].attached)
+			collector__add_target(col, targets[i].proc.pid, targets[i].target_id,
+					      targets[i].plan.component);
+
+	/* 5. record */
+	{
+		struct sigaction sa = { .sa_handler = on_signal };
+
+		sigemptyset(&sa.sa_mask);
+		sigaction(SIGINT, &sa, NULL);
+		sigaction(SIGTERM, &sa, NULL);
+	}
+	t0 = last_tick = now_ns(CLOCK_MONOTONIC);
+	info("recording run '%s' into '%s'%s\n", label, db,
+	     duration ? "" : "; stop with Ctrl-C");
+	while (!stop_requested) {
+		int64_t now;
+		int n = collector__poll(col, 100);
+
+		if (n < 0) {
+			error("cannot store requests: %s\n", cp_lasterr());
+			err = n;
+			break;
+		}
+		now = now_ns(CLOCK_MONOTONIC);
+		if (duration && now - t0 >= duration * 1000000000LL)
+			break;
+		if (now - last_tick < 1000000000LL)
+			continue;
+		last_tick = now;
+		if ((err = store__flush(st))) {
+			error("cannot store requests: %s\n", cp_lasterr());
+			break;
+		}
+		{
+			int alive = 0;
+
+			for (i = 0; i < ntargets; i++) {
+				struct record_target *t = &targets[i];
+
+				if (!t->attached || t->exited)
+					continue;
+				if (discover__alive(t->proc.pid)) {
+					alive++;
+					continue;
+				}
+				t->exited = true;
+				info("\ntarget pid %d exited\n", t->proc.pid);
+				store__target_exited(st, t->target_id, now_ns(CLOCK_REALTIME));
+			}
+			if (!alive) {
+				info("every target has exited; stopping\n");
+				break;
+			}
+		}
+		if (isatty(STDERR_FILENO) && log_verbosity >= LOG_INFO && now - last_status >= 1000000000LL) {
+			uint64_t topn;
+			const char *top = collector__top_verb(col, &topn);
+
+			attach__stats(att, stats);
+			fprintf(stderr, "\r\033[Kcpprof: %llus  requests %llu  lost %llu  top %s (%llu)",
+				(unsigned long long)((now - t0) / 1000000000LL),
+				(unsigned long long)collector__requests(col),
+				(unsigned long long)stats[STAT_RB_DROPS],
+				top[0] ? top : "-", (unsigned long long)topn);
+			last_status = now;
+		}
+	}
+	if (isatty(STDERR_FILENO) && log_verbosity >= LOG_INFO)
+		fputc('\n', stderr);
+
+	/* 6. stop: detach first, then drain what is left in the ring buffer */
+	attach__stats(att, stats);
+	for (i = 0; i < ntargets; i++)
+		if (targets[i].attached)
+			attach__detach(att, targets[i].proc.pid);
+	if (err == 0)
+		while ((err = collector__poll(col, 0)) > 0)
+			;
+	if (err < 0)
+		error("cannot store requests: %s\n", cp_lasterr());
+	attach__stats(att, stats);
+	{
+		struct run_stats rs = {
+			.ended_ns = now_ns(CLOCK_REALTIME),
+			.requests = (int64_t)collector__requests(col),
+			.lost_events = (int64_t)(stats[STAT_RB_DROPS] + stats[STAT_INFLIGHT_FULL]),
+			.unmatched = (int64_t)(stats[STAT_NO_START] + stats[STAT_REPLACED]),
+		};
+		int e2 = store__end_run(st, run_id, &rs);
+
+		if (e2) {
+			error("cannot finish run: %s\n", cp_lasterr());
+			err = e2;
+		}
+		info("run '%s': %lld requests stored, %lld lost, %lld unmatched -> %s\n", label,
+		     (long long)rs.requests, (long long)rs.lost_events, (long long)rs.unmatched, db);
+		verbose("counters: starts %llu ends %llu double-entry %llu double-end %llu read-errors %llu\n",
+			(unsigned long long)stats[STAT_STARTS], (unsigned long long)stats[STAT_ENDS],
+			(unsigned long long)stats[STAT_DOUBLE_ENTRY], (unsigned long long)stats[STAT_DOUBLE_END],
+			(unsigned long long)stats[STAT_READ_ERR]);
+	}
+	ret = err ? EXIT_RUNTIME : EXIT_OK;
+	goto cleanup;
+
+cleanup_run:
+	/* Nothing was recorded: leave no half-written run (or file) behind. */
+	store__delete_run(st, run_id);
+	store__close(st);
+	st = NULL;
+	if (!db_existed) {
+		char side[4096];
+
+		unlink(db);
+		snprintf(side, sizeof(side), "%s-wal", db);
+		unlink(side);
+		snprintf(side, sizeof(side), "%s-shm", db);
+		unlink(side);
+	}
+cleanup:
+	collector__free(col);
+	attach__close(att);
+	store__close(st);
+	return ret;
+}
+
+/* ---- report ----------------------------------------------------------- */
+
+static const char report_help[] =
+"usage: cpprof report FILE [--label NAME] [--format text|md|json] [-o OUT]\n"
+"\n"
+"Summarise the runs in FILE: per component, verb, resource and scope, the\n"
+"request count, p50/p90/p99/max latency, errors, and the Kubernetes API-call\n"
+"latency SLO verdict (mutating calls p99 <= 1 s; get/list p99 <= 1 s for one\n"
+"object, 5 s in a namespace, 30 s cluster-wide; watch and other long-running\n"
+"calls excluded).\n"
+"\n"
+"  --label NAME   only this run (default: every run in FILE)\n"
+"  --format F     text (default), md or json (stable shape, see SCHEMA.md)\n"
+"  -o OUT         write to OUT instead of standard output\n"
+"\n"
+"examples:\n"
+"  cpprof report real.db\n"
+"  cpprof report real.db --label real-2000 --format json -o real.json\n";
+
+static int do_report(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "label", required_argument, NULL, 'l' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct report_opts ro = { .format = REPORT_TEXT };
+	const char *out_path = NULL, *db;
+	FILE *out = stdout;
+	int c, err;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'l': ro.label = optarg; break;
+		case 'o': out_path = optarg; break;
+		case 'f':
+			if (!strcmp(optarg, "text")) ro.format = REPORT_TEXT;
+			else if (!strcmp(optarg, "md")) ro.format = REPORT_MD;
+			else if (!strcmp(optarg, "json")) ro.format = REPORT_JSON;
+			else if (!strcmp(optarg, "html"))
+				return usage_error("report", "--format html is not built yet; use text, md or json%s", "");
+			else
+				return usage_error("report", "invalid --format '%s': expected text, md or json", optarg);
+			break;
+		case 'h': fputs(report_help, stdout); return EXIT_OK;
+		default: return usage_error("report", "%s", "invalid option");
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("report", "%s", optind >= argc ? "missing FILE: the database to report on"
+								 : "expected exactly one FILE");
+	db = argv[optind];
+	if (access(db, R_OK)) {
+		error("cannot read '%s': %s\n", db, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (out_path) {
+		out = fopen(out_path, "w");
+		if (!out) {
+			error("cannot write '%s': %s\n", out_path, strerror(errno));
+			return EXIT_RUNTIME;
+		}
+	}
+	err = report__write(db, &ro, out);
+	if (out != stdout && fclose(out) && !err) {
+		error("cannot write '%s': %s\n", out_path, strerror(errno));
+		return EXIT_RUNTIME;
+	}
+	if (err) {
+		error("cannot report on '%s': %s\n", db, cp_lasterr());
+		if (out_path)
+			unlink(out_path);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+/* ---- inspect ---------------------------------------------------------- */
+
+static const char inspect_help[] =
+"usage: cpprof inspect BINARY | --pid PID [--format text|json]\n"
+"\n"
+"Show what cpprof finds in a Go binary without touching any process: Go\n"
+"version, main package, pclntab format, runtime.text, where the struct\n"
+"offsets come from, and each probe: function, address, the instruction\n"
+"under it (emulated by the kernel, ~0.7 us a hit, or single-stepped,\n"
+"~9.5 us in a KVM guest) and the function's RET count.\n"
+"\n"
+"examples:\n"
+"  cpprof inspect /usr/local/bin/kube-apiserver\n"
+"  sudo cpprof inspect --pid $(pidof kube-apiserver) --format json\n";
+
+static void json_str(FILE *f, const char *s)
+{
+	fputc('"', f);
+	for (; *s; s++) {
+		unsigned char ch = *s;
+
+		if (ch == '"' || ch == '\\')
+			fprintf(f, "\\%c", ch);
+		else if (ch < 0x20)
+			fprintf(f, "\\u%04x", ch);
+		else
+			fputc(ch, f);
+	}
+	fputc('"', f);
+}
+
+static int do_inspect(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "pid", required_argument, NULL, 'p' },
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	static struct probe_plan plan;
+	char path[64];
+	const char *target = NULL;
+	bool json = false;
+	long pid = 0;
+	int c, i;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'p':
+			if (parse_int(optarg, 1, 4194304, &pid))
+				return usage_error("inspect", "invalid --pid '%s': expected a process id", optarg);
+			break;
+		case 'f':
+			if (!strcmp(optarg, "json")) json = true;
+			else if (strcmp(optarg, "text"))
+				return usage_error("inspect", "invalid --format '%s': expected text or json", optarg);
+			break;
+		case 'h': fputs(inspect_help, stdout); return EXIT_OK;
+		default: return usage_error("inspect", "%s", "invalid option");
+		}
+	}
+	if (pid) {
+		struct target_proc tp;
+
+		if (optind < argc)
+			return usage_error("inspect", "give BINARY or --pid, not both (got '%s')", argv[optind]);
+		if (discover__pid((int)pid, &tp)) {
+			error("cannot inspect pid %ld: %s\n", pid, cp_lasterr());
+			return EXIT_RUNTIME;
+		}
+		snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+		target = path;
+	} else {
+		if (optind + 1 != argc)
+			return usage_error("inspect", "%s", "expected one BINARY or --pid PID");
+		target = argv[optind];
+	}
+	if (plan__build(target, &plan)) {
+		error("cannot inspect '%s': %s\n", target, cp_lasterr());
+		return EXIT_RUNTIME;
+	}
+	if (json) {
+		printf("{\"path\":");
+		json_str(stdout, target);
+		printf(",\"go_version\":");
+		json_str(stdout, plan.go_version);
+		printf(",\"main_path\":");
+		json_str(stdout, plan.main_path);
+		printf(",\"component\":");
+		json_str(stdout, plan.component);
+		printf(",\"build_id\":");
+		json_str(stdout, plan.build_id);
+		printf(",\"pclntab\":");
+		json_str(stdout, plan.pclntab_format);
+		printf(",\"runtime_text\":%llu,\"runtime_text_source\":", (unsigned long long)plan.text_start);
+		json_str(stdout, plan.text_source);
+		printf(",\"stripped\":%s,\"dwarf\":%s,\"offsets\":{\"request_method\":%d,\"request_url\":%d,"
+		       "\"url_path\":%d,\"url_rawquery\":%d,\"source\":",
+		       plan.stripped ? "true" : "false", plan.has_dwarf ? "true" : "false",
+		       plan.off.request_method, plan.off.request_url, plan.off.url_path, plan.off.url_rawquery);
+		json_str(stdout, plan.off.source);
+		printf("},\"probes\":[");
+		for (i = 0; i < plan.nsites; i++) {
+			const struct probe_site *s = &plan.sites[i];
+
+			printf("%s{\"kind\":\"%s\",\"function\":", i ? "," : "", probe_kind_name(s->kind));
+			json_str(stdout, s->func);
+			printf(",\"entry\":%llu,\"address\":%llu,\"file_offset\":%llu,\"at_stack_check\":%s,"
+			       "\"emulated\":%s,\"instruction\":",
+			       (unsigned long long)s->entry, (unsigned long long)s->addr,
+			       (unsigned long long)s->file_off, s->at_jcc ? "true" : "false",
+			       s->emulated ? "true" : "false");
+			json_str(stdout, s->insn);
+			printf(",\"rets\":%d}", s->nret);
+		}
+		printf("]}\n");
+		return EXIT_OK;
+	}
+	printf("binary:        %s\n", target);
+	printf("go version:    %s\n", plan.go_version);
+	printf("main package:  %s\n", plan.main_path[0] ? plan.main_path : "-");
+	printf("component:     %s\n", plan.component);
+	printf("build id:      %s\n", plan.build_id[0] ? plan.build_id : "-");
+	printf("symbols:       %s%s\n", plan.stripped ? "stripped" : ".symtab present",
+	       plan.has_dwarf ? ", DWARF present" : ", no DWARF");
+	printf("pclntab:       %s, runtime.text 0x%llx (%s)\n", plan.pclntab_format,
+	       (unsigned long long)plan.text_start, plan.text_source);
+	printf("offsets:       Request.Method %d, Request.URL %d, URL.Path %d, URL.RawQuery %d (%s)\n",
+	       plan.off.request_method, plan.off.request_url, plan.off.url_path,
+	       plan.off.url_rawquery, plan.off.source);
+	printf("probes:\n");
+	printf("  %-13s %-18s %-18s %-4s %-12s %s\n", "KIND", "ENTRY", "PROBE", "RETS", "COST", "FUNCTION / INSTRUCTION");
+	for (i = 0; i < plan.nsites; i++) {
+		const struct probe_site *s = &plan.sites[i];
+
+		printf("  %-13s 0x%-16llx 0x%-16llx %-4d %-12s %s\n", probe_kind_name(s->kind),
+		       (unsigned long long)s->entry, (unsigned long long)s->addr, s->nret,
+		       s->emulated ? "emulated" : "single-step", s->func);
+		printf("  %-13s %-18s %-18s %-4s %-12s %s%s\n", "", "", "", "", "", s->insn,
+		       s->at_jcc ? " (prologue stack check)" : " (entry)");
+	}
+	return EXIT_OK;
+}
+
+/* ---- commands not built yet ------------------------------------------- */
+
+static int do_diff(int argc, char **argv)
+{
+	error("'diff' is not built yet: compare two runs with 'cpprof report --format json' for now\n");
+	return EXIT_RUNTIME;
+}
+
+/* ---- main ------------------------------------------------------------- */
+
+static const struct cmd {
+	const char *name;
+	int (*fn)(int argc, char **argv);
+	const char *summary;
+} cmds[] = {
+	{ "record",  do_record,  "trace kube-apiserver/etcd (or any Go HTTP server) into a database" },
+	{ "report",  do_report,  "per verb/resource latency table and SLO verdicts of a database" },
+	{ "inspect", do_inspect, "show Go version, probe sites and offsets of a binary" },
+	{ "diff",    do_diff,    "compare two runs (not built yet)" },
+};
+
+static void main_usage(FILE *f)
+{
+	size_t i;
+
+	fprintf(f, "usage: cpprof [-v|-vv|-q] COMMAND [ARGS]\n\n"
+		   "cpprof profiles the Kubernetes control plane from the kernel: per-request\n"
+		   "latency of kube-apiserver (and any Go net/http server) by verb and resource,\n"
+		   "stored in SQLite for offline reports.\n\ncommands:\n");
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		fprintf(f, "  %-8s %s\n", cmds[i].name, cmds[i].summary);
+	fprintf(f, "\n'cpprof COMMAND --help' explains a command, with examples.\n"
+		   "  -v, --verbose   more output (-vv: libbpf debug too)\n"
+		   "  -q, --quiet     errors only\n"
+		   "  -V, --version   print the version\n");
+}
+
+int cli_main(int argc, char **argv)
+{
+	size_t i;
+	int a;
+
+	for (a = 1; a < argc && argv[a][0] == '-'; a++) {
+		const char *o = argv[a];
+
+		if (!strcmp(o, "-v") || !strcmp(o, "--verbose"))
+			log_verbosity = LOG_VERBOSE;
+		else if (!strcmp(o, "-vv"))
+			log_verbosity = LOG_DEBUG;
+		else if (!strcmp(o, "-q") || !strcmp(o, "--quiet"))
+			log_verbosity = LOG_ERROR;
+		else if (!strcmp(o, "-V") || !strcmp(o, "--version")) {
+			printf("cpprof %s\n", CPPROF_VERSION);
+			return EXIT_OK;
+		} else if (!strcmp(o, "-h") || !strcmp(o, "--help")) {
+			main_usage(stdout);
+			return EXIT_OK;
+		} else {
+			fprintf(stderr, "cpprof: unknown option '%s'\n", o);
+			main_usage(stderr);
+			return EXIT_USAGE;
+		}
+	}
+	if (a >= argc) {
+		main_usage(stderr);
+		return EXIT_USAGE;
+	}
+	for (i = 0; i < sizeof(cmds) / sizeof(cmds[0]); i++)
+		if (!strcmp(argv[a], cmds[i].name))
+			return cmds[i].fn(argc - a, argv + a);
+	fprintf(stderr, "cpprof: unknown command '%s'; see 'cpprof --help'\n", argv[a]);
+	return EXIT_USAGE;
+}

@@ -1,0 +1,207 @@
+// SPDX-License-Identifier: MIT
+/*
+ * plan: where cpprof's HTTP probes go in one Go binary, and the proof that
+ * each address is safe to probe. See plan.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <string.h>
+
+#include "goelf.h"
+#include "gopclntab.h"
+#include "log.h"
+#include "plan.h"
+#include "retsites.h"
+
+/*
+ * The functions, by the suffix of their pclntab name: vendored copies
+ * (k8s.io/kubernetes/vendor/golang.org/x/net/http2...) match too.
+ * net/http bundles its own HTTP/2 server (h2_bundle.go, http2 prefix);
+ * kube-apiserver configures golang.org/x/net/http2 instead
+ * (http2.ConfigureServer in k8s.io/apiserver/pkg/server/secure_serving.go),
+ * so both writers are probed where present.
+ */
+static const struct {
+	const char *suffix;
+	enum probe_kind kind;
+	bool required;
+} wanted[] = {
+	{ "net/http.serverHandler.ServeHTTP",                  PROBE_SERVE,        true },
+	{ "net/http.(*response).WriteHeader",                  PROBE_WRITE_HEADER, true },
+	{ "net/http.(*response).finishRequest",                PROBE_FINISH_H1,    true },
+	{ "net/http.(*http2responseWriter).WriteHeader",       PROBE_WRITE_HEADER, false },
+	{ "net/http.(*http2responseWriter).handlerDone",       PROBE_FINISH_H2,    false },
+	{ "golang.org/x/net/http2.(*responseWriter).WriteHeader", PROBE_WRITE_HEADER, false },
+	{ "golang.org/x/net/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
+};
+
+const char *probe_kind_name(enum probe_kind k)
+{
+	static const char *names[] = { "serve", "write_header", "finish_h1", "finish_h2" };
+
+	return k < PROBE__KINDS ? names[k] : "?";
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	if (n < m || strcmp(s + n - m, suffix))
+		return false;
+	/* a whole path element: "x/golang.org/..." or the name itself */
+	return n == m || s[n - m - 1] == '/';
+}
+
+const char *plan_component(const char *main_path, const char *exe_path)
+{
+	const char *base;
+
+	if (main_path && *main_path) {
+		if (strstr(main_path, "cmd/kube-apiserver"))
+			return "apiserver";
+		if (strstr(main_path, "go.etcd.io/etcd") || strstr(main_path, "github.com/coreos/etcd"))
+			return "etcd";
+	}
+	base = exe_path ? strrchr(exe_path, '/') : NULL;
+	base = base ? base + 1 : exe_path;
+	if (base && strstr(base, "kube-apiserver"))
+		return "apiserver";
+	if (base && strncmp(base, "etcd", 4) == 0)
+		return "etcd";
+	return "other";
+}
+
+/* Pick and verify the probe address of one function. */
+static int plan_site(struct goelf *g, const struct gofunc *f, enum probe_kind kind,
+		     struct probe_site *s)
+{
+	struct func_layout lay;
+	const uint8_t *code;
+	uint64_t size = f->end - f->entry;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->kind = kind;
+	snprintf(s->func, sizeof(s->func), "%s", f->name);
+	s->entry = f->entry;
+	s->size = size;
+	if (size == 0 || size > (1 << 20)) {
+		cp_seterr("function '%s' has implausible size %llu: corrupted pclntab", f->name,
+			  (unsigned long long)size);
+		return -EINVAL;
+	}
+	code = goelf__ptr(g, f->entry, size);
+	if (!code) {
+		cp_seterr("function '%s' at 0x%llx is not backed by the file", f->name,
+			  (unsigned long long)f->entry);
+		return -EFAULT;
+	}
+	err = retsites__analyze(code, size, f->entry, &lay);
+	if (err)
+		return err;
+	if (!lay.go_prologue) {
+		cp_seterr("function '%s' at 0x%llx does not decode as a Go prologue: refusing to probe it",
+			  f->name, (unsigned long long)f->entry);
+		return -EINVAL;
+	}
+	s->nret = lay.nret;
+	s->addr = f->entry;
+	if (lay.stack_check_jcc &&
+	    retsites__is_emulated(code, size, f->entry, lay.stack_check_jcc, NULL, 0)) {
+		s->addr = lay.stack_check_jcc;
+		s->at_jcc = true;
+	}
+	/* The safety proof, whatever was chosen: an instruction boundary of this function. */
+	if (!retsites__is_boundary(code, size, f->entry, s->addr)) {
+		cp_seterr("probe address 0x%llx in '%s' is not an instruction boundary: refusing to attach",
+			  (unsigned long long)s->addr, f->name);
+		return -EINVAL;
+	}
+	s->emulated = retsites__is_emulated(code, size, f->entry, s->addr, s->insn, sizeof(s->insn));
+	err = goelf__vaddr_to_offset(g, s->addr, &s->file_off);
+	if (err) {
+		cp_seterr("probe address 0x%llx in '%s' is outside the executable segment",
+			  (unsigned long long)s->addr, f->name);
+		return err;
+	}
+	return 0;
+}
+
+int plan__build(const char *path, struct probe_plan *plan)
+{
+	struct gopclntab *pt = NULL;
+	struct goelf *g = NULL;
+	bool found_kind[PROBE__KINDS] = {};
+	int err = 0, major = 0, minor = 0, i, n, w;
+
+	memset(plan, 0, sizeof(*plan));
+	snprintf(plan->path, sizeof(plan->path), "%s", path);
+
+	g = goelf__open(path, &err);
+	if (!g)
+		return err;
+	if (!goelf__is_go(g)) {
+		cp_seterr("not a Go binary (no .gopclntab and no Go build info)");
+		err = -ENOEXEC;
+		goto cleanup;
+	}
+	pt = gopclntab__open(g, &err);
+	if (!pt)
+		goto cleanup;
+
+	snprintf(plan->go_version, sizeof(plan->go_version), "%s",
+		 goelf__go_version(g) ?: "unknown");
+	snprintf(plan->main_path, sizeof(plan->main_path), "%s", goelf__main_path(g) ?: "");
+	snprintf(plan->build_id, sizeof(plan->build_id), "%s", goelf__build_id(g) ?: "");
+	snprintf(plan->component, sizeof(plan->component), "%s",
+		 plan_component(plan->main_path, path));
+	snprintf(plan->pclntab_format, sizeof(plan->pclntab_format), "%s", gopclntab__format(pt));
+	plan->text_start = gopclntab__text_start(pt);
+	snprintf(plan->text_source, sizeof(plan->text_source), "%s", gopclntab__text_source(pt));
+	plan->stripped = !goelf__has_symtab(g);
+	plan->has_dwarf = goelf__has_dwarf(g);
+
+	/* Go 1.17 moved amd64 to the register ABI our probes read (abi-internal.md). */
+	if (go_version_parse(plan->go_version, &major, &minor) == 0 && major == 1 && minor < 17) {
+		cp_seterr("Go %s passes arguments on the stack; cpprof's HTTP probes need Go 1.17 or newer",
+			  plan->go_version);
+		err = -ENOTSUP;
+		goto cleanup;
+	}
+
+	n = gopclntab__func_count(pt);
+	for (i = 0; i < n; i++) {
+		struct gofunc f;
+
+		if (gopclntab__func(pt, i, &f))
+			continue;
+		for (w = 0; w < (int)(sizeof(wanted) / sizeof(wanted[0])); w++) {
+			if (!has_suffix(f.name, wanted[w].suffix))
+				continue;
+			if (plan->nsites >= PLAN_MAX_SITES) {
+				cp_seterr("too many net/http server copies in the binary (more than %d functions)",
+					  PLAN_MAX_SITES);
+				err = -E2BIG;
+				goto cleanup;
+			}
+			err = plan_site(g, &f, wanted[w].kind, &plan->sites[plan->nsites]);
+			if (err)
+				goto cleanup;
+			plan->nsites++;
+			found_kind[wanted[w].kind] = true;
+		}
+	}
+	for (w = 0; w < (int)(sizeof(wanted) / sizeof(wanted[0])); w++) {
+		if (wanted[w].required && !found_kind[wanted[w].kind]) {
+			cp_seterr("no '%s' in the binary: not a net/http server", wanted[w].suffix);
+			err = -ENOENT;
+			goto cleanup;
+		}
+	}
+
+	err = offsets__resolve(g, &plan->off);
+cleanup:
+	gopclntab__close(pt);
+	goelf__close(g);
+	return err;
+}

@@ -1,0 +1,75 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * plan: decide where cpprof's probes go in one Go binary. Inspects it
+ * (goelf, gopclntab, retsites, offsets), finds the net/http server
+ * functions, picks for each the cheapest safe probe address (the
+ * prologue's stack-check jump, which the kernel emulates, else the entry)
+ * and proves the address is an instruction boundary of that function.
+ * Nothing here touches a process; attach.c does.
+ */
+#ifndef CPPROF_PLAN_H
+#define CPPROF_PLAN_H
+
+#include <stdbool.h>
+#include <stdint.h>
+
+#include "offsets.h"
+
+enum probe_kind {
+	PROBE_SERVE = 0,     /* serverHandler.ServeHTTP: request start */
+	PROBE_WRITE_HEADER,  /* a response writer's WriteHeader: status */
+	PROBE_FINISH_H1,     /* (*response).finishRequest: HTTP/1 end */
+	PROBE_FINISH_H2,     /* an HTTP/2 responseWriter's handlerDone: HTTP/2 end */
+	PROBE__KINDS,
+};
+
+#define PLAN_MAX_SITES 16
+
+struct probe_site {
+	enum probe_kind kind;
+	char func[160];
+	uint64_t entry;       /* function entry (ELF vaddr) */
+	uint64_t size;
+	uint64_t addr;        /* probe address (ELF vaddr) */
+	uint64_t file_off;    /* what uprobe attach takes */
+	bool at_jcc;          /* on the prologue's stack-check jump */
+	bool emulated;        /* the kernel emulates the probed instruction */
+	char insn[64];        /* the probed instruction, as decoded */
+	int nret;             /* RET instructions in the function */
+};
+
+struct probe_plan {
+	char path[512];
+	char go_version[32];
+	char main_path[160];
+	char build_id[80];
+	char component[16];   /* apiserver, etcd, other */
+	char pclntab_format[24];
+	uint64_t text_start;
+	char text_source[48];
+	bool stripped;        /* no .symtab */
+	bool has_dwarf;
+	struct go_offsets off;
+	int nsites;
+	struct probe_site sites[PLAN_MAX_SITES];
+};
+
+/*
+ * Build the plan for the executable at PATH (may be /proc/PID/exe).
+ * Returns 0; or a negative errno with cp_lasterr() saying why in one line:
+ * not a Go binary, corrupted pclntab, Go too old for register ABI, Go
+ * version outside the offsets table and no DWARF, no net/http server in
+ * the binary, a probe address that fails verification.
+ */
+int plan__build(const char *path, struct probe_plan *plan);
+
+/* "serve", "write_header", "finish_h1", "finish_h2". */
+const char *probe_kind_name(enum probe_kind k);
+
+/*
+ * Component from Go build info (main package path), else from the file
+ * name: "apiserver", "etcd" or "other".
+ */
+const char *plan_component(const char *main_path, const char *exe_path);
+
+#endif
