@@ -1,0 +1,3 @@
+module cpprof.test/testserver
+
+go 1.19

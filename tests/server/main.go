@@ -1,0 +1,334 @@
+// Command testserver is a small stand-in for kube-apiserver, for cpprof's
+// integration tests. It serves the Kubernetes REST API shapes (core /api/v1
+// and named groups /apis/GROUP/VERSION, namespaced and cluster-scoped
+// resources, all eight verbs, watch streams, subresources) from an in-memory
+// store, and wraps every non-watch request in a copy of kube-apiserver's
+// timeout filter, so the handler runs in a child goroutine.
+//
+// Failure injection: every object whose name starts with "fail-500" answers
+// 500 InternalError on every verb (for create, the name in the body).
+//
+// Usage:
+//
+//	testserver [-listen 127.0.0.1:0] [-tls] [-pidfile FILE] [-request-timeout 60s]
+//	           [-delay RESOURCE[:VERB]=DURATION[,...]]... [-v]
+//
+// The first stdout line is "listening on http(s)://HOST:PORT".
+package main
+
+import (
+	"context"
+	"crypto/ecdsa"
+	"crypto/elliptic"
+	"crypto/rand"
+	"crypto/tls"
+	"crypto/x509"
+	"crypto/x509/pkix"
+	"flag"
+	"fmt"
+	"log"
+	"math/big"
+	"net"
+	"net/http"
+	"os"
+	"os/signal"
+	"strconv"
+	"strings"
+	"sync"
+	"sync/atomic"
+	"syscall"
+	"time"
+)
+
+// cgoInit is set by cgo.go (build tag cgo_ext).
+var cgoInit func() int
+
+type delayTable struct {
+	m map[string]time.Duration
+}
+
+func (d *delayTable) String() string {
+	if d == nil || d.m == nil {
+		return ""
+	}
+	var s []string
+	for k, v := range d.m {
+		s = append(s, k+"="+v.String())
+	}
+	return strings.Join(s, ",")
+}
+
+// Set parses RESOURCE=DURATION, RESOURCE:VERB=DURATION, RESOURCE/SUB[:VERB]=DURATION,
+// *=DURATION, *:VERB=DURATION, or /PATH=DURATION (non-resource), comma-separated.
+func (d *delayTable) Set(v string) error {
+	if d.m == nil {
+		d.m = map[string]time.Duration{}
+	}
+	for _, item := range strings.Split(v, ",") {
+		item = strings.TrimSpace(item)
+		if item == "" {
+			continue
+		}
+		i := strings.LastIndexByte(item, '=')
+		if i <= 0 {
+			return fmt.Errorf("bad -delay item %q: want RESOURCE[:VERB]=DURATION", item)
+		}
+		dur, err := time.ParseDuration(item[i+1:])
+		if err != nil || dur < 0 {
+			return fmt.Errorf("bad -delay duration in %q", item)
+		}
+		d.m[strings.ToLower(item[:i])] = dur
+	}
+	return nil
+}
+
+// lookup: most specific first. "*" applies to resource requests only;
+// non-resource paths are delayed only by their exact "/path" key.
+func (d *delayTable) lookup(info *requestInfo) time.Duration {
+	if len(d.m) == 0 {
+		return 0
+	}
+	if !info.IsResource {
+		return d.m[strings.ToLower(info.Path)]
+	}
+	var keys []string
+	if info.Subresource != "" {
+		rs := info.Resource + "/" + info.Subresource
+		keys = append(keys, rs+":"+info.Verb, rs)
+	}
+	keys = append(keys, info.Resource+":"+info.Verb, info.Resource, "*:"+info.Verb, "*")
+	for _, k := range keys {
+		if v, ok := d.m[k]; ok {
+			return v
+		}
+	}
+	return 0
+}
+
+// statusRecorder sits between net/http and everything else, like
+// kube-apiserver's httplog/metrics delegators.
+type statusRecorder struct {
+	http.ResponseWriter
+	code int32
+}
+
+func (s *statusRecorder) WriteHeader(code int) {
+	atomic.CompareAndSwapInt32(&s.code, 0, int32(code))
+	s.ResponseWriter.WriteHeader(code)
+}
+
+func (s *statusRecorder) Write(b []byte) (int, error) {
+	atomic.CompareAndSwapInt32(&s.code, 0, 200)
+	return s.ResponseWriter.Write(b)
+}
+
+func (s *statusRecorder) Flush() {
+	if f, ok := s.ResponseWriter.(http.Flusher); ok {
+		f.Flush()
+	}
+}
+
+type server struct {
+	api     *apiServer
+	inner   http.Handler // non-watch handler chain, inside the timeout filter
+	verbose bool
+}
+
+func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
+	start := time.Now()
+	rec := &statusRecorder{ResponseWriter: w}
+	atomic.AddInt64(&inflight, 1)
+	info := parseRequestInfo(r)
+	defer func() {
+		atomic.AddInt64(&inflight, -1)
+		code := int(atomic.LoadInt32(&rec.code))
+		countRequest(info, code, time.Since(start))
+		if s.verbose {
+			log.Printf("%s %s %s -> %d %s (%s)", r.Proto, r.Method, r.URL.RequestURI(), code, info.Verb, time.Since(start))
+		}
+	}()
+	if info.IsResource && info.Verb == "watch" {
+		atomic.AddInt64(&watches, 1)
+		defer atomic.AddInt64(&watches, -1)
+		s.api.serveWatch(rec, r, info)
+		return
+	}
+	s.inner.ServeHTTP(rec, r.WithContext(context.WithValue(r.Context(), infoKey{}, info)))
+}
+
+type infoKey struct{}
+
+// handle runs in the timeout filter's child goroutine.
+func (s *server) handle(w http.ResponseWriter, r *http.Request) {
+	info, _ := r.Context().Value(infoKey{}).(*requestInfo)
+	if info == nil {
+		info = parseRequestInfo(r)
+	}
+	if info.IsResource {
+		s.api.serveResource(w, r, info)
+		return
+	}
+	sleepCtx(r.Context(), s.api.delays.lookup(info))
+	if info.Prefix != "" {
+		if !s.api.serveDiscovery(w, r, info) {
+			writeError(w, errPageNotFound())
+		}
+		return
+	}
+	serveNonResource(w, r, s.api)
+}
+
+var (
+	inflight, watches, timeouts int64
+	metricsMu                   sync.Mutex
+	requestCounts               = map[string]int64{}
+	latencySum                  = map[string]float64{}
+)
+
+type reqKey struct{ verb, group, resource, subresource, code string }
+
+func countTimeout() { atomic.AddInt64(&timeouts, 1) }
+
+func countRequest(info *requestInfo, code int, d time.Duration) {
+	verb := strings.ToUpper(info.Verb)
+	k := fmt.Sprintf("verb=%q,group=%q,resource=%q,subresource=%q,code=\"%d\"",
+		verb, info.Group, info.Resource, info.Subresource, code)
+	if !info.IsResource {
+		k = fmt.Sprintf("verb=%q,path=%q,code=\"%d\"", verb, info.Path, code)
+		if len(info.Path) > 64 {
+			k = fmt.Sprintf("verb=%q,path=\"other\",code=\"%d\"", verb, code)
+		}
+	}
+	metricsMu.Lock()
+	requestCounts[k]++
+	latencySum[k] += d.Seconds()
+	metricsMu.Unlock()
+}
+
+func selfSignedCert() (tls.Certificate, error) {
+	key, err := ecdsa.GenerateKey(elliptic.P256(), rand.Reader)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	serial, _ := rand.Int(rand.Reader, big.NewInt(1<<62))
+	tmpl := &x509.Certificate{
+		SerialNumber:          serial,
+		Subject:               pkix.Name{CommonName: "testserver", Organization: []string{"cpprof"}},
+		NotBefore:             time.Now().Add(-time.Hour),
+		NotAfter:              time.Now().Add(365 * 24 * time.Hour),
+		KeyUsage:              x509.KeyUsageDigitalSignature | x509.KeyUsageKeyEncipherment | x509.KeyUsageCertSign,
+		ExtKeyUsage:           []x509.ExtKeyUsage{x509.ExtKeyUsageServerAuth},
+		BasicConstraintsValid: true,
+		IsCA:                  true,
+		DNSNames:              []string{"localhost"},
+		IPAddresses:           []net.IP{net.ParseIP("127.0.0.1"), net.ParseIP("::1")},
+	}
+	der, err := x509.CreateCertificate(rand.Reader, tmpl, tmpl, &key.PublicKey, key)
+	if err != nil {
+		return tls.Certificate{}, err
+	}
+	return tls.Certificate{Certificate: [][]byte{der}, PrivateKey: key}, nil
+}
+
+func main() {
+	listen := flag.String("listen", "127.0.0.1:0", "listen address")
+	useTLS := flag.Bool("tls", false, "serve HTTPS (self-signed certificate; HTTP/2 and HTTP/1.1 by ALPN)")
+	pidfile := flag.String("pidfile", "", "write the process id to this file")
+	reqTimeout := flag.Duration("request-timeout", 60*time.Second, "timeout for non-watch requests (answer 504 Timeout)")
+	quiet := flag.Bool("quiet", false, "no per-request logs (the default; kept for compatibility)")
+	verbose := flag.Bool("v", false, "log every request on stderr")
+	delays := &delayTable{}
+	flag.Var(delays, "delay", "per-route handler delay, RESOURCE[/SUB][:VERB]=DURATION, *=DURATION, /PATH=DURATION; repeatable, comma-separated")
+	flag.Parse()
+	if flag.NArg() > 0 {
+		fmt.Fprintf(os.Stderr, "testserver: unexpected argument %q\n", flag.Arg(0))
+		os.Exit(2)
+	}
+	if cgoInit != nil {
+		cgoInit()
+	}
+
+	api := &apiServer{store: newStore(), delays: delays, stop: make(chan struct{})}
+	seed(api.store)
+	s := &server{api: api, verbose: *verbose && !*quiet}
+	s.inner = withTimeout(http.HandlerFunc(s.handle), *reqTimeout)
+
+	ln, err := net.Listen("tcp", *listen)
+	if err != nil {
+		fmt.Fprintf(os.Stderr, "testserver: listen %s: %v\n", *listen, err)
+		os.Exit(1)
+	}
+	srv := &http.Server{Handler: s, ReadHeaderTimeout: 30 * time.Second, ErrorLog: log.New(discard{}, "", 0)}
+	if *verbose {
+		srv.ErrorLog = nil
+	}
+	scheme := "http"
+	if *useTLS {
+		cert, err := selfSignedCert()
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "testserver: certificate: %v\n", err)
+			os.Exit(1)
+		}
+		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}
+		scheme = "https"
+	}
+	if *pidfile != "" {
+		if err := os.WriteFile(*pidfile, []byte(strconv.Itoa(os.Getpid())+"\n"), 0644); err != nil {
+			fmt.Fprintf(os.Stderr, "testserver: pidfile: %v\n", err)
+			os.Exit(1)
+		}
+		defer os.Remove(*pidfile)
+	}
+	fmt.Fprintf(os.Stdout, "listening on %s://%s\n", scheme, ln.Addr().String())
+	os.Stdout.Sync()
+
+	errc := make(chan error, 1)
+	go func() {
+		if *useTLS {
+			errc <- srv.ServeTLS(ln, "", "")
+		} else {
+			errc <- srv.Serve(ln)
+		}
+	}()
+	sigc := make(chan os.Signal, 1)
+	signal.Notify(sigc, syscall.SIGTERM, syscall.SIGINT)
+	select {
+	case <-sigc:
+		close(api.stop)
+		ctx, cancel := context.WithTimeout(context.Background(), 3*time.Second)
+		if srv.Shutdown(ctx) != nil {
+			srv.Close()
+		}
+		cancel()
+	case err := <-errc:
+		fmt.Fprintf(os.Stderr, "testserver: serve: %v\n", err)
+		if *pidfile != "" {
+			os.Remove(*pidfile)
+		}
+		os.Exit(1)
+	}
+}
+
+type discard struct{}
+
+func (discard) Write(b []byte) (int, error) { return len(b), nil }
+
+// seed creates the objects a fresh cluster has: namespaces default and
+// kube-system, and the kubernetes service.
+func seed(st *store) {
+	for _, ns := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
+		name := ns
+		st.mutate("", "namespaces", "", name, func(object) (object, string, *apiError) {
+			return object{"kind": "Namespace", "apiVersion": "v1",
+				"metadata": map[string]interface{}{"name": name},
+				"spec":     map[string]interface{}{"finalizers": []interface{}{"kubernetes"}},
+				"status":   map[string]interface{}{"phase": "Active"}}, "ADDED", nil
+		})
+	}
+	st.mutate("", "services", "default", "kubernetes", func(object) (object, string, *apiError) {
+		return object{"kind": "Service", "apiVersion": "v1",
+			"metadata": map[string]interface{}{"name": "kubernetes", "namespace": "default"},
+			"spec": map[string]interface{}{"clusterIP": "10.0.0.1",
+				"ports": []interface{}{map[string]interface{}{"name": "https", "port": 443, "protocol": "TCP"}}}}, "ADDED", nil
+	})
+}
