@@ -1,0 +1,395 @@
+#!/usr/bin/env python3
+"""Integration tests of cpprof's Go HTTP tracing, as root, with real BPF.
+
+For every Go test server build (each toolchain, stripped and not, and a cgo
+build with external linking) and for HTTP/1.1 and HTTP/2 over TLS: start
+the server with per-resource delays, record it with `cpprof record --pid`,
+send the known request mix with the test client, stop cpprof, and check the
+SQLite file against what the client did: exactly as many requests of each
+verb, resource, namespace and status; no losses; each latency at least the
+server's configured delay and at most the client-observed latency; the
+server still alive and answering.
+
+Then the bad inputs a user meets: not root, a pid that is gone, a target
+that exits mid-recording, non-Go and corrupted binaries, a Go version the
+offsets table does not know, label clashes, usage errors.
+
+Usage: test_http.py BUILD_DIR [FILTER]   (FILTER: substring of case names)
+Prints one line per check and ends with "integration: N passed, N failed".
+"""
+import collections
+import json
+import os
+import re
+import shutil
+import signal
+import sqlite3
+import ssl
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+
+OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+FILTER = sys.argv[2] if len(sys.argv) > 2 else ""
+CPPROF = os.path.join(OUT, "cpprof")
+FIX = os.environ.get("FIXTURES_DIR", os.path.join(OUT, "fixtures"))
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+MIX = os.path.join(ROOT, "tests", "client", "mixes", "basic.mix")
+# Server-side delays per resource, applied in the handler's child goroutine.
+DELAYS_MS = {"pods": 15, "configmaps": 5, "deployments": 8}
+DELAY_FLAG = ",".join(f"{k}={v}ms" for k, v in DELAYS_MS.items())
+
+passed = failed = 0
+TMP = tempfile.mkdtemp(prefix="cpprof-it.")
+
+
+def check(cond, name, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"  ok   {name}")
+    else:
+        failed += 1
+        print(f"  FAIL {name}{': ' + detail if detail else ''}")
+    sys.stdout.flush()
+    return cond
+
+
+# ---- an independent oracle for the mix's request forms --------------------
+
+def classify(method, path, query):
+    """verb, resource, subresource, namespace of a request of the mix.
+
+    Deliberately simple and separate from user/k8s_reqinfo.c: the test must
+    not trust the code it tests."""
+    q = dict(kv.split("=", 1) if "=" in kv else (kv, "") for kv in query.split("&") if kv)
+    parts = [p for p in path.strip("/").split("/") if p]
+    if not parts or parts[0] not in ("api", "apis"):
+        return method.lower(), "", "", ""
+    parts = parts[2:] if parts[0] == "api" else parts[3:]
+    if not parts:
+        return method.lower(), "", "", ""
+    watch_prefix = parts[0] == "watch"
+    if watch_prefix:
+        parts = parts[1:]
+    ns = ""
+    if parts[0] == "namespaces" and len(parts) >= 3:
+        ns, parts = parts[1], parts[2:]
+    resource = parts[0]
+    name = parts[1] if len(parts) > 1 else ""
+    sub = parts[2] if len(parts) > 2 else ""
+    if resource == "namespaces" and len(parts) >= 2 and ns == "":
+        ns = name
+    verb = {"GET": "get", "HEAD": "get", "POST": "create", "PUT": "update",
+            "PATCH": "patch", "DELETE": "delete"}.get(method, method.lower())
+    if watch_prefix or q.get("watch") in ("true", "1"):
+        verb = "watch"
+    elif not name and verb == "get":
+        verb = "list"
+    elif not name and verb == "delete":
+        verb = "deletecollection"
+    return verb, resource, sub, ns
+
+
+# ---- processes ------------------------------------------------------------
+
+def start_server(binary, tls):
+    args = [binary, "-listen", "127.0.0.1:0", "-delay", DELAY_FLAG]
+    if tls:
+        args.append("-tls")
+    p = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    line = p.stdout.readline().strip()
+    m = re.search(r"(https?://\S+)", line)
+    if not m:
+        p.kill()
+        raise RuntimeError(f"{binary} did not print its address: {line!r} {p.stderr.read()}")
+    return p, m.group(1)
+
+
+def start_record(db, label, pid, extra=()):
+    log = open(os.path.join(TMP, f"{label}.log"), "w+")
+    p = subprocess.Popen([CPPROF, "record", "--db", db, "--label", label, "--pid", str(pid), *extra],
+                         stdout=log, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + 30
+    while time.time() < deadline:
+        log.seek(0)
+        text = log.read()
+        if "recording run" in text:
+            return p, log
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)
+    log.seek(0)
+    raise RuntimeError(f"cpprof record did not start: {log.read()}")
+
+
+def stop_record(p, log):
+    p.send_signal(signal.SIGINT)
+    try:
+        rc = p.wait(timeout=30)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = -9
+    log.seek(0)
+    return rc, log.read()
+
+
+def alive(url):
+    ctx = ssl.create_default_context()
+    ctx.check_hostname = False
+    ctx.verify_mode = ssl.CERT_NONE
+    try:
+        with urllib.request.urlopen(url + "/healthz", timeout=5, context=ctx) as r:
+            return r.status == 200
+    except Exception:
+        return False
+
+
+def run_client(url, h2):
+    args = [os.path.join(FIX, "client"), "-url", url, "-mix", MIX, "-concurrency", "1"]
+    if url.startswith("https"):
+        args.append("-insecure")
+    if h2:
+        args.append("-http2")
+    r = subprocess.run(args, capture_output=True, text=True, timeout=300)
+    if r.returncode != 0:
+        raise RuntimeError(f"client failed ({r.returncode}): {r.stderr[-2000:]}")
+    rows = []
+    for line in r.stdout.splitlines():
+        f = line.split("\t")
+        if len(f) < 6:
+            continue
+        rows.append({"method": f[0], "path": f[1], "query": f[2], "status": int(f[3]),
+                     "proto": f[4], "latency": int(f[5])})
+    return rows
+
+
+def cpprof(*args, user=None):
+    cmd = [CPPROF, *args]
+    if user:
+        cmd = ["setpriv", f"--reuid={user}", f"--regid={user}", "--clear-groups", *cmd]
+    return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
+
+
+# ---- the matrix -------------------------------------------------------------
+
+def fixtures():
+    with open(os.path.join(FIX, "manifest.tsv")) as f:
+        rows = [l.rstrip("\n").split("\t") for l in f if l.strip()]
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def traced_case(fx, h2):
+    name = f"{fx['file']} {'HTTP/2+TLS' if h2 else 'HTTP/1.1'}"
+    if FILTER and FILTER not in name:
+        return
+    print(f"-- {name}")
+    binary = os.path.join(FIX, fx["file"])
+    db = os.path.join(TMP, f"{fx['file']}-{'h2' if h2 else 'h1'}.db")
+    srv, url = start_server(binary, tls=h2)
+    rec = None
+    try:
+        rec, log = start_record(db, "it", srv.pid)
+        rows = run_client(url, h2)
+        time.sleep(0.3)
+        rc, text = stop_record(rec, log)
+        rec = None
+        check(rc == 0, f"{name}: cpprof record exits 0", text[-500:])
+        check(alive(url), f"{name}: traced server alive and answering after recording")
+        check(srv.poll() is None, f"{name}: traced server process still running")
+    finally:
+        if rec:
+            rec.kill()
+        srv.terminate()
+        srv.wait(timeout=10)
+
+    con = sqlite3.connect(db)
+    run = con.execute("SELECT lost_events, unmatched, ended_ns, requests FROM runs WHERE label='it'").fetchone()
+    check(run is not None and run[2] is not None, f"{name}: run saved with its end time")
+    if run is None:
+        return
+    check(run[0] == 0, f"{name}: no lost events", str(run[0]))
+    check(run[1] == 0, f"{name}: no unmatched requests", str(run[1]))
+    db_rows = con.execute("""SELECT verb, resource, subresource, namespace, status, latency_ns,
+                                    protocol FROM requests ORDER BY start_ns""").fetchall()
+    check(len(db_rows) == len(rows), f"{name}: {len(rows)} requests sent, {len(db_rows)} stored")
+    want = collections.Counter()
+    for r in rows:
+        v, res, sub, ns = classify(r["method"], r["path"], r["query"])
+        want[(v, res, sub, ns, r["status"])] += 1
+    got = collections.Counter((v, res, sub, ns, st) for v, res, sub, ns, st, _, _ in db_rows)
+    diff = {k: (want[k], got[k]) for k in set(want) | set(got) if want[k] != got[k]}
+    check(not diff, f"{name}: counts per verb, resource, subresource, namespace and status match "
+          f"({len(want)} kinds, {len({k[0] for k in want})} verbs, {len({k[1] for k in want if k[1]})} resources, "
+          f"{len({k[3] for k in want if k[3]})} namespaces, {len({k[4] for k in want})} statuses)",
+          f"(want, got) {diff}")
+    # Requests are sequential: the i-th stored start is the i-th request sent.
+    bad_lat, bad_delay, bad_proto = [], [], []
+    for r, d in zip(rows, db_rows):
+        v, res, sub, ns = classify(r["method"], r["path"], r["query"])
+        if d[5] > r["latency"]:
+            bad_lat.append((r["method"], r["path"], d[5], r["latency"]))
+        delay = DELAYS_MS.get(res, 0) * 1_000_000
+        # the server delays resource calls it answers in a handler (not 404s of unknown routes)
+        if v not in ("watch",) and res and d[5] < delay:
+            bad_delay.append((r["method"], r["path"], d[5], delay))
+        want_proto = "HTTP/2" if h2 else "HTTP/1.1"
+        if d[6] != want_proto:
+            bad_proto.append(d[6])
+    check(not bad_lat, f"{name}: every latency <= client-observed latency", str(bad_lat[:5]))
+    check(not bad_delay, f"{name}: every latency >= the server's configured delay", str(bad_delay[:5]))
+    check(not bad_proto, f"{name}: protocol recorded as {'HTTP/2' if h2 else 'HTTP/1.1'}", str(bad_proto[:5]))
+    con.close()
+
+
+# ---- bad inputs ---------------------------------------------------------------
+
+def error_cases():
+    if FILTER and FILTER not in "errors":
+        return
+    print("-- errors")
+    fx = [f for f in fixtures() if f["stripped"] == "1" and f["cgo"] == "0"][-1]
+    binary = os.path.join(FIX, fx["file"])
+
+    r = cpprof("record", "--help")
+    check(r.returncode == 0 and "examples:" in r.stdout, "record --help teaches, exit 0")
+    for cmd in ("report", "inspect"):
+        r = cpprof(cmd, "--help")
+        check(r.returncode == 0 and "usage:" in r.stdout, f"{cmd} --help, exit 0")
+    r = cpprof("record")
+    check(r.returncode == 2 and "--db" in r.stderr, "record without --db is a usage error (2)", r.stderr)
+    r = cpprof("record", "--db", os.path.join(TMP, "u.db"), "--kind", "bogus")
+    check(r.returncode == 2 and "'bogus'" in r.stderr, "bad --kind is a usage error naming it", r.stderr)
+    r = cpprof("frobnicate")
+    check(r.returncode == 2, "unknown command exits 2")
+
+    # not root: a clear error and no database left behind
+    srv, url = start_server(binary, tls=False)
+    try:
+        db = os.path.join(TMP, "nonroot.db")
+        os.chmod(TMP, 0o777)
+        r = cpprof("record", "--db", db, "--pid", str(srv.pid), "--duration", "1", user=65534)
+        check(r.returncode == 1 and "root" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+              "not root: one-line error naming root", r.stderr)
+        check(not os.path.exists(db), "not root: no database file created")
+
+        # label clash: first run, then the same label again
+        db = os.path.join(TMP, "clash.db")
+        r1 = cpprof("record", "--db", db, "--label", "x", "--pid", str(srv.pid), "--duration", "1")
+        r2 = cpprof("record", "--db", db, "--label", "x", "--pid", str(srv.pid), "--duration", "1")
+        check(r1.returncode == 0, "record --duration 1 exits 0", r1.stderr)
+        check(r2.returncode == 1 and "already exists" in r2.stderr, "duplicate --label is refused", r2.stderr)
+        check(oct(os.stat(db).st_mode & 0o777) == "0o600", "database file is created 0600")
+        n = sqlite3.connect(db).execute("SELECT count(*) FROM runs").fetchone()[0]
+        check(n == 1, "refused run leaves the first run alone and adds none", str(n))
+
+        # target exits mid-recording: cpprof stops by itself, the run is saved
+        db = os.path.join(TMP, "exit.db")
+        rec, log = start_record(db, "exits", srv.pid)
+        for _ in range(5):
+            alive(url)
+        srv.terminate()
+        srv.wait(timeout=10)
+        try:
+            rc = rec.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            rec.kill()
+            rc = -9
+        log.seek(0)
+        text = log.read()
+        check(rc == 0 and "exited" in text, "target exits mid-recording: cpprof stops, exit 0", text[-400:])
+        con = sqlite3.connect(db)
+        row = con.execute("SELECT ended_ns, requests FROM runs WHERE label='exits'").fetchone()
+        nreq = con.execute("SELECT count(*) FROM requests WHERE path='/healthz'").fetchone()[0]
+        exited = con.execute("SELECT exited_ns FROM targets").fetchone()
+        check(row and row[0] and nreq == 5, "target exits mid-recording: run saved with its 5 requests",
+              f"{row} {nreq}")
+        check(exited and exited[0], "target exit time recorded")
+    finally:
+        if srv.poll() is None:
+            srv.kill()
+
+    r = cpprof("record", "--db", os.path.join(TMP, "gone.db"), "--pid", "4000000")
+    check(r.returncode == 1 and "4000000" in r.stderr and not os.path.exists(os.path.join(TMP, "gone.db")),
+          "pid that is gone: clear error, no database", r.stderr)
+
+    r = cpprof("inspect", "/bin/true")
+    check(r.returncode == 1 and "not a Go binary" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          "inspect of a non-Go binary: one-line error", r.stderr)
+    r = cpprof("record", "--db", os.path.join(TMP, "sleep.db"), "--target", "sleep", "--duration", "1")
+    check(r.returncode == 1, "record with no such target exits 1", r.stderr)
+
+    data = bytearray(open(binary, "rb").read())
+    # corrupted pclntab: flip the magic of the function table
+    bad = bytearray(data)
+    for magic in (b"\xf1\xff\xff\xff\x00\x00", b"\xf0\xff\xff\xff\x00\x00"):
+        i = bad.find(magic)
+        if i >= 0:
+            bad[i:i + 4] = b"\x12\x34\x56\x78"
+            break
+    p = os.path.join(TMP, "corrupt-pclntab")
+    open(p, "wb").write(bad)
+    r = cpprof("inspect", p)
+    check(r.returncode == 1 and "pclntab" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          "inspect of a corrupted pclntab: one-line error naming it", r.stderr)
+    # truncated binary
+    p = os.path.join(TMP, "truncated")
+    open(p, "wb").write(data[: len(data) // 3])
+    r = cpprof("inspect", p)
+    check(r.returncode == 1 and len(r.stderr.strip().splitlines()) == 1, "inspect of a truncated binary: one-line error",
+          r.stderr)
+    # a Go version the offsets table does not know, in a binary without DWARF
+    ver = fx["go_version"].encode()
+    fake = b"go1.99" + ver[6:]
+    bad = bytearray(data.replace(ver, fake[: len(ver)]))
+    p = os.path.join(TMP, "unknown-go")
+    open(p, "wb").write(bad)
+    r = cpprof("inspect", p)
+    check(r.returncode == 1 and "offsets table" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          "unknown Go version without DWARF: one-line error", r.stderr)
+
+    # reports
+    r = cpprof("report", "/etc/hostname")
+    check(r.returncode == 1 and "cpprof database" in r.stderr, "report of a non-database: clear error", r.stderr)
+    r = cpprof("report", os.path.join(TMP, "clash.db"), "--format", "json")
+    try:
+        doc = json.loads(r.stdout)
+        ok = r.returncode == 0 and doc["runs"][0]["label"] == "x"
+    except Exception as e:  # noqa
+        ok = False
+    check(ok, "report --format json parses", r.stdout[:300] + r.stderr)
+    r = cpprof("report", os.path.join(TMP, "clash.db"), "--label", "nope")
+    check(r.returncode == 1 and "nope" in r.stderr, "report of an unknown label names it", r.stderr)
+
+
+def main():
+    if os.geteuid() != 0:
+        print("integration: these tests load BPF programs and need root; run them as root (CI does)")
+        print("integration: 0 passed, 1 failed")
+        return 1
+    if not os.path.isdir("/sys/kernel/tracing/events") and not os.path.isdir("/sys/kernel/debug/tracing"):
+        subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=False)
+    try:
+        for fx in fixtures():
+            for h2 in (False, True):
+                try:
+                    traced_case(fx, h2)
+                except Exception as e:  # a broken case is a failure, not a crash of the suite
+                    check(False, f"{fx['file']} {'h2' if h2 else 'h1'}: case ran", repr(e))
+        try:
+            error_cases()
+        except Exception as e:
+            check(False, "error cases ran", repr(e))
+    finally:
+        if failed == 0:
+            shutil.rmtree(TMP, ignore_errors=True)
+        else:
+            print(f"kept {TMP} for inspection")
+    print(f"integration: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
