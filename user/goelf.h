@@ -30,6 +30,15 @@ struct goelf_module {
 	const char *path;    /* "golang.org/x/net" */
 	const char *version; /* "v0.17.0", or "(devel)" */
 	const char *replace; /* replacing module path, or NULL */
+	const char *replace_version; /* version of the replacement, or NULL */
+};
+
+struct goelf_segment {
+	uint64_t vaddr;
+	uint64_t offset;
+	uint64_t filesz;
+	uint64_t memsz;
+	uint32_t flags;  /* PF_* */
 };
 
 /*
@@ -86,6 +95,37 @@ const struct goelf_module *goelf__find_module(const struct goelf *g, const char 
  * Returns 0, or -EINVAL if the string is not a Go version.
  */
 int go_version_parse(const char *s, int *major, int *minor);
+
+/* Sections and PT_LOAD segments in file order, for scans. */
+int goelf__section_count(const struct goelf *g);
+const struct goelf_section *goelf__section_at(const struct goelf *g, int i);
+int goelf__segment_count(const struct goelf *g);
+const struct goelf_segment *goelf__segment_at(const struct goelf *g, int i);
+
+/*
+ * Read the 64-bit pointer stored at VADDR as the program will see it
+ * before ASLR: in PIE and externally linked binaries the file holds 0
+ * there and an R_X86_64_RELATIVE relocation holds the value as addend.
+ * Returns 0, or -EFAULT.
+ */
+int goelf__read_ptr(const struct goelf *g, uint64_t vaddr, uint64_t *val);
+/*
+ * Addresses of words that an R_X86_64_RELATIVE relocation sets to VALUE:
+ * fills up to MAX of them into WHERE, returns how many exist.
+ */
+int goelf__relocs_to(const struct goelf *g, uint64_t value, uint64_t *where, int max);
+
+/* true if VADDR lies in a file-backed executable (PF_X) PT_LOAD segment. */
+bool goelf__is_text(const struct goelf *g, uint64_t vaddr);
+
+/*
+ * Parse LEN bytes as the contents of a .go.buildinfo section at virtual
+ * address ADDR (the old pointer-based format can only follow pointers
+ * into those bytes). Returns an object on which only the Go build info
+ * accessors answer; NULL with *err and cp_lasterr() on failure. Used by
+ * the fuzzer and by tests.
+ */
+struct goelf *goelf__open_buildinfo_mem(const void *data, size_t len, uint64_t addr, int *err);
 
 /* libelf must be initialised once before use; goelf__open does it. */
 

@@ -50,4 +50,20 @@ int gopclntab__find(const struct gopclntab *p, const char *name, struct gofunc *
 /* Function containing PC; 0 or -ENOENT. */
 int gopclntab__lookup(const struct gopclntab *p, uint64_t pc, struct gofunc *out);
 
+/* Virtual address and size of the pclntab that was parsed. */
+uint64_t gopclntab__addr(const struct gopclntab *p);
+uint64_t gopclntab__size(const struct gopclntab *p);
+/* End of the last function (the functab's final entry). */
+uint64_t gopclntab__end_pc(const struct gopclntab *p);
+
+/*
+ * Parse LEN bytes as a pclntab placed at virtual address SECTION_ADDR,
+ * with no ELF file behind it. TEXT_HINT is runtime.text if the caller
+ * knows it (0 if not): used when the header does not store it (Go 1.26+)
+ * and for Go 1.16-1.17. DATA must outlive the result. For the fuzzer and
+ * tests; gopclntab__open is the real entry point.
+ */
+struct gopclntab *gopclntab__open_mem(const void *data, size_t len, uint64_t section_addr,
+				      uint64_t text_hint, int *err);
+
 #endif
