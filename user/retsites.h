@@ -28,8 +28,12 @@ struct func_layout {
 	bool     go_prologue;     /* entry decodes as a Go stack-check prologue */
 	int      nret;            /* RET instructions found (may exceed RETSITES_MAX) */
 	uint64_t rets[RETSITES_MAX];
-	int      ninsns;          /* instructions decoded */
+	int      ninsns;          /* instructions decoded (trailing int3 padding excluded) */
 	bool     complete;        /* decoding reached the end without an invalid byte */
+	/* Added by retsites.c; 0 when unknown. */
+	uint64_t morestack;       /* target of stack_check_jcc: the morestack call block */
+	uint64_t end;             /* first address after the last non-padding instruction */
+	bool     g_from_tls;      /* g loaded from TLS (fs:), the Go <1.17 stack ABI */
 };
 
 /*
@@ -41,7 +45,8 @@ int retsites__analyze(const uint8_t *code, size_t len, uint64_t vaddr, struct fu
 
 /*
  * true if ADDR is the start of an instruction reached by linear decoding
- * of CODE from VADDR (the function entry).
+ * of CODE from VADDR (the function entry). Trailing int3 padding is not
+ * part of the function and is never a boundary.
  */
 bool retsites__is_boundary(const uint8_t *code, size_t len, uint64_t vaddr, uint64_t addr);
 
@@ -52,5 +57,23 @@ bool retsites__is_boundary(const uint8_t *code, size_t len, uint64_t vaddr, uint
  */
 bool retsites__is_emulated(const uint8_t *code, size_t len, uint64_t vaddr, uint64_t addr,
 			   char *mnemonic, size_t mnlen);
+
+/* What the kernel (6.18, arch/x86/kernel/uprobes.c) does with a uprobe on an instruction. */
+enum uprobe_insn_class {
+	UPROBE_INSN_NOT_BOUNDARY = 0, /* ADDR is not an instruction start (or no decode) */
+	UPROBE_INSN_EMULATED,         /* branch_xol_ops / push_xol_ops: no single-step */
+	UPROBE_INSN_SINGLESTEP,       /* default_xol_ops: executed out of line, trap */
+	UPROBE_INSN_REJECTED,         /* arch_uprobe_analyze_insn fails: attach errors */
+};
+
+/*
+ * Classify the instruction at ADDR, as retsites__is_emulated does, but
+ * tell single-stepped from rejected instructions. MNEMONIC as above.
+ */
+enum uprobe_insn_class retsites__uprobe_class(const uint8_t *code, size_t len, uint64_t vaddr,
+					      uint64_t addr, char *mnemonic, size_t mnlen);
+
+/* "emulated", "single-step", "rejected", "not an instruction boundary" */
+const char *uprobe_insn_class__str(enum uprobe_insn_class c);
 
 #endif
