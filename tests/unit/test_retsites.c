@@ -371,7 +371,7 @@ static const char *const http_funcs[] = {
 
 static void test_fixture(const char *path)
 {
-	struct elfbin b;
+	struct elfbin b = { .fd = -1 };
 	size_t i;
 
 	if (elfbin_open(&b, path)) {
