@@ -1,0 +1,3 @@
+module cpprof.test/client
+
+go 1.19
