@@ -112,8 +112,13 @@ integration: $(OUTPUT)/cpprof fixtures
 test:
 	$(Q)tests/run_all.sh $(OUTPUT)
 
-bench: $(OUTPUT)/cpprof fixtures
-	$(Q)tools/bench.sh $(OUTPUT)
+# Helper programs of tools/
+$(OUTPUT)/probecost: tools/probecost/probecost.c $(LIB_OBJS)
+	$(call msg,CC,$@)
+	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
+
+bench: $(OUTPUT)/cpprof $(OUTPUT)/probecost fixtures
+	$(Q)python3 tools/bench.py $(OUTPUT)
 
 demo: $(OUTPUT)/cpprof fixtures
 	$(Q)tools/demo.sh $(OUTPUT)

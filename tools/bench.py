@@ -1,0 +1,130 @@
+#!/usr/bin/env python3
+"""cpprof's benchmark (make bench), as root.
+
+Prints, for the Go test server (newest toolchain, stripped) under a
+saturating loopback load from the test client:
+  - requests/s without and with `cpprof record` attached, and the ratio
+    (goal >= 0.97), as the median of alternating rounds in one run;
+  - the CPU added per traced request in microseconds (server + cpprof,
+    goal <= 2), from /proc/PID/stat;
+  - the cost of one probe hit on an emulated and on a single-stepped
+    instruction (tools/probecost);
+  - cpprof's peak RSS while recording.
+These machines are noisy: compare ratios from the same run, not absolute
+figures across runs.
+
+Usage: bench.py BUILD_DIR [ROUNDS] [SECONDS]
+"""
+import glob
+import os
+import re
+import signal
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+
+OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
+SECS = int(sys.argv[3]) if len(sys.argv) > 3 else 8
+FIX = os.environ.get("FIXTURES_DIR", os.path.join(OUT, "fixtures"))
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+TICK = os.sysconf("SC_CLK_TCK")
+TMP = tempfile.mkdtemp(prefix="cpprof-bench.")
+
+
+def newest_go():
+    gos = sorted(glob.glob("/usr/lib/go-1.*/bin/go"), key=lambda p: [int(x) for x in re.findall(r"\d+", p)])
+    if not gos:
+        sys.exit("bench: no Go toolchain in /usr/lib/go-1.*: run 'make deps'")
+    return gos[-1]
+
+
+def cpu_s(pid):
+    with open(f"/proc/{pid}/stat") as f:
+        fields = f.read().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+
+
+def hwm_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1])
+    return 0
+
+
+def load(url, secs, conc, path):
+    r = subprocess.run([os.path.join(FIX, "client"), "-url", url, "-load", "-duration", f"{secs}s",
+                        "-concurrency", str(conc), "-path", path],
+                       capture_output=True, text=True, timeout=secs + 60)
+    kv = dict(l.split(None, 1) for l in r.stdout.splitlines() if " " in l)
+    return int(kv.get("requests", "0")), float(kv.get("rps", "0")), int(kv.get("errors", "0"))
+
+
+def main():
+    if os.geteuid() != 0:
+        sys.exit("bench: needs root (uprobes): run 'sudo make bench'")
+    go = newest_go()
+    env = dict(os.environ, GOCACHE=os.path.join(OUT, "fixtures", ".gocache"), GOPATH=os.path.join(TMP, "gopath"),
+               GOTOOLCHAIN="local", GOFLAGS="", GO111MODULE="off", GOPROXY="off", CGO_ENABLED="0")
+    loop = os.path.join(OUT, "bench-loop")
+    subprocess.run([go, "build", "-o", loop, os.path.join(ROOT, "tools", "probecost", "loop.go")],
+                   check=True, env=env)
+    print("== probe cost (tools/probecost: main.work called in a loop, median of 3 runs each)")
+    r = subprocess.run([os.path.join(OUT, "probecost"), loop, "2000000"], capture_output=True, text=True)
+    print(r.stdout.strip() or r.stderr.strip())
+
+    server = sorted(glob.glob(os.path.join(FIX, "testserver-go1.*-stripped")))
+    server = [s for s in server if "cgo" not in s][-1]
+    srv = subprocess.Popen([server, "-listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+    url = re.search(r"(https?://\S+)", srv.stdout.readline()).group(1)
+    path = "/api/v1/namespaces/default/pods/bench"
+    # one object to get, so the load exercises a real handler
+    subprocess.run([os.path.join(FIX, "client"), "-url", url, "-mix", "/dev/stdin"],
+                   input='POST /api/v1/namespaces/default/pods {"metadata":{"name":"bench"}}\n',
+                   capture_output=True, text=True)
+    conc = 16
+    print(f"== throughput: {os.path.basename(server)}, HTTP/1.1 GET {path}, "
+          f"{conc} connections, {SECS}s rounds, {ROUNDS} rounds each, alternating")
+    base_rps, traced_rps, base_cpu, traced_cpu, rss = [], [], [], [], []
+    try:
+        load(url, 2, conc, path)  # warm-up
+        for i in range(ROUNDS):
+            c0 = cpu_s(srv.pid)
+            n, rps, err = load(url, SECS, conc, path)
+            base_rps.append(rps)
+            base_cpu.append((cpu_s(srv.pid) - c0) / max(n, 1))
+            db = os.path.join(TMP, f"bench{i}.db")
+            rec = subprocess.Popen([os.path.join(OUT, "cpprof"), "-q", "record", "--db", db,
+                                    "--pid", str(srv.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+            time.sleep(1.0)  # attached
+            c0, r0 = cpu_s(srv.pid), cpu_s(rec.pid)
+            n2, rps2, err2 = load(url, SECS, conc, path)
+            traced_rps.append(rps2)
+            traced_cpu.append((cpu_s(srv.pid) - c0 + cpu_s(rec.pid) - r0) / max(n2, 1))
+            rss.append(hwm_kb(rec.pid))
+            rec.send_signal(signal.SIGINT)
+            rec.wait(timeout=60)
+            stored = subprocess.run(["sqlite3", db, "SELECT count(*) FROM requests"],
+                                    capture_output=True, text=True).stdout.strip()
+            print(f"  round {i + 1}: untraced {rps:9.0f} req/s   traced {rps2:9.0f} req/s   "
+                  f"ratio {rps2 / rps:.3f}   (traced requests stored: {stored}, load errors {err}+{err2})")
+    finally:
+        srv.terminate()
+        srv.wait()
+    ratios = [t / b for t, b in zip(traced_rps, base_rps)]
+    added = [(t - b) * 1e6 for t, b in zip(traced_cpu, base_cpu)]
+    print("== figures (medians)")
+    print(f"untraced_rps {statistics.median(base_rps):.0f}")
+    print(f"traced_rps {statistics.median(traced_rps):.0f}")
+    print(f"throughput_ratio {statistics.median(ratios):.3f}   (goal >= 0.97)")
+    print(f"cpu_per_request_untraced_us {statistics.median(base_cpu) * 1e6:.1f}")
+    print(f"cpu_per_request_traced_us {statistics.median(traced_cpu) * 1e6:.1f}")
+    print(f"added_cpu_per_request_us {statistics.median(added):.2f}   (goal <= 2)")
+    print(f"collector_peak_rss_mib {max(rss) / 1024:.1f}")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,121 @@
+// SPDX-License-Identifier: MIT
+/*
+ * probecost: measure what one uprobe hit costs on this machine, on an
+ * instruction the kernel emulates (the Go prologue's stack-check jcc) and
+ * on one it must single-step (the prologue's first instruction, at the
+ * function entry). It runs tools/probecost/loop (a Go program calling
+ * main.work in a tight loop) three times: without a probe, with cpprof's
+ * write_header BPF program at the jcc, and with it at the entry, and
+ * prints the added time per call of each.
+ *
+ * usage: probecost LOOP_BINARY [CALLS]
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <bpf/libbpf.h>
+
+#include "go_http.skel.h"
+#include "goelf.h"
+#include "gopclntab.h"
+#include "log.h"
+#include "retsites.h"
+
+static double run_loop(const char *bin, long calls)
+{
+	char cmd[1024], line[256];
+	double ns = -1;
+	FILE *p;
+
+	snprintf(cmd, sizeof(cmd), "%s -n %ld", bin, calls);
+	p = popen(cmd, "r");
+	if (!p)
+		return -1;
+	while (fgets(line, sizeof(line), p))
+		sscanf(line, "ns_per_call %lf", &ns);
+	pclose(p);
+	return ns;
+}
+
+static double median3(double a, double b, double c)
+{
+	if (a > b) { double t = a; a = b; b = t; }
+	if (b > c) { double t = b; b = c; c = t; }
+	if (a > b) { double t = a; a = b; b = t; }
+	return b;
+}
+
+static double measure(const char *bin, long calls)
+{
+	return median3(run_loop(bin, calls), run_loop(bin, calls), run_loop(bin, calls));
+}
+
+static double with_probe(struct go_http_bpf *skel, const char *bin, uint64_t off, long calls)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo);
+	struct bpf_link *l;
+	double ns;
+
+	l = bpf_program__attach_uprobe_opts(skel->progs.write_header, -1, bin, off, &uo);
+	if (!l) {
+		fprintf(stderr, "probecost: cannot attach at 0x%llx: %s\n", (unsigned long long)off,
+			strerror(errno));
+		return -1;
+	}
+	ns = measure(bin, calls);
+	bpf_link__destroy(l);
+	return ns;
+}
+
+int main(int argc, char **argv)
+{
+	struct go_http_bpf *skel = NULL;
+	struct gopclntab *pt = NULL;
+	struct goelf *g = NULL;
+	struct func_layout lay;
+	struct gofunc f;
+	uint64_t off_entry, off_jcc;
+	long calls = argc > 2 ? atol(argv[2]) : 2000000;
+	double base, jcc, entry;
+	int err = 1;
+
+	if (argc < 2) {
+		fprintf(stderr, "usage: probecost LOOP_BINARY [CALLS]\n");
+		return 2;
+	}
+	g = goelf__open(argv[1], &err);
+	if (!g || !(pt = gopclntab__open(g, &err)) || gopclntab__find(pt, "main.work", &f)) {
+		fprintf(stderr, "probecost: cannot find main.work in '%s': %s\n", argv[1], cp_lasterr());
+		goto out;
+	}
+	if (retsites__analyze(goelf__ptr(g, f.entry, f.end - f.entry), f.end - f.entry, f.entry, &lay) ||
+	    !lay.stack_check_jcc) {
+		fprintf(stderr, "probecost: main.work has no stack-check jump\n");
+		goto out;
+	}
+	if (goelf__vaddr_to_offset(g, f.entry, &off_entry) ||
+	    goelf__vaddr_to_offset(g, lay.stack_check_jcc, &off_jcc))
+		goto out;
+	skel = go_http_bpf__open_and_load();
+	if (!skel) {
+		fprintf(stderr, "probecost: cannot load BPF (root?)\n");
+		goto out;
+	}
+	base = measure(argv[1], calls);
+	jcc = with_probe(skel, argv[1], off_jcc, calls);
+	entry = with_probe(skel, argv[1], off_entry, calls);
+	if (base < 0 || jcc < 0 || entry < 0)
+		goto out;
+	printf("probe_base_ns_per_call %.1f\n", base);
+	printf("probe_hit_emulated_us %.2f\n", (jcc - base) / 1000.0);
+	printf("probe_hit_single_step_us %.2f\n", (entry - base) / 1000.0);
+	printf("probe_single_step_vs_emulated %.1f\n", (entry - base) / (jcc - base));
+	err = 0;
+out:
+	go_http_bpf__destroy(skel);
+	gopclntab__close(pt);
+	goelf__close(g);
+	return err;
+}
