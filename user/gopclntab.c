@@ -406,6 +406,11 @@ static int find_pclntab(const struct goelf *g, uint64_t *addr, size_t *len)
 		*len = s->size;
 		return 0;
 	}
+	if (s && s->type != SHT_NOBITS) {
+		cp_seterr("truncated file: .gopclntab (offset 0x%llx, 0x%llx bytes) is not in the file",
+			  (unsigned long long)s->offset, (unsigned long long)s->size);
+		return -EINVAL;
+	}
 	if (!goelf__symbol(g, "runtime.pclntab", &a, NULL) ||
 	    !goelf__symbol(g, "runtime.pcheader", &a, NULL)) {
 		*addr = a;
