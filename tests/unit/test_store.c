@@ -1,0 +1,383 @@
+// SPDX-License-Identifier: MIT
+/*
+ * test_store: store.c against real SQLite files in a temp directory:
+ * creation (mode, WAL, schema), runs/targets/requests round trip,
+ * batching, label clashes, foreign files, deletion, and insert throughput
+ * (printed, not asserted: it depends on the machine).
+ */
+#include <errno.h>
+#include <fcntl.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "check.h"
+#include "log.h"
+#include "store.h"
+
+static char dir[] = "/tmp/test_store.XXXXXX";
+
+static const char *tmp(const char *name)
+{
+	static char buf[4][256];
+	static int i;
+
+	i = (i + 1) % 4;
+	snprintf(buf[i], sizeof(buf[i]), "%s/%s", dir, name);
+	return buf[i];
+}
+
+/* A second, independent connection: what `sqlite3 file.db` would see. */
+static long long sql_int(const char *path, const char *sql)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+	long long v = -1;
+
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW)
+		v = sqlite3_column_int64(st, 0);
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return v;
+}
+
+static char *sql_text(const char *path, const char *sql, char *buf, size_t n)
+{
+	sqlite3 *db = NULL;
+	sqlite3_stmt *st = NULL;
+
+	buf[0] = '\0';
+	if (sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL) == SQLITE_OK &&
+	    sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK &&
+	    sqlite3_step(st) == SQLITE_ROW && sqlite3_column_text(st, 0))
+		snprintf(buf, n, "%s", (const char *)sqlite3_column_text(st, 0));
+	sqlite3_finalize(st);
+	sqlite3_close(db);
+	return buf;
+}
+
+static int file_mode(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (int)(sb.st_mode & 0777) : -1;
+}
+
+static void fill_request(struct request_rec *r, int64_t run_id, int64_t target_id, int i)
+{
+	static const char *const verbs[] = { "get", "list", "create", "update", "watch" };
+	static const char *const res[] = { "pods", "nodes", "services", "events" };
+
+	memset(r, 0, sizeof(*r));
+	r->run_id = run_id;
+	r->target_id = target_id;
+	r->component = "apiserver";
+	r->protocol = "HTTP/2";
+	r->method = "GET";
+	r->verb = verbs[i % 5];
+	r->api_group = "";
+	r->api_version = "v1";
+	r->resource = res[i % 4];
+	r->subresource = i % 7 == 0 ? "status" : "";
+	r->namespace = "default";
+	r->scope = "namespace";
+	r->path = "/api/v1/namespaces/default/pods"; /* dropped: a resource request */
+	r->status = i % 100 == 0 ? 500 : 200;
+	r->start_ns = 1700000000000000000LL + i * 1000LL;
+	r->latency_ns = 1000 + (i * 7919LL) % 1000000;
+}
+
+static void test_create_and_roundtrip(void)
+{
+	const char *path = tmp("a.db");
+	struct run_info ri = { .label = "real-2000", .kind = "real",
+			       .started_ns = 1700000000000000000LL, .host = "master-0",
+			       .kernel = "6.18.0", .command = "cpprof record --db a.db" };
+	struct target_info ti = { .pid = 812, .component = "apiserver",
+				  .exe = "/usr/local/bin/kube-apiserver", .go_version = "go1.22.1",
+				  .main_path = "k8s.io/kubernetes/cmd/kube-apiserver",
+				  .build_id = "abc", .offsets_source = "table", .probes = "2 uprobes",
+				  .attached_ns = 1700000000000000001LL };
+	struct run_stats rs = { .ended_ns = 1700000060000000000LL, .requests = 10000,
+				.lost_events = 3, .unmatched = 2 };
+	struct request_rec r;
+	int64_t run_id = 0, t1 = 0, t2 = 0;
+	struct store *s;
+	char buf[128];
+	int err = 0;
+
+	s = store__open(path, &err);
+	CHECK(s != NULL, "store__open: %d %s", err, cp_lasterr());
+	if (!s)
+		return;
+	CHECK_INT(file_mode(path), 0600);
+	CHECK_INT(file_mode(tmp("a.db-wal")), 0600);
+	CHECK_INT(file_mode(tmp("a.db-shm")), 0600);
+	CHECK_STR(sql_text(path, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
+	CHECK_INT(sql_int(path, "SELECT version FROM schema_version"), STORE_SCHEMA_VERSION);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
+			  "('runs','targets','requests','cpu_profile','requests_run')"), 5);
+
+	CHECK_INT(store__begin_run(s, &ri, &run_id), 0);
+	CHECK(run_id > 0, "run_id %lld", (long long)run_id);
+	CHECK_INT(store__add_target(s, run_id, &ti, &t1), 0);
+	ti.pid = 900;
+	ti.component = "etcd";
+	CHECK_INT(store__add_target(s, run_id, &ti, &t2), 0);
+	CHECK(t1 > 0 && t2 > t1, "target ids %lld %lld", (long long)t1, (long long)t2);
+
+	/* Batching: rows become visible to others per STORE_BATCH (1000) or on flush. */
+	for (int i = 0; i < 1500; i++) {
+		fill_request(&r, run_id, i % 2 ? t1 : t2, i);
+		CHECK_INT(store__add_request(s, &r), 0);
+	}
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests"), 1000);
+	CHECK_INT(store__flush(s), 0);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests"), 1500);
+	CHECK_INT(store__flush(s), 0); /* nothing pending: a no-op */
+	for (int i = 1500; i < 10000; i++) {
+		fill_request(&r, run_id, i % 2 ? t1 : t2, i);
+		if (store__add_request(s, &r)) {
+			CHECK(0, "add_request %d: %s", i, cp_lasterr());
+			break;
+		}
+	}
+	CHECK_INT(store__target_exited(s, t2, 1700000030000000000LL), 0);
+	CHECK_INT(store__end_run(s, run_id, &rs), 0);
+	CHECK_INT(store__end_run(s, 12345, &rs), -ENOENT);
+	store__close(s);
+	store__close(NULL);
+
+	/* Reopen an existing database: accepted, and everything is there. */
+	s = store__open(path, &err);
+	CHECK(s != NULL, "reopen: %d %s", err, cp_lasterr());
+	store__close(s);
+	CHECK_INT(file_mode(path), 0600);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests"), 10000);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'requests_report'"), 1);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests WHERE path IS NOT NULL"), 0);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests WHERE status = 500"), 100);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM targets"), 2);
+	CHECK_INT(sql_int(path, "SELECT exited_ns FROM targets WHERE pid = 900"),
+		  1700000030000000000LL);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM targets WHERE exited_ns IS NULL"), 1);
+	CHECK_INT(sql_int(path, "SELECT ended_ns - started_ns FROM runs"), 60000000000LL);
+	CHECK_INT(sql_int(path, "SELECT lost_events * 10 + unmatched FROM runs"), 32);
+	CHECK_STR(sql_text(path, "SELECT host || ' ' || kernel FROM runs", buf, sizeof(buf)),
+		  "master-0 6.18.0");
+}
+
+static void test_labels_and_delete(void)
+{
+	const char *path = tmp("b.db");
+	struct run_info ri = { .label = "km-2000", .kind = "kubemark", .started_ns = 1 };
+	struct run_stats rs = { .ended_ns = 2 };
+	struct target_info ti = { .pid = 1, .component = "etcd" };
+	struct request_rec r;
+	int64_t a = 0, b = 0, dup = 0, t = 0;
+	char want[512];
+	struct store *s;
+	int err = 0;
+
+	s = store__open(path, &err);
+	CHECK(s != NULL, "store__open: %d %s", err, cp_lasterr());
+	if (!s)
+		return;
+	CHECK_INT(store__begin_run(s, &ri, &a), 0);
+	CHECK_INT(store__begin_run(s, &ri, &dup), -EEXIST);
+	snprintf(want, sizeof(want),
+		 "run label 'km-2000' already exists in '%s'; choose another --label", path);
+	CHECK_STR(cp_lasterr(), want);
+
+	ri.label = "bad-kind";
+	ri.kind = "staging";
+	CHECK_INT(store__begin_run(s, &ri, &dup), -EINVAL);
+	CHECK(strstr(cp_lasterr(), "'staging'") != NULL, "%s", cp_lasterr());
+
+	ri.label = "other-run";
+	ri.kind = "other";
+	CHECK_INT(store__begin_run(s, &ri, &b), 0);
+	CHECK_INT(store__add_target(s, a, &ti, &t), 0);
+	CHECK_INT(store__add_target(s, b, &ti, &t), 0);
+	for (int i = 0; i < 2500; i++) {
+		fill_request(&r, i % 5 ? a : b, t, i);
+		CHECK_INT(store__add_request(s, &r), 0);
+	}
+	/* delete_run flushes the pending batch first, then removes only run A. */
+	CHECK_INT(store__delete_run(s, a), 0);
+	CHECK_INT(store__delete_run(s, a), -ENOENT);
+	CHECK_INT(store__end_run(s, b, &rs), 0);
+	store__close(s);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM runs"), 1);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM runs WHERE label = 'km-2000'"), 0);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM targets"), 1);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests"), 500);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests WHERE run_id != (SELECT id FROM runs)"), 0);
+
+	/* The label is free again once its run is gone. */
+	s = store__open(path, &err);
+	ri.label = "km-2000";
+	ri.kind = "kubemark";
+	CHECK_INT(s ? store__begin_run(s, &ri, &a) : -1, 0);
+	store__close(s);
+}
+
+static void write_file(const char *path, const char *text)
+{
+	FILE *f = fopen(path, "w");
+
+	if (f) {
+		fputs(text, f);
+		fclose(f);
+	}
+}
+
+static void test_foreign_files(void)
+{
+	const char *txt = tmp("notes.db"), *app = tmp("app.db"), *newer = tmp("newer.db");
+	char want[512], buf[64];
+	struct store *s;
+	sqlite3 *db;
+	int err = 0;
+
+	/* Not an SQLite file at all: refused, and left as it was. */
+	write_file(txt, "these are my notes, not a database\n"
+		   "...............................................................\n"
+		   "...............................................................\n");
+	s = store__open(txt, &err);
+	CHECK(s == NULL, "opened a text file");
+	CHECK_INT(err, -EINVAL);
+	snprintf(want, sizeof(want),
+		 "'%s' is not a cpprof database (not an SQLite file); use a new file", txt);
+	CHECK_STR(cp_lasterr(), want);
+	store__close(s);
+	CHECK(access(txt, F_OK) == 0, "the text file was removed");
+
+	/* Another application's database: refused, and not switched to WAL. */
+	if (sqlite3_open(app, &db) == SQLITE_OK) {
+		sqlite3_exec(db, "CREATE TABLE songs(title TEXT); INSERT INTO songs VALUES ('x')",
+			     NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	s = store__open(app, &err);
+	CHECK(s == NULL, "opened another app's database");
+	CHECK_INT(err, -EINVAL);
+	snprintf(want, sizeof(want),
+		 "'%s' is not a cpprof database (no schema_version table); use a new file", app);
+	CHECK_STR(cp_lasterr(), want);
+	store__close(s);
+	CHECK_STR(sql_text(app, "PRAGMA journal_mode", buf, sizeof(buf)), "delete");
+	CHECK_INT(sql_int(app, "SELECT count(*) FROM songs"), 1);
+
+	/* A database from a newer cpprof: refused with the fix. */
+	s = store__open(newer, &err);
+	store__close(s);
+	if (sqlite3_open(newer, &db) == SQLITE_OK) {
+		sqlite3_exec(db, "UPDATE schema_version SET version = 7", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	s = store__open(newer, &err);
+	CHECK(s == NULL, "opened a newer schema");
+	CHECK_INT(err, -EPROTO);
+	CHECK(strstr(cp_lasterr(), "schema version 7, newer than this cpprof (1); upgrade cpprof"),
+	      "%s", cp_lasterr());
+	store__close(s);
+}
+
+static void test_unwritable(void)
+{
+	/* /sys refuses new files even to root; a 0500 directory only to others. */
+	const char *path = "/sys/cpprof-test.db";
+	struct store *s;
+	char want[256];
+	int err = 0;
+
+	s = store__open(path, &err);
+	CHECK(s == NULL, "created %s", path);
+	CHECK(err == -EACCES || err == -EPERM || err == -EROFS, "err %d", err);
+	snprintf(want, sizeof(want), "cannot create '%s': %s; choose a writable --db path",
+		 path, strerror(-err));
+	CHECK_STR(cp_lasterr(), want);
+	store__close(s);
+
+	s = store__open(tmp("no/such/dir.db"), &err);
+	CHECK(s == NULL && err == -ENOENT, "err %d", err);
+	CHECK(strstr(cp_lasterr(), "No such file or directory; choose a writable --db path"),
+	      "%s", cp_lasterr());
+	store__close(s);
+}
+
+static double now_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+/* Insert throughput at the recorder's shape of data; CPPROF_BENCH_ROWS overrides 1M. */
+static void test_throughput(void)
+{
+	const char *path = tmp("bench.db");
+	const char *env = getenv("CPPROF_BENCH_ROWS");
+	long rows = env ? atol(env) : 1000000;
+	struct run_info ri = { .label = "bench", .kind = "other" };
+	struct run_stats rs = { .requests = rows };
+	struct request_rec r;
+	int64_t run_id = 0;
+	struct store *s;
+	double t0, dt, dt_index;
+	int err = 0;
+	long i;
+
+	s = store__open(path, &err);
+	CHECK(s != NULL, "store__open: %s", cp_lasterr());
+	if (!s)
+		return;
+	CHECK_INT(store__begin_run(s, &ri, &run_id), 0);
+	t0 = now_s();
+	for (i = 0; i < rows; i++) {
+		fill_request(&r, run_id, 1, (int)i);
+		if (store__add_request(s, &r))
+			break;
+	}
+	CHECK_INT(store__flush(s), 0);
+	dt = now_s() - t0;
+	CHECK_INT(i, rows);
+	t0 = now_s();
+	CHECK_INT(store__end_run(s, run_id, &rs), 0);
+	dt_index = now_s() - t0;
+	store__close(s);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests"), rows);
+	printf("store: %ld requests in %.2f s: %.0f rows/s; end_run (report index) %.2f s\n",
+	       rows, dt, dt > 0 ? rows / dt : 0.0, dt_index);
+}
+
+int main(void)
+{
+	if (!mkdtemp(dir)) {
+		perror("mkdtemp");
+		return 1;
+	}
+	test_create_and_roundtrip();
+	test_labels_and_delete();
+	test_foreign_files();
+	test_unwritable();
+	test_throughput();
+
+	if (!check_failed) {
+		char cmd[300];
+
+		snprintf(cmd, sizeof(cmd), "rm -rf '%s'", dir);
+		if (system(cmd) != 0)
+			fprintf(stderr, "cannot remove %s\n", dir);
+	}
+	return check_summary("test_store");
+}
