@@ -9,10 +9,10 @@
  * kube-apiserver's timeout filter does), and is the receiver of the
  * method that runs when the request ends. So:
  *
- *   serverHandler.ServeHTTP(sh, rw, req)  start: method, path, query
+ *   serverHandler.ServeHTTP(sh, rw, req)  start; the *Request is kept
  *   (*response).WriteHeader(code)         status (first final code wins)
  *   (*http2responseWriter).WriteHeader    status
- *   (*response).finishRequest()           end, HTTP/1.x   (net/http server.go, conn.serve)
+ *   (*response).finishRequest()           end, HTTP/1.x: method and URL read now
  *   (*http2responseWriter).handlerDone()  end, HTTP/2     (deferred by runHandler)
  *
  * Probes sit on the prologue's stack-check jump where userspace found one
@@ -41,6 +41,19 @@ struct rw_key {
 	__u64 rw;
 };
 
+/* A request between its start and its end: small, so that the tens of
+ * thousands of watches a large cluster keeps open fit. Method and URL are
+ * read at the end, from the *Request the writer still holds then
+ * (response.req for HTTP/1, rws.req for HTTP/2), and which filters never
+ * modify in place (they derive copies with WithContext). */
+struct inflight {
+	__u64 start_ns;
+	__u64 req;
+	__u64 g;
+	__u32 status;
+	__u32 pad;
+};
+
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
@@ -49,12 +62,12 @@ struct {
 } targets SEC(".maps");
 
 /* LRU: a start whose end never comes (hijacked connection, panicking
- * handler) ages out instead of filling the map. */
+ * handler) ages out instead of filling the map. Sized by userspace. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
-	__uint(max_entries, 16384);
+	__uint(max_entries, 65536);
 	__type(key, struct rw_key);
-	__type(value, struct go_http_event);
+	__type(value, struct inflight);
 } inflight SEC(".maps");
 
 /* Requests just ended, to recognise an end probe hit twice. */
@@ -67,13 +80,6 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
-	__uint(max_entries, 1);
-	__type(key, __u32);
-	__type(value, struct go_http_event);
-} scratch SEC(".maps");
-
-struct {
-	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
 	__uint(max_entries, STAT__MAX);
 	__type(key, __u32);
 	__type(value, __u64);
@@ -81,7 +87,7 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 4 << 20);
+	__uint(max_entries, 8 << 20);
 } events SEC(".maps");
 
 static __always_inline void stat_inc(__u32 idx)
@@ -119,50 +125,55 @@ SEC("uprobe")
 int BPF_UPROBE(serve_http)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct go_http_cfg *cfg;
-	struct go_http_event *e, *old;
-	struct rw_key key = { .tgid = tgid };
-	__u64 req, url = 0, g;
-	__u32 zero = 0, mlen = 0;
-	int err = 0;
+	struct rw_key key = { .tgid = tgid, .rw = ctx->cx };
+	struct inflight v = {}, *old;
 
-	cfg = bpf_map_lookup_elem(&targets, &tgid);
-	if (!cfg)
+	if (!key.rw || !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
-	key.rw = ctx->cx;
-	req = ctx->di;
-	g = ctx->r14;
-	if (!key.rw)
-		return 0;
-
+	v.req = ctx->di;
+	v.g = ctx->r14;
 	old = bpf_map_lookup_elem(&inflight, &key);
 	if (old) {
-		if (old->goid_g == g && old->rw == key.rw && old->end_ns == req) {
+		if (old->g == v.g && old->req == v.req) {
 			/* The prologue grew the stack and re-ran the entry. */
 			stat_inc(STAT_DOUBLE_ENTRY);
 			return 0;
 		}
 		stat_inc(STAT_REPLACED);
 	}
-
-	e = bpf_map_lookup_elem(&scratch, &zero);
-	if (!e)
+	v.start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&inflight, &key, &v, BPF_ANY)) {
+		stat_inc(STAT_INFLIGHT_FULL);
 		return 0;
-	e->start_ns = bpf_ktime_get_ns();
-	/* end_ns holds the *Request until the end: the double-entry check above needs it. */
-	e->end_ns = req;
-	e->rw = key.rw;
-	e->goid_g = g;
-	e->tgid = tgid;
-	e->status = 0;
-	e->path_len = 0;
-	e->query_len = 0;
-	e->proto = 0;
-	e->flags = 0;
-	e->method[0] = 0;
-	e->path[0] = 0;
-	e->query[0] = 0;
-	e->qtail[0] = 0;
+	}
+	stat_inc(STAT_STARTS);
+	return 0;
+}
+
+/* (*response).WriteHeader(code) and the HTTP/2 writers': RAX receiver, RBX code. */
+SEC("uprobe")
+int BPF_UPROBE(write_header)
+{
+	struct rw_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .rw = ctx->ax };
+	struct inflight *v;
+	__u64 code = ctx->bx;
+
+	v = bpf_map_lookup_elem(&inflight, &key);
+	if (!v)
+		return 0;
+	/* 1xx codes other than 101 are informational and may repeat
+	 * (net/http server.go, checkWriteHeaderCode/WriteHeader). */
+	if (v->status == 0 && (code >= 200 || code == 101) && code <= 999)
+		v->status = code;
+	return 0;
+}
+
+static __always_inline void read_request(struct go_http_event *e, const struct go_http_cfg *cfg,
+					 __u64 req)
+{
+	__u32 mlen = 0;
+	__u64 url = 0;
+	int err = 0;
 
 	READ_GOSTR(e->method, HTTP_METHOD_MAX - 1, req + cfg->request_method, &mlen, &err);
 	e->method_len = mlen > 255 ? 255 : mlen;
@@ -184,53 +195,52 @@ int BPF_UPROBE(serve_http)
 		e->flags |= GO_HTTP_F_READ_ERR;
 		stat_inc(STAT_READ_ERR);
 	}
-	if (bpf_map_update_elem(&inflight, &key, e, BPF_ANY)) {
-		stat_inc(STAT_INFLIGHT_FULL);
-		return 0;
-	}
-	stat_inc(STAT_STARTS);
-	return 0;
-}
-
-/* (*response).WriteHeader(code) and the HTTP/2 writers': RAX receiver, RBX code. */
-SEC("uprobe")
-int BPF_UPROBE(write_header)
-{
-	struct rw_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .rw = ctx->ax };
-	struct go_http_event *e;
-	__u64 code = ctx->bx;
-
-	e = bpf_map_lookup_elem(&inflight, &key);
-	if (!e)
-		return 0;
-	/* 1xx codes other than 101 are informational and may repeat
-	 * (net/http server.go, checkWriteHeaderCode/WriteHeader). */
-	if (e->status == 0 && (code >= 200 || code == 101) && code <= 999)
-		e->status = code;
-	return 0;
 }
 
 static __always_inline int end_request(struct pt_regs *ctx, __u8 proto)
 {
 	struct rw_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .rw = ctx->ax };
+	struct go_http_cfg *cfg;
 	struct go_http_event *e;
+	struct inflight *v;
 	__u64 g = ctx->r14, *prev;
 
-	e = bpf_map_lookup_elem(&inflight, &key);
-	if (!e) {
+	cfg = bpf_map_lookup_elem(&targets, &key.tgid);
+	if (!cfg)
+		return 0;
+	v = bpf_map_lookup_elem(&inflight, &key);
+	if (!v) {
 		prev = bpf_map_lookup_elem(&ended, &key);
 		if (prev && *prev == g)
 			stat_inc(STAT_DOUBLE_END);
-		else if (bpf_map_lookup_elem(&targets, &key.tgid))
+		else
 			stat_inc(STAT_NO_START);
 		return 0;
 	}
-	e->end_ns = bpf_ktime_get_ns();
-	e->proto = proto;
-	if (bpf_ringbuf_output(&events, e, sizeof(*e), 0))
+	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
+	if (!e) {
 		stat_inc(STAT_RB_DROPS);
-	else
-		stat_inc(STAT_ENDS);
+		goto out;
+	}
+	e->start_ns = v->start_ns;
+	e->end_ns = bpf_ktime_get_ns();
+	e->rw = key.rw;
+	e->goid_g = v->g;
+	e->tgid = key.tgid;
+	e->status = v->status;
+	e->path_len = 0;
+	e->query_len = 0;
+	e->proto = proto;
+	e->method_len = 0;
+	e->flags = 0;
+	e->method[0] = 0;
+	e->path[0] = 0;
+	e->query[0] = 0;
+	e->qtail[0] = 0;
+	read_request(e, cfg, v->req);
+	bpf_ringbuf_submit(e, 0);
+	stat_inc(STAT_ENDS);
+out:
 	bpf_map_delete_elem(&inflight, &key);
 	bpf_map_update_elem(&ended, &key, &g, BPF_ANY);
 	return 0;
