@@ -88,7 +88,8 @@ static void test_fixture(const char *dir, const struct fixture *fx)
 	uint64_t off, addr;
 	int err;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, fx->file);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, fx->file) >= (int)sizeof(path))
+		return;
 	g = goelf__open(path, &err);
 	CHECK(g != NULL, "%s: goelf__open: %s", fx->file, cp_lasterr());
 	if (!g)
@@ -140,7 +141,8 @@ static void test_damaged(const char *dir, const struct fixture *fx, const char *
 	struct goelf *g;
 	int err;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, fx->file);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, fx->file) >= (int)sizeof(path))
+		return;
 	buf = slurp(path, &len);
 	CHECK(buf != NULL, "cannot read %s", path);
 	if (!buf)

@@ -288,7 +288,8 @@ static void test_fixture(const char *dir, const struct fixture *fx, struct gopcl
 	size_t i;
 	struct gofunc f;
 
-	snprintf(path, sizeof(path), "%s/%s", dir, fx->file);
+	if (snprintf(path, sizeof(path), "%s/%s", dir, fx->file) >= (int)sizeof(path))
+		return;
 	p = open_checked(path, &g, fx->file);
 	if (!p) {
 		goelf__close(g);
