@@ -25,8 +25,10 @@ enum k8s_scope {
 
 struct k8s_reqinfo {
 	bool is_resource;
-	bool long_running;                /* watch, and connect-style subresources (exec, attach, log?follow, portforward, proxy) */
-	char verb[24];                    /* get, list, watch, create, update, patch, delete, deletecollection; or http method lower-case */
+	bool long_running;                /* kube-apiserver's LongRunningFunc: verb watch or proxy; subresource attach, exec, proxy, log (followed or not), portforward; non-resource /debug/pprof/... */
+	char verb[24];                    /* get, list, watch, create, update, patch, delete, deletecollection, proxy;
+					   * "" for any other method on a resource path (as requestinfo.go);
+					   * the lower-case method for non-resource requests */
 	char api_prefix[16];              /* "api" or "apis" */
 	char api_group[REQINFO_STR];      /* "" for core */
 	char api_version[24];
@@ -38,11 +40,19 @@ struct k8s_reqinfo {
 };
 
 /*
- * Classify one request. METHOD is "GET", "POST", ...; PATH is the URL path
- * ("/api/v1/namespaces/default/pods"); QUERY is the raw query without '?'
- * (may be NULL or ""). Never fails: inputs that are not Kubernetes API
- * paths come out as non-resource requests. Overlong segments are cut to
- * the field sizes above.
+ * Classify one request. METHOD is "GET", "POST", ... (compared
+ * case-sensitively, as Go's net/http does); PATH is the decoded URL path,
+ * Go's url.URL.Path ("/api/v1/namespaces/default/pods"), not unescaped
+ * again; QUERY is the raw query without '?' (url.URL.RawQuery), decoded
+ * here as url.ParseQuery would. Any argument may be NULL. Never fails:
+ * inputs that are not Kubernetes API paths come out as non-resource
+ * requests. Overlong segments are cut to the field sizes above, never
+ * inside a UTF-8 sequence. No allocation.
+ *
+ * For a GET of a collection, an exact fieldSelector=metadata.name=NAME
+ * fills name (and so makes the scope "resource"), as current kube-apiserver
+ * releases do, unless the ListOptions would not decode. That check covers
+ * fieldSelector, limit and timeoutSeconds but not labelSelector syntax.
  */
 void k8s_reqinfo__parse(const char *method, const char *path, const char *query,
 			struct k8s_reqinfo *out);
