@@ -295,9 +295,11 @@ struct gopclntab *gopclntab__open_mem(const void *data, size_t len, uint64_t sec
 		ret = parse(p, text_hint);
 		p->text_source = "caller";
 	} else if (!ret) {
-		p->text_source = p->magic == MAGIC_GO116 ? "function table" : "pclntab header";
-		if (p->magic == MAGIC_GO116)
+		p->text_source = "pclntab header";
+		if (p->magic == MAGIC_GO116) {
 			p->text_start = text_hint ? text_hint : p->funcs[0].entry;
+			p->text_source = text_hint ? "caller" : "function table";
+		}
 	}
 	if (ret) {
 		gopclntab__close(p);

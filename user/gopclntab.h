@@ -32,6 +32,7 @@ struct gofunc {
  * "corrupted pclntab: <what>".
  */
 struct gopclntab *gopclntab__open(struct goelf *g, int *err);
+/* The table points into G's mapping: close it before goelf__close(G). */
 void gopclntab__close(struct gopclntab *p);
 
 /* Header magic and a human name of the format ("go1.20+"). */
@@ -45,9 +46,14 @@ const char *gopclntab__text_source(const struct gopclntab *p);
 int gopclntab__func_count(const struct gopclntab *p);
 /* i-th function in address order; 0 or -ERANGE. */
 int gopclntab__func(const struct gopclntab *p, int i, struct gofunc *out);
-/* Function by exact name ("net/http.serverHandler.ServeHTTP"); 0 or -ENOENT. */
+/*
+ * Function by exact name ("net/http.serverHandler.ServeHTTP"); 0 or
+ * -ENOENT. O(log n). A few assembly functions appear twice under one name
+ * (ABI0 body and ABIInternal wrapper; the ELF symtab calls the first
+ * "<name>.abi0"): find() returns the one at the lower address.
+ */
 int gopclntab__find(const struct gopclntab *p, const char *name, struct gofunc *out);
-/* Function containing PC; 0 or -ENOENT. */
+/* Function containing PC (binary search over the functab); 0 or -ENOENT. */
 int gopclntab__lookup(const struct gopclntab *p, uint64_t pc, struct gofunc *out);
 
 /* Virtual address and size of the pclntab that was parsed. */
