@@ -32,8 +32,12 @@
 static const char buildinfo_magic[14] = "\xff Go buildinf:";
 #define BUILDINFO_ALIGN 16
 #define BUILDINFO_HDR   32
-/* debug/buildinfo reads at most the first 64 KiB of the data segment */
-#define BUILDINFO_SCAN  (64 * 1024)
+/*
+ * debug/buildinfo reads only the first 64 KiB of the data segment, but
+ * in external (cgo) links .data precedes .go.buildinfo there and may be
+ * larger than that: scan the whole segment, up to this much.
+ */
+#define BUILDINFO_SCAN  (256u << 20)
 /* No sane modinfo is larger; kube-apiserver's is ~30 KiB. */
 #define BUILDINFO_MAXSTR (16u << 20)
 

@@ -169,6 +169,24 @@ static void test_damaged(const char *dir, const struct fixture *fx, const char *
 		CHECK(strstr(cp_lasterr(), "ELF") != NULL, "message '%s'", cp_lasterr());
 	}
 
+	/* no .go.buildinfo section header: found in the data segment */
+	{
+		unsigned char *q = memmem(buf, len, ".go.buildinfo\0", 14);
+
+		CHECK(q != NULL, "no '.go.buildinfo' name in %s", fx->file);
+		if (q) {
+			q[1] = 'x';
+			snprintf(copy, sizeof(copy), "%s/nobuildinfo", tmp);
+			spit(copy, buf, len);
+			g = goelf__open(copy, &err);
+			CHECK(g && !goelf__section(g, ".go.buildinfo"), "%s: renamed copy", fx->file);
+			CHECK(g && goelf__go_version(g) && strcmp(goelf__go_version(g), fx->go_version) == 0,
+			      "%s: no Go version without the section header", fx->file);
+			goelf__close(g);
+			q[1] = 'g';
+		}
+	}
+
 	/* another machine */
 	memcpy(buf + offsetof(Elf64_Ehdr, e_machine), &(uint16_t){ EM_AARCH64 }, 2);
 	snprintf(copy, sizeof(copy), "%s/arm64", tmp);
@@ -378,8 +396,8 @@ int main(void)
 	}
 	for (i = 0; i < n; i++)
 		test_fixture(dir, &fx[i]);
-	if (n > 0)
-		test_damaged(dir, &fx[0], tmp);
+	for (i = 0; i < n; i++)
+		test_damaged(dir, &fx[i], tmp);
 	{
 		char cmd[4200];
 
