@@ -9,6 +9,7 @@
 #ifndef CPPROF_REPORT_H
 #define CPPROF_REPORT_H
 
+#include <stddef.h>
 #include <stdio.h>
 
 enum report_format { REPORT_TEXT = 0, REPORT_MD, REPORT_JSON };
@@ -18,8 +19,52 @@ struct report_opts {
 	enum report_format format;
 };
 
-/* 0, or negative errno with cp_lasterr() set (no such file, no such label, not a cpprof db). */
+/*
+ * 0, or negative errno with cp_lasterr() set (no such file, no such label, not a cpprof db).
+ *
+ * Text is aligned and at most 100 columns wide (long resource names are
+ * cut with an ellipsis; json has them whole). md is a Markdown section per
+ * run with one table. json is a stable shape, one object per run, ordered
+ * by run id; integers are null where the database holds NULL:
+ *
+ *   {"runs":[{"label":s,"kind":s,"started_ns":i,"ended_ns":i|null,
+ *             "host":s|null,"kernel":s|null,"command":s|null,
+ *             "requests":i|null,"lost_events":i|null,"unmatched":i|null,
+ *             "targets":[{"id":i,"pid":i,"component":s,"exe":s,"go_version":s,
+ *                         "main_path":s,"build_id":s,"offsets_source":s,
+ *                         "probes":s,"attached_ns":i,"exited_ns":i|null}],
+ *             "calls":[{"component":s,"verb":s,"resource":s,"subresource":s,
+ *                       "path":s|null,"scope":s,"count":i,"p50_ns":i,"p90_ns":i,
+ *                       "p99_ns":i,"max_ns":i,"errors":i,
+ *                       "slo_threshold_ns":i,"slo_ok":true|false|null}]}]}
+ *
+ * calls are sorted by component, verb, resource, subresource, scope, path;
+ * path is set only for non-resource requests; slo_threshold_ns is 0 and
+ * slo_ok null for calls outside the SLO. Percentiles are nearest-rank over
+ * all latencies of the call in the run. errors counts HTTP 5xx and 429,
+ * and for etcd every non-OK gRPC status.
+ */
 int report__write(const char *db_path, const struct report_opts *o, FILE *out);
+
+/* Statistics of one call group of a run, as in the json "calls" above. */
+struct report_call {
+	char *component, *verb, *resource, *subresource, *scope, *path;
+	long long count, errors;
+	long long p50_ns, p90_ns, p99_ns, max_ns;
+	long long slo_threshold_ns;  /* 0: outside the SLO */
+	int slo_ok;                  /* 1 ok, 0 failed, -1 outside the SLO */
+};
+
+/*
+ * The call groups of run LABEL in DB_PATH (LABEL NULL: the file's only
+ * run; -EINVAL if it holds several), for diff. Free with report__calls_free.
+ */
+int report__calls(const char *db_path, const char *label, struct report_call **calls,
+		  size_t *n);
+void report__calls_free(struct report_call *calls, size_t n);
+
+/* A duration in human units with 3 significant digits: 999ns, 1.23µs, 12.3ms, 1.20s, 3600s. */
+void report__fmt_ns(long long ns, char *buf, size_t n);
 
 /*
  * Kubernetes API-call latency SLO threshold for a call kind, in ns;
