@@ -7,6 +7,10 @@
 #ifndef CPPROF_GO_HTTP_H
 #define CPPROF_GO_HTTP_H
 
+#ifndef __VMLINUX_H__ /* userspace; BPF gets the types from vmlinux.h */
+#include <linux/types.h>
+#endif
+
 #define HTTP_METHOD_MAX 16
 #define HTTP_PATH_MAX   256  /* power of two: the BPF side masks lengths with it */
 #define HTTP_QUERY_MAX  512
