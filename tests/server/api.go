@@ -558,7 +558,7 @@ func (a *apiServer) serveWatch(w http.ResponseWriter, r *http.Request, info *req
 	q := r.URL.Query()
 	timeout := 2 * time.Second
 	if s := q.Get("timeoutSeconds"); s != "" {
-		if n, err := strconv.Atoi(s); err == nil && n >= 0 {
+		if n, err := strconv.Atoi(s); err == nil && n > 0 { // 0 means unset, as in kube-apiserver
 			timeout = time.Duration(n) * time.Second
 		}
 	}
