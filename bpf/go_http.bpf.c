@@ -15,12 +15,14 @@
  *   (*response).finishRequest()           end, HTTP/1.x: method and URL read now
  *   (*http2responseWriter).handlerDone()  end, HTTP/2     (deferred by runHandler)
  *
- * Probes sit on the prologue's stack-check jump where userspace found one
- * (the kernel emulates jcc: ~0.7 us a hit instead of ~9.5 us for a
- * single-stepped instruction), where no argument register has changed
- * yet. That jump re-runs when the prologue grows the stack and the
- * function restarts from its entry: a second hit for the same call, which
- * is recognised (same writer, request and goroutine) and counted.
+ * Probes sit where userspace (plan.c) found an instruction the kernel
+ * emulates (~0.7 us a hit instead of ~9.5 us for a single-stepped one) and
+ * no argument register has changed yet: the "push rbp" after the
+ * prologue's stack check (Go 1.21+), else the stack-check jump itself.
+ * The jump re-runs when the prologue grows the stack and the function
+ * restarts from its entry: a second hit for the same call. Such probes
+ * carry attach cookie 1, and their second hit is recognised (same writer,
+ * request and goroutine) and counted, not taken for a new request.
  *
  * Go register ABI (Go 1.17+, src/cmd/compile/abi-internal.md): integer
  * arguments in RAX, RBX, RCX, RDI, RSI, R8-R11; g in R14. A method value
@@ -35,25 +37,6 @@
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
-struct rw_key {
-	__u32 tgid;
-	__u32 pad;
-	__u64 rw;
-};
-
-/* A request between its start and its end: small, so that the tens of
- * thousands of watches a large cluster keeps open fit. Method and URL are
- * read at the end, from the *Request the writer still holds then
- * (response.req for HTTP/1, rws.req for HTTP/2), and which filters never
- * modify in place (they derive copies with WithContext). */
-struct inflight {
-	__u64 start_ns;
-	__u64 req;
-	__u64 g;
-	__u32 status;
-	__u32 pad;
-};
-
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 256);
@@ -61,20 +44,21 @@ struct {
 	__type(value, struct go_http_cfg);
 } targets SEC(".maps");
 
-/* LRU: a start whose end never comes (hijacked connection, panicking
- * handler) ages out instead of filling the map. Sized by userspace. */
+/* A plain hash: LRU maps cost a global list update on every access. A
+ * start whose end never comes (hijacked connection, panicking handler) is
+ * swept by userspace (attach__sweep). */
 struct {
-	__uint(type, BPF_MAP_TYPE_LRU_HASH);
+	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);
-	__type(key, struct rw_key);
-	__type(value, struct inflight);
+	__type(key, struct go_http_key);
+	__type(value, struct go_http_inflight);
 } inflight SEC(".maps");
 
 /* Requests just ended, to recognise an end probe hit twice. */
 struct {
 	__uint(type, BPF_MAP_TYPE_LRU_HASH);
 	__uint(max_entries, 4096);
-	__type(key, struct rw_key);
+	__type(key, struct go_http_key);
 	__type(value, __u64);
 } ended SEC(".maps");
 
@@ -87,8 +71,11 @@ struct {
 
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
-	__uint(max_entries, 8 << 20);
+	__uint(max_entries, 16 << 20);
 } events SEC(".maps");
+
+/* Set by userspace before load: ring buffer fill that wakes the collector. */
+const volatile __u64 wakeup_bytes = 1 << 20;
 
 static __always_inline void stat_inc(__u32 idx)
 {
@@ -125,23 +112,28 @@ SEC("uprobe")
 int BPF_UPROBE(serve_http)
 {
 	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
-	struct rw_key key = { .tgid = tgid, .rw = ctx->cx };
-	struct inflight v = {}, *old;
+	struct go_http_key key = { .tgid = tgid, .rw = ctx->cx };
+	struct go_http_inflight v = {}, *old;
 
 	if (!key.rw || !bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	v.req = ctx->di;
 	v.g = ctx->r14;
+	v.start_ns = bpf_ktime_get_ns();
+	if (bpf_map_update_elem(&inflight, &key, &v, BPF_NOEXIST) == 0) {
+		stat_inc(STAT_STARTS);
+		return 0;
+	}
 	old = bpf_map_lookup_elem(&inflight, &key);
 	if (old) {
-		if (old->g == v.g && old->req == v.req) {
+		/* Cookie 1: this probe may fire twice for one call (see plan.c). */
+		if (bpf_get_attach_cookie(ctx) && old->g == v.g && old->req == v.req) {
 			/* The prologue grew the stack and re-ran the entry. */
 			stat_inc(STAT_DOUBLE_ENTRY);
 			return 0;
 		}
 		stat_inc(STAT_REPLACED);
 	}
-	v.start_ns = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&inflight, &key, &v, BPF_ANY)) {
 		stat_inc(STAT_INFLIGHT_FULL);
 		return 0;
@@ -154,8 +146,8 @@ int BPF_UPROBE(serve_http)
 SEC("uprobe")
 int BPF_UPROBE(write_header)
 {
-	struct rw_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .rw = ctx->ax };
-	struct inflight *v;
+	struct go_http_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .rw = ctx->ax };
+	struct go_http_inflight *v;
 	__u64 code = ctx->bx;
 
 	v = bpf_map_lookup_elem(&inflight, &key);
@@ -199,18 +191,19 @@ static __always_inline void read_request(struct go_http_event *e, const struct g
 
 static __always_inline int end_request(struct pt_regs *ctx, __u8 proto)
 {
-	struct rw_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .rw = ctx->ax };
+	struct go_http_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .rw = ctx->ax };
 	struct go_http_cfg *cfg;
 	struct go_http_event *e;
-	struct inflight *v;
-	__u64 g = ctx->r14, *prev;
+	struct go_http_inflight *v;
+	__u64 g = ctx->r14, *prev, repeats;
 
 	cfg = bpf_map_lookup_elem(&targets, &key.tgid);
 	if (!cfg)
 		return 0;
+	repeats = bpf_get_attach_cookie(ctx);
 	v = bpf_map_lookup_elem(&inflight, &key);
 	if (!v) {
-		prev = bpf_map_lookup_elem(&ended, &key);
+		prev = repeats ? bpf_map_lookup_elem(&ended, &key) : NULL;
 		if (prev && *prev == g)
 			stat_inc(STAT_DOUBLE_END);
 		else
@@ -238,11 +231,16 @@ static __always_inline int end_request(struct pt_regs *ctx, __u8 proto)
 	e->query[0] = 0;
 	e->qtail[0] = 0;
 	read_request(e, cfg, v->req);
-	bpf_ringbuf_submit(e, 0);
+	/* Waking the collector for every event costs the target a wakeup per
+	 * request; it polls on a timer instead, and is woken early only when
+	 * the ring is filling up. */
+	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
+				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	stat_inc(STAT_ENDS);
 out:
 	bpf_map_delete_elem(&inflight, &key);
-	bpf_map_update_elem(&ended, &key, &g, BPF_ANY);
+	if (repeats)
+		bpf_map_update_elem(&ended, &key, &g, BPF_ANY);
 	return 0;
 }
 

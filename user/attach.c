@@ -7,6 +7,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -32,6 +33,7 @@ struct attach {
 	struct go_http_bpf *skel;
 	struct attached_link links[MAX_LINKS];
 	int nlinks;
+	uint64_t swept;     /* in-flight requests removed without an end */
 };
 
 static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
@@ -64,6 +66,8 @@ struct attach *attach__open(int *err)
 		cp_seterr("cannot open BPF object: %s", strerror(errno));
 		goto fail;
 	}
+	/* The collector drains every 100 ms; wake it early at a quarter full. */
+	a->skel->rodata->wakeup_bytes = bpf_map__max_entries(a->skel->maps.events) / 4;
 	*err = go_http_bpf__load(a->skel);
 	if (*err) {
 		cp_seterr("cannot load BPF programs: %s (is the kernel built with BPF and BTF? run with -vv for the verifier log)",
@@ -125,7 +129,8 @@ int attach__target(struct attach *a, int pid, const struct probe_plan *plan, uin
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
 	for (i = 0; i < plan->nsites; i++) {
 		const struct probe_site *s = &plan->sites[i];
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .retprobe = false);
+		/* cookie 1: the probe may fire twice per call (go_http.bpf.c) */
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = s->once ? 0 : 1);
 		struct bpf_link *link;
 
 		link = bpf_program__attach_uprobe_opts(prog_for(a, s->kind), pid, exe, s->file_off, &uo);
@@ -162,6 +167,39 @@ void attach__detach(struct attach *a, int pid)
 	}
 	a->nlinks = j;
 	bpf_map__delete_elem(a->skel->maps.targets, &key, sizeof(key), 0);
+	a->swept += attach__sweep(a, pid, 0);
+}
+
+uint64_t attach__swept(const struct attach *a)
+{
+	return a->swept;
+}
+
+int attach__sweep(struct attach *a, int pid, uint64_t older_than_ns)
+{
+	int fd = bpf_map__fd(a->skel->maps.inflight), n = 0;
+	struct go_http_key key, next, *prev = NULL;
+	struct go_http_inflight v;
+	struct timespec ts;
+	uint64_t now;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts); /* bpf_ktime_get_ns() is CLOCK_MONOTONIC */
+	now = (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		bool stale = false;
+
+		if (bpf_map_lookup_elem(fd, &next, &v) == 0)
+			stale = (pid > 0 && (int)next.tgid == pid) ||
+				(older_than_ns && v.start_ns + older_than_ns < now);
+		if (stale && bpf_map_delete_elem(fd, &next) == 0) {
+			n++;
+			/* the deleted key cannot lead on: restart from the one before it */
+			continue;
+		}
+		key = next;
+		prev = &key;
+	}
+	return n;
 }
 
 int attach__events_fd(const struct attach *a)

@@ -23,6 +23,15 @@ int attach__target(struct attach *a, int pid, const struct probe_plan *plan, uin
 /* Detach PID's probes (it exited); its in-flight requests are forgotten. */
 void attach__detach(struct attach *a, int pid);
 
+/*
+ * Remove in-flight requests that will never end: those of PID (if > 0),
+ * and those older than OLDER_THAN_NS (if not 0; a hijacked connection or
+ * a handler that panicked never reaches its end probe). Returns how many.
+ */
+int attach__sweep(struct attach *a, int pid, uint64_t older_than_ns);
+/* In-flight requests removed by attach__detach (their target exited). */
+uint64_t attach__swept(const struct attach *a);
+
 /* fd of the events ring buffer. */
 int attach__events_fd(const struct attach *a);
 /* Sum the per-CPU counters into OUT[STAT__MAX]. */

@@ -172,7 +172,8 @@ static int do_record(int argc, char **argv)
 	struct collector *col = NULL;
 	struct utsname uts;
 	struct stat sb;
-	int64_t run_id = 0, t0, last_tick, last_status = 0;
+	int64_t run_id = 0, t0, last_tick, last_status = 0, last_sweep;
+	uint64_t swept = 0;
 	uint64_t stats[STAT__MAX] = {};
 	int c, i, err = 0, ret = EXIT_RUNTIME;
 
@@ -365,7 +366,7 @@ static int do_record(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 	}
-	t0 = last_tick = now_ns(CLOCK_MONOTONIC);
+	t0 = last_tick = last_sweep = now_ns(CLOCK_MONOTONIC);
 	info("recording run '%s' into '%s'%s\n", label, db,
 	     duration ? "" : "; stop with Ctrl-C");
 	while (!stop_requested) {
@@ -383,6 +384,11 @@ static int do_record(int argc, char **argv)
 		if (now - last_tick < 1000000000LL)
 			continue;
 		last_tick = now;
+		if (now - last_sweep >= 60 * 1000000000LL) {
+			/* Longer than any apiserver watch (--min-request-timeout 1800 s, up to 2x). */
+			swept += attach__sweep(att, 0, 4 * 3600 * 1000000000ULL);
+			last_sweep = now;
+		}
 		if ((err = store__flush(st))) {
 			error("cannot store requests: %s\n", cp_lasterr());
 			break;
@@ -440,7 +446,7 @@ static int do_record(int argc, char **argv)
 			.ended_ns = now_ns(CLOCK_REALTIME),
 			.requests = (int64_t)collector__requests(col),
 			.lost_events = (int64_t)(stats[STAT_RB_DROPS] + stats[STAT_INFLIGHT_FULL]),
-			.unmatched = (int64_t)(stats[STAT_NO_START] + stats[STAT_REPLACED]),
+			.unmatched = (int64_t)(stats[STAT_NO_START] + stats[STAT_REPLACED] + swept),
 		};
 		int e2 = store__end_run(st, run_id, &rs);
 
@@ -450,6 +456,9 @@ static int do_record(int argc, char **argv)
 		}
 		info("run '%s': %lld requests stored, %lld lost, %lld unmatched -> %s\n", label,
 		     (long long)rs.requests, (long long)rs.lost_events, (long long)rs.unmatched, db);
+		if (attach__swept(att))
+			info("%llu requests were still in flight at the end (watches and other long-running calls) and are not stored\n",
+			     (unsigned long long)attach__swept(att));
 		verbose("counters: starts %llu ends %llu double-entry %llu double-end %llu read-errors %llu\n",
 			(unsigned long long)stats[STAT_STARTS], (unsigned long long)stats[STAT_ENDS],
 			(unsigned long long)stats[STAT_DOUBLE_ENTRY], (unsigned long long)stats[STAT_DOUBLE_END],
@@ -667,10 +676,11 @@ static int do_inspect(int argc, char **argv)
 
 			printf("%s{\"kind\":\"%s\",\"function\":", i ? "," : "", probe_kind_name(s->kind));
 			json_str(stdout, s->func);
-			printf(",\"entry\":%llu,\"address\":%llu,\"file_offset\":%llu,\"at_stack_check\":%s,"
+			printf(",\"entry\":%llu,\"address\":%llu,\"file_offset\":%llu,\"placement\":\"%s\","
 			       "\"emulated\":%s,\"instruction\":",
 			       (unsigned long long)s->entry, (unsigned long long)s->addr,
-			       (unsigned long long)s->file_off, s->at_jcc ? "true" : "false",
+			       (unsigned long long)s->file_off,
+			       s->once ? "after_stack_check" : s->at_jcc ? "stack_check" : "entry",
 			       s->emulated ? "true" : "false");
 			json_str(stdout, s->insn);
 			printf(",\"rets\":%d}", s->nret);
@@ -699,6 +709,7 @@ static int do_inspect(int argc, char **argv)
 		       (unsigned long long)s->entry, (unsigned long long)s->addr, s->nret,
 		       s->emulated ? "emulated" : "single-step", s->func);
 		printf("  %-13s %-18s %-18s %-4s %-12s %s%s\n", "", "", "", "", "", s->insn,
+		       s->once ? " (after the prologue stack check)" :
 		       s->at_jcc ? " (prologue stack check)" : " (entry)");
 	}
 	return EXIT_OK;

@@ -182,12 +182,18 @@ int collector__add_target(struct collector *c, int tgid, int64_t target_id, cons
 
 int collector__poll(struct collector *c, int timeout_ms)
 {
-	int n = ring_buffer__poll(c->rb, timeout_ms);
+	int n = ring_buffer__poll(c->rb, timeout_ms), m;
 
+	/* The BPF side wakes us only when the ring fills up (see
+	 * go_http.bpf.c): drain whatever arrived without a wakeup too. */
+	if (n == -EINTR)
+		n = 0;
+	if (n >= 0 && !c->err) {
+		m = ring_buffer__consume(c->rb);
+		n = m < 0 ? m : n + m;
+	}
 	if (c->err)
 		return c->err;
-	if (n == -EINTR)
-		return 0;
 	return n;
 }
 

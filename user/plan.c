@@ -106,10 +106,23 @@ static int plan_site(struct goelf *g, const struct gofunc *f, enum probe_kind ki
 	}
 	s->nret = lay.nret;
 	s->addr = f->entry;
-	if (lay.stack_check_jcc &&
-	    retsites__is_emulated(code, size, f->entry, lay.stack_check_jcc, NULL, 0)) {
+	/*
+	 * Cheapest first. The instruction after the stack-check jump runs
+	 * once per call, and Go 1.21+ puts an emulated "push rbp" there. The
+	 * jump itself is emulated too, but runs again when the prologue grows
+	 * the stack and restarts the function, so the BPF side must
+	 * recognise a second hit. The entry is single-stepped: last resort.
+	 */
+	if (lay.after_jcc &&
+	    retsites__is_emulated(code, size, f->entry, lay.after_jcc, NULL, 0)) {
+		s->addr = lay.after_jcc;
+		s->once = true;
+	} else if (lay.stack_check_jcc &&
+		   retsites__is_emulated(code, size, f->entry, lay.stack_check_jcc, NULL, 0)) {
 		s->addr = lay.stack_check_jcc;
 		s->at_jcc = true;
+	} else {
+		s->once = false; /* the entry: the restart hits it again as well */
 	}
 	/* The safety proof, whatever was chosen: an instruction boundary of this function. */
 	if (!retsites__is_boundary(code, size, f->entry, s->addr)) {

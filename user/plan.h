@@ -33,6 +33,7 @@ struct probe_site {
 	uint64_t addr;        /* probe address (ELF vaddr) */
 	uint64_t file_off;    /* what uprobe attach takes */
 	bool at_jcc;          /* on the prologue's stack-check jump */
+	bool once;            /* after the stack check: hit once per call, never twice */
 	bool emulated;        /* the kernel emulates the probed instruction */
 	char insn[64];        /* the probed instruction, as decoded */
 	int nret;             /* RET instructions in the function */

@@ -130,7 +130,7 @@ struct prologue {
 	bool tls;
 	int n;          /* instructions seen */
 	int since_guard;
-	uint64_t jcc, target;
+	uint64_t jcc, after_jcc, target;
 };
 
 static void prologue_feed(struct prologue *pr, const cs_insn *in)
@@ -204,6 +204,7 @@ static void prologue_feed(struct prologue *pr, const cs_insn *in)
 	switch (in->id) {
 	case X86_INS_JBE:
 		pr->jcc = in->address;
+		pr->after_jcc = in->address + in->size;
 		pr->target = branch_target(in);
 		pr->st = pr->target > in->address ? PRO_DONE : PRO_NONE;
 		return;
@@ -284,6 +285,7 @@ int retsites__analyze(const uint8_t *code, size_t len, uint64_t vaddr, struct fu
 	if (pr.st == PRO_DONE && ms == 3) {
 		out->go_prologue = true;
 		out->stack_check_jcc = pr.jcc;
+		out->after_jcc = pr.after_jcc;
 		out->morestack = pr.target;
 		out->g_from_tls = pr.tls;
 	}

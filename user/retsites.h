@@ -32,6 +32,8 @@ struct func_layout {
 	bool     complete;        /* decoding reached the end without an invalid byte */
 	/* Added by retsites.c; 0 when unknown. */
 	uint64_t morestack;       /* target of stack_check_jcc: the morestack call block */
+	uint64_t after_jcc;       /* the instruction after stack_check_jcc: runs once per call,
+				   * where the jcc runs again when the stack grows */
 	uint64_t end;             /* first address after the last non-padding instruction */
 	bool     g_from_tls;      /* g loaded from TLS (fs:), the Go <1.17 stack ABI */
 };

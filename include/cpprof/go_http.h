@@ -26,6 +26,28 @@ enum go_http_flags {
 	GO_HTTP_F_READ_ERR = 1 << 0, /* a field of the request could not be read */
 };
 
+/* Key of the "inflight" map: the request's response writer in one process. */
+struct go_http_key {
+	__u32 tgid;
+	__u32 pad;
+	__u64 rw;
+};
+
+/*
+ * A request between its start and its end: small, so that the tens of
+ * thousands of watches a large cluster keeps open fit. Method and URL are
+ * read at the end, from the *Request the writer still holds then
+ * (response.req for HTTP/1, rws.req for HTTP/2), and which filters never
+ * modify in place (they derive copies with WithContext).
+ */
+struct go_http_inflight {
+	__u64 start_ns;
+	__u64 req;
+	__u64 g;
+	__u32 status;
+	__u32 pad;
+};
+
 /* Per target process, keyed by tgid: Go struct offsets chosen by version. */
 struct go_http_cfg {
 	__s32 request_method;
