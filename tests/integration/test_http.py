@@ -29,6 +29,7 @@ import subprocess
 import sys
 import tempfile
 import time
+import urllib.error
 import urllib.request
 
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
@@ -244,6 +245,88 @@ def traced_case(fx, h2):
     con.close()
 
 
+# ---- a real stripped Go server nobody here wrote -------------------------------
+
+def free_port():
+    import socket
+    with socket.socket() as so:
+        so.bind(("127.0.0.1", 0))
+        return so.getsockname()[1]
+
+
+def real_server_cases():
+    """Debian's etcd (stripped, Go 1.19, cgo, externally linked) serves its
+    HTTP endpoints and the gRPC gateway through net/http: exact counts must
+    hold there too."""
+    if FILTER and FILTER not in "etcd-http":
+        return
+    print("-- etcd-http (Debian's /usr/bin/etcd)")
+    etcd = shutil.which("etcd") or "/usr/bin/etcd"
+    r = cpprof("inspect", etcd)
+    check(r.returncode == 0 and "serverHandler.ServeHTTP" in r.stdout and "component:     etcd" in r.stdout,
+          "inspect of Debian's etcd finds the net/http probes and names it etcd", r.stderr[-300:])
+    data = tempfile.mkdtemp(prefix="etcd.", dir=TMP)
+    cport, pport = free_port(), free_port()
+    url = f"http://127.0.0.1:{cport}"
+    p = subprocess.Popen([etcd, "--data-dir", data, "--listen-client-urls", url, "--advertise-client-urls", url,
+                          "--listen-peer-urls", f"http://127.0.0.1:{pport}",
+                          "--initial-advertise-peer-urls", f"http://127.0.0.1:{pport}",
+                          "--initial-cluster", f"default=http://127.0.0.1:{pport}"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rec = None
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline and not alive_path(url, "/health"):
+            time.sleep(0.2)
+        db = os.path.join(TMP, "etcd-http.db")
+        rec, log = start_record(db, "etcd", p.pid)
+        sent = collections.Counter()
+        for path, n in (("/version", 3), ("/health", 4), ("/metrics", 2), ("/no-such-path", 2)):
+            for _ in range(n):
+                st = http_status(url + path)
+                sent[(path, st)] += 1
+        for i in range(2):  # the gRPC gateway: JSON over HTTP/1.1 into net/http
+            st = http_status(url + "/v3/kv/put", b'{"key":"Zm9v","value":"YmFy"}')
+            sent[("/v3/kv/put", st)] += 1
+        time.sleep(0.3)
+        rc, text = stop_record(rec, log)
+        rec = None
+        check(rc == 0, "etcd: cpprof record exits 0", text[-300:])
+        check(p.poll() is None and alive_path(url, "/health"), "etcd: alive and healthy after recording")
+        con = sqlite3.connect(db)
+        got = collections.Counter(
+            (path, st) for path, st in con.execute("SELECT path, status FROM requests"))
+        comp = {c for (c,) in con.execute("SELECT DISTINCT component FROM requests")}
+        lost = con.execute("SELECT lost_events, unmatched FROM runs").fetchone()
+        check(got == sent, f"etcd: exact counts per path and status ({sum(sent.values())} requests)",
+              f"sent {dict(sent)} stored {dict(got)}")
+        check(comp == {"etcd"}, "etcd: component decided from the binary's build info", str(comp))
+        check(lost == (0, 0), "etcd: no lost or unmatched requests", str(lost))
+    finally:
+        if rec:
+            rec.kill()
+        p.terminate()
+        p.wait(timeout=20)
+
+
+def alive_path(url, path):
+    try:
+        with urllib.request.urlopen(url + path, timeout=5) as r:
+            return r.status == 200
+    except Exception:
+        return False
+
+
+def http_status(url, body=None):
+    try:
+        with urllib.request.urlopen(urllib.request.Request(url, data=body), timeout=10) as r:
+            r.read()
+            return r.status
+    except urllib.error.HTTPError as e:
+        e.read()
+        return e.code
+
+
 # ---- bad inputs ---------------------------------------------------------------
 
 def error_cases():
@@ -378,6 +461,10 @@ def main():
                     traced_case(fx, h2)
                 except Exception as e:  # a broken case is a failure, not a crash of the suite
                     check(False, f"{fx['file']} {'h2' if h2 else 'h1'}: case ran", repr(e))
+        try:
+            real_server_cases()
+        except Exception as e:
+            check(False, "etcd-http cases ran", repr(e))
         try:
             error_cases()
         except Exception as e:
