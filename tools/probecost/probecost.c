@@ -1,12 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * probecost: measure what one uprobe hit costs on this machine, on an
- * instruction the kernel emulates (the Go prologue's stack-check jcc) and
- * on one it must single-step (the prologue's first instruction, at the
- * function entry). It runs tools/probecost/loop (a Go program calling
- * main.work in a tight loop) three times: without a probe, with cpprof's
- * write_header BPF program at the jcc, and with it at the entry, and
- * prints the added time per call of each.
+ * instruction the kernel emulates (the Go prologue's stack-check jcc, and
+ * the "push rbp" after it, where cpprof puts its probes) and on one it
+ * must single-step (the prologue's first instruction, at the function
+ * entry). It runs tools/probecost/loop (a Go program calling main.work in
+ * a tight loop) without a probe and with cpprof's write_header BPF program
+ * at each of the three places, and prints the added time per call.
  *
  * usage: probecost LOOP_BINARY [CALLS]
  */
@@ -76,9 +76,9 @@ int main(int argc, char **argv)
 	struct goelf *g = NULL;
 	struct func_layout lay;
 	struct gofunc f;
-	uint64_t off_entry, off_jcc;
+	uint64_t off_entry, off_jcc, off_after = 0;
 	long calls = argc > 2 ? atol(argv[2]) : 2000000;
-	double base, jcc, entry;
+	double base, jcc, entry, after = -1;
 	int err = 1;
 
 	if (argc < 2) {
@@ -98,6 +98,9 @@ int main(int argc, char **argv)
 	if (goelf__vaddr_to_offset(g, f.entry, &off_entry) ||
 	    goelf__vaddr_to_offset(g, lay.stack_check_jcc, &off_jcc))
 		goto out;
+	if (lay.after_jcc && retsites__is_emulated(goelf__ptr(g, f.entry, f.end - f.entry), f.end - f.entry,
+						   f.entry, lay.after_jcc, NULL, 0))
+		goelf__vaddr_to_offset(g, lay.after_jcc, &off_after);
 	skel = go_http_bpf__open_and_load();
 	if (!skel) {
 		fprintf(stderr, "probecost: cannot load BPF (root?)\n");
@@ -106,11 +109,16 @@ int main(int argc, char **argv)
 	base = measure(argv[1], calls);
 	jcc = with_probe(skel, argv[1], off_jcc, calls);
 	entry = with_probe(skel, argv[1], off_entry, calls);
+	if (off_after)
+		after = with_probe(skel, argv[1], off_after, calls);
 	if (base < 0 || jcc < 0 || entry < 0)
 		goto out;
 	printf("probe_base_ns_per_call %.1f\n", base);
-	printf("probe_hit_emulated_us %.2f\n", (jcc - base) / 1000.0);
-	printf("probe_hit_single_step_us %.2f\n", (entry - base) / 1000.0);
+	printf("probe_hit_emulated_us %.2f   (stack-check jcc)\n", (jcc - base) / 1000.0);
+	if (after >= 0)
+		printf("probe_hit_emulated_push_us %.2f   (push rbp after the stack check)\n",
+		       (after - base) / 1000.0);
+	printf("probe_hit_single_step_us %.2f   (function entry)\n", (entry - base) / 1000.0);
 	printf("probe_single_step_vs_emulated %.1f\n", (entry - base) / (jcc - base));
 	err = 0;
 out:
