@@ -15,70 +15,10 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fixtures.h"
 #include "goelf.h"
 #include "log.h"
 
-struct fixture {
-	char file[128];
-	char go_version[64];
-	int stripped, cgo;
-};
-
-static int read_manifest(const char *dir, struct fixture *fx, int max)
-{
-	char path[4096], line[512];
-	FILE *f;
-	int n = 0;
-
-	snprintf(path, sizeof(path), "%s/manifest.tsv", dir);
-	f = fopen(path, "r");
-	if (!f)
-		return -errno;
-	if (!fgets(line, sizeof(line), f)) { /* header */
-		fclose(f);
-		return 0;
-	}
-	while (n < max && fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%127[^\t]\t%63[^\t]\t%d\t%d", fx[n].file, fx[n].go_version,
-			   &fx[n].stripped, &fx[n].cgo) == 4)
-			n++;
-	}
-	fclose(f);
-	return n;
-}
-
-static unsigned char *slurp(const char *path, size_t *len)
-{
-	struct stat st;
-	unsigned char *buf;
-	int fd = open(path, O_RDONLY);
-
-	if (fd < 0 || fstat(fd, &st)) {
-		if (fd >= 0)
-			close(fd);
-		return NULL;
-	}
-	buf = malloc(st.st_size ? st.st_size : 1);
-	if (buf && read(fd, buf, st.st_size) != st.st_size) {
-		free(buf);
-		buf = NULL;
-	}
-	close(fd);
-	*len = st.st_size;
-	return buf;
-}
-
-static int spit(const char *path, const void *buf, size_t len)
-{
-	int fd = open(path, O_WRONLY | O_CREAT | O_TRUNC, 0600);
-	int ok;
-
-	if (fd < 0)
-		return -errno;
-	ok = write(fd, buf, len) == (ssize_t)len;
-	close(fd);
-	return ok ? 0 : -EIO;
-}
 
 static void test_fixture(const char *dir, const struct fixture *fx)
 {

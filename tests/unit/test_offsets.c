@@ -10,6 +10,7 @@
 #include <string.h>
 
 #include "check.h"
+#include "fixtures.h"
 #include "goelf.h"
 #include "log.h"
 #include "offsets.h"
@@ -87,35 +88,18 @@ static void test_fixture(const char *path, const char *ver, int stripped)
 
 static void test_fixtures(void)
 {
-	const char *dir = getenv("FIXTURES_DIR");
-	char path[4096], line[1024];
-	int n = 0, nstripped = 0;
-	FILE *f;
+	struct fixture fx[64];
+	const char *dir;
+	char path[4096];
+	int n, i, nstripped = 0;
 
-	if (!dir) {
-		CHECK(0, "FIXTURES_DIR is not set (run through tests/run_unit.sh or make unit)");
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/manifest.tsv", dir);
-	f = fopen(path, "r");
-	if (!f) {
-		CHECK(0, "cannot open '%s' (build the fixtures with make fixtures)", path);
-		return;
-	}
-	if (!fgets(line, sizeof(line), f))
-		line[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		char file[512], ver[64];
-		int stripped, cgo;
-
-		if (sscanf(line, "%511s %63s %d %d", file, ver, &stripped, &cgo) != 4)
+	n = load_fixtures(&dir, fx, 64);
+	for (i = 0; i < n; i++) {
+		if (snprintf(path, sizeof(path), "%s/%s", dir, fx[i].file) >= (int)sizeof(path))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, file);
-		test_fixture(path, ver, stripped);
-		n++;
-		nstripped += stripped;
+		test_fixture(path, fx[i].go_version, fx[i].stripped);
+		nstripped += fx[i].stripped;
 	}
-	fclose(f);
 	CHECK(n > 0, "no fixture in the manifest");
 	printf("test_offsets: %d fixtures (%d stripped)\n", n, nstripped);
 }

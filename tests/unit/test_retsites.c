@@ -15,6 +15,7 @@
 #include <unistd.h>
 
 #include "check.h"
+#include "fixtures.h"
 #include "log.h"
 #include "retsites.h"
 
@@ -414,37 +415,21 @@ static void test_fixture(const char *path)
 
 static void test_fixtures(void)
 {
-	const char *dir = getenv("FIXTURES_DIR");
-	char path[4096], line[1024];
-	int nunstripped = 0;
-	FILE *f;
+	struct fixture fx[64];
+	const char *dir;
+	char path[4096];
+	int n, i, nunstripped = 0;
 
-	if (!dir) {
-		CHECK(0, "FIXTURES_DIR is not set (run through tests/run_unit.sh or make unit)");
-		return;
-	}
-	snprintf(path, sizeof(path), "%s/manifest.tsv", dir);
-	f = fopen(path, "r");
-	if (!f) {
-		CHECK(0, "cannot open '%s' (build the fixtures with make fixtures)", path);
-		return;
-	}
+	n = load_fixtures(&dir, fx, 64);
 	elf_version(EV_CURRENT);
-	if (!fgets(line, sizeof(line), f)) /* header */
-		line[0] = '\0';
-	while (fgets(line, sizeof(line), f)) {
-		char file[512], ver[64];
-		int stripped, cgo;
-
-		if (sscanf(line, "%511s %63s %d %d", file, ver, &stripped, &cgo) != 4)
+	for (i = 0; i < n; i++) {
+		if (fx[i].stripped) /* no .symtab: retsites is fed by gopclntab there */
 			continue;
-		if (stripped) /* no .symtab: retsites is fed by gopclntab there */
+		if (snprintf(path, sizeof(path), "%s/%s", dir, fx[i].file) >= (int)sizeof(path))
 			continue;
-		snprintf(path, sizeof(path), "%s/%s", dir, file);
 		test_fixture(path);
 		nunstripped++;
 	}
-	fclose(f);
 	CHECK(nunstripped > 0, "no unstripped fixture in the manifest");
 }
 
