@@ -1,0 +1,830 @@
+// SPDX-License-Identifier: MIT
+/*
+ * grpc: plan, attach and collect gRPC server calls (bpf/go_grpc.bpf.c).
+ * See grpc.h.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include <bpf/bpf.h>
+#include <bpf/libbpf.h>
+#include <capstone/capstone.h>
+
+#include "cpprof/go_grpc.h"
+#include "etcd_key.h"
+#include "go_grpc.skel.h"
+#include "goelf.h"
+#include "gopclntab.h"
+#include "grpc.h"
+#include "log.h"
+#include "retsites.h"
+
+_Static_assert(sizeof(struct go_grpc_event) == 312, "go_grpc_event layout changed");
+_Static_assert(sizeof(struct go_grpc_cfg) == 40, "go_grpc_cfg layout changed");
+_Static_assert(sizeof(struct go_grpc_reqkey) == 136, "go_grpc_reqkey layout changed");
+
+/* ---- planning -------------------------------------------------------- */
+
+/*
+ * The functions, by the suffix of their pclntab name (vendored copies
+ * match too). etcd 3.4 is go.etcd.io/etcd/etcdserver/api/v3rpc, 3.5+
+ * go.etcd.io/etcd/server/v3/etcdserver/api/v3rpc: the suffix covers both.
+ */
+static const struct {
+	const char *suffix;
+	enum grpc_probe_kind kind;
+	int req_kind;
+} wanted[] = {
+	{ "google.golang.org/grpc.(*Server).handleStream", GRPC_PROBE_START, 0 },
+	{ "google.golang.org/grpc/internal/transport.(*http2Server).WriteStatus", GRPC_PROBE_END_H2, 0 },
+	{ "google.golang.org/grpc/internal/transport.(*serverHandlerTransport).WriteStatus", GRPC_PROBE_END_HANDLER, 0 },
+	/* grpc before 1.8 had no internal/ */
+	{ "google.golang.org/grpc/transport.(*http2Server).WriteStatus", GRPC_PROBE_END_H2, 0 },
+	{ "google.golang.org/grpc/transport.(*serverHandlerTransport).WriteStatus", GRPC_PROBE_END_HANDLER, 0 },
+	{ "etcdserver/api/v3rpc.(*kvServer).Range", GRPC_PROBE_ETCD_REQUEST, GRPC_REQ_KEY_RANGE },
+	{ "etcdserver/api/v3rpc.(*kvServer).DeleteRange", GRPC_PROBE_ETCD_REQUEST, GRPC_REQ_KEY_RANGE },
+	{ "etcdserver/api/v3rpc.(*kvServer).Put", GRPC_PROBE_ETCD_REQUEST, GRPC_REQ_KEY },
+	{ "etcdserver/api/v3rpc.(*kvServer).Txn", GRPC_PROBE_ETCD_REQUEST, GRPC_REQ_TXN },
+};
+#define NWANTED (int)(sizeof(wanted) / sizeof(wanted[0]))
+
+const char *grpc_probe_kind_name(enum grpc_probe_kind k)
+{
+	static const char *names[] = { "start", "end_h2", "end_handler", "etcd_request" };
+
+	return k < GRPC_PROBE__KINDS ? names[k] : "?";
+}
+
+static bool has_suffix(const char *s, const char *suffix)
+{
+	size_t n = strlen(s), m = strlen(suffix);
+
+	if (n < m || strcmp(s + n - m, suffix))
+		return false;
+	return n == m || s[n - m - 1] == '/';
+}
+
+/*
+ * Pick and verify the probe address of one function: the same choice and
+ * proof as plan.c's plan_site (cheapest emulated instruction with the
+ * argument registers untouched, an instruction boundary of the function).
+ * TODO(lead): plan.c could expose plan_site() as plan__site(); this is a
+ * copy of it until then.
+ */
+static int plan_site(struct goelf *g, const struct gofunc *f, struct probe_site *s)
+{
+	struct func_layout lay;
+	const uint8_t *code;
+	uint64_t size = f->end - f->entry;
+	int err;
+
+	memset(s, 0, sizeof(*s));
+	s->kind = PROBE__KINDS;
+	snprintf(s->func, sizeof(s->func), "%s", f->name);
+	s->entry = f->entry;
+	s->size = size;
+	if (size == 0 || size > (1 << 20)) {
+		cp_seterr("function '%s' has implausible size %llu: corrupted pclntab", f->name,
+			  (unsigned long long)size);
+		return -EINVAL;
+	}
+	code = goelf__ptr(g, f->entry, size);
+	if (!code) {
+		cp_seterr("function '%s' at 0x%llx is not backed by the file", f->name,
+			  (unsigned long long)f->entry);
+		return -EFAULT;
+	}
+	err = retsites__analyze(code, size, f->entry, &lay);
+	if (err)
+		return err;
+	if (!lay.go_prologue) {
+		cp_seterr("function '%s' at 0x%llx does not decode as a Go prologue: refusing to probe it",
+			  f->name, (unsigned long long)f->entry);
+		return -EINVAL;
+	}
+	s->nret = lay.nret;
+	s->addr = f->entry;
+	if (lay.after_jcc &&
+	    retsites__is_emulated(code, size, f->entry, lay.after_jcc, NULL, 0)) {
+		s->addr = lay.after_jcc;
+		s->once = true;
+	} else if (lay.stack_check_jcc &&
+		   retsites__is_emulated(code, size, f->entry, lay.stack_check_jcc, NULL, 0)) {
+		s->addr = lay.stack_check_jcc;
+		s->at_jcc = true;
+	}
+	if (!retsites__is_boundary(code, size, f->entry, s->addr)) {
+		cp_seterr("probe address 0x%llx in '%s' is not an instruction boundary: refusing to attach",
+			  (unsigned long long)s->addr, f->name);
+		return -EINVAL;
+	}
+	s->emulated = retsites__is_emulated(code, size, f->entry, s->addr, s->insn, sizeof(s->insn));
+	err = goelf__vaddr_to_offset(g, s->addr, &s->file_off);
+	if (err) {
+		cp_seterr("probe address 0x%llx in '%s' is outside the executable segment",
+			  (unsigned long long)s->addr, f->name);
+		return err;
+	}
+	return 0;
+}
+
+/*
+ * The loads of a small accessor method: "mov reg, [base + disp]" with no
+ * index, in decoding order up to the first RET, as Capstone decodes them.
+ */
+struct mload {
+	x86_reg dst, base;
+	int64_t disp;
+	int size;
+};
+
+static x86_reg reg64(x86_reg r)
+{
+	static const struct { x86_reg a, b; } m[] = {
+		{ X86_REG_EAX, X86_REG_RAX }, { X86_REG_EBX, X86_REG_RBX }, { X86_REG_ECX, X86_REG_RCX },
+		{ X86_REG_EDX, X86_REG_RDX }, { X86_REG_ESI, X86_REG_RSI }, { X86_REG_EDI, X86_REG_RDI },
+		{ X86_REG_R8D, X86_REG_R8 }, { X86_REG_R9D, X86_REG_R9 }, { X86_REG_R10D, X86_REG_R10 },
+		{ X86_REG_R11D, X86_REG_R11 },
+	};
+	size_t i;
+
+	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
+		if (m[i].a == r)
+			return m[i].b;
+	return r;
+}
+
+/* Loads of the function FUNC (suffix match); count, 0 if none, -ENOENT if no such function. */
+static int func_loads(struct goelf *g, struct gopclntab *pt, const char *suffix, int max_insns,
+		      struct mload *out, int max)
+{
+	const uint8_t *code;
+	struct gofunc f;
+	uint64_t addr;
+	size_t left;
+	cs_insn *in;
+	csh h;
+	int i, n = 0, k = 0;
+
+	if (gopclntab__find(pt, suffix, &f) != 0) {
+		int cnt = gopclntab__func_count(pt);
+
+		for (i = 0; i < cnt; i++)
+			if (gopclntab__func(pt, i, &f) == 0 && has_suffix(f.name, suffix))
+				break;
+		if (i == cnt)
+			return -ENOENT;
+	}
+	left = f.end - f.entry;
+	if (left == 0 || left > 65536)
+		return -EINVAL;
+	code = goelf__ptr(g, f.entry, left);
+	if (!code)
+		return -EFAULT;
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK)
+		return -EINVAL;
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	in = cs_malloc(h);
+	addr = f.entry;
+	while (in && k++ < max_insns && n < max && cs_disasm_iter(h, &code, &left, &addr, in)) {
+		cs_x86 *x = &in->detail->x86;
+
+		if (in->id == X86_INS_RET)
+			break;
+		if (in->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+		    x->operands[1].type == X86_OP_MEM && x->operands[1].mem.index == X86_REG_INVALID &&
+		    x->operands[1].mem.segment == X86_REG_INVALID &&
+		    x->operands[1].mem.base != X86_REG_RIP && x->operands[1].mem.base != X86_REG_RSP) {
+			out[n].dst = reg64(x->operands[0].reg);
+			out[n].base = x->operands[1].mem.base;
+			out[n].disp = x->operands[1].mem.disp;
+			out[n].size = x->operands[1].size;
+			n++;
+		}
+	}
+	if (in)
+		cs_free(in, 1);
+	cs_close(&h);
+	return n;
+}
+
+static void add_source(struct grpc_offsets *o, const char *what)
+{
+	size_t n = strlen(o->source);
+
+	snprintf(o->source + n, sizeof(o->source) - n, "%s%s", n ? "; " : "", what);
+}
+
+/*
+ * A getter of a []byte or slice field: "mov rdx, [rax+D]; mov rbx,
+ * [rax+D+8]; ..." (etcdserverpb's gogo getters, Go 1.17+ ABI). D or -1.
+ */
+static int getter_disp(struct goelf *g, struct gopclntab *pt, const char *suffix, int size)
+{
+	struct mload l[4];
+	int n = func_loads(g, pt, suffix, 8, l, 4);
+
+	if (n < 1 || l[0].base != X86_REG_RAX || l[0].size != size || l[0].disp < 0 || l[0].disp > 4096)
+		return -1;
+	return (int)l[0].disp;
+}
+
+static int find_offsets(struct goelf *g, struct gopclntab *pt, const struct gofunc *handle_stream,
+			bool want_etcd, struct grpc_offsets *o)
+{
+	struct mload l[48];
+	int n, i, d;
+
+	memset(o, 0, sizeof(*o));
+	o->stream_method = -1;
+	/* transport.Stream.Method() returns s.method: "mov rcx, [rax+D]; mov rbx, [rax+D+8]" */
+	n = func_loads(g, pt, "google.golang.org/grpc/internal/transport.(*Stream).Method", 8, l, 4);
+	if (n < 0)
+		n = func_loads(g, pt, "google.golang.org/grpc/transport.(*Stream).Method", 8, l, 4);
+	if (n >= 2 && l[0].base == X86_REG_RAX && l[1].base == X86_REG_RAX && l[0].size == 8 &&
+	    l[1].size == 8 && (l[1].disp == l[0].disp + 8 || l[0].disp == l[1].disp + 8)) {
+		o->stream_method = (int)(l[0].disp < l[1].disp ? l[0].disp : l[1].disp);
+		add_source(o, "Stream.method from (*Stream).Method");
+	}
+	/*
+	 * handleStream starts with "sm := stream.Method()" inlined (grpc
+	 * server.go): loads of [rdi+D] and [rdi+D+8] among its first
+	 * instructions. That proves the stream is in RDI, where the BPF start
+	 * probe reads it, and gives D when the accessor was not linked in.
+	 */
+	n = func_loads(g, pt, handle_stream->name, 40, l, 48);
+	d = -1;
+	for (i = 0; i < n; i++) {
+		int j;
+
+		if (l[i].base != X86_REG_RDI || l[i].size != 8)
+			continue;
+		for (j = 0; j < n; j++)
+			if (j != i && l[j].base == X86_REG_RDI && l[j].disp == l[i].disp + 8 && l[j].size == 8)
+				break;
+		if (j < n && (o->stream_method < 0 || l[i].disp == o->stream_method)) {
+			d = (int)l[i].disp;
+			break;
+		}
+	}
+	if (d < 0) {
+		cp_seterr("cannot find transport.Stream.method: '%s' does not read [rdi+D], [rdi+D+8]%s",
+			  handle_stream->name, o->stream_method >= 0 ? " at the accessor's offset" : "");
+		return -ENOTSUP;
+	}
+	if (o->stream_method < 0) {
+		o->stream_method = d;
+		add_source(o, "Stream.method from handleStream's inlined Method()");
+	} else {
+		add_source(o, "handleStream agrees (stream in RDI)");
+	}
+
+	/* (*status.Status).Code(): "mov rcx, [rax+D1]; ...; mov eax, dword [rcx+D2]" */
+	n = func_loads(g, pt, "google.golang.org/grpc/internal/status.(*Status).Code", 12, l, 4);
+	if (n < 0)
+		n = func_loads(g, pt, "google.golang.org/grpc/status.(*Status).Code", 12, l, 4);
+	if (n >= 2 && l[0].base == X86_REG_RAX && l[0].size == 8 && l[1].base == l[0].dst &&
+	    l[1].size == 4) {
+		o->status_proto = (int)l[0].disp;
+		o->proto_code = (int)l[1].disp;
+		add_source(o, "status code from (*Status).Code");
+	} else if ((d = getter_disp(g, pt, "google.golang.org/genproto/googleapis/rpc/status.(*Status).GetCode", 4)) >= 0) {
+		/* status.Status is struct{ s *spb.Status } in every grpc-go release */
+		o->status_proto = 0;
+		o->proto_code = d;
+		add_source(o, "status code from spb (*Status).GetCode");
+	} else {
+		cp_seterr("cannot find the status code layout: no (*status.Status).Code or spb (*Status).GetCode to decode");
+		return -ENOTSUP;
+	}
+
+	if (!want_etcd)
+		return 0;
+	/*
+	 * etcdserverpb's generated getters. The gogo structs put Key first and
+	 * RangeEnd second (rpc.proto field order) in 3.4 and 3.5 alike; the
+	 * getters prove it for this binary.
+	 */
+#define PB "etcdserverpb."
+	o->req_key = getter_disp(g, pt, PB "(*RangeRequest).GetKey", 8);
+	o->req_range_end = getter_disp(g, pt, PB "(*RangeRequest).GetRangeEnd", 8);
+	o->txn_compare = getter_disp(g, pt, PB "(*TxnRequest).GetCompare", 8);
+	o->txn_success = getter_disp(g, pt, PB "(*TxnRequest).GetSuccess", 8);
+	o->compare_key = getter_disp(g, pt, PB "(*Compare).GetKey", 8);
+	o->op_request = getter_disp(g, pt, PB "(*RequestOp).GetRequest", 8);
+	if (o->req_key < 0 || o->req_range_end < 0 || o->txn_compare < 0 || o->txn_success < 0 ||
+	    o->compare_key < 0 || o->op_request < 0 ||
+	    getter_disp(g, pt, PB "(*PutRequest).GetKey", 8) != o->req_key ||
+	    getter_disp(g, pt, PB "(*DeleteRangeRequest).GetKey", 8) != o->req_key ||
+	    getter_disp(g, pt, PB "(*DeleteRangeRequest).GetRangeEnd", 8) != o->req_range_end) {
+		/* Not fatal: calls are still traced, without keys. */
+		add_source(o, "etcd request layout unknown (getters missing or disagreeing): no keys");
+		return 0;
+	}
+#undef PB
+	o->etcd = true;
+	add_source(o, "etcd keys from etcdserverpb getters");
+	return 0;
+}
+
+int grpc_plan__build(const char *path, struct grpc_plan *plan)
+{
+	struct gopclntab *pt = NULL;
+	struct goelf *g = NULL;
+	const struct goelf_module *mod;
+	struct gofunc hs = {};
+	bool have_start = false, have_end = false, have_etcd = false;
+	int err = 0, major = 0, minor = 0, i, n, w;
+
+	memset(plan, 0, sizeof(*plan));
+	snprintf(plan->path, sizeof(plan->path), "%s", path);
+	g = goelf__open(path, &err);
+	if (!g)
+		return err;
+	if (!goelf__is_go(g)) {
+		cp_seterr("not a Go binary (no .gopclntab and no Go build info)");
+		err = -ENOEXEC;
+		goto cleanup;
+	}
+	pt = gopclntab__open(g, &err);
+	if (!pt)
+		goto cleanup;
+	snprintf(plan->go_version, sizeof(plan->go_version), "%s", goelf__go_version(g) ?: "unknown");
+	snprintf(plan->component, sizeof(plan->component), "%s",
+		 plan_component(goelf__main_path(g), path));
+	mod = goelf__find_module(g, "google.golang.org/grpc");
+	snprintf(plan->grpc_version, sizeof(plan->grpc_version), "%s",
+		 mod && mod->version ? mod->version : "unknown (no module info)");
+	if (go_version_parse(plan->go_version, &major, &minor) == 0 && major == 1 && minor < 17) {
+		cp_seterr("Go %s passes arguments on the stack; cpprof's gRPC probes need Go 1.17 or newer",
+			  plan->go_version);
+		err = -ENOTSUP;
+		goto cleanup;
+	}
+
+	n = gopclntab__func_count(pt);
+	for (i = 0; i < n; i++) {
+		struct gofunc f;
+
+		if (gopclntab__func(pt, i, &f))
+			continue;
+		for (w = 0; w < NWANTED; w++) {
+			struct grpc_site *s;
+
+			if (!has_suffix(f.name, wanted[w].suffix))
+				continue;
+			if (plan->nsites >= GRPC_PLAN_MAX_SITES) {
+				cp_seterr("too many gRPC server copies in the binary (more than %d functions)",
+					  GRPC_PLAN_MAX_SITES);
+				err = -E2BIG;
+				goto cleanup;
+			}
+			s = &plan->sites[plan->nsites];
+			err = plan_site(g, &f, &s->site);
+			if (err)
+				goto cleanup;
+			s->kind = wanted[w].kind;
+			s->req_kind = wanted[w].req_kind;
+			plan->nsites++;
+			if (s->kind == GRPC_PROBE_START) {
+				if (have_start) {
+					cp_seterr("two gRPC servers in the binary ('%s' and '%s'): not supported yet",
+						  hs.name, f.name);
+					err = -ENOTSUP;
+					goto cleanup;
+				}
+				have_start = true;
+				hs = f;
+			}
+			have_end |= s->kind == GRPC_PROBE_END_H2 || s->kind == GRPC_PROBE_END_HANDLER;
+			have_etcd |= s->kind == GRPC_PROBE_ETCD_REQUEST;
+		}
+	}
+	if (!have_start || !have_end) {
+		cp_seterr("no '%s' in the binary: not a gRPC server",
+			  !have_start ? wanted[0].suffix : "transport WriteStatus");
+		err = -ENOENT;
+		goto cleanup;
+	}
+	err = find_offsets(g, pt, &hs, have_etcd, &plan->off);
+	if (err)
+		goto cleanup;
+	if (have_etcd && !plan->off.etcd) {
+		/* keep the calls, drop the key probes */
+		for (i = w = 0; i < plan->nsites; i++)
+			if (plan->sites[i].kind != GRPC_PROBE_ETCD_REQUEST)
+				plan->sites[w++] = plan->sites[i];
+		plan->nsites = w;
+	}
+cleanup:
+	gopclntab__close(pt);
+	goelf__close(g);
+	return err;
+}
+
+int grpc_plan__print(const char *path, FILE *f)
+{
+	struct grpc_plan *p = malloc(sizeof(*p));
+	const struct grpc_offsets *o;
+	int err, i;
+
+	if (!p)
+		return -ENOMEM;
+	err = grpc_plan__build(path, p);
+	if (err) {
+		fprintf(f, "grpc:          none (%s)\n", cp_lasterr());
+		free(p);
+		return err;
+	}
+	o = &p->off;
+	fprintf(f, "grpc version:  %s\n", p->grpc_version);
+	fprintf(f, "grpc offsets:  Stream.method %d, Status.s %d, Status.Code %d", o->stream_method,
+		o->status_proto, o->proto_code);
+	if (o->etcd)
+		fprintf(f, ", Key %d, RangeEnd %d, Txn.Compare %d, Txn.Success %d, Compare.Key %d, RequestOp.Request %d",
+			o->req_key, o->req_range_end, o->txn_compare, o->txn_success, o->compare_key,
+			o->op_request);
+	fprintf(f, "\n               (%s)\n", o->source);
+	fprintf(f, "grpc probes:\n");
+	fprintf(f, "  %-13s %-18s %-18s %-4s %-12s %s\n", "KIND", "ENTRY", "PROBE", "RETS", "COST",
+		"FUNCTION / INSTRUCTION");
+	for (i = 0; i < p->nsites; i++) {
+		const struct probe_site *s = &p->sites[i].site;
+
+		fprintf(f, "  %-13s 0x%-16llx 0x%-16llx %-4d %-12s %s\n",
+			grpc_probe_kind_name(p->sites[i].kind), (unsigned long long)s->entry,
+			(unsigned long long)s->addr, s->nret, s->emulated ? "emulated" : "single-step",
+			s->func);
+		fprintf(f, "  %-13s %-18s %-18s %-4s %-12s %s (%s)\n", "", "", "", "", "", s->insn,
+			s->once ? "after the stack check: once per call" :
+			s->at_jcc ? "prologue stack check: may fire twice" : "entry: may fire twice");
+	}
+	free(p);
+	return 0;
+}
+
+/* ---- tracing --------------------------------------------------------- */
+
+#define GRPC_MAX_TARGETS 64
+#define GRPC_MAX_LINKS   (GRPC_MAX_TARGETS * GRPC_PLAN_MAX_SITES)
+
+struct grpc_target {
+	int pid;
+	int64_t run_id, target_id;
+	char component[16];
+};
+
+struct grpc_link {
+	int pid;
+	struct bpf_link *link;
+};
+
+struct grpc_tracer {
+	struct go_grpc_bpf *skel;
+	struct ring_buffer *rb;
+	struct grpc_tracer_opts opts;
+	char prefix[128];
+	int64_t mono_to_real;
+	struct grpc_target targets[GRPC_MAX_TARGETS];
+	int ntargets;
+	struct grpc_link links[GRPC_MAX_LINKS];
+	int nlinks;
+	uint64_t unknown, swept;
+	/* the current poll's callback */
+	grpc_call_fn fn;
+	void *fn_ctx;
+	int fn_err;
+};
+
+static int64_t clock_ns(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int handle_event(void *ctx, void *data, size_t len)
+{
+	struct grpc_tracer *t = ctx;
+	const struct go_grpc_event *e = data;
+	const struct grpc_target *tg = NULL;
+	char method[GRPC_METHOD_MAX + 1];
+	struct etcd_key k;
+	struct request_rec r;
+	struct grpc_call c;
+	size_t mlen, klen;
+	int i, err;
+
+	if (len < sizeof(*e) || t->fn_err)
+		return 0;
+	for (i = 0; i < t->ntargets; i++)
+		if (t->targets[i].pid == (int)e->tgid)
+			tg = &t->targets[i];
+	if (!tg) {
+		t->unknown++;
+		return 0;
+	}
+	mlen = e->method_len < GRPC_METHOD_MAX - 1 ? e->method_len : GRPC_METHOD_MAX - 1;
+	memcpy(method, e->method, mlen);
+	method[mlen] = 0;
+	klen = e->key_len < GRPC_KEY_MAX - 1 ? e->key_len : GRPC_KEY_MAX - 1;
+	etcd_key__parse(t->prefix, method, (e->flags & GO_GRPC_F_HAS_KEY) ? e->key : NULL, klen,
+			e->range_end_len, &k);
+
+	memset(&r, 0, sizeof(r));
+	r.run_id = tg->run_id;
+	r.target_id = tg->target_id;
+	r.component = tg->component;
+	r.protocol = "gRPC";
+	r.method = method;
+	r.verb = k.verb;
+	r.api_group = k.group;
+	r.api_version = "";
+	r.resource = k.resource;
+	r.subresource = "";
+	r.namespace = k.namespace;
+	r.scope = k8s_scope_name(k.scope);
+	r.name = t->opts.store_names && k.name[0] ? k.name : NULL;
+	r.watch = strcmp(k.verb, "watch") == 0;
+	r.status = (int)e->code;
+	r.start_ns = (int64_t)e->start_ns + t->mono_to_real;
+	r.latency_ns = e->end_ns > e->start_ns ? (int64_t)(e->end_ns - e->start_ns) : 0;
+
+	memset(&c, 0, sizeof(c));
+	c.pid = tg->pid;
+	c.method = method;
+	c.key_group = k.group;
+	c.is_list = k.is_list;
+	c.tls_handler = e->flags & GO_GRPC_F_HANDLER;
+	c.has_key = e->flags & GO_GRPC_F_HAS_KEY;
+	c.code = (int)e->code;
+	err = t->fn ? t->fn(t->fn_ctx, &r, &c) : 0;
+	if (err)
+		t->fn_err = err;
+	return 0;
+}
+
+static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
+{
+	if (level == LIBBPF_DEBUG && log_verbosity < LOG_DEBUG)
+		return 0;
+	if (level == LIBBPF_INFO && log_verbosity < LOG_VERBOSE)
+		return 0;
+	return vfprintf(stderr, fmt, ap);
+}
+
+struct grpc_tracer *grpc_tracer__open(const struct grpc_tracer_opts *o, int *err)
+{
+	struct grpc_tracer *t;
+
+	if (geteuid() != 0) {
+		cp_seterr("BPF needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
+		*err = -EPERM;
+		return NULL;
+	}
+	libbpf_set_print(libbpf_print);
+	t = calloc(1, sizeof(*t));
+	if (!t) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	if (o)
+		t->opts = *o;
+	snprintf(t->prefix, sizeof(t->prefix), "%s",
+		 t->opts.key_prefix ? t->opts.key_prefix : ETCD_KEY_PREFIX_DEFAULT);
+	t->opts.key_prefix = t->prefix;
+	t->mono_to_real = clock_ns(CLOCK_REALTIME) - clock_ns(CLOCK_MONOTONIC);
+	t->skel = go_grpc_bpf__open();
+	if (!t->skel) {
+		*err = -errno;
+		cp_seterr("cannot open the gRPC BPF object: %s", strerror(errno));
+		goto fail;
+	}
+	t->skel->rodata->wakeup_bytes = bpf_map__max_entries(t->skel->maps.events) / 4;
+	*err = go_grpc_bpf__load(t->skel);
+	if (*err) {
+		cp_seterr("cannot load the gRPC BPF programs: %s (run with -vv for the verifier log)",
+			  strerror(-*err));
+		goto fail;
+	}
+	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_event, t, NULL);
+	if (!t->rb) {
+		*err = -errno;
+		cp_seterr("cannot open the gRPC ring buffer: %s", strerror(errno));
+		goto fail;
+	}
+	return t;
+fail:
+	grpc_tracer__close(t);
+	return NULL;
+}
+
+void grpc_tracer__close(struct grpc_tracer *t)
+{
+	int i;
+
+	if (!t)
+		return;
+	ring_buffer__free(t->rb);
+	for (i = 0; i < t->nlinks; i++)
+		bpf_link__destroy(t->links[i].link);
+	go_grpc_bpf__destroy(t->skel);
+	free(t);
+}
+
+static struct bpf_program *prog_for(struct grpc_tracer *t, enum grpc_probe_kind k)
+{
+	switch (k) {
+	case GRPC_PROBE_START:        return t->skel->progs.handle_stream;
+	case GRPC_PROBE_END_H2:       return t->skel->progs.write_status_h2;
+	case GRPC_PROBE_END_HANDLER:  return t->skel->progs.write_status_handler;
+	case GRPC_PROBE_ETCD_REQUEST: return t->skel->progs.etcd_request;
+	default:                      return NULL;
+	}
+}
+
+int grpc_tracer__add_target(struct grpc_tracer *t, int pid, const char *exe, int64_t run_id,
+			    int64_t target_id, const char *component)
+{
+	struct grpc_plan *p;
+	struct go_grpc_cfg cfg = {};
+	char procexe[64];
+	uint32_t key = pid;
+	int i, err, first = t->nlinks;
+
+	snprintf(procexe, sizeof(procexe), "/proc/%d/exe", pid);
+	if (t->ntargets >= GRPC_MAX_TARGETS) {
+		cp_seterr("too many gRPC targets (at most %d)", GRPC_MAX_TARGETS);
+		return -E2BIG;
+	}
+	p = malloc(sizeof(*p));
+	if (!p)
+		return -ENOMEM;
+	err = grpc_plan__build(exe ? exe : procexe, p);
+	if (err)
+		goto out;
+	if (t->nlinks + p->nsites > GRPC_MAX_LINKS) {
+		cp_seterr("too many gRPC probes (at most %d)", GRPC_MAX_LINKS);
+		err = -E2BIG;
+		goto out;
+	}
+	cfg.stream_method = p->off.stream_method;
+	cfg.status_proto = p->off.status_proto;
+	cfg.proto_code = p->off.proto_code;
+	cfg.req_key = p->off.req_key;
+	cfg.req_range_end = p->off.req_range_end;
+	cfg.txn_compare = p->off.txn_compare;
+	cfg.txn_success = p->off.txn_success;
+	cfg.compare_key = p->off.compare_key;
+	cfg.op_request = p->off.op_request;
+	if (bpf_map__update_elem(t->skel->maps.targets, &key, sizeof(key), &cfg, sizeof(cfg), BPF_ANY)) {
+		err = -errno;
+		cp_seterr("cannot configure gRPC target: %s", strerror(errno));
+		goto out;
+	}
+	for (i = 0; i < p->nsites; i++) {
+		const struct grpc_site *gs = &p->sites[i];
+		const struct probe_site *s = &gs->site;
+		uint64_t cookie = gs->kind == GRPC_PROBE_ETCD_REQUEST ? (uint64_t)gs->req_kind :
+				  s->once ? 0 : GRPC_COOKIE_REPEATS;
+		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = cookie);
+		struct bpf_link *link;
+
+		/* through /proc: the inode the process really runs */
+		link = bpf_program__attach_uprobe_opts(prog_for(t, gs->kind), pid, procexe, s->file_off, &uo);
+		if (!link) {
+			err = -errno;
+			cp_seterr("cannot attach uprobe to '%s' at 0x%llx (file offset 0x%llx): %s",
+				  s->func, (unsigned long long)s->addr, (unsigned long long)s->file_off,
+				  strerror(errno));
+			goto fail;
+		}
+		t->links[t->nlinks].pid = pid;
+		t->links[t->nlinks].link = link;
+		t->nlinks++;
+		debug("grpc: attached %s at 0x%llx (%s)\n", s->func, (unsigned long long)s->addr, s->insn);
+	}
+	t->targets[t->ntargets].pid = pid;
+	t->targets[t->ntargets].run_id = run_id;
+	t->targets[t->ntargets].target_id = target_id;
+	snprintf(t->targets[t->ntargets].component, sizeof(t->targets[0].component), "%s",
+		 component ? component : p->component);
+	t->ntargets++;
+	err = 0;
+	goto out;
+fail:
+	while (t->nlinks > first)
+		bpf_link__destroy(t->links[--t->nlinks].link);
+	bpf_map__delete_elem(t->skel->maps.targets, &key, sizeof(key), 0);
+out:
+	free(p);
+	return err;
+}
+
+static int sweep(struct grpc_tracer *t, int pid, uint64_t older_than_ns)
+{
+	int fd = bpf_map__fd(t->skel->maps.inflight), n = 0;
+	struct go_grpc_key key, next, *prev = NULL;
+	struct go_grpc_inflight v;
+	uint64_t now = (uint64_t)clock_ns(CLOCK_MONOTONIC);
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		bool stale = false;
+
+		if (bpf_map_lookup_elem(fd, &next, &v) == 0)
+			stale = (pid > 0 && (int)next.tgid == pid) ||
+				(older_than_ns && v.start_ns + older_than_ns < now);
+		if (stale && bpf_map_delete_elem(fd, &next) == 0) {
+			n++;
+			continue; /* restart from the key before the deleted one */
+		}
+		key = next;
+		prev = &key;
+	}
+	t->swept += n;
+	return n;
+}
+
+int grpc_tracer__sweep(struct grpc_tracer *t, uint64_t older_than_ns)
+{
+	return older_than_ns ? sweep(t, 0, older_than_ns) : 0;
+}
+
+void grpc_tracer__detach(struct grpc_tracer *t, int pid)
+{
+	uint32_t key = pid;
+	int i, j = 0;
+
+	for (i = 0; i < t->nlinks; i++) {
+		if (t->links[i].pid == pid)
+			bpf_link__destroy(t->links[i].link);
+		else
+			t->links[j++] = t->links[i];
+	}
+	t->nlinks = j;
+	for (i = j = 0; i < t->ntargets; i++)
+		if (t->targets[i].pid != pid)
+			t->targets[j++] = t->targets[i];
+	t->ntargets = j;
+	bpf_map__delete_elem(t->skel->maps.targets, &key, sizeof(key), 0);
+	sweep(t, pid, 0);
+}
+
+int grpc_tracer__poll(struct grpc_tracer *t, int timeout_ms, grpc_call_fn fn, void *ctx)
+{
+	int n, m;
+
+	t->fn = fn;
+	t->fn_ctx = ctx;
+	t->fn_err = 0;
+	n = ring_buffer__poll(t->rb, timeout_ms);
+	if (n == -EINTR)
+		n = 0;
+	/* the BPF side wakes us only when the ring fills: drain the rest too */
+	if (n >= 0 && !t->fn_err) {
+		m = ring_buffer__consume(t->rb);
+		n = m < 0 ? m : n + m;
+	}
+	t->fn = NULL;
+	return t->fn_err ? t->fn_err : n;
+}
+
+int grpc_tracer__stats(struct grpc_tracer *t, struct grpc_tracer_stats *out)
+{
+	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(t->skel->maps.stats);
+	uint64_t sum[GSTAT__MAX] = {}, *vals;
+	uint32_t k;
+	int c;
+
+	if (ncpu <= 0)
+		return ncpu ? ncpu : -EINVAL;
+	vals = calloc(ncpu, sizeof(*vals));
+	if (!vals)
+		return -ENOMEM;
+	for (k = 0; k < GSTAT__MAX; k++) {
+		if (bpf_map_lookup_elem(fd, &k, vals))
+			continue;
+		for (c = 0; c < ncpu; c++)
+			sum[k] += vals[c];
+	}
+	free(vals);
+	memset(out, 0, sizeof(*out));
+	out->starts = sum[GSTAT_STARTS];
+	out->ends = sum[GSTAT_ENDS];
+	out->lost = sum[GSTAT_RB_DROPS];
+	out->no_start = sum[GSTAT_NO_START];
+	out->double_entry = sum[GSTAT_DOUBLE_ENTRY];
+	out->double_end = sum[GSTAT_DOUBLE_END];
+	out->replaced = sum[GSTAT_REPLACED];
+	out->read_err = sum[GSTAT_READ_ERR];
+	out->inflight_full = sum[GSTAT_INFLIGHT_FULL];
+	out->keys = sum[GSTAT_KEYS];
+	out->unknown_pid = t->unknown;
+	out->swept = t->swept;
+	return 0;
+}

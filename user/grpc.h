@@ -1,0 +1,130 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * grpc: per-call latency and status of Go gRPC servers
+ * (google.golang.org/grpc), tagged with the full method name, and for etcd
+ * with the verb, resource and namespace of the request key (etcd_key).
+ *
+ * grpc_plan finds the probe sites in one binary and proves each address
+ * safe exactly as plan.c does for HTTP (retsites: the instruction after
+ * the prologue's stack-check jump if the kernel emulates it, else the
+ * jump, else the entry; always an instruction boundary). Struct offsets
+ * come from the binary's own accessor methods, decoded with Capstone
+ * ((*transport.Stream).Method, (*status.Status).Code, the generated
+ * etcdserverpb getters), cross-checked against the inlined accessor in
+ * (*Server).handleStream, so that stripped binaries without module
+ * versions (Debian's etcd, built in GOPATH mode) work too.
+ *
+ * grpc_tracer loads bpf/go_grpc.bpf.c and attaches plans to processes.
+ */
+#ifndef CPPROF_GRPC_H
+#define CPPROF_GRPC_H
+
+#include <stdbool.h>
+#include <stdint.h>
+#include <stdio.h>
+
+#include "plan.h"
+#include "store.h"
+
+enum grpc_probe_kind {
+	GRPC_PROBE_START = 0,       /* (*Server).handleStream */
+	GRPC_PROBE_END_H2,          /* (*http2Server).WriteStatus */
+	GRPC_PROBE_END_HANDLER,     /* (*serverHandlerTransport).WriteStatus */
+	GRPC_PROBE_ETCD_REQUEST,    /* etcd v3rpc (*kvServer).Range/Put/DeleteRange/Txn */
+	GRPC_PROBE__KINDS,
+};
+
+#define GRPC_PLAN_MAX_SITES 24
+
+struct grpc_site {
+	enum grpc_probe_kind kind;
+	int req_kind;               /* enum go_grpc_req_kind, for GRPC_PROBE_ETCD_REQUEST */
+	struct probe_site site;     /* site.kind is unused (PROBE__KINDS) */
+};
+
+struct grpc_offsets {
+	int32_t stream_method;      /* transport.Stream.method */
+	int32_t status_proto;       /* status.Status.s */
+	int32_t proto_code;         /* spb.Status.Code */
+	int32_t req_key, req_range_end, txn_compare, txn_success, compare_key, op_request;
+	bool etcd;                  /* etcd request offsets valid */
+	char source[256];           /* how each was found */
+};
+
+struct grpc_plan {
+	char path[512];
+	char go_version[32];
+	char grpc_version[48];      /* module version, or "unknown (no module info)" */
+	char component[16];
+	struct grpc_offsets off;
+	int nsites;
+	struct grpc_site sites[GRPC_PLAN_MAX_SITES];
+};
+
+/*
+ * Plan PATH. 0; -ENOENT if the binary has no gRPC server (no
+ * handleStream or no WriteStatus), -ENOTSUP if a layout cannot be
+ * derived, -ENOEXEC if not Go; cp_lasterr() says why in one line.
+ */
+int grpc_plan__build(const char *path, struct grpc_plan *plan);
+/* "start", "end_h2", "end_handler", "etcd_request" */
+const char *grpc_probe_kind_name(enum grpc_probe_kind k);
+/* Print the plan the way `cpprof inspect` prints HTTP sites; returns grpc_plan__build's result. */
+int grpc_plan__print(const char *path, FILE *f);
+
+struct grpc_tracer;
+
+struct grpc_tracer_opts {
+	const char *key_prefix;     /* kube-apiserver's --etcd-prefix; NULL: "/registry" */
+	bool store_names;           /* keep object names from keys (off: privacy) */
+};
+
+/* Load the BPF programs. -EPERM with a clear message when not root. */
+struct grpc_tracer *grpc_tracer__open(const struct grpc_tracer_opts *o, int *err);
+void grpc_tracer__close(struct grpc_tracer *t);
+
+/*
+ * Plan EXE (NULL: /proc/PID/exe) and attach to PID. Records get RUN_ID,
+ * TARGET_ID and COMPONENT ("etcd"). -ENOENT/-ENOTSUP as grpc_plan__build
+ * (the HTTP and syscall tracing of that target are not affected); on any
+ * failure nothing of PID stays attached.
+ */
+int grpc_tracer__add_target(struct grpc_tracer *t, int pid, const char *exe, int64_t run_id,
+			    int64_t target_id, const char *component);
+/* Detach PID (it exited) and forget its open calls. */
+void grpc_tracer__detach(struct grpc_tracer *t, int pid);
+
+/* What the callback gets besides the request row. */
+struct grpc_call {
+	int pid;
+	const char *method;         /* "/etcdserverpb.KV/Range" */
+	const char *key_group;      /* API group from the key ("" for core) */
+	bool is_list;               /* a prefix read */
+	bool tls_handler;           /* served through net/http (ServeHTTP), not grpc's own HTTP/2 */
+	bool has_key;
+	int code;                   /* gRPC status code */
+};
+
+/*
+ * Called for each finished call: R is filled for store__add_request
+ * (protocol "gRPC", method = full gRPC method, verb/resource/namespace/
+ * scope from etcd_key, status = gRPC code). Strings live until return. A
+ * non-zero return stops the poll and is returned by it.
+ */
+typedef int (*grpc_call_fn)(void *ctx, const struct request_rec *r, const struct grpc_call *c);
+
+/* Wait up to TIMEOUT_MS, hand every finished call to FN. Calls handled, or a negative errno. */
+int grpc_tracer__poll(struct grpc_tracer *t, int timeout_ms, grpc_call_fn fn, void *ctx);
+
+struct grpc_tracer_stats {
+	uint64_t starts, ends, lost, no_start, double_entry, double_end, replaced, read_err,
+		 inflight_full, keys;
+	uint64_t unknown_pid;       /* events of no attached target */
+	uint64_t swept;             /* open calls removed without an end */
+};
+int grpc_tracer__stats(struct grpc_tracer *t, struct grpc_tracer_stats *out);
+
+/* Remove open calls older than OLDER_THAN_NS (streams that never ended). Returns how many. */
+int grpc_tracer__sweep(struct grpc_tracer *t, uint64_t older_than_ns);
+
+#endif
