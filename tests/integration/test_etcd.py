@@ -1,0 +1,345 @@
+#!/usr/bin/env python3
+"""Integration tests of cpprof's gRPC tracing on Debian's etcd, as root, with real BPF.
+
+Debian's /usr/bin/etcd (3.4, Go 1.19, stripped, no module versions) is
+started on loopback with its own data dir and ports, first plaintext (grpc's
+own HTTP/2 transport behind cmux), then with client TLS (grpc's ServeHTTP
+handler transport behind net/http). tests/integration/grpc_driver.c attaches
+user/grpc.c to it; etcdctl runs a known mix of KV, lease and watch calls on
+keys of five resources in two namespaces under /registry. The test checks
+exact counts per method, verb, resource, namespace, scope and gRPC status,
+no losses, and that etcd is alive and answering afterwards.
+
+Usage: test_etcd.py BUILD_DIR [FILTER]
+Ends with "etcd: N passed, N failed"; exits 1 on any failure.
+"""
+import collections
+import glob
+import json
+import os
+import shutil
+import signal
+import socket
+import subprocess
+import sys
+import tempfile
+import time
+
+OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+FILTER = sys.argv[2] if len(sys.argv) > 2 else ""
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ETCD = "/usr/bin/etcd"
+ETCDCTL = shutil.which("etcdctl") or "/usr/bin/etcdctl"
+
+passed = failed = 0
+TMP = tempfile.mkdtemp(prefix="cpprof-etcd.")
+DRIVER = os.path.join(TMP, "grpc_driver")
+
+
+def check(cond, name, detail=""):
+    global passed, failed
+    if cond:
+        passed += 1
+        print(f"  ok   {name}")
+    else:
+        failed += 1
+        print(f"  FAIL {name}{': ' + detail if detail else ''}")
+    sys.stdout.flush()
+    return cond
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+def build_driver():
+    objs = [o for o in glob.glob(os.path.join(OUT, "user", "*.o")) if not o.endswith("/main.o")]
+    cmd = ["gcc", "-g", "-O1", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11",
+           "-D_GNU_SOURCE", "-I" + OUT, "-I" + os.path.join(ROOT, "include"),
+           "-I" + os.path.join(ROOT, "user"),
+           os.path.join(ROOT, "tests", "integration", "grpc_driver.c"), *objs,
+           "-lbpf", "-ldw", "-lelf", "-lz", "-lsqlite3", "-lcapstone", "-lpthread", "-lm",
+           "-o", DRIVER]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    return check(r.returncode == 0 and not r.stderr.strip(), "grpc_driver builds warning-free",
+                 r.stderr[-800:])
+
+
+# ---- etcd -------------------------------------------------------------------
+
+class Etcd:
+    def __init__(self, name, tls=None):
+        self.name, self.tls = name, tls
+        self.client, self.peer = free_port(), free_port()
+        self.dir = os.path.join(TMP, name)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.client}"
+        args = [ETCD, "--name", name, "--data-dir", self.dir,
+                "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
+                "--listen-peer-urls", f"http://127.0.0.1:{self.peer}",
+                "--initial-advertise-peer-urls", f"http://127.0.0.1:{self.peer}",
+                "--initial-cluster", f"{name}=http://127.0.0.1:{self.peer}"]
+        if tls:
+            args += ["--cert-file", tls["cert"], "--key-file", tls["key"],
+                     "--client-cert-auth", "--trusted-ca-file", tls["ca"]]
+        self.log = open(os.path.join(TMP, name + ".log"), "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+
+    def ctl(self, *args, stdin=None, timeout=20):
+        cmd = [ETCDCTL, "--endpoints", self.url, "--command-timeout=10s"]
+        if self.tls:
+            cmd += ["--cacert", self.tls["ca"], "--cert", self.tls["ccert"], "--key", self.tls["ckey"]]
+        env = dict(os.environ, ETCDCTL_API="3")
+        return subprocess.run(cmd + list(args), input=stdin, capture_output=True, text=True,
+                              env=env, timeout=timeout)
+
+    def healthy(self, wait=15.0):
+        end = time.time() + wait
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                return False
+            if self.ctl("endpoint", "health", timeout=10).returncode == 0:
+                return True
+            time.sleep(0.3)
+        return False
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def make_tls():
+    d = os.path.join(TMP, "pki")
+    os.makedirs(d)
+    p = lambda n: os.path.join(d, n)
+    ext = p("san.ext")
+    with open(ext, "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\n"
+                "extendedKeyUsage=serverAuth,clientAuth\n")
+    cmds = [
+        ["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+         "-subj", "/CN=cpprof-test-ca", "-keyout", p("ca.key"), "-out", p("ca.crt")],
+    ]
+    for who in ("server", "client"):
+        cmds += [
+            ["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={who}",
+             "-keyout", p(who + ".key"), "-out", p(who + ".csr")],
+            ["openssl", "x509", "-req", "-in", p(who + ".csr"), "-CA", p("ca.crt"),
+             "-CAkey", p("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", ext,
+             "-out", p(who + ".crt")],
+        ]
+    for c in cmds:
+        r = subprocess.run(c, capture_output=True, text=True)
+        if r.returncode:
+            check(False, "openssl " + c[1], r.stderr[-400:])
+            return None
+    return {"ca": p("ca.crt"), "cert": p("server.crt"), "key": p("server.key"),
+            "ccert": p("client.crt"), "ckey": p("client.key")}
+
+
+# ---- the tracer ---------------------------------------------------------------
+
+class Trace:
+    def __init__(self, pid):
+        self.proc = subprocess.Popen([DRIVER, "trace", str(pid)], stdout=subprocess.PIPE,
+                                     stderr=subprocess.PIPE, text=True)
+        self.ready = self.proc.stdout.readline().strip() == "ready"
+
+    def stop(self):
+        self.proc.send_signal(signal.SIGINT)
+        out, err = self.proc.communicate(timeout=20)
+        calls, stats = [], {}
+        for line in out.splitlines():
+            if not line.strip():
+                continue
+            j = json.loads(line)
+            if "stats" in j:
+                stats = j["stats"]
+            else:
+                calls.append(j)
+        return calls, stats, err, self.proc.returncode
+
+
+# What etcdctl sends for each step, and what the tracer must report:
+# (method, verb, resource, namespace, scope, status). Keys of five
+# resources (pods, configmaps, deployments, services, leases) in two
+# namespaces, plus a cluster-wide list of nodes (legacy "minions").
+OK, CANCELED, NOT_FOUND = 0, 1, 5
+KV, LEASE = "/etcdserverpb.KV/", "/etcdserverpb.Lease/"
+
+TXN_COMPARE = """mod("/registry/pods/ns-b/p2") > "0"
+
+put /registry/pods/ns-b/p2 v2
+
+
+"""
+TXN_NO_COMPARE = """
+put /registry/leases/ns-b/l1 v
+
+
+"""
+
+
+def run_mix(e):
+    """Run the mix; returns (expected unary Counter, stream calls expected, errors)."""
+    exp = collections.Counter()
+    errs = []
+
+    def step(args, want, stdin=None, ok=True):
+        r = e.ctl(*args, stdin=stdin)
+        if (r.returncode == 0) != ok:
+            errs.append(f"etcdctl {' '.join(args)}: rc {r.returncode}: {r.stderr.strip()[-200:]}")
+        exp[want] += 1
+        return r
+
+    for key in ("/registry/pods/ns-a/p1", "/registry/pods/ns-b/p2", "/registry/configmaps/ns-a/c1",
+                "/registry/deployments/ns-b/d1", "/registry/services/specs/ns-a/s1"):
+        parts = key.split("/")
+        res = "services" if parts[2] == "services" else parts[2]
+        ns = parts[-2]
+        step(["put", key, "v"], (KV + "Put", "put", res, ns, "resource", OK))
+    step(["get", "/registry/pods/ns-a/p1"], (KV + "Range", "range", "pods", "ns-a", "resource", OK))
+    step(["get", "/registry/configmaps/ns-a/c1"], (KV + "Range", "range", "configmaps", "ns-a", "resource", OK))
+    step(["get", "--prefix", "/registry/pods/ns-a/"], (KV + "Range", "range", "pods", "ns-a", "namespace", OK))
+    step(["get", "--prefix", "/registry/pods/"], (KV + "Range", "range", "pods", "", "cluster", OK))
+    step(["get", "--prefix", "/registry/deployments/ns-b/"], (KV + "Range", "range", "deployments", "ns-b", "namespace", OK))
+    step(["get", "--prefix", "/registry/minions/"], (KV + "Range", "range", "nodes", "", "cluster", OK))
+    step(["get", "/registry/services/specs/ns-a/s1"], (KV + "Range", "range", "services", "ns-a", "resource", OK))
+    step(["del", "/registry/configmaps/ns-a/c1"], (KV + "DeleteRange", "delete_range", "configmaps", "ns-a", "resource", OK))
+    step(["del", "--prefix", "/registry/deployments/ns-b/"], (KV + "DeleteRange", "delete_range", "deployments", "ns-b", "namespace", OK))
+    step(["txn"], (KV + "Txn", "txn", "pods", "ns-b", "resource", OK), stdin=TXN_COMPARE)
+    step(["txn"], (KV + "Txn", "txn", "leases", "ns-b", "resource", OK), stdin=TXN_NO_COMPARE)
+    r = step(["lease", "grant", "60"], (LEASE + "LeaseGrant", "lease_grant", "", "", "", OK))
+    lease = r.stdout.split()[1] if r.returncode == 0 and len(r.stdout.split()) > 1 else "0"
+    e.ctl("lease", "keep-alive", "--once", lease)            # a stream: checked apart
+    step(["lease", "revoke", lease], (LEASE + "LeaseRevoke", "lease_revoke", "", "", "", OK))
+    # a failing call: a put on a lease that does not exist -> NotFound
+    step(["put", "--lease=1234abcd", "/registry/leases/ns-a/l2", "v"],
+         (KV + "Put", "put", "leases", "ns-a", "resource", NOT_FOUND), ok=False)
+    # a watch the client gives up after 2 s (a stream: checked apart)
+    cmd = [ETCDCTL, "--endpoints", e.url, "watch", "--prefix", "/registry/pods/"]
+    if e.tls:
+        cmd[3:3] = ["--cacert", e.tls["ca"], "--cert", e.tls["ccert"], "--key", e.tls["ckey"]]
+    w = subprocess.Popen(cmd, env=dict(os.environ, ETCDCTL_API="3"), stdout=subprocess.DEVNULL,
+                         stderr=subprocess.DEVNULL)
+    time.sleep(2)
+    w.send_signal(signal.SIGTERM)
+    w.wait(10)
+    time.sleep(0.5)
+    return exp, errs
+
+
+def case(name, tls=None):
+    if FILTER and FILTER not in name:
+        return
+    print(f"{name}:")
+    e = Etcd("cpprof-" + name.replace(" ", "-"), tls)
+    try:
+        if not check(e.healthy(), f"{name}: etcd starts and answers"):
+            return
+        t = Trace(e.proc.pid)
+        if not check(t.ready, f"{name}: tracer attaches"):
+            print(t.proc.communicate(timeout=10)[1][-500:])
+            return
+        exp, errs = run_mix(e)
+        calls, stats, err, rc = t.stop()
+        check(rc == 0, f"{name}: tracer exits 0", err[-300:])
+        check(not errs, f"{name}: etcdctl did what the mix says", "; ".join(errs))
+        streams = [c for c in calls if c["method"] in ("/etcdserverpb.Watch/Watch", LEASE + "LeaseKeepAlive")]
+        unary = [c for c in calls if c not in streams]
+        got = collections.Counter((c["method"], c["verb"], c["resource"], c["namespace"], c["scope"],
+                                   c["status"]) for c in unary)
+        check(got == exp, f"{name}: exact counts per method, verb, resource, namespace, scope, status",
+              f"missing {dict(exp - got)}, unexpected {dict(got - exp)}")
+        by = lambda f: collections.Counter(c[f] for c in unary)
+        want_by = lambda i: collections.Counter({k[i]: 0 for k in exp}) + collections.Counter(
+            {k[i]: n for k, n in ((k, n) for k, n in exp.items()) for _ in [0]})
+        for i, f in ((1, "verb"), (2, "resource"), (3, "namespace"), (5, "status")):
+            w = collections.Counter()
+            for k, n in exp.items():
+                w[k[i]] += n
+            check(by(f) == w, f"{name}: counts per {f}", f"got {dict(by(f))}, want {dict(w)}")
+        watches = [c for c in streams if c["verb"] == "watch"]
+        keeps = [c for c in streams if c["verb"] == "lease_keepalive"]
+        check(len(watches) == 1, f"{name}: one watch call", f"{len(watches)}: {watches}")
+        check(len(keeps) == 1, f"{name}: one lease_keepalive call", f"{len(keeps)}")
+        if watches:
+            check(watches[0]["latency_ns"] >= 1.5e9 and watches[0]["status"] != OK or
+                  watches[0]["latency_ns"] >= 1.5e9,
+                  f"{name}: the watch lasted as long as the client kept it (>= 1.5 s)",
+                  str(watches[0]))
+            print(f"       watch ended with gRPC status {watches[0]['status']}, "
+                  f"keepalive with {keeps[0]['status'] if keeps else '-'}")
+        check(all(c["component"] == "etcd" and c["protocol"] == "gRPC" for c in calls),
+              f"{name}: component etcd, protocol gRPC")
+        check(all(0 < c["latency_ns"] < 10e9 for c in unary), f"{name}: plausible latencies")
+        check(all(c["tls_handler"] == (1 if tls else 0) for c in calls),
+              f"{name}: served by the {'ServeHTTP handler' if tls else 'http2Server'} transport",
+              str(collections.Counter(c["tls_handler"] for c in calls)))
+        check(all(c["has_key"] for c in unary if c["method"].startswith(KV)),
+              f"{name}: every KV call has its key")
+        check(stats.get("lost") == 0 and stats.get("read_err") == 0 and stats.get("no_start") == 0 and
+              stats.get("replaced") == 0 and stats.get("inflight_full") == 0,
+              f"{name}: no losses, no unmatched ends, no read errors", str(stats))
+        check(stats.get("ends") == len(calls), f"{name}: every submitted call was received", str(stats))
+        check(e.proc.poll() is None and e.healthy(5), f"{name}: etcd alive and healthy afterwards")
+    finally:
+        e.stop()
+
+
+def inspect_cases():
+    if FILTER and FILTER not in "inspect":
+        return
+    print("inspect:")
+    r = subprocess.run([DRIVER, "inspect", ETCD], capture_output=True, text=True)
+    out = r.stdout
+    check(r.returncode == 0, "inspect /usr/bin/etcd plans gRPC probes", r.stderr)
+    for kind in ("start", "end_h2", "end_handler", "etcd_request"):
+        check(any(l.split()[:1] == [kind] and "emulated" in l for l in out.splitlines()),
+              f"inspect: {kind} probe on an emulated instruction", out[-600:])
+    check("Stream.method 72" in out and "Status.Code 0" in out and "Compare.Key 8" in out,
+          "inspect: offsets of Debian's etcd (grpc 1.33, gogo etcdserverpb)", out[:600])
+    r = subprocess.run([DRIVER, "inspect", "/bin/true"], capture_output=True, text=True)
+    check(r.returncode == 1 and "not a Go binary" in r.stderr, "inspect: a non-Go binary is refused",
+          r.stderr)
+    other = sorted(glob.glob(os.path.join(os.environ.get("FIXTURES_DIR", os.path.join(OUT, "fixtures")),
+                                          "testserver*")))
+    if other:
+        r = subprocess.run([DRIVER, "inspect", other[0]], capture_output=True, text=True)
+        check(r.returncode == 1 and "not a gRPC server" in r.stderr,
+              "inspect: a Go HTTP server without gRPC says so", r.stderr)
+
+
+def main():
+    if os.geteuid() != 0:
+        print("etcd: needs root (BPF uprobes): skipped, which counts as a failure")
+        print("etcd: 0 passed, 1 failed")
+        return 1
+    for tool in (ETCD, ETCDCTL):
+        if not os.access(tool, os.X_OK):
+            print(f"etcd: '{tool}' missing: run 'make deps'")
+            print("etcd: 0 passed, 1 failed")
+            return 1
+    try:
+        if build_driver():
+            inspect_cases()
+            case("plaintext")
+            tls = make_tls()
+            if tls:
+                case("client TLS", tls)
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+    print(f"etcd: {passed} passed, {failed} failed")
+    return 1 if failed else 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
