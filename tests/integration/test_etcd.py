@@ -260,8 +260,6 @@ def case(name, tls=None):
         check(got == exp, f"{name}: exact counts per method, verb, resource, namespace, scope, status",
               f"missing {dict(exp - got)}, unexpected {dict(got - exp)}")
         by = lambda f: collections.Counter(c[f] for c in unary)
-        want_by = lambda i: collections.Counter({k[i]: 0 for k in exp}) + collections.Counter(
-            {k[i]: n for k, n in ((k, n) for k, n in exp.items()) for _ in [0]})
         for i, f in ((1, "verb"), (2, "resource"), (3, "namespace"), (5, "status")):
             w = collections.Counter()
             for k, n in exp.items():
@@ -272,8 +270,7 @@ def case(name, tls=None):
         check(len(watches) == 1, f"{name}: one watch call", f"{len(watches)}: {watches}")
         check(len(keeps) == 1, f"{name}: one lease_keepalive call", f"{len(keeps)}")
         if watches:
-            check(watches[0]["latency_ns"] >= 1.5e9 and watches[0]["status"] != OK or
-                  watches[0]["latency_ns"] >= 1.5e9,
+            check(watches[0]["latency_ns"] >= 1.5e9,
                   f"{name}: the watch lasted as long as the client kept it (>= 1.5 s)",
                   str(watches[0]))
             print(f"       watch ended with gRPC status {watches[0]['status']}, "
