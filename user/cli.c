@@ -21,6 +21,7 @@
 #include "collector.h"
 #include "cpprof/go_http.h"
 #include "discover.h"
+#include "grpc.h"
 #include "log.h"
 #include "plan.h"
 #include "report.h"
@@ -75,7 +76,8 @@ static const char record_help[] =
 "\n"
 "Trace Go HTTP servers (kube-apiserver by default) with uprobes and store\n"
 "every request's latency, tagged by Kubernetes verb and resource, in FILE\n"
-"(SQLite, created 0600). Runs until --duration elapses, SIGINT/SIGTERM, or\n"
+"(SQLite, created 0600). etcd targets also get their gRPC calls traced,\n"
+"tagged by operation and by the resource their key names. Runs until --duration elapses, SIGINT/SIGTERM, or\n"
 "every target has exited; the run is saved in all three cases.\n"
 "\n"
 "  --db FILE          database to create or add a run to (required)\n"
@@ -87,6 +89,8 @@ static const char record_help[] =
 "  --duration SECS    stop after SECS seconds (default: until interrupted)\n"
 "  --component C      override the component decided from the binary\n"
 "  --store-names      also store object names (off: names can be sensitive)\n"
+"  --etcd-prefix P    kube-apiserver's --etcd-prefix, to tag etcd keys\n"
+"                     (default: /registry)\n"
 "  --sample-hz N      CPU sampling rate; not built yet, only 0 is accepted\n"
 "  --metrics URL      Prometheus endpoint to scrape; not built yet\n"
 "\n"
@@ -143,6 +147,46 @@ static void plan_summary(const struct probe_plan *p, char *buf, size_t len)
 				p->sites[i].emulated ? "emulated" : "single-step");
 }
 
+/* Where the gRPC tracer's finished calls go. */
+struct grpc_sink {
+	struct store *st;
+	uint64_t calls;
+};
+
+static int grpc_store(void *ctx, const struct request_rec *r, const struct grpc_call *c)
+{
+	struct grpc_sink *s = ctx;
+	int err = store__add_request(s->st, r);
+
+	if (!err)
+		s->calls++;
+	return err;
+}
+
+/*
+ * etcd serves kube-apiserver over gRPC: trace it too. A binary whose gRPC
+ * server cannot be planned keeps its HTTP tracing; say why and go on.
+ */
+static void trace_grpc(struct grpc_tracer **gt, struct record_target *t, int64_t run_id,
+		       const char *etcd_prefix, bool store_names)
+{
+	struct grpc_tracer_opts o = { .key_prefix = etcd_prefix, .store_names = store_names };
+	int err;
+
+	if (!*gt) {
+		*gt = grpc_tracer__open(&o, &err);
+		if (!*gt) {
+			info("no gRPC tracing of '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, cp_lasterr());
+			return;
+		}
+	}
+	if (grpc_tracer__add_target(*gt, t->proc.pid, NULL, run_id, t->target_id, t->plan.component))
+		info("no gRPC tracing of '%s' (pid %d): %s; its HTTP side is traced\n",
+		     t->proc.exe, t->proc.pid, cp_lasterr());
+	else
+		info("tracing gRPC calls of '%s' (pid %d)\n", t->proc.exe, t->proc.pid);
+}
+
 static int do_record(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -154,12 +198,16 @@ static int do_record(int argc, char **argv)
 		{ "duration", required_argument, NULL, 'D' },
 		{ "component", required_argument, NULL, 'c' },
 		{ "store-names", no_argument, NULL, 'N' },
+		{ "etcd-prefix", required_argument, NULL, 'E' },
 		{ "sample-hz", required_argument, NULL, 'S' },
 		{ "metrics", required_argument, NULL, 'M' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	const char *db = NULL, *label = NULL, *kind = "other", *component = NULL;
+	const char *db = NULL, *label = NULL, *kind = "other", *component = NULL, *etcd_prefix = NULL;
+	struct grpc_tracer *gt = NULL;
+	struct grpc_tracer_stats gstats = {};
+	struct grpc_sink gsink = {};
 	const char *names[DISCOVER_MAX];
 	int pids[DISCOVER_MAX], npids = 0, nnames = 0, ntargets = 0, nattached = 0;
 	static struct record_target targets[DISCOVER_MAX];
@@ -185,6 +233,11 @@ static int do_record(int argc, char **argv)
 		case 'k': kind = optarg; break;
 		case 'c': component = optarg; break;
 		case 'N': store_names = true; break;
+		case 'E':
+			if (optarg[0] != '/')
+				return usage_error("record", "invalid --etcd-prefix '%s': expected a key prefix starting with '/'", optarg);
+			etcd_prefix = optarg;
+			break;
 		case 'p':
 			if (npids >= DISCOVER_MAX || parse_int(optarg, 1, 4194304, &v))
 				return usage_error("record", "invalid --pid '%s': expected a process id", optarg);
@@ -337,6 +390,8 @@ static int do_record(int argc, char **argv)
 		nattached++;
 		info("tracing '%s' (pid %d, %s, %s): %d probes\n", t->proc.exe, t->proc.pid,
 		     t->plan.component, t->plan.go_version, t->plan.nsites);
+		if (strcmp(t->plan.component, "etcd") == 0)
+			trace_grpc(&gt, t, run_id, etcd_prefix, store_names);
 	}
 	if (!nattached) {
 		error("cannot record: no target could be traced (see above)\n");
@@ -358,6 +413,8 @@ static int do_record(int argc, char **argv)
 			collector__add_target(col, targets[i].proc.pid, targets[i].target_id,
 					      targets[i].plan.component);
 
+	gsink.st = st;
+
 	/* 5. record */
 	{
 		struct sigaction sa = { .sa_handler = on_signal };
@@ -373,6 +430,8 @@ static int do_record(int argc, char **argv)
 		int64_t now;
 		int n = collector__poll(col, 100);
 
+		if (n >= 0 && gt)
+			n = grpc_tracer__poll(gt, 0, grpc_store, &gsink);
 		if (n < 0) {
 			error("cannot store requests: %s\n", cp_lasterr());
 			err = n;
@@ -387,6 +446,8 @@ static int do_record(int argc, char **argv)
 		if (now - last_sweep >= 60 * 1000000000LL) {
 			/* Longer than any apiserver watch (--min-request-timeout 1800 s, up to 2x). */
 			swept += attach__sweep(att, 0, 4 * 3600 * 1000000000ULL);
+			if (gt)
+				swept += grpc_tracer__sweep(gt, 4 * 3600 * 1000000000ULL);
 			last_sweep = now;
 		}
 		if ((err = store__flush(st))) {
@@ -407,6 +468,8 @@ static int do_record(int argc, char **argv)
 				}
 				t->exited = true;
 				info("\ntarget pid %d exited\n", t->proc.pid);
+				if (gt)
+					grpc_tracer__detach(gt, t->proc.pid);
 				store__target_exited(st, t->target_id, now_ns(CLOCK_REALTIME));
 			}
 			if (!alive) {
@@ -421,7 +484,7 @@ static int do_record(int argc, char **argv)
 			attach__stats(att, stats);
 			fprintf(stderr, "\r\033[Kcpprof: %llus  requests %llu  lost %llu  top %s (%llu)",
 				(unsigned long long)((now - t0) / 1000000000LL),
-				(unsigned long long)collector__requests(col),
+				(unsigned long long)(collector__requests(col) + gsink.calls),
 				(unsigned long long)stats[STAT_RB_DROPS],
 				top[0] ? top : "-", (unsigned long long)topn);
 			last_status = now;
@@ -435,18 +498,29 @@ static int do_record(int argc, char **argv)
 	for (i = 0; i < ntargets; i++)
 		if (targets[i].attached)
 			attach__detach(att, targets[i].proc.pid);
+	if (gt)
+		for (i = 0; i < ntargets; i++)
+			if (targets[i].attached && !targets[i].exited)
+				grpc_tracer__detach(gt, targets[i].proc.pid);
 	if (err == 0)
 		while ((err = collector__poll(col, 0)) > 0)
 			;
+	if (err == 0 && gt)
+		while ((err = grpc_tracer__poll(gt, 0, grpc_store, &gsink)) > 0)
+			;
+	if (gt)
+		grpc_tracer__stats(gt, &gstats);
 	if (err < 0)
 		error("cannot store requests: %s\n", cp_lasterr());
 	attach__stats(att, stats);
 	{
 		struct run_stats rs = {
 			.ended_ns = now_ns(CLOCK_REALTIME),
-			.requests = (int64_t)collector__requests(col),
-			.lost_events = (int64_t)(stats[STAT_RB_DROPS] + stats[STAT_INFLIGHT_FULL]),
-			.unmatched = (int64_t)(stats[STAT_NO_START] + stats[STAT_REPLACED] + swept),
+			.requests = (int64_t)(collector__requests(col) + gsink.calls),
+			.lost_events = (int64_t)(stats[STAT_RB_DROPS] + stats[STAT_INFLIGHT_FULL] +
+						 gstats.lost + gstats.inflight_full),
+			.unmatched = (int64_t)(stats[STAT_NO_START] + stats[STAT_REPLACED] + swept +
+					       gstats.no_start + gstats.replaced),
 		};
 		int e2 = store__end_run(st, run_id, &rs);
 
@@ -483,6 +557,7 @@ cleanup_run:
 	}
 cleanup:
 	collector__free(col);
+	grpc_tracer__close(gt);
 	attach__close(att);
 	store__close(st);
 	return ret;
@@ -712,6 +787,7 @@ static int do_inspect(int argc, char **argv)
 		       s->once ? " (after the prologue stack check)" :
 		       s->at_jcc ? " (prologue stack check)" : " (entry)");
 	}
+	grpc_plan__print(target, stdout);
 	return EXIT_OK;
 }
 

@@ -59,79 +59,6 @@ const char *grpc_probe_kind_name(enum grpc_probe_kind k)
 	return k < GRPC_PROBE__KINDS ? names[k] : "?";
 }
 
-static bool has_suffix(const char *s, const char *suffix)
-{
-	size_t n = strlen(s), m = strlen(suffix);
-
-	if (n < m || strcmp(s + n - m, suffix))
-		return false;
-	return n == m || s[n - m - 1] == '/';
-}
-
-/*
- * Pick and verify the probe address of one function: the same choice and
- * proof as plan.c's plan_site (cheapest emulated instruction with the
- * argument registers untouched, an instruction boundary of the function).
- * TODO(lead): plan.c could expose plan_site() as plan__site(); this is a
- * copy of it until then.
- */
-static int plan_site(struct goelf *g, const struct gofunc *f, struct probe_site *s)
-{
-	struct func_layout lay;
-	const uint8_t *code;
-	uint64_t size = f->end - f->entry;
-	int err;
-
-	memset(s, 0, sizeof(*s));
-	s->kind = PROBE__KINDS;
-	snprintf(s->func, sizeof(s->func), "%s", f->name);
-	s->entry = f->entry;
-	s->size = size;
-	if (size == 0 || size > (1 << 20)) {
-		cp_seterr("function '%s' has implausible size %llu: corrupted pclntab", f->name,
-			  (unsigned long long)size);
-		return -EINVAL;
-	}
-	code = goelf__ptr(g, f->entry, size);
-	if (!code) {
-		cp_seterr("function '%s' at 0x%llx is not backed by the file", f->name,
-			  (unsigned long long)f->entry);
-		return -EFAULT;
-	}
-	err = retsites__analyze(code, size, f->entry, &lay);
-	if (err)
-		return err;
-	if (!lay.go_prologue) {
-		cp_seterr("function '%s' at 0x%llx does not decode as a Go prologue: refusing to probe it",
-			  f->name, (unsigned long long)f->entry);
-		return -EINVAL;
-	}
-	s->nret = lay.nret;
-	s->addr = f->entry;
-	if (lay.after_jcc &&
-	    retsites__is_emulated(code, size, f->entry, lay.after_jcc, NULL, 0)) {
-		s->addr = lay.after_jcc;
-		s->once = true;
-	} else if (lay.stack_check_jcc &&
-		   retsites__is_emulated(code, size, f->entry, lay.stack_check_jcc, NULL, 0)) {
-		s->addr = lay.stack_check_jcc;
-		s->at_jcc = true;
-	}
-	if (!retsites__is_boundary(code, size, f->entry, s->addr)) {
-		cp_seterr("probe address 0x%llx in '%s' is not an instruction boundary: refusing to attach",
-			  (unsigned long long)s->addr, f->name);
-		return -EINVAL;
-	}
-	s->emulated = retsites__is_emulated(code, size, f->entry, s->addr, s->insn, sizeof(s->insn));
-	err = goelf__vaddr_to_offset(g, s->addr, &s->file_off);
-	if (err) {
-		cp_seterr("probe address 0x%llx in '%s' is outside the executable segment",
-			  (unsigned long long)s->addr, f->name);
-		return err;
-	}
-	return 0;
-}
-
 /*
  * The loads of a small accessor method: "mov reg, [base + disp]" with no
  * index, in decoding order up to the first RET, as Capstone decodes them.
@@ -174,7 +101,7 @@ static int func_loads(struct goelf *g, struct gopclntab *pt, const char *suffix,
 		int cnt = gopclntab__func_count(pt);
 
 		for (i = 0; i < cnt; i++)
-			if (gopclntab__func(pt, i, &f) == 0 && has_suffix(f.name, suffix))
+			if (gopclntab__func(pt, i, &f) == 0 && plan_func_matches(f.name, suffix))
 				break;
 		if (i == cnt)
 			return -ENOENT;
@@ -375,7 +302,7 @@ int grpc_plan__build(const char *path, struct grpc_plan *plan)
 		for (w = 0; w < NWANTED; w++) {
 			struct grpc_site *s;
 
-			if (!has_suffix(f.name, wanted[w].suffix))
+			if (!plan_func_matches(f.name, wanted[w].suffix))
 				continue;
 			if (plan->nsites >= GRPC_PLAN_MAX_SITES) {
 				cp_seterr("too many gRPC server copies in the binary (more than %d functions)",
@@ -384,7 +311,7 @@ int grpc_plan__build(const char *path, struct grpc_plan *plan)
 				goto cleanup;
 			}
 			s = &plan->sites[plan->nsites];
-			err = plan_site(g, &f, &s->site);
+			err = plan__site(g, &f, PROBE__KINDS, &s->site);
 			if (err)
 				goto cleanup;
 			s->kind = wanted[w].kind;

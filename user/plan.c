@@ -42,7 +42,7 @@ const char *probe_kind_name(enum probe_kind k)
 	return k < PROBE__KINDS ? names[k] : "?";
 }
 
-static bool has_suffix(const char *s, const char *suffix)
+bool plan_func_matches(const char *s, const char *suffix)
 {
 	size_t n = strlen(s), m = strlen(suffix);
 
@@ -71,9 +71,8 @@ const char *plan_component(const char *main_path, const char *exe_path)
 	return "other";
 }
 
-/* Pick and verify the probe address of one function. */
-static int plan_site(struct goelf *g, const struct gofunc *f, enum probe_kind kind,
-		     struct probe_site *s)
+int plan__site(struct goelf *g, const struct gofunc *f, enum probe_kind kind,
+	       struct probe_site *s)
 {
 	struct func_layout lay;
 	const uint8_t *code;
@@ -189,7 +188,7 @@ int plan__build(const char *path, struct probe_plan *plan)
 		if (gopclntab__func(pt, i, &f))
 			continue;
 		for (w = 0; w < (int)(sizeof(wanted) / sizeof(wanted[0])); w++) {
-			if (!has_suffix(f.name, wanted[w].suffix))
+			if (!plan_func_matches(f.name, wanted[w].suffix))
 				continue;
 			if (plan->nsites >= PLAN_MAX_SITES) {
 				cp_seterr("too many net/http server copies in the binary (more than %d functions)",
@@ -197,7 +196,7 @@ int plan__build(const char *path, struct probe_plan *plan)
 				err = -E2BIG;
 				goto cleanup;
 			}
-			err = plan_site(g, &f, wanted[w].kind, &plan->sites[plan->nsites]);
+			err = plan__site(g, &f, wanted[w].kind, &plan->sites[plan->nsites]);
 			if (err)
 				goto cleanup;
 			plan->nsites++;

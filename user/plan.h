@@ -64,6 +64,27 @@ struct probe_plan {
  */
 int plan__build(const char *path, struct probe_plan *plan);
 
+struct goelf;
+struct gofunc;
+
+/*
+ * Pick and verify the probe address of one Go function F of G: the
+ * cheapest instruction the kernel emulates with the argument registers
+ * untouched (after the stack check, else the stack-check jump, else the
+ * entry), proven an instruction boundary of F by decoding from its entry.
+ * S->kind is set to KIND. 0, or a negative errno with cp_lasterr() set
+ * (not a Go prologue, not a boundary, outside the executable segment).
+ * Every tracer (HTTP, gRPC) places its probes through this one function.
+ */
+int plan__site(struct goelf *g, const struct gofunc *f, enum probe_kind kind,
+	       struct probe_site *s);
+
+/*
+ * true if the Go function NAME is SUFFIX or ends in "/" SUFFIX: a vendored
+ * copy ("k8s.io/kubernetes/vendor/golang.org/x/net/http2...") matches too.
+ */
+bool plan_func_matches(const char *name, const char *suffix);
+
 /* "serve", "write_header", "finish_h1", "finish_h2". */
 const char *probe_kind_name(enum probe_kind k);
 
