@@ -331,6 +331,55 @@ def real_server_cases():
         p.wait(timeout=20)
 
 
+def etcd_without_grpc_symbols():
+    """An etcd whose gRPC server functions cannot be found (renamed in its
+    function table): the gRPC part says why in one line, the rest is
+    traced."""
+    if FILTER and FILTER not in "etcd-http":
+        return
+    print("-- etcd without the expected gRPC symbols")
+    data = bytearray(open(shutil.which("etcd") or "/usr/bin/etcd", "rb").read())
+    old = b"google.golang.org/grpc.(*Server).handleStream"
+    check(data.count(old) >= 1, "the function name is in etcd's function table")
+    data = data.replace(old, old[:-1] + b"X")
+    exe = os.path.join(TMP, "etcd-nogrpc")
+    open(exe, "wb").write(data)
+    os.chmod(exe, 0o755)
+    wd = tempfile.mkdtemp(prefix="etcd.", dir=TMP)
+    cport, pport = free_port(), free_port()
+    url = f"http://127.0.0.1:{cport}"
+    p = subprocess.Popen([exe, "--data-dir", wd, "--listen-client-urls", url, "--advertise-client-urls", url,
+                          "--listen-peer-urls", f"http://127.0.0.1:{pport}",
+                          "--initial-advertise-peer-urls", f"http://127.0.0.1:{pport}",
+                          "--initial-cluster", f"default=http://127.0.0.1:{pport}"],
+                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    rec = None
+    try:
+        deadline = time.time() + 30
+        while time.time() < deadline and not alive_path(url, "/health"):
+            time.sleep(0.2)
+        r = cpprof("inspect", exe)
+        check(r.returncode == 0 and re.search(r"^grpc:\s+none", r.stdout, re.M), "inspect: HTTP probes shown, gRPC part says none",
+              r.stdout[-400:] + r.stderr)
+        db = os.path.join(TMP, "etcd-nogrpc.db")
+        rec, log = start_record(db, "nogrpc", p.pid, extra=("--component", "etcd"))
+        for _ in range(3):
+            http_status(url + "/version")
+        rc, text = stop_record(rec, log)
+        rec = None
+        lines = [l for l in text.splitlines() if "no gRPC tracing" in l]
+        check(rc == 0 and len(lines) == 1 and "handleStream" in lines[0],
+              "record: one line says why gRPC is not traced, naming the missing function", text[-500:])
+        n = sqlite3.connect(db).execute("SELECT count(*) FROM requests WHERE path='/version'").fetchone()[0]
+        check(n == 3, "record: the HTTP side is still traced exactly", str(n))
+        check(p.poll() is None, "etcd alive after recording")
+    finally:
+        if rec:
+            rec.kill()
+        p.terminate()
+        p.wait(timeout=20)
+
+
 def alive_path(url, path):
     try:
         with urllib.request.urlopen(url + path, timeout=5) as r:
@@ -485,6 +534,7 @@ def main():
                     check(False, f"{fx['file']} {'h2' if h2 else 'h1'}: case ran", repr(e))
         try:
             real_server_cases()
+            etcd_without_grpc_symbols()
         except Exception as e:
             check(False, "etcd-http cases ran", repr(e))
         try:
