@@ -63,6 +63,25 @@ static const char schema_sql[] =
 	"CREATE INDEX cpu_profile_run ON cpu_profile(run_id);\n";
 
 /*
+ * Tables added within schema version 1, created in every file opened for
+ * writing, so that files made by an older cpprof gain them: syscall
+ * latency histograms (user/syslat.c) and served TCP connections
+ * (user/sockview.c), one row per target and interval (and bucket).
+ */
+static const char added_sql[] =
+	"CREATE TABLE IF NOT EXISTS syscalls(\n"
+	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER, component TEXT,\n"
+	"  syscall TEXT, interval_start_ns INTEGER, interval_ns INTEGER,\n"
+	"  le_ns INTEGER, count INTEGER, sum_ns INTEGER);\n"
+	"CREATE INDEX IF NOT EXISTS syscalls_run ON syscalls(run_id, component, syscall);\n"
+	"CREATE TABLE IF NOT EXISTS sock_stats(\n"
+	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER, component TEXT,\n"
+	"  interval_start_ns INTEGER, interval_ns INTEGER,\n"
+	"  accepted INTEGER, closed INTEGER, peers INTEGER,\n"
+	"  bytes_in INTEGER, bytes_out INTEGER, retransmits INTEGER);\n"
+	"CREATE INDEX IF NOT EXISTS sock_stats_run ON sock_stats(run_id);\n";
+
+/*
  * The report's index, in the order report.c reads a run (group key, then
  * latency, then status): its GROUP BY and its sorted pass become scans of
  * this index that never touch the table. path is in the key because
@@ -87,6 +106,7 @@ struct store {
 	sqlite3_stmt *begin, *commit;
 	sqlite3_stmt *ins_run, *end_run, *ins_target, *target_exit, *ins_req;
 	sqlite3_stmt *del_req, *del_cpu, *del_targets, *del_run;
+	sqlite3_stmt *ins_syscall, *ins_sock, *del_syscalls, *del_sock;
 };
 
 #define STR_(x) #x
@@ -274,7 +294,10 @@ static int check_or_create(struct store *s)
 		return -EPROTO;
 	}
 	/* Persistent in the file; a no-op for databases we created. */
-	return exec(s, "PRAGMA journal_mode=WAL");
+	err = exec(s, "PRAGMA journal_mode=WAL");
+	if (err)
+		return err;
+	return exec(s, added_sql);
 }
 
 struct store *store__open(const char *path, int *errp)
@@ -349,7 +372,16 @@ struct store *store__open(const char *path, int *errp)
 	    (err = prepare(s, "DELETE FROM requests WHERE run_id = ?1", &s->del_req)) ||
 	    (err = prepare(s, "DELETE FROM cpu_profile WHERE run_id = ?1", &s->del_cpu)) ||
 	    (err = prepare(s, "DELETE FROM targets WHERE run_id = ?1", &s->del_targets)) ||
-	    (err = prepare(s, "DELETE FROM runs WHERE id = ?1", &s->del_run)))
+	    (err = prepare(s, "DELETE FROM runs WHERE id = ?1", &s->del_run)) ||
+	    (err = prepare(s, "INSERT INTO syscalls(run_id, target_id, component, syscall, "
+			      "interval_start_ns, interval_ns, le_ns, count, sum_ns) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &s->ins_syscall)) ||
+	    (err = prepare(s, "INSERT INTO sock_stats(run_id, target_id, component, "
+			      "interval_start_ns, interval_ns, accepted, closed, peers, bytes_in, "
+			      "bytes_out, retransmits) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &s->ins_sock)) ||
+	    (err = prepare(s, "DELETE FROM syscalls WHERE run_id = ?1", &s->del_syscalls)) ||
+	    (err = prepare(s, "DELETE FROM sock_stats WHERE run_id = ?1", &s->del_sock)))
 		goto cleanup;
 
 cleanup:
@@ -383,6 +415,10 @@ void store__close(struct store *s)
 	sqlite3_finalize(s->del_cpu);
 	sqlite3_finalize(s->del_targets);
 	sqlite3_finalize(s->del_run);
+	sqlite3_finalize(s->ins_syscall);
+	sqlite3_finalize(s->ins_sock);
+	sqlite3_finalize(s->del_syscalls);
+	sqlite3_finalize(s->del_sock);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -523,6 +559,72 @@ int store__add_request(struct store *s, const struct request_rec *r)
 	return 0;
 }
 
+/* Step a row of the current batch transaction (opened if needed); commit every STORE_BATCH rows. */
+static int batch_step(struct store *s, sqlite3_stmt *st)
+{
+	int err = step_done(s, st);
+
+	if (err)
+		return err;
+	if (++s->pending >= STORE_BATCH)
+		return store__flush(s);
+	return 0;
+}
+
+static int batch_begin(struct store *s)
+{
+	int err;
+
+	if (s->in_tx)
+		return 0;
+	err = step_done(s, s->begin);
+	if (!err)
+		s->in_tx = true;
+	return err;
+}
+
+int store__add_syscall(struct store *s, const struct syscall_rec *r)
+{
+	sqlite3_stmt *st = s->ins_syscall;
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, r->run_id);
+	sqlite3_bind_int64(st, 2, r->target_id);
+	bind_key(st, 3, r->component);
+	bind_key(st, 4, r->syscall);
+	sqlite3_bind_int64(st, 5, r->interval_start_ns);
+	sqlite3_bind_int64(st, 6, r->interval_ns);
+	sqlite3_bind_int64(st, 7, r->le_ns);
+	sqlite3_bind_int64(st, 8, r->count);
+	sqlite3_bind_int64(st, 9, r->sum_ns);
+	return batch_step(s, st);
+}
+
+int store__add_sock_stats(struct store *s, const struct sock_stats_rec *r)
+{
+	sqlite3_stmt *st = s->ins_sock;
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, r->run_id);
+	sqlite3_bind_int64(st, 2, r->target_id);
+	bind_key(st, 3, r->component);
+	sqlite3_bind_int64(st, 4, r->interval_start_ns);
+	sqlite3_bind_int64(st, 5, r->interval_ns);
+	sqlite3_bind_int64(st, 6, r->accepted);
+	sqlite3_bind_int64(st, 7, r->closed);
+	sqlite3_bind_int64(st, 8, r->peers);
+	sqlite3_bind_int64(st, 9, r->bytes_in);
+	sqlite3_bind_int64(st, 10, r->bytes_out);
+	sqlite3_bind_int64(st, 11, r->retransmits);
+	return batch_step(s, st);
+}
+
 int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st)
 {
 	int err;
@@ -557,7 +659,8 @@ int store__build_index(struct store *s)
 
 int store__delete_run(struct store *s, int64_t run_id)
 {
-	sqlite3_stmt *dels[] = { s->del_req, s->del_cpu, s->del_targets, s->del_run };
+	sqlite3_stmt *dels[] = { s->del_req, s->del_cpu, s->del_syscalls, s->del_sock,
+				 s->del_targets, s->del_run };
 	int err;
 
 	err = store__flush(s);

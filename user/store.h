@@ -64,6 +64,34 @@ struct request_rec {
 	int64_t latency_ns;
 };
 
+/* One bucket of a syscall latency histogram of one target and interval (table syscalls). */
+struct syscall_rec {
+	int64_t run_id;
+	int64_t target_id;
+	const char *component;
+	const char *syscall;          /* name, e.g. "fdatasync" */
+	int64_t interval_start_ns;    /* CLOCK_REALTIME */
+	int64_t interval_ns;
+	int64_t le_ns;                /* bucket upper bound (inclusive); INT64_MAX: the overflow bucket */
+	int64_t count;
+	int64_t sum_ns;               /* summed latency of the calls in the bucket */
+};
+
+/* Served TCP connections of one target in one interval (table sock_stats). */
+struct sock_stats_rec {
+	int64_t run_id;
+	int64_t target_id;
+	const char *component;
+	int64_t interval_start_ns;    /* CLOCK_REALTIME */
+	int64_t interval_ns;
+	int64_t accepted;
+	int64_t closed;
+	int64_t peers;                /* distinct client addresses */
+	int64_t bytes_in;
+	int64_t bytes_out;
+	int64_t retransmits;
+};
+
 /*
  * Open or create PATH. A new file is created mode 0600. Returns NULL with
  * *err and cp_lasterr() set (e.g. "'x.db' is not a cpprof database",
@@ -80,6 +108,10 @@ int store__add_target(struct store *s, int64_t run_id, const struct target_info 
 int store__target_exited(struct store *s, int64_t target_id, int64_t exited_ns);
 /* Buffered: written in the current batch transaction. */
 int store__add_request(struct store *s, const struct request_rec *r);
+/* Buffered like requests: a row of table syscalls. */
+int store__add_syscall(struct store *s, const struct syscall_rec *r);
+/* Buffered like requests: a row of table sock_stats. */
+int store__add_sock_stats(struct store *s, const struct sock_stats_rec *r);
 /* Commit the current batch (cheap if empty). */
 int store__flush(struct store *s);
 /*
