@@ -24,6 +24,7 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "loghist.h"
 #include "report.h"
 #include "store.h"
 
@@ -915,7 +916,397 @@ static void json_run(struct ctx *c, const struct run *r, sqlite3_stmt *rs, sqlit
 			k->slo_threshold_ns,
 			k->slo_ok < 0 ? "null" : k->slo_ok ? "true" : "false");
 	}
-	fputs("]}", o);
+	fputs("]", o);
+	/* the run object is closed by write_run, after sys_sections */
+}
+
+/* ---------- syscalls and served connections (tables syscalls, sock_stats) ---------- */
+
+/*
+ * Latency from the syscalls table is a log-linear histogram
+ * (include/cpprof/loghist.h): its rows are merged per group and the
+ * percentiles are nearest-rank over buckets, reported as the bucket's
+ * upper bound (at most 25% above the true value). Each section shows only
+ * when the run has rows for it; files older than these tables have none.
+ */
+#define SYS_TEXT_INTERVALS 40   /* text shows at most this many lines over time */
+
+struct sys_group {
+	char component[64], syscall[32];
+	long long target_id, pid;            /* per-target groups */
+	long long start_ns, len_ns;          /* per-interval groups */
+	long long count, sum_ns, p50_ns, p99_ns;
+	__u64 hist[LOGHIST_NBUCKETS];
+};
+
+struct sys_list {
+	struct sys_group *g;
+	size_t n, cap;
+};
+
+struct clients_row {
+	char component[64];
+	long long accepted, closed, peers_max, bytes_in, bytes_out, retransmits, intervals;
+};
+
+static bool has_table(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = false;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return yes;
+}
+
+static void sys_finish(struct sys_group *g)
+{
+	g->count = (long long)loghist__total(g->hist);
+	g->p50_ns = (long long)loghist__percentile(g->hist, 50);
+	g->p99_ns = (long long)loghist__percentile(g->hist, 99);
+}
+
+/*
+ * Run SQL (bound to RUN_ID) whose rows are: component, syscall, target_id,
+ * pid, interval_start_ns, interval_ns, le_ns, count, sum_ns, sorted so
+ * that rows of one group are adjacent, and merge each group's buckets.
+ */
+static int sys_groups(struct ctx *c, const char *sql, long long run_id, struct sys_list *l)
+{
+	sqlite3_stmt *st = NULL;
+	struct sys_group *g = NULL;
+	int rc, err = 0;
+
+	rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(c->path, c->db, rc);
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *comp = str_or((const char *)sqlite3_column_text(st, 0), "");
+		const char *sc = str_or((const char *)sqlite3_column_text(st, 1), "");
+		long long tid = sqlite3_column_int64(st, 2), start = sqlite3_column_int64(st, 4);
+		long long le = sqlite3_column_int64(st, 6), n = sqlite3_column_int64(st, 7);
+
+		if (!g || strncmp(g->component, comp, sizeof(g->component) - 1) ||
+		    strncmp(g->syscall, sc, sizeof(g->syscall) - 1) || g->target_id != tid ||
+		    g->start_ns != start) {
+			if (g)
+				sys_finish(g);
+			if (l->n == l->cap) {
+				size_t cap = l->cap ? l->cap * 2 : 16;
+				struct sys_group *ng = realloc(l->g, cap * sizeof(*ng));
+
+				if (!ng) {
+					err = -ENOMEM;
+					cp_seterr("out of memory");
+					goto out;
+				}
+				l->g = ng;
+				l->cap = cap;
+			}
+			g = &l->g[l->n++];
+			memset(g, 0, sizeof(*g));
+			snprintf(g->component, sizeof(g->component), "%s", comp);
+			snprintf(g->syscall, sizeof(g->syscall), "%s", sc);
+			g->target_id = tid;
+			g->pid = sqlite3_column_int64(st, 3);
+			g->start_ns = start;
+			g->len_ns = sqlite3_column_int64(st, 5);
+		}
+		/* le_ns is a bucket's upper bound, which lies in that bucket. */
+		if (n > 0)
+			g->hist[loghist_bucket(le < 0 ? 0 : (__u64)le)] += n;
+		g->sum_ns += sqlite3_column_int64(st, 8);
+	}
+	if (rc != SQLITE_DONE)
+		err = db_err(c->path, c->db, rc);
+	else if (g)
+		sys_finish(g);
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int clients_rows(struct ctx *c, long long run_id, struct clients_row **rows, size_t *n)
+{
+	static const char sql[] =
+		"SELECT component, sum(accepted), sum(closed), max(peers), sum(bytes_in), "
+		"sum(bytes_out), sum(retransmits), count(*) FROM sock_stats WHERE run_id = ?1 "
+		"GROUP BY component ORDER BY component";
+	sqlite3_stmt *st = NULL;
+	int rc, err = 0;
+
+	*rows = NULL;
+	*n = 0;
+	rc = sqlite3_prepare_v2(c->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(c->path, c->db, rc);
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct clients_row *nr = realloc(*rows, (*n + 1) * sizeof(**rows)), *r;
+
+		if (!nr) {
+			err = -ENOMEM;
+			cp_seterr("out of memory");
+			break;
+		}
+		*rows = nr;
+		r = &nr[(*n)++];
+		snprintf(r->component, sizeof(r->component), "%s",
+			 str_or((const char *)sqlite3_column_text(st, 0), ""));
+		r->accepted = sqlite3_column_int64(st, 1);
+		r->closed = sqlite3_column_int64(st, 2);
+		r->peers_max = sqlite3_column_int64(st, 3);
+		r->bytes_in = sqlite3_column_int64(st, 4);
+		r->bytes_out = sqlite3_column_int64(st, 5);
+		r->retransmits = sqlite3_column_int64(st, 6);
+		r->intervals = sqlite3_column_int64(st, 7);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_err(c->path, c->db, rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+static void sys_fmt_ns(long long ns, char *buf, size_t n)
+{
+	if (ns >= (long long)LOGHIST_INF)
+		snprintf(buf, n, ">120s");
+	else
+		report__fmt_ns(ns, buf, n);
+}
+
+static void sys_mean(const struct sys_group *g, char *buf, size_t n)
+{
+	if (g->count)
+		report__fmt_ns(g->sum_ns / g->count, buf, n);
+	else
+		snprintf(buf, n, "-");
+}
+
+/* Text: interval lines over time, merging consecutive intervals to at most SYS_TEXT_INTERVALS lines. */
+static void text_over_time(struct ctx *c, const struct sys_group *iv, size_t n)
+{
+	size_t step = (n + SYS_TEXT_INTERVALS - 1) / SYS_TEXT_INTERVALS;
+
+	tline(c, "  %-23s %8s %8s %8s %8s", "interval", "length", "count", "p50", "p99");
+	for (size_t i = 0; i < n; i += step) {
+		struct sys_group m = iv[i];
+		char a[64], len[32], p50[32], p99[32];
+
+		for (size_t j = i + 1; j < i + step && j < n; j++) {
+			loghist__merge(m.hist, iv[j].hist);
+			m.len_ns = iv[j].start_ns + iv[j].len_ns - m.start_ns;
+		}
+		sys_finish(&m);
+		fmt_utc(m.start_ns, a, sizeof(a));
+		fmt_span(m.len_ns, len, sizeof(len));
+		sys_fmt_ns(m.p50_ns, p50, sizeof(p50));
+		sys_fmt_ns(m.p99_ns, p99, sizeof(p99));
+		tline(c, "  %-23s %8s %8lld %8s %8s", a, len, m.count, p50, p99);
+	}
+}
+
+static void json_sys_group(FILE *o, const struct sys_group *g, bool per_target)
+{
+	fputs("{", o);
+	json_key_str(o, "component", g->component);
+	fputc(',', o);
+	json_key_str(o, "syscall", g->syscall);
+	if (per_target)
+		fprintf(o, ",\"target_id\":%lld,\"pid\":%lld", g->target_id, g->pid);
+	fprintf(o, ",\"count\":%lld,\"sum_ns\":%lld,\"p50_ns\":%lld,\"p99_ns\":%lld",
+		g->count, g->sum_ns, g->p50_ns, g->p99_ns);
+}
+
+/*
+ * The sections over the syscalls and sock_stats tables, in the run's
+ * format; nothing when the run has no such rows. For json, what is
+ * written are object members (",\"wal_fsync\":[...]", ...) of the run.
+ */
+static int sys_sections(struct ctx *c, long long run_id)
+{
+	static const char by_target_sql[] =
+		"SELECT s.component, s.syscall, s.target_id, coalesce(t.pid, 0), 0, 0, s.le_ns, "
+		"sum(s.count), sum(s.sum_ns) FROM syscalls s LEFT JOIN targets t ON t.id = s.target_id "
+		"WHERE s.run_id = ?1 GROUP BY 1, 2, 3, 4, 7 ORDER BY 1, 2, 3, 7";
+	static const char wal_sql[] =
+		"SELECT component, syscall, 0, 0, 0, 0, le_ns, sum(count), sum(sum_ns) FROM syscalls "
+		"WHERE run_id = ?1 AND component = 'etcd' AND syscall IN ('fdatasync', 'fsync') "
+		"GROUP BY 2, 7 ORDER BY 2, 7";
+	static const char wal_iv_sql[] =
+		"SELECT component, syscall, 0, 0, interval_start_ns, max(interval_ns), le_ns, "
+		"sum(count), sum(sum_ns) FROM syscalls "
+		"WHERE run_id = ?1 AND component = 'etcd' AND syscall IN ('fdatasync', 'fsync') "
+		"GROUP BY 2, 5, 7 ORDER BY 2, 5, 7";
+	struct sys_list tg = { 0 }, wal = { 0 }, iv = { 0 };
+	struct clients_row *cl = NULL;
+	size_t ncl = 0;
+	FILE *o = c->out;
+	char v[6][32];
+	int err = 0;
+
+	if (has_table(c->db, "syscalls") &&
+	    ((err = sys_groups(c, by_target_sql, run_id, &tg)) ||
+	     (err = sys_groups(c, wal_sql, run_id, &wal)) ||
+	     (err = sys_groups(c, wal_iv_sql, run_id, &iv))))
+		goto out;
+	if (has_table(c->db, "sock_stats") && (err = clients_rows(c, run_id, &cl, &ncl)))
+		goto out;
+
+	switch (c->format) {
+	case REPORT_JSON:
+		if (wal.n) {
+			fputs(",\n \"wal_fsync\":[", o);
+			for (size_t i = 0; i < wal.n; i++) {
+				bool first = true;
+
+				fputs(i ? ",\n  " : "\n  ", o);
+				json_sys_group(o, &wal.g[i], false);
+				fputs(",\"intervals\":[", o);
+				for (size_t j = 0; j < iv.n; j++) {
+					const struct sys_group *g = &iv.g[j];
+
+					if (strcmp(g->syscall, wal.g[i].syscall))
+						continue;
+					fprintf(o, "%s{\"interval_start_ns\":%lld,\"interval_ns\":%lld,"
+						"\"count\":%lld,\"p50_ns\":%lld,\"p99_ns\":%lld}",
+						first ? "" : ",", g->start_ns, g->len_ns, g->count,
+						g->p50_ns, g->p99_ns);
+					first = false;
+				}
+				fputs("]}", o);
+			}
+			fputs("]", o);
+		}
+		if (tg.n) {
+			fputs(",\n \"syscalls\":[", o);
+			for (size_t i = 0; i < tg.n; i++) {
+				fputs(i ? ",\n  " : "\n  ", o);
+				json_sys_group(o, &tg.g[i], true);
+				fputs("}", o);
+			}
+			fputs("]", o);
+		}
+		if (ncl) {
+			fputs(",\n \"clients\":[", o);
+			for (size_t i = 0; i < ncl; i++) {
+				fputs(i ? ",\n  {" : "\n  {", o);
+				json_key_str(o, "component", cl[i].component);
+				fprintf(o, ",\"accepted\":%lld,\"closed\":%lld,\"peers_max\":%lld,"
+					"\"bytes_in\":%lld,\"bytes_out\":%lld,\"retransmits\":%lld,"
+					"\"intervals\":%lld}", cl[i].accepted, cl[i].closed,
+					cl[i].peers_max, cl[i].bytes_in, cl[i].bytes_out,
+					cl[i].retransmits, cl[i].intervals);
+			}
+			fputs("]", o);
+		}
+		break;
+	case REPORT_MD:
+		if (wal.n) {
+			fputs("\n### etcd WAL fsync\n\n| syscall | count | p50 | p99 | mean |\n"
+			      "|---|--:|--:|--:|--:|\n", o);
+			for (size_t i = 0; i < wal.n; i++) {
+				sys_fmt_ns(wal.g[i].p50_ns, v[0], sizeof(v[0]));
+				sys_fmt_ns(wal.g[i].p99_ns, v[1], sizeof(v[1]));
+				sys_mean(&wal.g[i], v[2], sizeof(v[2]));
+				fprintf(o, "| %s | %lld | %s | %s | %s |\n", wal.g[i].syscall,
+					wal.g[i].count, v[0], v[1], v[2]);
+			}
+			fputs("\n| syscall | interval | length | count | p50 | p99 |\n"
+			      "|---|---|--:|--:|--:|--:|\n", o);
+			for (size_t j = 0; j < iv.n; j++) {
+				fmt_utc(iv.g[j].start_ns, v[3], sizeof(v[3]));
+				fmt_span(iv.g[j].len_ns, v[4], sizeof(v[4]));
+				sys_fmt_ns(iv.g[j].p50_ns, v[0], sizeof(v[0]));
+				sys_fmt_ns(iv.g[j].p99_ns, v[1], sizeof(v[1]));
+				fprintf(o, "| %s | %s | %s | %lld | %s | %s |\n", iv.g[j].syscall, v[3],
+					v[4], iv.g[j].count, v[0], v[1]);
+			}
+		}
+		if (ncl) {
+			fputs("\n### clients served\n\n| component | accepted | closed | peers (max per interval) "
+			      "| bytes in | bytes out | retransmits |\n|---|--:|--:|--:|--:|--:|--:|\n", o);
+			for (size_t i = 0; i < ncl; i++) {
+				fputc('|', o);
+				md_cell(o, cl[i].component);
+				fprintf(o, " %lld | %lld | %lld | %lld | %lld | %lld |\n", cl[i].accepted,
+					cl[i].closed, cl[i].peers_max, cl[i].bytes_in, cl[i].bytes_out,
+					cl[i].retransmits);
+			}
+		}
+		if (tg.n) {
+			fputs("\n### syscalls per target\n\n| component | pid | syscall | count | p50 | p99 | mean |\n"
+			      "|---|--:|---|--:|--:|--:|--:|\n", o);
+			for (size_t i = 0; i < tg.n; i++) {
+				sys_fmt_ns(tg.g[i].p50_ns, v[0], sizeof(v[0]));
+				sys_fmt_ns(tg.g[i].p99_ns, v[1], sizeof(v[1]));
+				sys_mean(&tg.g[i], v[2], sizeof(v[2]));
+				fputc('|', o);
+				md_cell(o, tg.g[i].component);
+				fprintf(o, " %lld | %s | %lld | %s | %s | %s |\n", tg.g[i].pid,
+					tg.g[i].syscall, tg.g[i].count, v[0], v[1], v[2]);
+			}
+		}
+		break;
+	default:
+		if (wal.n) {
+			tline(c, "%s", "");
+			tline(c, "etcd WAL fsync (percentiles are log-linear bucket bounds, <= 25%% high)");
+			tline(c, "  %-12s %10s %8s %8s %8s", "syscall", "count", "p50", "p99", "mean");
+			for (size_t i = 0; i < wal.n; i++) {
+				sys_fmt_ns(wal.g[i].p50_ns, v[0], sizeof(v[0]));
+				sys_fmt_ns(wal.g[i].p99_ns, v[1], sizeof(v[1]));
+				sys_mean(&wal.g[i], v[2], sizeof(v[2]));
+				tline(c, "  %-12s %10lld %8s %8s %8s", wal.g[i].syscall, wal.g[i].count,
+				      v[0], v[1], v[2]);
+			}
+			for (size_t i = 0, j = 0; i < wal.n; i++) {
+				size_t k = j;
+
+				while (k < iv.n && strcmp(iv.g[k].syscall, wal.g[i].syscall) == 0)
+					k++;
+				tline(c, "  %s over time", wal.g[i].syscall);
+				text_over_time(c, iv.g + j, k - j);
+				j = k;
+			}
+		}
+		if (ncl) {
+			tline(c, "%s", "");
+			tline(c, "clients served (TCP connections on the targets' listening ports)");
+			tline(c, "  %-10s %9s %8s %10s %12s %12s %8s", "component", "accepted", "closed",
+			      "peers max", "bytes in", "bytes out", "retrans");
+			for (size_t i = 0; i < ncl; i++)
+				tline(c, "  %-10.10s %9lld %8lld %10lld %12lld %12lld %8lld",
+				      cl[i].component, cl[i].accepted, cl[i].closed, cl[i].peers_max,
+				      cl[i].bytes_in, cl[i].bytes_out, cl[i].retransmits);
+			tline(c, "  peers max: most distinct client addresses seen in one interval");
+		}
+		if (tg.n) {
+			tline(c, "%s", "");
+			tline(c, "syscalls per target");
+			tline(c, "  %-10s %8s %-16s %10s %8s %8s %8s", "component", "pid", "syscall",
+			      "count", "p50", "p99", "mean");
+			for (size_t i = 0; i < tg.n; i++) {
+				sys_fmt_ns(tg.g[i].p50_ns, v[0], sizeof(v[0]));
+				sys_fmt_ns(tg.g[i].p99_ns, v[1], sizeof(v[1]));
+				sys_mean(&tg.g[i], v[2], sizeof(v[2]));
+				tline(c, "  %-10.10s %8lld %-16.16s %10lld %8s %8s %8s", tg.g[i].component,
+				      tg.g[i].pid, tg.g[i].syscall, tg.g[i].count, v[0], v[1], v[2]);
+			}
+		}
+		break;
+	}
+out:
+	free(tg.g);
+	free(wal.g);
+	free(iv.g);
+	free(cl);
+	return err;
 }
 
 /* ---------- driver ---------- */
@@ -974,6 +1365,11 @@ static int write_run(struct ctx *c, sqlite3_stmt *rs)
 		text_table(c, calls, n);
 		break;
 	}
+	err = sys_sections(c, r.id);
+	if (c->format == REPORT_JSON)
+		fputc('}', c->out);
+	if (err)
+		goto cleanup;
 	c->nruns++;
 
 cleanup:
