@@ -36,7 +36,24 @@ struct report_opts {
  *             "calls":[{"component":s,"verb":s,"resource":s,"subresource":s,
  *                       "path":s|null,"scope":s,"count":i,"p50_ns":i,"p90_ns":i,
  *                       "p99_ns":i,"max_ns":i,"errors":i,
- *                       "slo_threshold_ns":i,"slo_ok":true|false|null}]}]}
+ *                       "slo_threshold_ns":i,"slo_ok":true|false|null}],
+ *             "wal_fsync":[{"component":"etcd","syscall":s,"count":i,"sum_ns":i,
+ *                           "p50_ns":i,"p99_ns":i,
+ *                           "intervals":[{"interval_start_ns":i,"interval_ns":i,
+ *                                         "count":i,"p50_ns":i,"p99_ns":i}]}],
+ *             "syscalls":[{"component":s,"syscall":s,"target_id":i,"pid":i,
+ *                          "count":i,"sum_ns":i,"p50_ns":i,"p99_ns":i}],
+ *             "clients":[{"component":s,"accepted":i,"closed":i,"peers_max":i,
+ *                         "bytes_in":i,"bytes_out":i,"retransmits":i,"intervals":i}]}]}
+ *
+ * wal_fsync, syscalls and clients are present only when the run has rows
+ * in the syscalls / sock_stats tables (SCHEMA.md). wal_fsync has the
+ * fdatasync and fsync calls of component etcd, all etcd targets merged,
+ * over the run and per interval in time order; syscalls has one entry per
+ * target and syscall; clients one per component (peers_max: most distinct
+ * client addresses of one target in one interval). Their percentiles are
+ * nearest-rank over log-linear buckets and are the bucket's upper bound
+ * (at most 25% high; 9223372036854775807 for calls of 120 s or more).
  *
  * calls are sorted by component, verb, resource, subresource, scope, path;
  * path is set only for non-resource requests; slo_threshold_ns is 0 and
