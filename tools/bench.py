@@ -128,6 +128,39 @@ def etcd_bench():
     print(f"etcd_put_ratio {statistics.median([t / max(b, 1) for t, b in zip(traced, base)]):.3f}   (goal >= 0.97)")
 
 
+def time_dd(n):
+    best = None
+    for _ in range(3):
+        t = time.time()
+        subprocess.run(["dd", "if=/dev/zero", "of=/dev/null", "bs=1", f"count={n}"], capture_output=True, check=True)
+        dt = time.time() - t
+        best = dt if best is None or dt < best else best
+    return best
+
+
+def syscall_tax():
+    """What the syscall tracepoints of a recording cost a process that is
+    NOT a target: every syscall on the machine passes the raw tracepoints
+    while cpprof records (turn them off with --no-syscalls)."""
+    n = 2000000
+    srv = subprocess.Popen([sorted(glob.glob(os.path.join(FIX, "testserver-go1.*-stripped")))[-1],
+                            "-listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+    srv.stdout.readline()
+    try:
+        base = time_dd(n)
+        rec = subprocess.Popen([os.path.join(OUT, "cpprof"), "-q", "record", "--db", os.path.join(TMP, "tax.db"),
+                                "--pid", str(srv.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        time.sleep(1.5)
+        loaded = time_dd(n)
+        rec.send_signal(signal.SIGINT)
+        rec.wait(timeout=60)
+    finally:
+        srv.terminate()
+        srv.wait()
+    print(f"== syscall tax on a non-target while recording: dd bs=1 count={n} ({2 * n} syscalls), best of 3")
+    print(f"nontarget_syscall_added_ns {(loaded - base) / (2 * n) * 1e9:.0f}   ({base:.3f}s without, {loaded:.3f}s with)")
+
+
 def main():
     if os.geteuid() != 0:
         sys.exit("bench: needs root (uprobes): run 'sudo make bench'")
@@ -188,6 +221,7 @@ def main():
         srv.terminate()
         srv.wait()
     etcd_bench()
+    syscall_tax()
     ratios = [t / b for t, b in zip(traced_rps, base_rps)]
     added = [(t - b) * 1e6 for t, b in zip(traced_cpu, base_cpu)]
     print("== figures (medians)")

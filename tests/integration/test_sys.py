@@ -235,35 +235,15 @@ def test_etcd():
         etcd.stop()
 
 
-def time_dd(n):
-    best = None
-    for _ in range(3):
-        t = time.time()
-        subprocess.run(["dd", "if=/dev/zero", "of=/dev/null", "bs=1", f"count={n}"],
-                       capture_output=True, check=True)
-        dt = time.time() - t
-        best = dt if best is None or dt < best else best
-    return best
-
-
-def test_overhead():
-    print("overhead on a process that is not a target")
-    n = 2000000
-    base = time_dd(n)
+def test_no_target():
+    """The programs load and unload cleanly with no target at all. (What
+    they cost every other process is a figure for make bench, not a test.)"""
+    print("programs with no target")
     drv, why = start_driver("none")
     if not check(drv is not None, "programs load with no target", why):
         return
-    try:
-        loaded = time_dd(n)
-    finally:
-        rc, _, err = stop_driver(drv)
+    rc, _, err = stop_driver(drv)
     check(rc == 0, "driver exits 0", err[-300:])
-    per = (loaded - base) / (2 * n) * 1e9
-    print(f"  dd bs=1 count={n} ({2 * n} syscalls), best of 3: {base:.3f}s without, "
-          f"{loaded:.3f}s with the programs loaded: {loaded / base:.2f}x, {per:.0f} ns per syscall")
-    # A loose bound only to catch a regression by an order of magnitude (e.g. a map
-    # update on every syscall); the figure itself is what the output is for.
-    check(per < 1000, "filtering costs < 1 us per syscall of a non-target", f"{per:.0f} ns")
 
 
 def main():
@@ -279,7 +259,7 @@ def main():
     try:
         if build_driver():
             test_etcd()
-            test_overhead()
+            test_no_target()
     finally:
         if not failed:
             shutil.rmtree(TMP, ignore_errors=True)
