@@ -9,6 +9,7 @@ import (
 	"sort"
 	"strconv"
 	"strings"
+	"sync/atomic"
 	"time"
 )
 
@@ -132,7 +133,7 @@ func apiVersionOf(info *requestInfo) string {
 }
 
 type apiServer struct {
-	store  *store
+	store  backend
 	delays *delayTable
 	stop   chan struct{}
 }
@@ -198,11 +199,12 @@ func (a *apiServer) serveResource(w http.ResponseWriter, r *http.Request, info *
 	q := r.URL.Query()
 	sel := parseSelector(q.Get("labelSelector"), q.Get("fieldSelector"))
 
+	ctx := r.Context()
 	switch info.Verb {
 	case "get":
-		a.get(w, info, ns, name)
+		a.get(ctx, w, info, ns, name)
 	case "list":
-		a.list(w, info, ns, sel, q)
+		a.list(ctx, w, info, ns, sel, q)
 	case "create":
 		a.create(w, r, info, ns, name)
 	case "update":
@@ -210,18 +212,27 @@ func (a *apiServer) serveResource(w http.ResponseWriter, r *http.Request, info *
 	case "patch":
 		a.patch(w, r, info, ns, name)
 	case "delete":
-		a.delete(w, info, ns, name)
+		a.delete(ctx, w, info, ns, name)
 	case "deletecollection":
-		objs := a.store.deleteCollection(info.Group, info.Resource, ns, sel)
-		a.writeList(w, info, objs, a.store.currentRV(), "")
+		objs, rv, aerr := a.store.deleteCollection(ctx, info.Group, info.Resource, ns, sel)
+		if aerr != nil {
+			writeError(w, aerr)
+			return
+		}
+		a.writeList(w, info, objs, rv, "")
 	default:
 		writeError(w, errMethodNotAllowed(info))
 	}
 }
 
 // otherSubresource answers subresources other than status and binding.
-func (a *apiServer) otherSubresource(w http.ResponseWriter, info *requestInfo, ns, name string) {
-	if a.store.get(storeKey(info.Group, info.Resource, ns, name)) == nil {
+func (a *apiServer) otherSubresource(ctx context.Context, w http.ResponseWriter, info *requestInfo, ns, name string) {
+	o, aerr := a.store.get(ctx, info.Group, info.Resource, ns, name)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
+	if o == nil {
 		writeError(w, errNotFound(info, name))
 		return
 	}
@@ -235,12 +246,16 @@ func (a *apiServer) otherSubresource(w http.ResponseWriter, info *requestInfo, n
 	})
 }
 
-func (a *apiServer) get(w http.ResponseWriter, info *requestInfo, ns, name string) {
+func (a *apiServer) get(ctx context.Context, w http.ResponseWriter, info *requestInfo, ns, name string) {
 	if info.Subresource != "" && info.Subresource != "status" {
-		a.otherSubresource(w, info, ns, name)
+		a.otherSubresource(ctx, w, info, ns, name)
 		return
 	}
-	o := a.store.get(storeKey(info.Group, info.Resource, ns, name))
+	o, aerr := a.store.get(ctx, info.Group, info.Resource, ns, name)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
 	if o == nil {
 		writeError(w, errNotFound(info, name))
 		return
@@ -248,8 +263,12 @@ func (a *apiServer) get(w http.ResponseWriter, info *requestInfo, ns, name strin
 	writeJSON(w, 200, o)
 }
 
-func (a *apiServer) list(w http.ResponseWriter, info *requestInfo, ns string, sel selector, q map[string][]string) {
-	objs, rv := a.store.list(info.Group, info.Resource, ns, sel)
+func (a *apiServer) list(ctx context.Context, w http.ResponseWriter, info *requestInfo, ns string, sel selector, q map[string][]string) {
+	objs, rv, aerr := a.store.list(ctx, info.Group, info.Resource, ns, sel)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
 	cont := ""
 	if c := first(q["continue"]); c != "" {
 		if off, err := strconv.Atoi(c); err == nil && off >= 0 && off <= len(objs) {
@@ -309,10 +328,7 @@ func (a *apiServer) create(w http.ResponseWriter, r *http.Request, info *request
 	oname, _ := md["name"].(string)
 	if oname == "" {
 		if gn, _ := md["generateName"].(string); gn != "" {
-			a.store.mu.Lock()
-			genCounter++
-			oname = fmt.Sprintf("%s%05d", gn, genCounter)
-			a.store.mu.Unlock()
+			oname = fmt.Sprintf("%s%05d", gn, atomic.AddInt64(&genCounter, 1))
 			md["name"] = oname
 		}
 	}
@@ -329,7 +345,7 @@ func (a *apiServer) create(w http.ResponseWriter, r *http.Request, info *request
 		return
 	}
 	a.defaults(o, info, ns)
-	nobj, aerr := a.store.mutate(info.Group, info.Resource, ns, oname, func(old object) (object, string, *apiError) {
+	nobj, aerr := a.store.mutate(r.Context(), info.Group, info.Resource, ns, oname, func(old object) (object, string, *apiError) {
 		if old != nil {
 			return nil, "", &apiError{409, "AlreadyExists", fmt.Sprintf("%s %q already exists", qualified(info), oname),
 				map[string]interface{}{"name": oname, "group": info.Group, "kind": info.Resource}}
@@ -368,7 +384,7 @@ func (a *apiServer) defaults(o object, info *requestInfo, ns string) {
 
 func (a *apiServer) createSubresource(w http.ResponseWriter, r *http.Request, info *requestInfo, ns, name string) {
 	if info.Resource != "pods" || info.Subresource != "binding" {
-		a.otherSubresource(w, info, ns, name)
+		a.otherSubresource(r.Context(), w, info, ns, name)
 		return
 	}
 	b, aerr := readObject(r, info, name)
@@ -382,7 +398,7 @@ func (a *apiServer) createSubresource(w http.ResponseWriter, r *http.Request, in
 		writeError(w, errInvalid(info, name, "target.name: Required value"))
 		return
 	}
-	_, aerr = a.store.mutate(info.Group, info.Resource, ns, name, func(old object) (object, string, *apiError) {
+	_, aerr = a.store.mutate(r.Context(), info.Group, info.Resource, ns, name, func(old object) (object, string, *apiError) {
 		if old == nil {
 			return nil, "", errNotFound(info, name)
 		}
@@ -414,7 +430,7 @@ func errConflict(info *requestInfo, name string) *apiError {
 
 func (a *apiServer) update(w http.ResponseWriter, r *http.Request, info *requestInfo, ns, name string) {
 	if info.Subresource != "" && info.Subresource != "status" {
-		a.otherSubresource(w, info, ns, name)
+		a.otherSubresource(r.Context(), w, info, ns, name)
 		return
 	}
 	o, aerr := readObject(r, info, name)
@@ -429,7 +445,7 @@ func (a *apiServer) update(w http.ResponseWriter, r *http.Request, info *request
 	}
 	md["name"] = name
 	bodyRV, _ := md["resourceVersion"].(string)
-	nobj, aerr := a.store.mutate(info.Group, info.Resource, ns, name, func(old object) (object, string, *apiError) {
+	nobj, aerr := a.store.mutate(r.Context(), info.Group, info.Resource, ns, name, func(old object) (object, string, *apiError) {
 		if old == nil {
 			return nil, "", errNotFound(info, name)
 		}
@@ -463,7 +479,7 @@ func (a *apiServer) update(w http.ResponseWriter, r *http.Request, info *request
 
 func (a *apiServer) patch(w http.ResponseWriter, r *http.Request, info *requestInfo, ns, name string) {
 	if info.Subresource != "" && info.Subresource != "status" {
-		a.otherSubresource(w, info, ns, name)
+		a.otherSubresource(r.Context(), w, info, ns, name)
 		return
 	}
 	ct := r.Header.Get("Content-Type")
@@ -482,7 +498,7 @@ func (a *apiServer) patch(w http.ResponseWriter, r *http.Request, info *requestI
 		writeError(w, aerr)
 		return
 	}
-	nobj, aerr := a.store.mutate(info.Group, info.Resource, ns, name, func(old object) (object, string, *apiError) {
+	nobj, aerr := a.store.mutate(r.Context(), info.Group, info.Resource, ns, name, func(old object) (object, string, *apiError) {
 		if old == nil {
 			return nil, "", errNotFound(info, name)
 		}
@@ -516,19 +532,18 @@ func (a *apiServer) patch(w http.ResponseWriter, r *http.Request, info *requestI
 	writeJSON(w, 200, nobj)
 }
 
-func (a *apiServer) delete(w http.ResponseWriter, info *requestInfo, ns, name string) {
+func (a *apiServer) delete(ctx context.Context, w http.ResponseWriter, info *requestInfo, ns, name string) {
 	if info.Subresource != "" {
 		writeError(w, errMethodNotAllowed(info))
 		return
 	}
-	old, aerr := a.store.mutate(info.Group, info.Resource, ns, name, func(old object) (object, string, *apiError) {
-		if old == nil {
-			return nil, "", errNotFound(info, name)
-		}
-		return nil, "DELETED", nil
-	})
+	old, aerr := a.store.remove(ctx, info.Group, info.Resource, ns, name)
 	if aerr != nil {
 		writeError(w, aerr)
+		return
+	}
+	if old == nil {
+		writeError(w, errNotFound(info, name))
 		return
 	}
 	writeJSON(w, 200, old)
@@ -567,7 +582,11 @@ func (a *apiServer) serveWatch(w http.ResponseWriter, r *http.Request, info *req
 	}
 	wt := &watcher{group: info.Group, resource: info.Resource, namespace: ns, name: name,
 		sel: parseSelector(q.Get("labelSelector"), q.Get("fieldSelector"))}
-	initial := a.store.watch(wt)
+	initial, aerr := a.store.watch(ctx, wt)
+	if aerr != nil {
+		writeError(w, aerr)
+		return
+	}
 	defer a.store.unwatch(wt)
 
 	w.Header().Set("Content-Type", "application/json")
@@ -590,7 +609,10 @@ func (a *apiServer) serveWatch(w http.ResponseWriter, r *http.Request, info *req
 	defer timer.Stop()
 	for {
 		select {
-		case ev := <-wt.ch:
+		case ev, ok := <-wt.ch:
+			if !ok { // the backend ended the watch (etcd: compacted, canceled)
+				return
+			}
 			if enc.Encode(ev) != nil {
 				return
 			}

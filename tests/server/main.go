@@ -2,7 +2,8 @@
 // integration tests. It serves the Kubernetes REST API shapes (core /api/v1
 // and named groups /apis/GROUP/VERSION, namespaced and cluster-scoped
 // resources, all eight verbs, watch streams, subresources) from an in-memory
-// store, and wraps every non-watch request in a copy of kube-apiserver's
+// store, or (built with -tags etcd, run with -etcd URL) from a real etcd with
+// kube-apiserver's key layout, and wraps every non-watch request in a copy of kube-apiserver's
 // timeout filter, so the handler runs in a child goroutine.
 //
 // Failure injection: every object whose name starts with "fail-500" answers
@@ -12,6 +13,7 @@
 //
 //	testserver [-listen 127.0.0.1:0] [-tls] [-pidfile FILE] [-request-timeout 60s]
 //	           [-delay RESOURCE[:VERB]=DURATION[,...]]... [-v]
+//	           [-etcd http://127.0.0.1:2379[,URL...] [-etcd-prefix /registry]]
 //
 // The first stdout line is "listening on http(s)://HOST:PORT".
 package main
@@ -42,6 +44,10 @@ import (
 
 // cgoInit is set by cgo.go (build tag cgo_ext).
 var cgoInit func() int
+
+// newEtcdBackend is set by etcd.go (build tag etcd): a backend storing every
+// object in etcd under prefix, with kube-apiserver's key layout.
+var newEtcdBackend func(endpoints []string, prefix string) (backend, func(), error)
 
 type delayTable struct {
 	m map[string]time.Duration
@@ -239,6 +245,8 @@ func main() {
 	verbose := flag.Bool("v", false, "log every request on stderr")
 	delays := &delayTable{}
 	flag.Var(delays, "delay", "per-route handler delay, RESOURCE[/SUB][:VERB]=DURATION, *=DURATION, /PATH=DURATION; repeatable, comma-separated")
+	etcdURLs := flag.String("etcd", "", "store objects in this etcd (comma-separated client URLs, e.g. http://127.0.0.1:2379) instead of memory; needs a build with -tags etcd")
+	etcdPrefix := flag.String("etcd-prefix", "/registry", "etcd key prefix (kube-apiserver's --etcd-prefix)")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "testserver: unexpected argument %q\n", flag.Arg(0))
@@ -248,8 +256,30 @@ func main() {
 		cgoInit()
 	}
 
-	api := &apiServer{store: newStore(), delays: delays, stop: make(chan struct{})}
-	seed(api.store)
+	var st backend = newStore()
+	if *etcdURLs != "" {
+		if newEtcdBackend == nil {
+			fmt.Fprintf(os.Stderr, "testserver: -etcd: this binary has no etcd backend; build tests/server with -tags etcd (tests/fixtures/build.sh makes testserver-etcd)\n")
+			os.Exit(2)
+		}
+		prefix := "/" + strings.Trim(*etcdPrefix, "/")
+		if prefix == "/" {
+			fmt.Fprintf(os.Stderr, "testserver: -etcd-prefix %q: want a path such as /registry\n", *etcdPrefix)
+			os.Exit(2)
+		}
+		eb, closeEtcd, err := newEtcdBackend(strings.Split(*etcdURLs, ","), prefix)
+		if err != nil {
+			fmt.Fprintf(os.Stderr, "testserver: etcd %s: %v (is etcd running there?)\n", *etcdURLs, err)
+			os.Exit(1)
+		}
+		defer closeEtcd()
+		st = eb
+	}
+	api := &apiServer{store: st, delays: delays, stop: make(chan struct{})}
+	if err := seed(st); err != nil {
+		fmt.Fprintf(os.Stderr, "testserver: creating the initial objects: %v\n", err)
+		os.Exit(1)
+	}
 	s := &server{api: api, verbose: *verbose && !*quiet}
 	s.inner = withTimeout(http.HandlerFunc(s.handle), *reqTimeout)
 
@@ -313,22 +343,35 @@ type discard struct{}
 
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
 
-// seed creates the objects a fresh cluster has: namespaces default and
-// kube-system, and the kubernetes service.
-func seed(st *store) {
-	for _, ns := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
-		name := ns
-		st.mutate("", "namespaces", "", name, func(object) (object, string, *apiError) {
-			return object{"kind": "Namespace", "apiVersion": "v1",
-				"metadata": map[string]interface{}{"name": name},
-				"spec":     map[string]interface{}{"finalizers": []interface{}{"kubernetes"}},
-				"status":   map[string]interface{}{"phase": "Active"}}, "ADDED", nil
+// seed creates the objects a fresh cluster has: namespaces default,
+// kube-system, kube-public and kube-node-lease, and the kubernetes service.
+// Objects that exist already (etcd kept from an earlier run) are left alone.
+func seed(st backend) error {
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	exists := &apiError{code: 409}
+	create := func(resource, ns, name string, o object) error {
+		_, aerr := st.mutate(ctx, "", resource, ns, name, func(old object) (object, string, *apiError) {
+			if old != nil {
+				return nil, "", exists
+			}
+			return copyObject(o), "ADDED", nil
 		})
+		if aerr != nil && aerr != exists {
+			return fmt.Errorf("%s %s/%s: %s", resource, ns, name, aerr.message)
+		}
+		return nil
 	}
-	st.mutate("", "services", "default", "kubernetes", func(object) (object, string, *apiError) {
-		return object{"kind": "Service", "apiVersion": "v1",
-			"metadata": map[string]interface{}{"name": "kubernetes", "namespace": "default"},
-			"spec": map[string]interface{}{"clusterIP": "10.0.0.1",
-				"ports": []interface{}{map[string]interface{}{"name": "https", "port": 443, "protocol": "TCP"}}}}, "ADDED", nil
-	})
+	for _, ns := range []string{"default", "kube-system", "kube-public", "kube-node-lease"} {
+		if err := create("namespaces", "", ns, object{"kind": "Namespace", "apiVersion": "v1",
+			"metadata": map[string]interface{}{"name": ns},
+			"spec":     map[string]interface{}{"finalizers": []interface{}{"kubernetes"}},
+			"status":   map[string]interface{}{"phase": "Active"}}); err != nil {
+			return err
+		}
+	}
+	return create("services", "default", "kubernetes", object{"kind": "Service", "apiVersion": "v1",
+		"metadata": map[string]interface{}{"name": "kubernetes", "namespace": "default"},
+		"spec": map[string]interface{}{"clusterIP": "10.0.0.1",
+			"ports": []interface{}{map[string]interface{}{"name": "https", "port": 443, "protocol": "TCP"}}}})
 }

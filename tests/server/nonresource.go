@@ -80,7 +80,7 @@ func serveMetrics(w http.ResponseWriter, a *apiServer) {
 	b.WriteString("# HELP apiserver_request_timeouts_total Requests answered 504 by the timeout filter.\n")
 	b.WriteString("# TYPE apiserver_request_timeouts_total counter\n")
 	fmt.Fprintf(&b, "apiserver_request_timeouts_total %d\n", atomic.LoadInt64(&timeouts))
-	b.WriteString("# HELP etcd_object_counts_rv Current resourceVersion of the in-memory store.\n")
+	b.WriteString("# HELP etcd_object_counts_rv Current resourceVersion of the store (etcd: the newest revision this server has seen).\n")
 	b.WriteString("# TYPE etcd_object_counts_rv gauge\n")
 	fmt.Fprintf(&b, "etcd_object_counts_rv %s\n", a.store.currentRV())
 	w.Write([]byte(b.String()))

@@ -6,6 +6,7 @@ package main
 // lock. One global resourceVersion counter, as etcd's revision.
 
 import (
+	"context"
 	"fmt"
 	"sort"
 	"strconv"
@@ -24,7 +25,35 @@ type watchEvent struct {
 type watcher struct {
 	group, resource, namespace, name string
 	sel                              selector
-	ch                               chan watchEvent
+	ch                               chan watchEvent // never closed by the in-memory store
+	cancel                           func()          // etcd backend: ends the etcd watch
+}
+
+// mutateFunc gets the current object (nil if missing) and returns the new
+// object (nil to delete), the event type (ADDED, MODIFIED, DELETED), or an
+// error status. It must not keep old. The etcd backend may call it more
+// than once (after a concurrent change, like kube-apiserver's
+// GuaranteedUpdate), and calls it with nil first when it may be a create.
+type mutateFunc func(old object) (object, string, *apiError)
+
+// backend is where objects live: the in-memory store below (the default),
+// or etcd (etcd.go, build tag etcd, flag -etcd). Objects returned are never
+// mutated afterwards by the backend. resourceVersion strings are the
+// store's counter or etcd's revision.
+type backend interface {
+	get(ctx context.Context, group, resource, ns, name string) (object, *apiError)
+	// list: matching objects sorted by namespace/name, and the current resourceVersion.
+	list(ctx context.Context, group, resource, ns string, sel selector) ([]object, string, *apiError)
+	mutate(ctx context.Context, group, resource, ns, name string, fn mutateFunc) (object, *apiError)
+	// remove deletes one object and returns it (nil, nil when there was none).
+	remove(ctx context.Context, group, resource, ns, name string) (object, *apiError)
+	deleteCollection(ctx context.Context, group, resource, ns string, sel selector) ([]object, string, *apiError)
+	// watch sets w.ch and returns the objects that exist now (sent as ADDED
+	// first); events after them arrive on w.ch until unwatch.
+	watch(ctx context.Context, w *watcher) ([]object, *apiError)
+	unwatch(w *watcher)
+	// currentRV: for /metrics, without a round trip.
+	currentRV() string
 }
 
 type store struct {
@@ -61,18 +90,18 @@ func (s *store) currentRV() string {
 	return strconv.FormatInt(s.rv, 10)
 }
 
-func (s *store) get(key string) object {
+func (s *store) get(_ context.Context, group, resource, ns, name string) (object, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.objs[key]
+	return s.objs[storeKey(group, resource, ns, name)], nil
 }
 
 // list returns the matching objects sorted by namespace/name and the
 // current resourceVersion.
-func (s *store) list(group, resource, ns string, sel selector) ([]object, string) {
+func (s *store) list(_ context.Context, group, resource, ns string, sel selector) ([]object, string, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	return s.listLocked(group, resource, ns, sel), strconv.FormatInt(s.rv, 10)
+	return s.listLocked(group, resource, ns, sel), strconv.FormatInt(s.rv, 10), nil
 }
 
 func (s *store) listLocked(group, resource, ns string, sel selector) []object {
@@ -94,7 +123,7 @@ func (s *store) listLocked(group, resource, ns string, sel selector) []object {
 // mutate runs fn under the lock with the current object (nil if missing);
 // fn returns the new object (nil to delete), the event type, or an error
 // status. The new object gets the next resourceVersion.
-func (s *store) mutate(group, resource, ns, name string, fn func(old object) (object, string, *apiError)) (object, *apiError) {
+func (s *store) mutate(_ context.Context, group, resource, ns, name string, fn mutateFunc) (object, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	key := storeKey(group, resource, ns, name)
@@ -122,7 +151,21 @@ func (s *store) mutate(group, resource, ns, name string, fn func(old object) (ob
 	return nobj, nil
 }
 
-func (s *store) deleteCollection(group, resource, ns string, sel selector) []object {
+func (s *store) remove(ctx context.Context, group, resource, ns, name string) (object, *apiError) {
+	missing := &apiError{code: 404}
+	old, aerr := s.mutate(ctx, group, resource, ns, name, func(old object) (object, string, *apiError) {
+		if old == nil {
+			return nil, "", missing
+		}
+		return nil, "DELETED", nil
+	})
+	if aerr == missing {
+		return nil, nil
+	}
+	return old, aerr
+}
+
+func (s *store) deleteCollection(_ context.Context, group, resource, ns string, sel selector) ([]object, string, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	objs := s.listLocked(group, resource, ns, sel)
@@ -135,12 +178,12 @@ func (s *store) deleteCollection(group, resource, ns string, sel selector) []obj
 		metadataOf(gone)["resourceVersion"] = s.nextRV()
 		s.notifyLocked(group, resource, watchEvent{"DELETED", gone})
 	}
-	return objs
+	return objs, strconv.FormatInt(s.rv, 10), nil
 }
 
 // watch registers a watcher and returns the objects that exist now (sent
 // as ADDED events first), atomically with the registration.
-func (s *store) watch(w *watcher) []object {
+func (s *store) watch(_ context.Context, w *watcher) ([]object, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	w.ch = make(chan watchEvent, 4096)
@@ -151,7 +194,7 @@ func (s *store) watch(w *watcher) []object {
 			out = append(out, o)
 		}
 	}
-	return out
+	return out, nil
 }
 
 func (s *store) unwatch(w *watcher) {
