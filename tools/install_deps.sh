@@ -1,8 +1,10 @@
 #!/bin/sh
 # Install everything cpprof's build, tests and demo need on Debian bookworm
 # (run as root; idempotent). bookworm-backports brings libbpf 1.4,
-# bpftool 7.5 and Go 1.21-1.23; bookworm itself has Go 1.19, etcd 3.4 and
-# Capstone.
+# bpftool 7.5 and Go 1.21-1.23; bookworm itself has Go 1.19, etcd 3.4,
+# Capstone, and etcd's Go client as source (golang-etcd-server-dev, with
+# grpc, gogo protobuf, zap... as dependencies, under /usr/share/gocode) for
+# the etcd-backed test server.
 set -eu
 [ "$(id -u)" = 0 ] || { echo "install_deps: must run as root (apt-get): try 'sudo make deps'" >&2; exit 1; }
 . /etc/os-release
@@ -29,6 +31,6 @@ apt-get install -y -qq --no-install-recommends \
 	make gcc clang llvm pkg-config libc6-dev \
 	zlib1g-dev libsqlite3-dev sqlite3 libcapstone-dev \
 	libcurl4-openssl-dev libclang-rt-14-dev \
-	golang-1.19-go etcd-server etcd-client \
+	golang-1.19-go etcd-server etcd-client golang-etcd-server-dev \
 	curl procps iproute2 ca-certificates openssl python3 >/dev/null
 echo "install_deps: done"
