@@ -74,7 +74,10 @@ for try in 1 2 3; do
 done
 echo "demo: etcd $("$etcd_bin" --version | sed -n 's/^etcd Version: //p') (pid $etcd_pid) serving $etcd_url, data in $tmp/etcd"
 
-"$server" -tls -listen 127.0.0.1:0 -etcd "$etcd_url" \
+# Run it under the name kube-apiserver, as on a master VM: cpprof decides
+# the component from the build info, else from the file name.
+cp "$server" "$tmp/kube-apiserver"
+"$tmp/kube-apiserver" -tls -listen 127.0.0.1:0 -etcd "$etcd_url" \
 	-delay 'pods=10ms,deployments=25ms,configmaps:list=40ms' >"$tmp/server.out" 2>"$tmp/server.err" &
 srv=$!
 while ! grep -q listening "$tmp/server.out" 2>/dev/null; do
@@ -82,7 +85,7 @@ while ! grep -q listening "$tmp/server.out" 2>/dev/null; do
 	sleep 0.1
 done
 url=$(grep -o 'https://[^ ]*' "$tmp/server.out" | head -1)
-echo "demo: $(basename "$server") (pid $srv) serving $url, objects in etcd under /registry"
+echo "demo: kube-apiserver stand-in ($(basename "$server"), pid $srv) serving $url, objects in etcd under /registry"
 
 "$out/cpprof" record --db "$db" --label demo --kind other --pid "$etcd_pid" --pid "$srv" 2>"$tmp/record.log" &
 rec=$!

@@ -96,7 +96,7 @@ static const char added_sql[] =
  */
 static const char report_index_sql[] =
 	"CREATE INDEX IF NOT EXISTS requests_report ON requests(run_id, component, verb,\n"
-	"  resource, subresource, scope, path, latency_ns, status)";
+	"  resource, subresource, scope, path, latency_ns, status, protocol)";
 
 struct store {
 	sqlite3 *db;
