@@ -30,7 +30,9 @@ static void add(const char *comp, const char *verb, const char *res, const char 
 		const char *scope, const char *path, int status, long long latency)
 {
 	struct request_rec r = {
-		.run_id = run_id, .component = comp, .protocol = "HTTP/2",
+		.run_id = run_id, .component = comp,
+		/* etcd's calls here are gRPC, except its HTTP endpoints (a path) */
+		.protocol = strcmp(comp, "etcd") || path ? "HTTP/2" : "gRPC",
 		.target_id = strcmp(comp, "etcd") ? target_api : target_etcd,
 		.verb = verb, .resource = res, .subresource = sub, .scope = scope,
 		.path = path, .status = status, .latency_ns = latency,
@@ -94,6 +96,9 @@ static int build_db(void)
 	add("apiserver", "list", long_res, "status", "cluster", NULL, 200, 5 * MS);
 	add("etcd", "range", "pods", "", "", NULL, 0, 2 * MS);
 	add("etcd", "range", "pods", "", "", NULL, 14, 3 * MS);
+	add("etcd", "watch", "", "", "", NULL, 1, 2 * S);      /* ended by its client: Canceled */
+	add("etcd", "watch", "", "", "", NULL, 14, 2 * S);     /* Unavailable: an error */
+	add("etcd", "get", "", "", "", "/health", 200, 100000); /* etcd's HTTP side */
 	CHECK_INT(store__end_run(st, run_id, &rs), 0);
 
 	ri.label = "km-1";
@@ -126,7 +131,7 @@ static void test_calls(void)
 	size_t n = 0;
 
 	CHECK_INT(report__calls(db, "real-1", &k, &n), 0);
-	CHECK_INT(n, 11);
+	CHECK_INT(n, 13); /* 11 apiserver/etcd call kinds, etcd watch and etcd GET /health */
 
 	if ((g = find(k, n, "apiserver", "list", "pods", "", NULL))) {
 		CHECK_INT(g->count, 1000);
@@ -174,6 +179,10 @@ static void test_calls(void)
 		CHECK_INT(g->errors, 1);
 		CHECK_INT(g->slo_ok, -1);
 	}
+	g = find(k, n, "etcd", "watch", "", "", NULL);
+	CHECK(g && g->count == 2 && g->errors == 1, "etcd watch: a Canceled end is no error, Unavailable is");
+	g = find(k, n, "etcd", "get", "", "", "/health");
+	CHECK(g && g->errors == 0, "etcd's HTTP 200 is no error");
 	report__calls_free(k, n);
 
 	CHECK_INT(report__calls(db, NULL, &k, &n), -EINVAL);
