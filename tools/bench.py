@@ -26,6 +26,10 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
+                                "tests", "integration"))
+from itlib import Etcd  # noqa: E402
+
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
 SECS = int(sys.argv[3]) if len(sys.argv) > 3 else 8
@@ -75,31 +79,18 @@ def load(url, secs, conc, path):
     return int(kv.get("requests", "0")), float(kv.get("rps", "0")), int(kv.get("errors", "0"))
 
 
-def free_port():
-    import socket
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        return so.getsockname()[1]
-
-
 def etcd_bench():
     """etcd put throughput without and with cpprof (HTTP and gRPC probes),
     driven through etcd's gRPC gateway, so every put is one HTTP request
     and one gRPC call on the traced process."""
-    data = tempfile.mkdtemp(prefix="etcd.", dir=TMP)
-    cport, pport = free_port(), free_port()
-    url = f"http://127.0.0.1:{cport}"
-    etcd = subprocess.Popen(["etcd", "--data-dir", data, "--listen-client-urls", url,
-                             "--advertise-client-urls", url, "--listen-peer-urls", f"http://127.0.0.1:{pport}",
-                             "--initial-advertise-peer-urls", f"http://127.0.0.1:{pport}",
-                             "--initial-cluster", f"default=http://127.0.0.1:{pport}"],
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    etcd = Etcd(TMP, "bench")
+    url = etcd.url
     body = '{"key":"L3JlZ2lzdHJ5L3BvZHMvZGVmYXVsdC9iZW5jaA==","value":"eA=="}'  # /registry/pods/default/bench
     print(f"== etcd put throughput: Debian's etcd, 8 connections, {SECS}s rounds, {ROUNDS} rounds each, "
           "through the gRPC gateway (one HTTP request and one gRPC put per call)")
     base, traced = [], []
     try:
-        time.sleep(2)
+        etcd.healthy()
         cmd = [os.path.join(FIX, "client"), "-url", url, "-load", "-duration", f"{SECS}s", "-concurrency", "8",
                "-method", "POST", "-path", "/v3/kv/put", "-body", body]
         subprocess.run(cmd[:5] + ["2s"] + cmd[6:], capture_output=True)  # warm-up
@@ -121,8 +112,7 @@ def etcd_bench():
             print(f"  round {i + 1}: untraced {base[-1]:8.0f} put/s   traced {traced[-1]:8.0f} put/s   "
                   f"ratio {traced[-1] / max(base[-1], 1):.3f}   (stored: {' '.join(stored)})")
     finally:
-        etcd.terminate()
-        etcd.wait(timeout=30)
+        etcd.stop()
     print(f"etcd_put_untraced {statistics.median(base):.0f}")
     print(f"etcd_put_traced {statistics.median(traced):.0f}")
     print(f"etcd_put_ratio {statistics.median([t / max(b, 1) for t, b in zip(traced, base)]):.3f}   (goal >= 0.97)")

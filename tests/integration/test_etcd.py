@@ -25,96 +25,21 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import itlib  # noqa: E402
+from itlib import Etcd, free_port  # noqa: E402,F401
+
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 FILTER = sys.argv[2] if len(sys.argv) > 2 else ""
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ETCD = "/usr/bin/etcd"
-ETCDCTL = shutil.which("etcdctl") or "/usr/bin/etcdctl"
+ETCD, ETCDCTL = itlib.ETCD, itlib.ETCDCTL
 
-passed = failed = 0
+check = itlib.Checks()
 TMP = tempfile.mkdtemp(prefix="cpprof-etcd.")
 DRIVER = os.path.join(TMP, "grpc_driver")
 
 
-def check(cond, name, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"  ok   {name}")
-    else:
-        failed += 1
-        print(f"  FAIL {name}{': ' + detail if detail else ''}")
-    sys.stdout.flush()
-    return cond
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def build_driver():
-    objs = [o for o in glob.glob(os.path.join(OUT, "user", "*.o")) if not o.endswith("/main.o")]
-    cmd = ["gcc", "-g", "-O1", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11",
-           "-D_GNU_SOURCE", "-I" + OUT, "-I" + os.path.join(ROOT, "include"),
-           "-I" + os.path.join(ROOT, "user"),
-           os.path.join(ROOT, "tests", "integration", "grpc_driver.c"), *objs,
-           "-lbpf", "-ldw", "-lelf", "-lz", "-lsqlite3", "-lcapstone", "-lpthread", "-lm",
-           "-o", DRIVER]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    return check(r.returncode == 0 and not r.stderr.strip(), "grpc_driver builds warning-free",
-                 r.stderr[-800:])
-
-
 # ---- etcd -------------------------------------------------------------------
-
-class Etcd:
-    def __init__(self, name, tls=None):
-        self.name, self.tls = name, tls
-        self.client, self.peer = free_port(), free_port()
-        self.dir = os.path.join(TMP, name)
-        scheme = "https" if tls else "http"
-        self.url = f"{scheme}://127.0.0.1:{self.client}"
-        args = [ETCD, "--name", name, "--data-dir", self.dir,
-                "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
-                "--listen-peer-urls", f"http://127.0.0.1:{self.peer}",
-                "--initial-advertise-peer-urls", f"http://127.0.0.1:{self.peer}",
-                "--initial-cluster", f"{name}=http://127.0.0.1:{self.peer}"]
-        if tls:
-            args += ["--cert-file", tls["cert"], "--key-file", tls["key"],
-                     "--client-cert-auth", "--trusted-ca-file", tls["ca"]]
-        self.log = open(os.path.join(TMP, name + ".log"), "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def ctl(self, *args, stdin=None, timeout=20):
-        cmd = [ETCDCTL, "--endpoints", self.url, "--command-timeout=10s"]
-        if self.tls:
-            cmd += ["--cacert", self.tls["ca"], "--cert", self.tls["ccert"], "--key", self.tls["ckey"]]
-        env = dict(os.environ, ETCDCTL_API="3")
-        return subprocess.run(cmd + list(args), input=stdin, capture_output=True, text=True,
-                              env=env, timeout=timeout)
-
-    def healthy(self, wait=15.0):
-        end = time.time() + wait
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                return False
-            if self.ctl("endpoint", "health", timeout=10).returncode == 0:
-                return True
-            time.sleep(0.3)
-        return False
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
-
 
 def make_tls():
     d = os.path.join(TMP, "pki")
@@ -241,7 +166,7 @@ def case(name, tls=None):
     if FILTER and FILTER not in name:
         return
     print(f"{name}:")
-    e = Etcd("cpprof-" + name.replace(" ", "-"), tls)
+    e = Etcd(TMP, "cpprof-" + name.replace(" ", "-"), tls)
     try:
         if not check(e.healthy(), f"{name}: etcd starts and answers"):
             return
@@ -315,6 +240,11 @@ def inspect_cases():
               "inspect: a Go HTTP server without gRPC says so", r.stderr)
 
 
+def build_driver():
+    ok, err = itlib.build_driver(OUT, "grpc_driver.c", DRIVER)
+    return check(ok, "grpc_driver builds warning-free", err[-800:])
+
+
 def main():
     if os.geteuid() != 0:
         print("etcd: needs root (BPF uprobes): skipped, which counts as a failure")
@@ -334,8 +264,7 @@ def main():
                 case("client TLS", tls)
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
-    print(f"etcd: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.summary("etcd")
 
 
 if __name__ == "__main__":

@@ -15,7 +15,7 @@ that exits mid-recording, non-Go and corrupted binaries, a Go version the
 offsets table does not know, label clashes, usage errors.
 
 Usage: test_http.py BUILD_DIR [FILTER]   (FILTER: substring of case names)
-Prints one line per check and ends with "integration: N passed, N failed".
+Prints one line per check and ends with "http: N passed, N failed".
 """
 import collections
 import json
@@ -32,6 +32,10 @@ import time
 import urllib.error
 import urllib.request
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import itlib  # noqa: E402
+from itlib import Etcd  # noqa: E402
+
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 FILTER = sys.argv[2] if len(sys.argv) > 2 else ""
 CPPROF = os.path.join(OUT, "cpprof")
@@ -42,20 +46,8 @@ MIX = os.path.join(ROOT, "tests", "client", "mixes", "basic.mix")
 DELAYS_MS = {"pods": 15, "configmaps": 5, "deployments": 8}
 DELAY_FLAG = ",".join(f"{k}={v}ms" for k, v in DELAYS_MS.items())
 
-passed = failed = 0
+check = itlib.Checks()
 TMP = tempfile.mkdtemp(prefix="cpprof-it.")
-
-
-def check(cond, name, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"  ok   {name}")
-    else:
-        failed += 1
-        print(f"  FAIL {name}{': ' + detail if detail else ''}")
-    sys.stdout.flush()
-    return cond
 
 
 # ---- an independent oracle for the mix's request forms --------------------
@@ -247,13 +239,6 @@ def traced_case(fx, h2):
 
 # ---- a real stripped Go server nobody here wrote -------------------------------
 
-def free_port():
-    import socket
-    with socket.socket() as so:
-        so.bind(("127.0.0.1", 0))
-        return so.getsockname()[1]
-
-
 def real_server_cases():
     """Debian's etcd (stripped, Go 1.19, cgo, externally linked) serves its
     HTTP endpoints and the gRPC gateway through net/http: exact counts must
@@ -265,14 +250,8 @@ def real_server_cases():
     r = cpprof("inspect", etcd)
     check(r.returncode == 0 and "serverHandler.ServeHTTP" in r.stdout and "component:     etcd" in r.stdout,
           "inspect of Debian's etcd finds the net/http probes and names it etcd", r.stderr[-300:])
-    data = tempfile.mkdtemp(prefix="etcd.", dir=TMP)
-    cport, pport = free_port(), free_port()
-    url = f"http://127.0.0.1:{cport}"
-    p = subprocess.Popen([etcd, "--data-dir", data, "--listen-client-urls", url, "--advertise-client-urls", url,
-                          "--listen-peer-urls", f"http://127.0.0.1:{pport}",
-                          "--initial-advertise-peer-urls", f"http://127.0.0.1:{pport}",
-                          "--initial-cluster", f"default=http://127.0.0.1:{pport}"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    e = Etcd(TMP, "etcd-http", exe=etcd)
+    url, p = e.url, e.proc
     rec = None
     try:
         deadline = time.time() + 30
@@ -327,8 +306,7 @@ def real_server_cases():
     finally:
         if rec:
             rec.kill()
-        p.terminate()
-        p.wait(timeout=20)
+        e.stop()
 
 
 def etcd_without_grpc_symbols():
@@ -345,14 +323,8 @@ def etcd_without_grpc_symbols():
     exe = os.path.join(TMP, "etcd-nogrpc")
     open(exe, "wb").write(data)
     os.chmod(exe, 0o755)
-    wd = tempfile.mkdtemp(prefix="etcd.", dir=TMP)
-    cport, pport = free_port(), free_port()
-    url = f"http://127.0.0.1:{cport}"
-    p = subprocess.Popen([exe, "--data-dir", wd, "--listen-client-urls", url, "--advertise-client-urls", url,
-                          "--listen-peer-urls", f"http://127.0.0.1:{pport}",
-                          "--initial-advertise-peer-urls", f"http://127.0.0.1:{pport}",
-                          "--initial-cluster", f"default=http://127.0.0.1:{pport}"],
-                         stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    e = Etcd(TMP, "nogrpc", exe=exe)
+    url, p = e.url, e.proc
     rec = None
     try:
         deadline = time.time() + 30
@@ -376,8 +348,7 @@ def etcd_without_grpc_symbols():
     finally:
         if rec:
             rec.kill()
-        p.terminate()
-        p.wait(timeout=20)
+        e.stop()
 
 
 def alive_path(url, path):
@@ -542,12 +513,11 @@ def main():
         except Exception as e:
             check(False, "error cases ran", repr(e))
     finally:
-        if failed == 0:
+        if check.failed == 0:
             shutil.rmtree(TMP, ignore_errors=True)
         else:
             print(f"kept {TMP} for inspection")
-    print(f"http: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.summary("http")
 
 
 if __name__ == "__main__":

@@ -32,86 +32,19 @@ import sys
 import tempfile
 import time
 
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import itlib  # noqa: E402
+from itlib import Etcd, free_port  # noqa: E402,F401
+
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ETCD = "/usr/bin/etcd"
-ETCDCTL = shutil.which("etcdctl") or "/usr/bin/etcdctl"
+ETCD, ETCDCTL = itlib.ETCD, itlib.ETCDCTL
 PUTS = 201
 CONNS = 3
 
-passed = failed = 0
+check = itlib.Checks()
 TMP = tempfile.mkdtemp(prefix="cpprof-sys.")
 DRIVER = os.path.join(TMP, "sys_driver")
-
-
-def check(cond, name, detail=""):
-    global passed, failed
-    if cond:
-        passed += 1
-        print(f"  ok   {name}")
-    else:
-        failed += 1
-        print(f"  FAIL {name}{': ' + str(detail) if detail else ''}")
-    sys.stdout.flush()
-    return cond
-
-
-def free_port():
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return s.getsockname()[1]
-
-
-def build_driver():
-    objs = [o for o in glob.glob(os.path.join(OUT, "user", "*.o")) if not o.endswith("/main.o")]
-    cmd = ["gcc", "-g", "-O1", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11",
-           "-D_GNU_SOURCE", "-I" + OUT, "-I" + os.path.join(ROOT, "include"),
-           "-I" + os.path.join(ROOT, "user"),
-           os.path.join(ROOT, "tests", "integration", "sys_driver.c"), *objs,
-           "-lbpf", "-ldw", "-lelf", "-lz", "-lsqlite3", "-lcapstone", "-lpthread", "-lm",
-           "-o", DRIVER]
-    r = subprocess.run(cmd, capture_output=True, text=True)
-    return check(r.returncode == 0 and not r.stderr.strip(), "sys_driver builds warning-free",
-                 r.stderr[-800:])
-
-
-class Etcd:
-    def __init__(self):
-        self.client, self.peer = free_port(), free_port()
-        self.dir = os.path.join(TMP, "etcd")
-        self.url = f"http://127.0.0.1:{self.client}"
-        args = [ETCD, "--name", "sys", "--data-dir", self.dir,
-                "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
-                "--listen-peer-urls", f"http://127.0.0.1:{self.peer}",
-                "--initial-advertise-peer-urls", f"http://127.0.0.1:{self.peer}",
-                "--initial-cluster", f"sys=http://127.0.0.1:{self.peer}"]
-        self.log = open(os.path.join(TMP, "etcd.log"), "w")
-        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
-
-    def ctl(self, *args, timeout=20):
-        env = dict(os.environ, ETCDCTL_API="3")
-        return subprocess.run([ETCDCTL, "--endpoints", self.url, "--command-timeout=10s", *args],
-                              capture_output=True, text=True, env=env, timeout=timeout)
-
-    def healthy(self, wait=15.0):
-        end = time.time() + wait
-        while time.time() < end:
-            if self.proc.poll() is not None:
-                return False
-            if self.ctl("endpoint", "health", timeout=10).returncode == 0:
-                return True
-            time.sleep(0.3)
-        return False
-
-    def stop(self):
-        if self.proc.poll() is None:
-            self.proc.send_signal(signal.SIGTERM)
-            try:
-                self.proc.wait(10)
-            except subprocess.TimeoutExpired:
-                self.proc.kill()
-                self.proc.wait()
-        self.log.close()
 
 
 def b64(s):
@@ -152,7 +85,7 @@ def stop_driver(p):
 
 def test_etcd():
     print("etcd: syscall latency and served connections")
-    etcd = Etcd()
+    etcd = Etcd(TMP, "sys")
     drv = None
     try:
         if not check(etcd.healthy(), "etcd starts"):
@@ -246,6 +179,11 @@ def test_no_target():
     check(rc == 0, "driver exits 0", err[-300:])
 
 
+def build_driver():
+    ok, err = itlib.build_driver(OUT, "sys_driver.c", DRIVER)
+    return check(ok, "sys_driver builds warning-free", err[-800:])
+
+
 def main():
     if os.geteuid() != 0:
         print("sys: needs root for BPF (run as root; CI runs it as root)")
@@ -261,10 +199,9 @@ def main():
             test_etcd()
             test_no_target()
     finally:
-        if not failed:
+        if not check.failed:
             shutil.rmtree(TMP, ignore_errors=True)
-    print(f"sys: {passed} passed, {failed} failed")
-    return 1 if failed else 0
+    return check.summary("sys")
 
 
 if __name__ == "__main__":

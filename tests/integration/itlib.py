@@ -1,0 +1,112 @@
+"""What cpprof's integration suites (and tools/bench.py) share: the
+check/summary counters, free loopback ports, Debian's etcd as a throwaway
+server, and building a small test driver from the already compiled modules.
+"""
+import glob
+import os
+import signal
+import socket
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+ETCD = "/usr/bin/etcd"
+ETCDCTL = "/usr/bin/etcdctl"
+
+
+class Checks:
+    """Counts checks and prints one line each; summary() prints the
+    "NAME: N passed, N failed" line the test runners add up."""
+
+    def __init__(self):
+        self.passed = self.failed = 0
+
+    def __call__(self, cond, name, detail=""):
+        if cond:
+            self.passed += 1
+            print(f"  ok   {name}")
+        else:
+            self.failed += 1
+            print(f"  FAIL {name}{': ' + detail if detail else ''}")
+        sys.stdout.flush()
+        return cond
+
+    def summary(self, suite):
+        print(f"{suite}: {self.passed} passed, {self.failed} failed")
+        return 1 if self.failed else 0
+
+
+def free_port():
+    with socket.socket() as s:
+        s.bind(("127.0.0.1", 0))
+        return s.getsockname()[1]
+
+
+class Etcd:
+    """Debian's etcd on loopback with a data directory under WORKDIR and
+    ports of its own; client TLS when TLS names ca, cert, key (and ccert,
+    ckey for etcdctl). EXE runs another etcd binary (a damaged copy)."""
+
+    def __init__(self, workdir, name="etcd", tls=None, exe=ETCD):
+        self.name, self.tls = name, tls
+        self.client, self.peer = free_port(), free_port()
+        self.dir = os.path.join(workdir, name)
+        scheme = "https" if tls else "http"
+        self.url = f"{scheme}://127.0.0.1:{self.client}"
+        args = [exe, "--name", name, "--data-dir", self.dir,
+                "--listen-client-urls", self.url, "--advertise-client-urls", self.url,
+                "--listen-peer-urls", f"http://127.0.0.1:{self.peer}",
+                "--initial-advertise-peer-urls", f"http://127.0.0.1:{self.peer}",
+                "--initial-cluster", f"{name}=http://127.0.0.1:{self.peer}"]
+        if tls:
+            args += ["--cert-file", tls["cert"], "--key-file", tls["key"],
+                     "--client-cert-auth", "--trusted-ca-file", tls["ca"]]
+        self.log = open(os.path.join(workdir, name + ".log"), "w")
+        self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
+        self.pid = self.proc.pid
+
+    def ctl(self, *args, stdin=None, timeout=20):
+        cmd = [ETCDCTL, "--endpoints", self.url, "--command-timeout=10s"]
+        if self.tls:
+            cmd += ["--cacert", self.tls["ca"], "--cert", self.tls["ccert"], "--key", self.tls["ckey"]]
+        env = dict(os.environ, ETCDCTL_API="3")
+        return subprocess.run(cmd + list(args), input=stdin, capture_output=True, text=True,
+                              env=env, timeout=timeout)
+
+    def healthy(self, wait=15.0):
+        end = time.time() + wait
+        while time.time() < end:
+            if self.proc.poll() is not None:
+                return False
+            if self.ctl("endpoint", "health", timeout=10).returncode == 0:
+                return True
+            time.sleep(0.3)
+        return False
+
+    def alive(self):
+        return self.proc.poll() is None
+
+    def stop(self):
+        if self.proc.poll() is None:
+            self.proc.send_signal(signal.SIGTERM)
+            try:
+                self.proc.wait(10)
+            except subprocess.TimeoutExpired:
+                self.proc.kill()
+                self.proc.wait()
+        self.log.close()
+
+
+def build_driver(out, source, dest):
+    """Compile tests/integration/SOURCE against OUT's module objects into
+    DEST. Returns (ok, compiler output)."""
+    objs = [o for o in glob.glob(os.path.join(out, "user", "*.o")) if not o.endswith("/main.o")]
+    cmd = ["gcc", "-g", "-O1", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11",
+           "-D_GNU_SOURCE", "-I" + out, "-I" + os.path.join(ROOT, "include"),
+           "-I" + os.path.join(ROOT, "user"),
+           os.path.join(ROOT, "tests", "integration", source), *objs,
+           "-lbpf", "-ldw", "-lelf", "-lz", "-lsqlite3", "-lcapstone", "-lpthread", "-lm",
+           "-o", dest]
+    r = subprocess.run(cmd, capture_output=True, text=True)
+    return r.returncode == 0 and not r.stderr.strip(), r.stderr
