@@ -31,6 +31,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "go_abi.bpf.h"
+#include "maps.bpf.h"
 
 #include "cpprof/go_grpc.h"
 
@@ -91,36 +93,6 @@ struct {
 /* Set by userspace before load: ring buffer fill that wakes the collector. */
 const volatile __u64 wakeup_bytes = 1 << 20;
 
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		*v += 1;
-}
-
-/* A Go string header, and the first two words of a slice header. */
-struct go_string {
-	__u64 ptr;
-	__u64 len;
-};
-
-/* Copy at most MASK bytes (MASK = size-1, size a power of two) of the Go
- * string or []byte whose header is at HDR into DST; full length in *LENP. */
-#define READ_GOSTR(dst, mask, hdr, lenp, errp) do {                          \
-	struct go_string s__ = {};                                             \
-	__u64 n__;                                                              \
-	if (bpf_probe_read_user(&s__, sizeof(s__), (void *)(hdr))) {            \
-		*(errp) = 1;                                                    \
-		break;                                                          \
-	}                                                                       \
-	*(lenp) = s__.len > 0xffffffffULL ? 0xffffffffU : (__u32)s__.len;     \
-	n__ = s__.len < (mask) ? s__.len : (mask);                              \
-	n__ &= (mask);                                                          \
-	if (n__ && bpf_probe_read_user((dst), n__, (void *)s__.ptr))            \
-		*(errp) = 1;                                                    \
-} while (0)
-
 static __always_inline __u64 read_ptr(__u64 addr, int *err)
 {
 	__u64 v = 0;
@@ -146,23 +118,23 @@ int BPF_UPROBE(handle_stream)
 	if (bpf_map_update_elem(&inflight, &key, &v, BPF_NOEXIST) == 0) {
 		/* a key left by an earlier call of a reused goroutine is not ours */
 		bpf_map_delete_elem(&reqkeys, &gk);
-		stat_inc(GSTAT_STARTS);
+		stat_inc(&stats, GSTAT_STARTS);
 		return 0;
 	}
 	old = bpf_map_lookup_elem(&inflight, &key);
 	if (old) {
 		if ((bpf_get_attach_cookie(ctx) & GRPC_COOKIE_REPEATS) && old->g == v.g) {
-			stat_inc(GSTAT_DOUBLE_ENTRY);
+			stat_inc(&stats, GSTAT_DOUBLE_ENTRY);
 			return 0;
 		}
-		stat_inc(GSTAT_REPLACED);
+		stat_inc(&stats, GSTAT_REPLACED);
 	}
 	if (bpf_map_update_elem(&inflight, &key, &v, BPF_ANY)) {
-		stat_inc(GSTAT_INFLIGHT_FULL);
+		stat_inc(&stats, GSTAT_INFLIGHT_FULL);
 		return 0;
 	}
 	bpf_map_delete_elem(&reqkeys, &gk);
-	stat_inc(GSTAT_STARTS);
+	stat_inc(&stats, GSTAT_STARTS);
 	return 0;
 }
 
@@ -217,11 +189,11 @@ int BPF_UPROBE(etcd_request)
 		rk->range_end_len = re.len > 0xffffffffULL ? 0xffffffffU : (__u32)re.len;
 	}
 	if (err) {
-		stat_inc(GSTAT_READ_ERR);
+		stat_inc(&stats, GSTAT_READ_ERR);
 		return 0;
 	}
 	bpf_map_update_elem(&reqkeys, &gk, rk, BPF_ANY);
-	stat_inc(GSTAT_KEYS);
+	stat_inc(&stats, GSTAT_KEYS);
 	return 0;
 }
 
@@ -246,14 +218,14 @@ static __always_inline int end_call(struct pt_regs *ctx, __u32 flags)
 		 * one stream (http2Server.WriteStatus returns early on streamDone) */
 		prev = bpf_map_lookup_elem(&ended, &key);
 		if (prev)
-			stat_inc(GSTAT_DOUBLE_END);
+			stat_inc(&stats, GSTAT_DOUBLE_END);
 		else
-			stat_inc(GSTAT_NO_START);
+			stat_inc(&stats, GSTAT_NO_START);
 		return 0;
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		stat_inc(GSTAT_RB_DROPS);
+		stat_inc(&stats, GSTAT_RB_DROPS);
 		goto out;
 	}
 	e->start_ns = v->start_ns;
@@ -293,11 +265,11 @@ static __always_inline int end_call(struct pt_regs *ctx, __u32 flags)
 	}
 	if (err) {
 		e->flags |= GO_GRPC_F_READ_ERR;
-		stat_inc(GSTAT_READ_ERR);
+		stat_inc(&stats, GSTAT_READ_ERR);
 	}
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
 				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-	stat_inc(GSTAT_ENDS);
+	stat_inc(&stats, GSTAT_ENDS);
 out:
 	bpf_map_delete_elem(&inflight, &key);
 	bpf_map_update_elem(&ended, &key, &g, BPF_ANY);

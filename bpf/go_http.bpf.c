@@ -32,6 +32,8 @@
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_tracing.h>
+#include "go_abi.bpf.h"
+#include "maps.bpf.h"
 
 #include "cpprof/go_http.h"
 
@@ -77,37 +79,6 @@ struct {
 /* Set by userspace before load: ring buffer fill that wakes the collector. */
 const volatile __u64 wakeup_bytes = 1 << 20;
 
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		*v += 1;
-}
-
-struct go_string {
-	__u64 ptr;
-	__u64 len;
-};
-
-/*
- * Copy at most MASK bytes (MASK = size-1, size a power of two) of the Go
- * string whose header is at HDR into DST; store the full length in *LEN.
- */
-#define READ_GOSTR(dst, mask, hdr, lenp, errp) do {                          \
-	struct go_string s__ = {};                                             \
-	__u64 n__;                                                              \
-	if (bpf_probe_read_user(&s__, sizeof(s__), (void *)(hdr))) {            \
-		*(errp) = 1;                                                    \
-		break;                                                          \
-	}                                                                       \
-	*(lenp) = s__.len > 0xffffffffULL ? 0xffffffffU : (__u32)s__.len;     \
-	n__ = s__.len < (mask) ? s__.len : (mask);                              \
-	n__ &= (mask);                                                          \
-	if (n__ && bpf_probe_read_user((dst), n__, (void *)s__.ptr))            \
-		*(errp) = 1;                                                    \
-} while (0)
-
 SEC("uprobe")
 int BPF_UPROBE(serve_http)
 {
@@ -121,7 +92,7 @@ int BPF_UPROBE(serve_http)
 	v.g = ctx->r14;
 	v.start_ns = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&inflight, &key, &v, BPF_NOEXIST) == 0) {
-		stat_inc(STAT_STARTS);
+		stat_inc(&stats, STAT_STARTS);
 		return 0;
 	}
 	old = bpf_map_lookup_elem(&inflight, &key);
@@ -129,16 +100,16 @@ int BPF_UPROBE(serve_http)
 		/* Cookie 1: this probe may fire twice for one call (see plan.c). */
 		if (bpf_get_attach_cookie(ctx) && old->g == v.g && old->req == v.req) {
 			/* The prologue grew the stack and re-ran the entry. */
-			stat_inc(STAT_DOUBLE_ENTRY);
+			stat_inc(&stats, STAT_DOUBLE_ENTRY);
 			return 0;
 		}
-		stat_inc(STAT_REPLACED);
+		stat_inc(&stats, STAT_REPLACED);
 	}
 	if (bpf_map_update_elem(&inflight, &key, &v, BPF_ANY)) {
-		stat_inc(STAT_INFLIGHT_FULL);
+		stat_inc(&stats, STAT_INFLIGHT_FULL);
 		return 0;
 	}
-	stat_inc(STAT_STARTS);
+	stat_inc(&stats, STAT_STARTS);
 	return 0;
 }
 
@@ -185,7 +156,7 @@ static __always_inline void read_request(struct go_http_event *e, const struct g
 	}
 	if (err) {
 		e->flags |= GO_HTTP_F_READ_ERR;
-		stat_inc(STAT_READ_ERR);
+		stat_inc(&stats, STAT_READ_ERR);
 	}
 }
 
@@ -205,14 +176,14 @@ static __always_inline int end_request(struct pt_regs *ctx, __u8 proto)
 	if (!v) {
 		prev = repeats ? bpf_map_lookup_elem(&ended, &key) : NULL;
 		if (prev && *prev == g)
-			stat_inc(STAT_DOUBLE_END);
+			stat_inc(&stats, STAT_DOUBLE_END);
 		else
-			stat_inc(STAT_NO_START);
+			stat_inc(&stats, STAT_NO_START);
 		return 0;
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
-		stat_inc(STAT_RB_DROPS);
+		stat_inc(&stats, STAT_RB_DROPS);
 		goto out;
 	}
 	e->start_ns = v->start_ns;
@@ -236,7 +207,7 @@ static __always_inline int end_request(struct pt_regs *ctx, __u8 proto)
 	 * the ring is filling up. */
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
 				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
-	stat_inc(STAT_ENDS);
+	stat_inc(&stats, STAT_ENDS);
 out:
 	bpf_map_delete_elem(&inflight, &key);
 	if (repeats)

@@ -26,6 +26,7 @@
 #include <bpf/bpf_helpers.h>
 #include <bpf/bpf_core_read.h>
 #include <bpf/bpf_endian.h>
+#include "maps.bpf.h"
 
 #include "cpprof/sock.h"
 
@@ -77,14 +78,6 @@ struct {
 /* Generation new counts go into; flipped by userspace at each interval. */
 __u32 gen = 0;
 
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		*v += 1;
-}
-
 /* The target serving SK (a TCP socket on one of its listening ports), or 0. */
 static __always_inline __u32 served_by(const struct sock *sk)
 {
@@ -120,7 +113,7 @@ static __always_inline struct sock_counts *counts_of(__u32 tgid, __u32 g)
 	bpf_map_update_elem(&counts, &k, &zero, BPF_NOEXIST);
 	c = bpf_map_lookup_elem(&counts, &k);
 	if (!c)
-		stat_inc(SOCK_STAT_COUNTS_FULL);
+		stat_inc(&stats, SOCK_STAT_COUNTS_FULL);
 	return c;
 }
 
@@ -141,7 +134,7 @@ static __always_inline void add_peer(const struct sock *sk, __u32 tgid, __u32 g)
 	if (bpf_map_lookup_elem(&peers, &k))
 		return;
 	if (bpf_map_update_elem(&peers, &k, &one, BPF_NOEXIST) && !bpf_map_lookup_elem(&peers, &k))
-		stat_inc(SOCK_STAT_PEERS_FULL);
+		stat_inc(&stats, SOCK_STAT_PEERS_FULL);
 }
 
 SEC("raw_tracepoint/inet_sock_set_state")
@@ -173,7 +166,7 @@ int set_state(struct bpf_raw_tracepoint_args *ctx)
 	} else {
 		c->closed += 1;
 	}
-	stat_inc(SOCK_STAT_EVENTS);
+	stat_inc(&stats, SOCK_STAT_EVENTS);
 	return 0;
 }
 
@@ -198,7 +191,7 @@ static __always_inline int count_bytes(struct bpf_raw_tracepoint_args *ctx, bool
 	else
 		c->bytes_out += ret;
 	add_peer(sk, tgid, g);
-	stat_inc(SOCK_STAT_EVENTS);
+	stat_inc(&stats, SOCK_STAT_EVENTS);
 	return 0;
 }
 
@@ -227,6 +220,6 @@ int retransmit(struct bpf_raw_tracepoint_args *ctx)
 	if (!c)
 		return 0;
 	c->retransmits += 1;
-	stat_inc(SOCK_STAT_EVENTS);
+	stat_inc(&stats, SOCK_STAT_EVENTS);
 	return 0;
 }

@@ -19,6 +19,7 @@
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
+#include "maps.bpf.h"
 
 #include "cpprof/syscalls.h"
 
@@ -70,14 +71,6 @@ struct {
 /* Generation new counts go into; flipped by userspace at each interval. */
 __u32 gen = 0;
 
-static __always_inline void stat_inc(__u32 idx)
-{
-	__u64 *v = bpf_map_lookup_elem(&stats, &idx);
-
-	if (v)
-		*v += 1;
-}
-
 SEC("raw_tracepoint/sys_enter")
 int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 {
@@ -91,7 +84,7 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	s.start_ns = bpf_ktime_get_ns();
 	s.sc = sc;
 	if (bpf_map_update_elem(&starts, &id, &s, BPF_ANY))
-		stat_inc(SYSLAT_STAT_STARTS_FULL);
+		stat_inc(&stats, SYSLAT_STAT_STARTS_FULL);
 	return 0;
 }
 
@@ -124,7 +117,7 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 		bpf_map_update_elem(&hists, &key, zv, BPF_NOEXIST);
 		h = bpf_map_lookup_elem(&hists, &key);
 		if (!h) {
-			stat_inc(SYSLAT_STAT_HISTS_FULL);
+			stat_inc(&stats, SYSLAT_STAT_HISTS_FULL);
 			return 0;
 		}
 	}
@@ -134,6 +127,6 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	/* Per-CPU value: this CPU's copy, no atomics needed. */
 	h->count[b] += 1;
 	h->sum_ns[b] += lat;
-	stat_inc(SYSLAT_STAT_CALLS);
+	stat_inc(&stats, SYSLAT_STAT_CALLS);
 	return 0;
 }
