@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 
 #include "attach.h"
+#include "bpfutil.h"
 #include "cpprof/go_http.h"
 #include "go_http.skel.h"
 #include "log.h"
@@ -36,25 +37,14 @@ struct attach {
 	uint64_t swept;     /* in-flight requests removed without an end */
 };
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG && log_verbosity < LOG_DEBUG)
-		return 0;
-	if (level == LIBBPF_INFO && log_verbosity < LOG_VERBOSE)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 struct attach *attach__open(int *err)
 {
 	struct attach *a;
 
-	libbpf_set_print(libbpf_print);
-	if (geteuid() != 0) {
-		cp_seterr("BPF needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
-		*err = -EPERM;
+	libbpf_set_print(bpfutil__libbpf_print);
+	*err = bpfutil__require_root();
+	if (*err)
 		return NULL;
-	}
 	a = calloc(1, sizeof(*a));
 	if (!a) {
 		*err = -ENOMEM;
@@ -209,23 +199,5 @@ int attach__events_fd(const struct attach *a)
 
 int attach__stats(const struct attach *a, uint64_t *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(a->skel->maps.stats);
-	uint64_t *vals;
-	uint32_t k;
-	int c;
-
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (k = 0; k < STAT__MAX; k++) {
-		out[k] = 0;
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (c = 0; c < ncpu; c++)
-			out[k] += vals[c];
-	}
-	free(vals);
-	return 0;
+	return bpfutil__percpu_sum(bpf_map__fd(a->skel->maps.stats), STAT__MAX, out);
 }

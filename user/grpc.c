@@ -14,6 +14,7 @@
 #include <bpf/libbpf.h>
 #include <capstone/capstone.h>
 
+#include "bpfutil.h"
 #include "cpprof/go_grpc.h"
 #include "etcd_key.h"
 #include "go_grpc.skel.h"
@@ -496,25 +497,14 @@ static int handle_event(void *ctx, void *data, size_t len)
 	return 0;
 }
 
-static int libbpf_print(enum libbpf_print_level level, const char *fmt, va_list ap)
-{
-	if (level == LIBBPF_DEBUG && log_verbosity < LOG_DEBUG)
-		return 0;
-	if (level == LIBBPF_INFO && log_verbosity < LOG_VERBOSE)
-		return 0;
-	return vfprintf(stderr, fmt, ap);
-}
-
 struct grpc_tracer *grpc_tracer__open(const struct grpc_tracer_opts *o, int *err)
 {
 	struct grpc_tracer *t;
 
-	if (geteuid() != 0) {
-		cp_seterr("BPF needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
-		*err = -EPERM;
+	*err = bpfutil__require_root();
+	if (*err)
 		return NULL;
-	}
-	libbpf_set_print(libbpf_print);
+	libbpf_set_print(bpfutil__libbpf_print);
 	t = calloc(1, sizeof(*t));
 	if (!t) {
 		*err = -ENOMEM;
@@ -723,23 +713,12 @@ int grpc_tracer__poll(struct grpc_tracer *t, int timeout_ms, grpc_call_fn fn, vo
 
 int grpc_tracer__stats(struct grpc_tracer *t, struct grpc_tracer_stats *out)
 {
-	int ncpu = libbpf_num_possible_cpus(), fd = bpf_map__fd(t->skel->maps.stats);
-	uint64_t sum[GSTAT__MAX] = {}, *vals;
-	uint32_t k;
-	int c;
+	uint64_t sum[GSTAT__MAX];
+	int err;
 
-	if (ncpu <= 0)
-		return ncpu ? ncpu : -EINVAL;
-	vals = calloc(ncpu, sizeof(*vals));
-	if (!vals)
-		return -ENOMEM;
-	for (k = 0; k < GSTAT__MAX; k++) {
-		if (bpf_map_lookup_elem(fd, &k, vals))
-			continue;
-		for (c = 0; c < ncpu; c++)
-			sum[k] += vals[c];
-	}
-	free(vals);
+	err = bpfutil__percpu_sum(bpf_map__fd(t->skel->maps.stats), GSTAT__MAX, sum);
+	if (err)
+		return err;
 	memset(out, 0, sizeof(*out));
 	out->starts = sum[GSTAT_STARTS];
 	out->ends = sum[GSTAT_ENDS];

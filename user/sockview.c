@@ -23,6 +23,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfutil.h"
 #include "log.h"
 #include "sock.skel.h"
 #include "sockview.h"
@@ -179,11 +180,9 @@ struct sockview *sockview__open(int *err)
 {
 	struct sockview *sv;
 
-	if (geteuid() != 0) {
-		cp_seterr("BPF needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
-		*err = -EPERM;
+	*err = bpfutil__require_root();
+	if (*err)
 		return NULL;
-	}
 	sv = calloc(1, sizeof(*sv));
 	if (!sv) {
 		*err = -ENOMEM;
@@ -325,14 +324,7 @@ int sockview__flush(struct sockview *sv, struct store *st, int64_t run_id, int64
 
 void sockview__stats(struct sockview *sv, uint64_t out[SOCK_STAT__MAX])
 {
-	int fd = bpf_map__fd(sv->skel->maps.stats);
 	uint64_t v[sv->ncpus];
 
-	for (uint32_t i = 0; i < SOCK_STAT__MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(fd, &i, v))
-			continue;
-		for (int c = 0; c < sv->ncpus; c++)
-			out[i] += v[c];
-	}
+	bpfutil__percpu_sum_buf(bpf_map__fd(sv->skel->maps.stats), SOCK_STAT__MAX, sv->ncpus, v, out);
 }

@@ -21,6 +21,7 @@
 #include <bpf/bpf.h>
 #include <bpf/libbpf.h>
 
+#include "bpfutil.h"
 #include "log.h"
 #include "loghist.h"
 #include "store.h"
@@ -72,11 +73,9 @@ struct syslat *syslat__open(int *err)
 {
 	struct syslat *sl;
 
-	if (geteuid() != 0) {
-		cp_seterr("BPF needs root (or CAP_BPF and CAP_PERFMON): run it with sudo");
-		*err = -EPERM;
+	*err = bpfutil__require_root();
+	if (*err)
 		return NULL;
-	}
 	sl = calloc(1, sizeof(*sl));
 	if (!sl) {
 		*err = -ENOMEM;
@@ -243,14 +242,7 @@ int syslat__flush(struct syslat *sl, struct store *st, int64_t run_id, int64_t n
 
 void syslat__stats(struct syslat *sl, uint64_t out[SYSLAT_STAT__MAX])
 {
-	int fd = bpf_map__fd(sl->skel->maps.stats);
 	uint64_t v[sl->ncpus];
 
-	for (uint32_t i = 0; i < SYSLAT_STAT__MAX; i++) {
-		out[i] = 0;
-		if (bpf_map_lookup_elem(fd, &i, v))
-			continue;
-		for (int c = 0; c < sl->ncpus; c++)
-			out[i] += v[c];
-	}
+	bpfutil__percpu_sum_buf(bpf_map__fd(sl->skel->maps.stats), SYSLAT_STAT__MAX, sl->ncpus, v, out);
 }
