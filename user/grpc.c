@@ -266,33 +266,22 @@ int grpc_plan__build(const char *path, struct grpc_plan *plan)
 	const struct goelf_module *mod;
 	struct gofunc hs = {};
 	bool have_start = false, have_end = false, have_etcd = false;
-	int err = 0, major = 0, minor = 0, i, n, w;
+	int err, i, n, w;
 
 	memset(plan, 0, sizeof(*plan));
 	snprintf(plan->path, sizeof(plan->path), "%s", path);
-	g = goelf__open(path, &err);
-	if (!g)
-		return err;
-	if (!goelf__is_go(g)) {
-		cp_seterr("not a Go binary (no .gopclntab and no Go build info)");
-		err = -ENOEXEC;
-		goto cleanup;
-	}
-	pt = gopclntab__open(g, &err);
+	err = plan__open_go(path, &g, &pt);
 	if (!pt)
-		goto cleanup;
+		return err;
 	snprintf(plan->go_version, sizeof(plan->go_version), "%s", goelf__go_version(g) ?: "unknown");
 	snprintf(plan->component, sizeof(plan->component), "%s",
 		 plan_component(goelf__main_path(g), path));
 	mod = goelf__find_module(g, "google.golang.org/grpc");
 	snprintf(plan->grpc_version, sizeof(plan->grpc_version), "%s",
 		 mod && mod->version ? mod->version : "unknown (no module info)");
-	if (go_version_parse(plan->go_version, &major, &minor) == 0 && major == 1 && minor < 17) {
-		cp_seterr("Go %s passes arguments on the stack; cpprof's gRPC probes need Go 1.17 or newer",
-			  plan->go_version);
-		err = -ENOTSUP;
+	err = plan__check_regabi(plan->go_version, "gRPC");
+	if (err)
 		goto cleanup;
-	}
 
 	n = gopclntab__func_count(pt);
 	for (i = 0; i < n; i++) {

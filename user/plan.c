@@ -139,27 +139,55 @@ int plan__site(struct goelf *g, const struct gofunc *f, enum probe_kind kind,
 	return 0;
 }
 
-int plan__build(const char *path, struct probe_plan *plan)
+int plan__open_go(const char *path, struct goelf **gp, struct gopclntab **ptp)
 {
-	struct gopclntab *pt = NULL;
-	struct goelf *g = NULL;
-	bool found_kind[PROBE__KINDS] = {};
-	int err = 0, major = 0, minor = 0, i, n, w;
+	struct goelf *g;
+	int err = 0;
 
-	memset(plan, 0, sizeof(*plan));
-	snprintf(plan->path, sizeof(plan->path), "%s", path);
-
+	*gp = NULL;
+	*ptp = NULL;
 	g = goelf__open(path, &err);
 	if (!g)
 		return err;
 	if (!goelf__is_go(g)) {
 		cp_seterr("not a Go binary (no .gopclntab and no Go build info)");
-		err = -ENOEXEC;
-		goto cleanup;
+		goelf__close(g);
+		return -ENOEXEC;
 	}
-	pt = gopclntab__open(g, &err);
+	*ptp = gopclntab__open(g, &err);
+	if (!*ptp) {
+		goelf__close(g);
+		return err;
+	}
+	*gp = g;
+	return 0;
+}
+
+int plan__check_regabi(const char *go_version, const char *what)
+{
+	int major = 0, minor = 0;
+
+	if (go_version_parse(go_version, &major, &minor) == 0 && major == 1 && minor < 17) {
+		cp_seterr("Go %s passes arguments on the stack; cpprof's %s probes need Go 1.17 or newer",
+			  go_version, what);
+		return -ENOTSUP;
+	}
+	return 0;
+}
+
+int plan__build(const char *path, struct probe_plan *plan)
+{
+	struct gopclntab *pt = NULL;
+	struct goelf *g = NULL;
+	bool found_kind[PROBE__KINDS] = {};
+	int err, i, n, w;
+
+	memset(plan, 0, sizeof(*plan));
+	snprintf(plan->path, sizeof(plan->path), "%s", path);
+
+	err = plan__open_go(path, &g, &pt);
 	if (!pt)
-		goto cleanup;
+		return err;
 
 	snprintf(plan->go_version, sizeof(plan->go_version), "%s",
 		 goelf__go_version(g) ?: "unknown");
@@ -173,13 +201,9 @@ int plan__build(const char *path, struct probe_plan *plan)
 	plan->stripped = !goelf__has_symtab(g);
 	plan->has_dwarf = goelf__has_dwarf(g);
 
-	/* Go 1.17 moved amd64 to the register ABI our probes read (abi-internal.md). */
-	if (go_version_parse(plan->go_version, &major, &minor) == 0 && major == 1 && minor < 17) {
-		cp_seterr("Go %s passes arguments on the stack; cpprof's HTTP probes need Go 1.17 or newer",
-			  plan->go_version);
-		err = -ENOTSUP;
+	err = plan__check_regabi(plan->go_version, "HTTP");
+	if (err)
 		goto cleanup;
-	}
 
 	n = gopclntab__func_count(pt);
 	for (i = 0; i < n; i++) {

@@ -66,6 +66,23 @@ int plan__build(const char *path, struct probe_plan *plan);
 
 struct goelf;
 struct gofunc;
+struct gopclntab;
+
+/*
+ * Open the Go binary PATH and its function table, for a tracer to plan
+ * its probes in. 0 with *G and *PT set (the caller closes both); or a
+ * negative errno with cp_lasterr() set (not a Go binary, corrupted
+ * pclntab), *PT NULL and nothing left open.
+ */
+int plan__open_go(const char *path, struct goelf **g, struct gopclntab **pt);
+
+/*
+ * 0 if Go GO_VERSION passes arguments in registers, as the probes read
+ * them (Go 1.17 moved amd64 to the register ABI, abi-internal.md), or if
+ * the version does not parse; else -ENOTSUP with cp_lasterr() naming
+ * WHAT probes ("HTTP", "gRPC") need a newer Go.
+ */
+int plan__check_regabi(const char *go_version, const char *what);
 
 /*
  * Pick and verify the probe address of one Go function F of G: the
