@@ -25,14 +25,9 @@ _Static_assert(sizeof(struct go_http_cfg) == 24, "go_http_cfg layout changed");
 #define MAX_TARGETS 64
 #define MAX_LINKS   (MAX_TARGETS * PLAN_MAX_SITES)
 
-struct attached_link {
-	int pid;
-	struct bpf_link *link;
-};
-
 struct attach {
 	struct go_http_bpf *skel;
-	struct attached_link links[MAX_LINKS];
+	struct bpfutil_link links[MAX_LINKS];
 	int nlinks;
 	uint64_t swept;     /* in-flight requests removed without an end */
 };
@@ -119,18 +114,12 @@ int attach__target(struct attach *a, int pid, const struct probe_plan *plan, uin
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
 	for (i = 0; i < plan->nsites; i++) {
 		const struct probe_site *s = &plan->sites[i];
-		/* cookie 1: the probe may fire twice per call (go_http.bpf.c) */
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = s->once ? 0 : 1);
 		struct bpf_link *link;
 
-		link = bpf_program__attach_uprobe_opts(prog_for(a, s->kind), pid, exe, s->file_off, &uo);
-		if (!link) {
-			err = -errno;
-			cp_seterr("cannot attach uprobe to '%s' at 0x%llx (file offset 0x%llx): %s",
-				  s->func, (unsigned long long)s->addr,
-				  (unsigned long long)s->file_off, strerror(errno));
+		/* cookie 1: the probe may fire twice per call (go_http.bpf.c) */
+		link = bpfutil__attach_site(prog_for(a, s->kind), pid, exe, s, s->once ? 0 : 1, &err);
+		if (!link)
 			goto fail;
-		}
 		a->links[a->nlinks].pid = pid;
 		a->links[a->nlinks].link = link;
 		a->nlinks++;
@@ -138,8 +127,7 @@ int attach__target(struct attach *a, int pid, const struct probe_plan *plan, uin
 	}
 	return 0;
 fail:
-	while (a->nlinks > first)
-		bpf_link__destroy(a->links[--a->nlinks].link);
+	bpfutil__links_truncate(a->links, &a->nlinks, first);
 	bpf_map__delete_elem(a->skel->maps.targets, &key, sizeof(key), 0);
 	return err;
 }
@@ -147,15 +135,8 @@ fail:
 void attach__detach(struct attach *a, int pid)
 {
 	uint32_t key = pid;
-	int i, j = 0;
 
-	for (i = 0; i < a->nlinks; i++) {
-		if (a->links[i].pid == pid)
-			bpf_link__destroy(a->links[i].link);
-		else
-			a->links[j++] = a->links[i];
-	}
-	a->nlinks = j;
+	a->nlinks = bpfutil__links_drop_pid(a->links, a->nlinks, pid);
 	bpf_map__delete_elem(a->skel->maps.targets, &key, sizeof(key), 0);
 	a->swept += attach__sweep(a, pid, 0);
 }

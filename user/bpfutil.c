@@ -6,6 +6,7 @@
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
+#include <string.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -30,6 +31,17 @@ int bpfutil__require_root(void)
 		return -EPERM;
 	}
 	return 0;
+}
+
+int bpfutil__possible_cpus(void)
+{
+	int n = libbpf_num_possible_cpus();
+
+	if (n <= 0) {
+		n = n ? n : -EINVAL;
+		cp_seterr("cannot count possible CPUs: %s", strerror(-n));
+	}
+	return n;
 }
 
 void bpfutil__percpu_sum_buf(int fd, uint32_t nkeys, int ncpus, uint64_t *buf, uint64_t *out)
@@ -59,4 +71,39 @@ int bpfutil__percpu_sum(int fd, uint32_t nkeys, uint64_t *out)
 	bpfutil__percpu_sum_buf(fd, nkeys, ncpus, buf, out);
 	free(buf);
 	return 0;
+}
+
+struct bpf_link *bpfutil__attach_site(const struct bpf_program *prog, int pid, const char *exe,
+				      const struct probe_site *s, uint64_t cookie, int *err)
+{
+	LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = cookie);
+	struct bpf_link *link;
+
+	link = bpf_program__attach_uprobe_opts(prog, pid, exe, s->file_off, &uo);
+	if (!link) {
+		*err = -errno;
+		cp_seterr("cannot attach uprobe to '%s' at 0x%llx (file offset 0x%llx): %s",
+			  s->func, (unsigned long long)s->addr, (unsigned long long)s->file_off,
+			  strerror(errno));
+	}
+	return link;
+}
+
+void bpfutil__links_truncate(struct bpfutil_link *links, int *n, int from)
+{
+	while (*n > from)
+		bpf_link__destroy(links[--*n].link);
+}
+
+int bpfutil__links_drop_pid(struct bpfutil_link *links, int n, int pid)
+{
+	int i, j = 0;
+
+	for (i = 0; i < n; i++) {
+		if (links[i].pid == pid)
+			bpf_link__destroy(links[i].link);
+		else
+			links[j++] = links[i];
+	}
+	return j;
 }

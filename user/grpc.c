@@ -395,11 +395,6 @@ struct grpc_target {
 	char component[16];
 };
 
-struct grpc_link {
-	int pid;
-	struct bpf_link *link;
-};
-
 struct grpc_tracer {
 	struct go_grpc_bpf *skel;
 	struct ring_buffer *rb;
@@ -408,7 +403,7 @@ struct grpc_tracer {
 	int64_t mono_to_real;
 	struct grpc_target targets[GRPC_MAX_TARGETS];
 	int ntargets;
-	struct grpc_link links[GRPC_MAX_LINKS];
+	struct bpfutil_link links[GRPC_MAX_LINKS];
 	int nlinks;
 	uint64_t unknown, swept;
 	/* the current poll's callback */
@@ -598,18 +593,12 @@ int grpc_tracer__add_target(struct grpc_tracer *t, int pid, const char *exe, int
 		const struct probe_site *s = &gs->site;
 		uint64_t cookie = gs->kind == GRPC_PROBE_ETCD_REQUEST ? (uint64_t)gs->req_kind :
 				  s->once ? 0 : GRPC_COOKIE_REPEATS;
-		LIBBPF_OPTS(bpf_uprobe_opts, uo, .bpf_cookie = cookie);
 		struct bpf_link *link;
 
 		/* through /proc: the inode the process really runs */
-		link = bpf_program__attach_uprobe_opts(prog_for(t, gs->kind), pid, procexe, s->file_off, &uo);
-		if (!link) {
-			err = -errno;
-			cp_seterr("cannot attach uprobe to '%s' at 0x%llx (file offset 0x%llx): %s",
-				  s->func, (unsigned long long)s->addr, (unsigned long long)s->file_off,
-				  strerror(errno));
+		link = bpfutil__attach_site(prog_for(t, gs->kind), pid, procexe, s, cookie, &err);
+		if (!link)
 			goto fail;
-		}
 		t->links[t->nlinks].pid = pid;
 		t->links[t->nlinks].link = link;
 		t->nlinks++;
@@ -624,8 +613,7 @@ int grpc_tracer__add_target(struct grpc_tracer *t, int pid, const char *exe, int
 	err = 0;
 	goto out;
 fail:
-	while (t->nlinks > first)
-		bpf_link__destroy(t->links[--t->nlinks].link);
+	bpfutil__links_truncate(t->links, &t->nlinks, first);
 	bpf_map__delete_elem(t->skel->maps.targets, &key, sizeof(key), 0);
 out:
 	free(p);
@@ -666,13 +654,7 @@ void grpc_tracer__detach(struct grpc_tracer *t, int pid)
 	uint32_t key = pid;
 	int i, j = 0;
 
-	for (i = 0; i < t->nlinks; i++) {
-		if (t->links[i].pid == pid)
-			bpf_link__destroy(t->links[i].link);
-		else
-			t->links[j++] = t->links[i];
-	}
-	t->nlinks = j;
+	t->nlinks = bpfutil__links_drop_pid(t->links, t->nlinks, pid);
 	for (i = j = 0; i < t->ntargets; i++)
 		if (t->targets[i].pid != pid)
 			t->targets[j++] = t->targets[i];

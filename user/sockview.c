@@ -188,10 +188,9 @@ struct sockview *sockview__open(int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	sv->ncpus = libbpf_num_possible_cpus();
+	sv->ncpus = bpfutil__possible_cpus();
 	if (sv->ncpus <= 0) {
-		*err = sv->ncpus ? sv->ncpus : -EINVAL;
-		cp_seterr("cannot count possible CPUs: %s", strerror(-*err));
+		*err = sv->ncpus;
 		goto fail;
 	}
 	sv->percpu = calloc(sv->ncpus, sizeof(*sv->percpu));

@@ -81,10 +81,9 @@ struct syslat *syslat__open(int *err)
 		*err = -ENOMEM;
 		return NULL;
 	}
-	sl->ncpus = libbpf_num_possible_cpus();
+	sl->ncpus = bpfutil__possible_cpus();
 	if (sl->ncpus <= 0) {
-		*err = sl->ncpus ? sl->ncpus : -EINVAL;
-		cp_seterr("cannot count possible CPUs: %s", strerror(-*err));
+		*err = sl->ncpus;
 		goto fail;
 	}
 	sl->percpu = calloc(sl->ncpus, sizeof(*sl->percpu));
