@@ -206,7 +206,7 @@ static __always_inline int end_call(struct pt_regs *ctx, __u32 flags)
 	struct go_grpc_event *e;
 	struct go_grpc_inflight *v;
 	struct go_grpc_reqkey *rk;
-	__u64 g = ctx->r14, st = ctx->cx, *prev, proto;
+	__u64 g = ctx->r14, st = ctx->cx, *prev, proto, start_ns, call_g;
 	int err = 0;
 
 	cfg = bpf_map_lookup_elem(&targets, &key.tgid);
@@ -223,15 +223,30 @@ static __always_inline int end_call(struct pt_regs *ctx, __u32 flags)
 			stat_inc(&stats, GSTAT_NO_START);
 		return 0;
 	}
+	/*
+	 * A stream's status can be written twice, on two goroutines at once
+	 * (a streaming call ended by both sides). Claim the call: mark it
+	 * ended first, so a second hit that misses it below is recognised,
+	 * then delete it; only the hit whose delete succeeds reports it.
+	 */
+	start_ns = v->start_ns;
+	call_g = v->g;
+	bpf_map_update_elem(&ended, &key, &g, BPF_ANY);
+	if (bpf_map_delete_elem(&inflight, &key)) {
+		stat_inc(&stats, GSTAT_DOUBLE_END);
+		return 0;
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(&stats, GSTAT_RB_DROPS);
-		goto out;
+		gk.g = call_g;
+		bpf_map_delete_elem(&reqkeys, &gk);
+		return 0;
 	}
-	e->start_ns = v->start_ns;
+	e->start_ns = start_ns;
 	e->end_ns = bpf_ktime_get_ns();
 	e->stream = key.stream;
-	e->g = v->g;
+	e->g = call_g;
 	e->tgid = key.tgid;
 	e->code = 0;
 	e->method_len = 0;
@@ -252,7 +267,7 @@ static __always_inline int end_call(struct pt_regs *ctx, __u32 flags)
 		}
 	}
 	READ_GOSTR(e->method, GRPC_METHOD_MAX - 1, key.stream + cfg->stream_method, &e->method_len, &err);
-	gk.g = v->g;
+	gk.g = call_g;
 	rk = bpf_map_lookup_elem(&reqkeys, &gk);
 	if (rk) {
 		__u32 n = rk->key_len < GRPC_KEY_MAX - 1 ? rk->key_len : GRPC_KEY_MAX - 1;
@@ -270,9 +285,6 @@ static __always_inline int end_call(struct pt_regs *ctx, __u32 flags)
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
 				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	stat_inc(&stats, GSTAT_ENDS);
-out:
-	bpf_map_delete_elem(&inflight, &key);
-	bpf_map_update_elem(&ended, &key, &g, BPF_ANY);
 	return 0;
 }
 

@@ -166,7 +166,8 @@ static __always_inline int end_request(struct pt_regs *ctx, __u8 proto)
 	struct go_http_cfg *cfg;
 	struct go_http_event *e;
 	struct go_http_inflight *v;
-	__u64 g = ctx->r14, *prev, repeats;
+	__u64 g = ctx->r14, *prev, repeats, start_ns, req, req_g;
+	__u32 status;
 
 	cfg = bpf_map_lookup_elem(&targets, &key.tgid);
 	if (!cfg)
@@ -181,17 +182,28 @@ static __always_inline int end_request(struct pt_regs *ctx, __u8 proto)
 			stat_inc(&stats, STAT_NO_START);
 		return 0;
 	}
+	/* Claim the request: only the hit whose delete succeeds reports it. */
+	start_ns = v->start_ns;
+	req = v->req;
+	req_g = v->g;
+	status = v->status;
+	if (repeats)
+		bpf_map_update_elem(&ended, &key, &g, BPF_ANY);
+	if (bpf_map_delete_elem(&inflight, &key)) {
+		stat_inc(&stats, STAT_DOUBLE_END);
+		return 0;
+	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {
 		stat_inc(&stats, STAT_RB_DROPS);
-		goto out;
+		return 0;
 	}
-	e->start_ns = v->start_ns;
+	e->start_ns = start_ns;
 	e->end_ns = bpf_ktime_get_ns();
 	e->rw = key.rw;
-	e->goid_g = v->g;
+	e->goid_g = req_g;
 	e->tgid = key.tgid;
-	e->status = v->status;
+	e->status = status;
 	e->path_len = 0;
 	e->query_len = 0;
 	e->proto = proto;
@@ -201,17 +213,13 @@ static __always_inline int end_request(struct pt_regs *ctx, __u8 proto)
 	e->path[0] = 0;
 	e->query[0] = 0;
 	e->qtail[0] = 0;
-	read_request(e, cfg, v->req);
+	read_request(e, cfg, req);
 	/* Waking the collector for every event costs the target a wakeup per
 	 * request; it polls on a timer instead, and is woken early only when
 	 * the ring is filling up. */
 	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
 				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
 	stat_inc(&stats, STAT_ENDS);
-out:
-	bpf_map_delete_elem(&inflight, &key);
-	if (repeats)
-		bpf_map_update_elem(&ended, &key, &g, BPF_ANY);
 	return 0;
 }
 
