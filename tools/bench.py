@@ -176,8 +176,7 @@ def main():
     conc = 16
     print(f"== throughput: {os.path.basename(server)}, HTTP/1.1 GET {path}, "
           f"{conc} connections, {SECS}s rounds, {ROUNDS} rounds each, alternating")
-    base_rps, traced_rps, base_cpu, traced_cpu, rss = [], [], [], [], []
-    srv_cpu, col_cpu, bpf_ns = [], [], []
+    base_rps, traced_rps, http_rps, base_cpu = [], [], [], []
     subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"], check=False)
     try:
         load(url, 2, conc, path)  # warm-up
@@ -186,45 +185,65 @@ def main():
             n, rps, err = load(url, SECS, conc, path)
             base_rps.append(rps)
             base_cpu.append((cpu_s(srv.pid) - c0) / max(n, 1))
-            db = os.path.join(TMP, f"bench{i}.db")
-            rec = subprocess.Popen([os.path.join(OUT, "cpprof"), "-q", "record", "--db", db,
-                                    "--pid", str(srv.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
-            time.sleep(1.0)  # attached
-            c0, r0 = cpu_s(srv.pid), cpu_s(rec.pid)
-            p0 = prog_stats()
-            n2, rps2, err2 = load(url, SECS, conc, path)
-            p1 = prog_stats()
-            traced_rps.append(rps2)
-            srv_cpu.append((cpu_s(srv.pid) - c0) / max(n2, 1))
-            col_cpu.append((cpu_s(rec.pid) - r0) / max(n2, 1))
-            traced_cpu.append(srv_cpu[-1] + col_cpu[-1])
-            bpf_ns.append(sum(p1.get(k, (0, 0))[0] - p0.get(k, (0, 0))[0] for k in p1) / max(n2, 1))
-            rss.append(hwm_kb(rec.pid))
-            rec.send_signal(signal.SIGINT)
-            rec.wait(timeout=60)
-            stored = subprocess.run(["sqlite3", db, "SELECT count(*) FROM requests"],
-                                    capture_output=True, text=True).stdout.strip()
-            print(f"  round {i + 1}: untraced {rps:9.0f} req/s   traced {rps2:9.0f} req/s   "
-                  f"ratio {rps2 / rps:.3f}   (traced requests stored: {stored}, load errors {err}+{err2})")
+            # the default recording, and the HTTP probes alone: the syscall
+            # tracepoints tax every syscall of the machine (syscall_tax below)
+            for mode, extra in (("all", []), ("http", ["--no-syscalls", "--no-sockets"])):
+                n2, rps2 = traced_round(srv, url, conc, path, i, mode, extra)
+                (traced_rps if mode == "all" else http_rps).append(rps2)
+                print(f"  round {i + 1}: untraced {rps:9.0f} req/s   traced ({mode:4}) {rps2:9.0f} req/s   "
+                      f"ratio {rps2 / rps:.3f}   (stored {n2}, load errors {err})")
     finally:
         subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=0"], check=False)
         srv.terminate()
         srv.wait()
     etcd_bench()
     syscall_tax()
-    ratios = [t / b for t, b in zip(traced_rps, base_rps)]
-    added = [(t - b) * 1e6 for t, b in zip(traced_cpu, base_cpu)]
+    report_figures(base_rps, traced_rps, http_rps, base_cpu)
+
+
+def traced_round(srv, url, conc, path, i, mode, extra):
+    db = os.path.join(TMP, f"bench{i}-{mode}.db")
+    rec = subprocess.Popen([os.path.join(OUT, "cpprof"), "-q", "record", "--db", db, *extra,
+                            "--pid", str(srv.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    time.sleep(1.0)  # attached
+    c0, r0 = cpu_s(srv.pid), cpu_s(rec.pid)
+    p0 = prog_stats()
+    n2, rps2, _ = load(url, SECS, conc, path)
+    p1 = prog_stats()
+    m = CPU[mode]
+    m["srv"].append((cpu_s(srv.pid) - c0) / max(n2, 1))
+    m["col"].append((cpu_s(rec.pid) - r0) / max(n2, 1))
+    m["bpf"].append(sum(p1.get(k, (0, 0))[0] - p0.get(k, (0, 0))[0] for k in p1) / max(n2, 1))
+    RSS.append(hwm_kb(rec.pid))
+    rec.send_signal(signal.SIGINT)
+    rec.wait(timeout=60)
+    stored = subprocess.run(["sqlite3", db, "SELECT count(*) FROM requests"],
+                            capture_output=True, text=True).stdout.strip()
+    return stored, rps2
+
+
+CPU = {"all": {"srv": [], "col": [], "bpf": []}, "http": {"srv": [], "col": [], "bpf": []}}
+RSS = []
+
+
+def report_figures(base_rps, traced_rps, http_rps, base_cpu):
+    med = statistics.median
+    base = med(base_cpu)
     print("== figures (medians)")
-    print(f"untraced_rps {statistics.median(base_rps):.0f}")
-    print(f"traced_rps {statistics.median(traced_rps):.0f}")
-    print(f"throughput_ratio {statistics.median(ratios):.3f}   (goal >= 0.97)")
-    print(f"cpu_per_request_untraced_us {statistics.median(base_cpu) * 1e6:.1f}")
-    print(f"cpu_per_request_traced_us {statistics.median(traced_cpu) * 1e6:.1f}")
-    print(f"added_cpu_per_request_us {statistics.median(added):.2f}   (goal <= 2; target + collector)")
-    print(f"  of which target process {statistics.median([s - b for s, b in zip(srv_cpu, base_cpu)]) * 1e6:.2f} "
-          f"(BPF programs themselves {statistics.median(bpf_ns) / 1000:.2f}, the rest uprobe traps and "
-          f"lower batching at lower throughput), collector {statistics.median(col_cpu) * 1e6:.2f}")
-    print(f"collector_peak_rss_mib {max(rss) / 1024:.1f}")
+    print(f"untraced_rps {med(base_rps):.0f}")
+    print(f"cpu_per_request_untraced_us {base * 1e6:.1f}")
+    for mode, rps in (("all", traced_rps), ("http", http_rps)):
+        m = CPU[mode]
+        what = "default recording" if mode == "all" else "HTTP probes only (--no-syscalls --no-sockets)"
+        print(f"-- {what}")
+        print(f"traced_rps_{mode} {med(rps):.0f}")
+        print(f"throughput_ratio_{mode} {med([t / b for t, b in zip(rps, base_rps)]):.3f}   (goal >= 0.97)")
+        added = [(s + c - base) * 1e6 for s, c in zip(m["srv"], m["col"])]
+        print(f"added_cpu_per_request_us_{mode} {med(added):.2f}   (goal <= 2; target + collector)")
+        print(f"  of which target process {(med(m['srv']) - base) * 1e6:.2f} (BPF programs themselves "
+              f"{med(m['bpf']) / 1000:.2f}; the rest: uprobe traps, syscall tracepoints when on, and lower "
+              f"batching at lower throughput), collector {med(m['col']) * 1e6:.2f}")
+    print(f"collector_peak_rss_mib {max(RSS) / 1024:.1f}")
 
 
 if __name__ == "__main__":
