@@ -357,7 +357,10 @@ static int do_record(int argc, char **argv)
 			t->exited = true; /* skipped */
 			continue;
 		}
+		/* planned through /proc/PID/exe: the file name fallback needs the real name */
 		snprintf(t->plan.path, sizeof(t->plan.path), "%s", t->proc.exe);
+		snprintf(t->plan.component, sizeof(t->plan.component), "%s",
+			 plan_component(t->plan.main_path, t->proc.exe));
 		if (component)
 			snprintf(t->plan.component, sizeof(t->plan.component), "%s", component);
 	}
@@ -739,7 +742,7 @@ static int do_inspect(int argc, char **argv)
 		{}
 	};
 	static struct probe_plan plan;
-	char path[64];
+	char path[64], exe_name[512] = "";
 	const char *target = NULL;
 	bool json = false;
 	long pid = 0;
@@ -771,6 +774,7 @@ static int do_inspect(int argc, char **argv)
 			return EXIT_RUNTIME;
 		}
 		snprintf(path, sizeof(path), "/proc/%ld/exe", pid);
+		snprintf(exe_name, sizeof(exe_name), "%s", tp.exe);
 		target = path;
 	} else {
 		if (optind + 1 != argc)
@@ -781,6 +785,9 @@ static int do_inspect(int argc, char **argv)
 		error("cannot inspect '%s': %s\n", target, cp_lasterr());
 		return EXIT_RUNTIME;
 	}
+	if (pid) /* the file name fallback needs the real name, not /proc/PID/exe */
+		snprintf(plan.component, sizeof(plan.component), "%s",
+			 plan_component(plan.main_path, exe_name));
 	if (json) {
 		printf("{\"path\":");
 		json_str(stdout, target);

@@ -436,6 +436,25 @@ def error_cases():
         if srv.poll() is None:
             srv.kill()
 
+    # default targets: found by name, component from the file name when the
+    # build info names no known main package
+    ka = os.path.join(TMP, "kube-apiserver")
+    shutil.copy(binary, ka)
+    srv, url = start_server(ka, tls=False)
+    try:
+        db = os.path.join(TMP, "default.db")
+        r = cpprof("record", "--db", db, "--duration", "1")
+        row = sqlite3.connect(db).execute("SELECT component FROM targets WHERE pid = ?", (srv.pid,)).fetchone() \
+            if os.path.exists(db) else None
+        check(r.returncode == 0 and row == ("apiserver",),
+              "record with no --pid finds 'kube-apiserver' by name, component apiserver", f"{row} {r.stderr}")
+        r = cpprof("inspect", "--pid", str(srv.pid))
+        check(r.returncode == 0 and re.search(r"^component:\s+apiserver", r.stdout, re.M),
+              "inspect --pid names the component from the real file name", r.stdout[:300])
+    finally:
+        srv.kill()
+        srv.wait()
+
     r = cpprof("record", "--db", os.path.join(TMP, "gone.db"), "--pid", "4000000")
     check(r.returncode == 1 and "4000000" in r.stderr and not os.path.exists(os.path.join(TMP, "gone.db")),
           "pid that is gone: clear error, no database", r.stderr)
