@@ -11,31 +11,15 @@
 #include <string.h>
 
 #include "etcd_key.h"
-
-static char *piece(const uint8_t **p, const uint8_t *end, size_t *len, int last)
-{
-	const uint8_t *nl = last ? NULL : memchr(*p, '\n', end - *p);
-	size_t n = (nl ? nl : end) - *p;
-	char *s = malloc(n + 1);
-
-	if (!s)
-		abort();
-	memcpy(s, *p, n);
-	s[n] = 0;
-	*len = n;
-	*p = nl ? nl + 1 : end;
-	return s;
-}
-
-#define TERMINATED(f) (memchr((f), 0, sizeof(f)) != NULL)
+#include "fuzz_input.h"
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *p = data, *end = data + size;
 	size_t plen, mlen, klen;
-	char *prefix = piece(&p, end, &plen, 0);
-	char *method = piece(&p, end, &mlen, 0);
-	char *key = piece(&p, end, &klen, 1);
+	char *prefix = fuzz_piece(&p, end, &plen, 0);
+	char *method = fuzz_piece(&p, end, &mlen, 0);
+	char *key = fuzz_piece(&p, end, &klen, 1);
 	struct etcd_key k;
 	char *exact = malloc(klen ? klen : 1);
 

@@ -11,31 +11,16 @@
 #include <stdlib.h>
 #include <string.h>
 
+#include "fuzz_input.h"
 #include "k8s_reqinfo.h"
-
-static char *piece(const uint8_t **p, const uint8_t *end)
-{
-	const uint8_t *nl = memchr(*p, '\n', end - *p);
-	size_t n = (nl ? nl : end) - *p;
-	char *s = malloc(n + 1);
-
-	if (!s)
-		abort();
-	memcpy(s, *p, n);
-	s[n] = 0;
-	*p = nl ? nl + 1 : end;
-	return s;
-}
-
-#define TERMINATED(f) (memchr((f), 0, sizeof(f)) != NULL)
 
 int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 {
 	const uint8_t *p = data, *end = data + size;
 	struct k8s_reqinfo ri;
-	char *method = piece(&p, end);
-	char *path = piece(&p, end);
-	char *query = piece(&p, end);
+	char *method = fuzz_piece(&p, end, NULL, 0);
+	char *path = fuzz_piece(&p, end, NULL, 0);
+	char *query = fuzz_piece(&p, end, NULL, 0);
 
 	k8s_reqinfo__parse(method, path, query, &ri);
 
