@@ -717,22 +717,6 @@ static const char inspect_help[] =
 "  cpprof inspect /usr/local/bin/kube-apiserver\n"
 "  sudo cpprof inspect --pid $(pidof kube-apiserver) --format json\n";
 
-static void json_str(FILE *f, const char *s)
-{
-	fputc('"', f);
-	for (; *s; s++) {
-		unsigned char ch = *s;
-
-		if (ch == '"' || ch == '\\')
-			fprintf(f, "\\%c", ch);
-		else if (ch < 0x20)
-			fprintf(f, "\\u%04x", ch);
-		else
-			fputc(ch, f);
-	}
-	fputc('"', f);
-}
-
 static int do_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -790,37 +774,37 @@ static int do_inspect(int argc, char **argv)
 			 plan_component(plan.main_path, exe_name));
 	if (json) {
 		printf("{\"path\":");
-		json_str(stdout, target);
+		report__json_str(stdout, target);
 		printf(",\"go_version\":");
-		json_str(stdout, plan.go_version);
+		report__json_str(stdout, plan.go_version);
 		printf(",\"main_path\":");
-		json_str(stdout, plan.main_path);
+		report__json_str(stdout, plan.main_path);
 		printf(",\"component\":");
-		json_str(stdout, plan.component);
+		report__json_str(stdout, plan.component);
 		printf(",\"build_id\":");
-		json_str(stdout, plan.build_id);
+		report__json_str(stdout, plan.build_id);
 		printf(",\"pclntab\":");
-		json_str(stdout, plan.pclntab_format);
+		report__json_str(stdout, plan.pclntab_format);
 		printf(",\"runtime_text\":%llu,\"runtime_text_source\":", (unsigned long long)plan.text_start);
-		json_str(stdout, plan.text_source);
+		report__json_str(stdout, plan.text_source);
 		printf(",\"stripped\":%s,\"dwarf\":%s,\"offsets\":{\"request_method\":%d,\"request_url\":%d,"
 		       "\"url_path\":%d,\"url_rawquery\":%d,\"source\":",
 		       plan.stripped ? "true" : "false", plan.has_dwarf ? "true" : "false",
 		       plan.off.request_method, plan.off.request_url, plan.off.url_path, plan.off.url_rawquery);
-		json_str(stdout, plan.off.source);
+		report__json_str(stdout, plan.off.source);
 		printf("},\"probes\":[");
 		for (i = 0; i < plan.nsites; i++) {
 			const struct probe_site *s = &plan.sites[i];
 
 			printf("%s{\"kind\":\"%s\",\"function\":", i ? "," : "", probe_kind_name(s->kind));
-			json_str(stdout, s->func);
+			report__json_str(stdout, s->func);
 			printf(",\"entry\":%llu,\"address\":%llu,\"file_offset\":%llu,\"placement\":\"%s\","
 			       "\"emulated\":%s,\"instruction\":",
 			       (unsigned long long)s->entry, (unsigned long long)s->addr,
 			       (unsigned long long)s->file_off,
 			       s->once ? "after_stack_check" : s->at_jcc ? "stack_check" : "entry",
 			       s->emulated ? "true" : "false");
-			json_str(stdout, s->insn);
+			report__json_str(stdout, s->insn);
 			printf(",\"rets\":%d}", s->nret);
 		}
 		printf("]}\n");

@@ -804,7 +804,7 @@ static void md_run(struct ctx *c, const struct run *r, sqlite3_stmt *tg,
  * escaped; bytes that are not UTF-8 (file names need not be) become
  * U+FFFD so that the output always parses.
  */
-static void json_str(FILE *out, const char *s)
+void report__json_str(FILE *out, const char *s)
 {
 	const unsigned char *p = (const unsigned char *)s;
 
@@ -839,7 +839,7 @@ static void json_str(FILE *out, const char *s)
 static void json_key_str(FILE *out, const char *key, const char *v)
 {
 	fprintf(out, "\"%s\":", key);
-	json_str(out, v);
+	report__json_str(out, v);
 }
 
 static void json_key_int(FILE *out, const char *key, sqlite3_stmt *st, int col)

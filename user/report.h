@@ -84,6 +84,13 @@ void report__calls_free(struct report_call *calls, size_t n);
 void report__fmt_ns(long long ns, char *buf, size_t n);
 
 /*
+ * S as a JSON string (RFC 8259), "null" for NULL; bytes that are not
+ * UTF-8 (file and function names need not be) become U+FFFD, so that the
+ * output always parses. Every --format json of cpprof writes through it.
+ */
+void report__json_str(FILE *out, const char *s);
+
+/*
  * Kubernetes API-call latency SLO threshold for a call kind, in ns;
  * 0 if the call is excluded (watch, long-running, non-resource).
  * Mutating verbs: 1 s. get/list: 1 s single object (scope resource),
