@@ -576,8 +576,10 @@ static int do_record(int argc, char **argv)
 			.requests = (int64_t)(collector__requests(col) + gsink.calls),
 			.lost_events = (int64_t)(stats[STAT_RB_DROPS] + stats[STAT_INFLIGHT_FULL] +
 						 gstats.lost + gstats.inflight_full),
+			/* events of no known target too: they could not be stored */
 			.unmatched = (int64_t)(stats[STAT_NO_START] + stats[STAT_REPLACED] + swept +
-					       gstats.no_start + gstats.replaced),
+					       collector__unknown(col) + gstats.no_start + gstats.replaced +
+					       gstats.unknown_pid),
 		};
 		int e2 = store__end_run(st, run_id, &rs);
 

@@ -67,8 +67,7 @@ static void field(char *dst, size_t cap, const char *src, uint32_t full_len, siz
 	if (n >= cap)
 		n = cap - 1;
 	memcpy(dst, src, n);
-	dst[n] = 0;
-	dst[strnlen(dst, n)] = 0; /* a NUL inside the bytes ends it */
+	dst[n] = 0; /* a NUL inside the bytes ends the string earlier */
 }
 
 static int handle_event(void *ctx, void *data, size_t len)
