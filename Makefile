@@ -130,4 +130,7 @@ clean:
 	$(call msg,CLEAN)
 	$(Q)rm -rf $(OUTPUT)
 
+# Helper programs with their own rules (tools/hollowload/hollowload.mk, ...)
+include $(wildcard tools/*/*.mk)
+
 -include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/fuzz/user/*.d)

@@ -79,7 +79,37 @@ static const char added_sql[] =
 	"  interval_start_ns INTEGER, interval_ns INTEGER,\n"
 	"  accepted INTEGER, closed INTEGER, peers INTEGER,\n"
 	"  bytes_in INTEGER, bytes_out INTEGER, retransmits INTEGER);\n"
-	"CREATE INDEX IF NOT EXISTS sock_stats_run ON sock_stats(run_id);\n";
+	"CREATE INDEX IF NOT EXISTS sock_stats_run ON sock_stats(run_id);\n"
+	"CREATE TABLE IF NOT EXISTS cpu_stacks(\n"
+	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER, component TEXT,\n"
+	"  category TEXT, verb TEXT, resource TEXT, stack TEXT,\n"
+	"  samples INTEGER, cpu_ns INTEGER);\n"
+	"CREATE INDEX IF NOT EXISTS cpu_stacks_run ON cpu_stacks(run_id);\n";
+
+/*
+ * Columns added within schema version 1 (table, column, type): run
+ * metadata for `cpprof runs` and diff, and the CPU sampler's figures.
+ * ALTER TABLE ADD COLUMN runs only where table_info lacks the column, so
+ * files made by an older cpprof gain them when opened for writing; readers
+ * treat a missing column as NULL.
+ */
+static const struct {
+	const char *table, *column, *type;
+} added_columns[] = {
+	{ "runs", "nodes", "INTEGER" },
+	{ "runs", "pods", "INTEGER" },
+	{ "runs", "namespaces", "INTEGER" },
+	{ "runs", "cluster_source", "TEXT" },
+	{ "runs", "sample_hz", "INTEGER" },
+	{ "runs", "lost_samples", "INTEGER" },
+	{ "targets", "k8s_version", "TEXT" },
+	{ "targets", "etcd_version", "TEXT" },
+	{ "targets", "cpu_ns", "INTEGER" },
+	{ "targets", "samples", "INTEGER" },
+	{ "cpu_profile", "component", "TEXT" },
+	{ "cpu_profile", "subresource", "TEXT" },
+	{ "cpu_profile", "scope", "TEXT" },
+};
 
 /*
  * The report's index, in the order report.c reads a run (group key, then
@@ -107,6 +137,7 @@ struct store {
 	sqlite3_stmt *ins_run, *end_run, *ins_target, *target_exit, *ins_req;
 	sqlite3_stmt *del_req, *del_cpu, *del_targets, *del_run;
 	sqlite3_stmt *ins_syscall, *ins_sock, *del_syscalls, *del_sock;
+	sqlite3_stmt *set_cluster, *set_target_cpu, *ins_cpu, *ins_stack, *del_stacks;
 };
 
 #define STR_(x) #x
@@ -221,6 +252,31 @@ static int keep_private(struct store *s)
 	return 0;
 }
 
+/* Add each of added_columns[] that the file lacks. */
+static int add_columns(struct store *s)
+{
+	char sql[256];
+	long long have;
+	int err;
+
+	for (size_t i = 0; i < sizeof(added_columns) / sizeof(added_columns[0]); i++) {
+		snprintf(sql, sizeof(sql),
+			 "SELECT count(*) FROM pragma_table_info('%s') WHERE name = '%s'",
+			 added_columns[i].table, added_columns[i].column);
+		err = query_int(s, sql, &have);
+		if (err)
+			return err;
+		if (have)
+			continue;
+		snprintf(sql, sizeof(sql), "ALTER TABLE %s ADD COLUMN %s %s",
+			 added_columns[i].table, added_columns[i].column, added_columns[i].type);
+		err = exec(s, sql);
+		if (err)
+			return err;
+	}
+	return 0;
+}
+
 /*
  * Check what kind of file we opened, before changing anything in it: an
  * empty file (just created by us, or an SQLite file without tables) gets
@@ -297,7 +353,10 @@ static int check_or_create(struct store *s)
 	err = exec(s, "PRAGMA journal_mode=WAL");
 	if (err)
 		return err;
-	return exec(s, added_sql);
+	err = exec(s, added_sql);
+	if (err)
+		return err;
+	return add_columns(s);
 }
 
 struct store *store__open(const char *path, int *errp)
@@ -355,13 +414,26 @@ struct store *store__open(const char *path, int *errp)
 
 	if ((err = prepare(s, "BEGIN", &s->begin)) ||
 	    (err = prepare(s, "COMMIT", &s->commit)) ||
-	    (err = prepare(s, "INSERT INTO runs(label, kind, started_ns, host, kernel, command) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6)", &s->ins_run)) ||
+	    (err = prepare(s, "INSERT INTO runs(label, kind, started_ns, host, kernel, command, "
+			      "sample_hz) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &s->ins_run)) ||
 	    (err = prepare(s, "UPDATE runs SET ended_ns = ?2, requests = ?3, lost_events = ?4, "
-			      "unmatched = ?5 WHERE id = ?1", &s->end_run)) ||
+			      "unmatched = ?5, lost_samples = ?6 WHERE id = ?1", &s->end_run)) ||
 	    (err = prepare(s, "INSERT INTO targets(run_id, pid, component, exe, go_version, "
-			      "main_path, build_id, offsets_source, probes, attached_ns) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &s->ins_target)) ||
+			      "main_path, build_id, offsets_source, probes, attached_ns, "
+			      "k8s_version, etcd_version) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)",
+			   &s->ins_target)) ||
+	    (err = prepare(s, "UPDATE runs SET nodes = ?2, pods = ?3, namespaces = ?4, "
+			      "cluster_source = ?5 WHERE id = ?1", &s->set_cluster)) ||
+	    (err = prepare(s, "UPDATE targets SET cpu_ns = ?2, samples = ?3 WHERE id = ?1",
+			   &s->set_target_cpu)) ||
+	    (err = prepare(s, "INSERT INTO cpu_profile(run_id, target_id, component, category, "
+			      "verb, resource, subresource, scope, samples, cpu_ns) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &s->ins_cpu)) ||
+	    (err = prepare(s, "INSERT INTO cpu_stacks(run_id, target_id, component, category, "
+			      "verb, resource, stack, samples, cpu_ns) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &s->ins_stack)) ||
+	    (err = prepare(s, "DELETE FROM cpu_stacks WHERE run_id = ?1", &s->del_stacks)) ||
 	    (err = prepare(s, "UPDATE targets SET exited_ns = ?2 WHERE id = ?1",
 			   &s->target_exit)) ||
 	    (err = prepare(s, "INSERT INTO requests(run_id, target_id, component, protocol, "
@@ -419,6 +491,11 @@ void store__close(struct store *s)
 	sqlite3_finalize(s->ins_sock);
 	sqlite3_finalize(s->del_syscalls);
 	sqlite3_finalize(s->del_sock);
+	sqlite3_finalize(s->set_cluster);
+	sqlite3_finalize(s->set_target_cpu);
+	sqlite3_finalize(s->ins_cpu);
+	sqlite3_finalize(s->ins_stack);
+	sqlite3_finalize(s->del_stacks);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -458,6 +535,7 @@ int store__begin_run(struct store *s, const struct run_info *ri, int64_t *run_id
 	bind_text(s->ins_run, 4, ri->host);
 	bind_text(s->ins_run, 5, ri->kernel);
 	bind_text(s->ins_run, 6, ri->command);
+	sqlite3_bind_int(s->ins_run, 7, ri->sample_hz);
 	err = step_done(s, s->ins_run);
 	if (err) {
 		int xrc = sqlite3_extended_errcode(s->db);
@@ -501,6 +579,8 @@ int store__add_target(struct store *s, int64_t run_id, const struct target_info 
 	bind_text(st, 8, ti->offsets_source);
 	bind_text(st, 9, ti->probes);
 	sqlite3_bind_int64(st, 10, ti->attached_ns);
+	bind_text(st, 11, ti->k8s_version);
+	bind_text(st, 12, ti->etcd_version);
 	err = step_done(s, st);
 	if (err)
 		return err;
@@ -625,6 +705,84 @@ int store__add_sock_stats(struct store *s, const struct sock_stats_rec *r)
 	return batch_step(s, st);
 }
 
+/* A count of the cluster: NULL when negative (unknown). */
+static void bind_count(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int store__set_cluster(struct store *s, int64_t run_id, const struct cluster_size *cs)
+{
+	int err;
+
+	err = store__flush(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(s->set_cluster, 1, run_id);
+	bind_count(s->set_cluster, 2, cs->nodes);
+	bind_count(s->set_cluster, 3, cs->pods);
+	bind_count(s->set_cluster, 4, cs->namespaces);
+	bind_text(s->set_cluster, 5, cs->source);
+	return step_done(s, s->set_cluster);
+}
+
+int store__set_target_cpu(struct store *s, int64_t target_id, int64_t cpu_ns, int64_t samples)
+{
+	int err;
+
+	err = store__flush(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(s->set_target_cpu, 1, target_id);
+	bind_count(s->set_target_cpu, 2, cpu_ns);
+	bind_count(s->set_target_cpu, 3, samples);
+	return step_done(s, s->set_target_cpu);
+}
+
+int store__add_cpu(struct store *s, const struct cpu_rec *r)
+{
+	sqlite3_stmt *st = s->ins_cpu;
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, r->run_id);
+	sqlite3_bind_int64(st, 2, r->target_id);
+	bind_key(st, 3, r->component);
+	bind_key(st, 4, r->category);
+	bind_key(st, 5, r->verb);
+	bind_key(st, 6, r->resource);
+	bind_key(st, 7, r->subresource);
+	bind_key(st, 8, r->scope);
+	sqlite3_bind_int64(st, 9, r->samples);
+	sqlite3_bind_int64(st, 10, r->cpu_ns);
+	return batch_step(s, st);
+}
+
+int store__add_stack(struct store *s, const struct stack_rec *r)
+{
+	sqlite3_stmt *st = s->ins_stack;
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, r->run_id);
+	sqlite3_bind_int64(st, 2, r->target_id);
+	bind_key(st, 3, r->component);
+	bind_key(st, 4, r->category);
+	bind_key(st, 5, r->verb);
+	bind_key(st, 6, r->resource);
+	bind_key(st, 7, r->stack);
+	sqlite3_bind_int64(st, 8, r->samples);
+	sqlite3_bind_int64(st, 9, r->cpu_ns);
+	return batch_step(s, st);
+}
+
 int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st)
 {
 	int err;
@@ -637,6 +795,7 @@ int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st)
 	sqlite3_bind_int64(s->end_run, 3, st->requests);
 	sqlite3_bind_int64(s->end_run, 4, st->lost_events);
 	sqlite3_bind_int64(s->end_run, 5, st->unmatched);
+	sqlite3_bind_int64(s->end_run, 6, st->lost_samples);
 	err = step_done(s, s->end_run);
 	if (err)
 		return err;
@@ -659,8 +818,8 @@ int store__build_index(struct store *s)
 
 int store__delete_run(struct store *s, int64_t run_id)
 {
-	sqlite3_stmt *dels[] = { s->del_req, s->del_cpu, s->del_syscalls, s->del_sock,
-				 s->del_targets, s->del_run };
+	sqlite3_stmt *dels[] = { s->del_req, s->del_cpu, s->del_stacks, s->del_syscalls,
+				 s->del_sock, s->del_targets, s->del_run };
 	int err;
 
 	err = store__flush(s);

@@ -22,6 +22,13 @@ struct run_info {
 	const char *host;
 	const char *kernel;
 	const char *command; /* the cpprof command line */
+	int sample_hz;       /* CPU sampling rate, 0 when off */
+};
+
+/* Size of the cluster recorded, -1 where unknown (stored as NULL). */
+struct cluster_size {
+	int64_t nodes, pods, namespaces;
+	const char *source;  /* "flags", "apiserver", or NULL */
 };
 
 struct run_stats {
@@ -29,6 +36,7 @@ struct run_stats {
 	int64_t requests;       /* stored */
 	int64_t lost_events;    /* ring buffer full (BPF drop counter) */
 	int64_t unmatched;      /* ends without a start, starts evicted without end */
+	int64_t lost_samples;   /* CPU samples the kernel dropped (ring buffer full) */
 };
 
 struct target_info {
@@ -41,6 +49,35 @@ struct target_info {
 	const char *offsets_source;
 	const char *probes;     /* human summary of attached probes */
 	int64_t attached_ns;
+	const char *k8s_version;  /* e.g. "v1.29.3", from the build info; NULL if unknown */
+	const char *etcd_version; /* e.g. "3.4.23"; NULL if unknown */
+};
+
+/* Sampled CPU of one target, category and call kind (table cpu_profile). */
+struct cpu_rec {
+	int64_t run_id;
+	int64_t target_id;
+	const char *component;
+	const char *category;     /* json_encode, ..., other, unknown */
+	const char *verb;         /* of the request the samples belong to; "" when none */
+	const char *resource;
+	const char *subresource;
+	const char *scope;
+	int64_t samples;
+	int64_t cpu_ns;
+};
+
+/* One folded stack with its count (table cpu_stacks). */
+struct stack_rec {
+	int64_t run_id;
+	int64_t target_id;
+	const char *component;
+	const char *category;
+	const char *verb;
+	const char *resource;
+	const char *stack;        /* frames root first, ';'-separated; kernel frames end in "_[k]" */
+	int64_t samples;
+	int64_t cpu_ns;
 };
 
 struct request_rec {
@@ -112,6 +149,13 @@ int store__add_request(struct store *s, const struct request_rec *r);
 int store__add_syscall(struct store *s, const struct syscall_rec *r);
 /* Buffered like requests: a row of table sock_stats. */
 int store__add_sock_stats(struct store *s, const struct sock_stats_rec *r);
+/* Record the cluster's size for RUN_ID (flags or read from the apiserver). */
+int store__set_cluster(struct store *s, int64_t run_id, const struct cluster_size *cs);
+/* CPU the kernel accounted to a target over the run (/proc/PID/stat), and samples taken; -1: unknown. */
+int store__set_target_cpu(struct store *s, int64_t target_id, int64_t cpu_ns, int64_t samples);
+/* Buffered like requests. */
+int store__add_cpu(struct store *s, const struct cpu_rec *r);
+int store__add_stack(struct store *s, const struct stack_rec *r);
 /* Commit the current batch (cheap if empty). */
 int store__flush(struct store *s);
 /*
