@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"io"
 	"net/http"
+	"reflect"
 	"sort"
 	"strconv"
 	"strings"
@@ -136,6 +137,14 @@ type apiServer struct {
 	store  backend
 	delays *delayTable
 	stop   chan struct{}
+	// strictNamespaces: creating in a namespace that does not exist is a
+	// 404 NotFound (kube-apiserver's NamespaceLifecycle admission).
+	strictNamespaces bool
+	// watchTimeout: a watch's length without ?timeoutSeconds=; maxWatch caps it.
+	watchTimeout, maxWatch time.Duration
+	// serializeInChild: list responses are encoded in a goroutine the
+	// handler starts (a grandchild of the serving goroutine).
+	serializeInChild bool
 }
 
 func isFail500(name string) bool { return strings.HasPrefix(name, "fail-500") }
@@ -202,9 +211,9 @@ func (a *apiServer) serveResource(w http.ResponseWriter, r *http.Request, info *
 	ctx := r.Context()
 	switch info.Verb {
 	case "get":
-		a.get(ctx, w, info, ns, name)
+		a.get(ctx, w, r, info, ns, name)
 	case "list":
-		a.list(ctx, w, info, ns, sel, q)
+		a.list(ctx, w, r, info, ns, sel, q)
 	case "create":
 		a.create(w, r, info, ns, name)
 	case "update":
@@ -212,14 +221,14 @@ func (a *apiServer) serveResource(w http.ResponseWriter, r *http.Request, info *
 	case "patch":
 		a.patch(w, r, info, ns, name)
 	case "delete":
-		a.delete(ctx, w, info, ns, name)
+		a.delete(ctx, w, r, info, ns, name)
 	case "deletecollection":
 		objs, rv, aerr := a.store.deleteCollection(ctx, info.Group, info.Resource, ns, sel)
 		if aerr != nil {
 			writeError(w, aerr)
 			return
 		}
-		a.writeList(w, info, objs, rv, "")
+		a.writeList(w, r, info, objs, rv, "")
 	default:
 		writeError(w, errMethodNotAllowed(info))
 	}
@@ -246,7 +255,7 @@ func (a *apiServer) otherSubresource(ctx context.Context, w http.ResponseWriter,
 	})
 }
 
-func (a *apiServer) get(ctx context.Context, w http.ResponseWriter, info *requestInfo, ns, name string) {
+func (a *apiServer) get(ctx context.Context, w http.ResponseWriter, r *http.Request, info *requestInfo, ns, name string) {
 	if info.Subresource != "" && info.Subresource != "status" {
 		a.otherSubresource(ctx, w, info, ns, name)
 		return
@@ -260,10 +269,10 @@ func (a *apiServer) get(ctx context.Context, w http.ResponseWriter, info *reques
 		writeError(w, errNotFound(info, name))
 		return
 	}
-	writeJSON(w, 200, o)
+	a.respond(w, r, info, 200, o)
 }
 
-func (a *apiServer) list(ctx context.Context, w http.ResponseWriter, info *requestInfo, ns string, sel selector, q map[string][]string) {
+func (a *apiServer) list(ctx context.Context, w http.ResponseWriter, r *http.Request, info *requestInfo, ns string, sel selector, q map[string][]string) {
 	objs, rv, aerr := a.store.list(ctx, info.Group, info.Resource, ns, sel)
 	if aerr != nil {
 		writeError(w, aerr)
@@ -283,7 +292,7 @@ func (a *apiServer) list(ctx context.Context, w http.ResponseWriter, info *reque
 		objs = objs[:l]
 		cont = strconv.Itoa(off + l)
 	}
-	a.writeList(w, info, objs, rv, cont)
+	a.writeList(w, r, info, objs, rv, cont)
 }
 
 func first(v []string) string {
@@ -291,21 +300,6 @@ func first(v []string) string {
 		return ""
 	}
 	return v[0]
-}
-
-func (a *apiServer) writeList(w http.ResponseWriter, info *requestInfo, objs []object, rv, cont string) {
-	items := make([]interface{}, len(objs))
-	for i, o := range objs {
-		items[i] = o
-	}
-	md := map[string]interface{}{"resourceVersion": rv}
-	if cont != "" {
-		md["continue"] = cont
-	}
-	writeJSON(w, 200, map[string]interface{}{
-		"kind": typeOf(info.Resource).kind + "List", "apiVersion": apiVersionOf(info),
-		"metadata": md, "items": items,
-	})
 }
 
 var genCounter int64
@@ -345,6 +339,19 @@ func (a *apiServer) create(w http.ResponseWriter, r *http.Request, info *request
 		return
 	}
 	a.defaults(o, info, ns)
+	if ns != "" && a.strictNamespaces {
+		nso, aerr := a.store.get(r.Context(), "", "namespaces", "", ns)
+		if aerr != nil {
+			writeError(w, aerr)
+			return
+		}
+		if nso == nil {
+			writeError(w, &apiError{404, "NotFound", fmt.Sprintf("namespaces %q not found", ns),
+				map[string]interface{}{"name": ns, "kind": "namespaces"}})
+			return
+		}
+	}
+	md["generation"] = int64(1)
 	nobj, aerr := a.store.mutate(r.Context(), info.Group, info.Resource, ns, oname, func(old object) (object, string, *apiError) {
 		if old != nil {
 			return nil, "", &apiError{409, "AlreadyExists", fmt.Sprintf("%s %q already exists", qualified(info), oname),
@@ -357,7 +364,7 @@ func (a *apiServer) create(w http.ResponseWriter, r *http.Request, info *request
 		writeError(w, aerr)
 		return
 	}
-	writeJSON(w, 201, nobj)
+	a.respond(w, r, info, 201, nobj)
 }
 
 // defaults fills kind, apiVersion and metadata.namespace.
@@ -374,12 +381,138 @@ func (a *apiServer) defaults(o object, info *requestInfo, ns string) {
 	} else {
 		delete(md, "namespace")
 	}
-	if info.Resource == "pods" {
+	switch info.Resource {
+	case "pods":
 		st, _ := o["status"].(map[string]interface{})
 		if st == nil {
-			o["status"] = map[string]interface{}{"phase": "Pending"}
+			st = map[string]interface{}{}
+			o["status"] = st
+		}
+		if p, _ := st["phase"].(string); p == "" {
+			st["phase"] = "Pending"
+		}
+	case "namespaces":
+		st, _ := o["status"].(map[string]interface{})
+		if st == nil {
+			st = map[string]interface{}{}
+			o["status"] = st
+		}
+		if p, _ := st["phase"].(string); p == "" {
+			st["phase"] = "Active"
 		}
 	}
+}
+
+// keepIdentity copies what a client cannot change (name, namespace, uid,
+// creationTimestamp) from old to n, and sets metadata.generation: old's,
+// plus one when anything but metadata and status changed.
+func keepIdentity(n, old object, status bool) {
+	omd, nmd := metadataOf(old), metadataOf(n)
+	for _, k := range []string{"name", "namespace", "uid", "creationTimestamp"} {
+		if v, ok := omd[k]; ok {
+			nmd[k] = v
+		} else {
+			delete(nmd, k)
+		}
+	}
+	gen := toInt64(omd["generation"])
+	if gen == 0 {
+		gen = 1
+	}
+	if !status && !sameSpec(n, old) {
+		gen++
+	}
+	nmd["generation"] = gen
+	if !status && statusResources[resourceOfKind(n, old)] {
+		// status changes only through .../status (kube's PrepareForUpdate)
+		if st, ok := old["status"]; ok {
+			n["status"] = st
+		} else {
+			delete(n, "status")
+		}
+	}
+}
+
+// statusResources have a status subresource: an update or patch of the
+// object itself keeps the old status, as in kube-apiserver.
+var statusResources = map[string]bool{
+	"Pod": true, "Node": true, "Namespace": true, "Service": true, "Deployment": true, "ReplicaSet": true,
+	"StatefulSet": true, "DaemonSet": true, "Job": true, "CronJob": true, "PersistentVolume": true,
+	"PersistentVolumeClaim": true, "ReplicationController": true, "PodDisruptionBudget": true,
+	"CertificateSigningRequest": true, "ResourceQuota": true, "HorizontalPodAutoscaler": true,
+	"Ingress": true, "APIService": true, "CustomResourceDefinition": true, "VolumeAttachment": true,
+}
+
+func resourceOfKind(n, old object) string {
+	if k, _ := old["kind"].(string); k != "" {
+		return k
+	}
+	k, _ := n["kind"].(string)
+	return k
+}
+
+// sameSpec: equal but for metadata and status.
+func sameSpec(a, b object) bool {
+	for k, v := range a {
+		if k != "metadata" && k != "status" && !reflect.DeepEqual(normalize(v), normalize(b[k])) {
+			return false
+		}
+	}
+	for k := range b {
+		if _, ok := a[k]; !ok && k != "metadata" && k != "status" {
+			return false
+		}
+	}
+	return true
+}
+
+// normalize turns every number into a float64 (objects decoded from JSON
+// and from protobuf hold different number types).
+func normalize(v interface{}) interface{} {
+	switch t := v.(type) {
+	case map[string]interface{}:
+		m := make(map[string]interface{}, len(t))
+		for k, e := range t {
+			m[k] = normalize(e)
+		}
+		return m
+	case []interface{}:
+		a := make([]interface{}, len(t))
+		for i, e := range t {
+			a[i] = normalize(e)
+		}
+		return a
+	case int64:
+		return float64(t)
+	case int:
+		return float64(t)
+	case int32:
+		return float64(t)
+	case json.Number:
+		f, _ := t.Float64()
+		return f
+	}
+	return v
+}
+
+func toInt64(v interface{}) int64 {
+	switch t := v.(type) {
+	case int64:
+		return t
+	case int:
+		return int64(t)
+	case int32:
+		return int64(t)
+	case float64:
+		return int64(t)
+	case json.Number:
+		n, _ := t.Int64()
+		return n
+	case string:
+		n, _ := strconv.ParseInt(t, 10, 64)
+		return n
+	}
+	return 0
 }
 
 func (a *apiServer) createSubresource(w http.ResponseWriter, r *http.Request, info *requestInfo, ns, name string) {
@@ -462,21 +595,23 @@ func (a *apiServer) update(w http.ResponseWriter, r *http.Request, info *request
 				delete(n, "status")
 			}
 		} else {
-			n = o
+			n = copyObject(o)
 			a.defaults(n, info, ns)
-			nmd := metadataOf(n)
-			nmd["uid"] = omd["uid"]
-			nmd["creationTimestamp"] = omd["creationTimestamp"]
 		}
+		keepIdentity(n, old, info.Subresource == "status")
 		return n, "MODIFIED", nil
 	})
 	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
-	writeJSON(w, 200, nobj)
+	a.respond(w, r, info, 200, nobj)
 }
 
+// patch applies a JSON merge patch (RFC 7386), a strategic merge patch
+// (merge patch plus kube's list merge keys and $patch directives, see
+// strategicMerge) or a JSON patch (RFC 6902), to the object or (.../status)
+// to its status only.
 func (a *apiServer) patch(w http.ResponseWriter, r *http.Request, info *requestInfo, ns, name string) {
 	if info.Subresource != "" && info.Subresource != "status" {
 		a.otherSubresource(r.Context(), w, info, ns, name)
@@ -486,16 +621,33 @@ func (a *apiServer) patch(w http.ResponseWriter, r *http.Request, info *requestI
 	if i := strings.IndexByte(ct, ';'); i >= 0 {
 		ct = ct[:i]
 	}
-	switch strings.TrimSpace(ct) {
-	case "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml":
+	ct = strings.TrimSpace(ct)
+	switch ct {
+	case "application/merge-patch+json", "application/strategic-merge-patch+json", "application/apply-patch+yaml",
+		"application/json-patch+json":
 	default:
 		writeError(w, &apiError{415, "UnsupportedMediaType",
-			fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: application/merge-patch+json, application/strategic-merge-patch+json (got %q)", ct), nil})
+			fmt.Sprintf("the body of the request was in an unknown format - accepted media types include: application/json-patch+json, application/merge-patch+json, application/apply-patch+yaml, application/strategic-merge-patch+json (got %q)", ct), nil})
 		return
 	}
-	p, aerr := readObject(r, info, name)
-	if aerr != nil {
-		writeError(w, aerr)
+	body, err := io.ReadAll(io.LimitReader(r.Body, 3<<20))
+	if err != nil {
+		writeError(w, &apiError{500, "InternalError", "Internal error occurred: reading request body: " + err.Error(), nil})
+		return
+	}
+	var p object
+	var ops []jsonPatchOp
+	if ct == "application/json-patch+json" {
+		if err := json.Unmarshal(body, &ops); err != nil {
+			writeError(w, errInvalid(info, name, "the JSON patch is not a JSON array of operations: "+err.Error()))
+			return
+		}
+	} else if err := json.Unmarshal(body, &p); err != nil || p == nil {
+		msg := "request body is not a JSON object"
+		if err != nil {
+			msg = "request body is not valid JSON: " + err.Error()
+		}
+		writeError(w, errInvalid(info, name, msg))
 		return
 	}
 	nobj, aerr := a.store.mutate(r.Context(), info.Group, info.Resource, ns, name, func(old object) (object, string, *apiError) {
@@ -503,36 +655,55 @@ func (a *apiServer) patch(w http.ResponseWriter, r *http.Request, info *requestI
 			return nil, "", errNotFound(info, name)
 		}
 		omd := metadataOf(old)
-		if pmd, ok := p["metadata"].(map[string]interface{}); ok {
-			if prv, _ := pmd["resourceVersion"].(string); prv != "" && prv != omd["resourceVersion"] {
+		var n object
+		switch {
+		case ops != nil || ct == "application/json-patch+json":
+			v, err := applyJSONPatch(copyObject(old), ops)
+			if err != nil {
+				return nil, "", &apiError{422, "Invalid", fmt.Sprintf("the server rejected our request due to an error in our request: %v", err), nil}
+			}
+			n, _ = v.(map[string]interface{})
+			if n == nil {
+				return nil, "", errInvalid(info, name, "the patched object is not a JSON object")
+			}
+			if nrv, _ := metadataOf(n)["resourceVersion"].(string); nrv != "" && nrv != omd["resourceVersion"] {
 				return nil, "", errConflict(info, name)
 			}
-		}
-		var n object
-		if info.Subresource == "status" {
-			n = copyObject(old)
-			if st, ok := p["status"]; ok {
-				n["status"] = mergePatch(n["status"], st)
+			if info.Subresource == "status" {
+				st := n["status"]
+				n = copyObject(old)
+				n["status"] = st
 			}
-		} else {
-			n, _ = mergePatch(copyObject(old), p).(map[string]interface{})
-		}
-		nmd := metadataOf(n)
-		for _, k := range []string{"name", "namespace", "uid", "creationTimestamp"} {
-			if v, ok := omd[k]; ok {
-				nmd[k] = v
+		default:
+			if pmd, ok := p["metadata"].(map[string]interface{}); ok {
+				if prv, _ := pmd["resourceVersion"].(string); prv != "" && prv != omd["resourceVersion"] {
+					return nil, "", errConflict(info, name)
+				}
+			}
+			merge := mergePatch
+			if ct == "application/strategic-merge-patch+json" {
+				merge = strategicMerge
+			}
+			if info.Subresource == "status" {
+				n = copyObject(old)
+				if st, ok := p["status"]; ok {
+					n["status"] = merge(n["status"], st)
+				}
+			} else {
+				n, _ = merge(copyObject(old), p).(map[string]interface{})
 			}
 		}
+		keepIdentity(n, old, info.Subresource == "status")
 		return n, "MODIFIED", nil
 	})
 	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
-	writeJSON(w, 200, nobj)
+	a.respond(w, r, info, 200, nobj)
 }
 
-func (a *apiServer) delete(ctx context.Context, w http.ResponseWriter, info *requestInfo, ns, name string) {
+func (a *apiServer) delete(ctx context.Context, w http.ResponseWriter, r *http.Request, info *requestInfo, ns, name string) {
 	if info.Subresource != "" {
 		writeError(w, errMethodNotAllowed(info))
 		return
@@ -546,11 +717,15 @@ func (a *apiServer) delete(ctx context.Context, w http.ResponseWriter, info *req
 		writeError(w, errNotFound(info, name))
 		return
 	}
-	writeJSON(w, 200, old)
+	a.respond(w, r, info, 200, old)
 }
 
-// serveWatch streams newline-delimited watch events. Like kube-apiserver it
-// runs on the serving goroutine (watch is long-running: no timeout filter).
+// serveWatch streams watch events: ADDED for the objects that exist (no
+// ?resourceVersion, or 0), or the events after ?resourceVersion=N (an
+// ERROR event with a 410 Expired Status when they are no longer kept),
+// then ADDED/MODIFIED/DELETED as they happen, until ?timeoutSeconds= (or
+// -watch-timeout) ends it. Like kube-apiserver it runs on the serving
+// goroutine (watch is long-running: no timeout filter).
 func (a *apiServer) serveWatch(w http.ResponseWriter, r *http.Request, info *requestInfo) {
 	ctx := r.Context()
 	sleepCtx(ctx, a.delays.lookup(info))
@@ -571,36 +746,58 @@ func (a *apiServer) serveWatch(w http.ResponseWriter, r *http.Request, info *req
 		return
 	}
 	q := r.URL.Query()
-	timeout := 2 * time.Second
+	timeout := a.watchTimeout
+	if timeout <= 0 {
+		timeout = 2 * time.Second
+	}
 	if s := q.Get("timeoutSeconds"); s != "" {
 		if n, err := strconv.Atoi(s); err == nil && n > 0 { // 0 means unset, as in kube-apiserver
 			timeout = time.Duration(n) * time.Second
 		}
 	}
-	if timeout > 30*time.Second {
-		timeout = 30 * time.Second
+	if a.maxWatch > 0 && timeout > a.maxWatch {
+		timeout = a.maxWatch
 	}
 	wt := &watcher{group: info.Group, resource: info.Resource, namespace: ns, name: name,
 		sel: parseSelector(q.Get("labelSelector"), q.Get("fieldSelector"))}
-	initial, aerr := a.store.watch(ctx, wt)
+	if s := q.Get("resourceVersion"); s != "" {
+		n, err := strconv.ParseInt(s, 10, 64)
+		if err != nil || n < 0 {
+			writeError(w, errBadRequest(fmt.Sprintf("invalid resource version: %q", s)))
+			return
+		}
+		wt.sinceRV = n
+	}
+	enc, aerr := a.watchEncoder(w, r, info)
 	if aerr != nil {
 		writeError(w, aerr)
 		return
 	}
-	defer a.store.unwatch(wt)
+	initial, aerr := a.store.watch(ctx, wt)
+	if aerr != nil && aerr.code != 410 {
+		writeError(w, aerr)
+		return
+	}
+	if aerr == nil {
+		defer a.store.unwatch(wt)
+	}
 
-	w.Header().Set("Content-Type", "application/json")
+	w.Header().Set("Content-Type", enc.contentType)
 	w.Header().Set("Cache-Control", "no-cache, private")
 	w.WriteHeader(200)
 	flusher, _ := w.(http.Flusher)
-	enc := json.NewEncoder(w)
 	flush := func() {
 		if flusher != nil {
 			flusher.Flush()
 		}
 	}
-	for _, o := range initial {
-		if enc.Encode(watchEvent{"ADDED", o}) != nil {
+	if aerr != nil { // 410: one ERROR event, as kube-apiserver's watch cache sends
+		enc.encode(watchEvent{"ERROR", newStatus(aerr.code, aerr.reason, aerr.message, nil)})
+		flush()
+		return
+	}
+	for _, ev := range initial {
+		if enc.encode(ev) != nil {
 			return
 		}
 	}
@@ -610,10 +807,10 @@ func (a *apiServer) serveWatch(w http.ResponseWriter, r *http.Request, info *req
 	for {
 		select {
 		case ev, ok := <-wt.ch:
-			if !ok { // the backend ended the watch (etcd: compacted, canceled)
+			if !ok { // the backend ended the watch (etcd: canceled; memory: too slow)
 				return
 			}
-			if enc.Encode(ev) != nil {
+			if enc.encode(ev) != nil {
 				return
 			}
 			flush()

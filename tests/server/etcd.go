@@ -336,7 +336,11 @@ func (e *etcdStore) deleteCollection(ctx context.Context, group, resource, ns st
 	return out, strconv.FormatInt(rev, 10), nil
 }
 
-func (e *etcdStore) watch(ctx context.Context, w *watcher) ([]object, *apiError) {
+// watch: without a resourceVersion, Range first (the ADDED events) and
+// Watch from the next revision; with ?resourceVersion=N, Watch from N+1
+// (etcd answers ErrCompacted when N+1 is compacted: a 410 Expired ERROR
+// event, as kube-apiserver sends).
+func (e *etcdStore) watch(ctx context.Context, w *watcher) ([]watchEvent, *apiError) {
 	key := e.collection(w.group, w.resource, w.namespace)
 	var opts []clientv3.OpOption
 	if w.name != "" {
@@ -344,50 +348,69 @@ func (e *etcdStore) watch(ctx context.Context, w *watcher) ([]object, *apiError)
 	} else {
 		opts = append(opts, clientv3.WithPrefix())
 	}
-	resp, err := e.cli.Get(ctx, key, opts...)
-	if err != nil {
-		return nil, etcdError(err)
-	}
-	e.seen(resp.Header.Revision)
-	var initial []object
-	for _, kv := range resp.Kvs {
-		o, aerr := decode(kv, kv.ModRevision)
-		if aerr != nil {
-			return nil, aerr
+	var initial []watchEvent
+	from := w.sinceRV + 1
+	if w.sinceRV <= 0 {
+		resp, err := e.cli.Get(ctx, key, opts...)
+		if err != nil {
+			return nil, etcdError(err)
 		}
-		if w.sel.matches(o) {
-			initial = append(initial, o)
+		e.seen(resp.Header.Revision)
+		for _, kv := range resp.Kvs {
+			o, aerr := decode(kv, kv.ModRevision)
+			if aerr != nil {
+				return nil, aerr
+			}
+			if w.sel.matches(o) {
+				initial = append(initial, watchEvent{"ADDED", o})
+			}
 		}
+		from = resp.Header.Revision + 1
 	}
 	wctx, cancel := context.WithCancel(ctx)
 	wch := e.cli.Watch(clientv3.WithRequireLeader(wctx), key,
-		append(opts, clientv3.WithRev(resp.Header.Revision+1), clientv3.WithPrevKV())...)
+		append(opts, clientv3.WithRev(from), clientv3.WithPrevKV())...)
 	ch := make(chan watchEvent, 64)
 	w.ch, w.cancel = ch, cancel
 	go func() {
 		defer close(ch)
 		for wr := range wch {
-			if wr.Err() != nil { // compacted, canceled, no leader: end the stream
+			if wr.CompactRevision != 0 {
+				aerr := errExpired(w.sinceRV, wr.CompactRevision)
+				select {
+				case ch <- watchEvent{"ERROR", newStatus(aerr.code, aerr.reason, aerr.message, nil)}:
+				case <-wctx.Done():
+				}
+				return
+			}
+			if wr.Err() != nil { // canceled, no leader: end the stream
 				return
 			}
 			for _, ev := range wr.Events {
-				var we watchEvent
+				var typ string
+				var obj, old object
 				var aerr *apiError
 				switch {
 				case ev.Type == mvccpb.DELETE && ev.PrevKv != nil:
-					we.Type = "DELETED"
-					we.Object, aerr = decode(ev.PrevKv, ev.Kv.ModRevision)
+					typ = "DELETED"
+					obj, aerr = decode(ev.PrevKv, ev.Kv.ModRevision)
 				case ev.Type == mvccpb.PUT:
-					we.Type = "MODIFIED"
+					typ = "MODIFIED"
 					if ev.IsCreate() {
-						we.Type = "ADDED"
+						typ = "ADDED"
+					} else if ev.PrevKv != nil {
+						old, _ = decode(ev.PrevKv, ev.PrevKv.ModRevision)
 					}
-					we.Object, aerr = decode(ev.Kv, ev.Kv.ModRevision)
+					obj, aerr = decode(ev.Kv, ev.Kv.ModRevision)
 				default:
 					continue
 				}
 				e.seen(ev.Kv.ModRevision)
-				if aerr != nil || !w.sel.matches(we.Object) {
+				if aerr != nil {
+					continue
+				}
+				we, ok := w.eventFor(typ, obj, old)
+				if !ok {
 					continue
 				}
 				select {

@@ -26,10 +26,12 @@ import (
 	"crypto/tls"
 	"crypto/x509"
 	"crypto/x509/pkix"
+	"encoding/pem"
 	"flag"
 	"fmt"
 	"log"
 	"math/big"
+	mrand "math/rand"
 	"net"
 	"net/http"
 	"os"
@@ -137,6 +139,7 @@ func (s *statusRecorder) Flush() {
 type server struct {
 	api     *apiServer
 	inner   http.Handler // non-watch handler chain, inside the timeout filter
+	gate    *gate        // -token-file, -forbid, -throttle (nil: none)
 	verbose bool
 }
 
@@ -153,6 +156,9 @@ func (s *server) ServeHTTP(w http.ResponseWriter, r *http.Request) {
 			log.Printf("%s %s %s -> %d %s (%s)", r.Proto, r.Method, r.URL.RequestURI(), code, info.Verb, time.Since(start))
 		}
 	}()
+	if !s.gate.admit(rec, r, info) {
+		return
+	}
 	if info.IsResource && info.Verb == "watch" {
 		atomic.AddInt64(&watches, 1)
 		defer atomic.AddInt64(&watches, -1)
@@ -247,6 +253,19 @@ func main() {
 	flag.Var(delays, "delay", "per-route handler delay, RESOURCE[/SUB][:VERB]=DURATION, *=DURATION, /PATH=DURATION; repeatable, comma-separated")
 	etcdURLs := flag.String("etcd", "", "store objects in this etcd (comma-separated client URLs, e.g. http://127.0.0.1:2379) instead of memory; needs a build with -tags etcd")
 	etcdPrefix := flag.String("etcd-prefix", "/registry", "etcd key prefix (kube-apiserver's --etcd-prefix)")
+	strictNS := flag.Bool("strict-namespaces", true, "creating an object in a namespace that does not exist is 404 NotFound (kube-apiserver's NamespaceLifecycle); -strict-namespaces=false allows it")
+	watchTimeout := flag.Duration("watch-timeout", 2*time.Second, "length of a watch without ?timeoutSeconds=")
+	maxWatch := flag.Duration("max-watch-timeout", 30*time.Minute, "upper bound of a watch's length (?timeoutSeconds= included)")
+	watchHistory := flag.Int("watch-history", 10000, "events kept for watches from a ?resourceVersion= (older: 410 Expired); in-memory store only")
+	inChild := flag.Bool("serialize-in-child", false, "encode list responses in a goroutine started by the handler (a grandchild of the serving goroutine)")
+	tokenFile := flag.String("token-file", "", "require Authorization: Bearer TOKEN (401 otherwise) with a token from FILE (kube-apiserver's --token-auth-file CSV: token,user,uid,groups)")
+	forbid := flag.String("forbid", "", "answer 403 Forbidden for these resources: RESOURCE[/SUB][:VERB],... (e.g. secrets,pods/status,nodes:delete)")
+	throttle := flag.Float64("throttle", 0, "answer this fraction (0..1) of resource requests 429 TooManyRequests with Retry-After: 1")
+	seed := flag.Int64("throttle-seed", 1, "random seed for -throttle")
+	tlsCert := flag.String("tls-cert", "", "serve HTTPS with this PEM certificate (chain) instead of a self-signed one (implies -tls; needs -tls-key)")
+	tlsKey := flag.String("tls-key", "", "PEM private key of -tls-cert")
+	writeCA := flag.String("write-ca", "", "write the serving certificate (PEM; the self-signed one is its own CA) to FILE, for clients' --ca")
+	clientCA := flag.String("client-ca", "", "verify client certificates against these PEM CAs if a client sends one; a verified certificate authenticates (user = CN) without a token")
 	flag.Parse()
 	if flag.NArg() > 0 {
 		fmt.Fprintf(os.Stderr, "testserver: unexpected argument %q\n", flag.Arg(0))
@@ -275,12 +294,33 @@ func main() {
 		defer closeEtcd()
 		st = eb
 	}
-	api := &apiServer{store: st, delays: delays, stop: make(chan struct{})}
-	if err := seed(st); err != nil {
+	historySize = *watchHistory
+	api := &apiServer{store: st, delays: delays, stop: make(chan struct{}), strictNamespaces: *strictNS,
+		watchTimeout: *watchTimeout, maxWatch: *maxWatch, serializeInChild: *inChild}
+	if err := seedObjects(st); err != nil {
 		fmt.Fprintf(os.Stderr, "testserver: creating the initial objects: %v\n", err)
 		os.Exit(1)
 	}
 	s := &server{api: api, verbose: *verbose && !*quiet}
+	if *tokenFile != "" || *forbid != "" || *throttle > 0 || *clientCA != "" {
+		s.gate = &gate{throttle: *throttle, rnd: mrand.New(mrand.NewSource(*seed))}
+		if *tokenFile != "" {
+			toks, err := loadTokens(*tokenFile)
+			if err != nil {
+				fmt.Fprintf(os.Stderr, "testserver: -token-file: %v\n", err)
+				os.Exit(2)
+			}
+			s.gate.tokens = toks
+		}
+		if *forbid != "" {
+			s.gate.forbid = map[string]bool{}
+			for _, f := range strings.Split(*forbid, ",") {
+				if f = strings.TrimSpace(f); f != "" {
+					s.gate.forbid[strings.ToLower(f)] = true
+				}
+			}
+		}
+	}
 	s.inner = withTimeout(http.HandlerFunc(s.handle), *reqTimeout)
 
 	ln, err := net.Listen("tcp", *listen)
@@ -293,13 +333,46 @@ func main() {
 		srv.ErrorLog = nil
 	}
 	scheme := "http"
+	if *tlsCert != "" || *tlsKey != "" || *clientCA != "" || *writeCA != "" {
+		*useTLS = true
+	}
 	if *useTLS {
-		cert, err := selfSignedCert()
+		var cert tls.Certificate
+		var err error
+		if *tlsCert != "" || *tlsKey != "" {
+			if *tlsCert == "" || *tlsKey == "" {
+				fmt.Fprintf(os.Stderr, "testserver: -tls-cert and -tls-key go together\n")
+				os.Exit(2)
+			}
+			cert, err = tls.LoadX509KeyPair(*tlsCert, *tlsKey)
+		} else {
+			cert, err = selfSignedCert()
+		}
 		if err != nil {
 			fmt.Fprintf(os.Stderr, "testserver: certificate: %v\n", err)
 			os.Exit(1)
 		}
 		srv.TLSConfig = &tls.Config{Certificates: []tls.Certificate{cert}, NextProtos: []string{"h2", "http/1.1"}}
+		if *clientCA != "" {
+			pemData, err := os.ReadFile(*clientCA)
+			pool := x509.NewCertPool()
+			if err != nil || !pool.AppendCertsFromPEM(pemData) {
+				fmt.Fprintf(os.Stderr, "testserver: -client-ca %s: no PEM certificate (%v)\n", *clientCA, err)
+				os.Exit(2)
+			}
+			srv.TLSConfig.ClientCAs = pool
+			srv.TLSConfig.ClientAuth = tls.VerifyClientCertIfGiven
+		}
+		if *writeCA != "" {
+			var out []byte
+			for _, der := range cert.Certificate {
+				out = append(out, pem.EncodeToMemory(&pem.Block{Type: "CERTIFICATE", Bytes: der})...)
+			}
+			if err := os.WriteFile(*writeCA, out, 0644); err != nil {
+				fmt.Fprintf(os.Stderr, "testserver: -write-ca: %v\n", err)
+				os.Exit(1)
+			}
+		}
 		scheme = "https"
 	}
 	if *pidfile != "" {
@@ -343,10 +416,10 @@ type discard struct{}
 
 func (discard) Write(b []byte) (int, error) { return len(b), nil }
 
-// seed creates the objects a fresh cluster has: namespaces default,
+// seedObjects creates the objects a fresh cluster has: namespaces default,
 // kube-system, kube-public and kube-node-lease, and the kubernetes service.
 // Objects that exist already (etcd kept from an earlier run) are left alone.
-func seed(st backend) error {
+func seedObjects(st backend) error {
 	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	exists := &apiError{code: 409}

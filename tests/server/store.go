@@ -25,8 +25,52 @@ type watchEvent struct {
 type watcher struct {
 	group, resource, namespace, name string
 	sel                              selector
-	ch                               chan watchEvent // never closed by the in-memory store
-	cancel                           func()          // etcd backend: ends the etcd watch
+	// sinceRV: ?resourceVersion=N with N > 0: no initial ADDED events,
+	// only the events after N (410 Expired when they are no longer
+	// kept). 0: ADDED events for the objects that exist now first.
+	sinceRV int64
+	ch      chan watchEvent // closed by the in-memory store only when the watcher falls behind
+	cancel  func()          // etcd backend: ends the etcd watch
+}
+
+// eventFor decides what a watcher sees of a change, like kube-apiserver's
+// cacher: with a selector, an object that starts to match is ADDED, one
+// that stops matching is DELETED (with its new state). old is the previous
+// state (nil for ADDED); obj the new one (for DELETED: the deleted object).
+func (w *watcher) eventFor(typ string, obj, old object) (watchEvent, bool) {
+	md := metadataOf(obj)
+	ns, _ := md["namespace"].(string)
+	name, _ := md["name"].(string)
+	if w.namespace != "" && w.namespace != ns {
+		return watchEvent{}, false
+	}
+	if w.name != "" && w.name != name {
+		return watchEvent{}, false
+	}
+	switch typ {
+	case "MODIFIED":
+		now, was := w.sel.matches(obj), old != nil && w.sel.matches(old)
+		switch {
+		case now && was:
+			return watchEvent{"MODIFIED", obj}, true
+		case now:
+			return watchEvent{"ADDED", obj}, true
+		case was:
+			return watchEvent{"DELETED", obj}, true
+		}
+		return watchEvent{}, false
+	default:
+		if !w.sel.matches(obj) {
+			return watchEvent{}, false
+		}
+		return watchEvent{typ, obj}, true
+	}
+}
+
+// errExpired: a watch from a resourceVersion whose events are no longer
+// kept (kube-apiserver: 410 Gone, reason Expired, sent as an ERROR event).
+func errExpired(rv, oldest int64) *apiError {
+	return &apiError{410, "Expired", fmt.Sprintf("too old resource version: %d (%d)", rv, oldest), nil}
 }
 
 // mutateFunc gets the current object (nil if missing) and returns the new
@@ -48,9 +92,11 @@ type backend interface {
 	// remove deletes one object and returns it (nil, nil when there was none).
 	remove(ctx context.Context, group, resource, ns, name string) (object, *apiError)
 	deleteCollection(ctx context.Context, group, resource, ns string, sel selector) ([]object, string, *apiError)
-	// watch sets w.ch and returns the objects that exist now (sent as ADDED
-	// first); events after them arrive on w.ch until unwatch.
-	watch(ctx context.Context, w *watcher) ([]object, *apiError)
+	// watch sets w.ch and returns the first events: ADDED for the objects
+	// that exist now, or (w.sinceRV > 0) the events after sinceRV (410
+	// Expired when they are gone); later events arrive on w.ch until
+	// unwatch. A closed w.ch ends the watch.
+	watch(ctx context.Context, w *watcher) ([]watchEvent, *apiError)
 	unwatch(w *watcher)
 	// currentRV: for /metrics, without a round trip.
 	currentRV() string
@@ -62,7 +108,22 @@ type store struct {
 	uid      int64
 	objs     map[string]object
 	watchers map[*watcher]struct{}
+	// history: the last historySize events (a ring), for watches from a
+	// resourceVersion; trimmed is the newest resourceVersion dropped.
+	history []histEvent
+	next    int
+	trimmed int64
 }
+
+type histEvent struct {
+	group, resource, typ string
+	obj, old             object
+	rv                   int64
+}
+
+// historySize: events kept for ?resourceVersion= watches (kube-apiserver's
+// watch cache keeps a window of events too; older ones answer 410).
+var historySize = 10000
 
 func newStore() *store {
 	return &store{objs: map[string]object{}, watchers: map[*watcher]struct{}{}}
@@ -136,7 +197,7 @@ func (s *store) mutate(_ context.Context, group, resource, ns, name string, fn m
 		delete(s.objs, key)
 		gone := copyObject(old)
 		metadataOf(gone)["resourceVersion"] = s.nextRV()
-		s.notifyLocked(group, resource, watchEvent{"DELETED", gone})
+		s.notifyLocked(group, resource, "DELETED", gone, old)
 		return gone, nil
 	}
 	md := metadataOf(nobj)
@@ -147,7 +208,12 @@ func (s *store) mutate(_ context.Context, group, resource, ns, name string, fn m
 		md["creationTimestamp"] = time.Now().UTC().Format(time.RFC3339)
 	}
 	s.objs[key] = nobj
-	s.notifyLocked(group, resource, watchEvent{evType, nobj})
+	if old == nil {
+		evType = "ADDED"
+	} else if evType == "ADDED" {
+		evType = "MODIFIED"
+	}
+	s.notifyLocked(group, resource, evType, nobj, old)
 	return nobj, nil
 }
 
@@ -176,24 +242,41 @@ func (s *store) deleteCollection(_ context.Context, group, resource, ns string, 
 		delete(s.objs, storeKey(group, resource, ons, n))
 		gone := copyObject(o)
 		metadataOf(gone)["resourceVersion"] = s.nextRV()
-		s.notifyLocked(group, resource, watchEvent{"DELETED", gone})
+		s.notifyLocked(group, resource, "DELETED", gone, o)
 	}
 	return objs, strconv.FormatInt(s.rv, 10), nil
 }
 
-// watch registers a watcher and returns the objects that exist now (sent
-// as ADDED events first), atomically with the registration.
-func (s *store) watch(_ context.Context, w *watcher) ([]object, *apiError) {
+// watch registers a watcher and returns its first events, atomically with
+// the registration: ADDED for the objects that exist now, or (sinceRV > 0)
+// the kept events after sinceRV, or 410 Expired when some are gone.
+func (s *store) watch(_ context.Context, w *watcher) ([]watchEvent, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
-	w.ch = make(chan watchEvent, 4096)
-	s.watchers[w] = struct{}{}
-	var out []object
-	for _, o := range s.listLocked(w.group, w.resource, w.namespace, w.sel) {
-		if w.name == "" || metadataOf(o)["name"] == w.name {
-			out = append(out, o)
+	var out []watchEvent
+	if w.sinceRV > 0 {
+		if w.sinceRV < s.trimmed {
+			return nil, errExpired(w.sinceRV, s.trimmed+1)
+		}
+		n := len(s.history)
+		for i := 0; i < n; i++ {
+			h := &s.history[(s.next+i)%n]
+			if h.rv <= w.sinceRV || h.group != w.group || h.resource != w.resource {
+				continue
+			}
+			if ev, ok := w.eventFor(h.typ, h.obj, h.old); ok {
+				out = append(out, ev)
+			}
+		}
+	} else {
+		for _, o := range s.listLocked(w.group, w.resource, w.namespace, w.sel) {
+			if w.name == "" || metadataOf(o)["name"] == w.name {
+				out = append(out, watchEvent{"ADDED", o})
+			}
 		}
 	}
+	w.ch = make(chan watchEvent, 4096)
+	s.watchers[w] = struct{}{}
 	return out, nil
 }
 
@@ -203,26 +286,34 @@ func (s *store) unwatch(w *watcher) {
 	delete(s.watchers, w)
 }
 
-func (s *store) notifyLocked(group, resource string, ev watchEvent) {
-	md := metadataOf(ev.Object)
-	ns, _ := md["namespace"].(string)
-	name, _ := md["name"].(string)
+// notifyLocked records the event in the history and sends it to every
+// watcher it concerns. A watcher that cannot keep up is ended (its channel
+// closed), as kube-apiserver's cacher ends slow watchers; its client
+// watches again from the last resourceVersion it saw.
+func (s *store) notifyLocked(group, resource, typ string, obj, old object) {
+	h := histEvent{group, resource, typ, obj, old, s.rv}
+	if len(s.history) < historySize {
+		s.history = append(s.history, h)
+	} else if historySize > 0 {
+		s.trimmed = s.history[s.next].rv
+		s.history[s.next] = h
+		s.next = (s.next + 1) % historySize
+	} else {
+		s.trimmed = s.rv
+	}
 	for w := range s.watchers {
 		if w.group != group || w.resource != resource {
 			continue
 		}
-		if w.namespace != "" && w.namespace != ns {
-			continue
-		}
-		if w.name != "" && w.name != name {
-			continue
-		}
-		if !w.sel.matches(ev.Object) {
+		ev, ok := w.eventFor(typ, obj, old)
+		if !ok {
 			continue
 		}
 		select {
 		case w.ch <- ev:
-		default: // a slow watcher loses events rather than blocking writers
+		default:
+			delete(s.watchers, w)
+			close(w.ch)
 		}
 	}
 }
@@ -287,7 +378,9 @@ func mergePatch(target interface{}, patch interface{}) interface{} {
 }
 
 // selector: a label selector of equality terms (a=b, a==b, a!=b, a, !a),
-// plus the field selectors metadata.name and metadata.namespace.
+// and a field selector (a=b, a==b, a!=b) on any dotted field path, e.g.
+// metadata.name, metadata.namespace, spec.nodeName, status.phase (a
+// missing field is ""; numbers and booleans compare as their JSON text).
 type selTerm struct {
 	field bool
 	key   string
@@ -325,6 +418,30 @@ func parseSelector(label, field string) selector {
 	return s
 }
 
+// fieldValue is the value of a dotted field path ("" when missing).
+func fieldValue(o object, path string) string {
+	var cur interface{} = map[string]interface{}(o)
+	for _, p := range strings.Split(path, ".") {
+		m, ok := cur.(map[string]interface{})
+		if !ok {
+			return ""
+		}
+		cur = m[p]
+	}
+	switch v := cur.(type) {
+	case string:
+		return v
+	case nil:
+		return ""
+	case bool:
+		return strconv.FormatBool(v)
+	case float64:
+		return strconv.FormatFloat(v, 'f', -1, 64)
+	default:
+		return fmt.Sprint(v)
+	}
+}
+
 func (s selector) matches(o object) bool {
 	if len(s) == 0 {
 		return true
@@ -335,14 +452,7 @@ func (s selector) matches(o object) bool {
 		var v string
 		var ok bool
 		if t.field {
-			switch t.key {
-			case "metadata.name":
-				v, ok = md["name"].(string)
-			case "metadata.namespace":
-				v, ok = md["namespace"].(string)
-			default:
-				continue // unknown fields match everything
-			}
+			v, ok = fieldValue(o, t.key), true
 		} else {
 			v, ok = labels[t.key].(string)
 		}
