@@ -1,0 +1,62 @@
+/* SPDX-License-Identifier: MIT */
+/*
+ * scenario: the state the two scenarios share. Hollow nodes register,
+ * renew their Lease, patch their status and watch their pods; density
+ * creates pods bound to those nodes and learns through each node's watch
+ * when its kubelet has reported them Running.
+ */
+#ifndef HOLLOWLOAD_SCENARIO_H
+#define HOLLOWLOAD_SCENARIO_H
+
+#include "client.h"
+#include "hollowload.h"
+#include "sched.h"
+#include "stats.h"
+#include "watch.h"
+
+#define container_of(p, type, member) ((type *)((char *)(p) - offsetof(type, member)))
+
+struct hl_ctx;
+
+struct hnode {
+	struct hl_ctx *x;
+	int idx;
+	char name[64];
+	char lease_rv[32], pods_rv[32];
+	struct hl_timer reg_t, lease_t, status_t, watch_t;
+	struct hl_req *watch;
+	struct watch_parser wp;
+	double lease_due;
+	unsigned char registered, lease_state, watching, ever_ready;
+	unsigned char lease_busy, status_busy, relist, backoff;
+};
+
+struct density;
+
+struct hl_ctx {
+	struct hl_opts *o;
+	struct client c;
+	struct sched s;
+	struct stats st;
+	struct hnode *nodes;
+	int nnodes, nodes_ready, active_nodes;
+	struct density *d;
+	int stopping;
+};
+
+/* nodes: ACTIVE runs the lease and status loops; passive nodes only
+ * register and watch (density without the hollow-nodes scenario) */
+int nodes__start(struct hl_ctx *x, int active);
+void nodes__stop_timers(struct hl_ctx *x);
+void nodes__stop_watches(struct hl_ctx *x);
+void nodes__free(struct hl_ctx *x);
+/* the RFC 3339 time kube objects carry, with MICRO fractional digits */
+void hl_timestamp(char *buf, size_t len, int micro);
+
+int density__start(struct hl_ctx *x);
+int density__done(const struct hl_ctx *x);
+void density__on_pod(struct hl_ctx *x, struct hnode *n, const struct watch_event *ev);
+void density__stop(struct hl_ctx *x);
+void density__free(struct hl_ctx *x);
+
+#endif

@@ -1,0 +1,493 @@
+// SPDX-License-Identifier: MIT
+/*
+ * scenario_density: the Kubernetes 1.3 density test without a scheduler
+ * or controller-manager. It creates K namespaces and their "default"
+ * ServiceAccount (which the ServiceAccount admission plugin requires and
+ * only the controller-manager would otherwise make), then P pods at
+ * --pod-rate, round-robin over the namespaces, each with spec.nodeName
+ * set to a hollow node. The owning node sees ADDED on its watch and
+ * patches pods/status to Running; the MODIFIED event with phase Running
+ * ends the pod's startup latency (create sent to Running seen). Then it
+ * lists the pods of each namespace and deletes them (gracePeriodSeconds=0,
+ * since no real kubelet will confirm a graceful deletion). Namespaces are
+ * kept: deleting them needs the namespace controller.
+ */
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "pb.h"
+#include "scenario.h"
+
+enum dphase { D_WAIT_NODES, D_NAMESPACES, D_PODS, D_RUNNING, D_LIST, D_DELETE, D_DONE };
+enum pstate { P_UNSENT, P_SENT, P_CREATED, P_PATCHING, P_RUNNING, P_FAILED, P_DELETED };
+
+#define DELETE_WINDOW 32
+
+struct dpod {
+	double created;
+	unsigned char state, created_ok;
+};
+
+struct density {
+	struct hl_ctx *x;
+	enum dphase phase;
+	struct hl_timer t;
+	double phase_start, last_create;
+	int ns_left, list_left, next_pod, next_delete, deletes_out;
+	char prefix[96];      /* pod name prefix: PREFIX-RUNID-pod- */
+	struct dpod *pods;
+};
+
+static const char *ns_name(const struct hl_ctx *x, int k, char *buf, size_t len)
+{
+	snprintf(buf, len, "%s-density-%d", x->o->prefix, k);
+	return buf;
+}
+
+static void enter(struct density *d, enum dphase p);
+
+static void rearm(struct density *d, double delay)
+{
+	sched__add(&d->x->s, &d->t, hl_now() + delay);
+}
+
+/* ---- namespaces and their default service accounts ----------------------- */
+
+static void sa_done(struct hl_req *r)
+{
+	struct density *d = r->arg;
+
+	if (r->cancelled)
+		return;
+	if (--d->ns_left == 0)
+		enter(d, D_PODS);
+}
+
+static void ns_done(struct hl_req *r)
+{
+	struct density *d = r->arg;
+	struct hl_ctx *x = d->x;
+	struct hl_req *sa;
+	char ns[128], *body = NULL;
+	int len;
+
+	if (r->cancelled)
+		return;
+	ns_name(x, (int)r->iarg, ns, sizeof(ns));
+	sa = hl_req_new("POST", "create", "serviceaccounts", "",
+			"/api/v1/namespaces/%s/serviceaccounts", ns);
+	if (!sa)
+		goto fail;
+	if (x->o->protobuf) {
+		struct pbuf b = { 0 };
+
+		if (pb_meta_object(&b, "v1", "ServiceAccount", "default", ns) == 0)
+			hl_req_body(sa, BODY_PROTOBUF, (char *)b.p, b.len);
+		else
+			pb_free(&b);
+	} else {
+		len = asprintf(&body, "{\"apiVersion\":\"v1\",\"kind\":\"ServiceAccount\","
+			       "\"metadata\":{\"name\":\"default\",\"namespace\":\"%s\"}}", ns);
+		if (len > 0)
+			hl_req_body(sa, BODY_JSON, body, len);
+	}
+	sa->arg = d;
+	sa->done = sa_done;
+	sa->retries = x->o->retries;
+	if (client__submit(&x->c, sa) == 0)
+		return;
+fail:
+	if (--d->ns_left == 0)
+		enter(d, D_PODS);
+}
+
+static void create_namespaces(struct density *d)
+{
+	struct hl_ctx *x = d->x;
+	char ns[128], *body;
+	int len;
+
+	d->ns_left = x->o->namespaces;
+	for (int k = 0; k < x->o->namespaces; k++) {
+		struct hl_req *r = hl_req_new("POST", "create", "namespaces", "", "/api/v1/namespaces");
+
+		if (!r) {
+			d->ns_left--;
+			continue;
+		}
+		ns_name(x, k, ns, sizeof(ns));
+		if (x->o->protobuf) {
+			struct pbuf b = { 0 };
+
+			if (pb_meta_object(&b, "v1", "Namespace", ns, NULL) == 0)
+				hl_req_body(r, BODY_PROTOBUF, (char *)b.p, b.len);
+			else
+				pb_free(&b);
+		} else {
+			body = NULL;
+			len = asprintf(&body, "{\"apiVersion\":\"v1\",\"kind\":\"Namespace\","
+				       "\"metadata\":{\"name\":\"%s\"}}", ns);
+			if (len > 0)
+				hl_req_body(r, BODY_JSON, body, len);
+		}
+		r->arg = d;
+		r->iarg = k;
+		r->done = ns_done;   /* 201 or 409 AlreadyExists: either way on to its SA */
+		r->retries = x->o->retries;
+		if (client__submit(&x->c, r) < 0)
+			d->ns_left--;
+	}
+	if (d->ns_left <= 0)
+		enter(d, D_PODS);
+}
+
+/* ---- pods --------------------------------------------------------------- */
+
+static int pods_settled(const struct density *d)
+{
+	for (int i = 0; i < d->next_pod; i++)
+		if (d->pods[i].state != P_RUNNING && d->pods[i].state != P_FAILED)
+			return 0;
+	return d->next_pod == d->x->o->pods;
+}
+
+static void created(struct hl_req *r)
+{
+	struct density *d = r->arg;
+	struct dpod *p;
+
+	if (r->cancelled || !d->pods)
+		return;
+	p = &d->pods[r->iarg];
+	if (r->status >= 200 && r->status < 300) {
+		p->created_ok = 1;
+		d->x->st.pods_created++;
+		if (p->state == P_SENT)
+			p->state = P_CREATED;
+	} else if (p->state == P_SENT) {
+		p->state = P_FAILED;
+	}
+	if (d->phase == D_RUNNING && pods_settled(d))
+		enter(d, D_LIST);
+}
+
+static void create_pod(struct density *d, int i)
+{
+	struct hl_ctx *x = d->x;
+	const struct hl_opts *o = x->o;
+	char ns[128], name[160], run[16];
+	const char *node = x->nnodes ? x->nodes[i % x->nnodes].name : "none";
+	struct hl_req *r;
+
+	ns_name(x, i % o->namespaces, ns, sizeof(ns));
+	snprintf(name, sizeof(name), "%s%d", d->prefix, i);
+	snprintf(run, sizeof(run), "%s", o->run_id);
+	r = hl_req_new("POST", "create", "pods", "", "/api/v1/namespaces/%s/pods", ns);
+	if (!r) {
+		d->pods[i].state = P_FAILED;
+		return;
+	}
+	if (o->protobuf) {
+		struct pbuf b = { 0 };
+		struct hl_pod_spec ps = { .name = name, .namespace = ns, .node = node, .run = run };
+
+		if (pb_pod(&b, &ps) == 0)
+			hl_req_body(r, BODY_PROTOBUF, (char *)b.p, b.len);
+		else
+			pb_free(&b);
+	} else {
+		char *body = NULL;
+		int len = asprintf(&body,
+			"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
+			"\"namespace\":\"%s\",\"labels\":{\"app\":\"hollowload\",\"run\":\"%s\"}},"
+			"\"spec\":{\"nodeName\":\"%s\",\"containers\":[{\"name\":\"pause\","
+			"\"image\":\"registry.k8s.io/pause:3.9\"}]}}", name, ns, run, node);
+
+		if (len > 0)
+			hl_req_body(r, BODY_JSON, body, len);
+	}
+	r->arg = d;
+	r->iarg = i;
+	r->done = created;
+	r->retries = o->retries;
+	d->pods[i].state = P_SENT;
+	d->pods[i].created = hl_now();
+	if (client__submit(&x->c, r) < 0)
+		d->pods[i].state = P_FAILED;
+}
+
+static void patched(struct hl_req *r)
+{
+	struct density *d = r->arg;
+	struct dpod *p;
+
+	if (r->cancelled || !d->pods)
+		return;
+	p = &d->pods[r->iarg];
+	if (!(r->status >= 200 && r->status < 300) && p->state == P_PATCHING)
+		p->state = P_FAILED;
+	if (d->phase == D_RUNNING && pods_settled(d))
+		enter(d, D_LIST);
+}
+
+/* the owning node's kubelet "starts" the pod: status to Running */
+static void run_pod(struct density *d, struct hnode *n, int i, const char *ns, const char *name)
+{
+	struct hl_req *r;
+	char ts[48], *body = NULL;
+	int len;
+
+	r = hl_req_new("PATCH", "patch", "pods", "status", "/api/v1/namespaces/%s/pods/%s/status",
+		       ns, name);
+	if (!r)
+		return;
+	hl_timestamp(ts, sizeof(ts), 0);
+	len = asprintf(&body,
+		"{\"status\":{\"phase\":\"Running\",\"startTime\":\"%s\",\"hostIP\":\"10.%d.%d.%d\","
+		"\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"%s\"}]}}",
+		ts, 64 + (n->idx >> 16 & 63), n->idx >> 8 & 255, n->idx & 255, ts);
+	if (len > 0)
+		hl_req_body(r, BODY_SMP, body, len);
+	r->arg = d;
+	r->iarg = i;
+	r->done = patched;
+	r->retries = d->x->o->retries;
+	d->pods[i].state = P_PATCHING;
+	if (client__submit(&d->x->c, r) < 0)
+		d->pods[i].state = P_FAILED;
+}
+
+void density__on_pod(struct hl_ctx *x, struct hnode *n, const struct watch_event *ev)
+{
+	struct density *d = x->d;
+	size_t plen;
+	char *end;
+	long i;
+	struct dpod *p;
+
+	if (!d || !d->pods || x->stopping)
+		return;
+	plen = strlen(d->prefix);
+	if (strncmp(ev->obj.name, d->prefix, plen))
+		return;   /* not a pod of this run */
+	i = strtol(ev->obj.name + plen, &end, 10);
+	if (*end || i < 0 || i >= d->next_pod)
+		return;
+	p = &d->pods[i];
+	if (!strcmp(ev->type, "DELETED")) {
+		p->state = P_DELETED;
+		return;
+	}
+	if (!strcmp(ev->obj.phase, "Running")) {
+		if (p->state < P_RUNNING || p->state == P_FAILED) {
+			if (p->state == P_FAILED)
+				x->st.pods_created += !p->created_ok;   /* it exists after all */
+			p->created_ok = 1;
+			p->state = P_RUNNING;
+			x->st.pods_running++;
+			samples__add(&x->st.startup, (hl_now() - p->created) * 1e3);
+		}
+		if (d->phase == D_RUNNING && pods_settled(d))
+			enter(d, D_LIST);
+		return;
+	}
+	if ((p->state == P_SENT || p->state == P_CREATED) && !ev->obj.deleting)
+		run_pod(d, n, (int)i, ev->obj.namespace, ev->obj.name);
+}
+
+/* ---- list and delete ---------------------------------------------------- */
+
+static void listed(struct hl_req *r)
+{
+	struct density *d = r->arg;
+
+	if (r->cancelled)
+		return;
+	if (--d->list_left == 0)
+		enter(d, D_DELETE);
+}
+
+static void delete_more(struct density *d);
+
+static void deleted(struct hl_req *r)
+{
+	struct density *d = r->arg;
+
+	d->deletes_out--;
+	if (r->cancelled || !d->pods)
+		return;
+	if ((r->status >= 200 && r->status < 300) || r->status == 404)
+		d->pods[r->iarg].state = P_DELETED;
+	delete_more(d);
+}
+
+static void delete_more(struct density *d)
+{
+	struct hl_ctx *x = d->x;
+	char ns[128];
+
+	while (d->deletes_out < DELETE_WINDOW && d->next_delete < d->next_pod) {
+		int i = d->next_delete++;
+		struct hl_req *r;
+
+		if (!d->pods[i].created_ok || d->pods[i].state == P_DELETED)
+			continue;
+		ns_name(x, i % x->o->namespaces, ns, sizeof(ns));
+		r = hl_req_new("DELETE", "delete", "pods", "",
+			       "/api/v1/namespaces/%s/pods/%s%d?gracePeriodSeconds=0", ns, d->prefix, i);
+		if (!r)
+			continue;
+		r->arg = d;
+		r->iarg = i;
+		r->done = deleted;
+		r->retries = x->o->retries;
+		if (client__submit(&x->c, r) == 0)
+			d->deletes_out++;
+	}
+	if (d->deletes_out == 0 && d->next_delete >= d->next_pod && d->phase == D_DELETE)
+		enter(d, D_DONE);
+}
+
+/* ---- phases ------------------------------------------------------------- */
+
+static void enter(struct density *d, enum dphase p)
+{
+	struct hl_ctx *x = d->x;
+
+	if (x->stopping || p <= d->phase)
+		return;
+	d->phase = p;
+	d->phase_start = hl_now();
+	sched__del(&x->s, &d->t);
+	hl_debug("density: phase %d", p);
+	switch (p) {
+	case D_NAMESPACES:
+		create_namespaces(d);
+		break;
+	case D_PODS:
+		rearm(d, 0);
+		break;
+	case D_RUNNING:
+		if (pods_settled(d))
+			enter(d, D_LIST);
+		else
+			rearm(d, x->o->density_timeout);
+		break;
+	case D_LIST: {
+		char ns[128];
+
+		for (int i = 0; i < d->next_pod; i++)
+			if (d->pods[i].state != P_RUNNING && d->pods[i].created_ok)
+				x->st.pods_not_running++;
+		d->list_left = x->o->namespaces;
+		for (int k = 0; k < x->o->namespaces; k++) {
+			struct hl_req *r = hl_req_new("GET", "list", "pods", "",
+						      "/api/v1/namespaces/%s/pods?labelSelector=run%%3D%s",
+						      ns_name(x, k, ns, sizeof(ns)), x->o->run_id);
+
+			if (!r) {
+				d->list_left--;
+				continue;
+			}
+			r->arg = d;
+			r->done = listed;
+			r->retries = x->o->retries;
+			if (client__submit(&x->c, r) < 0)
+				d->list_left--;
+		}
+		if (d->list_left <= 0)
+			enter(d, D_DELETE);
+		break;
+	}
+	case D_DELETE:
+		delete_more(d);
+		break;
+	default:
+		break;
+	}
+}
+
+static void on_timer(struct hl_timer *t)
+{
+	struct density *d = container_of(t, struct density, t);
+	struct hl_ctx *x = d->x;
+	double now = hl_now();
+
+	if (x->stopping)
+		return;
+	switch (d->phase) {
+	case D_WAIT_NODES:
+		/* wait for every node's watch, or give up waiting after a while */
+		if (x->nodes_ready >= x->nnodes || now - d->phase_start > x->o->density_timeout)
+			enter(d, D_NAMESPACES);
+		else
+			rearm(d, 0.05);
+		break;
+	case D_PODS: {
+		/* as many pods as the rate allows since the phase began */
+		long due = (long)((now - d->phase_start) * x->o->pod_rate) + 1;
+
+		while (d->next_pod < x->o->pods && d->next_pod < due)
+			create_pod(d, d->next_pod++);
+		if (d->next_pod >= x->o->pods)
+			enter(d, D_RUNNING);
+		else
+			rearm(d, 1.0 / x->o->pod_rate);
+		break;
+	}
+	case D_RUNNING:
+		enter(d, D_LIST);   /* density timeout: the rest never ran */
+		break;
+	default:
+		break;
+	}
+}
+
+int density__start(struct hl_ctx *x)
+{
+	struct density *d = calloc(1, sizeof(*d));
+
+	if (!d)
+		return -1;
+	d->pods = calloc(x->o->pods ? x->o->pods : 1, sizeof(*d->pods));
+	if (!d->pods) {
+		free(d);
+		return -1;
+	}
+	d->x = x;
+	d->t.fn = on_timer;
+	snprintf(d->prefix, sizeof(d->prefix), "%s-%s-pod-", x->o->prefix, x->o->run_id);
+	d->phase = D_WAIT_NODES;
+	d->phase_start = hl_now();
+	x->d = d;
+	rearm(d, 0.05);
+	return 0;
+}
+
+int density__done(const struct hl_ctx *x)
+{
+	return !x->d || x->d->phase == D_DONE;
+}
+
+void density__stop(struct hl_ctx *x)
+{
+	struct density *d = x->d;
+
+	if (!d)
+		return;
+	sched__del(&x->s, &d->t);
+	if (d->phase < D_LIST)   /* stopped before the pods settled */
+		for (int i = 0; i < d->next_pod; i++)
+			if (d->pods[i].state != P_RUNNING && d->pods[i].created_ok)
+				x->st.pods_not_running++;
+}
+
+void density__free(struct hl_ctx *x)
+{
+	if (!x->d)
+		return;
+	free(x->d->pods);
+	free(x->d);
+	x->d = NULL;
+}
