@@ -4,7 +4,8 @@
 # bpftool 7.5 and Go 1.21-1.23; bookworm itself has Go 1.19, etcd 3.4,
 # Capstone, and etcd's Go client as source (golang-etcd-server-dev, with
 # grpc, gogo protobuf, zap... as dependencies, under /usr/share/gocode) for
-# the etcd-backed test server.
+# the etcd-backed test server, and google.golang.org/protobuf (with the
+# modules its go.mod names) for the test server's protobuf encoding.
 set -eu
 [ "$(id -u)" = 0 ] || { echo "install_deps: must run as root (apt-get): try 'sudo make deps'" >&2; exit 1; }
 . /etc/os-release
@@ -32,5 +33,6 @@ apt-get install -y -qq --no-install-recommends \
 	zlib1g-dev libsqlite3-dev sqlite3 libcapstone-dev \
 	libcurl4-openssl-dev libclang-rt-14-dev \
 	golang-1.19-go etcd-server etcd-client golang-etcd-server-dev \
+	golang-google-protobuf-dev golang-github-golang-protobuf-1-3-dev golang-github-google-go-cmp-dev \
 	curl procps iproute2 ca-certificates openssl python3 >/dev/null
 echo "install_deps: done"

@@ -149,11 +149,15 @@ type apiServer struct {
 
 func isFail500(name string) bool { return strings.HasPrefix(name, "fail-500") }
 
-// readBody reads a JSON object body; the error is a 422 Invalid.
+// readObject reads a JSON object body (422 Invalid if it is not one), or a
+// protobuf body (Content-Type application/vnd.kubernetes.protobuf).
 func readObject(r *http.Request, info *requestInfo, name string) (object, *apiError) {
 	b, err := io.ReadAll(io.LimitReader(r.Body, 3<<20))
 	if err != nil {
 		return nil, &apiError{500, "InternalError", "Internal error occurred: reading request body: " + err.Error(), nil}
+	}
+	if isProtobufBody(r) {
+		return decodeProtobufObject(info, b)
 	}
 	var o object
 	if err := json.Unmarshal(b, &o); err != nil || o == nil {

@@ -13,12 +13,19 @@ import (
 
 // respond writes one object (get, create, update, patch, delete answers).
 func (a *apiServer) respond(w http.ResponseWriter, r *http.Request, info *requestInfo, code int, o object) {
-	if wantsProtobuf(r) && protobufKind(info) != "" {
+	pb, ok := negotiate(r, info)
+	if !ok {
+		writeError(w, errNotAcceptable())
+		return
+	}
+	if pb {
 		b, err := encodeProtobufObject(info, o)
-		if err == nil {
-			writeBytes(w, code, contentTypeProtobuf, b)
+		if err != nil {
+			writeError(w, &apiError{500, "InternalError", "Internal error occurred: protobuf encoding: " + err.Error(), nil})
 			return
 		}
+		writeBytes(w, code, contentTypeProtobuf, b)
+		return
 	}
 	writeJSON(w, code, o)
 }
@@ -27,12 +34,15 @@ func (a *apiServer) respond(w http.ResponseWriter, r *http.Request, info *reques
 // handler starts and waits for (a grandchild of the serving goroutine,
 // as the handler itself runs in the timeout filter's child goroutine).
 func (a *apiServer) writeList(w http.ResponseWriter, r *http.Request, info *requestInfo, objs []object, rv, cont string) {
+	pb, ok := negotiate(r, info)
+	if !ok {
+		writeError(w, errNotAcceptable())
+		return
+	}
 	encode := func() (string, []byte, error) {
-		if wantsProtobuf(r) && protobufKind(info) != "" {
+		if pb {
 			b, err := encodeProtobufList(info, objs, rv, cont)
-			if err == nil {
-				return contentTypeProtobuf, b, nil
-			}
+			return contentTypeProtobuf, b, err
 		}
 		items := make([]interface{}, len(objs))
 		for i, o := range objs {
@@ -83,7 +93,11 @@ type watchEnc struct {
 // watchEncoder: newline-delimited JSON events, or (Accept protobuf)
 // length-prefixed protobuf frames.
 func (a *apiServer) watchEncoder(w http.ResponseWriter, r *http.Request, info *requestInfo) (*watchEnc, *apiError) {
-	if wantsProtobuf(r) && protobufKind(info) != "" {
+	pb, ok := negotiate(r, info)
+	if !ok {
+		return nil, errNotAcceptable()
+	}
+	if pb {
 		return &watchEnc{contentTypeProtobuf + ";stream=watch", func(ev watchEvent) error {
 			b, err := encodeProtobufWatchEvent(info, ev)
 			if err != nil {

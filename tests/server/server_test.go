@@ -270,7 +270,9 @@ func TestWatchResourceVersion(t *testing.T) {
 	}
 	// live events after the start
 	done := make(chan []wev)
-	go func() { done <- e.watch("/api/v1/watch/nodes?timeoutSeconds=1&resourceVersion=" + e.api.store.currentRV()) }()
+	go func() {
+		done <- e.watch("/api/v1/watch/nodes?timeoutSeconds=1&resourceVersion=" + e.api.store.currentRV())
+	}()
 	time.Sleep(300 * time.Millisecond)
 	e.must(201, "POST", "/api/v1/nodes", "", `{"metadata":{"name":"n9"}}`)
 	if got := evs(<-done); got != "ADDED:n9" {
