@@ -36,6 +36,7 @@
 #include "maps.bpf.h"
 
 #include "cpprof/go_http.h"
+#include "cpprof/cpu_sample.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -78,6 +79,30 @@ struct {
 
 /* Set by userspace before load: ring buffer fill that wakes the collector. */
 const volatile __u64 wakeup_bytes = 1 << 20;
+/* Set by userspace before load when CPU samples are attributed to requests. */
+const volatile __u8 track_goroutines = 0;
+
+/*
+ * Goroutine -> the request it serves (see cpu_sample.bpf.c, which adds
+ * the goroutines a request's goroutine creates, and reads it per sample).
+ */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 131072);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct goreq_key);
+	__type(value, struct goreq_val);
+} goreq SEC(".maps");
+
+/* The serving goroutine now works for this request (CPU attribution). */
+static __always_inline void track_start(__u32 tgid, const struct go_http_inflight *v, __u64 rw)
+{
+	struct goreq_key gk = { .tgid = tgid, .g = v->g };
+	struct goreq_val gv = { .rw = rw, .start_ns = v->start_ns };
+
+	if (track_goroutines)
+		bpf_map_update_elem(&goreq, &gk, &gv, BPF_ANY);
+}
 
 SEC("uprobe")
 int BPF_UPROBE(serve_http)
@@ -93,6 +118,7 @@ int BPF_UPROBE(serve_http)
 	v.start_ns = bpf_ktime_get_ns();
 	if (bpf_map_update_elem(&inflight, &key, &v, BPF_NOEXIST) == 0) {
 		stat_inc(&stats, STAT_STARTS);
+		track_start(tgid, &v, key.rw);
 		return 0;
 	}
 	old = bpf_map_lookup_elem(&inflight, &key);
@@ -110,6 +136,7 @@ int BPF_UPROBE(serve_http)
 		return 0;
 	}
 	stat_inc(&stats, STAT_STARTS);
+	track_start(tgid, &v, key.rw);
 	return 0;
 }
 
@@ -192,6 +219,11 @@ static __always_inline int end_request(struct pt_regs *ctx, __u8 proto)
 	if (bpf_map_delete_elem(&inflight, &key)) {
 		stat_inc(&stats, STAT_DOUBLE_END);
 		return 0;
+	}
+	if (track_goroutines) {
+		struct goreq_key gk = { .tgid = key.tgid, .g = req_g };
+
+		bpf_map_delete_elem(&goreq, &gk);
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

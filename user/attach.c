@@ -32,7 +32,7 @@ struct attach {
 	uint64_t swept;     /* in-flight requests removed without an end */
 };
 
-struct attach *attach__open(int *err)
+struct attach *attach__open(bool track_goroutines, int *err)
 {
 	struct attach *a;
 
@@ -53,6 +53,7 @@ struct attach *attach__open(int *err)
 	}
 	/* The collector drains every 100 ms; wake it early at a quarter full. */
 	a->skel->rodata->wakeup_bytes = bpf_map__max_entries(a->skel->maps.events) / 4;
+	a->skel->rodata->track_goroutines = track_goroutines;
 	*err = go_http_bpf__load(a->skel);
 	if (*err) {
 		cp_seterr("cannot load BPF programs: %s (is the kernel built with BPF and BTF? run with -vv for the verifier log)",
@@ -171,6 +172,16 @@ int attach__sweep(struct attach *a, int pid, uint64_t older_than_ns)
 		prev = &key;
 	}
 	return n;
+}
+
+int attach__inflight_fd(const struct attach *a)
+{
+	return bpf_map__fd(a->skel->maps.inflight);
+}
+
+int attach__goreq_fd(const struct attach *a)
+{
+	return bpf_map__fd(a->skel->maps.goreq);
 }
 
 int attach__events_fd(const struct attach *a)

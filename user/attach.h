@@ -7,6 +7,7 @@
 #ifndef CPPROF_ATTACH_H
 #define CPPROF_ATTACH_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 #include "plan.h"
@@ -14,8 +15,12 @@
 struct attach;
 struct ring_buffer;
 
-/* Load the BPF object. -EPERM with a clear message when not root / no CAP_BPF. */
-struct attach *attach__open(int *err);
+/*
+ * Load the BPF object. -EPERM with a clear message when not root / no
+ * CAP_BPF. TRACK_GOROUTINES: also map each request's goroutine to it in
+ * the "goreq" map, for the CPU sampler (sampler.h).
+ */
+struct attach *attach__open(bool track_goroutines, int *err);
 void attach__close(struct attach *a);
 
 /* Attach every site of PLAN to PID. On failure, nothing of PID stays attached. */
@@ -32,6 +37,9 @@ int attach__sweep(struct attach *a, int pid, uint64_t older_than_ns);
 /* In-flight requests removed by attach__detach (their target exited). */
 uint64_t attach__swept(const struct attach *a);
 
+/* fds of the maps the CPU sampler shares: requests in flight, goroutine -> request. */
+int attach__inflight_fd(const struct attach *a);
+int attach__goreq_fd(const struct attach *a);
 /* fd of the events ring buffer. */
 int attach__events_fd(const struct attach *a);
 /* Sum the per-CPU counters into OUT[STAT__MAX]. */
