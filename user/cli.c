@@ -19,6 +19,7 @@
 #include "attach.h"
 #include "cli.h"
 #include "collector.h"
+#include "cpuprof.h"
 #include "cpprof/go_http.h"
 #include "discover.h"
 #include "grpc.h"
@@ -27,6 +28,7 @@
 #include "log.h"
 #include "plan.h"
 #include "report.h"
+#include "sampler.h"
 #include "store.h"
 
 #define CPPROF_VERSION "0.1.0"
@@ -96,7 +98,12 @@ static const char record_help[] =
 "  --no-syscalls      do not time the targets' syscalls (fsync, write, ...):\n"
 "                     the tracepoints cost every process ~0.2 us a syscall\n"
 "  --no-sockets       do not count the targets' connections and bytes\n"
-"  --sample-hz N      CPU sampling rate; not built yet, only 0 is accepted\n"
+"  --sample-hz N      sample the targets' stacks N times a second per CPU\n"
+"                     (default 199; 0 turns CPU sampling off): CPU per\n"
+"                     category (json_encode, protobuf_decode, gc, ...) and\n"
+"                     per request, and folded stacks for flame graphs\n"
+"  --nodes N, --pods N, --namespaces N\n"
+"                     size of the cluster under test, kept with the run\n"
 "  --metrics URL      Prometheus endpoint to scrape; not built yet\n"
 "\n"
 "Needs root (uprobes). Probes sit on instructions the kernel emulates where\n"
@@ -209,6 +216,14 @@ static int flush_kernel_views(struct syslat *sl, struct sockview *sv, struct sto
 	return 0;
 }
 
+/* The collector stored a request: its CPU samples can now be tagged with its call kind. */
+static void on_request_cpu(void *ctx, int tgid, uint64_t rw, uint64_t start_mono_ns,
+			   const struct request_rec *r)
+{
+	cpuprof__request_done(ctx, tgid, rw, start_mono_ns, r->verb, r->resource, r->subresource,
+			      r->scope);
+}
+
 static int do_record(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -225,6 +240,9 @@ static int do_record(int argc, char **argv)
 		{ "no-sockets", no_argument, NULL, 'O' },
 		{ "sample-hz", required_argument, NULL, 'S' },
 		{ "metrics", required_argument, NULL, 'M' },
+		{ "nodes", required_argument, NULL, 1000 },
+		{ "pods", required_argument, NULL, 1001 },
+		{ "namespaces", required_argument, NULL, 1002 },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -236,6 +254,11 @@ static int do_record(int argc, char **argv)
 	struct sockview *sv = NULL;
 	bool no_syscalls = false, no_sockets = false;
 	int64_t last_sys;
+	long sample_hz = 199;
+	struct cluster_size cluster = { .nodes = -1, .pods = -1, .namespaces = -1 };
+	struct sampler *sp = NULL;
+	struct cpuprof *cprof = NULL;
+	uint64_t cstats[CPU_STAT__MAX] = {};
 	const char *names[DISCOVER_MAX];
 	int pids[DISCOVER_MAX], npids = 0, nnames = 0, ntargets = 0, nattached = 0;
 	static struct record_target targets[DISCOVER_MAX];
@@ -283,10 +306,14 @@ static int do_record(int argc, char **argv)
 				return usage_error("record", "invalid --duration '%s': expected whole seconds, at least 1", optarg);
 			break;
 		case 'S':
-			if (parse_int(optarg, 0, 100000, &v))
-				return usage_error("record", "invalid --sample-hz '%s': expected 0 or a rate in Hz", optarg);
-			if (v)
-				return usage_error("record", "--sample-hz %s: CPU sampling is not built yet; use --sample-hz 0 or leave it out", optarg);
+			if (parse_int(optarg, 0, 10000, &sample_hz))
+				return usage_error("record", "invalid --sample-hz '%s': expected 0 (off) or a rate of 1-10000 Hz", optarg);
+			break;
+		case 1000: case 1001: case 1002:
+			if (parse_int(optarg, 0, 100000000, &v))
+				return usage_error("record", "invalid cluster size '%s': expected a count", optarg);
+			*(c == 1000 ? &cluster.nodes : c == 1001 ? &cluster.pods : &cluster.namespaces) = v;
+			cluster.source = "flags";
 			break;
 		case 'M':
 			return usage_error("record", "--metrics '%s': Prometheus scraping is not built yet", optarg);
@@ -380,6 +407,7 @@ static int do_record(int argc, char **argv)
 		struct run_info ri = {
 			.label = label, .kind = kind, .started_ns = now_ns(CLOCK_REALTIME),
 			.host = host, .kernel = kernel, .command = cmdline,
+			.sample_hz = (int)sample_hz,
 		};
 
 		snprintf(kernel, sizeof(kernel), "%s %s", uts.sysname, uts.release);
@@ -388,10 +416,14 @@ static int do_record(int argc, char **argv)
 			error("cannot start run: %s\n", cp_lasterr());
 			goto cleanup;
 		}
+		if (cluster.source && (err = store__set_cluster(st, run_id, &cluster))) {
+			error("cannot store the cluster size: %s\n", cp_lasterr());
+			goto cleanup_run;
+		}
 	}
 
 	/* 4. BPF */
-	att = attach__open(&err);
+	att = attach__open(sample_hz > 0, &err);
 	if (!att) {
 		error("cannot load BPF: %s\n", cp_lasterr());
 		goto cleanup_run;
@@ -413,6 +445,8 @@ static int do_record(int argc, char **argv)
 			.go_version = t->plan.go_version, .main_path = t->plan.main_path,
 			.build_id = t->plan.build_id, .offsets_source = t->plan.off.source,
 			.probes = probes, .attached_ns = now_ns(CLOCK_REALTIME),
+			.k8s_version = t->plan.k8s_version[0] ? t->plan.k8s_version : NULL,
+			.etcd_version = t->plan.etcd_version[0] ? t->plan.etcd_version : NULL,
 		};
 		err = store__add_target(st, run_id, &ti, &t->target_id);
 		if (err) {
@@ -432,8 +466,39 @@ static int do_record(int argc, char **argv)
 		goto cleanup_run;
 	}
 
+	/* CPU sampling: failure to start it costs the profile, not the run */
+	if (sample_hz > 0) {
+		sp = sampler__open((int)sample_hz, attach__inflight_fd(att), attach__goreq_fd(att), &err);
+		if (sp)
+			cprof = cpuprof__new(st, run_id, sampler__period_ns(sp), &err);
+		if (!sp || !cprof) {
+			info("CPU sampling off: %s\n", cp_lasterr());
+			sampler__close(sp);
+			sp = NULL;
+		}
+	}
+	for (i = 0; sp && i < ntargets; i++) {
+		struct record_target *t = &targets[i];
+		char note[256];
+
+		if (!t->attached)
+			continue;
+		err = sampler__add_target(sp, t->proc.pid, t->proc.exe, note, sizeof(note));
+		if (err < 0) {
+			info("CPU of pid %d not sampled: %s\n", t->proc.pid, cp_lasterr());
+			continue;
+		}
+		if (err == 1)
+			info("CPU of pid %d sampled, but samples in goroutines its requests create are not attributed to them: %s\n",
+			     t->proc.pid, note);
+		cpuprof__add_target(cprof, t->proc.pid, t->target_id, t->plan.component);
+	}
+	err = 0;
+
 	{
-		struct collector_opts co = { .run_id = run_id, .store_names = store_names };
+		struct collector_opts co = { .run_id = run_id, .store_names = store_names,
+					     .on_request = cprof ? on_request_cpu : NULL,
+					     .on_request_ctx = cprof };
 
 		col = collector__new(st, attach__events_fd(att), &co, &err);
 		if (!col) {
@@ -482,6 +547,8 @@ static int do_record(int argc, char **argv)
 
 		if (n >= 0 && gt)
 			n = grpc_tracer__poll(gt, 0, grpc_store, &gsink);
+		if (n >= 0 && sp)
+			n = sampler__poll(sp, 0, cpuprof__sample, cprof);
 		if (n < 0) {
 			error("cannot store requests: %s\n", cp_lasterr());
 			err = n;
@@ -503,6 +570,8 @@ static int do_record(int argc, char **argv)
 		if (now - last_sys >= SYSLAT_INTERVAL_NS) {
 			if ((err = flush_kernel_views(sl, sv, st, run_id)))
 				break;
+			if (cprof)
+				cpuprof__tick(cprof);
 			last_sys = now;
 		}
 		if ((err = store__flush(st))) {
@@ -523,6 +592,8 @@ static int do_record(int argc, char **argv)
 				}
 				t->exited = true;
 				info("\ntarget pid %d exited\n", t->proc.pid);
+				if (sp)
+					sampler__remove_target(sp, t->proc.pid);
 				if (gt)
 					grpc_tracer__detach(gt, t->proc.pid);
 				store__target_exited(st, t->target_id, now_ns(CLOCK_REALTIME));
@@ -563,6 +634,18 @@ static int do_record(int argc, char **argv)
 	if (err == 0 && gt)
 		while ((err = grpc_tracer__poll(gt, 0, grpc_store, &gsink)) > 0)
 			;
+	if (sp) {
+		/* Drain the samples, then tie the last ones to the requests just drained. */
+		for (i = 0; i < ntargets; i++)
+			if (targets[i].attached && !targets[i].exited)
+				sampler__remove_target(sp, targets[i].proc.pid);
+		if (err == 0)
+			while ((err = sampler__poll(sp, 0, cpuprof__sample, cprof)) > 0)
+				;
+		sampler__stats(sp, cstats);
+		if (err == 0 && (err = cpuprof__write(cprof)))
+			error("cannot store the CPU profile: %s\n", cp_lasterr());
+	}
 	if (gt)
 		grpc_tracer__stats(gt, &gstats);
 	if (err == 0)
@@ -580,6 +663,7 @@ static int do_record(int argc, char **argv)
 			.unmatched = (int64_t)(stats[STAT_NO_START] + stats[STAT_REPLACED] + swept +
 					       collector__unknown(col) + gstats.no_start + gstats.replaced +
 					       gstats.unknown_pid),
+			.lost_samples = (int64_t)cstats[CPU_STAT_RB_DROPS],
 		};
 		int e2 = store__end_run(st, run_id, &rs);
 
@@ -592,6 +676,20 @@ static int do_record(int argc, char **argv)
 		if (attach__swept(att))
 			info("%llu requests were still in flight at the end (watches and other long-running calls) and are not stored\n",
 			     (unsigned long long)attach__swept(att));
+		if (cprof) {
+			struct cpuprof_stats cs;
+
+			cpuprof__stats(cprof, &cs);
+			info("CPU: %llu samples (%llu tied to requests, %llu with an unsymbolized leaf, %llu lost)\n",
+			     (unsigned long long)cs.samples, (unsigned long long)cs.attributed,
+			     (unsigned long long)cs.unknown_leaf,
+			     (unsigned long long)cstats[CPU_STAT_RB_DROPS]);
+			verbose("CPU counters: goroutines created %llu (%llu by requests), stale %llu, unresolved %llu, stacks %llu\n",
+				(unsigned long long)cstats[CPU_STAT_SPAWN],
+				(unsigned long long)cstats[CPU_STAT_SPAWN_REQ],
+				(unsigned long long)cstats[CPU_STAT_STALE],
+				(unsigned long long)cs.unresolved, (unsigned long long)cs.stacks);
+		}
 		verbose("counters: starts %llu ends %llu double-entry %llu double-end %llu read-errors %llu\n",
 			(unsigned long long)stats[STAT_STARTS], (unsigned long long)stats[STAT_ENDS],
 			(unsigned long long)stats[STAT_DOUBLE_ENTRY], (unsigned long long)stats[STAT_DOUBLE_END],
@@ -616,6 +714,8 @@ cleanup_run:
 	}
 cleanup:
 	collector__free(col);
+	sampler__close(sp);
+	cpuprof__free(cprof);
 	syslat__close(sl);
 	sockview__close(sv);
 	grpc_tracer__close(gt);

@@ -133,6 +133,8 @@ static int handle_event(void *ctx, void *data, size_t len)
 	}
 	c->requests++;
 	count_verb(c, ri.verb);
+	if (c->opts.on_request)
+		c->opts.on_request(c->opts.on_request_ctx, (int)e->tgid, e->rw, e->start_ns, &r);
 	return 0;
 }
 

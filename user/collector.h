@@ -13,9 +13,19 @@
 struct collector;
 struct store;
 
+struct request_rec;
+
 struct collector_opts {
 	int64_t run_id;
 	bool store_names;  /* keep object names (off by default: privacy) */
+	/*
+	 * Called for every stored request with its process, response writer
+	 * and start (bpf_ktime_get_ns), the key the CPU sampler tags samples
+	 * with (cpuprof.h). May be NULL.
+	 */
+	void (*on_request)(void *ctx, int tgid, uint64_t rw, uint64_t start_mono_ns,
+			   const struct request_rec *r);
+	void *on_request_ctx;
 };
 
 struct collector *collector__new(struct store *st, int events_fd,

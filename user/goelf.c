@@ -83,6 +83,8 @@ struct goelf {
 	char *go_version;
 	char *modinfo; /* owned copy, split in place */
 	const char *main_path;
+	const char *main_version;  /* "mod" line's version, or NULL */
+	char *ldflags;             /* "build -ldflags=..." setting, or NULL */
 	struct goelf_module *mods;
 	int nmods;
 
@@ -310,6 +312,16 @@ const char *goelf__go_version(const struct goelf *g)
 	return g ? g->go_version : NULL;
 }
 
+const char *goelf__main_version(const struct goelf *g)
+{
+	return g ? g->main_version : NULL;
+}
+
+const char *goelf__ldflags(const struct goelf *g)
+{
+	return g ? g->ldflags : NULL;
+}
+
 const char *goelf__main_path(const struct goelf *g)
 {
 	return g ? g->main_path : NULL;
@@ -459,6 +471,15 @@ static int parse_modinfo(struct goelf *g, const uint8_t *mod, size_t len)
 			p = field(&rest);
 			if (p && *p)
 				g->main_path = p;
+		} else if (strcmp(kind, "mod") == 0) {
+			p = field(&rest);
+			v = field(&rest);
+			if (v && *v)
+				g->main_version = v;
+		} else if (strcmp(kind, "build") == 0) {
+			/* the rest of the line: "-ldflags=..." (values may hold tabs? no: quoted) */
+			if (rest && strncmp(rest, "-ldflags=", 9) == 0)
+				g->ldflags = rest + 9;
 		} else if (strcmp(kind, "dep") == 0) {
 			struct goelf_module *m;
 

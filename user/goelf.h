@@ -84,6 +84,8 @@ bool goelf__has_dwarf(const struct goelf *g);
 /* Go build info, parsed from .go.buildinfo (Go 1.13+ formats). NULL if absent. */
 const char *goelf__go_version(const struct goelf *g); /* "go1.21.13" */
 const char *goelf__main_path(const struct goelf *g);  /* "k8s.io/kubernetes/cmd/kube-apiserver" */
+const char *goelf__main_version(const struct goelf *g); /* main module version ("v3.5.9", "(devel)"), or NULL */
+const char *goelf__ldflags(const struct goelf *g);    /* the "build -ldflags=" setting (Go 1.18+), or NULL */
 /* Number of dependency modules, and the i-th (main module not included). */
 int goelf__module_count(const struct goelf *g);
 const struct goelf_module *goelf__module(const struct goelf *g, int i);

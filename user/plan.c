@@ -52,6 +52,38 @@ bool plan_func_matches(const char *s, const char *suffix)
 	return n == m || s[n - m - 1] == '/';
 }
 
+/* A module version worth reporting: not empty, "(devel)" or a v0.0.0 placeholder. */
+static bool real_version(const char *v)
+{
+	return v && *v && strcmp(v, "(devel)") && strncmp(v, "v0.0.0", 6);
+}
+
+void plan_versions(const struct goelf *g, char *k8s, size_t k8slen, char *etcd, size_t etcdlen)
+{
+	static const char git_version[] = "k8s.io/component-base/version.gitVersion=";
+	const char *ld = goelf__ldflags(g), *mp = goelf__main_path(g), *p;
+	const struct goelf_module *m;
+	size_t n;
+
+	k8s[0] = etcd[0] = 0;
+	/* Kubernetes' release build stamps it: hack/lib/version.sh, -X ...gitVersion=v1.29.3 */
+	if (ld && (p = strstr(ld, git_version))) {
+		p += sizeof(git_version) - 1;
+		n = strcspn(p, " '\"\t");
+		snprintf(k8s, k8slen, "%.*s", (int)n, p);
+	} else if ((m = goelf__find_module(g, "k8s.io/apiserver")) && real_version(m->version) &&
+		   strncmp(m->version, "v0.", 3) == 0) {
+		/* staging modules are versioned v0.X.Y for Kubernetes v1.X.Y */
+		snprintf(k8s, k8slen, "v1.%s", m->version + 3);
+	}
+	if (mp && (strncmp(mp, "go.etcd.io/etcd", 15) == 0 || strncmp(mp, "github.com/coreos/etcd", 22) == 0) &&
+	    real_version(goelf__main_version(g)))
+		snprintf(etcd, etcdlen, "%s", goelf__main_version(g));
+	else if (((m = goelf__find_module(g, "go.etcd.io/etcd/server/v3")) ||
+		  (m = goelf__find_module(g, "go.etcd.io/etcd/api/v3"))) && real_version(m->version))
+		snprintf(etcd, etcdlen, "%s", m->version);
+}
+
 const char *plan_component(const char *main_path, const char *exe_path)
 {
 	const char *base;
@@ -193,6 +225,8 @@ int plan__build(const char *path, struct probe_plan *plan)
 		 goelf__go_version(g) ?: "unknown");
 	snprintf(plan->main_path, sizeof(plan->main_path), "%s", goelf__main_path(g) ?: "");
 	snprintf(plan->build_id, sizeof(plan->build_id), "%s", goelf__build_id(g) ?: "");
+	plan_versions(g, plan->k8s_version, sizeof(plan->k8s_version), plan->etcd_version,
+		      sizeof(plan->etcd_version));
 	snprintf(plan->component, sizeof(plan->component), "%s",
 		 plan_component(plan->main_path, path));
 	snprintf(plan->pclntab_format, sizeof(plan->pclntab_format), "%s", gopclntab__format(pt));

@@ -11,6 +11,7 @@
 #define CPPROF_PLAN_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 #include "offsets.h"
@@ -45,6 +46,8 @@ struct probe_plan {
 	char main_path[160];
 	char build_id[80];
 	char component[16];   /* apiserver, etcd, other */
+	char k8s_version[40]; /* "v1.29.3" from the build info, or "" */
+	char etcd_version[40];/* "v3.5.9" of etcd's main module or dependency, or "" */
 	char pclntab_format[24];
 	uint64_t text_start;
 	char text_source[48];
@@ -101,6 +104,13 @@ int plan__site(struct goelf *g, const struct gofunc *f, enum probe_kind kind,
  * copy ("k8s.io/kubernetes/vendor/golang.org/x/net/http2...") matches too.
  */
 bool plan_func_matches(const char *name, const char *suffix);
+
+/*
+ * Kubernetes and etcd versions a Go binary was built from, from its build
+ * info: -ldflags gitVersion, else k8s.io/apiserver's v0.X.Y; etcd's main
+ * module or go.etcd.io/etcd/{server,api}/v3. "" where unknown.
+ */
+void plan_versions(const struct goelf *g, char *k8s, size_t k8slen, char *etcd, size_t etcdlen);
 
 /* "serve", "write_header", "finish_h1", "finish_h2". */
 const char *probe_kind_name(enum probe_kind k);

@@ -1,0 +1,782 @@
+// SPDX-License-Identifier: MIT
+/*
+ * cpuprof: samples -> symbolized, classified, attributed CPU profile. See
+ * cpuprof.h.
+ *
+ * A sample's request tags (verb, resource, ...) are known only when the
+ * request ends, and its end event travels in another ring buffer than
+ * the sample, so either may come first: samples of a request not yet
+ * ended wait in "pending" (per request: its stacks and counts); ended
+ * requests stay in "done" for DONE_KEEP_NS, for samples that arrive late.
+ */
+#include <errno.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <time.h>
+#include <unistd.h>
+
+#include "classify.h"
+#include "cpuprof.h"
+#include "log.h"
+#include "store.h"
+#if __has_include("symbolize.h")
+#include "symbolize.h"
+#else
+/* TRANSITIONAL until user/symbolize.c lands (a parallel change): every frame unknown. */
+struct symbolizer { int unused; };
+struct sym_frame { const char *func; const char *file; int line; bool inlined; bool known; };
+static struct symbolizer *symbolizer__new(void) { return calloc(1, sizeof(struct symbolizer)); }
+static void symbolizer__free(struct symbolizer *s) { free(s); }
+static int symbolizer__user(struct symbolizer *s, int pid, uint64_t addr, bool is_ip,
+			    struct sym_frame *out, int max)
+{
+	(void)s; (void)pid; (void)addr; (void)is_ip; (void)max;
+	*out = (struct sym_frame){ .func = "[unknown]", .file = "" };
+	return 1;
+}
+static int symbolizer__kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *out)
+{
+	(void)s; (void)addr;
+	*out = (struct sym_frame){ .func = "[unknown]", .file = "" };
+	return 1;
+}
+#endif
+
+#define MAX_TARGETS    64
+#define MAX_STACKS     (1 << 17)  /* distinct folded stacks kept; more count in one "[stack table full]" */
+#define MAX_TAGS       (1 << 14)  /* distinct call kinds */
+#define MAX_PENDING    (1 << 20)  /* samples waiting for their request's end */
+#define DONE_KEEP_NS   (30ULL * 1000000000ULL)
+#define FRAMES_MAX     512        /* frames per sample after inline expansion */
+#define FOLDED_MAX     16384      /* bytes of one folded stack */
+#define INLINE_MAX     16
+
+/* ---- a small open-addressing hash of fixed-size keys ------------------- */
+
+struct htab {
+	size_t cap, n, ksize, vsize;
+	uint8_t *slots;           /* per slot: used byte, key, value */
+};
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+	const uint8_t *b = p;
+	uint64_t h = 1469598103934665603ULL;
+
+	while (n--)
+		h = (h ^ *b++) * 1099511628211ULL;
+	return h ^ (h >> 29);
+}
+
+static size_t slot_size(const struct htab *h)
+{
+	return 1 + h->ksize + h->vsize;
+}
+
+static int htab_init(struct htab *h, size_t ksize, size_t vsize, size_t cap)
+{
+	h->ksize = ksize;
+	h->vsize = vsize;
+	h->cap = cap;
+	h->n = 0;
+	h->slots = calloc(cap, slot_size(h));
+	return h->slots ? 0 : -ENOMEM;
+}
+
+static void htab_free(struct htab *h)
+{
+	free(h->slots);
+	h->slots = NULL;
+	h->n = h->cap = 0;
+}
+
+static uint8_t *htab_slot(const struct htab *h, const void *key, bool *found)
+{
+	size_t i = hash_bytes(key, h->ksize) & (h->cap - 1), ss = slot_size(h);
+
+	for (;;) {
+		uint8_t *s = h->slots + i * ss;
+
+		if (!s[0]) {
+			*found = false;
+			return s;
+		}
+		if (memcmp(s + 1, key, h->ksize) == 0) {
+			*found = true;
+			return s;
+		}
+		i = (i + 1) & (h->cap - 1);
+	}
+}
+
+static void *htab_get(const struct htab *h, const void *key)
+{
+	bool found;
+	uint8_t *s = htab_slot(h, key, &found);
+
+	return found ? s + 1 + h->ksize : NULL;
+}
+
+static int htab_grow(struct htab *h)
+{
+	struct htab n;
+	size_t i, ss = slot_size(h);
+	bool found;
+
+	if (htab_init(&n, h->ksize, h->vsize, h->cap * 2))
+		return -ENOMEM;
+	for (i = 0; i < h->cap; i++) {
+		uint8_t *s = h->slots + i * ss;
+
+		if (s[0])
+			memcpy(htab_slot(&n, s + 1, &found), s, ss);
+	}
+	n.n = h->n;
+	free(h->slots);
+	*h = n;
+	return 0;
+}
+
+/* Value of KEY, inserted zeroed if new (*CREATED says so); NULL when out of memory. */
+static void *htab_put(struct htab *h, const void *key, bool *created)
+{
+	bool found;
+	uint8_t *s;
+
+	if ((h->n + 1) * 4 > h->cap * 3 && htab_grow(h))
+		return NULL;
+	s = htab_slot(h, key, &found);
+	*created = !found;
+	if (!found) {
+		s[0] = 1;
+		memcpy(s + 1, key, h->ksize);
+		memset(s + 1 + h->ksize, 0, h->vsize);
+		h->n++;
+	}
+	return s + 1 + h->ksize;
+}
+
+typedef bool (*htab_keep_fn)(void *ctx, const void *key, void *val);
+
+/* Rebuild H with only the entries KEEP returns true for. */
+static int htab_filter(struct htab *h, htab_keep_fn keep, void *ctx)
+{
+	struct htab n;
+	size_t i, ss = slot_size(h), cap = h->cap;
+	bool found;
+
+	while (cap > 1024 && h->n * 8 < cap)
+		cap /= 2;
+	if (htab_init(&n, h->ksize, h->vsize, cap))
+		return -ENOMEM;
+	for (i = 0; i < h->cap; i++) {
+		uint8_t *s = h->slots + i * ss;
+
+		if (s[0] && keep(ctx, s + 1, s + 1 + h->ksize)) {
+			memcpy(htab_slot(&n, s + 1, &found), s, ss);
+			n.n++;
+		}
+	}
+	free(h->slots);
+	*h = n;
+	return 0;
+}
+
+/* ---- the profile ------------------------------------------------------- */
+
+struct req_key {
+	uint32_t tgid;
+	uint32_t pad;
+	uint64_t rw;
+	uint64_t start_ns;
+};
+
+struct sample_ref {
+	uint32_t target;          /* index into targets[] */
+	uint32_t stack;           /* index into stacks[] */
+};
+
+struct pending_val {
+	struct sample_ref *refs;
+	uint32_t n, cap;
+	uint64_t first_ts;
+};
+
+struct done_val {
+	uint32_t tag;
+	uint32_t pad;
+	uint64_t ended_ts;        /* when cpuprof learnt of it (monotonic) */
+};
+
+struct agg_key {
+	uint32_t target, tag, stack, pad;
+};
+
+/* Folded stacks are found by (hash, probe): equal hashes of different stacks take the next probe. */
+struct stack_key {
+	uint64_t hash;
+	uint32_t probe, pad;
+};
+
+struct stack_entry {
+	char *folded;
+	uint32_t category;
+};
+
+struct tag {
+	char *verb, *resource, *subresource, *scope;
+};
+
+struct target {
+	int tgid;
+	int64_t target_id;
+	char component[16];
+	int64_t cpu_start_ns, cpu_last_ns;  /* utime+stime from /proc; -1 unknown */
+	uint64_t samples;
+};
+
+struct cpuprof {
+	struct store *store;
+	int64_t run_id;
+	uint64_t period_ns;
+	struct symbolizer *sym;
+	struct target targets[MAX_TARGETS];
+	int ntargets;
+	struct stack_entry *stacks;
+	uint32_t nstacks;
+	struct htab stack_ids;    /* folded string hash -> list of stack ids (chained by probing on hash) */
+	struct tag *tags;
+	uint32_t ntags;
+	struct htab pending;      /* req_key -> pending_val */
+	uint64_t npending;
+	struct htab done;         /* req_key -> done_val */
+	struct htab agg;          /* agg_key -> uint64 samples */
+	struct cpuprof_stats st;
+	uint64_t last_ts;         /* newest sample time seen */
+	char folded[FOLDED_MAX];
+	struct sym_frame frames[FRAMES_MAX];
+	const char *names[FRAMES_MAX];
+	bool kernel[FRAMES_MAX];
+	long clk_tck;
+};
+
+/* Tag 0 is "no call": samples outside any request, or of one never stored. */
+static int tag_intern(struct cpuprof *p, const char *verb, const char *resource,
+		      const char *subresource, const char *scope, uint32_t *id)
+{
+	uint32_t i;
+	struct tag *t;
+
+	verb = verb ? verb : "";
+	resource = resource ? resource : "";
+	subresource = subresource ? subresource : "";
+	scope = scope ? scope : "";
+	/* Few distinct call kinds (tens to a few hundred): a scan is fine. */
+	for (i = 0; i < p->ntags; i++) {
+		t = &p->tags[i];
+		if (!strcmp(t->verb, verb) && !strcmp(t->resource, resource) &&
+		    !strcmp(t->subresource, subresource) && !strcmp(t->scope, scope)) {
+			*id = i;
+			return 0;
+		}
+	}
+	if (p->ntags >= MAX_TAGS) {
+		*id = 0;
+		return 0;
+	}
+	t = &p->tags[p->ntags];
+	t->verb = strdup(verb);
+	t->resource = strdup(resource);
+	t->subresource = strdup(subresource);
+	t->scope = strdup(scope);
+	if (!t->verb || !t->resource || !t->subresource || !t->scope) {
+		free(t->verb);
+		free(t->resource);
+		free(t->subresource);
+		free(t->scope);
+		return -ENOMEM;
+	}
+	*id = p->ntags++;
+	return 0;
+}
+
+static uint64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+static int64_t proc_cpu_ns(const struct cpuprof *p, int tgid)
+{
+	char path[64], buf[2048], *s;
+	unsigned long long ut, st;
+	FILE *f;
+	size_t n;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", tgid);
+	f = fopen(path, "re");
+	if (!f)
+		return -1;
+	n = fread(buf, 1, sizeof(buf) - 1, f);
+	fclose(f);
+	buf[n] = 0;
+	/* comm may hold spaces and parentheses: fields start after the last ')' (proc(5)). */
+	s = strrchr(buf, ')');
+	if (!s || sscanf(s + 1, " %*c %*d %*d %*d %*d %*d %*u %*u %*u %*u %*u %llu %llu",
+			 &ut, &st) != 2)
+		return -1;
+	return (int64_t)((ut + st) * (1000000000ULL / (unsigned long long)p->clk_tck));
+}
+
+struct cpuprof *cpuprof__new(struct store *st, int64_t run_id, uint64_t period_ns, int *err)
+{
+	struct cpuprof *p = calloc(1, sizeof(*p));
+	uint32_t none;
+
+	if (!p) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	p->store = st;
+	p->run_id = run_id;
+	p->period_ns = period_ns;
+	p->clk_tck = sysconf(_SC_CLK_TCK);
+	if (p->clk_tck <= 0)
+		p->clk_tck = 100;
+	p->stacks = calloc(MAX_STACKS + 1, sizeof(*p->stacks));
+	p->tags = calloc(MAX_TAGS, sizeof(*p->tags));
+	p->sym = symbolizer__new();
+	if (!p->stacks || !p->tags || !p->sym ||
+	    htab_init(&p->stack_ids, sizeof(struct stack_key), sizeof(uint32_t), 4096) ||
+	    htab_init(&p->pending, sizeof(struct req_key), sizeof(struct pending_val), 1024) ||
+	    htab_init(&p->done, sizeof(struct req_key), sizeof(struct done_val), 1024) ||
+	    htab_init(&p->agg, sizeof(struct agg_key), sizeof(uint64_t), 4096) ||
+	    tag_intern(p, "", "", "", "", &none)) {
+		cpuprof__free(p);
+		cp_seterr("out of memory");
+		*err = -ENOMEM;
+		return NULL;
+	}
+	return p;
+}
+
+static bool drop_all_pending(void *ctx, const void *key, void *val)
+{
+	struct pending_val *pv = val;
+
+	(void)ctx;
+	(void)key;
+	free(pv->refs);
+	return false;
+}
+
+void cpuprof__free(struct cpuprof *p)
+{
+	uint32_t i;
+
+	if (!p)
+		return;
+	if (p->pending.slots)
+		htab_filter(&p->pending, drop_all_pending, NULL);
+	htab_free(&p->pending);
+	htab_free(&p->done);
+	htab_free(&p->agg);
+	htab_free(&p->stack_ids);
+	if (p->stacks)
+		for (i = 0; i < p->nstacks; i++)
+			free(p->stacks[i].folded);
+	free(p->stacks);
+	if (p->tags)
+		for (i = 0; i < p->ntags; i++) {
+			free(p->tags[i].verb);
+			free(p->tags[i].resource);
+			free(p->tags[i].subresource);
+			free(p->tags[i].scope);
+		}
+	free(p->tags);
+	symbolizer__free(p->sym);
+	free(p);
+}
+
+int cpuprof__add_target(struct cpuprof *p, int tgid, int64_t target_id, const char *component)
+{
+	struct target *t;
+
+	if (p->ntargets >= MAX_TARGETS) {
+		cp_seterr("too many targets to profile (at most %d)", MAX_TARGETS);
+		return -E2BIG;
+	}
+	t = &p->targets[p->ntargets++];
+	memset(t, 0, sizeof(*t));
+	t->tgid = tgid;
+	t->target_id = target_id;
+	snprintf(t->component, sizeof(t->component), "%s", component ? component : "other");
+	t->cpu_start_ns = t->cpu_last_ns = proc_cpu_ns(p, tgid);
+	return 0;
+}
+
+/* Append S (and SUFFIX) to the folded stack at *OFF; ';' and spaces would break the format. */
+static void fold_append(char *buf, size_t *off, const char *s, const char *suffix)
+{
+	size_t o = *off;
+
+	if (o && o < FOLDED_MAX - 1)
+		buf[o++] = ';';
+	for (; *s && o < FOLDED_MAX - 1; s++)
+		buf[o++] = (*s == ';' || *s == ' ' || *s == '\n') ? '_' : *s;
+	for (; suffix && *suffix && o < FOLDED_MAX - 1; suffix++)
+		buf[o++] = *suffix;
+	buf[o] = 0;
+	*off = o;
+}
+
+/* Id of the folded stack in p->folded (interned with CATEGORY), or -ENOSPC when the table is full. */
+static int stack_intern(struct cpuprof *p, uint32_t category, uint32_t *id)
+{
+	struct stack_key key = { .hash = hash_bytes(p->folded, strlen(p->folded)) };
+	uint32_t *slot;
+	bool created;
+
+	for (;; key.probe++) {
+		slot = htab_get(&p->stack_ids, &key);
+		if (!slot)
+			break;
+		if (!strcmp(p->stacks[*slot].folded, p->folded)) {
+			*id = *slot;
+			return 0;
+		}
+	}
+	if (p->nstacks >= MAX_STACKS)
+		return -ENOSPC;
+	slot = htab_put(&p->stack_ids, &key, &created);
+	if (!slot)
+		return -ENOMEM;
+	p->stacks[p->nstacks].folded = strdup(p->folded);
+	if (!p->stacks[p->nstacks].folded)
+		return -ENOMEM;
+	p->stacks[p->nstacks].category = category;
+	*slot = p->nstacks;
+	*id = p->nstacks++;
+	p->st.stacks = p->nstacks;
+	return 0;
+}
+
+/* The stack "[stack table full]" of category CAT, kept at index MAX_STACKS + ... : one per category is enough. */
+static int overflow_stack(struct cpuprof *p, uint32_t category, uint32_t *id)
+{
+	snprintf(p->folded, sizeof(p->folded), "[stack table full];[%s]", classify__name(category));
+	if (p->nstacks < MAX_STACKS)
+		return stack_intern(p, category, id);
+	/* Table full for good: reuse an interned overflow stack of this category if there is one. */
+	for (uint32_t i = p->nstacks; i-- > 0;)
+		if (p->stacks[i].category == category && !strcmp(p->stacks[i].folded, p->folded)) {
+			*id = i;
+			return 0;
+		}
+	*id = p->nstacks - 1;
+	return 0;
+}
+
+/*
+ * Symbolize and classify sample E of target T into p->names/p->kernel
+ * (innermost first) and p->folded (outermost first). Returns the category.
+ */
+static uint32_t build_stack(struct cpuprof *p, const struct target *t,
+			    const struct cpu_sample_event *e)
+{
+	int nk = e->kstack_bytes > 0 ? e->kstack_bytes / 8 : 0;
+	int nu = e->ustack_bytes > 0 ? e->ustack_bytes / 8 : 0;
+	int n = 0, i, k;
+	size_t off = 0;
+	bool leaf_unknown;
+	uint32_t cat;
+
+	if (nk > CPU_KSTACK_MAX)
+		nk = CPU_KSTACK_MAX;
+	if (nu > CPU_USTACK_MAX)
+		nu = CPU_USTACK_MAX;
+	for (i = 0; i < nk && n < FRAMES_MAX; i++) {
+		if (symbolizer__kernel(p->sym, e->kstack[i], &p->frames[n]) < 1)
+			continue;
+		p->kernel[n++] = true;
+	}
+	if (e->ustack_bytes < 0) {
+		p->st.ustack_errors++;
+		p->frames[n] = (struct sym_frame){ .func = "[unknown]", .file = "", .known = false };
+		p->kernel[n++] = false;
+	}
+	for (i = 0; i < nu && n < FRAMES_MAX; i++) {
+		k = symbolizer__user(p->sym, t->tgid, e->ustack[i], i == 0, &p->frames[n],
+				     FRAMES_MAX - n < INLINE_MAX ? FRAMES_MAX - n : INLINE_MAX);
+		if (k < 1)
+			continue;
+		for (int j = 0; j < k; j++)
+			p->kernel[n + j] = false;
+		n += k;
+	}
+	if (n == 0) {
+		p->frames[0] = (struct sym_frame){ .func = "[unknown]", .file = "", .known = false };
+		p->kernel[0] = false;
+		n = 1;
+	}
+	for (i = 0; i < n; i++)
+		p->names[i] = p->frames[i].known ? p->frames[i].func : "[unknown]";
+	leaf_unknown = !p->frames[0].known;
+	cat = classify__stack(p->names, p->kernel, n);
+	if (leaf_unknown)
+		p->st.unknown_leaf++;
+	/* Folded: outermost first; unknown frames keep the text the symbolizer gave (binary+offset). */
+	for (i = n; i-- > 0;)
+		fold_append(p->folded, &off, p->frames[i].func, p->kernel[i] ? "_[k]" : NULL);
+	return cat;
+}
+
+static struct target *find_target(struct cpuprof *p, int tgid, uint32_t *idx)
+{
+	for (int i = 0; i < p->ntargets; i++)
+		if (p->targets[i].tgid == tgid) {
+			*idx = i;
+			return &p->targets[i];
+		}
+	return NULL;
+}
+
+static int agg_add(struct cpuprof *p, uint32_t target, uint32_t tag, uint32_t stack, uint64_t n)
+{
+	struct agg_key k = { .target = target, .tag = tag, .stack = stack };
+	uint64_t *v;
+	bool created;
+
+	v = htab_put(&p->agg, &k, &created);
+	if (!v)
+		return -ENOMEM;
+	*v += n;
+	return 0;
+}
+
+int cpuprof__sample(void *ctx, const struct cpu_sample_event *e)
+{
+	struct cpuprof *p = ctx;
+	struct req_key rk = { .tgid = e->tgid, .rw = e->rw, .start_ns = e->req_start_ns };
+	struct target *t;
+	struct done_val *dv;
+	struct pending_val *pv;
+	uint32_t ti, stack, cat;
+	bool created;
+	int err;
+
+	t = find_target(p, (int)e->tgid, &ti);
+	if (!t) {
+		p->st.unknown_tgid++;
+		return 0;
+	}
+	p->st.samples++;
+	t->samples++;
+	if (e->ts > p->last_ts)
+		p->last_ts = e->ts;
+	cat = build_stack(p, t, e);
+	err = stack_intern(p, cat, &stack);
+	if (err == -ENOSPC) {
+		p->st.stacks_dropped++;
+		err = overflow_stack(p, cat, &stack);
+	}
+	if (err)
+		return err;
+	if (!(e->flags & CPU_F_REQ))
+		return agg_add(p, ti, 0, stack, 1);
+	dv = htab_get(&p->done, &rk);
+	if (dv) {
+		p->st.attributed++;
+		return agg_add(p, ti, dv->tag, stack, 1);
+	}
+	if (p->npending >= MAX_PENDING) {
+		p->st.unresolved++;
+		return agg_add(p, ti, 0, stack, 1);
+	}
+	pv = htab_put(&p->pending, &rk, &created);
+	if (!pv)
+		return -ENOMEM;
+	if (created)
+		pv->first_ts = e->ts;
+	if (pv->n == pv->cap) {
+		uint32_t cap = pv->cap ? pv->cap * 2 : 4;
+		struct sample_ref *r = realloc(pv->refs, cap * sizeof(*r));
+
+		if (!r)
+			return -ENOMEM;
+		pv->refs = r;
+		pv->cap = cap;
+	}
+	pv->refs[pv->n++] = (struct sample_ref){ .target = ti, .stack = stack };
+	p->npending++;
+	return 0;
+}
+
+void cpuprof__request_done(struct cpuprof *p, int tgid, uint64_t rw, uint64_t start_mono_ns,
+			   const char *verb, const char *resource, const char *subresource,
+			   const char *scope)
+{
+	struct req_key rk = { .tgid = (uint32_t)tgid, .rw = rw, .start_ns = start_mono_ns };
+	struct pending_val *pv;
+	struct done_val *dv;
+	uint32_t tag = 0;
+	bool created;
+
+	if (tag_intern(p, verb, resource, subresource, scope, &tag))
+		tag = 0;
+	pv = htab_get(&p->pending, &rk);
+	if (pv && pv->n) {
+		for (uint32_t i = 0; i < pv->n; i++)
+			if (agg_add(p, pv->refs[i].target, tag, pv->refs[i].stack, 1) == 0)
+				p->st.attributed++;
+		p->npending -= pv->n;
+		free(pv->refs);
+		pv->refs = NULL;
+		pv->n = pv->cap = 0;
+	}
+	dv = htab_put(&p->done, &rk, &created);
+	if (dv) {
+		dv->tag = tag;
+		dv->ended_ts = mono_ns();
+	}
+}
+
+static bool keep_done(void *ctx, const void *key, void *val)
+{
+	const struct done_val *dv = val;
+	uint64_t now = *(uint64_t *)ctx;
+
+	(void)key;
+	return dv->ended_ts + DONE_KEEP_NS > now;
+}
+
+static bool keep_pending(void *ctx, const void *key, void *val)
+{
+	const struct pending_val *pv = val;
+
+	(void)ctx;
+	(void)key;
+	return pv->n > 0;
+}
+
+void cpuprof__tick(struct cpuprof *p)
+{
+	uint64_t now = mono_ns();
+	int i;
+
+	for (i = 0; i < p->ntargets; i++) {
+		int64_t ns = proc_cpu_ns(p, p->targets[i].tgid);
+
+		if (ns >= 0)
+			p->targets[i].cpu_last_ns = ns;
+	}
+	/* Forget old ends and emptied pending entries (out of memory: keep them, try later). */
+	htab_filter(&p->done, keep_done, &now);
+	htab_filter(&p->pending, keep_pending, NULL);
+}
+
+struct prof_key {
+	uint32_t target, tag, category, pad;
+};
+
+static bool flush_pending(void *ctx, const void *key, void *val)
+{
+	struct cpuprof *p = ctx;
+	struct pending_val *pv = val;
+
+	(void)key;
+	for (uint32_t i = 0; i < pv->n; i++)
+		if (agg_add(p, pv->refs[i].target, 0, pv->refs[i].stack, 1) == 0)
+			p->st.unresolved++;
+	free(pv->refs);
+	return false;
+}
+
+int cpuprof__write(struct cpuprof *p)
+{
+	struct htab prof;
+	size_t i, ss;
+	bool created;
+	int err;
+
+	cpuprof__tick(p);
+	/* Requests that never ended (watches still open, hijacked connections): no call kind. */
+	err = htab_filter(&p->pending, flush_pending, p);
+	if (err)
+		return err;
+	p->npending = 0;
+	if (htab_init(&prof, sizeof(struct prof_key), sizeof(uint64_t), 1024))
+		return -ENOMEM;
+	ss = 1 + p->agg.ksize + p->agg.vsize;
+	for (i = 0; i < p->agg.cap; i++) {
+		const uint8_t *slot = p->agg.slots + i * ss;
+		const struct agg_key *k = (const void *)(slot + 1);
+		uint64_t n = *(const uint64_t *)(slot + 1 + sizeof(*k));
+		const struct target *t;
+		const struct tag *tg;
+		struct prof_key pk;
+		uint64_t *v;
+
+		if (!slot[0])
+			continue;
+		t = &p->targets[k->target];
+		tg = &p->tags[k->tag];
+		pk = (struct prof_key){ .target = k->target, .tag = k->tag,
+					.category = p->stacks[k->stack].category };
+		v = htab_put(&prof, &pk, &created);
+		if (!v) {
+			err = -ENOMEM;
+			goto out;
+		}
+		*v += n;
+		err = store__add_stack(p->store, &(struct stack_rec){
+			.run_id = p->run_id, .target_id = t->target_id, .component = t->component,
+			.category = classify__name(p->stacks[k->stack].category),
+			.verb = tg->verb, .resource = tg->resource,
+			.stack = p->stacks[k->stack].folded,
+			.samples = (int64_t)n, .cpu_ns = (int64_t)(n * p->period_ns) });
+		if (err)
+			goto out;
+	}
+	ss = 1 + prof.ksize + prof.vsize;
+	for (i = 0; i < prof.cap; i++) {
+		const uint8_t *slot = prof.slots + i * ss;
+		const struct prof_key *k = (const void *)(slot + 1);
+		uint64_t n = *(const uint64_t *)(slot + 1 + sizeof(*k));
+		const struct target *t;
+		const struct tag *tg;
+
+		if (!slot[0])
+			continue;
+		t = &p->targets[k->target];
+		tg = &p->tags[k->tag];
+		err = store__add_cpu(p->store, &(struct cpu_rec){
+			.run_id = p->run_id, .target_id = t->target_id, .component = t->component,
+			.category = classify__name(k->category), .verb = tg->verb,
+			.resource = tg->resource, .subresource = tg->subresource, .scope = tg->scope,
+			.samples = (int64_t)n, .cpu_ns = (int64_t)(n * p->period_ns) });
+		if (err)
+			goto out;
+	}
+	for (int j = 0; j < p->ntargets; j++) {
+		const struct target *t = &p->targets[j];
+		int64_t cpu = t->cpu_start_ns >= 0 && t->cpu_last_ns >= t->cpu_start_ns ?
+			      t->cpu_last_ns - t->cpu_start_ns : -1;
+
+		err = store__set_target_cpu(p->store, t->target_id, cpu, (int64_t)t->samples);
+		if (err)
+			goto out;
+	}
+	err = store__flush(p->store);
+out:
+	htab_free(&prof);
+	return err;
+}
+
+void cpuprof__stats(const struct cpuprof *p, struct cpuprof_stats *st)
+{
+	*st = p->st;
+}
