@@ -12,6 +12,8 @@
 #include <stddef.h>
 #include <stdio.h>
 
+#include "cpprof/loghist.h"
+
 enum report_format { REPORT_TEXT = 0, REPORT_MD, REPORT_JSON };
 
 struct report_opts {
@@ -25,7 +27,8 @@ struct report_opts {
  * Text is aligned and at most 100 columns wide (long resource names are
  * cut with an ellipsis; json has them whole). md is a Markdown section per
  * run with one table. json is a stable shape, one object per run, ordered
- * by run id; integers are null where the database holds NULL:
+ * by run id; integers are null where the database holds NULL. The
+ * authoritative description is REPORT-JSON.md; the original fields:
  *
  *   {"runs":[{"label":s,"kind":s,"started_ns":i,"ended_ns":i|null,
  *             "host":s|null,"kernel":s|null,"command":s|null,
@@ -63,14 +66,113 @@ struct report_opts {
  */
 int report__write(const char *db_path, const struct report_opts *o, FILE *out);
 
-/* Statistics of one call group of a run, as in the json "calls" above. */
+/* Requests of one status code of a call group. */
+struct report_status {
+	int status;
+	int error;                   /* counted as an error (see ERROR_SQL in report.c) */
+	long long count;
+};
+
+/* One window of a call group's latency over time; percentiles are bucket bounds. */
+struct report_window {
+	long long start_ns, count, errors, p50_ns, p99_ns;
+};
+
+/* Statistics of one call group of a run, as in the json "calls" (REPORT-JSON.md). */
 struct report_call {
 	char *component, *verb, *resource, *subresource, *scope, *path;
 	long long count, errors;
 	long long p50_ns, p90_ns, p99_ns, max_ns;
 	long long slo_threshold_ns;  /* 0: outside the SLO */
-	int slo_ok;                  /* 1 ok, 0 failed, -1 outside the SLO */
+	int slo_ok;                  /* 1 ok, 0 failed, -1 outside the SLO (worst 5-minute window) */
+	/* added with the 5-minute SLO windows, timelines and histograms */
+	double rate_per_s;           /* < 0: unknown */
+	long long slo_windows, slo_windows_failed;
+	long long slo_worst_start_ns, slo_worst_p99_ns;  /* -1 outside the SLO */
+	struct report_status *statuses;
+	size_t nstatuses;
+	__u64 *hist;                 /* LOGHIST_NBUCKETS counts over the whole run */
+	struct report_window *timeline;
+	size_t ntimeline;
 };
+
+/* Sampled CPU of one category of a component (table cpu_profile). */
+struct report_cpu_cat {
+	char *category;
+	long long samples, cpu_ns;
+};
+
+struct report_cpu_comp {
+	char *component;
+	long long samples, cpu_ns;   /* sampled */
+	long long kernel_cpu_ns;     /* sum of targets.cpu_ns; -1 unknown */
+	long long ser_ns, unknown_ns;
+	struct report_cpu_cat *cats; /* largest first */
+	size_t ncats;
+};
+
+/* Serialization CPU of one call kind (no path: cpu_profile has none). */
+struct report_ser {
+	char *component, *verb, *resource, *subresource, *scope;
+	long long ser_ns, requests;
+};
+
+struct report_cpu {
+	struct report_cpu_comp *comps;
+	size_t ncomps;
+	struct report_ser *ser;      /* by ns per request, largest first */
+	size_t nser;
+};
+
+struct report_target {
+	char *component, *exe, *go_version, *k8s_version, *etcd_version;
+	long long pid, cpu_ns;       /* cpu_ns -1: unknown */
+};
+
+/* etcd WAL fsync (fdatasync, fsync) over a run; percentiles are bucket bounds. */
+struct report_fsync {
+	char syscall[32];
+	long long count, sum_ns, p50_ns, p99_ns;
+};
+
+/* One run, loaded whole (but never its rows) for diff. */
+struct report_run {
+	char *db, *label, *kind, *host, *kernel, *cluster_source;
+	long long id, started_ns, ended_ns;      /* ended_ns -1: none */
+	long long duration_ns;                   /* -1: unknown */
+	long long requests;                      /* stored (counted) */
+	long long nodes, pods, namespaces;       /* -1: unknown */
+	long long timeline_window_ns;
+	struct report_target *targets;
+	size_t ntargets;
+	struct report_call *calls;
+	size_t ncalls;
+	struct report_cpu *cpu;                  /* NULL: no CPU samples */
+	struct report_fsync *fsync;
+	size_t nfsync;
+};
+
+/*
+ * Load run LABEL of DB_PATH (LABEL NULL: the file's only run; -EINVAL with
+ * "'x.db' holds 3 runs (a, b, c); name one as x.db:LABEL" if it holds
+ * several). Free with report__run_free (NULL is fine).
+ */
+int report__load(const char *db_path, const char *label, struct report_run **run);
+void report__run_free(struct report_run *r);
+
+/* JSON pieces shared with diff (REPORT-JSON.md): HIST and CPU. */
+void report__json_hist(FILE *out, const __u64 *hist);
+void report__json_cpu(FILE *out, const struct report_cpu *cpu);
+/* Serialization categories: json/protobuf encode/decode and yaml (gzip is compression). */
+int report__is_serialization(const char *category);
+
+/*
+ * `cpprof report --format folded`: the run's stacks of table cpu_stacks
+ * as "frame;frame;frame COUNT" lines (flamegraph.pl, speedscope), samples
+ * summed over rows with the same stack, sorted by stack; COMPONENT NULL:
+ * every component.
+ */
+int report__folded(const char *db_path, const char *label, const char *component, FILE *out);
 
 /*
  * The call groups of run LABEL in DB_PATH (LABEL NULL: the file's only
