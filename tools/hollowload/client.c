@@ -403,6 +403,7 @@ static void finish(struct client *c, struct hl_req *r, CURLcode rc)
 	long code = 0;
 
 	curl_easy_getinfo(r->easy, CURLINFO_RESPONSE_CODE, &code);
+	curl_easy_getinfo(r->easy, CURLINFO_OS_ERRNO, &r->os_errno);
 	curl_multi_remove_handle(c->multi, r->easy);
 	curl_easy_cleanup(r->easy);
 	r->easy = NULL;

@@ -42,6 +42,7 @@ struct hl_req {
 	long status;                 /* HTTP status, 0 if none */
 	enum hl_err err;
 	char errmsg[CURL_ERROR_SIZE];
+	long os_errno;               /* errno of a failed connect */
 	char *resp;                  /* buffered answer, NUL-terminated */
 	size_t resp_len;
 	int resp_protobuf;           /* Content-Type was protobuf */

@@ -363,30 +363,40 @@ static enum hl_err top_error(const struct stats *s, long *count)
 	return e;
 }
 
-/* drive the client until R is done (synchronous start-up request) */
+static struct {
+	int done;
+	enum hl_err err;
+	char msg[CURL_ERROR_SIZE];
+} first;
+
+static void preflight_done(struct hl_req *r)
+{
+	first.done = 1;
+	first.err = r->err;
+	if (r->err == ERR_CONNECT && r->os_errno)
+		snprintf(first.msg, sizeof(first.msg), "%s", strerror((int)r->os_errno));
+	else
+		snprintf(first.msg, sizeof(first.msg), "%s", r->errmsg[0] ? r->errmsg : hl_err_names[r->err]);
+}
+
+/* GET /version once before the scenarios: a server we cannot reach or
+ * whose TLS fails is a runtime error (exit 1), not a run of errors */
 static int preflight(struct hl_ctx *x, char *msg, size_t len)
 {
 	struct hl_req *r = hl_req_new("GET", "get", "", "", "/version");
 	double deadline = hl_now() + 30;
-	long before = x->c.completed;
 
 	if (!r)
 		return -ENOMEM;
 	r->retries = 0;
-	r->done = NULL;
-	/* keep what we need from the answer through the stats of the attempt */
+	r->done = preflight_done;
 	if (client__submit(&x->c, r) < 0)
 		return -EIO;
-	while (x->c.completed == before && hl_now() < deadline && !got_signal)
+	while (!first.done && hl_now() < deadline && !got_signal)
 		client__poll(&x->c, 200);
-	for (size_t i = 0; i < x->st.nkeys; i++) {
-		struct stat_key *k = &x->st.keys[i];
-
-		for (int e = ERR_CONNECT; e <= ERR_TIMEOUT; e++)
-			if (k->err[e]) {
-				snprintf(msg, len, "%s", hl_err_names[e]);
-				return -e;
-			}
+	if (first.done && first.err >= ERR_CONNECT && first.err <= ERR_TIMEOUT) {
+		snprintf(msg, len, "%s", first.msg);
+		return -(int)first.err;
 	}
 	return 0;
 }
@@ -403,7 +413,7 @@ int main(int argc, char **argv)
 	uint64_t seed = 0;
 	double start, deadline, now, stop_at = 0;
 	int err, rc = 0, seeded = 0;
-	char what[64] = "";
+	char what[CURL_ERROR_SIZE] = "";
 	const char *outcome = "completed";
 
 	for (int i = 1; i < argc; i++)
