@@ -20,28 +20,7 @@
 #include "cpuprof.h"
 #include "log.h"
 #include "store.h"
-#if __has_include("symbolize.h")
 #include "symbolize.h"
-#else
-/* TRANSITIONAL until user/symbolize.c lands (a parallel change): every frame unknown. */
-struct symbolizer { int unused; };
-struct sym_frame { const char *func; const char *file; int line; bool inlined; bool known; };
-static struct symbolizer *symbolizer__new(void) { return calloc(1, sizeof(struct symbolizer)); }
-static void symbolizer__free(struct symbolizer *s) { free(s); }
-static int symbolizer__user(struct symbolizer *s, int pid, uint64_t addr, bool is_ip,
-			    struct sym_frame *out, int max)
-{
-	(void)s; (void)pid; (void)addr; (void)is_ip; (void)max;
-	*out = (struct sym_frame){ .func = "[unknown]", .file = "" };
-	return 1;
-}
-static int symbolizer__kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *out)
-{
-	(void)s; (void)addr;
-	*out = (struct sym_frame){ .func = "[unknown]", .file = "" };
-	return 1;
-}
-#endif
 
 #define MAX_TARGETS    64
 #define MAX_STACKS     (1 << 17)  /* distinct folded stacks kept; more count in one "[stack table full]" */
