@@ -11,9 +11,14 @@
 //
 // Usage:
 //
-//	testserver [-listen 127.0.0.1:0] [-tls] [-pidfile FILE] [-request-timeout 60s]
+//	testserver [-listen 127.0.0.1:0] [-tls] [-tls-cert F -tls-key F] [-write-ca F] [-client-ca F]
+//	           [-token-file F] [-forbid RES[,...]] [-throttle 0.05] [-strict-namespaces=true]
+//	           [-watch-timeout 2s] [-max-watch-timeout 30m] [-watch-history 10000]
+//	           [-serialize-in-child] [-pidfile FILE] [-request-timeout 60s]
 //	           [-delay RESOURCE[:VERB]=DURATION[,...]]... [-v]
 //	           [-etcd http://127.0.0.1:2379[,URL...] [-etcd-prefix /registry]]
+//
+// JSON and application/vnd.kubernetes.protobuf (protobuf.go). See README.md.
 //
 // The first stdout line is "listening on http(s)://HOST:PORT".
 package main
