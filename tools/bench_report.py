@@ -1,0 +1,107 @@
+#!/usr/bin/env python3
+"""Time `cpprof report` and `cpprof diff` on a database of 10 million
+request rows (the goal: under 5 s each, in bounded memory).
+
+    tools/bench_report.py [BUILD_DIR] [--rows N] [--repeat 3]
+
+The database is made once by tools/gen_bigdb.py (two runs, "base" and
+"cand", N/2 rows each) and kept as BUILD_DIR/bench-<N>.db; it is made
+again only when missing or holding another row count. Each command runs
+--repeat times with its output thrown away; the lines give every wall
+time, the median, and the peak resident memory of the slowest run, read
+from the child's own rusage (wait4), e.g.
+
+    bench: report on 10,000,000 rows (both runs): 3.95 s median (3.91 4.02 3.95), peak RSS 18 MiB (goal < 5 s: ok)
+
+Exit status 1 when a command fails (not when a goal is missed: a bench
+reports, the tests judge).
+"""
+import argparse
+import os
+import sqlite3
+import statistics
+import subprocess
+import sys
+import time
+
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+GOAL_S = 5.0
+
+
+def rows_in(db):
+    """Request rows in DB by the runs table (quick), None if it is not a
+    complete bench database."""
+    try:
+        con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
+        n = con.execute("SELECT sum(requests) FROM runs WHERE label IN ('base', 'cand')").fetchone()[0]
+        idx = con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'requests_report'").fetchone()[0]
+        con.close()
+        return n if idx else None
+    except sqlite3.Error:
+        return None
+
+
+def run(cmd):
+    """Wall time, peak RSS in KiB, exit status and stderr of CMD (stdout discarded)."""
+    t0 = time.monotonic()
+    p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    # read stderr before waiting, so that a chatty child cannot block
+    err = p.stderr.read()
+    _, status, ru = os.wait4(p.pid, 0)
+    wall = time.monotonic() - t0
+    p.returncode = os.waitstatus_to_exitcode(status)
+    return wall, ru.ru_maxrss, p.returncode, err.decode(errors="replace")
+
+
+def bench(name, cmd, rows, repeat):
+    times, rss = [], 0
+    for _ in range(repeat):
+        wall, maxrss, rc, err = run(cmd)
+        if rc != 0:
+            print(f"bench: {name}: FAILED (exit {rc}): {err.strip()[-300:]}")
+            print(f"       command: {' '.join(cmd)}")
+            return False
+        times.append(wall)
+        rss = max(rss, maxrss)
+    med = statistics.median(times)
+    verdict = "ok" if med < GOAL_S else "MISSED"
+    print(f"bench: {name} on {rows:,} rows: {med:.2f} s median "
+          f"({' '.join(f'{t:.2f}' for t in times)}), peak RSS {rss / 1024:.0f} MiB "
+          f"(goal < {GOAL_S:.0f} s: {verdict})")
+    sys.stdout.flush()
+    return True
+
+
+def main():
+    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
+    ap.add_argument("build", nargs="?", default="build")
+    ap.add_argument("--rows", type=int, default=10_000_000)
+    ap.add_argument("--repeat", type=int, default=3)
+    a = ap.parse_args()
+    cpprof = os.path.join(a.build, "cpprof")
+    if not os.access(cpprof, os.X_OK):
+        print(f"bench_report: no '{cpprof}': run 'make' first", file=sys.stderr)
+        return 1
+    tag = f"{a.rows // 1_000_000}M" if a.rows % 1_000_000 == 0 else str(a.rows)
+    db = os.path.join(a.build, f"bench-{tag}.db")
+    if rows_in(db) != a.rows:
+        print(f"bench: generating '{db}' ({a.rows:,} rows; once, about 10 s per million rows)")
+        sys.stdout.flush()
+        r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gen_bigdb.py"),
+                            "--rows", str(a.rows), "--out", db])
+        if r.returncode != 0 or rows_in(db) != a.rows:
+            print("bench: gen_bigdb failed")
+            return 1
+    size = os.path.getsize(db)
+    print(f"bench: '{db}': {a.rows:,} request rows in two runs (base, cand), {size / 2**20:.0f} MiB")
+    ok = True
+    ok &= bench("report (both runs)", [cpprof, "report", db, "--format", "json"], a.rows, a.repeat)
+    ok &= bench("report --label base", [cpprof, "report", db, "--label", "base", "--format", "json"],
+                a.rows // 2, a.repeat)
+    ok &= bench("diff base cand", [cpprof, "diff", f"{db}:base", f"{db}:cand", "--format", "json"],
+                a.rows, a.repeat)
+    return 0 if ok else 1
+
+
+if __name__ == "__main__":
+    sys.exit(main())
