@@ -28,6 +28,9 @@
 #include "log.h"
 #include "plan.h"
 #include "report.h"
+#include "diff.h"
+#include "html.h"
+#include "runs.h"
 #include "sampler.h"
 #include "store.h"
 
@@ -727,49 +730,129 @@ cleanup:
 /* ---- report ----------------------------------------------------------- */
 
 static const char report_help[] =
-"usage: cpprof report FILE [--label NAME] [--format text|md|json] [-o OUT]\n"
+"usage: cpprof report FILE [--label NAME] [--format text|md|json|html|folded]\n"
+"                     [--component C] [-o OUT]\n"
 "\n"
 "Summarise the runs in FILE: per component, verb, resource and scope, the\n"
-"request count, p50/p90/p99/max latency, errors, and the Kubernetes API-call\n"
-"latency SLO verdict (mutating calls p99 <= 1 s; get/list p99 <= 1 s for one\n"
-"object, 5 s in a namespace, 30 s cluster-wide; watch and other long-running\n"
-"calls excluded).\n"
+"request count, rate, p50/p90/p99/max latency, errors (by status), and the\n"
+"Kubernetes API-call latency SLO verdict over 5-minute windows, the worst\n"
+"counting (mutating calls p99 <= 1 s; get/list p99 <= 1 s for one object,\n"
+"5 s in a namespace, 30 s cluster-wide; watch and other long-running calls\n"
+"excluded); requests over time, etcd WAL fsync, clients served, and sampled\n"
+"CPU with the serialization share and serialization CPU per request.\n"
 "\n"
 "  --label NAME   only this run (default: every run in FILE)\n"
-"  --format F     text (default), md or json (stable shape, see SCHEMA.md)\n"
+"  --format F     text (default, 100 columns), md, json (shape: REPORT-JSON.md),\n"
+"                 html (one self-contained page with SVG charts), or folded\n"
+"                 (CPU stacks for flamegraph.pl and speedscope; one run)\n"
+"  --component C  with folded: only the stacks of component C (apiserver, etcd)\n"
 "  -o OUT         write to OUT instead of standard output\n"
 "\n"
 "examples:\n"
 "  cpprof report real.db\n"
-"  cpprof report real.db --label real-2000 --format json -o real.json\n";
+"  cpprof report real.db --label real-2000 --format json -o real.json\n"
+"  cpprof report real.db --format html -o real.html\n"
+"  cpprof report real.db --format folded --component apiserver | flamegraph.pl > cpu.svg\n";
+
+/* Open OUT_PATH (NULL: stdout); NULL with a message on failure. */
+static FILE *open_out(const char *out_path)
+{
+	FILE *out;
+
+	if (!out_path)
+		return stdout;
+	out = fopen(out_path, "w");
+	if (!out)
+		error("cannot write '%s': %s\n", out_path, strerror(errno));
+	return out;
+}
+
+/* Close OUT; on ERR or a close failure, remove OUT_PATH. The exit code. */
+static int close_out(FILE *out, const char *out_path, int err, const char *what)
+{
+	if (out != stdout && fclose(out) && !err) {
+		error("cannot write '%s': %s\n", out_path, strerror(errno));
+		err = -EIO;
+		if (out_path)
+			unlink(out_path);
+		return EXIT_RUNTIME;
+	}
+	if (err) {
+		error("cannot %s: %s\n", what, cp_lasterr());
+		if (out_path)
+			unlink(out_path);
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
+/* Run WRITE into memory as JSON, then wrap it in the HTML page of KIND. */
+static int write_html(FILE *out, const char *kind, const char *title,
+		      int (*write)(void *arg, FILE *f), void *arg)
+{
+	char *buf = NULL;
+	size_t len = 0;
+	FILE *mem = open_memstream(&buf, &len);
+	int err;
+
+	if (!mem) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	err = write(arg, mem);
+	if (fclose(mem) && !err) {
+		cp_seterr("out of memory");
+		err = -ENOMEM;
+	}
+	if (!err)
+		err = html__write(out, kind, title, buf, len);
+	free(buf);
+	return err;
+}
+
+struct report_job {
+	const char *db;
+	struct report_opts ro;
+};
+
+static int report_json(void *arg, FILE *f)
+{
+	struct report_job *j = arg;
+
+	return report__write(j->db, &j->ro, f);
+}
 
 static int do_report(int argc, char **argv)
 {
 	static const struct option opts[] = {
 		{ "label", required_argument, NULL, 'l' },
 		{ "format", required_argument, NULL, 'f' },
+		{ "component", required_argument, NULL, 'c' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
-	struct report_opts ro = { .format = REPORT_TEXT };
-	const char *out_path = NULL, *db;
-	FILE *out = stdout;
+	struct report_job j = { .ro = { .format = REPORT_TEXT } };
+	const char *out_path = NULL, *component = NULL;
+	bool html = false, folded = false;
+	char title[512];
+	FILE *out;
 	int c, err;
 
 	optind = 1;
 	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
 		switch (c) {
-		case 'l': ro.label = optarg; break;
+		case 'l': j.ro.label = optarg; break;
 		case 'o': out_path = optarg; break;
+		case 'c': component = optarg; break;
 		case 'f':
-			if (!strcmp(optarg, "text")) ro.format = REPORT_TEXT;
-			else if (!strcmp(optarg, "md")) ro.format = REPORT_MD;
-			else if (!strcmp(optarg, "json")) ro.format = REPORT_JSON;
-			else if (!strcmp(optarg, "html"))
-				return usage_error("report", "--format html is not built yet; use text, md or json%s", "");
+			if (!strcmp(optarg, "text")) j.ro.format = REPORT_TEXT;
+			else if (!strcmp(optarg, "md")) j.ro.format = REPORT_MD;
+			else if (!strcmp(optarg, "json")) j.ro.format = REPORT_JSON;
+			else if (!strcmp(optarg, "html")) html = true, j.ro.format = REPORT_JSON;
+			else if (!strcmp(optarg, "folded")) folded = true;
 			else
-				return usage_error("report", "invalid --format '%s': expected text, md or json", optarg);
+				return usage_error("report", "invalid --format '%s': expected text, md, json, html or folded", optarg);
 			break;
 		case 'h': fputs(report_help, stdout); return EXIT_OK;
 		default: return usage_error("report", "%s", "invalid option");
@@ -778,27 +861,179 @@ static int do_report(int argc, char **argv)
 	if (optind + 1 != argc)
 		return usage_error("report", "%s", optind >= argc ? "missing FILE: the database to report on"
 								 : "expected exactly one FILE");
-	db = argv[optind];
-	if (access(db, R_OK)) {
-		error("cannot read '%s': %s\n", db, strerror(errno));
+	if (component && !folded)
+		return usage_error("report", "--component '%s' goes with --format folded", component);
+	j.db = argv[optind];
+	if (access(j.db, R_OK)) {
+		error("cannot read '%s': %s\n", j.db, strerror(errno));
 		return EXIT_RUNTIME;
 	}
-	if (out_path) {
-		out = fopen(out_path, "w");
-		if (!out) {
-			error("cannot write '%s': %s\n", out_path, strerror(errno));
-			return EXIT_RUNTIME;
+	if (!(out = open_out(out_path)))
+		return EXIT_RUNTIME;
+	if (folded) {
+		err = report__folded(j.db, j.ro.label, component, out);
+	} else if (html) {
+		snprintf(title, sizeof(title), "cpprof report: %s%s%s", j.db, j.ro.label ? ":" : "",
+			 j.ro.label ? j.ro.label : "");
+		err = write_html(out, "report", title, report_json, &j);
+	} else {
+		err = report__write(j.db, &j.ro, out);
+	}
+	snprintf(title, sizeof(title), "report on '%s'", j.db);
+	return close_out(out, out_path, err, title);
+}
+
+/* ---- diff ------------------------------------------------------------- */
+
+static const char diff_help[] =
+"usage: cpprof diff BASE.db[:LABEL] CAND.db[:LABEL] [--format text|md|json|html]\n"
+"                   [--min-delta-ms MS] [-o OUT]\n"
+"       cpprof diff --trend REAL_BEFORE REAL_AFTER KUBEMARK_BEFORE KUBEMARK_AFTER [...]\n"
+"\n"
+"Compare two runs call kind by call kind (component, verb, resource,\n"
+"subresource, scope, path): counts, rates, p50/p90/p99 of each side and the\n"
+"ratio CAND/BASE. Flags: P99 where the p99 ratio leaves [0.5, 2] (and the\n"
+"p99s are at least --min-delta-ms apart), SLO where the verdicts differ,\n"
+"BASE-ONLY/CAND-ONLY for kinds on one side; kinds with fewer than 20\n"
+"requests on a side are shown but never flagged. Serialization CPU per\n"
+"request and etcd WAL fsync are compared the same way.\n"
+"\n"
+"With four runs (--trend, or simply four arguments), the trend check: for\n"
+"each call kind, the p99 change real after/before and Kubemark after/before,\n"
+"and whether they agree: both within [0.8, 1.25] (no change), or both up or\n"
+"both down with sizes within 2x of each other.\n"
+"\n"
+"A FILE holding several runs needs :LABEL ('cpprof runs FILE' lists them).\n"
+"\n"
+"  --format F        text (default, 100 columns), md, json (REPORT-JSON.md), html\n"
+"  --min-delta-ms MS p99 differences below MS are not flagged (default 1)\n"
+"  --trend           four runs: the trend check\n"
+"  -o OUT            write to OUT instead of standard output\n"
+"\n"
+"examples:\n"
+"  cpprof diff real.db km.db\n"
+"  cpprof diff both.db:real-2000 both.db:km-2000 --format html -o diff.html\n"
+"  cpprof diff --trend real-1.2.db real-1.3.db km-1.2.db km-1.3.db\n";
+
+struct diff_job {
+	const char *const *specs;
+	int n;
+	struct diff_opts o;
+};
+
+static int diff_json(void *arg, FILE *f)
+{
+	struct diff_job *j = arg;
+
+	return diff__write(j->specs, j->n, &j->o, f);
+}
+
+static int do_diff(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "min-delta-ms", required_argument, NULL, 'm' },
+		{ "trend", no_argument, NULL, 't' },
+		{ "output", required_argument, NULL, 'o' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	struct diff_job j = { .o = { .format = REPORT_TEXT, .min_delta_ns = DIFF_MIN_DELTA_NS } };
+	const char *out_path = NULL;
+	bool html = false, trend = false;
+	char title[1024];
+	FILE *out;
+	long v;
+	int c, err;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "ho:", opts, NULL)) != -1) {
+		switch (c) {
+		case 'o': out_path = optarg; break;
+		case 't': trend = true; break;
+		case 'm':
+			if (parse_int(optarg, 0, 3600000, &v))
+				return usage_error("diff", "invalid --min-delta-ms '%s': expected whole milliseconds", optarg);
+			j.o.min_delta_ns = v * 1000000LL;
+			break;
+		case 'f':
+			if (!strcmp(optarg, "text")) j.o.format = REPORT_TEXT;
+			else if (!strcmp(optarg, "md")) j.o.format = REPORT_MD;
+			else if (!strcmp(optarg, "json")) j.o.format = REPORT_JSON;
+			else if (!strcmp(optarg, "html")) html = true, j.o.format = REPORT_JSON;
+			else
+				return usage_error("diff", "invalid --format '%s': expected text, md, json or html", optarg);
+			break;
+		case 'h': fputs(diff_help, stdout); return EXIT_OK;
+		default: return usage_error("diff", "%s", "invalid option");
 		}
 	}
-	err = report__write(db, &ro, out);
-	if (out != stdout && fclose(out) && !err) {
-		error("cannot write '%s': %s\n", out_path, strerror(errno));
+	j.specs = (const char *const *)argv + optind;
+	j.n = argc - optind;
+	if (trend && j.n != 4)
+		return usage_error("diff", "--trend takes 4 runs (real before, real after, Kubemark before, Kubemark after), not %s",
+				   j.n < 4 ? "fewer" : "more");
+	if (j.n != 2 && j.n != 4)
+		return usage_error("diff", "%s", j.n < 2 ? "missing runs: expected BASE CAND (or 4 runs with --trend)"
+							 : "expected 2 runs (BASE CAND) or 4 (the trend check)");
+	if (!(out = open_out(out_path)))
 		return EXIT_RUNTIME;
+	if (html) {
+		if (j.n == 2)
+			snprintf(title, sizeof(title), "cpprof diff: %s vs %s", j.specs[0], j.specs[1]);
+		else
+			snprintf(title, sizeof(title), "cpprof trend: %s %s %s %s", j.specs[0],
+				 j.specs[1], j.specs[2], j.specs[3]);
+		err = write_html(out, j.n == 2 ? "diff" : "trend", title, diff_json, &j);
+	} else {
+		err = diff__write(j.specs, j.n, &j.o, out);
 	}
+	return close_out(out, out_path, err, "compare the runs");
+}
+
+/* ---- runs ------------------------------------------------------------- */
+
+static const char runs_help[] =
+"usage: cpprof runs FILE [--format text|json]\n"
+"\n"
+"List the runs FILE holds: label, kind, start, duration, requests, cluster\n"
+"size, host, and each target with its Go, Kubernetes and etcd versions.\n"
+"Name a run of a file with several as FILE:LABEL in 'cpprof diff', or with\n"
+"--label in 'cpprof report'.\n"
+"\n"
+"examples:\n"
+"  cpprof runs real.db\n"
+"  cpprof runs real.db --format json\n";
+
+static int do_runs(int argc, char **argv)
+{
+	static const struct option opts[] = {
+		{ "format", required_argument, NULL, 'f' },
+		{ "help", no_argument, NULL, 'h' },
+		{}
+	};
+	enum report_format f = REPORT_TEXT;
+	int c, err;
+
+	optind = 1;
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
+		switch (c) {
+		case 'f':
+			if (!strcmp(optarg, "text")) f = REPORT_TEXT;
+			else if (!strcmp(optarg, "json")) f = REPORT_JSON;
+			else
+				return usage_error("runs", "invalid --format '%s': expected text or json", optarg);
+			break;
+		case 'h': fputs(runs_help, stdout); return EXIT_OK;
+		default: return usage_error("runs", "%s", "invalid option");
+		}
+	}
+	if (optind + 1 != argc)
+		return usage_error("runs", "%s", optind >= argc ? "missing FILE: the database to list"
+							       : "expected exactly one FILE");
+	err = runs__write(argv[optind], f, stdout);
 	if (err) {
-		error("cannot report on '%s': %s\n", db, cp_lasterr());
-		if (out_path)
-			unlink(out_path);
+		error("cannot list the runs of '%s': %s\n", argv[optind], cp_lasterr());
 		return EXIT_RUNTIME;
 	}
 	return EXIT_OK;
@@ -940,14 +1175,6 @@ static int do_inspect(int argc, char **argv)
 	return EXIT_OK;
 }
 
-/* ---- commands not built yet ------------------------------------------- */
-
-static int do_diff(int argc, char **argv)
-{
-	error("'diff' is not built yet: compare two runs with 'cpprof report --format json' for now\n");
-	return EXIT_RUNTIME;
-}
-
 /* ---- main ------------------------------------------------------------- */
 
 static const struct cmd {
@@ -958,7 +1185,8 @@ static const struct cmd {
 	{ "record",  do_record,  "trace kube-apiserver/etcd (or any Go HTTP server) into a database" },
 	{ "report",  do_report,  "per verb/resource latency table and SLO verdicts of a database" },
 	{ "inspect", do_inspect, "show Go version, probe sites and offsets of a binary" },
-	{ "diff",    do_diff,    "compare two runs (not built yet)" },
+	{ "diff",    do_diff,    "compare two runs call kind by call kind, or four (--trend)" },
+	{ "runs",    do_runs,    "list the runs a database holds" },
 };
 
 static void main_usage(FILE *f)

@@ -1,0 +1,870 @@
+// SPDX-License-Identifier: MIT
+/*
+ * diff: BASE against CAND, or the four-run trend check, call kind by call
+ * kind (see diff.h). Each run is loaded by report__load, which aggregates
+ * in SQL and one streaming pass and holds one entry per call kind, never
+ * the rows; the comparison walks the two sorted lists of kinds together.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+
+#include "diff.h"
+#include "log.h"
+
+#define TEXT_WIDTH 100
+
+static const char *str_or(const char *s, const char *dflt)
+{
+	return s && *s ? s : dflt;
+}
+
+int diff__split_spec(const char *spec, char **path, char **label)
+{
+	const char *colon = strrchr(spec, ':');
+	struct stat sb;
+
+	*path = *label = NULL;
+	if (!colon || stat(spec, &sb) == 0) {
+		*path = strdup(spec);
+		return *path ? 0 : -ENOMEM;
+	}
+	*path = strndup(spec, colon - spec);
+	*label = colon[1] ? strdup(colon + 1) : NULL;
+	if (!*path || (colon[1] && !*label)) {
+		free(*path);
+		free(*label);
+		*path = *label = NULL;
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Call-key order of report.c (SQLite BINARY, a NULL path first). */
+static int key_cmp(const struct report_call *a, const struct report_call *b)
+{
+	const char *const av[] = { a->component, a->verb, a->resource, a->subresource, a->scope };
+	const char *const bv[] = { b->component, b->verb, b->resource, b->subresource, b->scope };
+	int r;
+
+	for (int i = 0; i < 5; i++)
+		if ((r = strcmp(str_or(av[i], ""), str_or(bv[i], ""))))
+			return r;
+	if (!a->path || !b->path)
+		return a->path ? 1 : b->path ? -1 : 0;
+	return strcmp(a->path, b->path);
+}
+
+/* CAND / BASE, or NAN when BASE is not positive. */
+static double ratio(double cand, double base)
+{
+	return base > 0 && cand >= 0 ? cand / base : NAN;
+}
+
+static void json_num(FILE *o, double v)
+{
+	if (isnan(v) || isinf(v))
+		fputs("null", o);
+	else
+		fprintf(o, "%.6g", v);
+}
+
+static void json_ll(FILE *o, long long v)
+{
+	if (v < 0)
+		fputs("null", o);
+	else
+		fprintf(o, "%lld", v);
+}
+
+static void json_key(FILE *o, const struct report_call *k, bool with_path)
+{
+	fputs("\"component\":", o);
+	report__json_str(o, k->component);
+	fputs(",\"verb\":", o);
+	report__json_str(o, k->verb);
+	fputs(",\"resource\":", o);
+	report__json_str(o, k->resource);
+	fputs(",\"subresource\":", o);
+	report__json_str(o, k->subresource);
+	if (with_path) {
+		fputs(",\"path\":", o);
+		report__json_str(o, k->path);
+	}
+	fputs(",\"scope\":", o);
+	report__json_str(o, k->scope);
+}
+
+static void json_runsum(FILE *o, const struct report_run *r, const char *role)
+{
+	fputs("{", o);
+	if (role)
+		fprintf(o, "\"role\":\"%s\",", role);
+	fputs("\"db\":", o);
+	report__json_str(o, r->db);
+	fputs(",\"label\":", o);
+	report__json_str(o, r->label);
+	fputs(",\"kind\":", o);
+	report__json_str(o, r->kind);
+	fputs(",\"host\":", o);
+	report__json_str(o, r->host);
+	fputs(",\"kernel\":", o);
+	report__json_str(o, r->kernel);
+	fprintf(o, ",\"started_ns\":%lld,\"ended_ns\":", r->started_ns);
+	json_ll(o, r->ended_ns);
+	fputs(",\"duration_ns\":", o);
+	json_ll(o, r->duration_ns);
+	fprintf(o, ",\"requests\":%lld,\"nodes\":", r->requests);
+	json_ll(o, r->nodes);
+	fputs(",\"pods\":", o);
+	json_ll(o, r->pods);
+	fputs(",\"namespaces\":", o);
+	json_ll(o, r->namespaces);
+	fputs(",\"cluster_source\":", o);
+	report__json_str(o, r->cluster_source);
+	fputs(",\"targets\":[", o);
+	for (size_t i = 0; i < r->ntargets; i++) {
+		const struct report_target *t = &r->targets[i];
+
+		fputs(i ? ",{\"component\":" : "{\"component\":", o);
+		report__json_str(o, t->component ? t->component : "");
+		fprintf(o, ",\"pid\":%lld,\"go_version\":", t->pid);
+		report__json_str(o, t->go_version);
+		fputs(",\"k8s_version\":", o);
+		report__json_str(o, t->k8s_version);
+		fputs(",\"etcd_version\":", o);
+		report__json_str(o, t->etcd_version);
+		fputs(",\"cpu_ns\":", o);
+		json_ll(o, t->cpu_ns);
+		fputc('}', o);
+	}
+	fputs("],\"cpu\":", o);
+	report__json_cpu(o, r->cpu);
+	fputc('}', o);
+}
+
+static void json_side(FILE *o, const struct report_call *k)
+{
+	if (!k) {
+		fputs("null", o);
+		return;
+	}
+	fprintf(o, "{\"count\":%lld,\"rate_per_s\":", k->count);
+	json_num(o, k->rate_per_s < 0 ? NAN : k->rate_per_s);
+	fprintf(o, ",\"p50_ns\":%lld,\"p90_ns\":%lld,\"p99_ns\":%lld,\"max_ns\":%lld,\"errors\":%lld,"
+		"\"slo_threshold_ns\":%lld,\"slo_ok\":%s,\"slo_worst_p99_ns\":", k->p50_ns, k->p90_ns,
+		k->p99_ns, k->max_ns, k->errors, k->slo_threshold_ns,
+		k->slo_ok < 0 ? "null" : k->slo_ok ? "true" : "false");
+	json_ll(o, k->slo_worst_p99_ns);
+	fputs(",\"hist\":", o);
+	report__json_hist(o, k->hist);
+	fputc('}', o);
+}
+
+/* ---------- text helpers ---------- */
+
+/* Print LINE cut to TEXT_WIDTH display columns (UTF-8 aware, control characters as '?'). */
+static void tline(FILE *o, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tline(FILE *o, const char *fmt, ...)
+{
+	char line[1024];
+	int w = 0;
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	for (const unsigned char *p = (const unsigned char *)line; *p; p++) {
+		if ((*p & 0xc0) != 0x80 && ++w > TEXT_WIDTH)
+			break;
+		fputc(*p < 0x20 || *p == 0x7f ? '?' : *p, o);
+	}
+	fputc('\n', o);
+}
+
+/* At most W display columns of S into BUF. */
+static const char *cut(const char *s, int w, char *buf, size_t n)
+{
+	size_t o = 0;
+	int cols = 0;
+
+	for (s = str_or(s, "-"); *s && o + 4 < n; s++) {
+		if ((*s & 0xc0) != 0x80 && ++cols > w)
+			break;
+		buf[o++] = *s;
+	}
+	buf[o] = '\0';
+	return buf;
+}
+
+static void md_text(FILE *out, const char *s)
+{
+	for (s = str_or(s, "-"); *s; s++) {
+		unsigned char ch = *s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			ch = ' ';
+		if (strchr("\\|*_`<>[]#", ch))
+			fputc('\\', out);
+		fputc(ch, out);
+	}
+}
+
+static void kind_name(const struct report_call *k, char *buf, size_t n)
+{
+	if (k->resource && *k->resource)
+		snprintf(buf, n, "%s%s%s", k->resource, k->subresource && *k->subresource ? "/" : "",
+			 k->subresource ? k->subresource : "");
+	else
+		snprintf(buf, n, "%s", str_or(k->path, "-"));
+}
+
+static void fmt_ratio(double r, char *buf, size_t n)
+{
+	if (isnan(r))
+		snprintf(buf, n, "-");
+	else if (r >= 100)
+		snprintf(buf, n, "%.0fx", r);
+	else
+		snprintf(buf, n, "%.2fx", r);
+}
+
+static void fmt_ns(long long ns, char *buf, size_t n)
+{
+	if (ns < 0)
+		snprintf(buf, n, "-");
+	else
+		report__fmt_ns(ns, buf, n);
+}
+
+static void run_line(FILE *o, enum report_format f, const char *role, const struct report_run *r)
+{
+	char dur[32] = "?", size[96] = "";
+
+	if (r->duration_ns >= 0)
+		snprintf(dur, sizeof(dur), "%.0fs", r->duration_ns / 1e9);
+	if (r->nodes >= 0 || r->pods >= 0)
+		snprintf(size, sizeof(size), ", %lld nodes, %lld pods, %lld namespaces", r->nodes,
+			 r->pods, r->namespaces);
+	if (f == REPORT_MD) {
+		fprintf(o, "- %s: `", role);
+		for (const char *p = r->db; *p; p++)
+			fputc(*p == '`' || (unsigned char)*p < 0x20 ? '?' : *p, o);
+		fputs("` run ", o);
+		md_text(o, r->label);
+		fputs(" (", o);
+		md_text(o, r->kind);
+		fprintf(o, "), %s, %lld requests%s\n", dur, r->requests, size);
+	} else {
+		tline(o, "%-5s %s:%s (%s), %s, %lld requests%s", role, r->db, str_or(r->label, "?"),
+		      str_or(r->kind, "?"), dur, r->requests, size);
+	}
+}
+
+/* ---------- two runs ---------- */
+
+struct pair {
+	const struct report_call *b, *c;
+	double r50, r90, r99, rrate;
+	bool low, f_p99, f_slo;
+};
+
+static void pair_eval(struct pair *p, long long min_delta)
+{
+	p->r50 = p->r90 = p->r99 = p->rrate = NAN;
+	if (!p->b || !p->c)
+		return;
+	p->r50 = ratio(p->c->p50_ns, p->b->p50_ns);
+	p->r90 = ratio(p->c->p90_ns, p->b->p90_ns);
+	p->r99 = ratio(p->c->p99_ns, p->b->p99_ns);
+	if (p->b->rate_per_s >= 0 && p->c->rate_per_s >= 0)
+		p->rrate = ratio(p->c->rate_per_s, p->b->rate_per_s);
+	p->low = p->b->count < DIFF_MIN_COUNT || p->c->count < DIFF_MIN_COUNT;
+	if (!p->low && llabs(p->c->p99_ns - p->b->p99_ns) >= min_delta &&
+	    (p->c->p99_ns == 0 || p->b->p99_ns == 0 || p->r99 < DIFF_RATIO_LOW ||
+	     p->r99 > DIFF_RATIO_HIGH))
+		p->f_p99 = true;
+	p->f_slo = p->b->slo_ok >= 0 && p->c->slo_ok >= 0 && p->b->slo_ok != p->c->slo_ok;
+}
+
+static void flags_text(const struct pair *p, char *buf, size_t n)
+{
+	snprintf(buf, n, "%s%s%s%s%s", p->f_p99 ? "P99 " : "", p->f_slo ? "SLO " : "",
+		 !p->c ? "BASE-ONLY " : "", !p->b ? "CAND-ONLY " : "", p->low ? "few " : "");
+	if (*buf)
+		buf[strlen(buf) - 1] = '\0';
+}
+
+static int ser_match(const struct report_ser *a, const struct report_ser *b)
+{
+	return !strcmp(a->component, b->component) && !strcmp(a->verb, b->verb) &&
+	       !strcmp(a->resource, b->resource) && !strcmp(a->subresource, b->subresource) &&
+	       !strcmp(a->scope, b->scope);
+}
+
+static double per_req(const struct report_ser *s)
+{
+	return s && s->requests ? (double)s->ser_ns / s->requests : NAN;
+}
+
+static int write_pair(const struct report_run *B, const struct report_run *C,
+		      const struct diff_opts *o, FILE *out)
+{
+	struct pair *ps = calloc(B->ncalls + C->ncalls + 1, sizeof(*ps));
+	size_t np = 0, i = 0, j = 0;
+	long long both = 0, within = 0, outside = 0, low = 0, bonly = 0, conly = 0, slo = 0;
+	char summary[512], v[8][64], name[512], fl[64];
+	enum report_format f = o->format;
+	const struct report_ser *bs = B->cpu ? B->cpu->ser : NULL, *cs = C->cpu ? C->cpu->ser : NULL;
+	size_t nbs = B->cpu ? B->cpu->nser : 0, ncs = C->cpu ? C->cpu->nser : 0;
+
+	if (!ps) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	while (i < B->ncalls || j < C->ncalls) {
+		struct pair *p = &ps[np++];
+		int r = i >= B->ncalls ? 1 : j >= C->ncalls ? -1 : key_cmp(&B->calls[i], &C->calls[j]);
+
+		if (r <= 0)
+			p->b = &B->calls[i++];
+		if (r >= 0)
+			p->c = &C->calls[j++];
+		pair_eval(p, o->min_delta_ns);
+		if (p->b && p->c) {
+			both++;
+			if (p->low)
+				low++;
+			else if (p->f_p99)
+				outside++;
+			else
+				within++;
+		}
+		bonly += !p->c;
+		conly += !p->b;
+		slo += p->f_slo;
+	}
+	snprintf(summary, sizeof(summary), "%lld call kinds on both sides: %lld within 2x (p99), "
+		 "%lld outside, %lld low-confidence; %lld only in BASE, %lld only in CAND; "
+		 "SLO verdicts differ for %lld", both, within, outside, low, bonly, conly, slo);
+
+	if (f == REPORT_JSON) {
+		fprintf(out, "{\"format_version\":1,\"mode\":\"pair\",\n\"thresholds\":{\"ratio_low\":%g,"
+			"\"ratio_high\":%g,\"min_count\":%d,\"min_delta_ns\":%lld},\n\"base\":",
+			DIFF_RATIO_LOW, DIFF_RATIO_HIGH, DIFF_MIN_COUNT, o->min_delta_ns);
+		json_runsum(out, B, NULL);
+		fputs(",\n\"cand\":", out);
+		json_runsum(out, C, NULL);
+		fputs(",\n\"calls\":[", out);
+		for (size_t k = 0; k < np; k++) {
+			const struct pair *p = &ps[k];
+			bool first = true;
+
+			fputs(k ? ",\n {" : "\n {", out);
+			json_key(out, p->b ? p->b : p->c, true);
+			fputs(",\"base\":", out);
+			json_side(out, p->b);
+			fputs(",\"cand\":", out);
+			json_side(out, p->c);
+			fputs(",\"ratio\":", out);
+			if (p->b && p->c) {
+				fputs("{\"rate\":", out);
+				json_num(out, p->rrate);
+				fputs(",\"p50\":", out);
+				json_num(out, p->r50);
+				fputs(",\"p90\":", out);
+				json_num(out, p->r90);
+				fputs(",\"p99\":", out);
+				json_num(out, p->r99);
+				fputc('}', out);
+			} else {
+				fputs("null", out);
+			}
+			fprintf(out, ",\"low_confidence\":%s,\"flags\":[", p->low ? "true" : "false");
+#define FLAG(cond, s) if (cond) { fprintf(out, "%s\"%s\"", first ? "" : ",", s); first = false; }
+			FLAG(p->f_p99, "p99");
+			FLAG(p->f_slo, "slo");
+			FLAG(!p->c, "base_only");
+			FLAG(!p->b, "cand_only");
+			fputs("]}", out);
+		}
+		fputs("],\n\"serialization\":[", out);
+		{
+			bool firstk = true;
+
+			for (int side = 0; side < 2; side++) {
+				const struct report_ser *xs = side ? cs : bs, *ys = side ? bs : cs;
+				size_t nx = side ? ncs : nbs, ny = side ? nbs : ncs;
+
+				for (size_t a = 0; a < nx; a++) {
+					const struct report_ser *x = &xs[a], *y = NULL, *sb, *sc;
+					double r, pb, pc;
+					bool first = true, lowc;
+
+					for (size_t b = 0; b < ny && !y; b++)
+						if (ser_match(x, &ys[b]))
+							y = &ys[b];
+					if (side && y)
+						continue;  /* listed from BASE's side */
+					sb = side ? y : x;
+					sc = side ? x : y;
+					pb = per_req(sb);
+					pc = per_req(sc);
+					r = ratio(pc, pb);
+					lowc = !sb || !sc || sb->requests < DIFF_MIN_COUNT ||
+					       sc->requests < DIFF_MIN_COUNT;
+					fputs(firstk ? "\n {" : ",\n {", out);
+					firstk = false;
+					fputs("\"component\":", out);
+					report__json_str(out, x->component);
+					fputs(",\"verb\":", out);
+					report__json_str(out, x->verb);
+					fputs(",\"resource\":", out);
+					report__json_str(out, x->resource);
+					fputs(",\"subresource\":", out);
+					report__json_str(out, x->subresource);
+					fputs(",\"scope\":", out);
+					report__json_str(out, x->scope);
+					fputs(",\"base_ns_per_request\":", out);
+					json_num(out, pb);
+					fputs(",\"cand_ns_per_request\":", out);
+					json_num(out, pc);
+					fprintf(out, ",\"base_requests\":%lld,\"cand_requests\":%lld,\"ratio\":",
+						sb ? sb->requests : 0, sc ? sc->requests : 0);
+					json_num(out, r);
+					fputs(",\"flags\":[", out);
+					FLAG(!lowc && !isnan(r) && (r < DIFF_RATIO_LOW || r > DIFF_RATIO_HIGH),
+					     "ratio");
+					FLAG(!sc, "base_only");
+					FLAG(!sb, "cand_only");
+					fputs("]}", out);
+				}
+			}
+		}
+		fputs("],\n\"wal_fsync\":[", out);
+		{
+			static const char *const sys[] = { "fdatasync", "fsync" };
+			bool firstk = true;
+
+			for (int s = 0; s < 2; s++) {
+				const struct report_fsync *fb = NULL, *fc = NULL;
+				bool first = true;
+
+				for (size_t a = 0; a < B->nfsync; a++)
+					if (!strcmp(B->fsync[a].syscall, sys[s]))
+						fb = &B->fsync[a];
+				for (size_t a = 0; a < C->nfsync; a++)
+					if (!strcmp(C->fsync[a].syscall, sys[s]))
+						fc = &C->fsync[a];
+				if (!fb && !fc)
+					continue;
+				fprintf(out, "%s{\"syscall\":\"%s\"", firstk ? "\n " : ",\n ", sys[s]);
+				firstk = false;
+				for (int side = 0; side < 2; side++) {
+					const struct report_fsync *x = side ? fc : fb;
+					const struct report_run *R = side ? C : B;
+
+					fprintf(out, ",\"%s\":", side ? "cand" : "base");
+					if (!x) {
+						fputs("null", out);
+						continue;
+					}
+					fprintf(out, "{\"count\":%lld,\"rate_per_s\":", x->count);
+					json_num(out, R->duration_ns > 0 ? x->count / (R->duration_ns / 1e9)
+									 : NAN);
+					fprintf(out, ",\"p50_ns\":%lld,\"p99_ns\":%lld}", x->p50_ns, x->p99_ns);
+				}
+				fputs(",\"ratio\":", out);
+				if (fb && fc) {
+					fputs("{\"rate\":", out);
+					json_num(out, B->duration_ns > 0 && C->duration_ns > 0 ?
+						 ratio(fc->count / (C->duration_ns / 1e9),
+						       fb->count / (B->duration_ns / 1e9)) : NAN);
+					fputs(",\"p50\":", out);
+					json_num(out, ratio(fc->p50_ns, fb->p50_ns));
+					fputs(",\"p99\":", out);
+					json_num(out, ratio(fc->p99_ns, fb->p99_ns));
+					fputc('}', out);
+				} else {
+					fputs("null", out);
+				}
+				fputs(",\"flags\":[", out);
+				if (fb && fc) {
+					double r = ratio(fc->p99_ns, fb->p99_ns);
+
+					FLAG(fb->count >= DIFF_MIN_COUNT && fc->count >= DIFF_MIN_COUNT &&
+					     !isnan(r) && (r < DIFF_RATIO_LOW || r > DIFF_RATIO_HIGH) &&
+					     llabs(fc->p99_ns - fb->p99_ns) >= o->min_delta_ns, "p99");
+				}
+				FLAG(!fc, "base_only");
+				FLAG(!fb, "cand_only");
+				fputs("]}", out);
+			}
+		}
+#undef FLAG
+		fprintf(out, "],\n\"summary\":{\"both\":%lld,\"within\":%lld,\"outside\":%lld,"
+			"\"low_confidence\":%lld,\"base_only\":%lld,\"cand_only\":%lld,"
+			"\"slo_differs\":%lld,\"text\":", both, within, outside, low, bonly, conly, slo);
+		report__json_str(out, summary);
+		fputs("}}\n", out);
+		goto done;
+	}
+
+	if (f == REPORT_MD) {
+		fputs("## cpprof diff\n\n", out);
+		run_line(out, f, "BASE", B);
+		run_line(out, f, "CAND", C);
+		fprintf(out, "\n%s.\n\n| component | verb | resource | scope | count BASE | count CAND "
+			"| p50 BASE | p50 CAND | p90 BASE | p90 CAND | p99 BASE | p99 CAND | p99 CAND/BASE "
+			"| rate CAND/BASE | SLO BASE | SLO CAND | flags |\n"
+			"|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|\n", summary);
+	} else {
+		run_line(out, f, "BASE", B);
+		run_line(out, f, "CAND", C);
+		tline(out, "%s", "");
+		tline(out, "  %-9s %-8s %-22s %-9s %7s %7s %7s %7s %6s %s", "component", "verb",
+		      "resource", "scope", "n BASE", "n CAND", "p99 B", "p99 C", "ratio", "flags");
+	}
+	for (size_t k = 0; k < np; k++) {
+		const struct pair *p = &ps[k];
+		const struct report_call *x = p->b ? p->b : p->c;
+
+		kind_name(x, name, sizeof(name));
+		flags_text(p, fl, sizeof(fl));
+		snprintf(v[0], sizeof(v[0]), "%lld", p->b ? p->b->count : 0);
+		snprintf(v[1], sizeof(v[1]), "%lld", p->c ? p->c->count : 0);
+		fmt_ns(p->b ? p->b->p99_ns : -1, v[2], sizeof(v[2]));
+		fmt_ns(p->c ? p->c->p99_ns : -1, v[3], sizeof(v[3]));
+		fmt_ratio(p->r99, v[4], sizeof(v[4]));
+		if (f == REPORT_MD) {
+			char w[4][32];
+			const char *sb = !p->b || p->b->slo_ok < 0 ? "-" : p->b->slo_ok ? "ok" : "FAIL";
+			const char *sc = !p->c || p->c->slo_ok < 0 ? "-" : p->c->slo_ok ? "ok" : "FAIL";
+
+			fmt_ns(p->b ? p->b->p50_ns : -1, w[0], sizeof(w[0]));
+			fmt_ns(p->c ? p->c->p50_ns : -1, w[1], sizeof(w[1]));
+			fmt_ns(p->b ? p->b->p90_ns : -1, w[2], sizeof(w[2]));
+			fmt_ns(p->c ? p->c->p90_ns : -1, w[3], sizeof(w[3]));
+			fmt_ratio(p->rrate, v[5], sizeof(v[5]));
+			fputs("| ", out);
+			md_text(out, x->component);
+			fputs(" | ", out);
+			md_text(out, x->verb);
+			fputs(" | ", out);
+			md_text(out, name);
+			fputs(" | ", out);
+			md_text(out, x->scope);
+			fprintf(out, " | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
+				v[0], v[1], w[0], w[1], w[2], w[3], v[2], v[3], v[4], v[5], sb, sc,
+				*fl ? fl : "-");
+		} else {
+			char a[64], b[64], c[64], d[64];
+
+			tline(out, "  %-9s %-8s %-22s %-9s %7s %7s %7s %7s %6s %s",
+			      cut(x->component, 9, a, sizeof(a)), cut(x->verb, 8, b, sizeof(b)),
+			      cut(name, 22, c, sizeof(c)), cut(x->scope, 9, d, sizeof(d)), v[0], v[1],
+			      v[2], v[3], v[4], fl);
+		}
+	}
+	/* Serialization CPU per request, and etcd WAL fsync. */
+	if (nbs || ncs) {
+		if (f == REPORT_MD)
+			fputs("\n### Serialization CPU per request\n\n| component | verb | resource | scope "
+			      "| BASE | CAND | CAND/BASE |\n|---|---|---|---|--:|--:|--:|\n", out);
+		else {
+			tline(out, "%s", "");
+			tline(out, "serialization CPU per request (json/protobuf encode+decode, yaml)");
+		}
+		for (int side = 0; side < 2; side++) {
+			const struct report_ser *xs = side ? cs : bs, *ys = side ? bs : cs;
+			size_t nx = side ? ncs : nbs, ny = side ? nbs : ncs;
+
+			for (size_t a = 0; a < nx; a++) {
+				const struct report_ser *x = &xs[a], *y = NULL, *sb, *sc;
+				char nm[512], cb[64], cc[64], cr[64], t1[64], t2[64], t3[64];
+
+				for (size_t b = 0; b < ny && !y; b++)
+					if (ser_match(x, &ys[b]))
+						y = &ys[b];
+				if (side && y)
+					continue;
+				sb = side ? y : x;
+				sc = side ? x : y;
+				fmt_ns(sb && sb->requests ? sb->ser_ns / sb->requests : -1, cb, sizeof(cb));
+				fmt_ns(sc && sc->requests ? sc->ser_ns / sc->requests : -1, cc, sizeof(cc));
+				fmt_ratio(ratio(per_req(sc), per_req(sb)), cr, sizeof(cr));
+				snprintf(nm, sizeof(nm), "%s%s%s", str_or(x->resource, "-"),
+					 *x->subresource ? "/" : "", x->subresource);
+				if (f == REPORT_MD) {
+					fputs("| ", out);
+					md_text(out, x->component);
+					fputs(" | ", out);
+					md_text(out, x->verb);
+					fputs(" | ", out);
+					md_text(out, nm);
+					fputs(" | ", out);
+					md_text(out, x->scope);
+					fprintf(out, " | %s | %s | %s |\n", cb, cc, cr);
+				} else {
+					tline(out, "  %-9s %-8s %-22s %-9s %9s %9s %7s",
+					      cut(x->component, 9, t1, sizeof(t1)), cut(x->verb, 8, t2, sizeof(t2)),
+					      cut(nm, 22, t3, sizeof(t3)), x->scope, cb, cc, cr);
+				}
+			}
+		}
+	}
+	if (B->nfsync || C->nfsync) {
+		if (f == REPORT_MD)
+			fputs("\n### etcd WAL fsync\n\n| syscall | count BASE | count CAND | p99 BASE "
+			      "| p99 CAND | p99 CAND/BASE |\n|---|--:|--:|--:|--:|--:|\n", out);
+		else {
+			tline(out, "%s", "");
+			tline(out, "etcd WAL fsync (bucket bounds, <= 25%% high)");
+		}
+		for (int s = 0; s < 2; s++) {
+			static const char *const sys[] = { "fdatasync", "fsync" };
+			const struct report_fsync *fb = NULL, *fc = NULL;
+			char a[32], b[32], r[32];
+
+			for (size_t k = 0; k < B->nfsync; k++)
+				if (!strcmp(B->fsync[k].syscall, sys[s]))
+					fb = &B->fsync[k];
+			for (size_t k = 0; k < C->nfsync; k++)
+				if (!strcmp(C->fsync[k].syscall, sys[s]))
+					fc = &C->fsync[k];
+			if (!fb && !fc)
+				continue;
+			fmt_ns(fb ? fb->p99_ns : -1, a, sizeof(a));
+			fmt_ns(fc ? fc->p99_ns : -1, b, sizeof(b));
+			fmt_ratio(fb && fc ? ratio(fc->p99_ns, fb->p99_ns) : NAN, r, sizeof(r));
+			if (f == REPORT_MD)
+				fprintf(out, "| %s | %lld | %lld | %s | %s | %s |\n", sys[s],
+					fb ? fb->count : 0, fc ? fc->count : 0, a, b, r);
+			else
+				tline(out, "  %-10s %10lld %10lld %8s %8s %7s", sys[s], fb ? fb->count : 0,
+				      fc ? fc->count : 0, a, b, r);
+		}
+	}
+	if (f == REPORT_TEXT) {
+		tline(out, "%s", "");
+		tline(out, "%.95s", summary);
+		if (strlen(summary) > 95)
+			tline(out, "  %s", summary + 95);
+		tline(out, "flags: P99 = p99 CAND/BASE outside [0.5, 2] (and >= %.3gms apart); SLO = "
+		      "verdicts differ;", o->min_delta_ns / 1e6);
+		tline(out, "few = under %d requests on a side (not flagged); ratio = p99 CAND/BASE",
+		      DIFF_MIN_COUNT);
+	}
+done:
+	free(ps);
+	if (fflush(out) != 0 || ferror(out)) {
+		cp_seterr("cannot write the diff: %s", strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+/* ---------- four runs: the trend check ---------- */
+
+static const char *direction(double c)
+{
+	if (isnan(c))
+		return NULL;
+	return c > TREND_NO_CHANGE_HIGH ? "up" : c < TREND_NO_CHANGE_LOW ? "down" : "none";
+}
+
+static int write_trend(struct report_run *const *R, const struct diff_opts *o, FILE *out)
+{
+	static const char *const roles[] = { "real_before", "real_after", "km_before", "km_after" };
+	size_t idx[4] = { 0 };
+	long long compared = 0, agree = 0, disagree = 0, low = 0, missing = 0;
+	char summary[256];
+	bool first = true;
+	enum report_format f = o->format;
+
+	for (int pass = 0; pass < 2; pass++) {
+		memset(idx, 0, sizeof(idx));
+		if (pass == 1) {
+			snprintf(summary, sizeof(summary), "%lld call kinds in all four runs: %lld agree, "
+				 "%lld disagree, %lld low-confidence; %lld missing from some run",
+				 compared, agree, disagree, low, missing);
+			if (f == REPORT_JSON) {
+				fprintf(out, "{\"format_version\":1,\"mode\":\"trend\",\n\"thresholds\":"
+					"{\"no_change_low\":%g,\"no_change_high\":%g,\"size_factor\":%g,"
+					"\"min_count\":%d},\n\"runs\":[", TREND_NO_CHANGE_LOW,
+					TREND_NO_CHANGE_HIGH, TREND_SIZE_FACTOR, DIFF_MIN_COUNT);
+				for (int r = 0; r < 4; r++) {
+					fputs(r ? ",\n " : "\n ", out);
+					json_runsum(out, R[r], roles[r]);
+				}
+				fputs("],\n\"calls\":[", out);
+			} else if (f == REPORT_MD) {
+				fputs("## cpprof diff --trend\n\n", out);
+				for (int r = 0; r < 4; r++)
+					run_line(out, f, roles[r], R[r]);
+				fprintf(out, "\n%s.\n\n| component | verb | resource | scope | p99 real before "
+					"| p99 real after | p99 km before | p99 km after | real change "
+					"| km change | verdict |\n|---|---|---|---|--:|--:|--:|--:|--:|--:|---|\n",
+					summary);
+			} else {
+				for (int r = 0; r < 4; r++)
+					run_line(out, f, r == 0 ? "RB" : r == 1 ? "RA" : r == 2 ? "KB" : "KA",
+						 R[r]);
+				tline(out, "%s", "");
+				tline(out, "  %-8s %-7s %-18s %-9s %7s %7s %7s %7s %6s %6s %s", "comp",
+				      "verb", "resource", "scope", "p99 RB", "p99 RA", "p99 KB", "p99 KA",
+				      "real", "km", "verdict");
+			}
+		}
+		for (;;) {
+			const struct report_call *min = NULL, *k[4] = { 0 };
+			double rc = NAN, kc = NAN;
+			const char *rd, *kd, *verdict;
+			bool all = true, lowc = false;
+
+			for (int r = 0; r < 4; r++)
+				if (idx[r] < R[r]->ncalls &&
+				    (!min || key_cmp(&R[r]->calls[idx[r]], min) < 0))
+					min = &R[r]->calls[idx[r]];
+			if (!min)
+				break;
+			for (int r = 0; r < 4; r++) {
+				if (idx[r] < R[r]->ncalls && key_cmp(&R[r]->calls[idx[r]], min) == 0)
+					k[r] = &R[r]->calls[idx[r]];
+				if (!k[r])
+					all = false;
+				else if (k[r]->count < DIFF_MIN_COUNT)
+					lowc = true;
+			}
+			if (k[0] && k[1])
+				rc = ratio(k[1]->p99_ns, k[0]->p99_ns);
+			if (k[2] && k[3])
+				kc = ratio(k[3]->p99_ns, k[2]->p99_ns);
+			rd = direction(rc);
+			kd = direction(kc);
+			if (!all)
+				verdict = "missing";
+			else if (lowc)
+				verdict = "low_confidence";
+			else if (rd && kd && !strcmp(rd, kd) &&
+				 (!strcmp(rd, "none") ||
+				  fabs(log(rc) - log(kc)) <= log(TREND_SIZE_FACTOR) + 1e-12))
+				verdict = "agree";
+			else
+				verdict = "disagree";
+			if (pass == 0) {
+				compared += all;
+				missing += !all;
+				low += all && lowc;
+				agree += !strcmp(verdict, "agree");
+				disagree += !strcmp(verdict, "disagree");
+			} else if (f == REPORT_JSON) {
+				fputs(first ? "\n {" : ",\n {", out);
+				first = false;
+				json_key(out, min, true);
+				fputs(",\"counts\":[", out);
+				for (int r = 0; r < 4; r++) {
+					fputs(r ? "," : "", out);
+					json_ll(out, k[r] ? k[r]->count : -1);
+				}
+				fputs("],\"p99_ns\":[", out);
+				for (int r = 0; r < 4; r++) {
+					fputs(r ? "," : "", out);
+					json_ll(out, k[r] ? k[r]->p99_ns : -1);
+				}
+				fputs("],\"real_change\":", out);
+				json_num(out, rc);
+				fputs(",\"km_change\":", out);
+				json_num(out, kc);
+				fputs(",\"real_direction\":", out);
+				report__json_str(out, rd);
+				fputs(",\"km_direction\":", out);
+				report__json_str(out, kd);
+				fprintf(out, ",\"verdict\":\"%s\"}", verdict);
+			} else {
+				char name[512], p[4][32], a[32], b[32];
+
+				kind_name(min, name, sizeof(name));
+				for (int r = 0; r < 4; r++)
+					fmt_ns(k[r] ? k[r]->p99_ns : -1, p[r], sizeof(p[r]));
+				fmt_ratio(rc, a, sizeof(a));
+				fmt_ratio(kc, b, sizeof(b));
+				if (f == REPORT_MD) {
+					fputs("| ", out);
+					md_text(out, min->component);
+					fputs(" | ", out);
+					md_text(out, min->verb);
+					fputs(" | ", out);
+					md_text(out, name);
+					fputs(" | ", out);
+					md_text(out, min->scope);
+					fprintf(out, " | %s | %s | %s | %s | %s | %s | %s |\n", p[0], p[1],
+						p[2], p[3], a, b, verdict);
+				} else {
+					char t[4][64];
+
+					tline(out, "  %-8s %-7s %-18s %-9s %7s %7s %7s %7s %6s %6s %s",
+					      cut(min->component, 8, t[0], sizeof(t[0])),
+					      cut(min->verb, 7, t[1], sizeof(t[1])),
+					      cut(name, 18, t[2], sizeof(t[2])),
+					      cut(min->scope, 9, t[3], sizeof(t[3])), p[0], p[1], p[2], p[3],
+					      a, b, !strcmp(verdict, "low_confidence") ? "few" : verdict);
+				}
+			}
+			for (int r = 0; r < 4; r++)
+				if (k[r])
+					idx[r]++;
+		}
+	}
+	if (f == REPORT_JSON) {
+		fprintf(out, "],\n\"summary\":{\"compared\":%lld,\"agree\":%lld,\"disagree\":%lld,"
+			"\"low_confidence\":%lld,\"missing\":%lld,\"text\":", compared, agree, disagree,
+			low, missing);
+		report__json_str(out, summary);
+		fputs("}}\n", out);
+	} else if (f == REPORT_TEXT) {
+		tline(out, "%s", "");
+		tline(out, "%s", summary);
+		tline(out, "real/km: p99 after/before; no change within [%.2f, %.2f]; agree: same "
+		      "direction and", TREND_NO_CHANGE_LOW, TREND_NO_CHANGE_HIGH);
+		tline(out, "sizes within %gx of each other (or both no change); few: under %d requests",
+		      TREND_SIZE_FACTOR, DIFF_MIN_COUNT);
+	}
+	if (fflush(out) != 0 || ferror(out)) {
+		cp_seterr("cannot write the diff: %s", strerror(errno));
+		return -EIO;
+	}
+	return 0;
+}
+
+int diff__write(const char *const *specs, int nspecs, const struct diff_opts *o, FILE *out)
+{
+	struct report_run *runs[4] = { 0 };
+	int err = 0;
+
+	if (nspecs != 2 && nspecs != 4) {
+		cp_seterr("diff takes 2 runs (BASE CAND) or 4 (the trend check), not %d", nspecs);
+		return -EINVAL;
+	}
+	for (int i = 0; i < nspecs && !err; i++) {
+		char *path, *label;
+
+		if (diff__split_spec(specs[i], &path, &label)) {
+			cp_seterr("out of memory");
+			return -ENOMEM;
+		}
+		err = report__load(path, label, &runs[i]);
+		free(path);
+		free(label);
+	}
+	if (!err)
+		err = nspecs == 2 ? write_pair(runs[0], runs[1], o, out) : write_trend(runs, o, out);
+	for (int i = 0; i < nspecs; i++)
+		report__run_free(runs[i]);
+	return err;
+}
