@@ -527,7 +527,7 @@ static int write_pair(const struct report_run *B, const struct report_run *C,
 		run_line(out, f, "BASE", B);
 		run_line(out, f, "CAND", C);
 		tline(out, "%s", "");
-		tline(out, "  %-9s %-8s %-22s %-9s %7s %7s %7s %7s %6s %s", "component", "verb",
+		tline(out, "  %-9s %-8s %-20s %-9s %7s %7s %7s %7s %6s %s", "component", "verb",
 		      "resource", "scope", "n BASE", "n CAND", "p99 B", "p99 C", "ratio", "flags");
 	}
 	for (size_t k = 0; k < np; k++) {
@@ -565,9 +565,9 @@ static int write_pair(const struct report_run *B, const struct report_run *C,
 		} else {
 			char a[64], b[64], c[64], d[64];
 
-			tline(out, "  %-9s %-8s %-22s %-9s %7s %7s %7s %7s %6s %s",
+			tline(out, "  %-9s %-8s %-20s %-9s %7s %7s %7s %7s %6s %s",
 			      cut(x->component, 9, a, sizeof(a)), cut(x->verb, 8, b, sizeof(b)),
-			      cut(name, 22, c, sizeof(c)), cut(x->scope, 9, d, sizeof(d)), v[0], v[1],
+			      cut(name, 20, c, sizeof(c)), cut(x->scope, 9, d, sizeof(d)), v[0], v[1],
 			      v[2], v[3], v[4], fl);
 		}
 	}

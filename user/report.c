@@ -2801,7 +2801,7 @@ int report__write(const char *db_path, const struct report_opts *o, FILE *out)
 		sqlite3_bind_text(rs, 1, o->label, -1, SQLITE_STATIC);
 
 	if (c.format == REPORT_JSON)
-		fputs("{\"runs\":[", out);
+		fputs("{\"format_version\":1,\"runs\":[", out);
 	while ((rc = sqlite3_step(rs)) == SQLITE_ROW) {
 		err = write_run(&c, rs);
 		if (err)

@@ -394,7 +394,7 @@ static void test_json(void)
 	end = jv(t);
 	CHECK(end && *jws(end) == '\0', "json does not parse at offset %ld",
 	      end ? (long)(end - t) : -1L);
-	CHECK(!strncmp(t, "{\"runs\":[", 9), "top level");
+	CHECK(!strncmp(t, "{\"format_version\":1,\"runs\":[", 26), "top level");
 	CHECK(strstr(t, "\"label\":\"real-1\",\"kind\":\"real\",\"started_ns\":1700000000000000000,"
 		     "\"ended_ns\":1700003725000000000"), "run keys");
 	CHECK(strstr(t, "\"label\":\"km-1\",\"kind\":\"kubemark\""), "second run");
