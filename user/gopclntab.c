@@ -72,6 +72,10 @@ struct gopclntab {
 	int nfunc;
 	uint64_t end_pc;
 	int *by_name;       /* indexes into funcs, sorted by name */
+	/* for line tables and inline trees (gopclntab__frames) */
+	const struct goelf *g; /* NULL for gopclntab__open_mem */
+	uint64_t off_funcname, off_cu, off_filetab, off_pctab, off_pcln;
+	uint64_t gofunc;       /* go:func.* (1.18+ funcdata base), 0 if unknown */
 };
 
 static uint64_t rd64(const uint8_t *p)
@@ -170,12 +174,20 @@ static int parse(struct gopclntab *p, uint64_t text)
 	nfunc = rd64(d + 8);
 	if (p->magic == MAGIC_GO116) {
 		off_funcname = rd64(d + 24);
+		p->off_cu = rd64(d + 32);
+		p->off_filetab = rd64(d + 40);
+		p->off_pctab = rd64(d + 48);
 		off_pcln = rd64(d + 56);
 	} else {
 		p->hdr_text = rd64(d + 24);
 		off_funcname = rd64(d + 32);
+		p->off_cu = rd64(d + 40);
+		p->off_filetab = rd64(d + 48);
+		p->off_pctab = rd64(d + 56);
 		off_pcln = rd64(d + 64);
 	}
+	p->off_funcname = off_funcname;
+	p->off_pcln = off_pcln;
 	if (off_funcname >= len || off_pcln >= len) {
 		cp_seterr("corrupted pclntab: table offset past the end (funcname 0x%llx, pcln 0x%llx, size 0x%zx)",
 			  (unsigned long long)off_funcname, (unsigned long long)off_pcln, len);
@@ -353,24 +365,30 @@ static bool moduledata_text(const struct goelf *g, uint64_t cand, uint64_t pcln,
 }
 
 static bool find_moduledata(const struct goelf *g, uint64_t pcln, size_t pcln_len,
-			    uint64_t *text, uint64_t *minpc, uint64_t *maxpc)
+			    uint64_t *text, uint64_t *minpc, uint64_t *maxpc, uint64_t *md)
 {
 	const struct goelf_section *s;
 	uint64_t cand, where[16];
 	int i, n;
 
 	if (!goelf__symbol(g, "runtime.firstmoduledata", &cand, NULL) &&
-	    moduledata_text(g, cand, pcln, pcln_len, text, minpc, maxpc))
+	    moduledata_text(g, cand, pcln, pcln_len, text, minpc, maxpc)) {
+		*md = cand;
 		return true;
+	}
 	/* Go 1.26+: the moduledata has its own section */
 	s = goelf__section(g, ".go.module");
-	if (s && moduledata_text(g, s->addr, pcln, pcln_len, text, minpc, maxpc))
+	if (s && moduledata_text(g, s->addr, pcln, pcln_len, text, minpc, maxpc)) {
+		*md = s->addr;
 		return true;
+	}
 	/* PIE: the pointer is a relocation addend, the file holds 0 */
 	n = goelf__relocs_to(g, pcln, where, 16);
 	for (i = 0; i < n && i < 16; i++)
-		if (moduledata_text(g, where[i] - MD_PCHEADER, pcln, pcln_len, text, minpc, maxpc))
+		if (moduledata_text(g, where[i] - MD_PCHEADER, pcln, pcln_len, text, minpc, maxpc)) {
+			*md = where[i] - MD_PCHEADER;
 			return true;
+		}
 	/* Otherwise scan writable data for the word equal to the pclntab address. */
 	for (i = 0; i < goelf__segment_count(g); i++) {
 		const struct goelf_segment *seg = goelf__segment_at(g, i);
@@ -384,8 +402,10 @@ static bool find_moduledata(const struct goelf *g, uint64_t pcln, size_t pcln_le
 			continue;
 		for (off = (8 - seg->vaddr % 8) % 8; off + 8 <= seg->filesz; off += 8) {
 			if (rd64(d + off) == pcln &&
-			    moduledata_text(g, seg->vaddr + off, pcln, pcln_len, text, minpc, maxpc))
+			    moduledata_text(g, seg->vaddr + off, pcln, pcln_len, text, minpc, maxpc)) {
+				*md = seg->vaddr + off;
 				return true;
+			}
 		}
 	}
 	return false;
@@ -400,7 +420,7 @@ static bool find_moduledata(const struct goelf *g, uint64_t pcln, size_t pcln_le
 static int find_pclntab(const struct goelf *g, uint64_t *addr, size_t *len)
 {
 	const struct goelf_section *s = goelf__section(g, ".gopclntab");
-	uint64_t a, t, lo, hi;
+	uint64_t a, t, lo, hi, md;
 	int i;
 
 	if (s && s->type != SHT_NOBITS && goelf__ptr(g, s->addr, s->size)) {
@@ -437,7 +457,7 @@ static int find_pclntab(const struct goelf *g, uint64_t *addr, size_t *len)
 			    d[off + 4] || d[off + 5] || d[off + 6] != 1 || d[off + 7] != 8)
 				continue;
 			a = seg->vaddr + off;
-			if (find_moduledata(g, a, seg->filesz - off, &t, &lo, &hi)) {
+			if (find_moduledata(g, a, seg->filesz - off, &t, &lo, &hi, &md)) {
 				*addr = a;
 				*len = seg->filesz - off;
 				return 0;
@@ -452,10 +472,41 @@ static int find_pclntab(const struct goelf *g, uint64_t *addr, size_t *len)
 	return -ENOENT;
 }
 
+/*
+ * go:func.* ("go.func.*" in 1.18-1.19): the base that 1.18+ funcdata
+ * offsets are added to (runtime/symtab.go funcdata(): datap.gofunc + off).
+ * From the symbol table when there is one, else moduledata.gofunc, which
+ * sits after rodata at offset 304 in 1.18-1.19 and 320 from 1.20 (which
+ * added covctrs, ecovctrs): symtab.go of go1.19 and go1.23. 0 if unknown:
+ * then no inline frames, which costs detail, not correctness.
+ */
+#define MD_GOFUNC_118 304
+#define MD_GOFUNC_120 320
+
+static uint64_t find_gofunc(const struct goelf *g, uint32_t magic, uint64_t md)
+{
+	uint64_t a = 0, rodata = 0, at;
+
+	if (magic == MAGIC_GO116)
+		return 0; /* absolute funcdata pointers, no base */
+	if (!goelf__symbol(g, "go:func.*", &a, NULL) || !goelf__symbol(g, "go.func.*", &a, NULL))
+		return a;
+	if (!md)
+		return 0;
+	at = md + (magic == MAGIC_GO118 ? MD_GOFUNC_118 : MD_GOFUNC_120);
+	if (goelf__read_ptr(g, at, &a) || goelf__read_ptr(g, at - 8, &rodata))
+		return 0;
+	/* gofunc lies in read-only data, after moduledata.rodata */
+	if (!a || a < rodata || !goelf__ptr(g, a, 1) || goelf__is_text(g, a))
+		return 0;
+	return a;
+}
+
 struct gopclntab *gopclntab__open(struct goelf *g, int *err)
 {
 	struct gopclntab *p = NULL;
 	uint64_t addr, md_text = 0, md_min = 0, md_max = 0, sym_text = 0, hdr_text = 0, text = 0;
+	uint64_t md = 0;
 	const char *source = NULL;
 	bool have_md, have_sym;
 	size_t len;
@@ -482,7 +533,7 @@ struct gopclntab *gopclntab__open(struct goelf *g, int *err)
 	if (ret)
 		goto cleanup;
 
-	have_md = find_moduledata(g, addr, len, &md_text, &md_min, &md_max);
+	have_md = find_moduledata(g, addr, len, &md_text, &md_min, &md_max, &md);
 	have_sym = goelf__symbol(g, "runtime.text", &sym_text, NULL) == 0;
 	if (p->magic != MAGIC_GO116) {
 		/* the header field as the loader will see it (relocated in PIE) */
@@ -554,6 +605,8 @@ struct gopclntab *gopclntab__open(struct goelf *g, int *err)
 		verbose("'%s': moduledata minpc/maxpc 0x%llx/0x%llx differ from the function table 0x%llx/0x%llx\n",
 			goelf__path(g), (unsigned long long)md_min, (unsigned long long)md_max,
 			(unsigned long long)p->funcs[0].entry, (unsigned long long)p->end_pc);
+	p->g = g;
+	p->gofunc = find_gofunc(g, p->magic, have_md ? md : 0);
 	return p;
 
 cleanup:
@@ -656,4 +709,286 @@ int gopclntab__lookup(const struct gopclntab *p, uint64_t pc, struct gofunc *out
 			hi = mid;
 	}
 	return gopclntab__func(p, lo, out);
+}
+
+/* --- line tables and inline trees ------------------------------------ */
+
+/*
+ * _func fields after entry and nameOff (runtime2.go):
+ *   1.16-1.17: entry uintptr, nameoff, args, deferreturn, pcsp, pcfile,
+ *              pcln, npcdata, cuOffset, funcID u8, _ [2]byte, nfuncdata u8 (44 bytes)
+ *   1.18-1.19: entryoff u32, nameoff, args, deferreturn, pcsp, pcfile,
+ *              pcln, npcdata, cuOffset, funcID, flag, _, nfuncdata (40 bytes)
+ *   1.20+:     as 1.18 with startLine int32 after cuOffset (44 bytes)
+ * followed by pcdata [npcdata]uint32 (pctab offsets) and funcdata:
+ * [nfuncdata]uint32 offsets from go:func.* (1.18+, ^0 = none), or
+ * [nfuncdata]uintptr pointers aligned to 8 (1.16-1.17).
+ */
+#define PCDATA_INLTREEINDEX 2 /* runtime/symtab.go _PCDATA_InlTreeIndex */
+#define FUNCDATA_INLTREE    3 /* runtime/symtab.go _FUNCDATA_InlTree */
+
+struct funcinfo {
+	const uint8_t *f;
+	size_t at;       /* offset of the record in data */
+	uint64_t entry;
+	uint32_t pcfile, pcln, npcdata, cu;
+	uint8_t nfuncdata;
+	size_t pcdata;   /* offset of pcdata[0] in data */
+};
+
+static int get_funcinfo(const struct gopclntab *p, const struct gofunc *fn, struct funcinfo *fi)
+{
+	size_t hdr = p->magic == MAGIC_GO118 ? 40 : 44;
+	const uint8_t *f;
+
+	fi->at = p->off_pcln + (uint64_t)(uint32_t)fn->funcoff;
+	if (fn->funcoff < 0 || fi->at > p->len || p->len - fi->at < hdr) {
+		cp_seterr("corrupted pclntab: record of '%s' runs past the end", fn->name);
+		return -EINVAL;
+	}
+	f = p->data + fi->at;
+	fi->f = f;
+	fi->entry = fn->entry;
+	if (p->magic == MAGIC_GO116) {
+		fi->pcfile = rd32(f + 24);
+		fi->pcln = rd32(f + 28);
+		fi->npcdata = rd32(f + 32);
+		fi->cu = rd32(f + 36);
+		fi->nfuncdata = f[43];
+	} else {
+		fi->pcfile = rd32(f + 20);
+		fi->pcln = rd32(f + 24);
+		fi->npcdata = rd32(f + 28);
+		fi->cu = rd32(f + 32);
+		fi->nfuncdata = f[hdr - 1];
+	}
+	fi->pcdata = fi->at + hdr;
+	/* pcdata, and funcdata with the worst-case alignment pad */
+	if (fi->npcdata > (p->len - fi->pcdata) / 4 ||
+	    p->len - fi->pcdata - fi->npcdata * 4 < (size_t)fi->nfuncdata * 8 + 4) {
+		if (fi->npcdata > (p->len - fi->pcdata) / 4) {
+			cp_seterr("corrupted pclntab: '%s' has %u pcdata tables past the end",
+				  fn->name, fi->npcdata);
+			return -EINVAL;
+		}
+		fi->nfuncdata = 0; /* funcdata do not fit: treat as absent */
+	}
+	return 0;
+}
+
+/* Go's readvarint (symtab.go): up to 5 bytes into a uint32. */
+static bool rd_uvarint(const struct gopclntab *p, uint64_t *pos, uint32_t *v)
+{
+	uint32_t shift = 0, r = 0;
+
+	for (;;) {
+		uint8_t b;
+
+		if (*pos >= p->len || shift > 28)
+			return false;
+		b = p->data[(*pos)++];
+		r |= (uint32_t)(b & 0x7f) << shift;
+		if (!(b & 0x80))
+			break;
+		shift += 7;
+	}
+	*v = r;
+	return true;
+}
+
+/*
+ * Value of the pc-value table at pctab offset OFF for TARGET in the
+ * function starting at ENTRY (runtime/symtab.go pcvalue/step): pairs of
+ * zig-zag value delta and pc delta (times the quantum, 1 on x86), the
+ * value starting at -1. false if the table is absent or ends first.
+ */
+static bool pcvalue(const struct gopclntab *p, uint32_t off, uint64_t entry, uint64_t target,
+		    int32_t *out)
+{
+	uint64_t pos, pc = entry;
+	uint32_t val = (uint32_t)-1, uvd, pcd;
+	bool first = true;
+
+	if (!off || p->off_pctab >= p->len || off >= p->len - p->off_pctab)
+		return false;
+	pos = p->off_pctab + off;
+	for (;;) {
+		if (!rd_uvarint(p, &pos, &uvd))
+			return false;
+		if (uvd == 0 && !first)
+			return false;
+		first = false;
+		val += (uvd & 1) ? ~(uvd >> 1) : (uvd >> 1);
+		if (!rd_uvarint(p, &pos, &pcd))
+			return false;
+		pc += pcd;
+		if (target < pc) {
+			*out = (int32_t)val;
+			return true;
+		}
+	}
+}
+
+/* A NUL-terminated string at OFF of data, or NULL. */
+static const char *str_at(const struct gopclntab *p, uint64_t off)
+{
+	if (off >= p->len || !memchr(p->data + off, '\0', p->len - off))
+		return NULL;
+	return (const char *)p->data + off;
+}
+
+static void fileline(const struct gopclntab *p, const struct funcinfo *fi, uint64_t pc,
+		     const char **file, int *line)
+{
+	int32_t fno, ln;
+	uint64_t at;
+
+	*file = "";
+	*line = 0;
+	if (pcvalue(p, fi->pcln, fi->entry, pc, &ln) && ln > 0)
+		*line = ln;
+	if (!pcvalue(p, fi->pcfile, fi->entry, pc, &fno) || fno < 0)
+		return;
+	/* cutab[cuOffset + fileno] is the file's offset in filetab (^0: none) */
+	at = p->off_cu + ((uint64_t)fi->cu + (uint64_t)fno) * 4;
+	if (at < p->off_cu || at >= p->len || p->len - at < 4)
+		return;
+	if (rd32(p->data + at) != UINT32_MAX) {
+		const char *f = str_at(p, p->off_filetab + rd32(p->data + at));
+
+		if (f)
+			*file = f;
+	}
+}
+
+/* LEN bytes at virtual address VADDR: inside the table, or in the ELF file. */
+static const uint8_t *vptr(const struct gopclntab *p, uint64_t vaddr, size_t len)
+{
+	if (vaddr >= p->addr && vaddr - p->addr <= p->len && p->len - (vaddr - p->addr) >= len)
+		return p->data + (vaddr - p->addr);
+	return p->g ? goelf__ptr(p->g, vaddr, len) : NULL;
+}
+
+/* Virtual address of funcdata[I] of the function, or 0. */
+static uint64_t funcdata(const struct gopclntab *p, const struct funcinfo *fi, int i)
+{
+	size_t at = fi->pcdata + (size_t)fi->npcdata * 4;
+	uint64_t v;
+	uint32_t off;
+
+	if (i >= fi->nfuncdata)
+		return 0;
+	if (p->magic != MAGIC_GO116) {
+		off = rd32(p->data + at + (size_t)i * 4);
+		if (off == UINT32_MAX || !p->gofunc)
+			return 0;
+		return p->gofunc + off;
+	}
+	/* 1.16-1.17: pointers, 8-aligned in memory (symtab.go funcdata) */
+	if ((p->addr + at) & 4)
+		at += 4;
+	at += (size_t)i * 8;
+	if (p->g && !goelf__read_ptr(p->g, p->addr + at, &v))
+		return v;
+	return rd64(p->data + at);
+}
+
+uint64_t gopclntab__gofunc(const struct gopclntab *p)
+{
+	return p ? p->gofunc : 0;
+}
+
+void gopclntab__set_gofunc(struct gopclntab *p, uint64_t gofunc)
+{
+	if (p)
+		p->gofunc = gofunc;
+}
+
+int gopclntab__fileline(const struct gopclntab *p, uint64_t pc, const char **file, int *line)
+{
+	struct funcinfo fi;
+	struct gofunc fn;
+	int ret;
+
+	if (!p || !file || !line) {
+		cp_seterr("gopclntab__fileline: no table or no output");
+		return -EINVAL;
+	}
+	ret = gopclntab__lookup(p, pc, &fn);
+	if (ret) {
+		cp_seterr("no function at 0x%llx", (unsigned long long)pc);
+		return ret;
+	}
+	ret = get_funcinfo(p, &fn, &fi);
+	if (ret)
+		return ret;
+	fileline(p, &fi, pc, file, line);
+	return 0;
+}
+
+/*
+ * Frames at PC, innermost first, as the runtime's traceback does
+ * (runtime/symtabinl.go inlineUnwinder for 1.20+; traceback.go's loop in
+ * 1.16-1.19): pcdata InlTreeIndex at PC is an index into the function's
+ * inline tree, or -1 for code of the function itself; an entry names the
+ * inlined function and parentPc, the offset from entry of an instruction
+ * whose position is the call site, where the lookup repeats. inlinedCall
+ * is {funcID u8, _ [3]byte, nameOff, parentPc, startLine int32} (16 bytes)
+ * in 1.20+ and {parent int16, funcID u8, _ u8, file, line, func_ (nameoff),
+ * parentPc int32} (20 bytes) in 1.16-1.19. Each frame's file:line is the
+ * pcln/pcfile value at its PC. The physical function is always the last
+ * frame written, even when MAX cuts the inline chain.
+ */
+int gopclntab__frames(const struct gopclntab *p, uint64_t pc, struct gofunc_frame *out, int max)
+{
+	size_t esz = p && p->magic == MAGIC_GO120 ? 16 : 20;
+	uint64_t inl = 0, cur = pc;
+	struct funcinfo fi;
+	struct gofunc fn;
+	int n = 0, ret;
+
+	if (!p || !out || max < 1) {
+		cp_seterr("gopclntab__frames: no table or no room for frames");
+		return -EINVAL;
+	}
+	ret = gopclntab__lookup(p, pc, &fn);
+	if (ret) {
+		cp_seterr("no function at 0x%llx", (unsigned long long)pc);
+		return ret;
+	}
+	if (get_funcinfo(p, &fn, &fi)) {
+		out[0] = (struct gofunc_frame){ .name = fn.name, .file = "", .line = 0 };
+		return 1;
+	}
+	if (fi.npcdata > PCDATA_INLTREEINDEX)
+		inl = funcdata(p, &fi, FUNCDATA_INLTREE);
+	while (n < max - 1 && inl) {
+		uint32_t taboff = rd32(p->data + fi.pcdata + PCDATA_INLTREEINDEX * 4);
+		const uint8_t *e;
+		int32_t ix, nameoff, parent;
+		const char *name;
+
+		if (!pcvalue(p, taboff, fi.entry, cur, &ix) || ix < 0)
+			break;
+		e = vptr(p, inl + (uint64_t)ix * esz, esz);
+		if (!e)
+			break;
+		nameoff = (int32_t)rd32(e + (esz == 16 ? 4 : 12));
+		parent = (int32_t)rd32(e + (esz == 16 ? 8 : 16));
+		name = nameoff >= 0 ? str_at(p, p->off_funcname + (uint64_t)nameoff) : NULL;
+		if (!name)
+			break;
+		out[n].name = name;
+		out[n].inlined = true;
+		fileline(p, &fi, cur, &out[n].file, &out[n].line);
+		n++;
+		/* the call site must be inside the function itself */
+		if (parent < 0 || fi.entry + (uint64_t)parent >= fn.end)
+			break;
+		cur = fi.entry + (uint64_t)parent;
+	}
+	out[n].name = fn.name;
+	out[n].inlined = false;
+	fileline(p, &fi, cur, &out[n].file, &out[n].line);
+	return n + 1;
 }

@@ -13,6 +13,7 @@
 #ifndef CPPROF_GOPCLNTAB_H
 #define CPPROF_GOPCLNTAB_H
 
+#include <stdbool.h>
 #include <stdint.h>
 
 struct goelf;
@@ -61,6 +62,32 @@ uint64_t gopclntab__addr(const struct gopclntab *p);
 uint64_t gopclntab__size(const struct gopclntab *p);
 /* End of the last function (the functab's final entry). */
 uint64_t gopclntab__end_pc(const struct gopclntab *p);
+
+/* One frame at a PC: the function, or a function inlined into it. */
+struct gofunc_frame {
+	const char *name; /* lives as long as the gopclntab */
+	const char *file; /* "" if unknown */
+	int line;         /* 0 if unknown */
+	bool inlined;     /* inlined into the next (outer) frame */
+};
+
+/*
+ * Frames at PC, innermost first: the functions inlined at PC (from the
+ * function's inline tree, FUNCDATA_InlTree / PCDATA_InlTreeIndex), then
+ * the function containing PC, always last. Each with its file:line from
+ * the line tables. Returns the number written (1..MAX), -ENOENT if no
+ * function holds PC, -EINVAL on bad arguments. For a return address,
+ * pass the address - 1 (the call instruction), as tracebacks do.
+ * Inline frames need go:func.* (1.18+), found when the table was opened
+ * from an ELF file; without it only the physical function is given.
+ */
+int gopclntab__frames(const struct gopclntab *p, uint64_t pc, struct gofunc_frame *out, int max);
+/* File and line of PC (the innermost inlined position). 0 or a negative errno. */
+int gopclntab__fileline(const struct gopclntab *p, uint64_t pc, const char **file, int *line);
+/* go:func.*, the base of 1.18+ funcdata offsets; 0 if unknown. */
+uint64_t gopclntab__gofunc(const struct gopclntab *p);
+/* Set it, for tables opened with gopclntab__open_mem (tests, fuzzer). */
+void gopclntab__set_gofunc(struct gopclntab *p, uint64_t gofunc);
 
 /*
  * Parse LEN bytes as a pclntab placed at virtual address SECTION_ADDR,
