@@ -38,6 +38,7 @@
 
 #include "cpprof/cpu_sample.h"
 #include "cpprof/go_http.h"
+#include "cpprof/go_grpc.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -64,6 +65,14 @@ struct {
 	__type(key, struct go_http_key);
 	__type(value, struct go_http_inflight);
 } inflight SEC(".maps");
+
+/* go_grpc's calls in flight (user/grpc.c shares its fd). */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 65536);
+	__type(key, struct go_grpc_key);
+	__type(value, struct go_grpc_inflight);
+} grpc_inflight SEC(".maps");
 
 /* Thread inside newproc1 -> its callergp. */
 struct {
@@ -150,6 +159,7 @@ int sample(struct bpf_perf_event_data *ctx)
 	struct go_http_key hk = { .tgid = tgid };
 	struct goreq_val *rv;
 	struct go_http_inflight *in;
+	bool live;
 
 	mode = bpf_map_lookup_elem(&sample_targets, &tgid);
 	if (!mode)
@@ -171,8 +181,15 @@ int sample(struct bpf_perf_event_data *ctx)
 		rv = bpf_map_lookup_elem(&goreq, &gk);
 		if (rv) {
 			hk.rw = rv->rw;
-			in = bpf_map_lookup_elem(&inflight, &hk);
-			if (in && in->start_ns == rv->start_ns) {
+			if (rv->kind == GOREQ_GRPC) {
+				struct go_grpc_inflight *gin = bpf_map_lookup_elem(&grpc_inflight, &hk);
+
+				live = gin && gin->start_ns == rv->start_ns;
+			} else {
+				in = bpf_map_lookup_elem(&inflight, &hk);
+				live = in && in->start_ns == rv->start_ns;
+			}
+			if (live) {
 				e->rw = rv->rw;
 				e->req_start_ns = rv->start_ns;
 				flags |= CPU_F_REQ;

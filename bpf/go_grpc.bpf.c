@@ -35,6 +35,7 @@
 #include "maps.bpf.h"
 
 #include "cpprof/go_grpc.h"
+#include "cpprof/cpu_sample.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -53,6 +54,27 @@ struct {
 	__type(key, struct go_grpc_key);
 	__type(value, struct go_grpc_inflight);
 } inflight SEC(".maps");
+
+/* Set by userspace before load when CPU samples are attributed to calls. */
+const volatile __u8 track_goroutines = 0;
+
+/* Goroutine -> the call it serves; shared with go_http.bpf.c and cpu_sample.bpf.c. */
+struct {
+	__uint(type, BPF_MAP_TYPE_HASH);
+	__uint(max_entries, 131072);
+	__uint(map_flags, BPF_F_NO_PREALLOC);
+	__type(key, struct goreq_key);
+	__type(value, struct goreq_val);
+} goreq SEC(".maps");
+
+static __always_inline void track_call(__u32 tgid, __u64 g, __u64 stream, __u64 start_ns)
+{
+	struct goreq_key gk = { .tgid = tgid, .g = g };
+	struct goreq_val gv = { .rw = stream, .start_ns = start_ns, .kind = GOREQ_GRPC };
+
+	if (track_goroutines)
+		bpf_map_update_elem(&goreq, &gk, &gv, BPF_ANY);
+}
 
 /* The request key a v3rpc handler saw, by goroutine, until the call ends. */
 struct {
@@ -119,6 +141,7 @@ int BPF_UPROBE(handle_stream)
 		/* a key left by an earlier call of a reused goroutine is not ours */
 		bpf_map_delete_elem(&reqkeys, &gk);
 		stat_inc(&stats, GSTAT_STARTS);
+		track_call(tgid, v.g, key.stream, v.start_ns);
 		return 0;
 	}
 	old = bpf_map_lookup_elem(&inflight, &key);
@@ -135,6 +158,7 @@ int BPF_UPROBE(handle_stream)
 	}
 	bpf_map_delete_elem(&reqkeys, &gk);
 	stat_inc(&stats, GSTAT_STARTS);
+	track_call(tgid, v.g, key.stream, v.start_ns);
 	return 0;
 }
 
@@ -235,6 +259,10 @@ static __always_inline int end_call(struct pt_regs *ctx, __u32 flags)
 	if (bpf_map_delete_elem(&inflight, &key)) {
 		stat_inc(&stats, GSTAT_DOUBLE_END);
 		return 0;
+	}
+	if (track_goroutines) {
+		gk.g = call_g;
+		bpf_map_delete_elem(&goreq, &gk);
 	}
 	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
 	if (!e) {

@@ -98,7 +98,7 @@ struct {
 static __always_inline void track_start(__u32 tgid, const struct go_http_inflight *v, __u64 rw)
 {
 	struct goreq_key gk = { .tgid = tgid, .g = v->g };
-	struct goreq_val gv = { .rw = rw, .start_ns = v->start_ns };
+	struct goreq_val gv = { .rw = rw, .start_ns = v->start_ns, .kind = GOREQ_HTTP };
 
 	if (track_goroutines)
 		bpf_map_update_elem(&goreq, &gk, &gv, BPF_ANY);

@@ -187,7 +187,7 @@ def main():
             base_cpu.append((cpu_s(srv.pid) - c0) / max(n, 1))
             # the default recording, and the HTTP probes alone: the syscall
             # tracepoints tax every syscall of the machine (syscall_tax below)
-            for mode, extra in (("all", []), ("http", ["--no-syscalls", "--no-sockets"])):
+            for mode, extra in (("all", []), ("http", ["--no-syscalls", "--no-sockets", "--sample-hz", "0"])):
                 n2, rps2 = traced_round(srv, url, conc, path, i, mode, extra)
                 (traced_rps if mode == "all" else http_rps).append(rps2)
                 print(f"  round {i + 1}: untraced {rps:9.0f} req/s   traced ({mode:4}) {rps2:9.0f} req/s   "
@@ -198,7 +198,57 @@ def main():
         srv.wait()
     etcd_bench()
     syscall_tax()
+    sampling_bench(server)
     report_figures(base_rps, traced_rps, http_rps, base_cpu)
+
+
+def sampling_bench(server):
+    """What CPU sampling costs the test server: throughput untraced, with
+    the HTTP probes alone, and with sampling at 199 and 999 Hz on top (its
+    perf_event interrupts, ring buffer, and the two goroutine-lineage
+    probes per goroutine created), alternating in each round. The load
+    lists 100 pods, so serialization dominates as in a real apiserver."""
+    srv = subprocess.Popen([server, "-listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+    url = re.search(r"(https?://\S+)", srv.stdout.readline()).group(1)
+    mix = "".join(f'POST /api/v1/namespaces/default/pods {{"metadata":{{"name":"p{i}"}},'
+                  f'"spec":{{"nodeName":"n{i % 10}","containers":[{{"name":"c","image":"pause"}}]}}}}\n'
+                  for i in range(100))
+    subprocess.run([os.path.join(FIX, "client"), "-url", url, "-mix", "/dev/stdin"], input=mix,
+                   capture_output=True, text=True)
+    path, conc = "/api/v1/namespaces/default/pods", 8
+    modes = (("http", ["--sample-hz", "0"]), ("199hz", ["--sample-hz", "199"]),
+             ("999hz", ["--sample-hz", "999"]))
+    res = {m: [] for m in ["untraced"] + [m for m, _ in modes]}
+    print(f"== CPU sampling overhead: {os.path.basename(server)}, HTTP/1.1 GET {path} (100 pods), "
+          f"{conc} connections, {SECS}s rounds, {ROUNDS} rounds, alternating")
+    try:
+        load(url, 2, conc, path)
+        for i in range(ROUNDS):
+            _, base, _ = load(url, SECS, conc, path)
+            res["untraced"].append(base)
+            line = f"  round {i + 1}: untraced {base:8.0f} req/s"
+            for mode, extra in modes:
+                db = os.path.join(TMP, f"sample{i}-{mode}.db")
+                rec = subprocess.Popen([os.path.join(OUT, "cpprof"), "-q", "record", "--db", db,
+                                        "--no-syscalls", "--no-sockets", *extra, "--pid", str(srv.pid)],
+                                       stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+                time.sleep(1.0)
+                _, rps, _ = load(url, SECS, conc, path)
+                rec.send_signal(signal.SIGINT)
+                rec.wait(timeout=60)
+                res[mode].append(rps)
+                line += f"   {mode} {rps:8.0f}"
+            print(line)
+    finally:
+        srv.terminate()
+        srv.wait()
+    med = statistics.median
+    for mode in ("199hz", "999hz"):
+        r = med([t / b for t, b in zip(res[mode], res["untraced"])])
+        own = med([t / h for t, h in zip(res[mode], res["http"])])
+        print(f"sampling_ratio_{mode} {r:.3f}   (HTTP probes + sampling vs untraced; goal >= 0.98 at 199 Hz)")
+        print(f"sampling_own_ratio_{mode} {own:.3f}   (sampling's own cost: vs the HTTP probes alone)")
+    print(f"http_only_ratio_list {med([h / b for h, b in zip(res['http'], res['untraced'])]):.3f}")
 
 
 def traced_round(srv, url, conc, path, i, mode, extra):
@@ -234,7 +284,8 @@ def report_figures(base_rps, traced_rps, http_rps, base_cpu):
     print(f"cpu_per_request_untraced_us {base * 1e6:.1f}")
     for mode, rps in (("all", traced_rps), ("http", http_rps)):
         m = CPU[mode]
-        what = "default recording" if mode == "all" else "HTTP probes only (--no-syscalls --no-sockets)"
+        what = ("default recording (HTTP probes, syscalls, sockets, CPU sampling at 199 Hz)" if mode == "all"
+                else "HTTP probes only (--no-syscalls --no-sockets --sample-hz 0)")
         print(f"-- {what}")
         print(f"traced_rps_{mode} {med(rps):.0f}")
         print(f"throughput_ratio_{mode} {med([t / b for t, b in zip(rps, base_rps)]):.3f}   (goal >= 0.97)")

@@ -165,6 +165,7 @@ static void plan_summary(const struct probe_plan *p, char *buf, size_t len)
 /* Where the gRPC tracer's finished calls go. */
 struct grpc_sink {
 	struct store *st;
+	struct cpuprof *cprof;  /* tags CPU samples of each call, or NULL */
 	uint64_t calls;
 };
 
@@ -175,6 +176,9 @@ static int grpc_store(void *ctx, const struct request_rec *r, const struct grpc_
 
 	if (!err)
 		s->calls++;
+	if (!err && s->cprof)
+		cpuprof__request_done(s->cprof, c->pid, c->stream, c->start_mono_ns, r->verb,
+				      r->resource, r->subresource, r->scope);
 	return err;
 }
 
@@ -183,9 +187,10 @@ static int grpc_store(void *ctx, const struct request_rec *r, const struct grpc_
  * server cannot be planned keeps its HTTP tracing; say why and go on.
  */
 static void trace_grpc(struct grpc_tracer **gt, struct record_target *t, int64_t run_id,
-		       const char *etcd_prefix, bool store_names)
+		       const char *etcd_prefix, bool store_names, int goreq_fd)
 {
-	struct grpc_tracer_opts o = { .key_prefix = etcd_prefix, .store_names = store_names };
+	struct grpc_tracer_opts o = { .key_prefix = etcd_prefix, .store_names = store_names,
+				      .goreq_fd = goreq_fd };
 	int err;
 
 	if (!*gt) {
@@ -461,7 +466,8 @@ static int do_record(int argc, char **argv)
 		info("tracing '%s' (pid %d, %s, %s): %d probes\n", t->proc.exe, t->proc.pid,
 		     t->plan.component, t->plan.go_version, t->plan.nsites);
 		if (strcmp(t->plan.component, "etcd") == 0)
-			trace_grpc(&gt, t, run_id, etcd_prefix, store_names);
+			trace_grpc(&gt, t, run_id, etcd_prefix, store_names,
+				   sample_hz > 0 ? attach__goreq_fd(att) : -1);
 	}
 	if (!nattached) {
 		error("cannot record: no target could be traced (see above)\n");
@@ -471,7 +477,8 @@ static int do_record(int argc, char **argv)
 
 	/* CPU sampling: failure to start it costs the profile, not the run */
 	if (sample_hz > 0) {
-		sp = sampler__open((int)sample_hz, attach__inflight_fd(att), attach__goreq_fd(att), &err);
+		sp = sampler__open((int)sample_hz, attach__inflight_fd(att), attach__goreq_fd(att),
+				   gt ? grpc_tracer__inflight_fd(gt) : -1, &err);
 		if (sp)
 			cprof = cpuprof__new(st, run_id, sampler__period_ns(sp), &err);
 		if (!sp || !cprof) {
@@ -515,6 +522,7 @@ static int do_record(int argc, char **argv)
 					      targets[i].plan.component);
 
 	gsink.st = st;
+	gsink.cprof = cprof;
 
 	/* syscall latency and the socket view, per target (kernel tracepoints) */
 	if (!no_syscalls && !(sl = syslat__open(&err)))

@@ -473,12 +473,19 @@ static int handle_event(void *ctx, void *data, size_t len)
 	c.key_group = k.group;
 	c.is_list = k.is_list;
 	c.tls_handler = e->flags & GO_GRPC_F_HANDLER;
+	c.stream = e->stream;
+	c.start_mono_ns = e->start_ns;
 	c.has_key = e->flags & GO_GRPC_F_HAS_KEY;
 	c.code = (int)e->code;
 	err = t->fn ? t->fn(t->fn_ctx, &r, &c) : 0;
 	if (err)
 		t->fn_err = err;
 	return 0;
+}
+
+int grpc_tracer__inflight_fd(const struct grpc_tracer *t)
+{
+	return bpf_map__fd(t->skel->maps.inflight);
 }
 
 struct grpc_tracer *grpc_tracer__open(const struct grpc_tracer_opts *o, int *err)
@@ -507,6 +514,14 @@ struct grpc_tracer *grpc_tracer__open(const struct grpc_tracer_opts *o, int *err
 		goto fail;
 	}
 	t->skel->rodata->wakeup_bytes = bpf_map__max_entries(t->skel->maps.events) / 4;
+	if (o && o->goreq_fd > 0) {
+		t->skel->rodata->track_goroutines = 1;
+		if (bpf_map__reuse_fd(t->skel->maps.goreq, o->goreq_fd)) {
+			*err = -errno;
+			cp_seterr("cannot share the goroutine map with the gRPC tracer: %s", strerror(errno));
+			goto fail;
+		}
+	}
 	*err = go_grpc_bpf__load(t->skel);
 	if (*err) {
 		cp_seterr("cannot load the gRPC BPF programs: %s (run with -vv for the verifier log)",

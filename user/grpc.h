@@ -77,11 +77,14 @@ struct grpc_tracer;
 struct grpc_tracer_opts {
 	const char *key_prefix;     /* kube-apiserver's --etcd-prefix; NULL: "/registry" */
 	bool store_names;           /* keep object names from keys (off: privacy) */
+	int goreq_fd;               /* go_http's goroutine -> request map to share (attach.h); 0 or -1: none */
 };
 
 /* Load the BPF programs. -EPERM with a clear message when not root. */
 struct grpc_tracer *grpc_tracer__open(const struct grpc_tracer_opts *o, int *err);
 void grpc_tracer__close(struct grpc_tracer *t);
+/* fd of the calls-in-flight map, for the CPU sampler. */
+int grpc_tracer__inflight_fd(const struct grpc_tracer *t);
 
 /*
  * Plan EXE (NULL: /proc/PID/exe) and attach to PID. Records get RUN_ID,
@@ -103,6 +106,8 @@ struct grpc_call {
 	bool tls_handler;           /* served through net/http (ServeHTTP), not grpc's own HTTP/2 */
 	bool has_key;
 	int code;                   /* gRPC status code */
+	uint64_t stream;            /* the call's key in BPF, and its start (bpf_ktime_get_ns): */
+	uint64_t start_mono_ns;     /* what CPU samples are tagged with (cpuprof.h) */
 };
 
 /*

@@ -28,7 +28,7 @@
 
 _Static_assert(sizeof(struct cpu_sample_event) == 56 + 8 * (CPU_USTACK_MAX + CPU_KSTACK_MAX),
 	       "cpu_sample_event layout changed");
-_Static_assert(sizeof(struct goreq_key) == 16 && sizeof(struct goreq_val) == 16,
+_Static_assert(sizeof(struct goreq_key) == 16 && sizeof(struct goreq_val) == 24,
 	       "goreq layout changed");
 
 #define MAX_CPUS 1024
@@ -116,7 +116,8 @@ static int online_cpus(bool *online)
 	return err;
 }
 
-struct sampler *sampler__open(int hz, int inflight_fd, int goreq_fd, int *err)
+struct sampler *sampler__open(int hz, int inflight_fd, int goreq_fd, int grpc_inflight_fd,
+			      int *err)
 {
 	struct sampler *s;
 	static bool online[MAX_CPUS];
@@ -143,7 +144,9 @@ struct sampler *sampler__open(int hz, int inflight_fd, int goreq_fd, int *err)
 		goto fail;
 	}
 	if ((inflight_fd >= 0 && bpf_map__reuse_fd(s->skel->maps.inflight, inflight_fd)) ||
-	    (goreq_fd >= 0 && bpf_map__reuse_fd(s->skel->maps.goreq, goreq_fd))) {
+	    (goreq_fd >= 0 && bpf_map__reuse_fd(s->skel->maps.goreq, goreq_fd)) ||
+	    (grpc_inflight_fd >= 0 &&
+	     bpf_map__reuse_fd(s->skel->maps.grpc_inflight, grpc_inflight_fd))) {
 		*err = -errno;
 		cp_seterr("cannot share the request maps with the sampler: %s", strerror(errno));
 		goto fail;

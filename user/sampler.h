@@ -18,11 +18,12 @@ struct sampler;
 /*
  * Sample every CPU HZ times a second (cpu-clock, so each sample stands
  * for 1e9/HZ ns of CPU). INFLIGHT_FD and GOREQ_FD are go_http's maps
- * (attach.h): samples of a goroutine working for a request in flight are
- * tagged with it. NULL with *err and cp_lasterr() set on failure (no
+ * (attach.h), GRPC_INFLIGHT_FD go_grpc's (grpc.h; -1 if none): samples of
+ * a goroutine working for a request or call in flight are tagged with it. NULL with *err and cp_lasterr() set on failure (no
  * perf_event support, not root, BPF load failure).
  */
-struct sampler *sampler__open(int hz, int inflight_fd, int goreq_fd, int *err);
+struct sampler *sampler__open(int hz, int inflight_fd, int goreq_fd, int grpc_inflight_fd,
+			      int *err);
 void sampler__close(struct sampler *s);
 
 /*

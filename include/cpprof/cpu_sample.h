@@ -26,10 +26,17 @@ struct goreq_key {
 	__u64 g;
 };
 
-/* The request a goroutine works for: the go_http "inflight" key and start. */
+enum goreq_kind {
+	GOREQ_HTTP = 1,           /* rw is go_http's key (a response writer) */
+	GOREQ_GRPC = 2,           /* rw is go_grpc's key (a *transport.Stream) */
+};
+
+/* The request a goroutine works for: its key in the "inflight" map of its kind, and start. */
 struct goreq_val {
 	__u64 rw;
 	__u64 start_ns;
+	__u32 kind;               /* enum goreq_kind */
+	__u32 pad;
 };
 
 enum cpu_sample_flags {
