@@ -397,7 +397,11 @@ int cpuprof__add_target(struct cpuprof *p, int tgid, int64_t target_id, const ch
 	return 0;
 }
 
-/* Append S (and SUFFIX) to the folded stack at *OFF; ';' and spaces would break the format. */
+/*
+ * Append S (and SUFFIX) to the folded stack at *OFF. ';' separates frames
+ * and a line ends the stack; spaces are fine (flamegraph.pl and speedscope
+ * take the count after the last space).
+ */
 static void fold_append(char *buf, size_t *off, const char *s, const char *suffix)
 {
 	size_t o = *off;
@@ -405,7 +409,7 @@ static void fold_append(char *buf, size_t *off, const char *s, const char *suffi
 	if (o && o < FOLDED_MAX - 1)
 		buf[o++] = ';';
 	for (; *s && o < FOLDED_MAX - 1; s++)
-		buf[o++] = (*s == ';' || *s == ' ' || *s == '\n') ? '_' : *s;
+		buf[o++] = (*s == ';' || *s == '\n' || *s == '\r') ? '_' : *s;
 	for (; suffix && *suffix && o < FOLDED_MAX - 1; suffix++)
 		buf[o++] = *suffix;
 	buf[o] = 0;
