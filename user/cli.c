@@ -23,6 +23,7 @@
 #include "cpprof/go_http.h"
 #include "discover.h"
 #include "grpc.h"
+#include "lineage.h"
 #include "sockview.h"
 #include "syslat.h"
 #include "log.h"
@@ -1071,6 +1072,7 @@ static int do_inspect(int argc, char **argv)
 		{}
 	};
 	static struct probe_plan plan;
+	struct lineage_plan lp;
 	char path[64], exe_name[512] = "";
 	const char *target = NULL;
 	bool json = false;
@@ -1152,7 +1154,19 @@ static int do_inspect(int argc, char **argv)
 			report__json_str(stdout, s->insn);
 			printf(",\"rets\":%d}", s->nret);
 		}
-		printf("]}\n");
+		printf("],\"lineage\":");
+		if (lineage__plan(target, &lp) == 0) {
+			printf("{\"entry\":%llu,\"entry_instruction\":", (unsigned long long)lp.entry.addr);
+			report__json_str(stdout, lp.entry.insn);
+			printf(",\"newg\":%llu,\"newg_instruction\":", (unsigned long long)lp.newg.addr);
+			report__json_str(stdout, lp.newg.insn);
+			printf(",\"emulated\":%s}", lp.entry.emulated && lp.newg.emulated ? "true" : "false");
+		} else {
+			printf("{\"error\":");
+			report__json_str(stdout, cp_lasterr());
+			printf("}");
+		}
+		printf("}\n");
 		return EXIT_OK;
 	}
 	printf("binary:        %s\n", target);
@@ -1178,6 +1192,17 @@ static int do_inspect(int argc, char **argv)
 		printf("  %-13s %-18s %-18s %-4s %-12s %s%s\n", "", "", "", "", "", s->insn,
 		       s->once ? " (after the prologue stack check)" :
 		       s->at_jcc ? " (prologue stack check)" : " (entry)");
+	}
+	if (lineage__plan(target, &lp) == 0) {
+		printf("lineage:       runtime.newproc1 0x%llx (%s, %s) and its casgstatus(newg, _Gdead)\n"
+		       "               call 0x%llx (%s, %s): CPU samples of goroutines a request creates\n"
+		       "               count for that request\n",
+		       (unsigned long long)lp.entry.addr, lp.entry.insn,
+		       lp.entry.emulated ? "emulated" : "single-step", (unsigned long long)lp.newg.addr,
+		       lp.newg.insn, lp.newg.emulated ? "emulated" : "single-step");
+	} else {
+		printf("lineage:       none (%s): CPU samples count for a request only on its own goroutine\n",
+		       cp_lasterr());
 	}
 	grpc_plan__print(target, stdout);
 	return EXIT_OK;
