@@ -33,10 +33,13 @@
 
 /* ---- a small open-addressing hash of fixed-size keys ------------------- */
 
+/* Keys and values are multiples of 8 bytes, so every field in a slot stays aligned. */
 struct htab {
 	size_t cap, n, ksize, vsize;
-	uint8_t *slots;           /* per slot: used byte, key, value */
+	uint8_t *slots;           /* per slot: a used word (8 bytes), key, value */
 };
+
+#define SLOT_HDR 8
 
 static uint64_t hash_bytes(const void *p, size_t n)
 {
@@ -50,11 +53,13 @@ static uint64_t hash_bytes(const void *p, size_t n)
 
 static size_t slot_size(const struct htab *h)
 {
-	return 1 + h->ksize + h->vsize;
+	return SLOT_HDR + h->ksize + h->vsize;
 }
 
 static int htab_init(struct htab *h, size_t ksize, size_t vsize, size_t cap)
 {
+	if (ksize % 8 || vsize % 8)
+		return -EINVAL; /* see struct htab */
 	h->ksize = ksize;
 	h->vsize = vsize;
 	h->cap = cap;
@@ -81,7 +86,7 @@ static uint8_t *htab_slot(const struct htab *h, const void *key, bool *found)
 			*found = false;
 			return s;
 		}
-		if (memcmp(s + 1, key, h->ksize) == 0) {
+		if (memcmp(s + SLOT_HDR, key, h->ksize) == 0) {
 			*found = true;
 			return s;
 		}
@@ -94,7 +99,7 @@ static void *htab_get(const struct htab *h, const void *key)
 	bool found;
 	uint8_t *s = htab_slot(h, key, &found);
 
-	return found ? s + 1 + h->ksize : NULL;
+	return found ? s + SLOT_HDR + h->ksize : NULL;
 }
 
 static int htab_grow(struct htab *h)
@@ -109,7 +114,7 @@ static int htab_grow(struct htab *h)
 		uint8_t *s = h->slots + i * ss;
 
 		if (s[0])
-			memcpy(htab_slot(&n, s + 1, &found), s, ss);
+			memcpy(htab_slot(&n, s + SLOT_HDR, &found), s, ss);
 	}
 	n.n = h->n;
 	free(h->slots);
@@ -129,11 +134,11 @@ static void *htab_put(struct htab *h, const void *key, bool *created)
 	*created = !found;
 	if (!found) {
 		s[0] = 1;
-		memcpy(s + 1, key, h->ksize);
-		memset(s + 1 + h->ksize, 0, h->vsize);
+		memcpy(s + SLOT_HDR, key, h->ksize);
+		memset(s + SLOT_HDR + h->ksize, 0, h->vsize);
 		h->n++;
 	}
-	return s + 1 + h->ksize;
+	return s + SLOT_HDR + h->ksize;
 }
 
 typedef bool (*htab_keep_fn)(void *ctx, const void *key, void *val);
@@ -152,8 +157,8 @@ static int htab_filter(struct htab *h, htab_keep_fn keep, void *ctx)
 	for (i = 0; i < h->cap; i++) {
 		uint8_t *s = h->slots + i * ss;
 
-		if (s[0] && keep(ctx, s + 1, s + 1 + h->ksize)) {
-			memcpy(htab_slot(&n, s + 1, &found), s, ss);
+		if (s[0] && keep(ctx, s + SLOT_HDR, s + SLOT_HDR + h->ksize)) {
+			memcpy(htab_slot(&n, s + SLOT_HDR, &found), s, ss);
 			n.n++;
 		}
 	}
@@ -329,7 +334,7 @@ struct cpuprof *cpuprof__new(struct store *st, int64_t run_id, uint64_t period_n
 	p->tags = calloc(MAX_TAGS, sizeof(*p->tags));
 	p->sym = symbolizer__new();
 	if (!p->stacks || !p->tags || !p->sym ||
-	    htab_init(&p->stack_ids, sizeof(struct stack_key), sizeof(uint32_t), 4096) ||
+	    htab_init(&p->stack_ids, sizeof(struct stack_key), sizeof(uint64_t), 4096) ||
 	    htab_init(&p->pending, sizeof(struct req_key), sizeof(struct pending_val), 1024) ||
 	    htab_init(&p->done, sizeof(struct req_key), sizeof(struct done_val), 1024) ||
 	    htab_init(&p->agg, sizeof(struct agg_key), sizeof(uint64_t), 4096) ||
@@ -420,7 +425,7 @@ static void fold_append(char *buf, size_t *off, const char *s, const char *suffi
 static int stack_intern(struct cpuprof *p, uint32_t category, uint32_t *id)
 {
 	struct stack_key key = { .hash = hash_bytes(p->folded, strlen(p->folded)) };
-	uint32_t *slot;
+	uint64_t *slot;
 	bool created;
 
 	for (;; key.probe++) {
@@ -428,7 +433,7 @@ static int stack_intern(struct cpuprof *p, uint32_t category, uint32_t *id)
 		if (!slot)
 			break;
 		if (!strcmp(p->stacks[*slot].folded, p->folded)) {
-			*id = *slot;
+			*id = (uint32_t)*slot;
 			return 0;
 		}
 	}
@@ -693,11 +698,11 @@ int cpuprof__write(struct cpuprof *p)
 	p->npending = 0;
 	if (htab_init(&prof, sizeof(struct prof_key), sizeof(uint64_t), 1024))
 		return -ENOMEM;
-	ss = 1 + p->agg.ksize + p->agg.vsize;
+	ss = slot_size(&p->agg);
 	for (i = 0; i < p->agg.cap; i++) {
 		const uint8_t *slot = p->agg.slots + i * ss;
-		const struct agg_key *k = (const void *)(slot + 1);
-		uint64_t n = *(const uint64_t *)(slot + 1 + sizeof(*k));
+		const struct agg_key *k = (const void *)(slot + SLOT_HDR);
+		uint64_t n = *(const uint64_t *)(slot + SLOT_HDR + sizeof(*k));
 		const struct target *t;
 		const struct tag *tg;
 		struct prof_key pk;
@@ -724,11 +729,11 @@ int cpuprof__write(struct cpuprof *p)
 		if (err)
 			goto out;
 	}
-	ss = 1 + prof.ksize + prof.vsize;
+	ss = slot_size(&prof);
 	for (i = 0; i < prof.cap; i++) {
 		const uint8_t *slot = prof.slots + i * ss;
-		const struct prof_key *k = (const void *)(slot + 1);
-		uint64_t n = *(const uint64_t *)(slot + 1 + sizeof(*k));
+		const struct prof_key *k = (const void *)(slot + SLOT_HDR);
+		uint64_t n = *(const uint64_t *)(slot + SLOT_HDR + sizeof(*k));
 		const struct target *t;
 		const struct tag *tg;
 
