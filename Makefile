@@ -20,7 +20,7 @@ VMLINUX    := vmlinux/$(ARCH)/vmlinux.h
 CFLAGS     ?= -g -O2
 override CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
 INCLUDES   := -I$(OUTPUT) -Iinclude -Iuser
-LDLIBS     := -lbpf -ldw -lelf -lz -lsqlite3 -lcapstone -lpthread -lm
+LDLIBS     := -lbpf -ldw -lelf -lz -lsqlite3 -lcapstone -lcurl -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
               -I$(OUTPUT) -Iinclude -Ivmlinux/$(ARCH)
 

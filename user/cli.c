@@ -18,6 +18,7 @@
 
 #include "attach.h"
 #include "cli.h"
+#include "cluster.h"
 #include "collector.h"
 #include "cpuprof.h"
 #include "cpprof/go_http.h"
@@ -108,6 +109,11 @@ static const char record_help[] =
 "                     per request, and folded stacks for flame graphs\n"
 "  --nodes N, --pods N, --namespaces N\n"
 "                     size of the cluster under test, kept with the run\n"
+"  --apiserver URL    read the cluster size from kube-apiserver's /metrics\n"
+"                     (apiserver_storage_objects) at the start and the end\n"
+"                     of the run; flags above win over it\n"
+"  --apiserver-ca FILE, --apiserver-token-file FILE, --apiserver-insecure\n"
+"                     how to reach it (CA bundle, bearer token, no TLS check)\n"
 "  --metrics URL      Prometheus endpoint to scrape; not built yet\n"
 "\n"
 "Needs root (uprobes). Probes sit on instructions the kernel emulates where\n"
@@ -225,6 +231,31 @@ static int flush_kernel_views(struct syslat *sl, struct sockview *sv, struct sto
 	return 0;
 }
 
+/*
+ * Fill what flags left unknown in CS from the apiserver's /metrics; say
+ * so when it cannot be read (once: at the START of the run).
+ */
+static int read_cluster(const struct cluster_opts *o, struct cluster_size *cs, bool start)
+{
+	struct cluster_size api;
+	bool flags = cs->source && !strcmp(cs->source, "flags");
+	int err = cluster__from_apiserver(o, &api);
+
+	if (err) {
+		if (start)
+			info("cluster size not read from the apiserver: %s\n", cp_lasterr());
+		return err;
+	}
+	if (!flags || cs->nodes < 0)
+		cs->nodes = api.nodes;
+	if (!flags || cs->pods < 0)
+		cs->pods = api.pods;
+	if (!flags || cs->namespaces < 0)
+		cs->namespaces = api.namespaces;
+	cs->source = flags ? "flags+apiserver" : "apiserver";
+	return 0;
+}
+
 /* The collector stored a request: its CPU samples can now be tagged with its call kind. */
 static void on_request_cpu(void *ctx, int tgid, uint64_t rw, uint64_t start_mono_ns,
 			   const struct request_rec *r)
@@ -252,6 +283,10 @@ static int do_record(int argc, char **argv)
 		{ "nodes", required_argument, NULL, 1000 },
 		{ "pods", required_argument, NULL, 1001 },
 		{ "namespaces", required_argument, NULL, 1002 },
+		{ "apiserver", required_argument, NULL, 1003 },
+		{ "apiserver-ca", required_argument, NULL, 1004 },
+		{ "apiserver-token-file", required_argument, NULL, 1005 },
+		{ "apiserver-insecure", no_argument, NULL, 1006 },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -265,6 +300,7 @@ static int do_record(int argc, char **argv)
 	int64_t last_sys;
 	long sample_hz = 199;
 	struct cluster_size cluster = { .nodes = -1, .pods = -1, .namespaces = -1 };
+	struct cluster_opts capi = {};
 	struct sampler *sp = NULL;
 	struct cpuprof *cprof = NULL;
 	uint64_t cstats[CPU_STAT__MAX] = {};
@@ -324,6 +360,14 @@ static int do_record(int argc, char **argv)
 			*(c == 1000 ? &cluster.nodes : c == 1001 ? &cluster.pods : &cluster.namespaces) = v;
 			cluster.source = "flags";
 			break;
+		case 1003:
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+				return usage_error("record", "invalid --apiserver '%s': expected an http:// or https:// URL", optarg);
+			capi.url = optarg;
+			break;
+		case 1004: capi.ca_file = optarg; break;
+		case 1005: capi.token_file = optarg; break;
+		case 1006: capi.insecure = true; break;
 		case 'M':
 			return usage_error("record", "--metrics '%s': Prometheus scraping is not built yet", optarg);
 		case 'h': fputs(record_help, stdout); return EXIT_OK;
@@ -425,6 +469,8 @@ static int do_record(int argc, char **argv)
 			error("cannot start run: %s\n", cp_lasterr());
 			goto cleanup;
 		}
+		if (capi.url)
+			read_cluster(&capi, &cluster, true);
 		if (cluster.source && (err = store__set_cluster(st, run_id, &cluster))) {
 			error("cannot store the cluster size: %s\n", cp_lasterr());
 			goto cleanup_run;
@@ -665,6 +711,9 @@ static int do_record(int argc, char **argv)
 	if (err < 0)
 		error("cannot store requests: %s\n", cp_lasterr());
 	attach__stats(att, stats);
+	/* the size the run ended with (a density test grows it) */
+	if (capi.url && read_cluster(&capi, &cluster, false) == 0 && store__set_cluster(st, run_id, &cluster))
+		error("cannot store the cluster size: %s\n", cp_lasterr());
 	{
 		struct run_stats rs = {
 			.ended_ns = now_ns(CLOCK_REALTIME),
