@@ -381,7 +381,8 @@
       },
       xticks: tt.ticks, xfmt: function (v) { return fmtClock(v, tt.step); },
       yfmt: opts.latency ? fmtTickNs : function (v) { return trimNum(v); },
-      xlabel: "time (UTC, start of window)", ylabel: opts.ylabel
+      xlabel: "time (UTC, start of window)",
+      ylabel: opts.ylabel + (opts.latency && latencyScale(vs, 0, 1).log ? " (log scale)" : "")
     });
     lines.forEach(function (l) {
       var pts = l.points.map(function (p) { return [f.x(p[0]), f.y(p[1])]; });
@@ -472,7 +473,7 @@
     pts.forEach(function (c) { vals.push(c.real_change, c.km_change); });
     var lo = Math.min(0.25, Math.min.apply(null, vals) / 1.3), hi = Math.max(4, Math.max.apply(null, vals) * 1.3);
     var th = doc.thresholds || {}, nl = th.no_change_low || 0.8, nh = th.no_change_high || 1.25;
-    var ticks = [0.01, 0.1, 0.25, 0.5, 0.8, 1, 1.25, 2, 4, 10, 20, 50, 100].filter(function (v) { return v >= lo && v <= hi; });
+    var ticks = [0.01, 0.1, 0.25, 0.5, 1, 2, 4, 10, 20, 50, 100].filter(function (v) { return v >= lo && v <= hi; });
     var f = frame({
       title: "p99 change, real cluster vs Kubemark (after / before)", width: 760, height: 620,
       margin: { l: 80, r: 200, t: 34, b: 56 },
