@@ -33,7 +33,7 @@ apt-get install -y -qq --no-install-recommends \
 	zlib1g-dev libsqlite3-dev sqlite3 libcapstone-dev \
 	libcurl4-openssl-dev libclang-rt-14-dev \
 	golang-1.19-go etcd-server etcd-client golang-etcd-server-dev \
-	golang-google-protobuf-dev golang-github-golang-protobuf-1-3-dev golang-github-google-go-cmp-dev \
+	golang-github-gogo-protobuf-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-3-dev golang-github-google-go-cmp-dev \
 	curl procps iproute2 ca-certificates openssl python3 \
 	chromium fonts-dejavu-core python3-jsonschema >/dev/null
 echo "install_deps: done"

@@ -44,19 +44,8 @@ func (a *apiServer) writeList(w http.ResponseWriter, r *http.Request, info *requ
 			b, err := encodeProtobufList(info, objs, rv, cont)
 			return contentTypeProtobuf, b, err
 		}
-		items := make([]interface{}, len(objs))
-		for i, o := range objs {
-			items[i] = o
-		}
-		md := map[string]interface{}{"resourceVersion": rv}
-		if cont != "" {
-			md["continue"] = cont
-		}
-		b, err := json.Marshal(map[string]interface{}{
-			"kind": typeOf(info.Resource).kind + "List", "apiVersion": apiVersionOf(info),
-			"metadata": md, "items": items,
-		})
-		return "application/json", append(b, '\n'), err
+		b, err := encodeJSONList(info, objs, rv, cont)
+		return "application/json", b, err
 	}
 	var ct string
 	var b []byte
@@ -76,6 +65,23 @@ func (a *apiServer) writeList(w http.ResponseWriter, r *http.Request, info *requ
 		return
 	}
 	writeBytes(w, 200, ct, b)
+}
+
+// encodeJSONList: a list answer in JSON (encoding/json), newline-terminated.
+func encodeJSONList(info *requestInfo, objs []object, rv, cont string) ([]byte, error) {
+	items := make([]interface{}, len(objs))
+	for i, o := range objs {
+		items[i] = o
+	}
+	md := map[string]interface{}{"resourceVersion": rv}
+	if cont != "" {
+		md["continue"] = cont
+	}
+	b, err := json.Marshal(map[string]interface{}{
+		"kind": typeOf(info.Resource).kind + "List", "apiVersion": apiVersionOf(info),
+		"metadata": md, "items": items,
+	})
+	return append(b, '\n'), err
 }
 
 func writeBytes(w http.ResponseWriter, code int, ct string, b []byte) {

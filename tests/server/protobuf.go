@@ -1,13 +1,16 @@
 package main
 
 // Kubernetes' protobuf wire format (application/vnd.kubernetes.protobuf),
-// encoded and decoded for real with google.golang.org/protobuf (Debian's
-// golang-google-protobuf-dev): the message descriptors below are built at
-// start (descriptorpb -> protodesc) with the field numbers of
-// k8s.io/api/core/v1, coordination/v1 and apimachinery's generated.proto,
-// and objects go through dynamicpb messages and proto.Marshal /
-// proto.Unmarshal, so a CPU profile shows the encoding in
-// google.golang.org/protobuf (and the JSON path in encoding/json).
+// encoded and decoded with GENERATED gogo code, as kube-apiserver does:
+// corepb/ holds trimmed copies of k8s.io/api core/v1 and coordination/v1
+// and apimachinery's meta/v1, runtime and resource generated.proto (same
+// proto packages and field numbers) and the Go code Debian's protoc +
+// protoc-gen-gogo make of them (corepb/generate.sh): (*Pod).Marshal,
+// MarshalToSizedBuffer, Size, Unmarshal... on plain structs. The server
+// keeps objects as decoded JSON (map[string]interface{}), so a protobuf
+// answer is object -> corepb struct (direct field copies, below) ->
+// generated Marshal; a protobuf body is generated Unmarshal -> struct ->
+// object. Nothing goes through JSON or reflection.
 //
 // A body is "k8s\x00" then a runtime.Unknown {1: typeMeta {1: apiVersion,
 // 2: kind}, 2: raw (the object's message), 3: contentEncoding, 4:
@@ -15,9 +18,9 @@ package main
 // an Unknown-wrapped WatchEvent {1: type, 2: RawExtension {1: raw (the
 // object, itself "k8s\x00" + Unknown)}}.
 //
-// Only the kinds in protoKinds have a schema; only the fields in
-// protoSchema are carried (others are dropped from protobuf answers and
-// cannot be sent in protobuf requests).
+// Only the kinds in protoKinds (and Status) have messages; only the fields
+// of corepb/*.proto are carried (others are dropped from protobuf answers
+// and cannot be sent in protobuf requests).
 
 import (
 	"encoding/binary"
@@ -27,11 +30,7 @@ import (
 	"strings"
 	"time"
 
-	"google.golang.org/protobuf/proto"
-	"google.golang.org/protobuf/reflect/protodesc"
-	"google.golang.org/protobuf/reflect/protoreflect"
-	"google.golang.org/protobuf/types/descriptorpb"
-	"google.golang.org/protobuf/types/dynamicpb"
+	"cpprof.test/testserver/corepb"
 )
 
 const contentTypeProtobuf = "application/vnd.kubernetes.protobuf"
@@ -42,183 +41,6 @@ var protoMagic = []byte("k8s\x00")
 var protoKinds = map[string]string{
 	"pods": "Pod", "nodes": "Node", "namespaces": "Namespace", "configmaps": "ConfigMap",
 	"serviceaccounts": "ServiceAccount", "leases": "Lease",
-}
-
-// protoSchema: one message a line, "Name field=NUMBER:TYPE ...". TYPE is
-// string, int64, int32, bool, a message name, Time (RFC 3339 seconds in
-// JSON), MicroTime (RFC 3339 with microseconds), Quantity (a string in
-// JSON), map<string> or map<MESSAGE> (string keys), []TYPE (repeated).
-const protoSchema = `
-TypeMeta apiVersion=1:string kind=2:string
-Unknown typeMeta=1:TypeMeta raw=2:bytes contentEncoding=3:string contentType=4:string
-RawExtension raw=1:bytes
-Time seconds=1:int64 nanos=2:int32
-Quantity string=1:string
-WatchEvent type=1:string object=2:RawExtension
-ListMeta selfLink=1:string resourceVersion=2:string continue=3:string remainingItemCount=4:int64
-OwnerReference kind=1:string name=3:string uid=4:string apiVersion=5:string controller=6:bool blockOwnerDeletion=7:bool
-ObjectMeta name=1:string generateName=2:string namespace=3:string selfLink=4:string uid=5:string resourceVersion=6:string generation=7:int64 creationTimestamp=8:Time deletionTimestamp=9:Time deletionGracePeriodSeconds=10:int64 labels=11:map<string> annotations=12:map<string> ownerReferences=13:[]OwnerReference finalizers=14:[]string
-StatusCause reason=1:string message=2:string field=3:string
-StatusDetails name=1:string group=2:string kind=3:string causes=4:[]StatusCause retryAfterSeconds=5:int32 uid=6:string
-Status metadata=1:ListMeta status=2:string message=3:string reason=4:string details=5:StatusDetails code=6:int32
-ContainerPort name=1:string hostPort=2:int32 containerPort=3:int32 protocol=4:string hostIP=5:string
-EnvVar name=1:string value=2:string
-ResourceRequirements limits=1:map<Quantity> requests=2:map<Quantity>
-VolumeMount name=1:string readOnly=2:bool mountPath=3:string subPath=4:string
-Container name=1:string image=2:string command=3:[]string args=4:[]string workingDir=5:string ports=6:[]ContainerPort env=7:[]EnvVar resources=8:ResourceRequirements volumeMounts=9:[]VolumeMount terminationMessagePath=13:string imagePullPolicy=14:string terminationMessagePolicy=20:string
-Toleration key=1:string operator=2:string value=3:string effect=4:string tolerationSeconds=5:int64
-PodSpec containers=2:[]Container restartPolicy=3:string terminationGracePeriodSeconds=4:int64 activeDeadlineSeconds=5:int64 dnsPolicy=6:string nodeSelector=7:map<string> serviceAccountName=8:string serviceAccount=9:string nodeName=10:string hostNetwork=11:bool schedulerName=19:string initContainers=20:[]Container hostname=16:string tolerations=22:[]Toleration priorityClassName=24:string priority=25:int32 enableServiceLinks=30:bool preemptionPolicy=31:string
-PodCondition type=1:string status=2:string lastProbeTime=3:Time lastTransitionTime=4:Time reason=5:string message=6:string
-ContainerStateWaiting reason=1:string message=2:string
-ContainerStateRunning startedAt=1:Time
-ContainerStateTerminated exitCode=1:int32 signal=2:int32 reason=3:string message=4:string startedAt=5:Time finishedAt=6:Time containerID=7:string
-ContainerState waiting=1:ContainerStateWaiting running=2:ContainerStateRunning terminated=3:ContainerStateTerminated
-ContainerStatus name=1:string state=2:ContainerState lastState=3:ContainerState ready=4:bool restartCount=5:int32 image=6:string imageID=7:string containerID=8:string started=9:bool
-PodIP ip=1:string
-PodStatus phase=1:string conditions=2:[]PodCondition message=3:string reason=4:string hostIP=5:string podIP=6:string startTime=7:Time containerStatuses=8:[]ContainerStatus qosClass=9:string initContainerStatuses=10:[]ContainerStatus nominatedNodeName=11:string podIPs=12:[]PodIP
-Pod metadata=1:ObjectMeta spec=2:PodSpec status=3:PodStatus
-PodList metadata=1:ListMeta items=2:[]Pod
-Taint key=1:string value=2:string effect=3:string timeAdded=4:Time
-NodeSpec podCIDR=1:string providerID=3:string unschedulable=4:bool taints=5:[]Taint podCIDRs=7:[]string
-NodeCondition type=1:string status=2:string lastHeartbeatTime=3:Time lastTransitionTime=4:Time reason=5:string message=6:string
-NodeAddress type=1:string address=2:string
-DaemonEndpoint Port=1:int32
-NodeDaemonEndpoints kubeletEndpoint=1:DaemonEndpoint
-NodeSystemInfo machineID=1:string systemUUID=2:string bootID=3:string kernelVersion=4:string osImage=5:string containerRuntimeVersion=6:string kubeletVersion=7:string kubeProxyVersion=8:string operatingSystem=9:string architecture=10:string
-ContainerImage names=1:[]string sizeBytes=2:int64
-NodeStatus capacity=1:map<Quantity> allocatable=2:map<Quantity> phase=3:string conditions=4:[]NodeCondition addresses=5:[]NodeAddress daemonEndpoints=6:NodeDaemonEndpoints nodeInfo=7:NodeSystemInfo images=8:[]ContainerImage volumesInUse=9:[]string
-Node metadata=1:ObjectMeta spec=2:NodeSpec status=3:NodeStatus
-NodeList metadata=1:ListMeta items=2:[]Node
-NamespaceSpec finalizers=1:[]string
-NamespaceStatus phase=1:string
-Namespace metadata=1:ObjectMeta spec=2:NamespaceSpec status=3:NamespaceStatus
-NamespaceList metadata=1:ListMeta items=2:[]Namespace
-ConfigMap metadata=1:ObjectMeta data=2:map<string> immutable=4:bool
-ConfigMapList metadata=1:ListMeta items=2:[]ConfigMap
-ObjectReference kind=1:string namespace=2:string name=3:string uid=4:string apiVersion=5:string resourceVersion=6:string fieldPath=7:string
-LocalObjectReference name=1:string
-ServiceAccount metadata=1:ObjectMeta secrets=2:[]ObjectReference imagePullSecrets=3:[]LocalObjectReference automountServiceAccountToken=4:bool
-ServiceAccountList metadata=1:ListMeta items=2:[]ServiceAccount
-MicroTime seconds=1:int64 nanos=2:int32
-LeaseSpec holderIdentity=1:string leaseDurationSeconds=2:int32 acquireTime=3:MicroTime renewTime=4:MicroTime leaseTransitions=5:int32
-Lease metadata=1:ObjectMeta spec=2:LeaseSpec
-LeaseList metadata=1:ListMeta items=2:[]Lease
-`
-
-type pfield struct {
-	name     string
-	num      int32
-	typ      string // scalar, message name, Time, MicroTime, Quantity
-	repeated bool
-	mapOf    string // map value type ("" if not a map)
-}
-
-type pmsg struct {
-	name   string
-	fields []pfield
-	byNum  map[protoreflect.FieldNumber]*pfield
-	desc   protoreflect.MessageDescriptor
-}
-
-var protoMsgs = map[string]*pmsg{}
-
-const protoPkg = "cpprof.k8s"
-
-var scalarTypes = map[string]descriptorpb.FieldDescriptorProto_Type{
-	"string": descriptorpb.FieldDescriptorProto_TYPE_STRING, "int64": descriptorpb.FieldDescriptorProto_TYPE_INT64,
-	"int32": descriptorpb.FieldDescriptorProto_TYPE_INT32, "bool": descriptorpb.FieldDescriptorProto_TYPE_BOOL,
-	"bytes": descriptorpb.FieldDescriptorProto_TYPE_BYTES,
-}
-
-func init() {
-	if err := buildProtoSchema(); err != nil {
-		panic("testserver: protobuf schema: " + err.Error())
-	}
-}
-
-// buildProtoSchema parses protoSchema into one FileDescriptorProto (proto2,
-// like Kubernetes' generated.proto), and resolves it with protodesc.
-func buildProtoSchema() error {
-	fdp := &descriptorpb.FileDescriptorProto{Name: proto.String("cpprof/k8s.proto"), Package: proto.String(protoPkg),
-		Syntax: proto.String("proto2")}
-	var order []*pmsg
-	for _, line := range strings.Split(protoSchema, "\n") {
-		f := strings.Fields(line)
-		if len(f) == 0 {
-			continue
-		}
-		m := &pmsg{name: f[0], byNum: map[protoreflect.FieldNumber]*pfield{}}
-		dp := &descriptorpb.DescriptorProto{Name: proto.String(m.name)}
-		for _, spec := range f[1:] {
-			eq, colon := strings.IndexByte(spec, '='), strings.IndexByte(spec, ':')
-			if eq < 0 || colon < eq {
-				return fmt.Errorf("%s: bad field %q", m.name, spec)
-			}
-			n, err := strconv.Atoi(spec[eq+1 : colon])
-			if err != nil {
-				return fmt.Errorf("%s: bad field number in %q", m.name, spec)
-			}
-			pf := pfield{name: spec[:eq], num: int32(n), typ: spec[colon+1:]}
-			if strings.HasPrefix(pf.typ, "[]") {
-				pf.repeated, pf.typ = true, pf.typ[2:]
-			}
-			fd := &descriptorpb.FieldDescriptorProto{Name: proto.String(pf.name), Number: proto.Int32(pf.num),
-				JsonName: proto.String(pf.name), Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()}
-			if pf.repeated {
-				fd.Label = descriptorpb.FieldDescriptorProto_LABEL_REPEATED.Enum()
-			}
-			if strings.HasPrefix(pf.typ, "map<") {
-				pf.mapOf = strings.TrimSuffix(strings.TrimPrefix(pf.typ, "map<"), ">")
-				entry := strings.ToUpper(pf.name[:1]) + pf.name[1:] + "Entry"
-				ed := &descriptorpb.DescriptorProto{Name: proto.String(entry),
-					Options: &descriptorpb.MessageOptions{MapEntry: proto.Bool(true)},
-					Field: []*descriptorpb.FieldDescriptorProto{
-						{Name: proto.String("key"), Number: proto.Int32(1), JsonName: proto.String("key"),
-							Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum(),
-							Type:  descriptorpb.FieldDescriptorProto_TYPE_STRING.Enum()},
-						{Name: proto.String("value"), Number: proto.Int32(2), JsonName: proto.String("value"),
-							Label: descriptorpb.FieldDescriptorProto_LABEL_OPTIONAL.Enum()},
-					}}
-				setType(ed.Field[1], pf.mapOf)
-				dp.NestedType = append(dp.NestedType, ed)
-				fd.Label = descriptorpb.FieldDescriptorProto_LABEL_REPEATED.Enum()
-				fd.Type = descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum()
-				fd.TypeName = proto.String("." + protoPkg + "." + m.name + "." + entry)
-			} else {
-				setType(fd, pf.typ)
-			}
-			dp.Field = append(dp.Field, fd)
-			m.fields = append(m.fields, pf)
-		}
-		fdp.MessageType = append(fdp.MessageType, dp)
-		protoMsgs[m.name] = m
-		order = append(order, m)
-	}
-	fd, err := protodesc.NewFile(fdp, nil)
-	if err != nil {
-		return err
-	}
-	for _, m := range order {
-		m.desc = fd.Messages().ByName(protoreflect.Name(m.name))
-		for i := range m.fields {
-			m.byNum[protoreflect.FieldNumber(m.fields[i].num)] = &m.fields[i]
-		}
-	}
-	for res, kind := range protoKinds {
-		if protoMsgs[kind] == nil || protoMsgs[kind+"List"] == nil {
-			return fmt.Errorf("%s: no message %s or %sList", res, kind, kind)
-		}
-	}
-	return nil
-}
-
-func setType(fd *descriptorpb.FieldDescriptorProto, typ string) {
-	if t, ok := scalarTypes[typ]; ok {
-		fd.Type = t.Enum()
-		return
-	}
-	fd.Type = descriptorpb.FieldDescriptorProto_TYPE_MESSAGE.Enum()
-	fd.TypeName = proto.String("." + protoPkg + "." + typ)
 }
 
 // ---- negotiation ----------------------------------------------------------
@@ -306,190 +128,1368 @@ func isProtobufBody(r *http.Request) bool {
 	return strings.TrimSpace(strings.ToLower(ct)) == contentTypeProtobuf
 }
 
-// ---- objects <-> messages -------------------------------------------------
+// ---- objects -> generated structs ------------------------------------------
 
-// toMessage fills m (of schema s) from a decoded-JSON map.
-func toMessage(m protoreflect.Message, s *pmsg, v map[string]interface{}) error {
-	fields := m.Descriptor().Fields()
-	for i := range s.fields {
-		f := &s.fields[i]
-		val, ok := v[f.name]
-		if !ok || val == nil {
+// enc copies decoded-JSON values into corepb structs: one pass over each
+// JSON object's keys (a switch, not a map lookup per field), direct field
+// copies. The first type mismatch is kept in err (a 500 for answers).
+type enc struct{ err error }
+
+func (c *enc) fail(k, want string, v interface{}) {
+	if c.err == nil {
+		c.err = fmt.Errorf("%s: want %s, got %T", k, want, v)
+	}
+}
+
+func (c *enc) str(k string, v interface{}) string {
+	s, ok := v.(string)
+	if !ok {
+		c.fail(k, "a string", v)
+	}
+	return s
+}
+
+func (c *enc) strp(k string, v interface{}) *string { s := c.str(k, v); return &s }
+
+func (c *enc) i32(v interface{}) int32 { return int32(toInt64(v)) }
+
+func (c *enc) i64p(v interface{}) *int64 { n := toInt64(v); return &n }
+
+func (c *enc) i32p(v interface{}) *int32 { n := int32(toInt64(v)); return &n }
+
+func (c *enc) bool(v interface{}) bool { b, _ := v.(bool); return b }
+
+func (c *enc) boolp(v interface{}) *bool { b, _ := v.(bool); return &b }
+
+func (c *enc) obj(k string, v interface{}) map[string]interface{} {
+	o, ok := v.(map[string]interface{})
+	if !ok {
+		c.fail(k, "an object", v)
+	}
+	return o
+}
+
+// objs: the objects of the JSON array v, for an n-element slice made by
+// the caller; f fills element i.
+func (c *enc) objs(k string, v interface{}, f func(i int, e map[string]interface{})) int {
+	l, ok := v.([]interface{})
+	if !ok {
+		c.fail(k, "an array", v)
+	}
+	for i, e := range l {
+		o, ok := e.(map[string]interface{})
+		if !ok {
+			c.fail(k, "an array of objects", e)
 			continue
 		}
-		fd := fields.ByNumber(protoreflect.FieldNumber(f.num))
-		switch {
-		case f.mapOf != "":
-			mv, ok := val.(map[string]interface{})
-			if !ok {
-				return fmt.Errorf("%s.%s: not an object", s.name, f.name)
-			}
-			mp := m.Mutable(fd).Map()
-			for k, e := range mv {
-				pv, err := toValue(mp.NewValue, f.mapOf, e)
-				if err != nil {
-					return fmt.Errorf("%s.%s[%s]: %v", s.name, f.name, k, err)
-				}
-				mp.Set(protoreflect.ValueOfString(k).MapKey(), pv)
-			}
-		case f.repeated:
-			lv, ok := val.([]interface{})
-			if !ok {
-				return fmt.Errorf("%s.%s: not an array", s.name, f.name)
-			}
-			l := m.Mutable(fd).List()
-			for _, e := range lv {
-				pv, err := toValue(l.NewElement, f.typ, e)
-				if err != nil {
-					return fmt.Errorf("%s.%s: %v", s.name, f.name, err)
-				}
-				l.Append(pv)
-			}
-		default:
-			pv, err := toValue(func() protoreflect.Value { return m.NewField(fd) }, f.typ, val)
-			if err != nil {
-				return fmt.Errorf("%s.%s: %v", s.name, f.name, err)
-			}
-			m.Set(fd, pv)
-		}
+		f(i, o)
 	}
-	return nil
+	return len(l)
 }
 
-// toValue converts one JSON value to a protobuf value of type typ; newMsg
-// makes an empty message value when typ is a message.
-func toValue(newMsg func() protoreflect.Value, typ string, v interface{}) (protoreflect.Value, error) {
-	switch typ {
-	case "string":
-		s, ok := v.(string)
-		if !ok {
-			return protoreflect.Value{}, fmt.Errorf("want a string, got %T", v)
-		}
-		return protoreflect.ValueOfString(s), nil
-	case "int64":
-		return protoreflect.ValueOfInt64(toInt64(v)), nil
-	case "int32":
-		return protoreflect.ValueOfInt32(int32(toInt64(v))), nil
-	case "bool":
-		b, _ := v.(bool)
-		return protoreflect.ValueOfBool(b), nil
-	case "bytes":
-		s, _ := v.(string)
-		return protoreflect.ValueOfBytes([]byte(s)), nil
+func arrayLen(v interface{}) int { l, _ := v.([]interface{}); return len(l) }
+
+func (c *enc) strs(k string, v interface{}) []string {
+	l, ok := v.([]interface{})
+	if !ok {
+		c.fail(k, "an array", v)
 	}
-	pv := newMsg()
-	m := pv.Message()
-	switch typ {
-	case "Time", "MicroTime":
-		s, _ := v.(string)
-		t, err := time.Parse(time.RFC3339Nano, s)
-		if err != nil {
-			return protoreflect.Value{}, fmt.Errorf("bad time %q", s)
-		}
-		fs := m.Descriptor().Fields()
-		m.Set(fs.ByNumber(1), protoreflect.ValueOfInt64(t.Unix()))
-		if typ == "MicroTime" && t.Nanosecond() != 0 {
-			m.Set(fs.ByNumber(2), protoreflect.ValueOfInt32(int32(t.Nanosecond()/1000*1000)))
-		}
-		return pv, nil
-	case "Quantity":
-		s, ok := v.(string)
-		if !ok {
-			s = strings.TrimSpace(fmt.Sprint(normalize(v)))
-		}
-		m.Set(m.Descriptor().Fields().ByNumber(1), protoreflect.ValueOfString(s))
-		return pv, nil
+	if len(l) == 0 {
+		return nil
 	}
-	sub := protoMsgs[typ]
-	mv, ok := v.(map[string]interface{})
-	if sub == nil || !ok {
-		return protoreflect.Value{}, fmt.Errorf("want an object for %s, got %T", typ, v)
+	out := make([]string, len(l))
+	for i, e := range l {
+		out[i] = c.str(k, e)
 	}
-	return pv, toMessage(m, sub, mv)
+	return out
 }
 
-// fromMessage turns m (of schema s) into a decoded-JSON-like map (numbers
-// as int64).
-func fromMessage(m protoreflect.Message, s *pmsg) map[string]interface{} {
-	out := map[string]interface{}{}
-	m.Range(func(fd protoreflect.FieldDescriptor, v protoreflect.Value) bool {
-		f := s.byNum[fd.Number()]
-		if f == nil {
-			return true
+func (c *enc) strMap(k string, v interface{}) map[string]string {
+	o := c.obj(k, v)
+	if len(o) == 0 {
+		return nil
+	}
+	out := make(map[string]string, len(o))
+	for key, e := range o {
+		out[key] = c.str(k, e)
+	}
+	return out
+}
+
+// quantities: a ResourceList; a quantity is a string, or a JSON number.
+func (c *enc) quantities(k string, v interface{}) map[string]corepb.Quantity {
+	o := c.obj(k, v)
+	if len(o) == 0 {
+		return nil
+	}
+	out := make(map[string]corepb.Quantity, len(o))
+	for key, e := range o {
+		s, ok := e.(string)
+		if !ok {
+			s = strings.TrimSpace(fmt.Sprint(normalize(e)))
 		}
-		switch {
-		case f.mapOf != "":
-			mv := map[string]interface{}{}
-			v.Map().Range(func(k protoreflect.MapKey, e protoreflect.Value) bool {
-				mv[k.String()] = fromValue(f.mapOf, e)
-				return true
+		out[key] = corepb.Quantity{String_: s}
+	}
+	return out
+}
+
+func (c *enc) parseTime(k string, v interface{}) time.Time {
+	s, _ := v.(string)
+	t, err := time.Parse(time.RFC3339Nano, s)
+	if err != nil && c.err == nil {
+		c.err = fmt.Errorf("%s: bad time %q", k, s)
+	}
+	return t
+}
+
+// time: metav1.Time, seconds precision.
+func (c *enc) time(k string, v interface{}) corepb.Time {
+	return corepb.Time{Seconds: c.parseTime(k, v).Unix()}
+}
+
+func (c *enc) timep(k string, v interface{}) *corepb.Time { t := c.time(k, v); return &t }
+
+// microTimep: metav1.MicroTime, nanos rounded down to microseconds.
+func (c *enc) microTimep(k string, v interface{}) *corepb.MicroTime {
+	t := c.parseTime(k, v)
+	return &corepb.MicroTime{Seconds: t.Unix(), Nanos: int32(t.Nanosecond() / 1000 * 1000)}
+}
+
+func (c *enc) objectMeta(p *corepb.ObjectMeta, m map[string]interface{}) {
+	for k, v := range m {
+		if v == nil {
+			continue
+		}
+		switch k {
+		case "name":
+			p.Name = c.str(k, v)
+		case "generateName":
+			p.GenerateName = c.str(k, v)
+		case "namespace":
+			p.Namespace = c.str(k, v)
+		case "selfLink":
+			p.SelfLink = c.str(k, v)
+		case "uid":
+			p.Uid = c.str(k, v)
+		case "resourceVersion":
+			p.ResourceVersion = c.str(k, v)
+		case "generation":
+			p.Generation = toInt64(v)
+		case "creationTimestamp":
+			p.CreationTimestamp = c.time(k, v)
+		case "deletionTimestamp":
+			p.DeletionTimestamp = c.timep(k, v)
+		case "deletionGracePeriodSeconds":
+			p.DeletionGracePeriodSeconds = c.i64p(v)
+		case "labels":
+			p.Labels = c.strMap(k, v)
+		case "annotations":
+			p.Annotations = c.strMap(k, v)
+		case "ownerReferences":
+			p.OwnerReferences = make([]corepb.OwnerReference, arrayLen(v))
+			c.objs(k, v, func(i int, e map[string]interface{}) {
+				r := &p.OwnerReferences[i]
+				for k, v := range e {
+					if v == nil {
+						continue
+					}
+					switch k {
+					case "kind":
+						r.Kind = c.str(k, v)
+					case "name":
+						r.Name = c.str(k, v)
+					case "uid":
+						r.Uid = c.str(k, v)
+					case "apiVersion":
+						r.ApiVersion = c.str(k, v)
+					case "controller":
+						r.Controller = c.boolp(v)
+					case "blockOwnerDeletion":
+						r.BlockOwnerDeletion = c.boolp(v)
+					}
+				}
 			})
-			out[f.name] = mv
-		case f.repeated:
-			l := v.List()
-			a := make([]interface{}, l.Len())
-			for i := range a {
-				a[i] = fromValue(f.typ, l.Get(i))
-			}
-			out[f.name] = a
-		default:
-			out[f.name] = fromValue(f.typ, v)
+		case "finalizers":
+			p.Finalizers = c.strs(k, v)
 		}
-		return true
+	}
+}
+
+func (c *enc) container(p *corepb.Container, m map[string]interface{}) {
+	for k, v := range m {
+		if v == nil {
+			continue
+		}
+		switch k {
+		case "name":
+			p.Name = c.str(k, v)
+		case "image":
+			p.Image = c.str(k, v)
+		case "command":
+			p.Command = c.strs(k, v)
+		case "args":
+			p.Args = c.strs(k, v)
+		case "workingDir":
+			p.WorkingDir = c.str(k, v)
+		case "ports":
+			p.Ports = make([]corepb.ContainerPort, arrayLen(v))
+			c.objs(k, v, func(i int, e map[string]interface{}) {
+				q := &p.Ports[i]
+				for k, v := range e {
+					if v == nil {
+						continue
+					}
+					switch k {
+					case "name":
+						q.Name = c.str(k, v)
+					case "hostPort":
+						q.HostPort = c.i32(v)
+					case "containerPort":
+						q.ContainerPort = c.i32(v)
+					case "protocol":
+						q.Protocol = c.str(k, v)
+					case "hostIP":
+						q.HostIP = c.str(k, v)
+					}
+				}
+			})
+		case "env":
+			p.Env = make([]corepb.EnvVar, arrayLen(v))
+			c.objs(k, v, func(i int, e map[string]interface{}) {
+				if s := e["name"]; s != nil {
+					p.Env[i].Name = c.str("name", s)
+				}
+				if s := e["value"]; s != nil {
+					p.Env[i].Value = c.str("value", s)
+				}
+			})
+		case "resources":
+			for k, v := range c.obj(k, v) {
+				if v == nil {
+					continue
+				}
+				switch k {
+				case "limits":
+					p.Resources.Limits = c.quantities(k, v)
+				case "requests":
+					p.Resources.Requests = c.quantities(k, v)
+				}
+			}
+		case "volumeMounts":
+			p.VolumeMounts = make([]corepb.VolumeMount, arrayLen(v))
+			c.objs(k, v, func(i int, e map[string]interface{}) {
+				q := &p.VolumeMounts[i]
+				for k, v := range e {
+					if v == nil {
+						continue
+					}
+					switch k {
+					case "name":
+						q.Name = c.str(k, v)
+					case "readOnly":
+						q.ReadOnly = c.bool(v)
+					case "mountPath":
+						q.MountPath = c.str(k, v)
+					case "subPath":
+						q.SubPath = c.str(k, v)
+					}
+				}
+			})
+		case "terminationMessagePath":
+			p.TerminationMessagePath = c.str(k, v)
+		case "imagePullPolicy":
+			p.ImagePullPolicy = c.str(k, v)
+		case "terminationMessagePolicy":
+			p.TerminationMessagePolicy = c.str(k, v)
+		}
+	}
+}
+
+func (c *enc) containers(k string, v interface{}) []corepb.Container {
+	out := make([]corepb.Container, arrayLen(v))
+	c.objs(k, v, func(i int, e map[string]interface{}) { c.container(&out[i], e) })
+	return out
+}
+
+func (c *enc) podSpec(p *corepb.PodSpec, m map[string]interface{}) {
+	for k, v := range m {
+		if v == nil {
+			continue
+		}
+		switch k {
+		case "containers":
+			p.Containers = c.containers(k, v)
+		case "restartPolicy":
+			p.RestartPolicy = c.str(k, v)
+		case "terminationGracePeriodSeconds":
+			p.TerminationGracePeriodSeconds = c.i64p(v)
+		case "activeDeadlineSeconds":
+			p.ActiveDeadlineSeconds = c.i64p(v)
+		case "dnsPolicy":
+			p.DnsPolicy = c.str(k, v)
+		case "nodeSelector":
+			p.NodeSelector = c.strMap(k, v)
+		case "serviceAccountName":
+			p.ServiceAccountName = c.str(k, v)
+		case "serviceAccount":
+			p.ServiceAccount = c.str(k, v)
+		case "nodeName":
+			p.NodeName = c.str(k, v)
+		case "hostNetwork":
+			p.HostNetwork = c.bool(v)
+		case "hostname":
+			p.Hostname = c.str(k, v)
+		case "schedulerName":
+			p.SchedulerName = c.str(k, v)
+		case "initContainers":
+			p.InitContainers = c.containers(k, v)
+		case "tolerations":
+			p.Tolerations = make([]corepb.Toleration, arrayLen(v))
+			c.objs(k, v, func(i int, e map[string]interface{}) {
+				t := &p.Tolerations[i]
+				for k, v := range e {
+					if v == nil {
+						continue
+					}
+					switch k {
+					case "key":
+						t.Key = c.str(k, v)
+					case "operator":
+						t.Operator = c.str(k, v)
+					case "value":
+						t.Value = c.str(k, v)
+					case "effect":
+						t.Effect = c.str(k, v)
+					case "tolerationSeconds":
+						t.TolerationSeconds = c.i64p(v)
+					}
+				}
+			})
+		case "priorityClassName":
+			p.PriorityClassName = c.str(k, v)
+		case "priority":
+			p.Priority = c.i32p(v)
+		case "enableServiceLinks":
+			p.EnableServiceLinks = c.boolp(v)
+		case "preemptionPolicy":
+			p.PreemptionPolicy = c.strp(k, v)
+		}
+	}
+}
+
+func (c *enc) containerState(p *corepb.ContainerState, m map[string]interface{}) {
+	for k, v := range m {
+		if v == nil {
+			continue
+		}
+		switch k {
+		case "waiting":
+			w := c.obj(k, v)
+			p.Waiting = &corepb.ContainerStateWaiting{}
+			if s := w["reason"]; s != nil {
+				p.Waiting.Reason = c.str("reason", s)
+			}
+			if s := w["message"]; s != nil {
+				p.Waiting.Message = c.str("message", s)
+			}
+		case "running":
+			p.Running = &corepb.ContainerStateRunning{}
+			if s := c.obj(k, v)["startedAt"]; s != nil {
+				p.Running.StartedAt = c.time("startedAt", s)
+			}
+		case "terminated":
+			t := &corepb.ContainerStateTerminated{}
+			p.Terminated = t
+			for k, v := range c.obj(k, v) {
+				if v == nil {
+					continue
+				}
+				switch k {
+				case "exitCode":
+					t.ExitCode = c.i32(v)
+				case "signal":
+					t.Signal = c.i32(v)
+				case "reason":
+					t.Reason = c.str(k, v)
+				case "message":
+					t.Message = c.str(k, v)
+				case "startedAt":
+					t.StartedAt = c.time(k, v)
+				case "finishedAt":
+					t.FinishedAt = c.time(k, v)
+				case "containerID":
+					t.ContainerID = c.str(k, v)
+				}
+			}
+		}
+	}
+}
+
+func (c *enc) containerStatuses(k string, v interface{}) []corepb.ContainerStatus {
+	out := make([]corepb.ContainerStatus, arrayLen(v))
+	c.objs(k, v, func(i int, e map[string]interface{}) {
+		p := &out[i]
+		for k, v := range e {
+			if v == nil {
+				continue
+			}
+			switch k {
+			case "name":
+				p.Name = c.str(k, v)
+			case "state":
+				c.containerState(&p.State, c.obj(k, v))
+			case "lastState":
+				c.containerState(&p.LastState, c.obj(k, v))
+			case "ready":
+				p.Ready = c.bool(v)
+			case "restartCount":
+				p.RestartCount = c.i32(v)
+			case "image":
+				p.Image = c.str(k, v)
+			case "imageID":
+				p.ImageID = c.str(k, v)
+			case "containerID":
+				p.ContainerID = c.str(k, v)
+			case "started":
+				p.Started = c.boolp(v)
+			}
+		}
 	})
 	return out
 }
 
-func fromValue(typ string, v protoreflect.Value) interface{} {
-	switch typ {
-	case "string":
-		return v.String()
-	case "int64":
-		return v.Int()
-	case "int32":
-		return v.Int()
-	case "bool":
-		return v.Bool()
-	case "bytes":
-		return string(v.Bytes())
-	}
-	m := v.Message()
-	fs := m.Descriptor().Fields()
-	switch typ {
-	case "Time", "MicroTime":
-		t := time.Unix(m.Get(fs.ByNumber(1)).Int(), m.Get(fs.ByNumber(2)).Int()).UTC()
-		if typ == "MicroTime" {
-			return t.Format("2006-01-02T15:04:05.000000Z07:00")
+func (c *enc) podStatus(p *corepb.PodStatus, m map[string]interface{}) {
+	for k, v := range m {
+		if v == nil {
+			continue
 		}
-		return t.Format(time.RFC3339)
-	case "Quantity":
-		return m.Get(fs.ByNumber(1)).String()
+		switch k {
+		case "phase":
+			p.Phase = c.str(k, v)
+		case "conditions":
+			p.Conditions = make([]corepb.PodCondition, arrayLen(v))
+			c.objs(k, v, func(i int, e map[string]interface{}) {
+				q := &p.Conditions[i]
+				for k, v := range e {
+					if v == nil {
+						continue
+					}
+					switch k {
+					case "type":
+						q.Type = c.str(k, v)
+					case "status":
+						q.Status = c.str(k, v)
+					case "lastProbeTime":
+						q.LastProbeTime = c.time(k, v)
+					case "lastTransitionTime":
+						q.LastTransitionTime = c.time(k, v)
+					case "reason":
+						q.Reason = c.str(k, v)
+					case "message":
+						q.Message = c.str(k, v)
+					}
+				}
+			})
+		case "message":
+			p.Message = c.str(k, v)
+		case "reason":
+			p.Reason = c.str(k, v)
+		case "hostIP":
+			p.HostIP = c.str(k, v)
+		case "podIP":
+			p.PodIP = c.str(k, v)
+		case "startTime":
+			p.StartTime = c.timep(k, v)
+		case "containerStatuses":
+			p.ContainerStatuses = c.containerStatuses(k, v)
+		case "qosClass":
+			p.QosClass = c.str(k, v)
+		case "initContainerStatuses":
+			p.InitContainerStatuses = c.containerStatuses(k, v)
+		case "nominatedNodeName":
+			p.NominatedNodeName = c.str(k, v)
+		case "podIPs":
+			p.PodIPs = make([]corepb.PodIP, arrayLen(v))
+			c.objs(k, v, func(i int, e map[string]interface{}) {
+				if s := e["ip"]; s != nil {
+					p.PodIPs[i].Ip = c.str("ip", s)
+				}
+			})
+		}
 	}
-	return fromMessage(m, protoMsgs[typ])
+}
+
+// metadata: the object's metadata, into p.
+func (c *enc) metadata(p *corepb.ObjectMeta, o map[string]interface{}) {
+	if v := o["metadata"]; v != nil {
+		c.objectMeta(p, c.obj("metadata", v))
+	}
+}
+
+func (c *enc) pod(p *corepb.Pod, o map[string]interface{}) {
+	for k, v := range o {
+		if v == nil {
+			continue
+		}
+		switch k {
+		case "metadata":
+			c.objectMeta(&p.Metadata, c.obj(k, v))
+		case "spec":
+			c.podSpec(&p.Spec, c.obj(k, v))
+		case "status":
+			c.podStatus(&p.Status, c.obj(k, v))
+		}
+	}
+}
+
+func (c *enc) nodeSpec(s *corepb.NodeSpec, m map[string]interface{}) {
+	for k, v := range m {
+		if v == nil {
+			continue
+		}
+		switch k {
+		case "podCIDR":
+			s.PodCIDR = c.str(k, v)
+		case "providerID":
+			s.ProviderID = c.str(k, v)
+		case "unschedulable":
+			s.Unschedulable = c.bool(v)
+		case "taints":
+			s.Taints = make([]corepb.Taint, arrayLen(v))
+			c.objs(k, v, func(i int, e map[string]interface{}) {
+				t := &s.Taints[i]
+				for k, v := range e {
+					if v == nil {
+						continue
+					}
+					switch k {
+					case "key":
+						t.Key = c.str(k, v)
+					case "value":
+						t.Value = c.str(k, v)
+					case "effect":
+						t.Effect = c.str(k, v)
+					case "timeAdded":
+						t.TimeAdded = c.timep(k, v)
+					}
+				}
+			})
+		case "podCIDRs":
+			s.PodCIDRs = c.strs(k, v)
+		}
+	}
+}
+
+func (c *enc) nodeStatus(s *corepb.NodeStatus, m map[string]interface{}) {
+	for k, v := range m {
+		if v == nil {
+			continue
+		}
+		switch k {
+		case "capacity":
+			s.Capacity = c.quantities(k, v)
+		case "allocatable":
+			s.Allocatable = c.quantities(k, v)
+		case "phase":
+			s.Phase = c.str(k, v)
+		case "conditions":
+			s.Conditions = make([]corepb.NodeCondition, arrayLen(v))
+			c.objs(k, v, func(i int, e map[string]interface{}) {
+				q := &s.Conditions[i]
+				for k, v := range e {
+					if v == nil {
+						continue
+					}
+					switch k {
+					case "type":
+						q.Type = c.str(k, v)
+					case "status":
+						q.Status = c.str(k, v)
+					case "lastHeartbeatTime":
+						q.LastHeartbeatTime = c.time(k, v)
+					case "lastTransitionTime":
+						q.LastTransitionTime = c.time(k, v)
+					case "reason":
+						q.Reason = c.str(k, v)
+					case "message":
+						q.Message = c.str(k, v)
+					}
+				}
+			})
+		case "addresses":
+			s.Addresses = make([]corepb.NodeAddress, arrayLen(v))
+			c.objs(k, v, func(i int, e map[string]interface{}) {
+				if t := e["type"]; t != nil {
+					s.Addresses[i].Type = c.str("type", t)
+				}
+				if a := e["address"]; a != nil {
+					s.Addresses[i].Address = c.str("address", a)
+				}
+			})
+		case "daemonEndpoints":
+			if ke := c.obj(k, v)["kubeletEndpoint"]; ke != nil {
+				s.DaemonEndpoints.KubeletEndpoint.Port = c.i32(c.obj("kubeletEndpoint", ke)["Port"])
+			}
+		case "nodeInfo":
+			ni := &s.NodeInfo
+			for k, v := range c.obj(k, v) {
+				if v == nil {
+					continue
+				}
+				switch k {
+				case "machineID":
+					ni.MachineID = c.str(k, v)
+				case "systemUUID":
+					ni.SystemUUID = c.str(k, v)
+				case "bootID":
+					ni.BootID = c.str(k, v)
+				case "kernelVersion":
+					ni.KernelVersion = c.str(k, v)
+				case "osImage":
+					ni.OsImage = c.str(k, v)
+				case "containerRuntimeVersion":
+					ni.ContainerRuntimeVersion = c.str(k, v)
+				case "kubeletVersion":
+					ni.KubeletVersion = c.str(k, v)
+				case "kubeProxyVersion":
+					ni.KubeProxyVersion = c.str(k, v)
+				case "operatingSystem":
+					ni.OperatingSystem = c.str(k, v)
+				case "architecture":
+					ni.Architecture = c.str(k, v)
+				}
+			}
+		case "images":
+			s.Images = make([]corepb.ContainerImage, arrayLen(v))
+			c.objs(k, v, func(i int, e map[string]interface{}) {
+				if n := e["names"]; n != nil {
+					s.Images[i].Names = c.strs("names", n)
+				}
+				if n := e["sizeBytes"]; n != nil {
+					s.Images[i].SizeBytes = toInt64(n)
+				}
+			})
+		case "volumesInUse":
+			s.VolumesInUse = c.strs(k, v)
+		}
+	}
+}
+
+func (c *enc) node(p *corepb.Node, o map[string]interface{}) {
+	for k, v := range o {
+		if v == nil {
+			continue
+		}
+		switch k {
+		case "metadata":
+			c.objectMeta(&p.Metadata, c.obj(k, v))
+		case "spec":
+			c.nodeSpec(&p.Spec, c.obj(k, v))
+		case "status":
+			c.nodeStatus(&p.Status, c.obj(k, v))
+		}
+	}
+}
+
+func (c *enc) namespace(p *corepb.Namespace, o map[string]interface{}) {
+	c.metadata(&p.Metadata, o)
+	if v := o["spec"]; v != nil {
+		if f := c.obj("spec", v)["finalizers"]; f != nil {
+			p.Spec.Finalizers = c.strs("finalizers", f)
+		}
+	}
+	if v := o["status"]; v != nil {
+		if ph := c.obj("status", v)["phase"]; ph != nil {
+			p.Status.Phase = c.str("phase", ph)
+		}
+	}
+}
+
+func (c *enc) configMap(p *corepb.ConfigMap, o map[string]interface{}) {
+	c.metadata(&p.Metadata, o)
+	if v := o["data"]; v != nil {
+		p.Data = c.strMap("data", v)
+	}
+	if v := o["immutable"]; v != nil {
+		p.Immutable = c.boolp(v)
+	}
+}
+
+func (c *enc) serviceAccount(p *corepb.ServiceAccount, o map[string]interface{}) {
+	c.metadata(&p.Metadata, o)
+	if v := o["secrets"]; v != nil {
+		p.Secrets = make([]corepb.ObjectReference, arrayLen(v))
+		c.objs("secrets", v, func(i int, e map[string]interface{}) {
+			r := &p.Secrets[i]
+			for k, v := range e {
+				if v == nil {
+					continue
+				}
+				switch k {
+				case "kind":
+					r.Kind = c.str(k, v)
+				case "namespace":
+					r.Namespace = c.str(k, v)
+				case "name":
+					r.Name = c.str(k, v)
+				case "uid":
+					r.Uid = c.str(k, v)
+				case "apiVersion":
+					r.ApiVersion = c.str(k, v)
+				case "resourceVersion":
+					r.ResourceVersion = c.str(k, v)
+				case "fieldPath":
+					r.FieldPath = c.str(k, v)
+				}
+			}
+		})
+	}
+	if v := o["imagePullSecrets"]; v != nil {
+		p.ImagePullSecrets = make([]corepb.LocalObjectReference, arrayLen(v))
+		c.objs("imagePullSecrets", v, func(i int, e map[string]interface{}) {
+			if n := e["name"]; n != nil {
+				p.ImagePullSecrets[i].Name = c.str("name", n)
+			}
+		})
+	}
+	if v := o["automountServiceAccountToken"]; v != nil {
+		p.AutomountServiceAccountToken = c.boolp(v)
+	}
+}
+
+func (c *enc) lease(p *corepb.Lease, o map[string]interface{}) {
+	c.metadata(&p.Metadata, o)
+	v := o["spec"]
+	if v == nil {
+		return
+	}
+	for k, v := range c.obj("spec", v) {
+		if v == nil {
+			continue
+		}
+		switch k {
+		case "holderIdentity":
+			p.Spec.HolderIdentity = c.strp(k, v)
+		case "leaseDurationSeconds":
+			p.Spec.LeaseDurationSeconds = c.i32p(v)
+		case "acquireTime":
+			p.Spec.AcquireTime = c.microTimep(k, v)
+		case "renewTime":
+			p.Spec.RenewTime = c.microTimep(k, v)
+		case "leaseTransitions":
+			p.Spec.LeaseTransitions = c.i32p(v)
+		}
+	}
+}
+
+// status: a Status object (watch ERROR events).
+func (c *enc) status(p *corepb.Status, o map[string]interface{}) {
+	s := func(m map[string]interface{}, k string) string {
+		if v := m[k]; v != nil {
+			return c.str(k, v)
+		}
+		return ""
+	}
+	if v := o["metadata"]; v != nil {
+		m := c.obj("metadata", v)
+		p.Metadata = corepb.ListMeta{ResourceVersion: s(m, "resourceVersion"), Continue: s(m, "continue")}
+	}
+	p.Status, p.Message, p.Reason, p.Code = s(o, "status"), s(o, "message"), s(o, "reason"), c.i32(o["code"])
+	if v := o["details"]; v != nil {
+		d := c.obj("details", v)
+		p.Details = &corepb.StatusDetails{Name: s(d, "name"), Group: s(d, "group"), Kind: s(d, "kind"),
+			RetryAfterSeconds: c.i32(d["retryAfterSeconds"]), Uid: s(d, "uid")}
+		if v := d["causes"]; v != nil {
+			p.Details.Causes = make([]corepb.StatusCause, arrayLen(v))
+			c.objs("causes", v, func(i int, e map[string]interface{}) {
+				p.Details.Causes[i] = corepb.StatusCause{Reason: s(e, "reason"), Message: s(e, "message"),
+					Field: s(e, "field")}
+			})
+		}
+	}
+}
+
+// ---- generated structs -> objects ------------------------------------------
+
+// obj is a decoded-JSON-like map: zero values are left out (Kubernetes'
+// omitempty), pointers are kept when set, numbers are int64.
+type obj map[string]interface{}
+
+func (o obj) str(k, v string) {
+	if v != "" {
+		o[k] = v
+	}
+}
+
+func (o obj) strp(k string, v *string) {
+	if v != nil {
+		o[k] = *v
+	}
+}
+
+func (o obj) int(k string, v int64) {
+	if v != 0 {
+		o[k] = v
+	}
+}
+
+func (o obj) i64p(k string, v *int64) {
+	if v != nil {
+		o[k] = *v
+	}
+}
+
+func (o obj) i32p(k string, v *int32) {
+	if v != nil {
+		o[k] = int64(*v)
+	}
+}
+
+func (o obj) bool(k string, v bool) {
+	if v {
+		o[k] = true
+	}
+}
+
+func (o obj) boolp(k string, v *bool) {
+	if v != nil {
+		o[k] = *v
+	}
+}
+
+func (o obj) sub(k string, v obj) {
+	if len(v) > 0 {
+		o[k] = map[string]interface{}(v)
+	}
+}
+
+func (o obj) strs(k string, v []string) {
+	if len(v) > 0 {
+		a := make([]interface{}, len(v))
+		for i, s := range v {
+			a[i] = s
+		}
+		o[k] = a
+	}
+}
+
+func (o obj) strMap(k string, v map[string]string) {
+	if len(v) > 0 {
+		m := make(map[string]interface{}, len(v))
+		for key, s := range v {
+			m[key] = s
+		}
+		o[k] = m
+	}
+}
+
+func (o obj) quantities(k string, v map[string]corepb.Quantity) {
+	if len(v) > 0 {
+		m := make(map[string]interface{}, len(v))
+		for key, q := range v {
+			m[key] = q.String_
+		}
+		o[k] = m
+	}
+}
+
+// list sets o[k] to n objects made by f, if n > 0.
+func (o obj) list(k string, n int, f func(i int) obj) {
+	if n > 0 {
+		a := make([]interface{}, n)
+		for i := range a {
+			a[i] = map[string]interface{}(f(i))
+		}
+		o[k] = a
+	}
+}
+
+// time: RFC 3339 in seconds; the zero Time (seconds and nanos 0) is left out.
+func (o obj) time(k string, t corepb.Time) {
+	if t.Seconds != 0 || t.Nanos != 0 {
+		o[k] = time.Unix(t.Seconds, int64(t.Nanos)).UTC().Format(time.RFC3339)
+	}
+}
+
+func (o obj) timep(k string, t *corepb.Time) {
+	if t != nil {
+		o[k] = time.Unix(t.Seconds, int64(t.Nanos)).UTC().Format(time.RFC3339)
+	}
+}
+
+func (o obj) microTimep(k string, t *corepb.MicroTime) {
+	if t != nil {
+		o[k] = time.Unix(t.Seconds, int64(t.Nanos)).UTC().Format("2006-01-02T15:04:05.000000Z07:00")
+	}
+}
+
+func fromObjectMeta(p *corepb.ObjectMeta) obj {
+	o := obj{}
+	o.str("name", p.Name)
+	o.str("generateName", p.GenerateName)
+	o.str("namespace", p.Namespace)
+	o.str("selfLink", p.SelfLink)
+	o.str("uid", p.Uid)
+	o.str("resourceVersion", p.ResourceVersion)
+	o.int("generation", p.Generation)
+	o.time("creationTimestamp", p.CreationTimestamp)
+	o.timep("deletionTimestamp", p.DeletionTimestamp)
+	o.i64p("deletionGracePeriodSeconds", p.DeletionGracePeriodSeconds)
+	o.strMap("labels", p.Labels)
+	o.strMap("annotations", p.Annotations)
+	o.list("ownerReferences", len(p.OwnerReferences), func(i int) obj {
+		r, e := &p.OwnerReferences[i], obj{}
+		e.str("apiVersion", r.ApiVersion)
+		e.str("kind", r.Kind)
+		e.str("name", r.Name)
+		e.str("uid", r.Uid)
+		e.boolp("controller", r.Controller)
+		e.boolp("blockOwnerDeletion", r.BlockOwnerDeletion)
+		return e
+	})
+	o.strs("finalizers", p.Finalizers)
+	return o
+}
+
+func fromContainers(l []corepb.Container) func(int) obj {
+	return func(i int) obj {
+		p, o := &l[i], obj{}
+		o.str("name", p.Name)
+		o.str("image", p.Image)
+		o.strs("command", p.Command)
+		o.strs("args", p.Args)
+		o.str("workingDir", p.WorkingDir)
+		o.list("ports", len(p.Ports), func(i int) obj {
+			q, e := &p.Ports[i], obj{}
+			e.str("name", q.Name)
+			e.int("hostPort", int64(q.HostPort))
+			e["containerPort"] = int64(q.ContainerPort)
+			e.str("protocol", q.Protocol)
+			e.str("hostIP", q.HostIP)
+			return e
+		})
+		o.list("env", len(p.Env), func(i int) obj {
+			e := obj{"name": p.Env[i].Name}
+			e.str("value", p.Env[i].Value)
+			return e
+		})
+		r := obj{}
+		r.quantities("limits", p.Resources.Limits)
+		r.quantities("requests", p.Resources.Requests)
+		o.sub("resources", r)
+		o.list("volumeMounts", len(p.VolumeMounts), func(i int) obj {
+			v, e := &p.VolumeMounts[i], obj{}
+			e.str("name", v.Name)
+			e.bool("readOnly", v.ReadOnly)
+			e.str("mountPath", v.MountPath)
+			e.str("subPath", v.SubPath)
+			return e
+		})
+		o.str("terminationMessagePath", p.TerminationMessagePath)
+		o.str("imagePullPolicy", p.ImagePullPolicy)
+		o.str("terminationMessagePolicy", p.TerminationMessagePolicy)
+		return o
+	}
+}
+
+func fromPodSpec(p *corepb.PodSpec) obj {
+	o := obj{}
+	o.list("containers", len(p.Containers), fromContainers(p.Containers))
+	o.str("restartPolicy", p.RestartPolicy)
+	o.i64p("terminationGracePeriodSeconds", p.TerminationGracePeriodSeconds)
+	o.i64p("activeDeadlineSeconds", p.ActiveDeadlineSeconds)
+	o.str("dnsPolicy", p.DnsPolicy)
+	o.strMap("nodeSelector", p.NodeSelector)
+	o.str("serviceAccountName", p.ServiceAccountName)
+	o.str("serviceAccount", p.ServiceAccount)
+	o.str("nodeName", p.NodeName)
+	o.bool("hostNetwork", p.HostNetwork)
+	o.str("hostname", p.Hostname)
+	o.str("schedulerName", p.SchedulerName)
+	o.list("initContainers", len(p.InitContainers), fromContainers(p.InitContainers))
+	o.list("tolerations", len(p.Tolerations), func(i int) obj {
+		t, e := &p.Tolerations[i], obj{}
+		e.str("key", t.Key)
+		e.str("operator", t.Operator)
+		e.str("value", t.Value)
+		e.str("effect", t.Effect)
+		e.i64p("tolerationSeconds", t.TolerationSeconds)
+		return e
+	})
+	o.str("priorityClassName", p.PriorityClassName)
+	o.i32p("priority", p.Priority)
+	o.boolp("enableServiceLinks", p.EnableServiceLinks)
+	o.strp("preemptionPolicy", p.PreemptionPolicy)
+	return o
+}
+
+func fromContainerState(p *corepb.ContainerState) obj {
+	o := obj{}
+	if w := p.Waiting; w != nil {
+		e := obj{}
+		e.str("reason", w.Reason)
+		e.str("message", w.Message)
+		o["waiting"] = map[string]interface{}(e)
+	}
+	if r := p.Running; r != nil {
+		e := obj{}
+		e.time("startedAt", r.StartedAt)
+		o["running"] = map[string]interface{}(e)
+	}
+	if t := p.Terminated; t != nil {
+		e := obj{"exitCode": int64(t.ExitCode)}
+		e.int("signal", int64(t.Signal))
+		e.str("reason", t.Reason)
+		e.str("message", t.Message)
+		e.time("startedAt", t.StartedAt)
+		e.time("finishedAt", t.FinishedAt)
+		e.str("containerID", t.ContainerID)
+		o["terminated"] = map[string]interface{}(e)
+	}
+	return o
+}
+
+func fromContainerStatuses(l []corepb.ContainerStatus) func(int) obj {
+	return func(i int) obj {
+		p, o := &l[i], obj{}
+		o.str("name", p.Name)
+		o.sub("state", fromContainerState(&p.State))
+		o.sub("lastState", fromContainerState(&p.LastState))
+		o["ready"], o["restartCount"] = p.Ready, int64(p.RestartCount) // not omitempty in core/v1
+		o.str("image", p.Image)
+		o.str("imageID", p.ImageID)
+		o.str("containerID", p.ContainerID)
+		o.boolp("started", p.Started)
+		return o
+	}
+}
+
+func fromPodStatus(p *corepb.PodStatus) obj {
+	o := obj{}
+	o.str("phase", p.Phase)
+	o.list("conditions", len(p.Conditions), func(i int) obj {
+		c, e := &p.Conditions[i], obj{}
+		e.str("type", c.Type)
+		e.str("status", c.Status)
+		e.time("lastProbeTime", c.LastProbeTime)
+		e.time("lastTransitionTime", c.LastTransitionTime)
+		e.str("reason", c.Reason)
+		e.str("message", c.Message)
+		return e
+	})
+	o.str("message", p.Message)
+	o.str("reason", p.Reason)
+	o.str("hostIP", p.HostIP)
+	o.str("podIP", p.PodIP)
+	o.timep("startTime", p.StartTime)
+	o.list("containerStatuses", len(p.ContainerStatuses), fromContainerStatuses(p.ContainerStatuses))
+	o.str("qosClass", p.QosClass)
+	o.list("initContainerStatuses", len(p.InitContainerStatuses), fromContainerStatuses(p.InitContainerStatuses))
+	o.str("nominatedNodeName", p.NominatedNodeName)
+	o.list("podIPs", len(p.PodIPs), func(i int) obj { e := obj{}; e.str("ip", p.PodIPs[i].Ip); return e })
+	return o
+}
+
+func fromPod(p *corepb.Pod) obj {
+	o := obj{}
+	o.sub("metadata", fromObjectMeta(&p.Metadata))
+	o.sub("spec", fromPodSpec(&p.Spec))
+	o.sub("status", fromPodStatus(&p.Status))
+	return o
+}
+
+func fromNode(p *corepb.Node) obj {
+	o := obj{}
+	o.sub("metadata", fromObjectMeta(&p.Metadata))
+	sp, s := obj{}, &p.Spec
+	sp.str("podCIDR", s.PodCIDR)
+	sp.str("providerID", s.ProviderID)
+	sp.bool("unschedulable", s.Unschedulable)
+	sp.list("taints", len(s.Taints), func(i int) obj {
+		t, e := &s.Taints[i], obj{}
+		e.str("key", t.Key)
+		e.str("value", t.Value)
+		e.str("effect", t.Effect)
+		e.timep("timeAdded", t.TimeAdded)
+		return e
+	})
+	sp.strs("podCIDRs", s.PodCIDRs)
+	o.sub("spec", sp)
+	st, ns := obj{}, &p.Status
+	st.quantities("capacity", ns.Capacity)
+	st.quantities("allocatable", ns.Allocatable)
+	st.str("phase", ns.Phase)
+	st.list("conditions", len(ns.Conditions), func(i int) obj {
+		c, e := &ns.Conditions[i], obj{}
+		e.str("type", c.Type)
+		e.str("status", c.Status)
+		e.time("lastHeartbeatTime", c.LastHeartbeatTime)
+		e.time("lastTransitionTime", c.LastTransitionTime)
+		e.str("reason", c.Reason)
+		e.str("message", c.Message)
+		return e
+	})
+	st.list("addresses", len(ns.Addresses), func(i int) obj {
+		e := obj{}
+		e.str("type", ns.Addresses[i].Type)
+		e.str("address", ns.Addresses[i].Address)
+		return e
+	})
+	if port := ns.DaemonEndpoints.KubeletEndpoint.Port; port != 0 {
+		st["daemonEndpoints"] = map[string]interface{}{"kubeletEndpoint": map[string]interface{}{"Port": int64(port)}}
+	}
+	ni, in := obj{}, &ns.NodeInfo
+	ni.str("machineID", in.MachineID)
+	ni.str("systemUUID", in.SystemUUID)
+	ni.str("bootID", in.BootID)
+	ni.str("kernelVersion", in.KernelVersion)
+	ni.str("osImage", in.OsImage)
+	ni.str("containerRuntimeVersion", in.ContainerRuntimeVersion)
+	ni.str("kubeletVersion", in.KubeletVersion)
+	ni.str("kubeProxyVersion", in.KubeProxyVersion)
+	ni.str("operatingSystem", in.OperatingSystem)
+	ni.str("architecture", in.Architecture)
+	st.sub("nodeInfo", ni)
+	st.list("images", len(ns.Images), func(i int) obj {
+		e := obj{}
+		e.strs("names", ns.Images[i].Names)
+		e.int("sizeBytes", ns.Images[i].SizeBytes)
+		return e
+	})
+	st.strs("volumesInUse", ns.VolumesInUse)
+	o.sub("status", st)
+	return o
+}
+
+func fromNamespace(p *corepb.Namespace) obj {
+	o, sp, st := obj{}, obj{}, obj{}
+	o.sub("metadata", fromObjectMeta(&p.Metadata))
+	sp.strs("finalizers", p.Spec.Finalizers)
+	o.sub("spec", sp)
+	st.str("phase", p.Status.Phase)
+	o.sub("status", st)
+	return o
+}
+
+func fromConfigMap(p *corepb.ConfigMap) obj {
+	o := obj{}
+	o.sub("metadata", fromObjectMeta(&p.Metadata))
+	o.strMap("data", p.Data)
+	o.boolp("immutable", p.Immutable)
+	return o
+}
+
+func fromServiceAccount(p *corepb.ServiceAccount) obj {
+	o := obj{}
+	o.sub("metadata", fromObjectMeta(&p.Metadata))
+	o.list("secrets", len(p.Secrets), func(i int) obj {
+		r, e := &p.Secrets[i], obj{}
+		e.str("kind", r.Kind)
+		e.str("namespace", r.Namespace)
+		e.str("name", r.Name)
+		e.str("uid", r.Uid)
+		e.str("apiVersion", r.ApiVersion)
+		e.str("resourceVersion", r.ResourceVersion)
+		e.str("fieldPath", r.FieldPath)
+		return e
+	})
+	o.list("imagePullSecrets", len(p.ImagePullSecrets), func(i int) obj {
+		e := obj{}
+		e.str("name", p.ImagePullSecrets[i].Name)
+		return e
+	})
+	o.boolp("automountServiceAccountToken", p.AutomountServiceAccountToken)
+	return o
+}
+
+func fromLease(p *corepb.Lease) obj {
+	o, sp, s := obj{}, obj{}, &p.Spec
+	o.sub("metadata", fromObjectMeta(&p.Metadata))
+	sp.strp("holderIdentity", s.HolderIdentity)
+	sp.i32p("leaseDurationSeconds", s.LeaseDurationSeconds)
+	sp.microTimep("acquireTime", s.AcquireTime)
+	sp.microTimep("renewTime", s.RenewTime)
+	sp.i32p("leaseTransitions", s.LeaseTransitions)
+	o.sub("spec", sp)
+	return o
 }
 
 // ---- wire format ----------------------------------------------------------
 
-// marshalKind encodes o as message kind (proto.Marshal).
-func marshalKind(kind string, o map[string]interface{}) ([]byte, error) {
-	s := protoMsgs[kind]
-	m := dynamicpb.NewMessage(s.desc)
-	if err := toMessage(m, s, o); err != nil {
-		return nil, err
-	}
-	return proto.MarshalOptions{Deterministic: true}.Marshal(m)
+// pbMessage: the methods gogo generates for every message of corepb.
+type pbMessage interface {
+	Size() int
+	MarshalToSizedBuffer([]byte) (int, error)
+	Unmarshal([]byte) error
 }
 
-// wrapUnknown: "k8s\x00" + runtime.Unknown{typeMeta, raw}.
-func wrapUnknown(apiVersion, kind string, raw []byte) ([]byte, error) {
-	b, err := marshalKind("Unknown", map[string]interface{}{
-		"typeMeta": map[string]interface{}{"apiVersion": apiVersion, "kind": kind},
-		"raw":      string(raw), "contentEncoding": "", "contentType": "",
-	})
-	if err != nil {
+// toMessage: the generated struct of kind (an object kind or Status),
+// filled from o.
+func toMessage(kind string, o object) (pbMessage, error) {
+	c := &enc{}
+	var m pbMessage
+	switch kind {
+	case "Pod":
+		p := &corepb.Pod{}
+		c.pod(p, o)
+		m = p
+	case "Node":
+		p := &corepb.Node{}
+		c.node(p, o)
+		m = p
+	case "Namespace":
+		p := &corepb.Namespace{}
+		c.namespace(p, o)
+		m = p
+	case "ConfigMap":
+		p := &corepb.ConfigMap{}
+		c.configMap(p, o)
+		m = p
+	case "ServiceAccount":
+		p := &corepb.ServiceAccount{}
+		c.serviceAccount(p, o)
+		m = p
+	case "Lease":
+		p := &corepb.Lease{}
+		c.lease(p, o)
+		m = p
+	case "Status":
+		p := &corepb.Status{}
+		c.status(p, o)
+		m = p
+	default:
+		return nil, fmt.Errorf("no protobuf message for %s", kind)
+	}
+	return m, c.err
+}
+
+// toListMessage: the generated KINDList struct of objs.
+func toListMessage(kind string, objs []object, md corepb.ListMeta) (pbMessage, error) {
+	c := &enc{}
+	var m pbMessage
+	switch kind {
+	case "Pod":
+		l := &corepb.PodList{Metadata: md, Items: make([]corepb.Pod, len(objs))}
+		for i, o := range objs {
+			c.pod(&l.Items[i], o)
+		}
+		m = l
+	case "Node":
+		l := &corepb.NodeList{Metadata: md, Items: make([]corepb.Node, len(objs))}
+		for i, o := range objs {
+			c.node(&l.Items[i], o)
+		}
+		m = l
+	case "Namespace":
+		l := &corepb.NamespaceList{Metadata: md, Items: make([]corepb.Namespace, len(objs))}
+		for i, o := range objs {
+			c.namespace(&l.Items[i], o)
+		}
+		m = l
+	case "ConfigMap":
+		l := &corepb.ConfigMapList{Metadata: md, Items: make([]corepb.ConfigMap, len(objs))}
+		for i, o := range objs {
+			c.configMap(&l.Items[i], o)
+		}
+		m = l
+	case "ServiceAccount":
+		l := &corepb.ServiceAccountList{Metadata: md, Items: make([]corepb.ServiceAccount, len(objs))}
+		for i, o := range objs {
+			c.serviceAccount(&l.Items[i], o)
+		}
+		m = l
+	case "Lease":
+		l := &corepb.LeaseList{Metadata: md, Items: make([]corepb.Lease, len(objs))}
+		for i, o := range objs {
+			c.lease(&l.Items[i], o)
+		}
+		m = l
+	default:
+		return nil, fmt.Errorf("no protobuf message for %sList", kind)
+	}
+	return m, c.err
+}
+
+// fromMessage: the decoded-JSON-like object of a protobuf object of kind
+// (raw: the Unknown's raw bytes), with generated Unmarshal.
+func fromMessage(kind string, raw []byte) (object, error) {
+	var o obj
+	var err error
+	switch kind {
+	case "Pod":
+		var p corepb.Pod
+		if err = p.Unmarshal(raw); err == nil {
+			o = fromPod(&p)
+		}
+	case "Node":
+		var p corepb.Node
+		if err = p.Unmarshal(raw); err == nil {
+			o = fromNode(&p)
+		}
+	case "Namespace":
+		var p corepb.Namespace
+		if err = p.Unmarshal(raw); err == nil {
+			o = fromNamespace(&p)
+		}
+	case "ConfigMap":
+		var p corepb.ConfigMap
+		if err = p.Unmarshal(raw); err == nil {
+			o = fromConfigMap(&p)
+		}
+	case "ServiceAccount":
+		var p corepb.ServiceAccount
+		if err = p.Unmarshal(raw); err == nil {
+			o = fromServiceAccount(&p)
+		}
+	case "Lease":
+		var p corepb.Lease
+		if err = p.Unmarshal(raw); err == nil {
+			o = fromLease(&p)
+		}
+	default:
+		return nil, fmt.Errorf("no protobuf message for %s", kind)
+	}
+	return object(o), err
+}
+
+func appendVarint(b []byte, v uint64) []byte {
+	for v >= 0x80 {
+		b = append(b, byte(v)|0x80)
+		v >>= 7
+	}
+	return append(b, byte(v))
+}
+
+func varintLen(v uint64) int {
+	n := 1
+	for v >= 0x80 {
+		v >>= 7
+		n++
+	}
+	return n
+}
+
+// marshalUnknown: "k8s\x00" + runtime.Unknown{typeMeta, raw: m,
+// contentEncoding: "", contentType: ""}, m marshalled (generated
+// MarshalToSizedBuffer) straight into the answer's buffer, as
+// runtime.Unknown's NestedMarshalTo in kube-apiserver's protobuf
+// serializer. Fields in number order, as generated code writes them.
+func marshalUnknown(apiVersion, kind string, m pbMessage) ([]byte, error) {
+	tm := corepb.TypeMeta{ApiVersion: apiVersion, Kind: kind}
+	tn, n := tm.Size(), m.Size()
+	b := make([]byte, 0, len(protoMagic)+1+varintLen(uint64(tn))+tn+1+varintLen(uint64(n))+n+4)
+	b = append(b, protoMagic...)
+	b = appendVarint(append(b, 0x0a), uint64(tn))
+	b = b[:len(b)+tn]
+	if _, err := tm.MarshalToSizedBuffer(b[len(b)-tn:]); err != nil {
 		return nil, err
 	}
-	return append(append([]byte{}, protoMagic...), b...), nil
+	b = appendVarint(append(b, 0x12), uint64(n))
+	b = b[:len(b)+n]
+	if _, err := m.MarshalToSizedBuffer(b[len(b)-n:]); err != nil {
+		return nil, err
+	}
+	return append(b, 0x1a, 0, 0x22, 0), nil
 }
 
 // unwrapUnknown checks the magic and returns the Unknown's apiVersion,
@@ -498,17 +1498,11 @@ func unwrapUnknown(b []byte) (string, string, []byte, error) {
 	if len(b) < 4 || string(b[:4]) != string(protoMagic) {
 		return "", "", nil, fmt.Errorf("the body does not start with the protobuf magic k8s\\x00")
 	}
-	s := protoMsgs["Unknown"]
-	m := dynamicpb.NewMessage(s.desc)
-	if err := proto.Unmarshal(b[4:], m); err != nil {
+	var u corepb.Unknown
+	if err := u.Unmarshal(b[4:]); err != nil {
 		return "", "", nil, err
 	}
-	u := fromMessage(m, s)
-	tm, _ := u["typeMeta"].(map[string]interface{})
-	av, _ := tm["apiVersion"].(string)
-	kind, _ := tm["kind"].(string)
-	raw, _ := u["raw"].(string)
-	return av, kind, []byte(raw), nil
+	return u.TypeMeta.ApiVersion, u.TypeMeta.Kind, u.Raw, nil
 }
 
 func encodeProtobufObject(info *requestInfo, o object) ([]byte, error) {
@@ -516,7 +1510,7 @@ func encodeProtobufObject(info *requestInfo, o object) ([]byte, error) {
 	if k, _ := o["kind"].(string); k == "Status" {
 		kind = "Status"
 	}
-	raw, err := marshalKind(kind, o)
+	m, err := toMessage(kind, o)
 	if err != nil {
 		return nil, err
 	}
@@ -524,24 +1518,18 @@ func encodeProtobufObject(info *requestInfo, o object) ([]byte, error) {
 	if av == "" {
 		av = apiVersionOf(info)
 	}
-	return wrapUnknown(av, kind, raw)
+	return marshalUnknown(av, kind, m)
 }
 
+// encodeProtobufList: objects -> generated KINDList struct (field copies)
+// -> generated MarshalToSizedBuffer, inside the Unknown.
 func encodeProtobufList(info *requestInfo, objs []object, rv, cont string) ([]byte, error) {
 	kind := protobufKind(info)
-	items := make([]interface{}, len(objs))
-	for i, o := range objs {
-		items[i] = o
-	}
-	md := map[string]interface{}{"resourceVersion": rv}
-	if cont != "" {
-		md["continue"] = cont
-	}
-	raw, err := marshalKind(kind+"List", map[string]interface{}{"metadata": md, "items": items})
+	m, err := toListMessage(kind, objs, corepb.ListMeta{ResourceVersion: rv, Continue: cont})
 	if err != nil {
 		return nil, err
 	}
-	return wrapUnknown(apiVersionOf(info), kind+"List", raw)
+	return marshalUnknown(apiVersionOf(info), kind+"List", m)
 }
 
 // encodeProtobufWatchEvent: one frame, 4-byte big-endian length then the
@@ -551,12 +1539,8 @@ func encodeProtobufWatchEvent(info *requestInfo, ev watchEvent) ([]byte, error) 
 	if err != nil {
 		return nil, err
 	}
-	raw, err := marshalKind("WatchEvent", map[string]interface{}{"type": ev.Type,
-		"object": map[string]interface{}{"raw": string(obj)}})
-	if err != nil {
-		return nil, err
-	}
-	b, err := wrapUnknown(apiVersionOf(info), "WatchEvent", raw)
+	we := &corepb.WatchEvent{Type: ev.Type, Object: corepb.RawExtension{Raw: obj}}
+	b, err := marshalUnknown(apiVersionOf(info), "WatchEvent", we)
 	if err != nil {
 		return nil, err
 	}
@@ -566,7 +1550,7 @@ func encodeProtobufWatchEvent(info *requestInfo, ev watchEvent) ([]byte, error) 
 }
 
 // decodeProtobufObject decodes a protobuf request body into the same
-// object the JSON path makes; a resource without a protobuf schema (custom
+// object the JSON path makes; a resource without protobuf messages (custom
 // resources, and the built-in kinds not in protoKinds) is 415, as
 // kube-apiserver answers for custom resources.
 func decodeProtobufObject(info *requestInfo, body []byte) (object, *apiError) {
@@ -582,12 +1566,10 @@ func decodeProtobufObject(info *requestInfo, body []byte) (object, *apiError) {
 	if k != "" && k != kind {
 		return nil, errBadRequest(fmt.Sprintf("the body of the request is a %s, not a %s", k, kind))
 	}
-	s := protoMsgs[kind]
-	m := dynamicpb.NewMessage(s.desc)
-	if err := proto.Unmarshal(raw, m); err != nil {
+	o, err := fromMessage(kind, raw)
+	if err != nil {
 		return nil, errBadRequest("the body of the request could not be decoded as protobuf: " + err.Error())
 	}
-	o := fromMessage(m, s)
 	if av == "" {
 		av = apiVersionOf(info)
 	}
