@@ -6,7 +6,7 @@
 #   make              build build/cpprof
 #   make deps         install build and test packages (root, Debian bookworm)
 #   make test         unit tests, unit tests under ASan+UBSan, fuzz smoke, integration (root)
-#   make bench        overhead and probe-cost figures (root)
+#   make bench        overhead, probe-cost, sampling, hollow-node and 10M-row report figures (root)
 #   make demo         the README demo (root)
 #   make fuzz         build libFuzzer targets into build/fuzz/
 
@@ -106,7 +106,7 @@ FIXTURES_DIR ?= $(abspath $(OUTPUT))/fixtures
 fixtures:
 	$(Q)tests/fixtures/build.sh $(FIXTURES_DIR)
 
-integration: $(OUTPUT)/cpprof fixtures
+integration: $(OUTPUT)/cpprof $(OUTPUT)/hollowload fixtures
 	$(Q)tests/integration/run.sh $(OUTPUT)
 
 test:
@@ -117,10 +117,14 @@ $(OUTPUT)/probecost: tools/probecost/probecost.c $(LIB_OBJS)
 	$(call msg,CC,$@)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP $< $(LIB_OBJS) $(LDLIBS) -o $@
 
-bench: $(OUTPUT)/cpprof $(OUTPUT)/probecost fixtures
+# Overhead, probe cost and CPU sampling (bench.py); hollow nodes per core and
+# generator RSS (bench_hollow.py); report and diff on 10M rows (bench_report.py).
+bench: $(OUTPUT)/cpprof $(OUTPUT)/probecost $(OUTPUT)/hollowload fixtures
 	$(Q)python3 tools/bench.py $(OUTPUT)
+	$(Q)python3 tools/bench_hollow.py $(OUTPUT)
+	$(Q)python3 tools/bench_report.py $(OUTPUT)
 
-demo: $(OUTPUT)/cpprof fixtures
+demo: $(OUTPUT)/cpprof $(OUTPUT)/hollowload fixtures
 	$(Q)tools/demo.sh $(OUTPUT)
 
 install: $(OUTPUT)/cpprof

@@ -4,8 +4,10 @@
 # own, and the Go test server (a kube-apiserver stand-in, testserver-etcd,
 # HTTP/1.1 and HTTP/2 over TLS) storing every object in that etcd under
 # kube-apiserver's key layout. cpprof records both processes while the test
-# client drives a request mix and a burst of load; then the report. etcd,
-# the server and the recorder are stopped on every exit path.
+# hollowload (tools/hollowload) drives hollow nodes and a pod density run,
+# once asking for JSON and once for protobuf; then the report, the diff of
+# the two runs (text and HTML) and folded stacks. etcd, the server and the
+# recorder are stopped on every exit path.
 # Run as root: make demo
 set -eu
 out=${1:-build}
@@ -87,29 +89,46 @@ done
 url=$(grep -o 'https://[^ ]*' "$tmp/server.out" | head -1)
 echo "demo: kube-apiserver stand-in ($(basename "$server"), pid $srv) serving $url, objects in etcd under /registry"
 
-"$out/cpprof" record --db "$db" --label demo --kind other --pid "$etcd_pid" --pid "$srv" 2>"$tmp/record.log" &
-rec=$!
-while ! grep -q 'recording run' "$tmp/record.log" 2>/dev/null; do
-	kill -0 "$rec" 2>/dev/null || { cat "$tmp/record.log" >&2; rec=; exit 1; }
-	sleep 0.1
-done
-cat "$tmp/record.log"
+# record LABEL KIND HOLLOWLOAD-ARGS...: one recorded run of both processes
+# while hollowload drives 300 hollow nodes and a density run of 400 pods in
+# 8 namespaces (names prefixed with LABEL, so runs do not collide).
+record() {
+	label=$1 kind=$2
+	shift 2
+	"$out/cpprof" record --db "$db" --label "$label" --kind "$kind" --pid "$etcd_pid" --pid "$srv" \
+		--nodes 300 --namespaces 8 2>"$tmp/record-$label.log" &
+	rec=$!
+	while ! grep -q 'recording run' "$tmp/record-$label.log" 2>/dev/null; do
+		kill -0 "$rec" 2>/dev/null || { cat "$tmp/record-$label.log" >&2; rec=; exit 1; }
+		sleep 0.1
+	done
+	sed -n '/tracing/p' "$tmp/record-$label.log"
+	echo "demo: run '$label': hollowload --nodes 300 --pods 400 in 8 namespaces over HTTP/2 $*"
+	"$out/hollowload" --server "$url" --insecure --http2 --scenario hollow-nodes,density \
+		--nodes 300 --lease-period 10s --status-period 10s --ramp 5s \
+		--pods 400 --pod-rate 40 --namespaces 8 --duration 30s --prefix "$label" \
+		--json "$tmp/hollow-$label.json" "$@" | sed -n '1,40p'
+	sleep 1
+	kill -INT "$rec"
+	wait "$rec" || true
+	rec=
+	tail -2 "$tmp/record-$label.log"
+}
 
-echo "demo: driving the request mix over HTTP/2 and HTTP/1.1, then 5 s of load"
-for i in 1 2 3; do
-	"$fix/client" -url "$url" -insecure -http2 -mix tests/client/mixes/basic.mix >/dev/null
-	"$fix/client" -url "$url" -insecure -mix tests/client/mixes/basic.mix >/dev/null
-done
-"$fix/client" -url "$url" -insecure -http2 -load -duration 5s -concurrency 8 \
-	-path /api/v1/namespaces/default/pods >/dev/null
+record json other
+record protobuf other --protobuf
 
-kill -INT "$rec"
-wait "$rec" || true
-rec=
-tail -1 "$tmp/record.log"
-echo "demo: etcd keys now: $(ETCDCTL_API=3 etcdctl --endpoints "$etcd_url" get --prefix /registry --keys-only | grep -c . || true)" \
-	"($(ETCDCTL_API=3 etcdctl --endpoints "$etcd_url" get --prefix /registry --keys-only | grep . | sed -n '1,4p' | tr '\n' ' ')...)"
+echo "demo: etcd keys now: $(ETCDCTL_API=3 etcdctl --endpoints "$etcd_url" get --prefix /registry --keys-only | grep -c . || true)"
 echo
-"$out/cpprof" report "$db"
+"$out/cpprof" runs "$db"
 echo
-echo "demo: the run is in $db; try: sqlite3 $db 'SELECT component, verb, resource, count(*) FROM requests GROUP BY 1, 2, 3'"
+"$out/cpprof" report "$db" --label protobuf
+echo
+"$out/cpprof" diff "$db:json" "$db:protobuf"
+"$out/cpprof" report "$db" --label protobuf --format html -o "$out/demo-report.html"
+"$out/cpprof" diff "$db:json" "$db:protobuf" --format html -o "$out/demo-diff.html"
+"$out/cpprof" report "$db" --label json --format folded -o "$out/demo-json.folded"
+echo
+echo "demo: the runs are in $db; HTML: $out/demo-report.html, $out/demo-diff.html;"
+echo "      flame graph input: $out/demo-json.folded (flamegraph.pl or speedscope)"
+echo "      try: sqlite3 $db 'SELECT category, sum(cpu_ns)/1e6 AS ms FROM cpu_profile GROUP BY 1 ORDER BY 2 DESC'"

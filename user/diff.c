@@ -244,13 +244,19 @@ static void fmt_ns(long long ns, char *buf, size_t n)
 
 static void run_line(FILE *o, enum report_format f, const char *role, const struct report_run *r)
 {
-	char dur[32] = "?", size[96] = "";
+	char dur[32] = "?", size[128] = "", n[3][24];
+	const long long v[3] = { r->nodes, r->pods, r->namespaces };
 
 	if (r->duration_ns >= 0)
 		snprintf(dur, sizeof(dur), "%.0fs", r->duration_ns / 1e9);
-	if (r->nodes >= 0 || r->pods >= 0)
-		snprintf(size, sizeof(size), ", %lld nodes, %lld pods, %lld namespaces", r->nodes,
-			 r->pods, r->namespaces);
+	for (int i = 0; i < 3; i++) {
+		if (v[i] >= 0)
+			snprintf(n[i], sizeof(n[i]), "%lld", v[i]);
+		else
+			snprintf(n[i], sizeof(n[i]), "?");
+	}
+	if (r->nodes >= 0 || r->pods >= 0 || r->namespaces >= 0)
+		snprintf(size, sizeof(size), ", %s nodes, %s pods, %s namespaces", n[0], n[1], n[2]);
 	if (f == REPORT_MD) {
 		fprintf(o, "- %s: `", role);
 		for (const char *p = r->db; *p; p++)
@@ -652,9 +658,19 @@ static int write_pair(const struct report_run *B, const struct report_run *C,
 	}
 	if (f == REPORT_TEXT) {
 		tline(out, "%s", "");
-		tline(out, "%.95s", summary);
-		if (strlen(summary) > 95)
-			tline(out, "  %s", summary + 95);
+		/* wrap at the last space that fits, never inside a word */
+		{
+			size_t len = strlen(summary), cut = len;
+
+			if (len > 98) {
+				cut = 98;
+				while (cut > 40 && summary[cut] != ' ')
+					cut--;
+			}
+			tline(out, "%.*s", (int)cut, summary);
+			if (cut < len)
+				tline(out, "  %s", summary + cut + (summary[cut] == ' '));
+		}
 		tline(out, "flags: P99 = p99 CAND/BASE outside [0.5, 2] (and >= %.3gms apart); SLO = "
 		      "verdicts differ;", o->min_delta_ns / 1e6);
 		tline(out, "few = under %d requests on a side (not flagged); ratio = p99 CAND/BASE",

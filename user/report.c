@@ -875,7 +875,8 @@ static int pass_windows(const char *path, sqlite3 *db, long long run_id, long lo
 			goto out;
 		}
 	}
-	qsort(co->calls, co->n, sizeof(*co->calls), call_cmp);
+	if (co->n)
+		qsort(co->calls, co->n, sizeof(*co->calls), call_cmp);
 out:
 	accs_free(&a);
 	accs_free(&job.a);
