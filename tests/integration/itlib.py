@@ -98,6 +98,38 @@ class Etcd:
         self.log.close()
 
 
+def start_record(cmd, logpath, timeout=30):
+    """Run CMD (a `cpprof record ...` command line) with its output in
+    LOGPATH; return (process, log file) once it says it is recording, or
+    raise RuntimeError with the end of its log if it exits or stalls."""
+    log = open(logpath, "w+")
+    p = subprocess.Popen(cmd, stdout=log, stderr=subprocess.STDOUT, text=True)
+    deadline = time.time() + timeout
+    while time.time() < deadline:
+        log.seek(0)
+        if "recording run" in log.read():
+            return p, log
+        if p.poll() is not None:
+            break
+        time.sleep(0.05)
+    log.seek(0)
+    p.kill()
+    p.wait()
+    raise RuntimeError(f"cpprof record did not start: {log.read()[-800:]}")
+
+
+def stop_record(p, log, timeout=60):
+    """SIGINT the recorder as a user's Ctrl-C would; its exit code and log."""
+    p.send_signal(signal.SIGINT)
+    try:
+        rc = p.wait(timeout=timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        rc = -9
+    log.seek(0)
+    return rc, log.read()
+
+
 def build_driver(out, source, dest):
     """Compile tests/integration/SOURCE against OUT's module objects into
     DEST. Returns (ok, compiler output)."""

@@ -27,7 +27,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import subprocess
 import sys
@@ -36,7 +35,8 @@ import threading
 import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
-from itlib import Checks  # noqa: E402
+import itlib  # noqa: E402
+from itlib import Checks, stop_record  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 FILTER = sys.argv[2] if len(sys.argv) > 2 else ""
@@ -65,31 +65,9 @@ def start_server(binary, *extra):
 
 
 def start_record(db, label, pid, extra=()):
-    log = open(os.path.join(TMP, f"{label}.log"), "w+")
-    p = subprocess.Popen([CPPROF, "-v", "record", "--db", db, "--label", label, "--pid", str(pid),
-                          "--no-syscalls", "--no-sockets", *extra],
-                         stdout=log, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        log.seek(0)
-        if "recording run" in log.read():
-            return p, log
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    log.seek(0)
-    raise RuntimeError(f"cpprof record did not start: {log.read()}")
-
-
-def stop_record(p, log):
-    p.send_signal(signal.SIGINT)
-    try:
-        rc = p.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        rc = -9
-    log.seek(0)
-    return rc, log.read()
+    return itlib.start_record([CPPROF, "-v", "record", "--db", db, "--label", label, "--pid", str(pid),
+                               "--no-syscalls", "--no-sockets", *extra],
+                              os.path.join(TMP, f"{label}.log"))
 
 
 def create_pods(host, port, ns, n):

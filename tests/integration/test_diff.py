@@ -30,7 +30,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import subprocess
 import sys
 import tempfile
@@ -92,31 +91,8 @@ def start_server(delays):
 
 
 def start_record(db, label, kind, pid):
-    log = open(os.path.join(TMP, f"{label}.log"), "w+")
-    p = subprocess.Popen([CPPROF, "record", "--db", db, "--label", label, "--kind", kind, "--pid", str(pid)],
-                         stdout=log, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        log.seek(0)
-        if "recording run" in log.read():
-            return p, log
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    log.seek(0)
-    p.kill()
-    raise RuntimeError(f"cpprof record did not start: {log.read()[-500:]}")
-
-
-def stop_record(p, log):
-    p.send_signal(signal.SIGINT)
-    try:
-        rc = p.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        rc = -9
-    log.seek(0)
-    return rc, log.read()
+    return itlib.start_record([CPPROF, "record", "--db", db, "--label", label, "--kind", kind,
+                               "--pid", str(pid)], os.path.join(TMP, f"{label}.log"))
 
 
 def client(url, mix, conc):
@@ -163,7 +139,7 @@ def record(db, label, kind, slow):
             rec, log = start_record(db, label, kind, srv.pid)
             statuses = client(url, MIX_CREATE, CONCURRENCY) + client(url, MIX_READ, CONCURRENCY)
             time.sleep(0.3)
-            rc, text = stop_record(rec, log)
+            rc, text = itlib.stop_record(rec, log)
             rec = None
         finally:
             if rec:

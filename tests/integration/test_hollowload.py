@@ -24,7 +24,6 @@ import math
 import os
 import re
 import shutil
-import signal
 import socketserver
 import sqlite3
 import subprocess
@@ -70,30 +69,8 @@ def stop(p):
 
 
 def start_record(db, pid):
-    log = open(os.path.join(TMP, os.path.basename(db) + ".log"), "w+")
-    p = subprocess.Popen([CPPROF, "record", "--db", db, "--label", "hollow", "--pid", str(pid),
-                          "--sample-hz", "0"], stdout=log, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        log.seek(0)
-        if "recording run" in log.read():
-            return p, log
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    log.seek(0)
-    raise RuntimeError(f"cpprof record did not start: {log.read()[-800:]}")
-
-
-def stop_record(p, log):
-    p.send_signal(signal.SIGINT)
-    try:
-        rc = p.wait(timeout=60)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        rc = -9
-    log.seek(0)
-    return rc, log.read()
+    return itlib.start_record([CPPROF, "record", "--db", db, "--label", "hollow", "--pid", str(pid),
+                               "--sample-hz", "0"], os.path.join(TMP, os.path.basename(db) + ".log"))
 
 
 def hollowload(url, *args, timeout=120):
@@ -129,7 +106,7 @@ def nearest_rank(values, p):
 def recorded_case(name, tls, args):
     print(f"-- recorded: {name}")
     db = os.path.join(TMP, f"{name}.db")
-    srv, url = start_server(tls, ["-watch-timeout", "30s"] if False else [])
+    srv, url = start_server(tls)
     rec = None
     try:
         rec, log = start_record(db, srv.pid)
@@ -138,7 +115,7 @@ def recorded_case(name, tls, args):
                              "--lease-period", "2s", "--status-period", "3s", "--ramp", "1s",
                              "--pods", "160", "--pod-rate", "80", "--duration", "12s", *args)
         time.sleep(1.0)   # the server finishes the watches we closed
-        rc, text = stop_record(rec, log)
+        rc, text = itlib.stop_record(rec, log)
         rec = None
         check(r.returncode == 0, f"{name}: hollowload exits 0", r.stderr[-600:])
         check(data is not None, f"{name}: JSON report written")

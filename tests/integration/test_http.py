@@ -22,7 +22,6 @@ import json
 import os
 import re
 import shutil
-import signal
 import sqlite3
 import ssl
 import subprocess
@@ -34,7 +33,7 @@ import urllib.request
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itlib  # noqa: E402
-from itlib import Etcd  # noqa: E402
+from itlib import Etcd, stop_record  # noqa: E402
 
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 FILTER = sys.argv[2] if len(sys.argv) > 2 else ""
@@ -102,31 +101,8 @@ def start_server(binary, tls):
 
 
 def start_record(db, label, pid, extra=()):
-    log = open(os.path.join(TMP, f"{label}.log"), "w+")
-    p = subprocess.Popen([CPPROF, "record", "--db", db, "--label", label, "--pid", str(pid), *extra],
-                         stdout=log, stderr=subprocess.STDOUT, text=True)
-    deadline = time.time() + 30
-    while time.time() < deadline:
-        log.seek(0)
-        text = log.read()
-        if "recording run" in text:
-            return p, log
-        if p.poll() is not None:
-            break
-        time.sleep(0.05)
-    log.seek(0)
-    raise RuntimeError(f"cpprof record did not start: {log.read()}")
-
-
-def stop_record(p, log):
-    p.send_signal(signal.SIGINT)
-    try:
-        rc = p.wait(timeout=30)
-    except subprocess.TimeoutExpired:
-        p.kill()
-        rc = -9
-    log.seek(0)
-    return rc, log.read()
+    return itlib.start_record([CPPROF, "record", "--db", db, "--label", label, "--pid", str(pid), *extra],
+                              os.path.join(TMP, f"{label}.log"))
 
 
 def alive(url):
