@@ -37,6 +37,7 @@
 #include "maps.bpf.h"
 
 #include "cpprof/cpu_sample.h"
+#include "goreq.bpf.h"
 #include "cpprof/go_http.h"
 #include "cpprof/go_grpc.h"
 
@@ -50,15 +51,7 @@ struct {
 	__type(value, __u32);
 } sample_targets SEC(".maps");
 
-/* Shared with go_http.bpf.c (userspace reuses its fds). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 131072);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct goreq_key);
-	__type(value, struct goreq_val);
-} goreq SEC(".maps");
-
+/* go_http's requests in flight (user/attach.c shares its fd). */
 struct {
 	__uint(type, BPF_MAP_TYPE_HASH);
 	__uint(max_entries, 65536);

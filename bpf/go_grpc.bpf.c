@@ -36,6 +36,7 @@
 
 #include "cpprof/go_grpc.h"
 #include "cpprof/cpu_sample.h"
+#include "goreq.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -58,15 +59,7 @@ struct {
 /* Set by userspace before load when CPU samples are attributed to calls. */
 const volatile __u8 track_goroutines = 0;
 
-/* Goroutine -> the call it serves; shared with go_http.bpf.c and cpu_sample.bpf.c. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 131072);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct goreq_key);
-	__type(value, struct goreq_val);
-} goreq SEC(".maps");
-
+/* The call's goroutine now works for it, in "goreq" (goreq.bpf.h). */
 static __always_inline void track_call(__u32 tgid, __u64 g, __u64 stream, __u64 start_ns)
 {
 	struct goreq_key gk = { .tgid = tgid, .g = g };

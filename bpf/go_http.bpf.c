@@ -37,6 +37,7 @@
 
 #include "cpprof/go_http.h"
 #include "cpprof/cpu_sample.h"
+#include "goreq.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -83,18 +84,10 @@ const volatile __u64 wakeup_bytes = 1 << 20;
 const volatile __u8 track_goroutines = 0;
 
 /*
- * Goroutine -> the request it serves (see cpu_sample.bpf.c, which adds
- * the goroutines a request's goroutine creates, and reads it per sample).
+ * The serving goroutine now works for this request, in "goreq"
+ * (goreq.bpf.h; cpu_sample.bpf.c adds the goroutines it creates and reads
+ * the map per sample).
  */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 131072);
-	__uint(map_flags, BPF_F_NO_PREALLOC);
-	__type(key, struct goreq_key);
-	__type(value, struct goreq_val);
-} goreq SEC(".maps");
-
-/* The serving goroutine now works for this request (CPU attribution). */
 static __always_inline void track_start(__u32 tgid, const struct go_http_inflight *v, __u64 rw)
 {
 	struct goreq_key gk = { .tgid = tgid, .g = v->g };
