@@ -138,7 +138,7 @@ def build_driver(out, source, dest):
            "-D_GNU_SOURCE", "-I" + out, "-I" + os.path.join(ROOT, "include"),
            "-I" + os.path.join(ROOT, "user"),
            os.path.join(ROOT, "tests", "integration", source), *objs,
-           "-lbpf", "-ldw", "-lelf", "-lz", "-lsqlite3", "-lcapstone", "-lpthread", "-lm",
+           "-lbpf", "-ldw", "-lelf", "-lz", "-lsqlite3", "-lcapstone", "-lcurl", "-lpthread", "-lm",
            "-o", dest]
     r = subprocess.run(cmd, capture_output=True, text=True)
     return r.returncode == 0 and not r.stderr.strip(), r.stderr
