@@ -45,6 +45,9 @@ check = itlib.Checks()
 TMP = tempfile.mkdtemp(prefix="cpprof-hollow.")
 
 
+SLACK_MS = 5.0
+
+
 def start_server(tls, extra=()):
     args = [SERVER, "-listen", "127.0.0.1:0", *extra]
     if tls:
@@ -141,24 +144,44 @@ def recorded_case(name, tls, args):
             stored.setdefault((verb, res or "", sub or ""), []).append(lat / 1e6)
         want = {k: q["count"] for k, q in client.items()}
         got = {k: len(v) for k, v in stored.items()}
-        check(got == want, f"{name}: cpprof's counts per verb/resource/subresource equal hollowload's",
+        # A request whose handler ends by panicking (http.ErrAbortHandler: the
+        # timeout filter, kube-apiserver's too, aborts when the client resets
+        # an HTTP/2 stream it already has the whole body of) never reaches
+        # handlerDone or finishRequest: cpprof does not store it and says how
+        # many such requests it saw start but not end. Every request must be
+        # stored or counted there, and at most that many missing.
+        m = re.search(r"(\d+) requests were still in flight at the end", text)
+        unended = int(m.group(1)) if m else 0
+        missing = sum(max(want.get(k, 0) - got.get(k, 0), 0) for k in want)
+        extra = {k: got[k] - want.get(k, 0) for k in got if got[k] > want.get(k, 0)}
+        check(not extra and missing == unended and unended <= 2,
+              f"{name}: cpprof's counts per verb/resource/subresource equal hollowload's "
+              f"({sum(got.values())} stored, {unended} seen start but not end)",
               f"cpprof {sorted(got.items())} hollowload {sorted(want.items())}")
         for k in ("create/nodes", "update/leases", "patch/nodes/status", "create/pods",
                   "patch/pods/status", "list/pods", "delete/pods", "watch/pods"):
             parts = k.split("/")
             key = (parts[0], parts[1], parts[2] if len(parts) > 2 else "")
             check(want.get(key, 0) > 0, f"{name}: the run issued {k}", str(want.get(key)))
-        bad_max, bad_p99 = [], []
+        # The server's end (finishRequest, handlerDone) can come after the
+        # client has the whole body when the answer had a Content-Length: the
+        # serving goroutine may wait for a CPU in between on this 2-core VM.
+        # So: means strictly, p99 and max within SLACK_MS of the client's.
+        bad_mean, bad_p99 = [], []
         for k, lats in stored.items():
             q = client.get(k)
             if not q or k[0] == "watch":
                 continue
-            if max(lats) > q["latency"]["max_ms"] + 0.001:
-                bad_max.append(f"{k}: {max(lats):.3f} > {q['latency']['max_ms']:.3f}")
-            if nearest_rank(lats, 99) > q["latency"]["p99_ms"] + 0.001:
-                bad_p99.append(f"{k}: {nearest_rank(lats, 99):.3f} > {q['latency']['p99_ms']:.3f}")
-        check(not bad_max, f"{name}: every stored latency <= the client's max", "; ".join(bad_max))
-        check(not bad_p99, f"{name}: cpprof p99 <= client p99 per kind", "; ".join(bad_p99))
+            mean = sum(lats) / len(lats)
+            if mean > q["latency"]["mean_ms"] + 0.001:
+                bad_mean.append(f"{k}: {mean:.3f} > {q['latency']['mean_ms']:.3f}")
+            if max(lats) > q["latency"]["max_ms"] + SLACK_MS:
+                bad_p99.append(f"{k}: max {max(lats):.3f} > {q['latency']['max_ms']:.3f} + {SLACK_MS}")
+            if nearest_rank(lats, 99) > q["latency"]["p99_ms"] + SLACK_MS:
+                bad_p99.append(f"{k}: p99 {nearest_rank(lats, 99):.3f} > {q['latency']['p99_ms']:.3f} + {SLACK_MS}")
+        check(not bad_mean, f"{name}: cpprof's mean latency <= the client's per kind", "; ".join(bad_mean))
+        check(not bad_p99, f"{name}: cpprof's p99 and max <= the client's (+{SLACK_MS} ms) per kind",
+              "; ".join(bad_p99))
         check(srv.poll() is None, f"{name}: server alive after the run")
     finally:
         if rec:

@@ -204,9 +204,14 @@ void stats__print(struct stats *s, FILE *f)
 
 static void json_pcts(FILE *f, struct samples *sm)
 {
-	fprintf(f, "\"count\": %zu, \"p50_ms\": %.3f, \"p90_ms\": %.3f, \"p99_ms\": %.3f, \"max_ms\": %.3f",
-		sm->len, samples__pct(sm, 50), samples__pct(sm, 90), samples__pct(sm, 99),
-		samples__max(sm));
+	double sum = 0;
+
+	for (size_t i = 0; i < sm->len; i++)
+		sum += sm->v[i];
+	fprintf(f, "\"count\": %zu, \"mean_ms\": %.3f, \"p50_ms\": %.3f, \"p90_ms\": %.3f, "
+		"\"p99_ms\": %.3f, \"max_ms\": %.3f",
+		sm->len, sm->len ? sum / sm->len : 0.0, samples__pct(sm, 50), samples__pct(sm, 90),
+		samples__pct(sm, 99), samples__max(sm));
 }
 
 void stats__json(struct stats *s, FILE *f, const char *meta)
