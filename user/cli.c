@@ -694,6 +694,7 @@ static int do_record(int argc, char **argv)
 			;
 	if (sp) {
 		/* Drain the samples, then tie the last ones to the requests just drained. */
+		cpuprof__read_cpu(cprof);
 		for (i = 0; i < ntargets; i++)
 			if (targets[i].attached && !targets[i].exited)
 				sampler__remove_target(sp, targets[i].proc.pid);

@@ -650,17 +650,21 @@ static bool keep_pending(void *ctx, const void *key, void *val)
 	return pv->n > 0;
 }
 
-void cpuprof__tick(struct cpuprof *p)
+void cpuprof__read_cpu(struct cpuprof *p)
 {
-	uint64_t now = mono_ns();
-	int i;
-
-	for (i = 0; i < p->ntargets; i++) {
+	for (int i = 0; i < p->ntargets; i++) {
 		int64_t ns = proc_cpu_ns(p, p->targets[i].tgid);
 
 		if (ns >= 0)
 			p->targets[i].cpu_last_ns = ns;
 	}
+}
+
+void cpuprof__tick(struct cpuprof *p)
+{
+	uint64_t now = mono_ns();
+
+	cpuprof__read_cpu(p);
 	/* Forget old ends and emptied pending entries (out of memory: keep them, try later). */
 	htab_filter(&p->done, keep_done, &now);
 	htab_filter(&p->pending, keep_pending, NULL);
@@ -690,7 +694,7 @@ int cpuprof__write(struct cpuprof *p)
 	bool created;
 	int err;
 
-	cpuprof__tick(p);
+	/* The targets' CPU was read when sampling stopped (cpuprof__read_cpu), not now. */
 	/* Requests that never ended (watches still open, hijacked connections): no call kind. */
 	err = htab_filter(&p->pending, flush_pending, p);
 	if (err)

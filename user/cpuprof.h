@@ -37,12 +37,21 @@ void cpuprof__request_done(struct cpuprof *p, int tgid, uint64_t rw, uint64_t st
 			   const char *verb, const char *resource, const char *subresource,
 			   const char *scope);
 
-/* Note each target's CPU time so far (call every few seconds: a target may exit). */
+/*
+ * Note each target's CPU time so far, and forget old request tags (call
+ * every few seconds: a target may exit).
+ */
 void cpuprof__tick(struct cpuprof *p);
+/*
+ * Note each target's CPU time now: call it when sampling stops, so that
+ * the kernel's figure covers the same interval as the samples.
+ */
+void cpuprof__read_cpu(struct cpuprof *p);
 
 /*
  * Write the profile to the store: cpu_profile and cpu_stacks rows, and
- * each target's kernel-accounted CPU and sample count. Samples of
+ * each target's kernel-accounted CPU (as of the last cpuprof__read_cpu or
+ * cpuprof__tick) and sample count. Samples of
  * requests that never ended count without a call kind. Once, at the end.
  */
 int cpuprof__write(struct cpuprof *p);
