@@ -202,19 +202,6 @@ static const char *cut(const char *s, int w, char *buf, size_t n)
 	return buf;
 }
 
-static void md_text(FILE *out, const char *s)
-{
-	for (s = str_or(s, "-"); *s; s++) {
-		unsigned char ch = *s;
-
-		if (ch < 0x20 || ch == 0x7f)
-			ch = ' ';
-		if (strchr("\\|*_`<>[]#", ch))
-			fputc('\\', out);
-		fputc(ch, out);
-	}
-}
-
 static void kind_name(const struct report_call *k, char *buf, size_t n)
 {
 	if (k->resource && *k->resource)
@@ -262,9 +249,9 @@ static void run_line(FILE *o, enum report_format f, const char *role, const stru
 		for (const char *p = r->db; *p; p++)
 			fputc(*p == '`' || (unsigned char)*p < 0x20 ? '?' : *p, o);
 		fputs("` run ", o);
-		md_text(o, r->label);
+		report__md_text(o, r->label);
 		fputs(" (", o);
-		md_text(o, r->kind);
+		report__md_text(o, r->kind);
 		fprintf(o, "), %s, %lld requests%s\n", dur, r->requests, size);
 	} else {
 		tline(o, "%-5s %s:%s (%s), %s, %lld requests%s", role, r->db, str_or(r->label, "?"),
@@ -558,13 +545,13 @@ static int write_pair(const struct report_run *B, const struct report_run *C,
 			fmt_ns(p->c ? p->c->p90_ns : -1, w[3], sizeof(w[3]));
 			fmt_ratio(p->rrate, v[5], sizeof(v[5]));
 			fputs("| ", out);
-			md_text(out, x->component);
+			report__md_text(out, x->component);
 			fputs(" | ", out);
-			md_text(out, x->verb);
+			report__md_text(out, x->verb);
 			fputs(" | ", out);
-			md_text(out, name);
+			report__md_text(out, name);
 			fputs(" | ", out);
-			md_text(out, x->scope);
+			report__md_text(out, x->scope);
 			fprintf(out, " | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				v[0], v[1], w[0], w[1], w[2], w[3], v[2], v[3], v[4], v[5], sb, sc,
 				*fl ? fl : "-");
@@ -608,13 +595,13 @@ static int write_pair(const struct report_run *B, const struct report_run *C,
 					 *x->subresource ? "/" : "", x->subresource);
 				if (f == REPORT_MD) {
 					fputs("| ", out);
-					md_text(out, x->component);
+					report__md_text(out, x->component);
 					fputs(" | ", out);
-					md_text(out, x->verb);
+					report__md_text(out, x->verb);
 					fputs(" | ", out);
-					md_text(out, nm);
+					report__md_text(out, nm);
 					fputs(" | ", out);
-					md_text(out, x->scope);
+					report__md_text(out, x->scope);
 					fprintf(out, " | %s | %s | %s |\n", cb, cc, cr);
 				} else {
 					tline(out, "  %-9s %-8s %-22s %-9s %9s %9s %7s",
@@ -812,13 +799,13 @@ static int write_trend(struct report_run *const *R, const struct diff_opts *o, F
 				fmt_ratio(kc, b, sizeof(b));
 				if (f == REPORT_MD) {
 					fputs("| ", out);
-					md_text(out, min->component);
+					report__md_text(out, min->component);
 					fputs(" | ", out);
-					md_text(out, min->verb);
+					report__md_text(out, min->verb);
 					fputs(" | ", out);
-					md_text(out, name);
+					report__md_text(out, name);
 					fputs(" | ", out);
-					md_text(out, min->scope);
+					report__md_text(out, min->scope);
 					fprintf(out, " | %s | %s | %s | %s | %s | %s | %s |\n", p[0], p[1],
 						p[2], p[3], a, b, verdict);
 				} else {

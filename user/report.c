@@ -1297,8 +1297,7 @@ static void text_footer(struct ctx *c)
 
 /* ---------- markdown ---------- */
 
-/* Markdown text: escape what CommonMark would read as markup (and '|', which ends a cell). */
-static void md_text(FILE *out, const char *s)
+void report__md_text(FILE *out, const char *s)
 {
 	for (s = str_or(s, "-"); *s; s++) {
 		unsigned char ch = *s;
@@ -1314,7 +1313,7 @@ static void md_text(FILE *out, const char *s)
 static void md_cell(FILE *out, const char *s)
 {
 	fputc(' ', out);
-	md_text(out, s);
+	report__md_text(out, s);
 	fputs(" |", out);
 }
 
@@ -1325,9 +1324,9 @@ static void md_run(struct ctx *c, const struct run *r, sqlite3_stmt *tg,
 	char a[64], b[64], d[64];
 
 	fputs(c->nruns ? "\n## Run " : "## Run ", c->out);
-	md_text(c->out, r->label);
+	report__md_text(c->out, r->label);
 	fputs(" (", c->out);
-	md_text(c->out, r->kind);
+	report__md_text(c->out, r->kind);
 	fputs(")\n\n", c->out);
 	fmt_utc(r->started_ns, a, sizeof(a));
 	fprintf(c->out, "- started: %s\n", a);
@@ -1339,9 +1338,9 @@ static void md_run(struct ctx *c, const struct run *r, sqlite3_stmt *tg,
 		fprintf(c->out, "- ended: - (still recording, or the recorder was killed)\n");
 	}
 	fputs("- host: ", c->out);
-	md_text(c->out, r->host);
+	report__md_text(c->out, r->host);
 	fputs(", kernel ", c->out);
-	md_text(c->out, r->kernel);
+	report__md_text(c->out, r->kernel);
 	fputc('\n', c->out);
 	if (r->has_requests)
 		fprintf(c->out, "- requests: %lld, lost events %lld, unmatched %lld\n",
@@ -1351,24 +1350,24 @@ static void md_run(struct ctx *c, const struct run *r, sqlite3_stmt *tg,
 	if (x->nodes >= 0 || x->pods >= 0 || x->namespaces >= 0) {
 		fprintf(c->out, "- cluster: %lld nodes, %lld pods, %lld namespaces (-1: unknown; from ",
 			x->nodes, x->pods, x->namespaces);
-		md_text(c->out, x->cluster_source);
+		report__md_text(c->out, x->cluster_source);
 		fputs(")\n", c->out);
 	}
 	fputs("- targets:\n", c->out);
 	while (sqlite3_step(tg) == SQLITE_ROW) {
 		fprintf(c->out, "  - pid %d ", sqlite3_column_int(tg, 1));
-		md_text(c->out, (const char *)sqlite3_column_text(tg, 2));
+		report__md_text(c->out, (const char *)sqlite3_column_text(tg, 2));
 		fputc(' ', c->out);
-		md_text(c->out, (const char *)sqlite3_column_text(tg, 4));
+		report__md_text(c->out, (const char *)sqlite3_column_text(tg, 4));
 		fputc(' ', c->out);
-		md_text(c->out, (const char *)sqlite3_column_text(tg, 3));
+		report__md_text(c->out, (const char *)sqlite3_column_text(tg, 3));
 		if (sqlite3_column_type(tg, 11) != SQLITE_NULL) {
 			fputs(", kubernetes ", c->out);
-			md_text(c->out, (const char *)sqlite3_column_text(tg, 11));
+			report__md_text(c->out, (const char *)sqlite3_column_text(tg, 11));
 		}
 		if (sqlite3_column_type(tg, 12) != SQLITE_NULL) {
 			fputs(", etcd ", c->out);
-			md_text(c->out, (const char *)sqlite3_column_text(tg, 12));
+			report__md_text(c->out, (const char *)sqlite3_column_text(tg, 12));
 		}
 		fputc('\n', c->out);
 	}
@@ -1965,8 +1964,7 @@ out:
 
 /* ---------- columns added within schema version 1 ---------- */
 
-/* Whether TABLE has COLUMN: files of an older cpprof lack the added ones (read as NULL). */
-static bool has_column(sqlite3 *db, const char *table, const char *column)
+bool report__has_column(sqlite3 *db, const char *table, const char *column)
 {
 	sqlite3_stmt *st = NULL;
 	bool yes = false;
@@ -1985,7 +1983,7 @@ static bool has_column(sqlite3 *db, const char *table, const char *column)
 static void col_or_null(sqlite3 *db, const char *table, const char *alias, const char *column,
 			char *buf, size_t n)
 {
-	if (has_column(db, table, column))
+	if (report__has_column(db, table, column))
 		snprintf(buf, n, "%s%s%s", alias ? alias : "", alias ? "." : "", column);
 	else
 		snprintf(buf, n, "NULL");
@@ -2096,13 +2094,13 @@ static int load_cpu(const char *path, sqlite3 *db, long long run_id,
 	*cpup = NULL;
 	if (!has_table(db, "cpu_profile"))
 		return 0;
-	if (has_column(db, "cpu_profile", "component"))
+	if (report__has_column(db, "cpu_profile", "component"))
 		snprintf(comp, sizeof(comp), "coalesce(p.component, t.component, '')");
 	else
 		snprintf(comp, sizeof(comp), "coalesce(t.component, '')");
-	snprintf(sub, sizeof(sub), "%s", has_column(db, "cpu_profile", "subresource") ?
+	snprintf(sub, sizeof(sub), "%s", report__has_column(db, "cpu_profile", "subresource") ?
 		 "coalesce(p.subresource, '')" : "''");
-	snprintf(scope, sizeof(scope), "%s", has_column(db, "cpu_profile", "scope") ?
+	snprintf(scope, sizeof(scope), "%s", report__has_column(db, "cpu_profile", "scope") ?
 		 "coalesce(p.scope, '')" : "''");
 	col_or_null(db, "targets", NULL, "cpu_ns", kcpu, sizeof(kcpu));
 

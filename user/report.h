@@ -9,6 +9,7 @@
 #ifndef CPPROF_REPORT_H
 #define CPPROF_REPORT_H
 
+#include <stdbool.h>
 #include <stddef.h>
 #include <stdio.h>
 
@@ -181,6 +182,18 @@ int report__folded(const char *db_path, const char *label, const char *component
 int report__calls(const char *db_path, const char *label, struct report_call **calls,
 		  size_t *n);
 void report__calls_free(struct report_call *calls, size_t n);
+
+struct sqlite3;
+
+/*
+ * Whether TABLE of DB has COLUMN: files of an older cpprof lack the
+ * columns added within schema version 1 (SCHEMA.md), which readers take
+ * as NULL.
+ */
+bool report__has_column(struct sqlite3 *db, const char *table, const char *column);
+
+/* S as Markdown text ("-" if NULL or empty): escapes what CommonMark reads as markup, and '|'. */
+void report__md_text(FILE *out, const char *s);
 
 /* A duration in human units with 3 significant digits: 999ns, 1.23µs, 12.3ms, 1.20s, 3600s. */
 void report__fmt_ns(long long ns, char *buf, size_t n);

@@ -13,26 +13,12 @@
 #include <sqlite3.h>
 
 #include "log.h"
+#include "report.h"
 #include "runs.h"
-
-static bool has_column(sqlite3 *db, const char *table, const char *column)
-{
-	sqlite3_stmt *st = NULL;
-	bool yes = false;
-
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st,
-			       NULL) == SQLITE_OK) {
-		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
-		sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
-		yes = sqlite3_step(st) == SQLITE_ROW;
-	}
-	sqlite3_finalize(st);
-	return yes;
-}
 
 static const char *col(sqlite3 *db, const char *table, const char *c)
 {
-	return has_column(db, table, c) ? c : "NULL";
+	return report__has_column(db, table, c) ? c : "NULL";
 }
 
 static void json_int(FILE *o, sqlite3_stmt *st, int i)
