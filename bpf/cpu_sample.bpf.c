@@ -37,7 +37,7 @@
 #include "maps.bpf.h"
 
 #include "cpprof/cpu_sample.h"
-#include "goreq.bpf.h"
+#include "shared_maps.bpf.h"
 #include "cpprof/go_http.h"
 #include "cpprof/go_grpc.h"
 
@@ -52,20 +52,10 @@ struct {
 } sample_targets SEC(".maps");
 
 /* go_http's requests in flight (user/attach.c shares its fd). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct go_http_key);
-	__type(value, struct go_http_inflight);
-} inflight SEC(".maps");
+GO_HTTP_INFLIGHT_MAP(inflight);
 
 /* go_grpc's calls in flight (user/grpc.c shares its fd). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct go_grpc_key);
-	__type(value, struct go_grpc_inflight);
-} grpc_inflight SEC(".maps");
+GO_GRPC_INFLIGHT_MAP(grpc_inflight);
 
 /* Thread inside newproc1 -> its callergp. */
 struct {

@@ -36,7 +36,7 @@
 
 #include "cpprof/go_grpc.h"
 #include "cpprof/cpu_sample.h"
-#include "goreq.bpf.h"
+#include "shared_maps.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -47,19 +47,14 @@ struct {
 	__type(value, struct go_grpc_cfg);
 } targets SEC(".maps");
 
-/* Open calls, watches and keepalive streams included; swept by userspace
- * (grpc_tracer__sweep) when a call never ends. */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct go_grpc_key);
-	__type(value, struct go_grpc_inflight);
-} inflight SEC(".maps");
+/* Open calls, watches and keepalive streams included (shared_maps.bpf.h:
+ * the CPU sampler reads it too). */
+GO_GRPC_INFLIGHT_MAP(inflight);
 
 /* Set by userspace before load when CPU samples are attributed to calls. */
 const volatile __u8 track_goroutines = 0;
 
-/* The call's goroutine now works for it, in "goreq" (goreq.bpf.h). */
+/* The call's goroutine now works for it, in "goreq" (shared_maps.bpf.h). */
 static __always_inline void track_call(__u32 tgid, __u64 g, __u64 stream, __u64 start_ns)
 {
 	struct goreq_key gk = { .tgid = tgid, .g = g };

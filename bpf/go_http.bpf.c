@@ -37,7 +37,7 @@
 
 #include "cpprof/go_http.h"
 #include "cpprof/cpu_sample.h"
-#include "goreq.bpf.h"
+#include "shared_maps.bpf.h"
 
 char LICENSE[] SEC("license") = "Dual MIT/GPL";
 
@@ -48,15 +48,8 @@ struct {
 	__type(value, struct go_http_cfg);
 } targets SEC(".maps");
 
-/* A plain hash: LRU maps cost a global list update on every access. A
- * start whose end never comes (hijacked connection, panicking handler) is
- * swept by userspace (attach__sweep). */
-struct {
-	__uint(type, BPF_MAP_TYPE_HASH);
-	__uint(max_entries, 65536);
-	__type(key, struct go_http_key);
-	__type(value, struct go_http_inflight);
-} inflight SEC(".maps");
+/* Requests in flight (shared_maps.bpf.h: the CPU sampler reads it too). */
+GO_HTTP_INFLIGHT_MAP(inflight);
 
 /* Requests just ended, to recognise an end probe hit twice. */
 struct {
@@ -85,7 +78,7 @@ const volatile __u8 track_goroutines = 0;
 
 /*
  * The serving goroutine now works for this request, in "goreq"
- * (goreq.bpf.h; cpu_sample.bpf.c adds the goroutines it creates and reads
+ * (shared_maps.bpf.h; cpu_sample.bpf.c adds the goroutines it creates and reads
  * the map per sample).
  */
 static __always_inline void track_start(__u32 tgid, const struct go_http_inflight *v, __u64 rw)
