@@ -24,6 +24,20 @@ static const char *str_or(const char *s, const char *dflt)
 	return s && *s ? s : dflt;
 }
 
+/* The first cells of a Markdown table row naming a call kind: "| C | V | R | S" (the caller ends it). */
+static void md_key_cells(FILE *out, const char *component, const char *verb, const char *name,
+			 const char *scope)
+{
+	fputs("| ", out);
+	report__md_text(out, component);
+	fputs(" | ", out);
+	report__md_text(out, verb);
+	fputs(" | ", out);
+	report__md_text(out, name);
+	fputs(" | ", out);
+	report__md_text(out, scope);
+}
+
 int diff__split_spec(const char *spec, char **path, char **label)
 {
 	const char *colon = strrchr(spec, ':');
@@ -544,14 +558,7 @@ static int write_pair(const struct report_run *B, const struct report_run *C,
 			fmt_ns(p->b ? p->b->p90_ns : -1, w[2], sizeof(w[2]));
 			fmt_ns(p->c ? p->c->p90_ns : -1, w[3], sizeof(w[3]));
 			fmt_ratio(p->rrate, v[5], sizeof(v[5]));
-			fputs("| ", out);
-			report__md_text(out, x->component);
-			fputs(" | ", out);
-			report__md_text(out, x->verb);
-			fputs(" | ", out);
-			report__md_text(out, name);
-			fputs(" | ", out);
-			report__md_text(out, x->scope);
+			md_key_cells(out, x->component, x->verb, name, x->scope);
 			fprintf(out, " | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s | %s |\n",
 				v[0], v[1], w[0], w[1], w[2], w[3], v[2], v[3], v[4], v[5], sb, sc,
 				*fl ? fl : "-");
@@ -594,14 +601,7 @@ static int write_pair(const struct report_run *B, const struct report_run *C,
 				snprintf(nm, sizeof(nm), "%s%s%s", str_or(x->resource, "-"),
 					 *x->subresource ? "/" : "", x->subresource);
 				if (f == REPORT_MD) {
-					fputs("| ", out);
-					report__md_text(out, x->component);
-					fputs(" | ", out);
-					report__md_text(out, x->verb);
-					fputs(" | ", out);
-					report__md_text(out, nm);
-					fputs(" | ", out);
-					report__md_text(out, x->scope);
+					md_key_cells(out, x->component, x->verb, nm, x->scope);
 					fprintf(out, " | %s | %s | %s |\n", cb, cc, cr);
 				} else {
 					tline(out, "  %-9s %-8s %-22s %-9s %9s %9s %7s",
@@ -798,14 +798,7 @@ static int write_trend(struct report_run *const *R, const struct diff_opts *o, F
 				fmt_ratio(rc, a, sizeof(a));
 				fmt_ratio(kc, b, sizeof(b));
 				if (f == REPORT_MD) {
-					fputs("| ", out);
-					report__md_text(out, min->component);
-					fputs(" | ", out);
-					report__md_text(out, min->verb);
-					fputs(" | ", out);
-					report__md_text(out, name);
-					fputs(" | ", out);
-					report__md_text(out, min->scope);
+					md_key_cells(out, min->component, min->verb, name, min->scope);
 					fprintf(out, " | %s | %s | %s | %s | %s | %s | %s |\n", p[0], p[1],
 						p[2], p[3], a, b, verdict);
 				} else {

@@ -1440,6 +1440,25 @@ static void json_key_str(FILE *out, const char *key, const char *v)
 	report__json_str(out, v);
 }
 
+/* The fields naming a call kind, in the order REPORT-JSON.md gives them; "path" only if WITH_PATH. */
+static void json_call_key(FILE *o, const char *component, const char *verb, const char *resource,
+			  const char *subresource, bool with_path, const char *path, const char *scope)
+{
+	json_key_str(o, "component", component);
+	fputc(',', o);
+	json_key_str(o, "verb", verb);
+	fputc(',', o);
+	json_key_str(o, "resource", resource);
+	fputc(',', o);
+	json_key_str(o, "subresource", subresource);
+	fputc(',', o);
+	if (with_path) {
+		json_key_str(o, "path", path);
+		fputc(',', o);
+	}
+	json_key_str(o, "scope", scope);
+}
+
 static void json_key_int(FILE *out, const char *key, sqlite3_stmt *st, int col)
 {
 	if (sqlite3_column_type(st, col) == SQLITE_NULL)
@@ -1550,17 +1569,8 @@ static void json_run(struct ctx *c, const struct run *r, sqlite3_stmt *rs, sqlit
 		const struct report_call *k = &calls[i];
 
 		fputs(i ? ",\n  {" : "\n  {", o);
-		json_key_str(o, "component", k->component);
-		fputc(',', o);
-		json_key_str(o, "verb", k->verb);
-		fputc(',', o);
-		json_key_str(o, "resource", k->resource);
-		fputc(',', o);
-		json_key_str(o, "subresource", k->subresource);
-		fputc(',', o);
-		json_key_str(o, "path", k->path);
-		fputc(',', o);
-		json_key_str(o, "scope", k->scope);
+		json_call_key(o, k->component, k->verb, k->resource, k->subresource, true, k->path,
+			      k->scope);
 		fprintf(o, ",\"count\":%lld,\"p50_ns\":%lld,\"p90_ns\":%lld,\"p99_ns\":%lld,"
 			"\"max_ns\":%lld,\"errors\":%lld,\"slo_threshold_ns\":%lld,\"slo_ok\":%s",
 			k->count, k->p50_ns, k->p90_ns, k->p99_ns, k->max_ns, k->errors,
@@ -2291,15 +2301,8 @@ void report__json_cpu(FILE *o, const struct report_cpu *cpu)
 		const struct report_ser *s = &cpu->ser[i];
 
 		fputs(i ? ",\n   {" : "\n   {", o);
-		json_key_str(o, "component", s->component);
-		fputc(',', o);
-		json_key_str(o, "verb", s->verb);
-		fputc(',', o);
-		json_key_str(o, "resource", s->resource);
-		fputc(',', o);
-		json_key_str(o, "subresource", s->subresource);
-		fputc(',', o);
-		json_key_str(o, "scope", s->scope);
+		json_call_key(o, s->component, s->verb, s->resource, s->subresource, false, NULL,
+			      s->scope);
 		fprintf(o, ",\"serialization_cpu_ns\":%lld,\"requests\":%lld,\"ns_per_request\":",
 			s->ser_ns, s->requests);
 		if (s->requests)
