@@ -540,7 +540,7 @@ static int do_record(int argc, char **argv)
 
 		if (!t->attached)
 			continue;
-		err = sampler__add_target(sp, t->proc.pid, t->proc.exe, note, sizeof(note));
+		err = sampler__add_target(sp, t->proc.pid, note, sizeof(note));
 		if (err < 0) {
 			info("CPU of pid %d not sampled: %s\n", t->proc.pid, cp_lasterr());
 			continue;

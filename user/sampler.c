@@ -47,6 +47,7 @@ struct sampler {
 	struct sampler_target targets[MAX_TARGETS];
 	int ntargets;
 	uint64_t period_ns;
+	bool lineage;             /* go_http's goroutine map is shared: lineage probes can feed it */
 	sampler_fn fn;
 	void *ctx;
 	int cb_err;
@@ -120,7 +121,7 @@ struct sampler *sampler__open(int hz, int inflight_fd, int goreq_fd, int grpc_in
 			      int *err)
 {
 	struct sampler *s;
-	static bool online[MAX_CPUS];
+	bool online[MAX_CPUS] = {};
 	int i, fd;
 
 	if (hz <= 0 || hz > 10000) {
@@ -137,6 +138,7 @@ struct sampler *sampler__open(int hz, int inflight_fd, int goreq_fd, int grpc_in
 		return NULL;
 	}
 	s->period_ns = 1000000000ULL / hz;
+	s->lineage = goreq_fd >= 0;
 	s->skel = cpu_sample_bpf__open();
 	if (!s->skel) {
 		*err = -errno;
@@ -157,7 +159,6 @@ struct sampler *sampler__open(int hz, int inflight_fd, int goreq_fd, int grpc_in
 			  strerror(-*err));
 		goto fail;
 	}
-	memset(online, 0, sizeof(online));
 	*err = online_cpus(online);
 	if (*err) {
 		cp_seterr("cannot read the online CPUs: %s", strerror(-*err));
@@ -219,7 +220,7 @@ void sampler__close(struct sampler *s)
 	free(s);
 }
 
-int sampler__add_target(struct sampler *s, int pid, const char *exe, char *note, size_t notelen)
+int sampler__add_target(struct sampler *s, int pid, char *note, size_t notelen)
 {
 	struct sampler_target *t;
 	struct lineage_plan lp;
@@ -236,10 +237,18 @@ int sampler__add_target(struct sampler *s, int pid, const char *exe, char *note,
 	t->pid = pid;
 	if (note && notelen)
 		note[0] = 0;
-	/* Lineage needs go_http's maps and a Go binary with the newproc1 shape we know. */
-	err = lineage__plan(exe, &lp);
-	if (!err && s->skel->maps.goreq && bpf_map__fd(s->skel->maps.goreq) >= 0) {
-		snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	/*
+	 * Lineage needs go_http's maps and a Go binary with the newproc1 shape
+	 * we know. Through /proc: the file the process really runs, also in
+	 * another mount namespace (a containerized kube-apiserver).
+	 */
+	snprintf(path, sizeof(path), "/proc/%d/exe", pid);
+	err = lineage__plan(path, &lp);
+	if (!err && !s->lineage) {
+		cp_seterr("no HTTP tracing to share the goroutine map with");
+		err = -ENOENT;
+	}
+	if (!err) {
 		t->entry = bpfutil__attach_site(s->skel->progs.newproc_entry, pid, path, &lp.entry, 0, &err);
 		if (t->entry)
 			t->newg = bpfutil__attach_site(s->skel->progs.newproc_newg, pid, path, &lp.newg, 0,

@@ -27,13 +27,13 @@ struct sampler *sampler__open(int hz, int inflight_fd, int goreq_fd, int grpc_in
 void sampler__close(struct sampler *s);
 
 /*
- * Sample PID. When EXE is a Go binary, also attach the lineage probes to
- * it, so that samples in goroutines a request creates count for that
+ * Sample PID. When it runs a Go binary (/proc/PID/exe), also attach the
+ * lineage probes to it, so that samples in goroutines a request creates count for that
  * request; when that is impossible, PID is still sampled, *NOTE says why
  * lineage is off, and 1 is returned. 0: sampled with lineage. Negative
  * errno: not sampled.
  */
-int sampler__add_target(struct sampler *s, int pid, const char *exe, char *note, size_t notelen);
+int sampler__add_target(struct sampler *s, int pid, char *note, size_t notelen);
 /* Stop sampling PID and detach its probes. */
 void sampler__remove_target(struct sampler *s, int pid);
 
