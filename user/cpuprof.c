@@ -23,7 +23,7 @@
 #include "symbolize.h"
 
 #define MAX_TARGETS    64
-#define MAX_STACKS     (1 << 17)  /* distinct folded stacks kept; more count in one "[stack table full]" */
+#define MAX_STACKS     (1 << 17)  /* distinct folded stacks kept; more count in "[stack table full]" */
 #define MAX_TAGS       (1 << 14)  /* distinct call kinds */
 #define MAX_PENDING    (1 << 20)  /* samples waiting for their request's end */
 #define DONE_KEEP_NS   (30ULL * 1000000000ULL)
@@ -41,13 +41,22 @@ struct htab {
 
 #define SLOT_HDR 8
 
-static uint64_t hash_bytes(const void *p, size_t n)
+#define FNV_BASIS 1469598103934665603ULL
+
+/* FNV-1a of N bytes at P, continuing from H (start with FNV_BASIS). */
+static uint64_t fnv(uint64_t h, const void *p, size_t n)
 {
 	const uint8_t *b = p;
-	uint64_t h = 1469598103934665603ULL;
 
 	while (n--)
 		h = (h ^ *b++) * 1099511628211ULL;
+	return h;
+}
+
+static uint64_t hash_bytes(const void *p, size_t n)
+{
+	uint64_t h = fnv(FNV_BASIS, p, n);
+
 	return h ^ (h >> 29);
 }
 
@@ -197,8 +206,11 @@ struct agg_key {
 	uint32_t target, tag, stack, pad;
 };
 
-/* Folded stacks are found by (hash, probe): equal hashes of different stacks take the next probe. */
-struct stack_key {
+/*
+ * Interned things (folded stacks, call kinds) are found by (hash, probe):
+ * equal hashes of different things take the next probe.
+ */
+struct intern_key {
 	uint64_t hash;
 	uint32_t probe, pad;
 };
@@ -229,7 +241,8 @@ struct cpuprof {
 	int ntargets;
 	struct stack_entry *stacks;
 	uint32_t nstacks;
-	struct htab stack_ids;    /* folded string hash -> list of stack ids (chained by probing on hash) */
+	struct htab stack_ids;    /* intern_key of a folded stack -> its index in stacks[] */
+	struct htab tag_ids;      /* intern_key of a call kind -> its index in tags[] */
 	struct tag *tags;
 	uint32_t ntags;
 	struct htab pending;      /* req_key -> pending_val */
@@ -245,42 +258,84 @@ struct cpuprof {
 	long clk_tck;
 };
 
-/* Tag 0 is "no call": samples outside any request, or of one never stored. */
+typedef bool (*intern_same_fn)(const struct cpuprof *p, uint64_t id, const void *arg);
+
+/*
+ * The slot of the id interned in H under HASH that SAME accepts (*FOUND
+ * true); else, if INSERT, a new slot for the caller to fill (*FOUND false);
+ * else NULL. NULL with *FOUND false when out of memory too.
+ */
+static uint64_t *intern_slot(const struct cpuprof *p, struct htab *h, uint64_t hash,
+			     intern_same_fn same, const void *arg, bool insert, bool *found)
+{
+	struct intern_key key = { .hash = hash };
+	uint64_t *slot;
+	bool created;
+
+	for (;; key.probe++) {
+		slot = htab_get(h, &key);
+		if (!slot)
+			break;
+		if (same(p, *slot, arg)) {
+			*found = true;
+			return slot;
+		}
+	}
+	*found = false;
+	return insert ? htab_put(h, &key, &created) : NULL;
+}
+
+static bool same_tag(const struct cpuprof *p, uint64_t id, const void *arg)
+{
+	const char *const *k = arg;
+	const struct tag *t = &p->tags[id];
+
+	return !strcmp(t->verb, k[0]) && !strcmp(t->resource, k[1]) &&
+	       !strcmp(t->subresource, k[2]) && !strcmp(t->scope, k[3]);
+}
+
+/*
+ * Id of a call kind (tags[] index). Tag 0 is "no call": samples outside
+ * any request, or of one never stored, and every kind past MAX_TAGS.
+ * Called for every stored request: a hash lookup, not a scan.
+ */
 static int tag_intern(struct cpuprof *p, const char *verb, const char *resource,
 		      const char *subresource, const char *scope, uint32_t *id)
 {
-	uint32_t i;
+	const char *k[4] = { verb ? verb : "", resource ? resource : "",
+			     subresource ? subresource : "", scope ? scope : "" };
+	uint64_t h = FNV_BASIS, *slot;
 	struct tag *t;
+	bool found;
 
-	verb = verb ? verb : "";
-	resource = resource ? resource : "";
-	subresource = subresource ? subresource : "";
-	scope = scope ? scope : "";
-	/* Few distinct call kinds (tens to a few hundred): a scan is fine. */
-	for (i = 0; i < p->ntags; i++) {
-		t = &p->tags[i];
-		if (!strcmp(t->verb, verb) && !strcmp(t->resource, resource) &&
-		    !strcmp(t->subresource, subresource) && !strcmp(t->scope, scope)) {
-			*id = i;
-			return 0;
-		}
+	for (int i = 0; i < 4; i++)
+		h = fnv(h, k[i], strlen(k[i]) + 1); /* the NUL separates the fields */
+	slot = intern_slot(p, &p->tag_ids, h, same_tag, k, p->ntags < MAX_TAGS, &found);
+	if (found) {
+		*id = (uint32_t)*slot;
+		return 0;
 	}
 	if (p->ntags >= MAX_TAGS) {
 		*id = 0;
 		return 0;
 	}
+	if (!slot)
+		return -ENOMEM;
 	t = &p->tags[p->ntags];
-	t->verb = strdup(verb);
-	t->resource = strdup(resource);
-	t->subresource = strdup(subresource);
-	t->scope = strdup(scope);
+	t->verb = strdup(k[0]);
+	t->resource = strdup(k[1]);
+	t->subresource = strdup(k[2]);
+	t->scope = strdup(k[3]);
 	if (!t->verb || !t->resource || !t->subresource || !t->scope) {
 		free(t->verb);
 		free(t->resource);
 		free(t->subresource);
 		free(t->scope);
+		memset(t, 0, sizeof(*t));
+		/* the slot stays, naming tag 0: "no call" */
 		return -ENOMEM;
 	}
+	*slot = p->ntags;
 	*id = p->ntags++;
 	return 0;
 }
@@ -330,11 +385,12 @@ struct cpuprof *cpuprof__new(struct store *st, int64_t run_id, uint64_t period_n
 	p->clk_tck = sysconf(_SC_CLK_TCK);
 	if (p->clk_tck <= 0)
 		p->clk_tck = 100;
-	p->stacks = calloc(MAX_STACKS + 1, sizeof(*p->stacks));
+	p->stacks = calloc(MAX_STACKS + CAT__COUNT, sizeof(*p->stacks));
 	p->tags = calloc(MAX_TAGS, sizeof(*p->tags));
 	p->sym = symbolizer__new();
 	if (!p->stacks || !p->tags || !p->sym ||
-	    htab_init(&p->stack_ids, sizeof(struct stack_key), sizeof(uint64_t), 4096) ||
+	    htab_init(&p->stack_ids, sizeof(struct intern_key), sizeof(uint64_t), 4096) ||
+	    htab_init(&p->tag_ids, sizeof(struct intern_key), sizeof(uint64_t), 256) ||
 	    htab_init(&p->pending, sizeof(struct req_key), sizeof(struct pending_val), 1024) ||
 	    htab_init(&p->done, sizeof(struct req_key), sizeof(struct done_val), 1024) ||
 	    htab_init(&p->agg, sizeof(struct agg_key), sizeof(uint64_t), 4096) ||
@@ -369,6 +425,7 @@ void cpuprof__free(struct cpuprof *p)
 	htab_free(&p->done);
 	htab_free(&p->agg);
 	htab_free(&p->stack_ids);
+	htab_free(&p->tag_ids);
 	if (p->stacks)
 		for (i = 0; i < p->nstacks; i++)
 			free(p->stacks[i].folded);
@@ -421,29 +478,30 @@ static void fold_append(char *buf, size_t *off, const char *s, const char *suffi
 	*off = o;
 }
 
-/* Id of the folded stack in p->folded (interned with CATEGORY), or -ENOSPC when the table is full. */
-static int stack_intern(struct cpuprof *p, uint32_t category, uint32_t *id)
+static bool same_stack(const struct cpuprof *p, uint64_t id, const void *arg)
 {
-	struct stack_key key = { .hash = hash_bytes(p->folded, strlen(p->folded)) };
-	uint64_t *slot;
-	bool created;
+	return !strcmp(p->stacks[id].folded, arg);
+}
 
-	for (;; key.probe++) {
-		slot = htab_get(&p->stack_ids, &key);
-		if (!slot)
-			break;
-		if (!strcmp(p->stacks[*slot].folded, p->folded)) {
-			*id = (uint32_t)*slot;
-			return 0;
-		}
+/*
+ * Id of the folded stack in p->folded (interned with CATEGORY), or -ENOSPC
+ * when MAX_STACKS are taken. LIMIT is MAX_STACKS, or more for the stacks
+ * that stand for the ones that did not fit (overflow_stack).
+ */
+static int stack_intern_upto(struct cpuprof *p, uint32_t category, uint32_t limit, uint32_t *id)
+{
+	uint64_t *slot;
+	bool found;
+
+	slot = intern_slot(p, &p->stack_ids, hash_bytes(p->folded, strlen(p->folded)), same_stack,
+			   p->folded, p->nstacks < limit, &found);
+	if (found) {
+		*id = (uint32_t)*slot;
+		return 0;
 	}
-	if (p->nstacks >= MAX_STACKS)
+	if (p->nstacks >= limit)
 		return -ENOSPC;
-	slot = htab_put(&p->stack_ids, &key, &created);
-	if (!slot)
-		return -ENOMEM;
-	p->stacks[p->nstacks].folded = strdup(p->folded);
-	if (!p->stacks[p->nstacks].folded)
+	if (!slot || !(p->stacks[p->nstacks].folded = strdup(p->folded)))
 		return -ENOMEM;
 	p->stacks[p->nstacks].category = category;
 	*slot = p->nstacks;
@@ -452,20 +510,20 @@ static int stack_intern(struct cpuprof *p, uint32_t category, uint32_t *id)
 	return 0;
 }
 
-/* The stack "[stack table full]" of category CAT, kept at index MAX_STACKS + ... : one per category is enough. */
+static int stack_intern(struct cpuprof *p, uint32_t category, uint32_t *id)
+{
+	return stack_intern_upto(p, category, MAX_STACKS, id);
+}
+
+/*
+ * The stack "[stack table full];[CATEGORY]" that samples count under once
+ * MAX_STACKS stacks are taken, keeping their category: one per category,
+ * in the CAT__COUNT entries of stacks[] past MAX_STACKS.
+ */
 static int overflow_stack(struct cpuprof *p, uint32_t category, uint32_t *id)
 {
 	snprintf(p->folded, sizeof(p->folded), "[stack table full];[%s]", classify__name(category));
-	if (p->nstacks < MAX_STACKS)
-		return stack_intern(p, category, id);
-	/* Table full for good: reuse an interned overflow stack of this category if there is one. */
-	for (uint32_t i = p->nstacks; i-- > 0;)
-		if (p->stacks[i].category == category && !strcmp(p->stacks[i].folded, p->folded)) {
-			*id = i;
-			return 0;
-		}
-	*id = p->nstacks - 1;
-	return 0;
+	return stack_intern_upto(p, category, MAX_STACKS + CAT__COUNT, id);
 }
 
 /*
