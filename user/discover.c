@@ -6,9 +6,11 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/stat.h>
 #include <unistd.h>
 
 #include "discover.h"
+#include "goelf.h"
 #include "log.h"
 
 static int read_comm(int pid, char *buf, size_t len)
@@ -120,6 +122,171 @@ int discover__by_name(const char *const *names, int nnames, struct target_proc *
 				break;
 			}
 		}
+	}
+	closedir(d);
+	return n;
+}
+
+/*
+ * Main packages of the servers, as their build info names them:
+ * kube-apiserver is k8s.io/kubernetes/cmd/kube-apiserver (vendored or
+ * built from staging alike); etcd 3.4 is go.etcd.io/etcd, 3.5+ upstream is
+ * go.etcd.io/etcd/server/v3 and Debian's GOPATH build go.etcd.io/etcd/server;
+ * releases before 3.4 were github.com/coreos/etcd. etcdctl and etcdutl
+ * (go.etcd.io/etcd/etcdctl/v3, ...) are clients and must not match.
+ */
+enum discover_role discover__role_of_main(const char *mp)
+{
+	static const char *const etcd_mains[] = {
+		"go.etcd.io/etcd", "go.etcd.io/etcd/server", "go.etcd.io/etcd/server/v3",
+		"github.com/coreos/etcd",
+	};
+	size_t i, n;
+
+	if (!mp || !*mp)
+		return DISCOVER_NONE;
+	n = strlen(mp);
+	if (n >= 19 && strcmp(mp + n - 19, "/cmd/kube-apiserver") == 0)
+		return DISCOVER_APISERVER;
+	for (i = 0; i < sizeof(etcd_mains) / sizeof(etcd_mains[0]); i++)
+		if (strcmp(mp, etcd_mains[i]) == 0)
+			return DISCOVER_ETCD;
+	return DISCOVER_NONE;
+}
+
+/* argv[1] of PID into BUF ("" when there is none). */
+static void read_arg1(int pid, char *buf, size_t len)
+{
+	char path[64], raw[256];
+	size_t n, a0;
+	FILE *f;
+
+	buf[0] = 0;
+	snprintf(path, sizeof(path), "/proc/%d/cmdline", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return;
+	n = fread(raw, 1, sizeof(raw) - 1, f);
+	fclose(f);
+	raw[n] = 0;
+	a0 = strlen(raw);
+	if (a0 + 1 < n)
+		snprintf(buf, len, "%s", raw + a0 + 1);
+}
+
+static enum discover_role role_by_name(const struct target_proc *t)
+{
+	const char *base = base_name(t->exe);
+
+	if (strncmp(t->comm, "kube-apiserver", 14) == 0 || strncmp(base, "kube-apiserver", 14) == 0)
+		return DISCOVER_APISERVER;
+	if (strcmp(t->comm, "etcd") == 0 || strcmp(base, "etcd") == 0 ||
+	    strcmp(base, "etcd (deleted)") == 0)
+		return DISCOVER_ETCD;
+	return DISCOVER_NONE;
+}
+
+/*
+ * What a binary's main package makes it, cached by file identity: opening
+ * every process's executable with libelf is what a /proc scan costs, and
+ * a master VM runs the same few binaries. Bounded; a full cache is simply
+ * not consulted for new files. Single-threaded callers only (record's
+ * main loop).
+ */
+#define ROLE_CACHE 512
+enum { MAIN_OTHER = 0, MAIN_HYPERKUBE = 1 << 4 };
+static struct role_entry {
+	dev_t dev;
+	ino_t ino;
+	struct timespec mtime;
+	unsigned what; /* a discover_role, MAIN_HYPERKUBE or MAIN_OTHER */
+} role_cache[ROLE_CACHE];
+static int role_cached;
+
+static unsigned main_kind(int pid)
+{
+	const char *mp = NULL;
+	unsigned what = MAIN_OTHER;
+	char exe[64];
+	struct stat st;
+	struct goelf *g;
+	int err, i;
+
+	/* through /proc: the path may not exist in our mount namespace */
+	snprintf(exe, sizeof(exe), "/proc/%d/exe", pid);
+	if (stat(exe, &st))
+		return MAIN_OTHER;
+	for (i = 0; i < role_cached; i++)
+		if (role_cache[i].dev == st.st_dev && role_cache[i].ino == st.st_ino &&
+		    role_cache[i].mtime.tv_sec == st.st_mtim.tv_sec &&
+		    role_cache[i].mtime.tv_nsec == st.st_mtim.tv_nsec)
+			return role_cache[i].what;
+	g = goelf__open(exe, &err);
+	if (g && goelf__is_go(g))
+		mp = goelf__main_path(g);
+	if (mp && *mp) {
+		what = discover__role_of_main(mp);
+		if (what == DISCOVER_NONE && strstr(mp, "/cmd/hyperkube"))
+			what = MAIN_HYPERKUBE;
+	}
+	goelf__close(g);
+	if (g && role_cached < ROLE_CACHE)
+		role_cache[role_cached++] = (struct role_entry){ st.st_dev, st.st_ino, st.st_mtim, what };
+	return what;
+}
+
+enum discover_role discover__role(const struct target_proc *t)
+{
+	enum discover_role r = DISCOVER_NONE;
+	unsigned what = main_kind(t->pid);
+	char arg1[64];
+
+	if (what == MAIN_HYPERKUBE) {
+		/* hyperkube: one binary, the component is its first argument */
+		read_arg1(t->pid, arg1, sizeof(arg1));
+		if (strcmp(arg1, "kube-apiserver") == 0 || strcmp(arg1, "apiserver") == 0)
+			r = DISCOVER_APISERVER;
+	} else {
+		r = what;
+	}
+	/*
+	 * A main package that is not a server still goes by its name, as
+	 * before (stand-ins run as 'kube-apiserver'); 'etcd' must be the
+	 * whole name, so etcdctl and etcdutl never match.
+	 */
+	return r != DISCOVER_NONE ? r : role_by_name(t);
+}
+
+int discover__defaults(struct target_proc *out, int max, unsigned *found)
+{
+	struct dirent *de;
+	DIR *d;
+	int n = 0;
+
+	*found = 0;
+	d = opendir("/proc");
+	if (!d) {
+		cp_seterr("cannot open /proc: %s", strerror(errno));
+		return -errno;
+	}
+	while ((de = readdir(d)) && n < max) {
+		enum discover_role r;
+		struct target_proc t;
+		char *end;
+		long pid;
+
+		if (!isdigit((unsigned char)de->d_name[0]))
+			continue;
+		pid = strtol(de->d_name, &end, 10);
+		if (*end || pid <= 0 || pid == getpid())
+			continue;
+		if (discover__pid((int)pid, &t))
+			continue; /* kernel threads have no exe */
+		r = discover__role(&t);
+		if (r == DISCOVER_NONE)
+			continue;
+		*found |= r;
+		out[n++] = t;
 	}
 	closedir(d);
 	return n;

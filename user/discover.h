@@ -1,8 +1,9 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * discover: find the processes to trace in /proc: by pid, or by name
- * (the comm, or the base name of /proc/PID/exe). Default names are
- * kube-apiserver and etcd.
+ * (the comm, or the base name of /proc/PID/exe), or by what they are:
+ * default discovery recognises kube-apiserver and etcd by the main
+ * package their Go build info names, whatever the file is called.
  */
 #ifndef CPPROF_DISCOVER_H
 #define CPPROF_DISCOVER_H
@@ -22,6 +23,31 @@ struct target_proc {
  * (NNAMES entries). Returns the count found (0..MAX), or a negative errno.
  */
 int discover__by_name(const char *const *names, int nnames, struct target_proc *out, int max);
+
+/* The control-plane components default discovery looks for. */
+enum discover_role {
+	DISCOVER_NONE = 0,
+	DISCOVER_APISERVER = 1 << 0,
+	DISCOVER_ETCD = 1 << 1,
+};
+
+/*
+ * What the process T is: kube-apiserver or etcd by its Go build info's
+ * main package first (renamed binaries, kube-apiserver-amd64, containers),
+ * hyperkube by its first argument; otherwise by name (comm or exe base
+ * name starting with "kube-apiserver", or equal to "etcd").
+ */
+enum discover_role discover__role(const struct target_proc *t);
+
+/* The main packages that make a binary a role; NULL for other packages. */
+enum discover_role discover__role_of_main(const char *main_path);
+
+/*
+ * Default discovery: every kube-apiserver and etcd process, recognised by
+ * discover__role. Returns the count (0..MAX) or a negative errno; *FOUND
+ * gets the roles seen, so a caller can say which one is missing.
+ */
+int discover__defaults(struct target_proc *out, int max, unsigned *found);
 
 /* Fill OUT for one PID: 0, -ESRCH (no such process) or -EACCES. */
 int discover__pid(int pid, struct target_proc *out);
