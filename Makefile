@@ -127,8 +127,17 @@ bench: $(OUTPUT)/cpprof $(OUTPUT)/probecost $(OUTPUT)/hollowload fixtures
 demo: $(OUTPUT)/cpprof $(OUTPUT)/hollowload fixtures
 	$(Q)tools/demo.sh $(OUTPUT)
 
+# GNU install directories: make install PREFIX=/usr DESTDIR=/tmp/pkg
+PREFIX     ?= /usr/local
+BINDIR     ?= $(PREFIX)/bin
+MANDIR     ?= $(PREFIX)/share/man
+DATADIR    ?= $(PREFIX)/share/cpprof
+
 install: $(OUTPUT)/cpprof
-	install -D -m 0755 $(OUTPUT)/cpprof $(DESTDIR)/usr/local/bin/cpprof
+	install -D -m 0755 $(OUTPUT)/cpprof $(DESTDIR)$(BINDIR)/cpprof
+	install -D -m 0644 tools/man/cpprof.8 $(DESTDIR)$(MANDIR)/man8/cpprof.8
+	install -D -m 0644 tools/deploy/cpprof-daemonset.yaml $(DESTDIR)$(DATADIR)/deploy/cpprof-daemonset.yaml
+	install -D -m 0644 tools/deploy/cpprof-static-pod.yaml $(DESTDIR)$(DATADIR)/deploy/cpprof-static-pod.yaml
 
 clean:
 	$(call msg,CLEAN)

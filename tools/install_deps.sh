@@ -35,7 +35,7 @@ apt-get install -y -qq --no-install-recommends \
 	golang-1.19-go etcd-server etcd-client golang-etcd-server-dev \
 	golang-github-gogo-protobuf-dev golang-google-protobuf-dev golang-github-golang-protobuf-1-3-dev golang-github-google-go-cmp-dev \
 	curl procps iproute2 ca-certificates openssl python3 \
-	chromium fonts-dejavu-core python3-jsonschema >/dev/null
+	chromium fonts-dejavu-core python3-jsonschema groff-base man-db util-linux >/dev/null
 # Newer Go toolchains, etcd 3.5, kubectl and the Kubernetes 1.36 apiserver
 # sources, from trixie and sid, into a private cache (never installed).
 "$(dirname "$0")/fetch_debian.sh" >/dev/null

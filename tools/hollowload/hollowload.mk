@@ -48,6 +48,7 @@ $(HL_FUZZ_BINS): $(OUTPUT)/fuzz/%: tests/hollowload/%.c $(HL_FUZZ_OBJS) | $(OUTP
 	$(Q)$(CLANG) $(HL_FUZZ_FLAGS) -fsanitize=fuzzer,address,undefined $< $(HL_FUZZ_OBJS) $(HL_LDLIBS) -o $@
 
 install-hollowload: $(OUTPUT)/hollowload
-	install -D -m 0755 $(OUTPUT)/hollowload $(DESTDIR)/usr/local/bin/hollowload
+	install -D -m 0755 $(OUTPUT)/hollowload $(DESTDIR)$(BINDIR)/hollowload
+	install -D -m 0644 tools/man/hollowload.1 $(DESTDIR)$(MANDIR)/man1/hollowload.1
 
 -include $(wildcard $(OUTPUT)/hl/*.d $(OUTPUT)/fuzz/hl/*.d)
