@@ -1,15 +1,21 @@
 // SPDX-License-Identifier: GPL-2.0 OR MIT
 /*
  * syscalls: latency histograms of chosen syscalls of the target processes,
- * per (process, syscall), from the raw tracepoints sys_enter and sys_exit
- * (kprobes and fentry do not work on cpprof's machines; raw tracepoints
- * by name need no tracefs).
+ * per (process, syscall). Two ways in, chosen by userspace before load
+ * (kprobes and fentry do not work on cpprof's machines):
  *
- * These fire for every syscall of every process on the machine, so the
- * path for everyone else is kept to the minimum: sys_enter switches on the
- * syscall number first (most syscalls are not timed) and only then looks
- * the tgid up; sys_exit does one hash lookup by thread, which misses for
- * every thread not in a timed syscall of a target.
+ * - The fsync family (the default): the per-syscall tracepoints
+ *   syscalls:sys_{enter,exit}_{fsync,fdatasync,sync_file_range}. They fire
+ *   only for those syscalls, so the rest of the machine (kubelet, the
+ *   scheduler, etcd when it is not a target) pays nothing for the others.
+ *   They need tracefs to resolve their ids.
+ * - Every syscall of the table (opt-in): the raw tracepoints sys_enter and
+ *   sys_exit, which fire for every syscall of every process on the
+ *   machine. So the path for everyone else is kept to the minimum:
+ *   sys_enter switches on the syscall number first (most syscalls are not
+ *   timed) and only then looks the tgid up; sys_exit does one hash lookup
+ *   by thread, which misses for every thread not in a timed syscall of a
+ *   target.
  *
  * Raw tracepoint arguments (include/trace/events/syscalls.h):
  *   sys_enter(struct pt_regs *regs, long id)
@@ -71,15 +77,14 @@ struct {
 /* Generation new counts go into; flipped by userspace at each interval. */
 __u32 gen = 0;
 
-SEC("raw_tracepoint/sys_enter")
-int sys_enter(struct bpf_raw_tracepoint_args *ctx)
+/* A thread of a target enters timed syscall SC (an index of the table). */
+static __always_inline int enter(int sc)
 {
 	struct syslat_start s = {};
 	__u64 id = bpf_get_current_pid_tgid();
 	__u32 tgid = id >> 32;
-	int sc = syslat_index((long)ctx->args[1]);
 
-	if (sc < 0 || !bpf_map_lookup_elem(&targets, &tgid))
+	if (!bpf_map_lookup_elem(&targets, &tgid))
 		return 0;
 	s.start_ns = bpf_ktime_get_ns();
 	s.sc = sc;
@@ -88,8 +93,8 @@ int sys_enter(struct bpf_raw_tracepoint_args *ctx)
 	return 0;
 }
 
-SEC("raw_tracepoint/sys_exit")
-int sys_exit(struct bpf_raw_tracepoint_args *ctx)
+/* A thread leaves a syscall: if enter() saw it, add its latency. */
+static __always_inline int leave(void)
 {
 	__u64 id = bpf_get_current_pid_tgid();
 	struct syslat_start *s;
@@ -130,3 +135,28 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	stat_inc(&stats, SYSLAT_STAT_CALLS);
 	return 0;
 }
+
+SEC("raw_tracepoint/sys_enter")
+int sys_enter(struct bpf_raw_tracepoint_args *ctx)
+{
+	int sc = syslat_index((long)ctx->args[1]);
+
+	return sc < 0 ? 0 : enter(sc);
+}
+
+SEC("raw_tracepoint/sys_exit")
+int sys_exit(struct bpf_raw_tracepoint_args *ctx)
+{
+	return leave();
+}
+
+/* The fsync family through its own tracepoints (names: user/syslat.c). */
+#define SYSLAT_TP(name)                                                 \
+	SEC("tracepoint/syscalls/sys_enter_" #name)                     \
+	int tp_enter_##name(void *ctx) { return enter(SYSLAT_IDX_##name); } \
+	SEC("tracepoint/syscalls/sys_exit_" #name)                      \
+	int tp_exit_##name(void *ctx) { return leave(); }
+
+SYSLAT_TP(fsync)
+SYSLAT_TP(fdatasync)
+SYSLAT_TP(sync_file_range)

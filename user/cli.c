@@ -100,8 +100,14 @@ static const char record_help[] =
 "  --store-names      also store object names (off: names can be sensitive)\n"
 "  --etcd-prefix P    kube-apiserver's --etcd-prefix, to tag etcd keys\n"
 "                     (default: /registry)\n"
-"  --no-syscalls      do not time the targets' syscalls (fsync, write, ...):\n"
-"                     the tracepoints cost every process ~0.2 us a syscall\n"
+"  --syscalls MODE    which of the targets' syscalls to time (histograms):\n"
+"                     fsync (default): fsync, fdatasync, sync_file_range\n"
+"                     (etcd's WAL and bbolt commits), through their own\n"
+"                     tracepoints: other processes pay only when they sync;\n"
+"                     all: 21 syscalls (read, write, futex, epoll, ...)\n"
+"                     through raw sys_enter/sys_exit: EVERY syscall of every\n"
+"                     process on the machine pays ~0.1 us (make bench)\n"
+"  --no-syscalls      do not time syscalls at all (same as --syscalls none)\n"
 "  --no-sockets       do not count the targets' connections and bytes\n"
 "  --sample-hz N      sample the targets' stacks N times a second per CPU\n"
 "                     (default 199; 0 turns CPU sampling off): CPU per\n"
@@ -277,6 +283,7 @@ static int do_record(int argc, char **argv)
 		{ "store-names", no_argument, NULL, 'N' },
 		{ "etcd-prefix", required_argument, NULL, 'E' },
 		{ "no-syscalls", no_argument, NULL, 'Y' },
+		{ "syscalls", required_argument, NULL, 'W' },
 		{ "no-sockets", no_argument, NULL, 'O' },
 		{ "sample-hz", required_argument, NULL, 'S' },
 		{ "metrics", required_argument, NULL, 'M' },
@@ -297,6 +304,7 @@ static int do_record(int argc, char **argv)
 	struct syslat *sl = NULL;
 	struct sockview *sv = NULL;
 	bool no_syscalls = false, no_sockets = false;
+	enum syslat_mode sys_mode = SYSLAT_FSYNC;
 	int64_t last_sys;
 	long sample_hz = 199;
 	struct cluster_size cluster = { .nodes = -1, .pods = -1, .namespaces = -1 };
@@ -330,6 +338,14 @@ static int do_record(int argc, char **argv)
 		case 'c': component = optarg; break;
 		case 'N': store_names = true; break;
 		case 'Y': no_syscalls = true; break;
+		case 'W':
+			if (strcmp(optarg, "none") == 0)
+				no_syscalls = true;
+			else if (syslat__parse_mode(optarg, &sys_mode))
+				return usage_error("record", "--syscalls must be fsync, all or none, not '%s'", optarg);
+			else
+				no_syscalls = false;
+			break;
 		case 'O': no_sockets = true; break;
 		case 'E':
 			if (optarg[0] != '/')
@@ -572,7 +588,7 @@ static int do_record(int argc, char **argv)
 	gsink.cprof = cprof;
 
 	/* syscall latency and the socket view, per target (kernel tracepoints) */
-	if (!no_syscalls && !(sl = syslat__open(&err)))
+	if (!no_syscalls && !(sl = syslat__open(sys_mode, &err)))
 		info("syscall latency not recorded: %s\n", cp_lasterr());
 	if (!no_sockets && !(sv = sockview__open(&err)))
 		info("socket view not recorded: %s\n", cp_lasterr());

@@ -16,6 +16,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <time.h>
+#include <sys/mount.h>
 #include <unistd.h>
 
 #include <bpf/bpf.h>
@@ -69,8 +70,51 @@ const char *syslat__name(int i)
 	return i >= 0 && i < SYSLAT_NSYSCALLS ? names[i] : NULL;
 }
 
-struct syslat *syslat__open(int *err)
+int syslat__parse_mode(const char *s, enum syslat_mode *mode)
 {
+	if (strcmp(s, "fsync") == 0)
+		*mode = SYSLAT_FSYNC;
+	else if (strcmp(s, "all") == 0)
+		*mode = SYSLAT_ALL;
+	else
+		return -EINVAL;
+	return 0;
+}
+
+const char *syslat__mode_name(enum syslat_mode mode)
+{
+	return mode == SYSLAT_ALL ? "all" : "fsync";
+}
+
+/*
+ * Per-syscall tracepoints are perf trace events: libbpf resolves their ids
+ * in tracefs (events/syscalls/sys_enter_NAME/id), which a fresh master VM
+ * may not have mounted yet.
+ */
+static int ensure_tracefs(void)
+{
+	static const char dir[] = "/sys/kernel/tracing";
+
+	if (access("/sys/kernel/tracing/events/syscalls", F_OK) == 0 ||
+	    access("/sys/kernel/debug/tracing/events/syscalls", F_OK) == 0)
+		return 0;
+	if (mount("tracefs", dir, "tracefs", 0, NULL) && errno != EBUSY) {
+		int err = -errno;
+
+		cp_seterr("cannot mount tracefs at %s: %s; mount it ('mount -t tracefs nodev %s') or use --syscalls all",
+			  dir, strerror(errno), dir);
+		return err;
+	}
+	if (access("/sys/kernel/tracing/events/syscalls", F_OK)) {
+		cp_seterr("tracefs has no syscall events (kernel without CONFIG_FTRACE_SYSCALLS); use --syscalls all or --no-syscalls");
+		return -ENOENT;
+	}
+	return 0;
+}
+
+struct syslat *syslat__open(enum syslat_mode mode, int *err)
+{
+	struct bpf_program *prog;
 	struct syslat *sl;
 
 	*err = bpfutil__require_root();
@@ -97,6 +141,17 @@ struct syslat *syslat__open(int *err)
 		cp_seterr("cannot open syscalls BPF object: %s", strerror(errno));
 		goto fail;
 	}
+	/* raw sys_enter/sys_exit for "all", the per-syscall tracepoints otherwise */
+	bpf_object__for_each_program(prog, sl->skel->obj) {
+		bool raw = strncmp(bpf_program__name(prog), "sys_", 4) == 0;
+
+		bpf_program__set_autoload(prog, raw == (mode == SYSLAT_ALL));
+	}
+	if (mode == SYSLAT_FSYNC) {
+		*err = ensure_tracefs();
+		if (*err)
+			goto fail;
+	}
 	bpf_map__set_max_entries(sl->skel->maps.targets, SYSLAT_MAX_TARGETS);
 	bpf_map__set_max_entries(sl->skel->maps.hists, SYSLAT_MAX_TARGETS * SYSLAT_NSYSCALLS * 2);
 	*err = syscalls_bpf__load(sl->skel);
@@ -107,7 +162,9 @@ struct syslat *syslat__open(int *err)
 	}
 	*err = syscalls_bpf__attach(sl->skel);
 	if (*err) {
-		cp_seterr("cannot attach to raw tracepoints sys_enter/sys_exit: %s", strerror(-*err));
+		cp_seterr(mode == SYSLAT_ALL ? "cannot attach to raw tracepoints sys_enter/sys_exit: %s"
+			  : "cannot attach to the tracepoints syscalls:sys_{enter,exit}_{fsync,fdatasync,sync_file_range}: %s",
+			  strerror(-*err));
 		goto fail;
 	}
 	return sl;

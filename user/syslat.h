@@ -6,7 +6,7 @@
  * syscalls table (one row per non-empty bucket; see SCHEMA.md).
  *
  * Use from the record loop:
- *   sl = syslat__open(&err);                       before or after the store's run begins
+ *   sl = syslat__open(SYSLAT_FSYNC, &err);         before or after the store's run begins
  *   syslat__add_target(sl, pid, target_id, "etcd"); per traced process
  *   syslat__flush(sl, st, run_id, now_realtime);    every interval, and once at the end
  *   syslat__close(sl);
@@ -24,8 +24,23 @@ struct store;
 /* Interval the record loop should flush at, unless told otherwise. */
 #define SYSLAT_INTERVAL_NS (10 * 1000000000LL)
 
-/* Load and attach the raw tracepoints. NULL with *err and cp_lasterr() set. */
-struct syslat *syslat__open(int *err);
+/*
+ * Which syscalls are timed, and so who pays for it:
+ *   SYSLAT_FSYNC  fsync, fdatasync, sync_file_range through their own
+ *                 tracepoints (syscalls:sys_enter_fdatasync, ...): only
+ *                 processes that sync pay, ~0.2 us a call (tracefs needed)
+ *   SYSLAT_ALL    the whole table through raw sys_enter/sys_exit: every
+ *                 syscall of every process on the machine pays (see
+ *                 'make bench': bystander ratio)
+ */
+enum syslat_mode { SYSLAT_FSYNC, SYSLAT_ALL };
+
+/* "fsync" or "all" to a mode: 0, or -EINVAL for anything else. */
+int syslat__parse_mode(const char *s, enum syslat_mode *mode);
+const char *syslat__mode_name(enum syslat_mode mode);
+
+/* Load and attach MODE's tracepoints. NULL with *err and cp_lasterr() set. */
+struct syslat *syslat__open(enum syslat_mode mode, int *err);
 void syslat__close(struct syslat *sl);
 
 /* Start timing PID's syscalls; its rows carry TARGET_ID and COMPONENT (copied). */

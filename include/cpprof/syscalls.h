@@ -52,6 +52,13 @@
 
 #define SYSLAT_NSYSCALLS 21
 
+/* SYSLAT_IDX_fdatasync, ...: the indexes by name, for per-syscall programs. */
+enum {
+#define SYSLAT_ENUM(idx, name, num) SYSLAT_IDX_##name = idx,
+	SYSLAT_SYSCALLS(SYSLAT_ENUM)
+#undef SYSLAT_ENUM
+};
+
 /* Index of syscall number NR in SYSLAT_SYSCALLS, or -1 if it is not timed. */
 static inline int syslat_index(long nr)
 {

@@ -50,13 +50,19 @@ int main(int argc, char **argv)
 	struct store *st = NULL;
 	int64_t run_id = 0, target_id = 0, last;
 	uint64_t ss[SYSLAT_STAT__MAX], ks[SOCK_STAT__MAX];
+	enum syslat_mode mode = SYSLAT_ALL;
 	int err = 0, pid, interval_ms;
 
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
+	/* SYSLAT_MODE=fsync|all picks the syscall view (default: all) */
+	if (getenv("SYSLAT_MODE") && syslat__parse_mode(getenv("SYSLAT_MODE"), &mode)) {
+		fprintf(stderr, "sys_driver: SYSLAT_MODE must be fsync or all\n");
+		return 2;
+	}
 	if (argc == 2 && strcmp(argv[1], "none") == 0) {
-		sl = syslat__open(&err);
+		sl = syslat__open(mode, &err);
 		sv = sl ? sockview__open(&err) : NULL;
 		if (!sv) {
 			fprintf(stderr, "sys_driver: %s\n", cp_lasterr());
@@ -91,7 +97,7 @@ int main(int argc, char **argv)
 		    (err = store__add_target(st, run_id, &ti, &target_id)))
 			goto fail;
 	}
-	sl = syslat__open(&err);
+	sl = syslat__open(mode, &err);
 	if (!sl)
 		goto fail;
 	sv = sockview__open(&err);
