@@ -16,6 +16,7 @@
 #include <capstone/capstone.h>
 
 #include "bpfutil.h"
+#include "codeflow.h"
 #include "cpprof/go_grpc.h"
 #include "etcd_key.h"
 #include "go_grpc.skel.h"
@@ -80,36 +81,6 @@ struct mload {
 	int size;
 };
 
-/* The 64-bit register R is part of (RAX for EAX, AX, AL, AH), or R itself. */
-static x86_reg reg64(x86_reg r)
-{
-	static const x86_reg m[][5] = {
-		{ X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL, X86_REG_AH },
-		{ X86_REG_RBX, X86_REG_EBX, X86_REG_BX, X86_REG_BL, X86_REG_BH },
-		{ X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH },
-		{ X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH },
-		{ X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL, X86_REG_SIL },
-		{ X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL, X86_REG_DIL },
-		{ X86_REG_RBP, X86_REG_EBP, X86_REG_BP, X86_REG_BPL, X86_REG_BPL },
-		{ X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL, X86_REG_SPL },
-		{ X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B, X86_REG_R8B },
-		{ X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B, X86_REG_R9B },
-		{ X86_REG_R10, X86_REG_R10D, X86_REG_R10W, X86_REG_R10B, X86_REG_R10B },
-		{ X86_REG_R11, X86_REG_R11D, X86_REG_R11W, X86_REG_R11B, X86_REG_R11B },
-		{ X86_REG_R12, X86_REG_R12D, X86_REG_R12W, X86_REG_R12B, X86_REG_R12B },
-		{ X86_REG_R13, X86_REG_R13D, X86_REG_R13W, X86_REG_R13B, X86_REG_R13B },
-		{ X86_REG_R14, X86_REG_R14D, X86_REG_R14W, X86_REG_R14B, X86_REG_R14B },
-		{ X86_REG_R15, X86_REG_R15D, X86_REG_R15W, X86_REG_R15B, X86_REG_R15B },
-	};
-	size_t i, j;
-
-	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-		for (j = 0; j < 5; j++)
-			if (m[i][j] == r)
-				return m[i][0];
-	return r;
-}
-
 /* The function named SUFFIX (exact name first, else the first whose name ends in "/" SUFFIX). */
 static int find_func(struct gopclntab *pt, const char *suffix, struct gofunc *f)
 {
@@ -158,7 +129,7 @@ static int func_loads(struct goelf *g, struct gopclntab *pt, const char *suffix,
 		    x->operands[1].type == X86_OP_MEM && x->operands[1].mem.index == X86_REG_INVALID &&
 		    x->operands[1].mem.segment == X86_REG_INVALID &&
 		    x->operands[1].mem.base != X86_REG_RIP && x->operands[1].mem.base != X86_REG_RSP) {
-			out[n].dst = reg64(x->operands[0].reg);
+			out[n].dst = codeflow_reg64(x->operands[0].reg);
 			out[n].base = x->operands[1].mem.base;
 			out[n].disp = x->operands[1].mem.disp;
 			out[n].size = x->operands[1].size;
@@ -171,253 +142,6 @@ static int func_loads(struct goelf *g, struct gopclntab *pt, const char *suffix,
 	return n;
 }
 
-/*
- * Where a value goes inside one function: a small forward data-flow over
- * the function's instructions in address order, as Capstone decodes them,
- * enough to prove "this argument register holds the stream" and "this
- * instruction reads that field of it".
- *
- * Each value the scan knows is a tag: tag 1 is the argument register the
- * scan starts from; an 8-byte load from [tagged + D] makes the tag
- * (parent, D). Tags move through register copies and stack slots
- * ([rsp+X], where Go spills arguments and keeps locals; Go never moves RSP
- * between prologue and epilogue). Any other write to a register or slot
- * forgets what it held; a call forgets every register (Go's ABI keeps none
- * but RSP, RBP and R14 across a call), and so does every branch target and
- * the instruction after a RET or JMP, where another path arrives with other
- * values. Slots survive branch targets: an argument's spill slot is
- * written once, at entry, and any other store to it forgets it. The scan
- * records each memory read through a tagged base, with the innermost
- * function at that PC (the inlined one, from the pclntab's inline tree),
- * and each direct call with the tag in RAX, its first argument.
- */
-#define FLOW_MAX_TAGS    64
-#define FLOW_MAX_SLOTS   64
-#define FLOW_MAX_READS   256
-#define FLOW_MAX_CALLS   256
-#define FLOW_MAX_TARGETS 4096
-#define FLOW_MAX_INSNS   20000
-
-struct flow_read {
-	uint64_t pc;
-	int tag;               /* of the base register */
-	int64_t disp;
-	int size;              /* bytes read */
-	const char *frame;     /* innermost function at PC */
-	bool inlined;          /* FRAME was inlined there */
-};
-
-struct flow_call {
-	uint64_t pc;
-	const char *callee;    /* NULL if not a known function */
-	int rax_tag;
-};
-
-struct flow {
-	int ntags;
-	struct { int parent; int64_t disp; } tags[FLOW_MAX_TAGS];
-	int nslots;
-	struct { int64_t disp; int tag; } slots[FLOW_MAX_SLOTS];
-	int nreads, ncalls;
-	struct flow_read reads[FLOW_MAX_READS];
-	struct flow_call calls[FLOW_MAX_CALLS];
-};
-
-#define FLOW_ARG 1 /* the tag of the starting register */
-
-/* The tag of a load of 8 bytes at [PARENT + DISP]: found or made; 0 if the table is full. */
-static int flow_tag(struct flow *fl, int parent, int64_t disp)
-{
-	int i;
-
-	for (i = 2; i < fl->ntags; i++)
-		if (fl->tags[i].parent == parent && fl->tags[i].disp == disp)
-			return i;
-	if (fl->ntags >= FLOW_MAX_TAGS)
-		return 0;
-	fl->tags[fl->ntags].parent = parent;
-	fl->tags[fl->ntags].disp = disp;
-	return fl->ntags++;
-}
-
-/* The tag of [PARENT + DISP] if the scan has seen it loaded, else 0. */
-static int flow_find_tag(const struct flow *fl, int parent, int64_t disp)
-{
-	int i;
-
-	for (i = 2; i < fl->ntags; i++)
-		if (fl->tags[i].parent == parent && fl->tags[i].disp == disp)
-			return i;
-	return 0;
-}
-
-static int *flow_slot(struct flow *fl, int64_t disp, bool make)
-{
-	int i;
-
-	for (i = 0; i < fl->nslots; i++)
-		if (fl->slots[i].disp == disp)
-			return &fl->slots[i].tag;
-	if (!make || fl->nslots >= FLOW_MAX_SLOTS)
-		return NULL;
-	fl->slots[fl->nslots].disp = disp;
-	fl->slots[fl->nslots].tag = 0;
-	return &fl->slots[fl->nslots++].tag;
-}
-
-static int cmp_u64(const void *a, const void *b)
-{
-	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
-
-	return x < y ? -1 : x > y;
-}
-
-/* jmp and every jcc: Capstone 4 numbers them X86_INS_JAE .. X86_INS_JS */
-static bool is_jump(const cs_insn *in)
-{
-	return in->id >= X86_INS_JAE && in->id <= X86_INS_JS;
-}
-
-/*
- * Scan F from its entry with register START holding the argument of
- * interest. 0, or a negative errno with cp_lasterr() set.
- */
-static int flow_scan(struct goelf *g, struct gopclntab *pt, const struct gofunc *f, x86_reg start,
-		     struct flow *fl)
-{
-	static uint64_t targets[FLOW_MAX_TARGETS];
-	int regs[X86_REG_ENDING];
-	const uint8_t *code, *c;
-	size_t size, left;
-	uint64_t addr;
-	int ntargets = 0, k, err = 0;
-	cs_insn *in = NULL;
-	csh h;
-
-	memset(fl, 0, sizeof(*fl));
-	fl->ntags = 2; /* 0: unknown, 1: the argument */
-	size = f->end - f->entry;
-	if (size == 0 || size > 1 << 20 || !(code = goelf__ptr(g, f->entry, size))) {
-		cp_seterr("cannot read the code of '%s'", f->name);
-		return -EFAULT;
-	}
-	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
-		cp_seterr("cannot open the disassembler");
-		return -EINVAL;
-	}
-	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
-	in = cs_malloc(h);
-	if (!in) {
-		err = -ENOMEM;
-		goto out;
-	}
-	/* pass 1: branch targets */
-	c = code, left = size, addr = f->entry;
-	for (k = 0; k < FLOW_MAX_INSNS && cs_disasm_iter(h, &c, &left, &addr, in); k++) {
-		cs_x86 *x = &in->detail->x86;
-
-		if (is_jump(in) && x->op_count == 1 && x->operands[0].type == X86_OP_IMM &&
-		    ntargets < FLOW_MAX_TARGETS)
-			targets[ntargets++] = (uint64_t)x->operands[0].imm;
-	}
-	qsort(targets, ntargets, sizeof(targets[0]), cmp_u64);
-
-	/* pass 2: the flow */
-	memset(regs, 0, sizeof(regs));
-	regs[reg64(start)] = FLOW_ARG;
-	c = code, left = size, addr = f->entry;
-	for (k = 0; k < FLOW_MAX_INSNS && cs_disasm_iter(h, &c, &left, &addr, in); k++) {
-		cs_x86 *x = &in->detail->x86;
-		cs_regs rd, wr;
-		uint8_t nrd = 0, nwr = 0;
-		int i, newtag = 0;
-		x86_reg dst = X86_REG_INVALID;
-
-		/* the entry is a target too: morestack's jump back, with the arguments restored */
-		if (k > 0 && bsearch(&in->address, targets, ntargets, sizeof(targets[0]), cmp_u64))
-			memset(regs, 0, sizeof(regs));
-		/* reads through a tagged base, and what a load or copy leaves in its destination */
-		for (i = 0; i < x->op_count; i++) {
-			cs_x86_op *op = &x->operands[i];
-			int bt;
-
-			if (op->type != X86_OP_MEM || op->mem.segment != X86_REG_INVALID ||
-			    op->mem.index != X86_REG_INVALID || op->mem.base == X86_REG_INVALID ||
-			    op->mem.base == X86_REG_RIP)
-				continue;
-			if (op->mem.base == X86_REG_RSP) {
-				int *slot = flow_slot(fl, op->mem.disp, false);
-
-				if ((op->access & CS_AC_WRITE) && slot)
-					*slot = 0; /* overwritten; a tagged store sets it again below */
-				if (in->id == X86_INS_MOV && i == 1 && op->size == 8 && slot)
-					newtag = *slot;
-				continue;
-			}
-			bt = regs[reg64(op->mem.base)];
-			if (!bt || !(op->access & CS_AC_READ) || in->id == X86_INS_LEA)
-				continue;
-			if (fl->nreads < FLOW_MAX_READS) {
-				struct flow_read *r = &fl->reads[fl->nreads++];
-				struct gofunc_frame fr[8];
-				int nf = gopclntab__frames(pt, in->address, fr, 8);
-
-				r->pc = in->address;
-				r->tag = bt;
-				r->disp = op->mem.disp;
-				r->size = op->size;
-				r->frame = nf > 0 ? fr[0].name : "";
-				r->inlined = nf > 1 && fr[0].inlined;
-			}
-			if (in->id == X86_INS_MOV && i == 1 && op->size == 8)
-				newtag = flow_tag(fl, bt, op->mem.disp);
-		}
-		if (in->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_REG) {
-			if (x->operands[1].type == X86_OP_REG && x->operands[1].size == 8)
-				newtag = regs[reg64(x->operands[1].reg)];
-			dst = x->operands[0].size == 8 ? reg64(x->operands[0].reg) : X86_REG_INVALID;
-		}
-		/* a spill of a tagged register */
-		if (in->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_MEM &&
-		    x->operands[0].mem.base == X86_REG_RSP && x->operands[0].mem.index == X86_REG_INVALID &&
-		    x->operands[1].type == X86_OP_REG && x->operands[1].size == 8 &&
-		    regs[reg64(x->operands[1].reg)]) {
-			int *slot = flow_slot(fl, x->operands[0].mem.disp, true);
-
-			if (slot)
-				*slot = regs[reg64(x->operands[1].reg)];
-		}
-		if (in->id == X86_INS_CALL) {
-			if (fl->ncalls < FLOW_MAX_CALLS) {
-				struct flow_call *fc = &fl->calls[fl->ncalls++];
-				struct gofunc t;
-
-				fc->pc = in->address;
-				fc->callee = x->op_count == 1 && x->operands[0].type == X86_OP_IMM &&
-					     gopclntab__lookup(pt, (uint64_t)x->operands[0].imm, &t) == 0 &&
-					     t.entry == (uint64_t)x->operands[0].imm ? t.name : NULL;
-				fc->rax_tag = regs[X86_REG_RAX];
-			}
-			memset(regs, 0, sizeof(regs));
-			continue;
-		}
-		if (in->id == X86_INS_RET || in->id == X86_INS_JMP) {
-			memset(regs, 0, sizeof(regs));
-			continue;
-		}
-		if (cs_regs_access(h, in, rd, &nrd, wr, &nwr) == CS_ERR_OK)
-			for (i = 0; i < nwr; i++)
-				regs[reg64(wr[i])] = 0;
-		if (dst != X86_REG_INVALID)
-			regs[dst] = newtag;
-	}
-out:
-	if (in)
-		cs_free(in, 1);
-	cs_close(&h);
-	return err;
-}
-
 /* true if NAME, a function at some PC, is one of the suffixes in the NULL-ended list */
 static bool frame_is(const char *name, const char *const *suffixes)
 {
@@ -427,19 +151,18 @@ static bool frame_is(const char *name, const char *const *suffixes)
 	return false;
 }
 
-/* Does the scan read SIZE bytes at [TAG + DISP] (any frame)? A 16-byte SSE load covers two words. */
-static bool flow_reads(const struct flow *fl, int tag, int64_t disp, int size)
+/* Scan F of G from register START (codeflow.h). */
+static int flow_scan(struct goelf *g, struct gopclntab *pt, const struct gofunc *f, x86_reg start,
+		     struct codeflow *fl)
 {
-	int i;
+	size_t size = f->end - f->entry;
+	const uint8_t *code = size && size <= 1 << 20 ? goelf__ptr(g, f->entry, size) : NULL;
 
-	for (i = 0; i < fl->nreads; i++) {
-		const struct flow_read *r = &fl->reads[i];
-
-		if (r->tag == tag && ((r->disp == disp && r->size == size) ||
-				      (size == 8 && r->size == 16 && (r->disp == disp || r->disp + 8 == disp))))
-			return true;
+	if (!code) {
+		cp_seterr("cannot read the code of '%s'", f->name);
+		return -EFAULT;
 	}
-	return false;
+	return codeflow__scan(code, size, f->entry, start, pt, fl);
 }
 
 static void add_source(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
@@ -516,7 +239,7 @@ static const char *const code_frames[] = {
 static int find_stream_method(struct goelf *g, struct gopclntab *pt, const struct gofunc *hs,
 			      struct grpc_offsets *o)
 {
-	static struct flow fl;
+	static struct codeflow fl;
 	const char *acc_name = NULL;
 	int64_t cand[8];
 	int ncand = 0, acc = -1, i, j, err;
@@ -536,17 +259,17 @@ static int find_stream_method(struct goelf *g, struct gopclntab *pt, const struc
 	if (err)
 		return err;
 	for (i = 0; i < fl.nreads; i++) {
-		const struct flow_read *r = &fl.reads[i];
+		const struct codeflow_read *r = &fl.reads[i];
 		int64_t d[2] = { r->disp, r->disp - 8 };
 
-		if (r->tag != FLOW_ARG || !frame_is(r->frame, method_frames) || !r->inlined)
+		if (r->tag != CODEFLOW_ARG || !frame_is(r->frame, method_frames) || !r->inlined)
 			continue;
 		for (j = 0; j < (r->size == 16 ? 1 : 2); j++) {
 			int k;
 
 			if (r->size != 8 && r->size != 16)
 				break;
-			if (!flow_reads(&fl, FLOW_ARG, d[j], 8) || !flow_reads(&fl, FLOW_ARG, d[j] + 8, 8))
+			if (!codeflow__reads(&fl, CODEFLOW_ARG, d[j], 8) || !codeflow__reads(&fl, CODEFLOW_ARG, d[j] + 8, 8))
 				continue;
 			for (k = 0; k < ncand && cand[k] != d[j]; k++)
 				;
@@ -555,7 +278,7 @@ static int find_stream_method(struct goelf *g, struct gopclntab *pt, const struc
 		}
 	}
 	if (ncand == 0 && acc >= 0 && gopclntab__gofunc(pt) == 0 &&
-	    flow_reads(&fl, FLOW_ARG, acc, 8) && flow_reads(&fl, FLOW_ARG, acc + 8, 8))
+	    codeflow__reads(&fl, CODEFLOW_ARG, acc, 8) && codeflow__reads(&fl, CODEFLOW_ARG, acc + 8, 8))
 		cand[ncand++] = acc; /* no inline tree (Go 1.17): the accessor's D read through RDI */
 	if (ncand == 0) {
 		cp_seterr("cannot find transport.Stream.method: '%s' reads no string through its stream "
@@ -606,7 +329,7 @@ static int find_stream_method(struct goelf *g, struct gopclntab *pt, const struc
 static int find_status(struct goelf *g, struct gopclntab *pt, const struct gofunc *end_h2,
 		       struct grpc_offsets *o)
 {
-	static struct flow fl;
+	static struct codeflow fl;
 	struct mload l[4];
 	int n = -ENOENT, d, i, err, ptag;
 	bool proved = false;
@@ -635,15 +358,15 @@ static int find_status(struct goelf *g, struct gopclntab *pt, const struct gofun
 	err = flow_scan(g, pt, end_h2, X86_REG_RCX, &fl);
 	if (err)
 		return err;
-	ptag = flow_find_tag(&fl, FLOW_ARG, o->status_proto);
+	ptag = codeflow__tag(&fl, CODEFLOW_ARG, o->status_proto);
 	for (i = 0; i < fl.nreads && !proved; i++) {
-		const struct flow_read *r = &fl.reads[i];
+		const struct codeflow_read *r = &fl.reads[i];
 
 		proved = ptag && r->tag == ptag && r->disp == o->proto_code && r->size == 4 &&
 			 frame_is(r->frame, code_frames);
 	}
 	for (i = 0; i < fl.ncalls && !proved; i++)
-		proved = fl.calls[i].rax_tag == FLOW_ARG && frame_is(fl.calls[i].callee, code_frames);
+		proved = fl.calls[i].rax_tag == CODEFLOW_ARG && frame_is(fl.calls[i].callee, code_frames);
 	if (!proved) {
 		cp_seterr("cannot prove the status argument of '%s' is in RCX: it reads no [[rcx+%d]+%d] in Code()",
 			  end_h2->name, o->status_proto, o->proto_code);
@@ -668,7 +391,7 @@ static void find_etcd(struct goelf *g, struct gopclntab *pt, const struct grpc_p
 		      struct grpc_offsets *o)
 {
 #define PB "etcdserverpb."
-	static struct flow fl;
+	static struct codeflow fl;
 	int i, j;
 
 	o->req_key = getter_disp(g, pt, PB "(*RangeRequest).GetKey", 8);
@@ -701,10 +424,10 @@ static void find_etcd(struct goelf *g, struct gopclntab *pt, const struct grpc_p
 		}
 		if (s->req_kind == GRPC_REQ_TXN) {
 			for (j = 0; j < fl.ncalls && !proved; j++)
-				proved = fl.calls[j].rax_tag == FLOW_ARG && fl.calls[j].callee &&
+				proved = fl.calls[j].rax_tag == CODEFLOW_ARG && fl.calls[j].callee &&
 					 plan_func_matches(fl.calls[j].callee, "etcdserver/api/v3rpc.checkTxnRequest");
 		} else {
-			proved = flow_reads(&fl, FLOW_ARG, o->req_key + 8, 8);
+			proved = codeflow__reads(&fl, CODEFLOW_ARG, o->req_key + 8, 8);
 		}
 		if (!proved) {
 			snprintf(o->src_etcd, sizeof(o->src_etcd),
