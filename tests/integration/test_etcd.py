@@ -23,6 +23,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -221,6 +222,52 @@ def case(server, name, tls=None):
         e.stop()
 
 
+def record_case(server, tls=None):
+    """The whole of `cpprof record --pid` (discovery, plan, attach, collector,
+    SQLite) on the same mix: exact counts in the requests table."""
+    ver, exe, ctl = server
+    name = f"etcd {ver} cpprof record{' TLS' if tls else ''}"
+    if FILTER and FILTER not in name:
+        return
+    print(f"{name}:")
+    e = Etcd(TMP, "rec-" + name.replace(" ", "-"), tls, exe=exe, ctl=ctl)
+    db = os.path.join(TMP, name.replace(" ", "-") + ".db")
+    try:
+        if not check(e.healthy(), f"{name}: etcd starts and answers"):
+            return
+        try:
+            rec, log = itlib.start_record([os.path.join(OUT, "cpprof"), "record", "--db", db, "--label",
+                                           "etcd-" + ver, "--pid", str(e.pid), "--sample-hz", "0"],
+                                          os.path.join(TMP, name.replace(" ", "-") + ".log"))
+        except RuntimeError as err:
+            check(False, f"{name}: cpprof record attaches", str(err))
+            return
+        exp, errs = run_mix(e)
+        rc, text = itlib.stop_record(rec, log)
+        log.close()
+        check(rc == 0, f"{name}: cpprof record exits 0", text[-400:])
+        check(not errs, f"{name}: etcdctl did what the mix says", "; ".join(errs))
+        con = sqlite3.connect(db)
+        rows = con.execute(
+            "SELECT method, verb, coalesce(resource, ''), coalesce(namespace, ''), coalesce(scope, ''), "
+            "status, count(*) FROM requests WHERE component = 'etcd' AND protocol = 'gRPC' "
+            "GROUP BY 1, 2, 3, 4, 5, 6").fetchall()
+        con.close()
+        got = collections.Counter()
+        streams = collections.Counter()
+        for m, verb, res, ns, scope, status, n in rows:
+            if m in ("/etcdserverpb.Watch/Watch", LEASE + "LeaseKeepAlive"):
+                streams[verb] += n
+            else:
+                got[(m, verb, res, ns, scope, status)] += n
+        check(got == exp, f"{name}: exact counts per method, verb, resource, namespace, scope, status "
+              f"({sum(exp.values())} unary calls)", f"missing {dict(exp - got)}, unexpected {dict(got - exp)}")
+        check(streams == {"watch": 1, "lease_keepalive": 1}, f"{name}: one watch, one keepalive stream",
+              str(dict(streams)))
+    finally:
+        e.stop()
+
+
 # What `inspect` must show for each server: the offsets its own code proves,
 # and the status writers grpc names them by.
 INSPECT = {
@@ -285,6 +332,7 @@ def main():
                 case(server, "plaintext")
                 if tls:
                     case(server, "client TLS", tls)
+                record_case(server)
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     return check.summary("etcd")
