@@ -5,14 +5,14 @@
  * only.
  *
  * A call is keyed by its *transport.Stream (*transport.ServerStream since
- * grpc 1.66, which embeds Stream first), which both of grpc's server
+ * grpc 1.69, which embeds Stream first), which both of grpc's server
  * transports hand to the same two places:
  *
  *   (*Server).handleStream(t, stream, ...)       start (RDI: stream)
  *   (*http2Server).WriteStatus(stream, st)       end and status: plaintext / cmux
  *   (*serverHandlerTransport).WriteStatus(...)   end and status: TLS through net/http
  *
- * (writeStatus since grpc 1.66, called by (*ServerStream).WriteStatus
+ * (writeStatus since grpc 1.69, called by (*ServerStream).WriteStatus
  * through the transport interface, same arguments). grpc's
  * processUnaryRPC and processStreamingRPC end every call that reached a
  * handler (and handleStream every unknown method) with one WriteStatus

@@ -46,11 +46,11 @@ static const struct {
 	{ "google.golang.org/grpc/internal/transport.(*http2Server).WriteStatus", GRPC_PROBE_END_H2, 0 },
 	{ "google.golang.org/grpc/internal/transport.(*serverHandlerTransport).WriteStatus", GRPC_PROBE_END_HANDLER, 0 },
 	/*
-	 * grpc 1.66+ (ServerStream split from Stream): the transports'
-	 * status writers are unexported, called through the internal
-	 * interface by the small (*ServerStream).WriteStatus, which callers
-	 * may inline; the transports' methods are always called, with the
-	 * same (s, st) arguments (internal/transport/server_stream.go).
+	 * grpc 1.69+ (ServerStream split from Stream, grpc-go #7802): the
+	 * transports' status writers are unexported, called through the
+	 * internal interface by the small (*ServerStream).WriteStatus, which
+	 * callers may inline; the transports' methods are always called,
+	 * with the same (s, st) arguments (internal/transport/server_stream.go).
 	 */
 	{ "google.golang.org/grpc/internal/transport.(*http2Server).writeStatus", GRPC_PROBE_END_H2, 0 },
 	{ "google.golang.org/grpc/internal/transport.(*serverHandlerTransport).writeStatus", GRPC_PROBE_END_HANDLER, 0 },
@@ -207,7 +207,7 @@ static const char *short_name(const char *name)
 
 /* What a stream's Method() is called, inlined or not, in every grpc-go since 1.2x. */
 static const char *const method_frames[] = {
-	TRANSPORT "(*ServerStream).Method", /* 1.66+: ServerStream embeds Stream */
+	TRANSPORT "(*ServerStream).Method", /* 1.69+: ServerStream embeds Stream */
 	TRANSPORT "(*Stream).Method",
 	TRANSPORT_OLD "(*Stream).Method",
 	NULL,
@@ -224,13 +224,14 @@ static const char *const code_frames[] = {
  * stream in RDI, where the start probe reads it.
  *
  * The accessor Method() is "mov rcx, [rax+D]; mov rbx, [rax+D+8]; ret".
- * grpc 1.66 split Stream into ServerStream (which embeds it first) and
- * ClientStream; handleStream takes a *ServerStream since then, so the
- * promoted (*ServerStream).Method is asked first: its D is relative to
- * the pointer the probes key calls by.
+ * grpc 1.69 (grpc-go #7802) split Stream into ServerStream (which
+ * embeds it first) and ClientStream; handleStream takes a *ServerStream
+ * since then, so the promoted (*ServerStream).Method is asked first: its
+ * D is relative to the pointer the probes key calls by.
  *
  * handleStream itself begins "sm := stream.Method()" (server.go, grpc
- * 1.2x-1.8x) and reads the method again for tracing and stats: the flow
+ * 1.2x-1.8x; its signature lost trInfo in 1.60 and took *ServerStream in
+ * 1.69, the stream staying the second argument) and reads the method again for tracing and stats: the flow
  * from RDI (handleStream(t ServerTransport, stream *Stream or *ServerStream):
  * receiver RAX, t RBX/RCX, stream RDI) must read both words of a string
  * at one D, one of them inside an inlined Method(). That proves the

@@ -17,7 +17,7 @@
  * handlers read the request through RDI, at the same offsets. Stripped
  * binaries without module versions (Debian's etcd, built in GOPATH mode)
  * work too; grpc-go from 1.2x (etcd 3.4) to 1.8x (etcd 3.5.30) is covered,
- * including 1.66's ServerStream and unexported writeStatus.
+ * including 1.69's ServerStream and unexported writeStatus.
  *
  * grpc_tracer loads bpf/go_grpc.bpf.c and attaches plans to processes.
  */
@@ -33,7 +33,7 @@
 
 enum grpc_probe_kind {
 	GRPC_PROBE_START = 0,       /* (*Server).handleStream */
-	GRPC_PROBE_END_H2,          /* (*http2Server).WriteStatus, writeStatus since grpc 1.66 */
+	GRPC_PROBE_END_H2,          /* (*http2Server).WriteStatus, writeStatus since grpc 1.69 */
 	GRPC_PROBE_END_HANDLER,     /* (*serverHandlerTransport).WriteStatus / writeStatus */
 	GRPC_PROBE_ETCD_REQUEST,    /* etcd v3rpc (*kvServer).Range/Put/DeleteRange/Txn */
 	GRPC_PROBE__KINDS,
@@ -48,7 +48,7 @@ struct grpc_site {
 };
 
 struct grpc_offsets {
-	int32_t stream_method;      /* transport.Stream.method (from a *ServerStream since grpc 1.66) */
+	int32_t stream_method;      /* transport.Stream.method (from a *ServerStream since grpc 1.69) */
 	int32_t status_proto;       /* status.Status.s */
 	int32_t proto_code;         /* spb.Status.Code */
 	int32_t req_key, req_range_end, txn_compare, txn_success, compare_key, op_request;
