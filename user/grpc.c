@@ -230,12 +230,12 @@ static const char *const code_frames[] = {
  * D is relative to the pointer the probes key calls by.
  *
  * handleStream itself begins "sm := stream.Method()" (server.go, grpc
- * 1.2x-1.8x; its signature lost trInfo in 1.60 and took *ServerStream in
- * 1.69, the stream staying the second argument) and reads the method again for tracing and stats: the flow
- * from RDI (handleStream(t ServerTransport, stream *Stream or *ServerStream):
- * receiver RAX, t RBX/RCX, stream RDI) must read both words of a string
- * at one D, one of them inside an inlined Method(). That proves the
- * register and D at once; the accessor, when linked in, must agree.
+ * 1.2x-1.8x) and reads the method again for tracing and stats. Its
+ * signature lost trInfo in 1.60 and took a *ServerStream in 1.69; the
+ * stream stays its second argument: receiver RAX, t RBX/RCX, stream RDI.
+ * The flow from RDI must read both words of a string at one D, one of
+ * them inside an inlined Method(). That proves the register and D at
+ * once; the accessor, when linked in, must agree.
  */
 static int find_stream_method(struct goelf *g, struct gopclntab *pt, const struct gofunc *hs,
 			      struct grpc_offsets *o)
