@@ -38,7 +38,6 @@ from itlib import Etcd, free_port  # noqa: E402,F401
 
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ETCD, ETCDCTL = itlib.ETCD, itlib.ETCDCTL
 PUTS = 201
 CONNS = 3
 
@@ -83,14 +82,15 @@ def stop_driver(p):
     return p.returncode, out, err
 
 
-def test_etcd():
-    print("etcd: syscall latency and served connections")
-    etcd = Etcd(TMP, "sys")
+def test_etcd(server):
+    ver, exe, ctl = server
+    print(f"etcd {ver}: syscall latency and served connections")
+    etcd = Etcd(TMP, "sys-" + ver, exe=exe, ctl=ctl)
     drv = None
     try:
         if not check(etcd.healthy(), "etcd starts"):
             return
-        db = os.path.join(TMP, "sys.db")
+        db = os.path.join(TMP, f"sys-{ver}.db")
         drv, why = start_driver(db, str(etcd.proc.pid), "etcd", "1000")
         if not check(drv is not None, "sys_driver attaches", why):
             return
@@ -189,14 +189,15 @@ def main():
         print("sys: needs root for BPF (run as root; CI runs it as root)")
         print("sys: 0 passed, 1 failed")
         return 1
-    for need in (ETCD, ETCDCTL):
+    for need in [t for s in itlib.ETCD_SERVERS for t in s[1:]]:
         if not os.path.exists(need):
-            print(f"sys: '{need}' is missing (apt-get install etcd-server etcd-client)")
+            print(f"sys: '{need}' is missing (run 'make deps')")
             print("sys: 0 passed, 1 failed")
             return 1
     try:
         if build_driver():
-            test_etcd()
+            for server in itlib.ETCD_SERVERS:
+                test_etcd(server)
             test_no_target()
     finally:
         if not check.failed:
