@@ -2,7 +2,8 @@
 """Integration test of syscall latency (user/syslat.c) and the socket view
 (user/sockview.c) on Debian's etcd, as root, with real BPF.
 
-/usr/bin/etcd is started on loopback with its own data dir and ports.
+Each etcd of itlib.ETCD_SERVERS (bookworm's 3.4, sid's 3.5.30, trixie's
+3.5.16) is started on loopback with its own data dir and ports.
 tests/integration/sys_driver.c attaches both modules to it and flushes
 every second into a real SQLite file. 201 puts are sent through etcd's
 JSON gateway (/v3/kv/put) over 3 kept-alive HTTP/1.1 connections, one put
