@@ -299,8 +299,9 @@ def inspect_cases(servers):
     r = subprocess.run([DRIVER, "inspect", "/bin/true"], capture_output=True, text=True)
     check(r.returncode == 1 and "not a Go binary" in r.stderr, "inspect: a non-Go binary is refused",
           r.stderr)
-    other = sorted(glob.glob(os.path.join(os.environ.get("FIXTURES_DIR", os.path.join(OUT, "fixtures")),
-                                          "testserver*")))
+    other = sorted(f for f in glob.glob(os.path.join(os.environ.get("FIXTURES_DIR", os.path.join(OUT, "fixtures")),
+                                                     "testserver-go*"))
+                   if os.access(f, os.X_OK) and not f.endswith(".log"))
     if other:
         r = subprocess.run([DRIVER, "inspect", other[0]], capture_output=True, text=True)
         check(r.returncode == 1 and "not a gRPC server" in r.stderr,
