@@ -539,6 +539,12 @@ int grpc_plan__build(const char *path, struct grpc_plan *plan)
 	err = find_offsets(g, pt, &hs, have_h2 ? &h2 : NULL, plan, have_etcd, &plan->off);
 	if (err)
 		goto cleanup;
+	if (!mod || !mod->version)
+		/* what the code itself says (grpc-go #7802, v1.69.0) */
+		snprintf(plan->grpc_version, sizeof(plan->grpc_version),
+			 "unknown (no module info; its code has %s: %s)",
+			 strstr(h2.name, ").writeStatus") ? "ServerStream, writeStatus" : "Stream, WriteStatus",
+			 strstr(h2.name, ").writeStatus") ? "1.69 or newer" : "older than 1.69");
 	if (have_etcd && !plan->off.etcd) {
 		/* keep the calls, drop the key probes */
 		for (i = w = 0; i < plan->nsites; i++)

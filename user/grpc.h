@@ -62,7 +62,7 @@ struct grpc_offsets {
 struct grpc_plan {
 	char path[512];
 	char go_version[32];
-	char grpc_version[48];      /* module version, or "unknown (no module info)" */
+	char grpc_version[96];      /* module version, or "unknown (no module info; ...)" with what the code shows */
 	char component[16];
 	struct grpc_offsets off;
 	int nsites;

@@ -36,17 +36,18 @@ struct want {
 	int stream_method, status_proto, proto_code;
 	const char *end_h2, *end_handler; /* function name suffixes */
 	const char *stream_src;           /* the accessor that agreed */
+	const char *version;              /* what grpc_version says without module info */
 };
 
 static const struct want wants[] = {
 	{ ETCD34, 0x48, 0, 0, "(*http2Server).WriteStatus", "(*serverHandlerTransport).WriteStatus",
-	  "(*Stream).Method reads [rax+72]" },
+	  "(*Stream).Method reads [rax+72]", "older than 1.69" },
 	/* grpc 1.6x: Stream grew (ctx at 32), spb.Status is protobuf APIv2 (Code after 40 bytes of state) */
 	{ ETCD35T, 80, 0, 40, "(*http2Server).WriteStatus", "(*serverHandlerTransport).WriteStatus",
-	  "(*Stream).Method reads [rax+80]" },
+	  "(*Stream).Method reads [rax+80]", "older than 1.69" },
 	/* grpc 1.81: ServerStream embeds Stream{ctx, method, ...} first */
 	{ ETCD35S, 16, 0, 40, "(*http2Server).writeStatus", "(*serverHandlerTransport).writeStatus",
-	  "(*ServerStream).Method reads [rax+16]" },
+	  "(*ServerStream).Method reads [rax+16]", "1.69 or newer" },
 };
 
 static bool ends_with(const char *s, const char *suffix)
@@ -84,6 +85,7 @@ static void test_plan(const struct want *w)
 	CHECK_INT(p->off.compare_key, 8);
 	CHECK_INT(p->off.op_request, 0);
 	CHECK_STR(p->component, "etcd");
+	CHECK(strstr(p->grpc_version, w->version) != NULL, "%s: grpc version '%s'", w->path, p->grpc_version);
 	for (i = 0; i < p->nsites; i++) {
 		const struct probe_site *s = &p->sites[i].site;
 
