@@ -84,6 +84,39 @@ static int *flow_slot(struct codeflow *fl, int64_t disp, bool make)
 	return &fl->slots[fl->nslots++].tag;
 }
 
+/*
+ * Instructions that only read their first operand. Every other one is
+ * taken to write it (Intel operand order: the destination first), whatever
+ * Capstone's access flags say: Capstone 4 marks the destination of an SSE
+ * store ("movups [rsp+8], xmm15", Go's stack zeroing) as read only. So a
+ * store is never a read, and a slot it touches is forgotten; a
+ * read-modify-write of memory is not counted as a read (a missed proof,
+ * never a false one).
+ */
+static bool reads_only(unsigned int id)
+{
+	switch (id) {
+	case X86_INS_CMP: case X86_INS_TEST: case X86_INS_BT: case X86_INS_NOP:
+	case X86_INS_PUSH: case X86_INS_CALL: case X86_INS_JMP:
+	case X86_INS_UCOMISS: case X86_INS_UCOMISD: case X86_INS_COMISS: case X86_INS_COMISD:
+	case X86_INS_PREFETCHT0: case X86_INS_PREFETCHT1: case X86_INS_PREFETCHT2:
+	case X86_INS_PREFETCHNTA: case X86_INS_PREFETCHW:
+		return true;
+	default:
+		return false;
+	}
+}
+
+/* A write of SIZE bytes at [rsp+DISP]: every slot it touches is forgotten. */
+static void flow_clobber(struct codeflow *fl, int64_t disp, int size)
+{
+	int i;
+
+	for (i = 0; i < fl->nslots; i++)
+		if (fl->slots[i].disp < disp + size && disp < fl->slots[i].disp + 8)
+			fl->slots[i].tag = 0;
+}
+
 static int cmp_u64(const void *a, const void *b)
 {
 	uint64_t x = *(const uint64_t *)a, y = *(const uint64_t *)b;
@@ -163,14 +196,19 @@ int codeflow__scan(const uint8_t *code, size_t size, uint64_t entry, int start_r
 			if (op->mem.base == X86_REG_RSP) {
 				int *slot = flow_slot(fl, op->mem.disp, false);
 
-				if ((op->access & CS_AC_WRITE) && slot)
-					*slot = 0; /* overwritten; a tagged store sets it again below */
+				/*
+				 * Overwritten (a tagged store sets it again below): any
+				 * slot the write overlaps, a 16-byte zeroing store too.
+				 */
+				if ((i == 0 && !reads_only(in->id)) || (op->access & CS_AC_WRITE))
+					flow_clobber(fl, op->mem.disp, op->size ? op->size : 64);
 				if (in->id == X86_INS_MOV && i == 1 && op->size == 8 && slot)
 					newtag = *slot;
 				continue;
 			}
 			bt = regs[codeflow_reg64(op->mem.base)];
-			if (!bt || !(op->access & CS_AC_READ) || in->id == X86_INS_LEA)
+			/* a source operand, or the first of an instruction that only reads it */
+			if (!bt || in->id == X86_INS_LEA || (i == 0 && !reads_only(in->id)))
 				continue;
 			if (fl->nreads < CODEFLOW_MAX_READS) {
 				struct codeflow_read *r = &fl->reads[fl->nreads++];

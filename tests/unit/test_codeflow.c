@@ -66,7 +66,30 @@ static void test_small(void)
 		0x48, 0x8b, 0x41, 0x48,         /* mov rax, [rcx+0x48] */
 		0xc3,
 	};
+	/* the slot zeroed by a 16-byte store that starts 8 bytes before it */
+	static const uint8_t zeroed[] = {
+		0x48, 0x89, 0x7c, 0x24, 0x10,   /* mov [rsp+0x10], rdi */
+		0x44, 0x0f, 0x11, 0x7c, 0x24, 0x08, /* movups [rsp+8], xmm15 */
+		0x48, 0x8b, 0x4c, 0x24, 0x10,   /* mov rcx, [rsp+0x10] */
+		0x48, 0x8b, 0x41, 0x48,         /* mov rax, [rcx+0x48] */
+		0xc3,
+	};
+	/* stores through the argument are not reads of it */
+	static const uint8_t stores[] = {
+		0x48, 0x89, 0x47, 0x48,         /* mov [rdi+0x48], rax */
+		0x0f, 0x11, 0x47, 0x50,         /* movups [rdi+0x50], xmm0 */
+		0x48, 0x83, 0x7f, 0x08, 0x00,   /* cmp qword [rdi+8], 0: a read */
+		0xc3,
+	};
 	int t;
+
+	CHECK_INT(scan(stores, sizeof(stores), X86_REG_RDI), 0);
+	CHECK(!codeflow__reads(&fl, CODEFLOW_ARG, 0x48, 8) && !codeflow__reads(&fl, CODEFLOW_ARG, 0x50, 8),
+	      "stores counted as reads");
+	CHECK(codeflow__reads(&fl, CODEFLOW_ARG, 8, 8), "cmp [rdi+8], 0 reads");
+
+	CHECK_INT(scan(zeroed, sizeof(zeroed), X86_REG_RDI), 0);
+	CHECK_INT(fl.nreads, 0);
 
 	CHECK_INT(scan(spill, sizeof(spill), X86_REG_RDI), 0);
 	CHECK(codeflow__reads(&fl, CODEFLOW_ARG, 0x48, 8), "spilled RDI read back: %d reads", fl.nreads);
