@@ -282,6 +282,9 @@ def inspect_cases(servers):
         return
     print("inspect:")
     for ver, exe, _ in servers:
+        v = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+        check(v == f"etcd Version: {ver}" or (ver == "3.4" and v.startswith("etcd Version: 3.4.")),
+              f"inspect: {exe} is etcd {ver} (else update itlib.ETCD_SERVERS and INSPECT)", v)
         r = subprocess.run([DRIVER, "inspect", exe], capture_output=True, text=True)
         out = r.stdout
         check(r.returncode == 0, f"inspect etcd {ver} plans gRPC probes", r.stderr)
