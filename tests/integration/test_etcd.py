@@ -283,8 +283,10 @@ def inspect_cases(servers):
     print("inspect:")
     for ver, exe, _ in servers:
         v = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
-        check(v == f"etcd Version: {ver}" or (ver == "3.4" and v.startswith("etcd Version: 3.4.")),
-              f"inspect: {exe} is etcd {ver} (else update itlib.ETCD_SERVERS and INSPECT)", v)
+        # sid moves on: a new patch release must still plan as INSPECT says, a new minor is new work
+        minor = ".".join(ver.split(".")[:2]) + "."
+        check(v.startswith("etcd Version: " + minor),
+              f"inspect: {exe} is etcd {minor}x ({v[len('etcd Version: '):] or '?'})", v)
         r = subprocess.run([DRIVER, "inspect", exe], capture_output=True, text=True)
         out = r.stdout
         check(r.returncode == 0, f"inspect etcd {ver} plans gRPC probes", r.stderr)
