@@ -250,6 +250,8 @@ int codeflow__scan(const uint8_t *code, size_t size, uint64_t entry, int start_r
 					     gopclntab__lookup(pt, (uint64_t)x->operands[0].imm, &t) == 0 &&
 					     t.entry == (uint64_t)x->operands[0].imm ? t.name : NULL;
 				fc->rax_tag = regs[X86_REG_RAX];
+				fc->rbx_tag = regs[X86_REG_RBX];
+				fc->rcx_tag = regs[X86_REG_RCX];
 			}
 			memset(regs, 0, sizeof(regs));
 			continue;

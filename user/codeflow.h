@@ -18,7 +18,8 @@
  * targets: an argument's spill slot is written once, at entry, and any
  * other store to it forgets it. The scan records each memory read through
  * a tagged base, with the innermost function at that PC (the inlined one,
- * from the pclntab's inline tree), and each direct call with RAX's tag.
+ * from the pclntab's inline tree), and each call with the tags of its
+ * first three argument registers (RAX, RBX, RCX).
  * Conservative by construction: it can miss a read, never invent one.
  */
 #ifndef CPPROF_CODEFLOW_H
@@ -49,7 +50,9 @@ struct codeflow_read {
 struct codeflow_call {
 	uint64_t pc;
 	const char *callee;    /* NULL: indirect, or not a function entry */
-	int rax_tag;           /* the first argument's tag */
+	int rax_tag;           /* the first three argument registers' tags */
+	int rbx_tag;
+	int rcx_tag;
 };
 
 struct codeflow {

@@ -313,6 +313,40 @@ static int find_stream_method(struct goelf *g, struct gopclntab *pt, const struc
 }
 
 /*
+ * grpc 1.69+: (*ServerStream).WriteStatus(st) is "return
+ * s.st.writeStatus(s, st)", one call through the transport interface, the
+ * same for both transports. When the wrapper is linked in, its flow must
+ * pass its receiver (RAX) in RBX and its status (RBX) in RCX to that call:
+ * the end probes' registers, proven for serverHandlerTransport too.
+ */
+static int check_status_wrapper(struct goelf *g, struct gopclntab *pt, struct grpc_offsets *o)
+{
+	static struct codeflow fs, fst;
+	struct gofunc f;
+	int i, j, err;
+
+	if (find_func(pt, TRANSPORT "(*ServerStream).WriteStatus", &f))
+		return 0; /* before 1.69, or inlined everywhere */
+	err = flow_scan(g, pt, &f, X86_REG_RAX, &fs);
+	if (!err)
+		err = flow_scan(g, pt, &f, X86_REG_RBX, &fst);
+	if (err)
+		return err;
+	for (i = 0; i < fs.ncalls; i++)
+		for (j = 0; j < fst.ncalls; j++)
+			if (fs.calls[i].pc == fst.calls[j].pc && !fs.calls[i].callee &&
+			    fs.calls[i].rbx_tag == CODEFLOW_ARG && fst.calls[j].rcx_tag == CODEFLOW_ARG) {
+				add_source(o->src_status, sizeof(o->src_status),
+					   "(*ServerStream).WriteStatus calls the transport's writeStatus "
+					   "(interface) with the stream in RBX, the status in RCX");
+				return 0;
+			}
+	cp_seterr("cannot prove the status writers' registers: '%s' does not pass its stream in RBX "
+		  "and its status in RCX through the transport interface", f.name);
+	return -ENOTSUP;
+}
+
+/*
  * The status code: status.Status is struct{ s *spb.Status }, Code() is
  * "if s == nil || s.s == nil { return OK }; return s.s.Code"
  * (internal/status/status.go), and spb.Status.Code sits at 0 with
@@ -375,7 +409,7 @@ static int find_status(struct goelf *g, struct gopclntab *pt, const struct gofun
 	}
 	add_source(o->src_status, sizeof(o->src_status), "%s reads them through RCX: status in RCX, stream in RBX",
 		   short_name(end_h2->name));
-	return 0;
+	return check_status_wrapper(g, pt, o);
 }
 
 /*

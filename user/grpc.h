@@ -54,9 +54,9 @@ struct grpc_offsets {
 	int32_t req_key, req_range_end, txn_compare, txn_success, compare_key, op_request;
 	bool etcd;                  /* etcd request offsets valid */
 	/* how each was proven, from which functions' code */
-	char src_stream[256];       /* stream_method, and the stream in handleStream's RDI */
-	char src_status[256];       /* status_proto, proto_code, and the status writers' registers */
-	char src_etcd[256];         /* the etcd request layout and registers, or why keys are off */
+	char src_stream[384];       /* stream_method, and the stream in handleStream's RDI */
+	char src_status[384];       /* status_proto, proto_code, and the status writers' registers */
+	char src_etcd[384];         /* the etcd request layout and registers, or why keys are off */
 };
 
 struct grpc_plan {

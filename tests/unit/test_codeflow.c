@@ -81,7 +81,21 @@ static void test_small(void)
 		0x48, 0x83, 0x7f, 0x08, 0x00,   /* cmp qword [rdi+8], 0: a read */
 		0xc3,
 	};
+	/* an interface call's arguments: s.st.writeStatus(s, st) of grpc 1.69's wrapper */
+	static const uint8_t iface[] = {
+		0x48, 0x89, 0xd9,               /* mov rcx, rbx */
+		0x48, 0x89, 0xc3,               /* mov rbx, rax */
+		0xff, 0xd2,                     /* call rdx */
+		0xc3,
+	};
 	int t;
+
+	CHECK_INT(scan(iface, sizeof(iface), X86_REG_RAX), 0);
+	CHECK(fl.ncalls == 1 && !fl.calls[0].callee && fl.calls[0].rbx_tag == CODEFLOW_ARG &&
+	      fl.calls[0].rax_tag == CODEFLOW_ARG && fl.calls[0].rcx_tag == 0, "receiver passed in RBX (and still in RAX)");
+	CHECK_INT(scan(iface, sizeof(iface), X86_REG_RBX), 0);
+	CHECK(fl.ncalls == 1 && fl.calls[0].rcx_tag == CODEFLOW_ARG && fl.calls[0].rbx_tag == 0,
+	      "status passed in RCX");
 
 	CHECK_INT(scan(stores, sizeof(stores), X86_REG_RDI), 0);
 	CHECK(!codeflow__reads(&fl, CODEFLOW_ARG, 0x48, 8) && !codeflow__reads(&fl, CODEFLOW_ARG, 0x50, 8),

@@ -10,9 +10,10 @@
  *                                                and the unexported writeStatus (sid)
  *
  * all stripped, without module info (Debian builds them in GOPATH mode).
- * Then a copy of sid's etcd whose (*ServerStream).Method accessor was
- * patched to read another field must be refused (the accessor and
- * handleStream's inlined reads disagree), and binaries that are not Go or
+ * Then copies of sid's etcd must be refused: one whose (*ServerStream).Method
+ * accessor was patched to read another field (the accessor and
+ * handleStream's inlined reads disagree), one whose (*ServerStream).WriteStatus
+ * passes something else as the stream; and binaries that are not Go or
  * have no gRPC server.
  */
 #include <errno.h>
@@ -30,6 +31,7 @@
 #define ETCD34  "/usr/bin/etcd"
 #define ETCD35T "/var/cache/cpprof/etcd-trixie/usr/bin/etcd"
 #define ETCD35S "/var/cache/cpprof/etcd-sid/usr/bin/etcd"
+#define TRANSPORT_NAME "google.golang.org/grpc/internal/transport."
 
 struct want {
 	const char *path;
@@ -75,6 +77,8 @@ static void test_plan(const struct want *w)
 	CHECK(strstr(p->off.src_stream, w->stream_src) && strstr(p->off.src_stream, "stream in RDI"),
 	      "%s: %s", w->path, p->off.src_stream);
 	CHECK(strstr(p->off.src_status, "status in RCX") != NULL, "%s: %s", w->path, p->off.src_status);
+	if (strcmp(w->path, ETCD35S) == 0) /* grpc 1.69+: the interface call of both transports' writeStatus */
+		CHECK(strstr(p->off.src_status, "(*ServerStream).WriteStatus calls") != NULL, "%s", p->off.src_status);
 	/* gogo etcdserverpb, the same in 3.4 and 3.5 */
 	CHECK(p->off.etcd, "%s: etcd offsets: %s", w->path, p->off.src_etcd);
 	CHECK(strstr(p->off.src_etcd, "request in RDI") != NULL, "%s: %s", w->path, p->off.src_etcd);
@@ -124,21 +128,22 @@ static int copy_file(const char *src, const char *dst)
 }
 
 /*
- * sid's (*ServerStream).Method is "mov rcx, [rax+0x10]; mov rbx,
- * [rax+0x18]; mov rax, rcx; ret" (48 8b 48 10 48 8b 58 18): make it read
- * 0x20/0x28. The plan must refuse, naming the disagreement, instead of
- * trusting either side.
+ * A copy of sid's etcd with the function NAME patched: the first
+ * occurrence of FROM in its code replaced by TO. The plan must refuse
+ * with an error holding every string of WANT, instead of trusting
+ * either side of a disagreement.
  */
-static void test_disagreement(void)
+static void test_patched(const char *name, const unsigned char *from, const unsigned char *to, size_t n,
+			 const char *const *want)
 {
-	static const unsigned char code[] = { 0x48, 0x8b, 0x48, 0x10, 0x48, 0x8b, 0x58, 0x18 };
 	char tmpl[] = "/tmp/cpprof-test-grpc.XXXXXX", path[64];
 	struct grpc_plan *p = calloc(1, sizeof(*p));
 	struct gopclntab *pt = NULL;
 	struct goelf *g = NULL;
+	unsigned char code[256];
 	struct gofunc f;
 	uint64_t off = 0;
-	unsigned char got[8];
+	size_t len = 0, i;
 	int fd, err;
 
 	if (access(ETCD35S, R_OK) || !mkdtemp(tmpl)) {
@@ -150,27 +155,42 @@ static void test_disagreement(void)
 	CHECK(copy_file(ETCD35S, path) == 0, "copy %s", ETCD35S);
 	g = goelf__open(path, &err);
 	pt = g ? gopclntab__open(g, &err) : NULL;
-	CHECK(pt && gopclntab__find(pt, "google.golang.org/grpc/internal/transport.(*ServerStream).Method", &f) == 0 &&
-	      goelf__vaddr_to_offset(g, f.entry, &off) == 0, "find (*ServerStream).Method");
+	CHECK(pt && gopclntab__find(pt, name, &f) == 0 && goelf__vaddr_to_offset(g, f.entry, &off) == 0,
+	      "find '%s'", name);
+	if (off)
+		len = f.end - f.entry < sizeof(code) ? f.end - f.entry : sizeof(code);
 	gopclntab__close(pt);
 	goelf__close(g);
 	fd = open(path, O_RDWR);
-	CHECK(fd >= 0 && off && pread(fd, got, sizeof(got), off) == sizeof(got) &&
-	      memcmp(got, code, sizeof(code)) == 0, "the accessor's code is as expected");
-	if (fd >= 0 && off) {
-		unsigned char d1 = 0x20, d2 = 0x28;
-
-		CHECK(pwrite(fd, &d1, 1, off + 3) == 1 && pwrite(fd, &d2, 1, off + 7) == 1, "patch");
-	}
+	CHECK(fd >= 0 && off && pread(fd, code, len, off) == (ssize_t)len, "read '%s'", name);
+	for (i = 0; i + n <= len && memcmp(code + i, from, n); i++)
+		;
+	CHECK(i + n <= len, "'%s' has the expected instruction", name);
+	if (fd >= 0 && i + n <= len)
+		CHECK(pwrite(fd, to, n, off + i) == (ssize_t)n, "patch");
 	if (fd >= 0)
 		close(fd);
 	err = grpc_plan__build(path, p);
 	CHECK_INT(err, -ENOTSUP);
-	CHECK(strstr(cp_lasterr(), "transport.Stream.method") && strstr(cp_lasterr(), "says 32") &&
-	      strstr(cp_lasterr(), "at 16"), "%s", cp_lasterr());
+	for (; *want; want++)
+		CHECK(strstr(cp_lasterr(), *want) != NULL, "'%s' not in: %s", *want, cp_lasterr());
 	unlink(path);
 	rmdir(tmpl);
 	free(p);
+}
+
+static void test_disagreements(void)
+{
+	/* (*ServerStream).Method "mov rcx, [rax+0x10]; mov rbx, [rax+0x18]" made to read 0x20/0x28 */
+	static const unsigned char acc[] = { 0x48, 0x8b, 0x48, 0x10, 0x48, 0x8b, 0x58, 0x18 };
+	static const unsigned char acc2[] = { 0x48, 0x8b, 0x48, 0x20, 0x48, 0x8b, 0x58, 0x28 };
+	static const char *const acc_want[] = { "transport.Stream.method", "says 32", "at 16", NULL };
+	/* (*ServerStream).WriteStatus's "mov rbx, rax" (the stream) made "mov rbx, rdx" */
+	static const unsigned char wr[] = { 0x48, 0x89, 0xc3 }, wr2[] = { 0x48, 0x89, 0xd3 };
+	static const char *const wr_want[] = { "(*ServerStream).WriteStatus", "stream in RBX", NULL };
+
+	test_patched(TRANSPORT_NAME "(*ServerStream).Method", acc, acc2, sizeof(acc), acc_want);
+	test_patched(TRANSPORT_NAME "(*ServerStream).WriteStatus", wr, wr2, sizeof(wr), wr_want);
 }
 
 static void test_refusals(void)
@@ -191,7 +211,7 @@ int main(void)
 
 	for (i = 0; i < sizeof(wants) / sizeof(wants[0]); i++)
 		test_plan(&wants[i]);
-	test_disagreement();
+	test_disagreements();
 	test_refusals();
 	return check_summary("grpc");
 }
