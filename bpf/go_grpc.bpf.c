@@ -4,17 +4,21 @@
  * (google.golang.org/grpc), and the key of etcd's KV calls, from uprobes
  * only.
  *
- * A call is keyed by its *transport.Stream, which both of grpc's server
+ * A call is keyed by its *transport.Stream (*transport.ServerStream since
+ * grpc 1.69, which embeds Stream first), which both of grpc's server
  * transports hand to the same two places:
  *
  *   (*Server).handleStream(t, stream, ...)       start (RDI: stream)
  *   (*http2Server).WriteStatus(stream, st)       end and status: plaintext / cmux
  *   (*serverHandlerTransport).WriteStatus(...)   end and status: TLS through net/http
  *
- * grpc's processUnaryRPC and processStreamingRPC end every call that
- * reached a handler (and handleStream every unknown method) with one
- * WriteStatus (grpc server.go, 1.2x-1.6x). The method name is read at the
- * end from the stream, which the call still holds.
+ * (writeStatus since grpc 1.69, called by (*ServerStream).WriteStatus
+ * through the transport interface, same arguments). grpc's
+ * processUnaryRPC and processStreamingRPC end every call that reached a
+ * handler (and handleStream every unknown method) with one WriteStatus
+ * (grpc server.go, 1.2x-1.8x). The method name is read at the end from the
+ * stream, which the call still holds. user/grpc.c proves each register
+ * and offset from the binary's code.
  *
  * etcd's v3rpc handlers ((*kvServer).Range/Put/DeleteRange/Txn) run on the
  * stream's goroutine (unary calls are served inline by processUnaryRPC),

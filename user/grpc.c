@@ -4,6 +4,7 @@
  * See grpc.h.
  */
 #include <errno.h>
+#include <stdarg.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -15,6 +16,7 @@
 #include <capstone/capstone.h>
 
 #include "bpfutil.h"
+#include "codeflow.h"
 #include "cpprof/go_grpc.h"
 #include "etcd_key.h"
 #include "go_grpc.skel.h"
@@ -43,6 +45,15 @@ static const struct {
 	{ "google.golang.org/grpc.(*Server).handleStream", GRPC_PROBE_START, 0 },
 	{ "google.golang.org/grpc/internal/transport.(*http2Server).WriteStatus", GRPC_PROBE_END_H2, 0 },
 	{ "google.golang.org/grpc/internal/transport.(*serverHandlerTransport).WriteStatus", GRPC_PROBE_END_HANDLER, 0 },
+	/*
+	 * grpc 1.69+ (ServerStream split from Stream, grpc-go #7802): the
+	 * transports' status writers are unexported, called through the
+	 * internal interface by the small (*ServerStream).WriteStatus, which
+	 * callers may inline; the transports' methods are always called,
+	 * with the same (s, st) arguments (internal/transport/server_stream.go).
+	 */
+	{ "google.golang.org/grpc/internal/transport.(*http2Server).writeStatus", GRPC_PROBE_END_H2, 0 },
+	{ "google.golang.org/grpc/internal/transport.(*serverHandlerTransport).writeStatus", GRPC_PROBE_END_HANDLER, 0 },
 	/* grpc before 1.8 had no internal/ */
 	{ "google.golang.org/grpc/transport.(*http2Server).WriteStatus", GRPC_PROBE_END_H2, 0 },
 	{ "google.golang.org/grpc/transport.(*serverHandlerTransport).WriteStatus", GRPC_PROBE_END_HANDLER, 0 },
@@ -70,20 +81,18 @@ struct mload {
 	int size;
 };
 
-static x86_reg reg64(x86_reg r)
+/* The function named SUFFIX (exact name first, else the first whose name ends in "/" SUFFIX). */
+static int find_func(struct gopclntab *pt, const char *suffix, struct gofunc *f)
 {
-	static const struct { x86_reg a, b; } m[] = {
-		{ X86_REG_EAX, X86_REG_RAX }, { X86_REG_EBX, X86_REG_RBX }, { X86_REG_ECX, X86_REG_RCX },
-		{ X86_REG_EDX, X86_REG_RDX }, { X86_REG_ESI, X86_REG_RSI }, { X86_REG_EDI, X86_REG_RDI },
-		{ X86_REG_R8D, X86_REG_R8 }, { X86_REG_R9D, X86_REG_R9 }, { X86_REG_R10D, X86_REG_R10 },
-		{ X86_REG_R11D, X86_REG_R11 },
-	};
-	size_t i;
+	int i, cnt;
 
-	for (i = 0; i < sizeof(m) / sizeof(m[0]); i++)
-		if (m[i].a == r)
-			return m[i].b;
-	return r;
+	if (gopclntab__find(pt, suffix, f) == 0)
+		return 0;
+	cnt = gopclntab__func_count(pt);
+	for (i = 0; i < cnt; i++)
+		if (gopclntab__func(pt, i, f) == 0 && plan_func_matches(f->name, suffix))
+			return 0;
+	return -ENOENT;
 }
 
 /* Loads of the function FUNC (suffix match); count, 0 if none, -ENOENT if no such function. */
@@ -96,17 +105,10 @@ static int func_loads(struct goelf *g, struct gopclntab *pt, const char *suffix,
 	size_t left;
 	cs_insn *in;
 	csh h;
-	int i, n = 0, k = 0;
+	int n = 0, k = 0;
 
-	if (gopclntab__find(pt, suffix, &f) != 0) {
-		int cnt = gopclntab__func_count(pt);
-
-		for (i = 0; i < cnt; i++)
-			if (gopclntab__func(pt, i, &f) == 0 && plan_func_matches(f.name, suffix))
-				break;
-		if (i == cnt)
-			return -ENOENT;
-	}
+	if (find_func(pt, suffix, &f))
+		return -ENOENT;
 	left = f.end - f.entry;
 	if (left == 0 || left > 65536)
 		return -EINVAL;
@@ -127,7 +129,7 @@ static int func_loads(struct goelf *g, struct gopclntab *pt, const char *suffix,
 		    x->operands[1].type == X86_OP_MEM && x->operands[1].mem.index == X86_REG_INVALID &&
 		    x->operands[1].mem.segment == X86_REG_INVALID &&
 		    x->operands[1].mem.base != X86_REG_RIP && x->operands[1].mem.base != X86_REG_RSP) {
-			out[n].dst = reg64(x->operands[0].reg);
+			out[n].dst = codeflow_reg64(x->operands[0].reg);
 			out[n].base = x->operands[1].mem.base;
 			out[n].disp = x->operands[1].mem.disp;
 			out[n].size = x->operands[1].size;
@@ -140,11 +142,42 @@ static int func_loads(struct goelf *g, struct gopclntab *pt, const char *suffix,
 	return n;
 }
 
-static void add_source(struct grpc_offsets *o, const char *what)
+/* true if NAME, a function at some PC, is one of the suffixes in the NULL-ended list */
+static bool frame_is(const char *name, const char *const *suffixes)
 {
-	size_t n = strlen(o->source);
+	for (; name && *suffixes; suffixes++)
+		if (plan_func_matches(name, *suffixes))
+			return true;
+	return false;
+}
 
-	snprintf(o->source + n, sizeof(o->source) - n, "%s%s", n ? "; " : "", what);
+/* Scan F of G from register START (codeflow.h). */
+static int flow_scan(struct goelf *g, struct gopclntab *pt, const struct gofunc *f, x86_reg start,
+		     struct codeflow *fl)
+{
+	size_t size = f->end - f->entry;
+	const uint8_t *code = size && size <= 1 << 20 ? goelf__ptr(g, f->entry, size) : NULL;
+
+	if (!code) {
+		cp_seterr("cannot read the code of '%s'", f->name);
+		return -EFAULT;
+	}
+	return codeflow__scan(code, size, f->entry, start, pt, fl);
+}
+
+static void add_source(char *buf, size_t len, const char *fmt, ...) __attribute__((format(printf, 3, 4)));
+static void add_source(char *buf, size_t len, const char *fmt, ...)
+{
+	size_t n = strlen(buf);
+	va_list ap;
+
+	if (n && n + 2 < len) {
+		memcpy(buf + n, "; ", 3);
+		n += 2;
+	}
+	va_start(ap, fmt);
+	vsnprintf(buf + n, len - n, fmt, ap);
+	va_end(ap);
 }
 
 /*
@@ -161,83 +194,241 @@ static int getter_disp(struct goelf *g, struct gopclntab *pt, const char *suffix
 	return (int)l[0].disp;
 }
 
-static int find_offsets(struct goelf *g, struct gopclntab *pt, const struct gofunc *handle_stream,
-			bool want_etcd, struct grpc_offsets *o)
+/* "transport.(*http2Server).writeStatus" of "google.golang.org/grpc/internal/transport.(*http2Server).writeStatus" */
+static const char *short_name(const char *name)
 {
-	struct mload l[48];
-	int n, i, d;
+	const char *p = strrchr(name, '/');
 
-	memset(o, 0, sizeof(*o));
-	o->stream_method = -1;
-	/* transport.Stream.Method() returns s.method: "mov rcx, [rax+D]; mov rbx, [rax+D+8]" */
-	n = func_loads(g, pt, "google.golang.org/grpc/internal/transport.(*Stream).Method", 8, l, 4);
-	if (n < 0)
-		n = func_loads(g, pt, "google.golang.org/grpc/transport.(*Stream).Method", 8, l, 4);
-	if (n >= 2 && l[0].base == X86_REG_RAX && l[1].base == X86_REG_RAX && l[0].size == 8 &&
-	    l[1].size == 8 && (l[1].disp == l[0].disp + 8 || l[0].disp == l[1].disp + 8)) {
-		o->stream_method = (int)(l[0].disp < l[1].disp ? l[0].disp : l[1].disp);
-		add_source(o, "Stream.method from (*Stream).Method");
-	}
-	/*
-	 * handleStream starts with "sm := stream.Method()" inlined (grpc
-	 * server.go): loads of [rdi+D] and [rdi+D+8] among its first
-	 * instructions. That proves the stream is in RDI, where the BPF start
-	 * probe reads it, and gives D when the accessor was not linked in.
-	 */
-	n = func_loads(g, pt, handle_stream->name, 40, l, 48);
-	d = -1;
-	for (i = 0; i < n; i++) {
-		int j;
+	return p ? p + 1 : name;
+}
 
-		if (l[i].base != X86_REG_RDI || l[i].size != 8)
-			continue;
-		for (j = 0; j < n; j++)
-			if (j != i && l[j].base == X86_REG_RDI && l[j].disp == l[i].disp + 8 && l[j].size == 8)
-				break;
-		if (j < n && (o->stream_method < 0 || l[i].disp == o->stream_method)) {
-			d = (int)l[i].disp;
+#define TRANSPORT "google.golang.org/grpc/internal/transport."
+#define TRANSPORT_OLD "google.golang.org/grpc/transport." /* grpc before 1.8 */
+
+/* What a stream's Method() is called, inlined or not, in every grpc-go since 1.2x. */
+static const char *const method_frames[] = {
+	TRANSPORT "(*ServerStream).Method", /* 1.69+: ServerStream embeds Stream */
+	TRANSPORT "(*Stream).Method",
+	TRANSPORT_OLD "(*Stream).Method",
+	NULL,
+};
+
+static const char *const code_frames[] = {
+	"google.golang.org/grpc/internal/status.(*Status).Code",
+	"google.golang.org/grpc/status.(*Status).Code",
+	NULL,
+};
+
+/*
+ * transport.Stream.method, and that (*Server).handleStream gets the
+ * stream in RDI, where the start probe reads it.
+ *
+ * The accessor Method() is "mov rcx, [rax+D]; mov rbx, [rax+D+8]; ret".
+ * grpc 1.69 (grpc-go #7802) split Stream into ServerStream (which
+ * embeds it first) and ClientStream; handleStream takes a *ServerStream
+ * since then, so the promoted (*ServerStream).Method is asked first: its
+ * D is relative to the pointer the probes key calls by.
+ *
+ * handleStream itself begins "sm := stream.Method()" (server.go, grpc
+ * 1.2x-1.8x) and reads the method again for tracing and stats. Its
+ * signature lost trInfo in 1.60 and took a *ServerStream in 1.69; the
+ * stream stays its second argument: receiver RAX, t RBX/RCX, stream RDI.
+ * The flow from RDI must read both words of a string at one D, one of
+ * them inside an inlined Method(). That proves the register and D at
+ * once; the accessor, when linked in, must agree.
+ */
+static int find_stream_method(struct goelf *g, struct gopclntab *pt, const struct gofunc *hs,
+			      struct grpc_offsets *o)
+{
+	static struct codeflow fl;
+	const char *acc_name = NULL;
+	int64_t cand[8];
+	int ncand = 0, acc = -1, i, j, err;
+	struct mload l[4];
+
+	for (i = 0; method_frames[i]; i++) {
+		int n = func_loads(g, pt, method_frames[i], 8, l, 4);
+
+		if (n >= 2 && l[0].base == X86_REG_RAX && l[1].base == X86_REG_RAX && l[0].size == 8 &&
+		    l[1].size == 8 && (l[1].disp == l[0].disp + 8 || l[0].disp == l[1].disp + 8)) {
+			acc = (int)(l[0].disp < l[1].disp ? l[0].disp : l[1].disp);
+			acc_name = method_frames[i] + strlen("google.golang.org/grpc/");
 			break;
 		}
 	}
-	if (d < 0) {
-		cp_seterr("cannot find transport.Stream.method: '%s' does not read [rdi+D], [rdi+D+8]%s",
-			  handle_stream->name, o->stream_method >= 0 ? " at the accessor's offset" : "");
+	err = flow_scan(g, pt, hs, X86_REG_RDI, &fl);
+	if (err)
+		return err;
+	for (i = 0; i < fl.nreads; i++) {
+		const struct codeflow_read *r = &fl.reads[i];
+		int64_t d[2] = { r->disp, r->disp - 8 };
+
+		if (r->tag != CODEFLOW_ARG || !frame_is(r->frame, method_frames) || !r->inlined)
+			continue;
+		for (j = 0; j < (r->size == 16 ? 1 : 2); j++) {
+			int k;
+
+			if (r->size != 8 && r->size != 16)
+				break;
+			if (!codeflow__reads(&fl, CODEFLOW_ARG, d[j], 8) || !codeflow__reads(&fl, CODEFLOW_ARG, d[j] + 8, 8))
+				continue;
+			for (k = 0; k < ncand && cand[k] != d[j]; k++)
+				;
+			if (k == ncand && ncand < 8)
+				cand[ncand++] = d[j];
+		}
+	}
+	if (ncand == 0 && acc >= 0 && gopclntab__gofunc(pt) == 0 &&
+	    codeflow__reads(&fl, CODEFLOW_ARG, acc, 8) && codeflow__reads(&fl, CODEFLOW_ARG, acc + 8, 8))
+		cand[ncand++] = acc; /* no inline tree (Go 1.17): the accessor's D read through RDI */
+	if (ncand == 0) {
+		cp_seterr("cannot find transport.Stream.method: '%s' reads no string through its stream "
+			  "argument (RDI) in an inlined Method()", hs->name);
 		return -ENOTSUP;
 	}
-	if (o->stream_method < 0) {
-		o->stream_method = d;
-		add_source(o, "Stream.method from handleStream's inlined Method()");
-	} else {
-		add_source(o, "handleStream agrees (stream in RDI)");
+	if (acc >= 0) {
+		for (i = 0; i < ncand && cand[i] != acc; i++)
+			;
+		if (i == ncand) {
+			cp_seterr("cannot find transport.Stream.method: '%s' says %d, but handleStream reads "
+				  "the method through RDI at %lld", acc_name, acc, (long long)cand[0]);
+			return -ENOTSUP;
+		}
+		o->stream_method = acc;
+		snprintf(o->src_stream, sizeof(o->src_stream),
+			 "%s reads [rax+%d]; handleStream reads [rdi+%d] in inlined Method(): stream in RDI",
+			 acc_name, acc, acc);
+		return 0;
 	}
+	if (ncand > 1) {
+		cp_seterr("cannot find transport.Stream.method: handleStream reads strings at %lld and %lld "
+			  "in Method() and no accessor decides", (long long)cand[0], (long long)cand[1]);
+		return -ENOTSUP;
+	}
+	o->stream_method = (int)cand[0];
+	snprintf(o->src_stream, sizeof(o->src_stream),
+		 "handleStream reads [rdi+%d] in inlined Method(): stream in RDI (no accessor linked in)",
+		 o->stream_method);
+	return 0;
+}
 
-	/* (*status.Status).Code(): "mov rcx, [rax+D1]; ...; mov eax, dword [rcx+D2]" */
-	n = func_loads(g, pt, "google.golang.org/grpc/internal/status.(*Status).Code", 12, l, 4);
-	if (n < 0)
-		n = func_loads(g, pt, "google.golang.org/grpc/status.(*Status).Code", 12, l, 4);
+/*
+ * grpc 1.69+: (*ServerStream).WriteStatus(st) is "return
+ * s.st.writeStatus(s, st)", one call through the transport interface, the
+ * same for both transports. When the wrapper is linked in, its flow must
+ * pass its receiver (RAX) in RBX and its status (RBX) in RCX to that call:
+ * the end probes' registers, proven for serverHandlerTransport too.
+ */
+static int check_status_wrapper(struct goelf *g, struct gopclntab *pt, struct grpc_offsets *o)
+{
+	static struct codeflow fs, fst;
+	struct gofunc f;
+	int i, j, err;
+
+	if (find_func(pt, TRANSPORT "(*ServerStream).WriteStatus", &f))
+		return 0; /* before 1.69, or inlined everywhere */
+	err = flow_scan(g, pt, &f, X86_REG_RAX, &fs);
+	if (!err)
+		err = flow_scan(g, pt, &f, X86_REG_RBX, &fst);
+	if (err)
+		return err;
+	for (i = 0; i < fs.ncalls; i++)
+		for (j = 0; j < fst.ncalls; j++)
+			if (fs.calls[i].pc == fst.calls[j].pc && !fs.calls[i].callee &&
+			    fs.calls[i].rbx_tag == CODEFLOW_ARG && fst.calls[j].rcx_tag == CODEFLOW_ARG) {
+				add_source(o->src_status, sizeof(o->src_status),
+					   "(*ServerStream).WriteStatus calls the transport's writeStatus "
+					   "(interface) with the stream in RBX, the status in RCX");
+				return 0;
+			}
+	cp_seterr("cannot prove the status writers' registers: '%s' does not pass its stream in RBX "
+		  "and its status in RCX through the transport interface", f.name);
+	return -ENOTSUP;
+}
+
+/*
+ * The status code: status.Status is struct{ s *spb.Status }, Code() is
+ * "if s == nil || s.s == nil { return OK }; return s.s.Code"
+ * (internal/status/status.go), and spb.Status.Code sits at 0 with
+ * golang/protobuf's old generated structs but after protoimpl's state,
+ * sizeCache and unknownFields (40) with APIv2 (genproto 2020+).
+ *
+ * And the end probes' registers: (*http2Server).WriteStatus/writeStatus
+ * (s *Stream, st *status.Status) has st in RCX and s in RBX by the
+ * register ABI; its flow from RCX must read [st + Status.s] and then the
+ * code inside an inlined Code() (or pass st to Code()), proving st in
+ * RCX, hence exactly one word-sized argument, the stream, in RBX.
+ * serverHandlerTransport implements the same ServerTransport interface
+ * method, so its signature is the same.
+ */
+static int find_status(struct goelf *g, struct gopclntab *pt, const struct gofunc *end_h2,
+		       struct grpc_offsets *o)
+{
+	static struct codeflow fl;
+	struct mload l[4];
+	int n = -ENOENT, d, i, err, ptag;
+	bool proved = false;
+
+	for (i = 0; code_frames[i] && n < 0; i++)
+		n = func_loads(g, pt, code_frames[i], 12, l, 4);
 	if (n >= 2 && l[0].base == X86_REG_RAX && l[0].size == 8 && l[1].base == l[0].dst &&
 	    l[1].size == 4) {
 		o->status_proto = (int)l[0].disp;
 		o->proto_code = (int)l[1].disp;
-		add_source(o, "status code from (*Status).Code");
+		snprintf(o->src_status, sizeof(o->src_status), "(*Status).Code reads [[rax+%d]+%d]",
+			 o->status_proto, o->proto_code);
 	} else if ((d = getter_disp(g, pt, "google.golang.org/genproto/googleapis/rpc/status.(*Status).GetCode", 4)) >= 0) {
-		/* status.Status is struct{ s *spb.Status } in every grpc-go release */
 		o->status_proto = 0;
 		o->proto_code = d;
-		add_source(o, "status code from spb (*Status).GetCode");
+		snprintf(o->src_status, sizeof(o->src_status),
+			 "spb (*Status).GetCode reads [rax+%d], status.Status{s} has s at 0", d);
 	} else {
 		cp_seterr("cannot find the status code layout: no (*status.Status).Code or spb (*Status).GetCode to decode");
 		return -ENOTSUP;
 	}
+	if (!end_h2) {
+		cp_seterr("cannot prove where WriteStatus gets the status: no (*http2Server) status writer");
+		return -ENOTSUP;
+	}
+	err = flow_scan(g, pt, end_h2, X86_REG_RCX, &fl);
+	if (err)
+		return err;
+	ptag = codeflow__tag(&fl, CODEFLOW_ARG, o->status_proto);
+	for (i = 0; i < fl.nreads && !proved; i++) {
+		const struct codeflow_read *r = &fl.reads[i];
 
-	if (!want_etcd)
-		return 0;
-	/*
-	 * etcdserverpb's generated getters. The gogo structs put Key first and
-	 * RangeEnd second (rpc.proto field order) in 3.4 and 3.5 alike; the
-	 * getters prove it for this binary.
-	 */
+		proved = ptag && r->tag == ptag && r->disp == o->proto_code && r->size == 4 &&
+			 frame_is(r->frame, code_frames);
+	}
+	for (i = 0; i < fl.ncalls && !proved; i++)
+		proved = fl.calls[i].rax_tag == CODEFLOW_ARG && frame_is(fl.calls[i].callee, code_frames);
+	if (!proved) {
+		cp_seterr("cannot prove the status argument of '%s' is in RCX: it reads no [[rcx+%d]+%d] in Code()",
+			  end_h2->name, o->status_proto, o->proto_code);
+		return -ENOTSUP;
+	}
+	add_source(o->src_status, sizeof(o->src_status), "%s reads them through RCX: status in RCX, stream in RBX",
+		   short_name(end_h2->name));
+	return check_status_wrapper(g, pt, o);
+}
+
+/*
+ * etcdserverpb's generated getters give the request layouts. The gogo
+ * structs put Key first and RangeEnd second (rpc.proto field order) in
+ * 3.4 and 3.5 alike; the getters prove it for this binary. And the
+ * handlers' registers: v3rpc (*kvServer).Range/Put/DeleteRange(ctx, r)
+ * has r in RDI by the register ABI, which their inlined
+ * check*Request(r) proves by reading len(r.Key) through RDI; Txn passes
+ * RDI to checkTxnRequest(r, ...) (etcd v3rpc/key.go, 3.4 and 3.5). Not
+ * fatal when unproven: calls are still traced, without keys.
+ */
+static void find_etcd(struct goelf *g, struct gopclntab *pt, const struct grpc_plan *plan,
+		      struct grpc_offsets *o)
+{
 #define PB "etcdserverpb."
+	static struct codeflow fl;
+	int i, j;
+
 	o->req_key = getter_disp(g, pt, PB "(*RangeRequest).GetKey", 8);
 	o->req_range_end = getter_disp(g, pt, PB "(*RangeRequest).GetRangeEnd", 8);
 	o->txn_compare = getter_disp(g, pt, PB "(*TxnRequest).GetCompare", 8);
@@ -249,14 +440,56 @@ static int find_offsets(struct goelf *g, struct gopclntab *pt, const struct gofu
 	    getter_disp(g, pt, PB "(*PutRequest).GetKey", 8) != o->req_key ||
 	    getter_disp(g, pt, PB "(*DeleteRangeRequest).GetKey", 8) != o->req_key ||
 	    getter_disp(g, pt, PB "(*DeleteRangeRequest).GetRangeEnd", 8) != o->req_range_end) {
-		/* Not fatal: calls are still traced, without keys. */
-		add_source(o, "etcd request layout unknown (getters missing or disagreeing): no keys");
-		return 0;
+		snprintf(o->src_etcd, sizeof(o->src_etcd),
+			 "etcd request layout unknown (getters missing or disagreeing): no keys");
+		return;
 	}
 #undef PB
+	snprintf(o->src_etcd, sizeof(o->src_etcd), "etcdserverpb getters");
+	for (i = 0; i < plan->nsites; i++) {
+		const struct grpc_site *s = &plan->sites[i];
+		struct gofunc f;
+		bool proved = false;
+
+		if (s->kind != GRPC_PROBE_ETCD_REQUEST)
+			continue;
+		if (gopclntab__lookup(pt, s->site.entry, &f) || flow_scan(g, pt, &f, X86_REG_RDI, &fl)) {
+			snprintf(o->src_etcd, sizeof(o->src_etcd), "cannot decode '%s': no keys", s->site.func);
+			return;
+		}
+		if (s->req_kind == GRPC_REQ_TXN) {
+			for (j = 0; j < fl.ncalls && !proved; j++)
+				proved = fl.calls[j].rax_tag == CODEFLOW_ARG && fl.calls[j].callee &&
+					 plan_func_matches(fl.calls[j].callee, "etcdserver/api/v3rpc.checkTxnRequest");
+		} else {
+			proved = codeflow__reads(&fl, CODEFLOW_ARG, o->req_key + 8, 8);
+		}
+		if (!proved) {
+			snprintf(o->src_etcd, sizeof(o->src_etcd),
+				 "'%s' not proven to take the request in RDI (%s): no keys", s->site.func,
+				 s->req_kind == GRPC_REQ_TXN ? "no checkTxnRequest(rdi)" : "no len(r.Key) read through RDI");
+			return;
+		}
+	}
 	o->etcd = true;
-	add_source(o, "etcd keys from etcdserverpb getters");
-	return 0;
+	add_source(o->src_etcd, sizeof(o->src_etcd),
+		   "Range/Put/DeleteRange read len(r.Key) through RDI, Txn calls checkTxnRequest(rdi): request in RDI");
+}
+
+static int find_offsets(struct goelf *g, struct gopclntab *pt, const struct gofunc *handle_stream,
+			const struct gofunc *end_h2, const struct grpc_plan *plan, bool want_etcd,
+			struct grpc_offsets *o)
+{
+	int err;
+
+	memset(o, 0, sizeof(*o));
+	o->stream_method = -1;
+	err = find_stream_method(g, pt, handle_stream, o);
+	if (!err)
+		err = find_status(g, pt, end_h2, o);
+	if (!err && want_etcd)
+		find_etcd(g, pt, plan, o);
+	return err;
 }
 
 int grpc_plan__build(const char *path, struct grpc_plan *plan)
@@ -264,8 +497,8 @@ int grpc_plan__build(const char *path, struct grpc_plan *plan)
 	struct gopclntab *pt = NULL;
 	struct goelf *g = NULL;
 	const struct goelf_module *mod;
-	struct gofunc hs = {};
-	bool have_start = false, have_end = false, have_etcd = false;
+	struct gofunc hs = {}, h2 = {};
+	bool have_h2 = false, have_start = false, have_end = false, have_etcd = false;
 	int err, i, n, w;
 
 	memset(plan, 0, sizeof(*plan));
@@ -317,19 +550,35 @@ int grpc_plan__build(const char *path, struct grpc_plan *plan)
 				have_start = true;
 				hs = f;
 			}
+			if (s->kind == GRPC_PROBE_END_H2) {
+				if (have_h2) {
+					cp_seterr("two gRPC status writers in the binary ('%s' and '%s'): not supported yet",
+						  h2.name, f.name);
+					err = -ENOTSUP;
+					goto cleanup;
+				}
+				have_h2 = true;
+				h2 = f;
+			}
 			have_end |= s->kind == GRPC_PROBE_END_H2 || s->kind == GRPC_PROBE_END_HANDLER;
 			have_etcd |= s->kind == GRPC_PROBE_ETCD_REQUEST;
 		}
 	}
 	if (!have_start || !have_end) {
 		cp_seterr("no '%s' in the binary: not a gRPC server",
-			  !have_start ? wanted[0].suffix : "transport WriteStatus");
+			  !have_start ? wanted[0].suffix : "transport WriteStatus or writeStatus");
 		err = -ENOENT;
 		goto cleanup;
 	}
-	err = find_offsets(g, pt, &hs, have_etcd, &plan->off);
+	err = find_offsets(g, pt, &hs, have_h2 ? &h2 : NULL, plan, have_etcd, &plan->off);
 	if (err)
 		goto cleanup;
+	if (!mod || !mod->version)
+		/* what the code itself says (grpc-go #7802, v1.69.0) */
+		snprintf(plan->grpc_version, sizeof(plan->grpc_version),
+			 "unknown (no module info; its code has %s: %s)",
+			 strstr(h2.name, ").writeStatus") ? "ServerStream, writeStatus" : "Stream, WriteStatus",
+			 strstr(h2.name, ").writeStatus") ? "1.69 or newer" : "older than 1.69");
 	if (have_etcd && !plan->off.etcd) {
 		/* keep the calls, drop the key probes */
 		for (i = w = 0; i < plan->nsites; i++)
@@ -359,13 +608,15 @@ int grpc_plan__print(const char *path, FILE *f)
 	}
 	o = &p->off;
 	fprintf(f, "grpc version:  %s\n", p->grpc_version);
-	fprintf(f, "grpc offsets:  Stream.method %d, Status.s %d, Status.Code %d", o->stream_method,
-		o->status_proto, o->proto_code);
+	fprintf(f, "grpc offsets:  Stream.method %d\n               (%s)\n", o->stream_method, o->src_stream);
+	fprintf(f, "               Status.s %d, Status.Code %d\n               (%s)\n", o->status_proto,
+		o->proto_code, o->src_status);
 	if (o->etcd)
-		fprintf(f, ", Key %d, RangeEnd %d, Txn.Compare %d, Txn.Success %d, Compare.Key %d, RequestOp.Request %d",
-			o->req_key, o->req_range_end, o->txn_compare, o->txn_success, o->compare_key,
-			o->op_request);
-	fprintf(f, "\n               (%s)\n", o->source);
+		fprintf(f, "               Key %d, RangeEnd %d, Txn.Compare %d, Txn.Success %d, Compare.Key %d, RequestOp.Request %d\n"
+			"               (%s)\n", o->req_key, o->req_range_end, o->txn_compare, o->txn_success,
+			o->compare_key, o->op_request, o->src_etcd);
+	else if (o->src_etcd[0])
+		fprintf(f, "               etcd keys: none (%s)\n", o->src_etcd);
 	fprintf(f, "grpc probes:\n");
 	fprintf(f, "  %-13s %-18s %-18s %-4s %-12s %s\n", "KIND", "ENTRY", "PROBE", "RETS", "COST",
 		"FUNCTION / INSTRUCTION");

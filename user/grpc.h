@@ -8,11 +8,16 @@
  * safe exactly as plan.c does for HTTP (retsites: the instruction after
  * the prologue's stack-check jump if the kernel emulates it, else the
  * jump, else the entry; always an instruction boundary). Struct offsets
- * come from the binary's own accessor methods, decoded with Capstone
- * ((*transport.Stream).Method, (*status.Status).Code, the generated
- * etcdserverpb getters), cross-checked against the inlined accessor in
- * (*Server).handleStream, so that stripped binaries without module
- * versions (Debian's etcd, built in GOPATH mode) work too.
+ * and the registers the probes read come from the binary's own code,
+ * decoded with Capstone: the accessors ((*ServerStream).Method or
+ * (*Stream).Method, (*status.Status).Code, the generated etcdserverpb
+ * getters) give the offsets, and a data-flow scan of the probed functions
+ * from their argument registers proves that handleStream reads the method
+ * through RDI, the status writer reads the code through RCX, and etcd's
+ * handlers read the request through RDI, at the same offsets. Stripped
+ * binaries without module versions (Debian's etcd, built in GOPATH mode)
+ * work too; grpc-go from 1.2x (etcd 3.4) to 1.8x (etcd 3.5.30) is covered,
+ * including 1.69's ServerStream and unexported writeStatus.
  *
  * grpc_tracer loads bpf/go_grpc.bpf.c and attaches plans to processes.
  */
@@ -28,8 +33,8 @@
 
 enum grpc_probe_kind {
 	GRPC_PROBE_START = 0,       /* (*Server).handleStream */
-	GRPC_PROBE_END_H2,          /* (*http2Server).WriteStatus */
-	GRPC_PROBE_END_HANDLER,     /* (*serverHandlerTransport).WriteStatus */
+	GRPC_PROBE_END_H2,          /* (*http2Server).WriteStatus, writeStatus since grpc 1.69 */
+	GRPC_PROBE_END_HANDLER,     /* (*serverHandlerTransport).WriteStatus / writeStatus */
 	GRPC_PROBE_ETCD_REQUEST,    /* etcd v3rpc (*kvServer).Range/Put/DeleteRange/Txn */
 	GRPC_PROBE__KINDS,
 };
@@ -43,18 +48,21 @@ struct grpc_site {
 };
 
 struct grpc_offsets {
-	int32_t stream_method;      /* transport.Stream.method */
+	int32_t stream_method;      /* transport.Stream.method (from a *ServerStream since grpc 1.69) */
 	int32_t status_proto;       /* status.Status.s */
 	int32_t proto_code;         /* spb.Status.Code */
 	int32_t req_key, req_range_end, txn_compare, txn_success, compare_key, op_request;
 	bool etcd;                  /* etcd request offsets valid */
-	char source[256];           /* how each was found */
+	/* how each was proven, from which functions' code */
+	char src_stream[384];       /* stream_method, and the stream in handleStream's RDI */
+	char src_status[384];       /* status_proto, proto_code, and the status writers' registers */
+	char src_etcd[384];         /* the etcd request layout and registers, or why keys are off */
 };
 
 struct grpc_plan {
 	char path[512];
 	char go_version[32];
-	char grpc_version[48];      /* module version, or "unknown (no module info)" */
+	char grpc_version[96];      /* module version, or "unknown (no module info; ...)" with what the code shows */
 	char component[16];
 	struct grpc_offsets off;
 	int nsites;

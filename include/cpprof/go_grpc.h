@@ -30,7 +30,7 @@ enum go_grpc_flags {
 	GO_GRPC_F_HANDLER  = 1 << 2,  /* ended by serverHandlerTransport (ServeHTTP), else http2Server */
 };
 
-/* Key of "inflight": the call's *transport.Stream in one process. */
+/* Key of "inflight": the call's *transport.Stream (*ServerStream since grpc 1.69) in one process. */
 struct go_grpc_key {
 	__u32 tgid;
 	__u32 pad;
@@ -58,7 +58,7 @@ struct go_grpc_reqkey {
 
 /* Per target process, keyed by tgid: offsets found by user/grpc.c. */
 struct go_grpc_cfg {
-	__s32 stream_method;    /* transport.Stream.method (string) */
+	__s32 stream_method;    /* transport.Stream.method (string), from the stream pointer */
 	__s32 status_proto;     /* status.Status.s (*spb.Status) */
 	__s32 proto_code;       /* spb.Status.Code (int32) */
 	__s32 req_key;          /* RangeRequest/PutRequest/DeleteRangeRequest.Key ([]byte) */

@@ -13,6 +13,14 @@ import time
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
 ETCD = "/usr/bin/etcd"
 ETCDCTL = "/usr/bin/etcdctl"
+# Newer etcd servers, unpacked (never installed) by tools/fetch_debian.sh
+# into its cache: (name, etcd, etcdctl), the Debian package's own etcdctl.
+ETCD_CACHE = os.environ.get("CPPROF_CACHE", "/var/cache/cpprof")
+ETCD_SERVERS = [
+    ("3.4", ETCD, ETCDCTL),  # bookworm: Go 1.19, grpc 1.33
+    ("3.5.30", f"{ETCD_CACHE}/etcd-sid/usr/bin/etcd", f"{ETCD_CACHE}/etcd-sid/usr/bin/etcdctl"),  # sid: Go 1.26, grpc 1.81
+    ("3.5.16", f"{ETCD_CACHE}/etcd-trixie/usr/bin/etcd", f"{ETCD_CACHE}/etcd-trixie/usr/bin/etcdctl"),  # trixie: Go 1.24
+]
 
 
 class Checks:
@@ -46,10 +54,11 @@ def free_port():
 class Etcd:
     """Debian's etcd on loopback with a data directory under WORKDIR and
     ports of its own; client TLS when TLS names ca, cert, key (and ccert,
-    ckey for etcdctl). EXE runs another etcd binary (a damaged copy)."""
+    ckey for etcdctl). EXE runs another etcd binary (a damaged copy, or
+    one of ETCD_SERVERS with its own CTL)."""
 
-    def __init__(self, workdir, name="etcd", tls=None, exe=ETCD):
-        self.name, self.tls = name, tls
+    def __init__(self, workdir, name="etcd", tls=None, exe=ETCD, ctl=ETCDCTL):
+        self.name, self.tls, self.ctlexe = name, tls, ctl
         self.client, self.peer = free_port(), free_port()
         self.dir = os.path.join(workdir, name)
         scheme = "https" if tls else "http"
@@ -67,7 +76,7 @@ class Etcd:
         self.pid = self.proc.pid
 
     def ctl(self, *args, stdin=None, timeout=20):
-        cmd = [ETCDCTL, "--endpoints", self.url, "--command-timeout=10s"]
+        cmd = [self.ctlexe, "--endpoints", self.url, "--command-timeout=10s"]
         if self.tls:
             cmd += ["--cacert", self.tls["ca"], "--cert", self.tls["ccert"], "--key", self.tls["ckey"]]
         env = dict(os.environ, ETCDCTL_API="3")

@@ -204,37 +204,39 @@ def etcd_load(url, secs, counts):
     c.close()
 
 
-def etcd_case(db):
-    print("== etcd (Debian's, stripped, cgo)")
-    etcd = Etcd(TMP, "cpu-etcd")
+def etcd_case(db, server):
+    ver, exe, ctl = server
+    label = "etcd-" + ver
+    print(f"== etcd {ver} (Debian's, stripped)")
+    etcd = Etcd(TMP, "cpu-" + label, exe=exe, ctl=ctl)
     try:
         etcd.healthy()
-        rec, log = start_record(db, "etcd", etcd.pid, ["--sample-hz", str(HZ)])
+        rec, log = start_record(db, label, etcd.pid, ["--sample-hz", str(HZ)])
         counts = {}
         etcd_load(etcd.url, SECS, counts)
         rc, text = stop_record(rec, log)
     finally:
         etcd.stop()
-    check(rc == 0 and "CPU:" in text, "etcd: recorded with CPU sampling", text[-400:])
-    check(counts.get("put", 0) > 50, f"etcd: load ran ({counts.get('put')} puts, {counts.get('range')} ranges)")
-    prof = profile(db, "etcd")
+    check(rc == 0 and "CPU:" in text, f"{label}: recorded with CPU sampling", text[-400:])
+    check(counts.get("put", 0) > 50, f"{label}: load ran ({counts.get('put')} puts, {counts.get('range')} ranges)")
+    prof = profile(db, label)
     period = 1e9 / prof["hz"]
     sampled = prof["target_samples"] * period
     kernel = prof["target_cpu_ns"] or 0
     check(kernel > 0 and abs(sampled - kernel) <= 0.10 * kernel,
-          f"etcd: sampled CPU {sampled / 1e9:.3f} s within 10% of /proc's {kernel / 1e9:.3f} s")
+          f"{label}: sampled CPU {sampled / 1e9:.3f} s within 10% of /proc's {kernel / 1e9:.3f} s")
     total = sum(r[3] for r in prof["rows"])
     unknown = sum(r[3] for r in prof["rows"] if r[0] == "unknown")
     cats = {}
     for cat, verb, res, n, ns in prof["rows"]:
         cats[cat] = cats.get(cat, 0) + n
     print(f"  etcd: {total} samples: " + ", ".join(f"{k} {v}" for k, v in sorted(cats.items(), key=lambda x: -x[1])))
-    check(unknown <= 0.05 * max(total, 1), f"etcd: stripped cgo binary symbolizes ({unknown} of {total} unknown)")
-    check(cats.get("etcd_storage", 0) > 0, "etcd: WAL and bbolt work classified as etcd_storage")
+    check(unknown <= 0.05 * max(total, 1), f"{label}: stripped cgo binary symbolizes ({unknown} of {total} unknown)")
+    check(cats.get("etcd_storage", 0) > 0, f"{label}: WAL and bbolt work classified as etcd_storage")
     check(cats.get("grpc", 0) + cats.get("protobuf_encode", 0) + cats.get("protobuf_decode", 0) > 0,
-          "etcd: gRPC and protobuf work classified")
+          f"{label}: gRPC and protobuf work classified")
     put = sum(n for cat, verb, res, n, ns in prof["rows"] if verb == "put" and res == "pods")
-    check(put > 0, f"etcd: samples of gRPC put handlers count for put/pods ({put})")
+    check(put > 0, f"{label}: samples of gRPC put handlers count for put/pods ({put})")
 
 
 def shares(prof):
@@ -288,8 +290,9 @@ def main():
         want = "encoding/json." if label == "json" else ").MarshalToSizedBuffer"
         check(any(want in s for s in prof["folded"]),
               f"{label}: folded stacks name {want} (stripped binary, via .gopclntab)")
-    if not FILTER or FILTER in "etcd":
-        etcd_case(db)
+    for server in itlib.ETCD_SERVERS:
+        if not FILTER or FILTER in "etcd-" + server[0]:
+            etcd_case(db, server)
     if "json" in profs and "protobuf" in profs:
         j, p = per_request(profs["json"], "list"), per_request(profs["protobuf"], "list")
         check(j > p, f"JSON list costs more serialization CPU per request than protobuf "

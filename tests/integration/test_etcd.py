@@ -1,14 +1,17 @@
 #!/usr/bin/env python3
 """Integration tests of cpprof's gRPC tracing on Debian's etcd, as root, with real BPF.
 
-Debian's /usr/bin/etcd (3.4, Go 1.19, stripped, no module versions) is
-started on loopback with its own data dir and ports, first plaintext (grpc's
-own HTTP/2 transport behind cmux), then with client TLS (grpc's ServeHTTP
-handler transport behind net/http). tests/integration/grpc_driver.c attaches
-user/grpc.c to it; etcdctl runs a known mix of KV, lease and watch calls on
-keys of five resources in two namespaces under /registry. The test checks
-exact counts per method, verb, resource, namespace, scope and gRPC status,
-no losses, and that etcd is alive and answering afterwards.
+Each etcd of itlib.ETCD_SERVERS, all stripped and without module versions:
+bookworm's /usr/bin/etcd (3.4, Go 1.19, grpc 1.33), sid's 3.5.30 (Go 1.26,
+cgo, grpc 1.81: ServerStream, unexported writeStatus) and trixie's 3.5.16
+(Go 1.24, grpc 1.6x), is started on loopback with its own data dir and
+ports, first plaintext (grpc's own HTTP/2 transport behind cmux), then with
+client TLS (grpc's ServeHTTP handler transport behind net/http).
+tests/integration/grpc_driver.c attaches user/grpc.c to it; the same
+package's etcdctl runs a known mix of KV, lease and watch calls on keys of
+five resources in two namespaces under /registry. The test checks exact
+counts per method, verb, resource, namespace, scope and gRPC status, no
+losses, and that etcd is alive and answering afterwards.
 
 Usage: test_etcd.py BUILD_DIR [FILTER]
 Ends with "etcd: N passed, N failed"; exits 1 on any failure.
@@ -20,6 +23,7 @@ import os
 import shutil
 import signal
 import socket
+import sqlite3
 import subprocess
 import sys
 import tempfile
@@ -32,7 +36,6 @@ from itlib import Etcd, free_port  # noqa: E402,F401
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 FILTER = sys.argv[2] if len(sys.argv) > 2 else ""
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ETCD, ETCDCTL = itlib.ETCD, itlib.ETCDCTL
 
 check = itlib.Checks()
 TMP = tempfile.mkdtemp(prefix="cpprof-etcd.")
@@ -150,7 +153,7 @@ def run_mix(e):
     step(["put", "--lease=1234abcd", "/registry/leases/ns-a/l2", "v"],
          (KV + "Put", "put", "leases", "ns-a", "resource", NOT_FOUND), ok=False)
     # a watch the client gives up after 2 s (a stream: checked apart)
-    cmd = [ETCDCTL, "--endpoints", e.url, "watch", "--prefix", "/registry/pods/"]
+    cmd = [e.ctlexe, "--endpoints", e.url, "watch", "--prefix", "/registry/pods/"]
     if e.tls:
         cmd[3:3] = ["--cacert", e.tls["ca"], "--cert", e.tls["ccert"], "--key", e.tls["ckey"]]
     w = subprocess.Popen(cmd, env=dict(os.environ, ETCDCTL_API="3"), stdout=subprocess.DEVNULL,
@@ -162,11 +165,13 @@ def run_mix(e):
     return exp, errs
 
 
-def case(name, tls=None):
+def case(server, name, tls=None):
+    ver, exe, ctl = server
+    name = f"etcd {ver} {name}"
     if FILTER and FILTER not in name:
         return
     print(f"{name}:")
-    e = Etcd(TMP, "cpprof-" + name.replace(" ", "-"), tls)
+    e = Etcd(TMP, "cpprof-" + name.replace(" ", "-"), tls, exe=exe, ctl=ctl)
     try:
         if not check(e.healthy(), f"{name}: etcd starts and answers"):
             return
@@ -217,23 +222,91 @@ def case(name, tls=None):
         e.stop()
 
 
-def inspect_cases():
+def record_case(server, tls=None):
+    """The whole of `cpprof record --pid` (discovery, plan, attach, collector,
+    SQLite) on the same mix: exact counts in the requests table."""
+    ver, exe, ctl = server
+    name = f"etcd {ver} cpprof record{' TLS' if tls else ''}"
+    if FILTER and FILTER not in name:
+        return
+    print(f"{name}:")
+    e = Etcd(TMP, "rec-" + name.replace(" ", "-"), tls, exe=exe, ctl=ctl)
+    db = os.path.join(TMP, name.replace(" ", "-") + ".db")
+    try:
+        if not check(e.healthy(), f"{name}: etcd starts and answers"):
+            return
+        try:
+            rec, log = itlib.start_record([os.path.join(OUT, "cpprof"), "record", "--db", db, "--label",
+                                           "etcd-" + ver, "--pid", str(e.pid), "--sample-hz", "0"],
+                                          os.path.join(TMP, name.replace(" ", "-") + ".log"))
+        except RuntimeError as err:
+            check(False, f"{name}: cpprof record attaches", str(err))
+            return
+        exp, errs = run_mix(e)
+        rc, text = itlib.stop_record(rec, log)
+        log.close()
+        check(rc == 0, f"{name}: cpprof record exits 0", text[-400:])
+        check(not errs, f"{name}: etcdctl did what the mix says", "; ".join(errs))
+        con = sqlite3.connect(db)
+        rows = con.execute(
+            "SELECT method, verb, coalesce(resource, ''), coalesce(namespace, ''), coalesce(scope, ''), "
+            "status, count(*) FROM requests WHERE component = 'etcd' AND protocol = 'gRPC' "
+            "GROUP BY 1, 2, 3, 4, 5, 6").fetchall()
+        con.close()
+        got = collections.Counter()
+        streams = collections.Counter()
+        for m, verb, res, ns, scope, status, n in rows:
+            if m in ("/etcdserverpb.Watch/Watch", LEASE + "LeaseKeepAlive"):
+                streams[verb] += n
+            else:
+                got[(m, verb, res, ns, scope, status)] += n
+        check(got == exp, f"{name}: exact counts per method, verb, resource, namespace, scope, status "
+              f"({sum(exp.values())} unary calls)", f"missing {dict(exp - got)}, unexpected {dict(got - exp)}")
+        check(streams == {"watch": 1, "lease_keepalive": 1}, f"{name}: one watch, one keepalive stream",
+              str(dict(streams)))
+    finally:
+        e.stop()
+
+
+# What `inspect` must show for each server: the offsets its own code proves,
+# and the status writers grpc names them by.
+INSPECT = {
+    "3.4": ("Stream.method 72", "Status.s 0, Status.Code 0", "(*Stream).Method reads [rax+72]", "WriteStatus"),
+    "3.5.16": ("Stream.method 80", "Status.s 0, Status.Code 40", "(*Stream).Method reads [rax+80]", "WriteStatus"),
+    "3.5.30": ("Stream.method 16", "Status.s 0, Status.Code 40", "(*ServerStream).Method reads [rax+16]", "writeStatus"),
+}
+
+
+def inspect_cases(servers):
     if FILTER and FILTER not in "inspect":
         return
     print("inspect:")
-    r = subprocess.run([DRIVER, "inspect", ETCD], capture_output=True, text=True)
-    out = r.stdout
-    check(r.returncode == 0, "inspect /usr/bin/etcd plans gRPC probes", r.stderr)
-    for kind in ("start", "end_h2", "end_handler", "etcd_request"):
-        check(any(l.split()[:1] == [kind] and "emulated" in l for l in out.splitlines()),
-              f"inspect: {kind} probe on an emulated instruction", out[-600:])
-    check("Stream.method 72" in out and "Status.Code 0" in out and "Compare.Key 8" in out,
-          "inspect: offsets of Debian's etcd (grpc 1.33, gogo etcdserverpb)", out[:600])
+    for ver, exe, _ in servers:
+        v = subprocess.run([exe, "--version"], capture_output=True, text=True).stdout.split("\n")[0]
+        # sid moves on: a new patch release must still plan as INSPECT says, a new minor is new work
+        minor = ".".join(ver.split(".")[:2]) + "."
+        check(v.startswith("etcd Version: " + minor),
+              f"inspect: {exe} is etcd {minor}x ({v[len('etcd Version: '):] or '?'})", v)
+        r = subprocess.run([DRIVER, "inspect", exe], capture_output=True, text=True)
+        out = r.stdout
+        check(r.returncode == 0, f"inspect etcd {ver} plans gRPC probes", r.stderr)
+        for kind in ("start", "end_h2", "end_handler", "etcd_request"):
+            check(any(l.split()[:1] == [kind] and "emulated" in l for l in out.splitlines()),
+                  f"inspect etcd {ver}: {kind} probe on an emulated instruction", out[-600:])
+        method, status, accessor, writer = INSPECT[ver]
+        check(method in out and status in out and "Compare.Key 8" in out and accessor in out,
+              f"inspect etcd {ver}: offsets from its own code ({method}, {status}, by {accessor})", out[:900])
+        check("stream in RDI" in out and "status in RCX" in out and "request in RDI" in out,
+              f"inspect etcd {ver}: the probed registers proven", out[:900])
+        ends = [l for l in out.splitlines() if l.split()[:1] in (["end_h2"], ["end_handler"])]
+        check(len(ends) == 2 and all(l.endswith(")." + writer) for l in ends),
+              f"inspect etcd {ver}: status written by the transports' {writer}", "\n".join(ends))
     r = subprocess.run([DRIVER, "inspect", "/bin/true"], capture_output=True, text=True)
     check(r.returncode == 1 and "not a Go binary" in r.stderr, "inspect: a non-Go binary is refused",
           r.stderr)
-    other = sorted(glob.glob(os.path.join(os.environ.get("FIXTURES_DIR", os.path.join(OUT, "fixtures")),
-                                          "testserver*")))
+    other = sorted(f for f in glob.glob(os.path.join(os.environ.get("FIXTURES_DIR", os.path.join(OUT, "fixtures")),
+                                                     "testserver-go*"))
+                   if os.access(f, os.X_OK) and not f.endswith(".log"))
     if other:
         r = subprocess.run([DRIVER, "inspect", other[0]], capture_output=True, text=True)
         check(r.returncode == 1 and "not a gRPC server" in r.stderr,
@@ -250,18 +323,22 @@ def main():
         print("etcd: needs root (BPF uprobes): skipped, which counts as a failure")
         print("etcd: 0 passed, 1 failed")
         return 1
-    for tool in (ETCD, ETCDCTL):
-        if not os.access(tool, os.X_OK):
-            print(f"etcd: '{tool}' missing: run 'make deps'")
-            print("etcd: 0 passed, 1 failed")
-            return 1
+    servers = itlib.ETCD_SERVERS
+    for _, exe, ctl in servers:
+        for tool in (exe, ctl):
+            if not os.access(tool, os.X_OK):
+                print(f"etcd: '{tool}' missing: run 'make deps'")
+                print("etcd: 0 passed, 1 failed")
+                return 1
     try:
         if build_driver():
-            inspect_cases()
-            case("plaintext")
+            inspect_cases(servers)
             tls = make_tls()
-            if tls:
-                case("client TLS", tls)
+            for server in servers:
+                case(server, "plaintext")
+                if tls:
+                    case(server, "client TLS", tls)
+                record_case(server)
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     return check.summary("etcd")

@@ -215,25 +215,25 @@ def traced_case(fx, h2):
 
 # ---- a real stripped Go server nobody here wrote -------------------------------
 
-def real_server_cases():
-    """Debian's etcd (stripped, Go 1.19, cgo, externally linked) serves its
-    HTTP endpoints and the gRPC gateway through net/http: exact counts must
-    hold there too."""
+def real_server_cases(server):
+    """Debian's etcd (stripped, cgo, externally linked; 3.4 with Go 1.19,
+    3.5.30 with Go 1.26, 3.5.16 with Go 1.24) serves its HTTP endpoints and
+    the gRPC gateway through net/http: exact counts must hold there too."""
     if FILTER and FILTER not in "etcd-http":
         return
-    print("-- etcd-http (Debian's /usr/bin/etcd)")
-    etcd = shutil.which("etcd") or "/usr/bin/etcd"
+    ver, etcd, etcdctl = server
+    print(f"-- etcd-http (Debian's etcd {ver}, {etcd})")
     r = cpprof("inspect", etcd)
     check(r.returncode == 0 and "serverHandler.ServeHTTP" in r.stdout and "component:     etcd" in r.stdout,
-          "inspect of Debian's etcd finds the net/http probes and names it etcd", r.stderr[-300:])
-    e = Etcd(TMP, "etcd-http", exe=etcd)
+          f"inspect of Debian's etcd {ver} finds the net/http probes and names it etcd", r.stderr[-300:])
+    e = Etcd(TMP, "etcd-http-" + ver, exe=etcd, ctl=etcdctl)
     url, p = e.url, e.proc
     rec = None
     try:
         deadline = time.time() + 30
         while time.time() < deadline and not alive_path(url, "/health"):
             time.sleep(0.2)
-        db = os.path.join(TMP, "etcd-http.db")
+        db = os.path.join(TMP, f"etcd-http-{ver}.db")
         rec, log = start_record(db, "etcd", p.pid)
         sent = collections.Counter()
         for path, n in (("/version", 3), ("/health", 4), ("/metrics", 2), ("/no-such-path", 2)):
@@ -245,7 +245,7 @@ def real_server_cases():
             sent[("/v3/kv/put", st)] += 1
         # and its gRPC side, through `cpprof record` itself
         env = dict(os.environ, ETCDCTL_API="3")
-        ctl = ["etcdctl", "--endpoints", url]
+        ctl = [etcdctl, "--endpoints", url]
         # the gateway's two JSON puts above reach the gRPC server too, with a
         # key outside /registry: no resource
         grpc_sent = collections.Counter({("put", "", "", "", 0): 2})
@@ -262,23 +262,23 @@ def real_server_cases():
         time.sleep(0.3)
         rc, text = stop_record(rec, log)
         rec = None
-        check(rc == 0 and "tracing gRPC calls" in text, "etcd: cpprof record traces its gRPC side too, exits 0",
+        check(rc == 0 and "tracing gRPC calls" in text, f"etcd {ver}: cpprof record traces its gRPC side too, exits 0",
               text[-300:])
-        check(p.poll() is None and alive_path(url, "/health"), "etcd: alive and healthy after recording")
+        check(p.poll() is None and alive_path(url, "/health"), f"etcd {ver}: alive and healthy after recording")
         con = sqlite3.connect(db)
         got = collections.Counter(
             (path, st) for path, st in con.execute("SELECT path, status FROM requests WHERE protocol != 'gRPC'"))
         grpc_got = collections.Counter(con.execute(
             "SELECT verb, resource, namespace, scope, status FROM requests WHERE protocol = 'gRPC'"))
-        check(grpc_got == grpc_sent, f"etcd: exact gRPC calls per verb, resource, namespace, scope and status "
+        check(grpc_got == grpc_sent, f"etcd {ver}: exact gRPC calls per verb, resource, namespace, scope and status "
               f"({sum(grpc_sent.values())} calls, one failing with NotFound)",
               f"sent {dict(grpc_sent)} stored {dict(grpc_got)}")
         comp = {c for (c,) in con.execute("SELECT DISTINCT component FROM requests")}
         lost = con.execute("SELECT lost_events, unmatched FROM runs").fetchone()
-        check(got == sent, f"etcd: exact counts per path and status ({sum(sent.values())} requests)",
+        check(got == sent, f"etcd {ver}: exact counts per path and status ({sum(sent.values())} requests)",
               f"sent {dict(sent)} stored {dict(got)}")
-        check(comp == {"etcd"}, "etcd: component decided from the binary's build info", str(comp))
-        check(lost == (0, 0), "etcd: no lost or unmatched requests", str(lost))
+        check(comp == {"etcd"}, f"etcd {ver}: component decided from the binary's build info", str(comp))
+        check(lost == (0, 0), f"etcd {ver}: no lost or unmatched requests", str(lost))
     finally:
         if rec:
             rec.kill()
@@ -499,7 +499,8 @@ def main():
                 except Exception as e:  # a broken case is a failure, not a crash of the suite
                     check(False, f"{fx['file']} {'h2' if h2 else 'h1'}: case ran", repr(e))
         try:
-            real_server_cases()
+            for server in itlib.ETCD_SERVERS:
+                real_server_cases(server)
             etcd_without_grpc_symbols()
         except Exception as e:
             check(False, "etcd-http cases ran", repr(e))

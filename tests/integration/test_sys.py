@@ -2,7 +2,8 @@
 """Integration test of syscall latency (user/syslat.c) and the socket view
 (user/sockview.c) on Debian's etcd, as root, with real BPF.
 
-/usr/bin/etcd is started on loopback with its own data dir and ports.
+Each etcd of itlib.ETCD_SERVERS (bookworm's 3.4, sid's 3.5.30, trixie's
+3.5.16) is started on loopback with its own data dir and ports.
 tests/integration/sys_driver.c attaches both modules to it and flushes
 every second into a real SQLite file. 201 puts are sent through etcd's
 JSON gateway (/v3/kv/put) over 3 kept-alive HTTP/1.1 connections, one put
@@ -38,7 +39,6 @@ from itlib import Etcd, free_port  # noqa: E402,F401
 
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ROOT = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
-ETCD, ETCDCTL = itlib.ETCD, itlib.ETCDCTL
 PUTS = 201
 CONNS = 3
 
@@ -87,17 +87,18 @@ def stop_driver(p):
 FSYNC_FAMILY = ("fsync", "fdatasync", "sync_file_range")
 
 
-def test_etcd(mode):
+def test_etcd(server, mode):
     """MODE all: the 21-syscall view through raw sys_enter/sys_exit; fsync
     (record's default): the fsync family through its own tracepoints, and
     nothing else."""
-    print(f"etcd: syscall latency ({mode}) and served connections")
-    etcd = Etcd(TMP, f"sys-{mode}")
+    ver, exe, ctl = server
+    print(f"etcd {ver}: syscall latency ({mode}) and served connections")
+    etcd = Etcd(TMP, f"sys-{ver}-{mode}", exe=exe, ctl=ctl)
     drv = None
     try:
         if not check(etcd.healthy(), "etcd starts"):
             return
-        db = os.path.join(TMP, f"sys-{mode}.db")
+        db = os.path.join(TMP, f"sys-{ver}-{mode}.db")
         drv, why = start_driver(db, str(etcd.proc.pid), "etcd", "1000", mode=mode)
         if not check(drv is not None, "sys_driver attaches", why):
             return
@@ -202,15 +203,18 @@ def main():
         print("sys: needs root for BPF (run as root; CI runs it as root)")
         print("sys: 0 passed, 1 failed")
         return 1
-    for need in (ETCD, ETCDCTL):
+    for need in [t for s in itlib.ETCD_SERVERS for t in s[1:]]:
         if not os.path.exists(need):
-            print(f"sys: '{need}' is missing (apt-get install etcd-server etcd-client)")
+            print(f"sys: '{need}' is missing (run 'make deps')")
             print("sys: 0 passed, 1 failed")
             return 1
     try:
         if build_driver():
-            test_etcd("all")
-            test_etcd("fsync")
+            for server in itlib.ETCD_SERVERS:
+                test_etcd(server, "all")
+            # the default view, on bookworm's and sid's etcd
+            for server in [s for s in itlib.ETCD_SERVERS if s[0] in ("3.4", "3.5.30")]:
+                test_etcd(server, "fsync")
             test_no_target()
     finally:
         if not check.failed:
