@@ -601,6 +601,23 @@ void mc_check_quantile(int64_t cpprof_ns, const struct mc_hist *h, double q, str
 		    fmt_ns(lo, a, sizeof(a)), fmt_ns(hi, b, sizeof(b)));
 }
 
+void mc_check_fdatasync(int64_t fdatasync, const struct mc_hist *wal, const struct mc_hist *commit,
+			double slack, struct mc_result *r)
+{
+	double w = hist_total(wal), c = hist_total(commit), want = w + 2 * c;
+
+	if (fdatasync < 0 || (!wal->n && !commit->n)) {
+		set(r, MC_UNKNOWN, "fdatasync not known on both sides");
+		return;
+	}
+	if (fabs(fdatasync - want) <= slack)
+		set(r, MC_AGREE, "%lld fdatasync = %.0f WAL syncs + 2 x %.0f backend commits",
+		    (long long)fdatasync, w, c);
+	else
+		set(r, MC_DISAGREE, "cpprof counted %lld fdatasync, etcd %.0f WAL syncs + 2 x %.0f "
+		    "backend commits = %.0f", (long long)fdatasync, w, c, want);
+}
+
 void mc_check_cpu(int64_t cpprof_ns, double metric_seconds, struct mc_result *r)
 {
 	double c = cpprof_ns / 1e9, d = c - metric_seconds;

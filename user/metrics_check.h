@@ -153,6 +153,16 @@ void mc_check_count(int64_t cpprof, double metric, double slack, struct mc_resul
  */
 void mc_check_quantile(int64_t cpprof_ns, const struct mc_hist *h, double q, struct mc_result *r);
 /*
+ * etcd's fdatasync calls cpprof counted (FDATASYNC) against what etcd
+ * says it synced: one per WAL sync (etcd_disk_wal_fsync_duration_seconds;
+ * server/storage/wal/wal.go sync: fileutil.Fdatasync) and two per bbolt
+ * commit (etcd_disk_backend_commit_duration_seconds; bbolt tx.go Commit:
+ * tx.write() then tx.writeMeta(), each ending in fdatasync). Agree within
+ * SLACK (syncs under way at a scrape).
+ */
+void mc_check_fdatasync(int64_t fdatasync, const struct mc_hist *wal, const struct mc_hist *commit,
+			double slack, struct mc_result *r);
+/*
  * CPU: cpprof's figure (the kernel's, over attach..end) against the
  * process_cpu_seconds_total increase (the kernel's, over the first to last
  * scrape): agree within 10% + 50 ms, the windows differing by a scrape.

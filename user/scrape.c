@@ -558,6 +558,7 @@ struct scraper {
 	struct result *head, *tail;  /* finished scrapes, oldest first */
 	struct series_map series;
 	int n;
+	int live;                    /* threads not yet returned, under mu */
 	struct ep_state eps[SCRAPE_MAX_ENDPOINTS];
 };
 
@@ -611,6 +612,9 @@ static void *ep_thread(void *arg)
 			;
 		pthread_mutex_unlock(&sc->mu);
 	}
+	pthread_mutex_lock(&sc->mu);
+	sc->live--;
+	pthread_mutex_unlock(&sc->mu);
 	return NULL;
 }
 
@@ -658,7 +662,15 @@ struct scraper *scraper__start(const struct scrape_endpoint *eps, int n,
 		strip_url(e->ep.url ? e->ep.url : "", e->stored_url, sizeof(e->stored_url));
 	}
 	for (int i = 0; i < n; i++) {
+		pthread_mutex_lock(&sc->mu);
+		sc->live++;
+		pthread_mutex_unlock(&sc->mu);
 		err = -pthread_create(&sc->eps[i].th, NULL, ep_thread, &sc->eps[i]);
+		if (err) {
+			pthread_mutex_lock(&sc->mu);
+			sc->live--;
+			pthread_mutex_unlock(&sc->mu);
+		}
 		if (err) {
 			cp_seterr("cannot start a scrape thread: %s", strerror(-err));
 			scraper__stop(sc, NULL, 0);
@@ -746,14 +758,33 @@ int scraper__drain(struct scraper *sc, struct store *st, int64_t run_id)
 	return err ? err : n;
 }
 
-int scraper__stop(struct scraper *sc, struct store *st, int64_t run_id)
+void scraper__finish(struct scraper *sc)
 {
 	if (!sc)
-		return 0;
+		return;
 	pthread_mutex_lock(&sc->mu);
 	sc->stopping = true;
 	pthread_cond_broadcast(&sc->cv);
 	pthread_mutex_unlock(&sc->mu);
+}
+
+int scraper__running(struct scraper *sc)
+{
+	int n;
+
+	if (!sc)
+		return 0;
+	pthread_mutex_lock(&sc->mu);
+	n = sc->live;
+	pthread_mutex_unlock(&sc->mu);
+	return n;
+}
+
+int scraper__stop(struct scraper *sc, struct store *st, int64_t run_id)
+{
+	if (!sc)
+		return 0;
+	scraper__finish(sc);
 	for (int i = 0; i < sc->n; i++) {
 		if (sc->eps[i].running)
 			pthread_join(sc->eps[i].th, NULL);

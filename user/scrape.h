@@ -106,6 +106,15 @@ struct scraper *scraper__start(const struct scrape_endpoint *eps, int n,
 int scraper__drain(struct scraper *sc, struct store *st, int64_t run_id);
 
 /*
+ * Ask every endpoint for its last scrape, without waiting: the recorder
+ * keeps draining its ring buffers until scraper__running says 0, then
+ * calls scraper__stop, which no longer waits.
+ */
+void scraper__finish(struct scraper *sc);
+/* Threads still scraping. */
+int scraper__running(struct scraper *sc);
+
+/*
  * Take the last scrape of every endpoint (waits at most about twice the
  * timeout), stop the threads and drain into ST (NULL: drop them).
  */

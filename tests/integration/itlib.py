@@ -46,9 +46,10 @@ def free_port():
 class Etcd:
     """Debian's etcd on loopback with a data directory under WORKDIR and
     ports of its own; client TLS when TLS names ca, cert, key (and ccert,
-    ckey for etcdctl). EXE runs another etcd binary (a damaged copy)."""
+    ckey for etcdctl). EXE runs another etcd binary (a damaged copy); EXTRA
+    are more flags (--metrics=extensive)."""
 
-    def __init__(self, workdir, name="etcd", tls=None, exe=ETCD):
+    def __init__(self, workdir, name="etcd", tls=None, exe=ETCD, extra=()):
         self.name, self.tls = name, tls
         self.client, self.peer = free_port(), free_port()
         self.dir = os.path.join(workdir, name)
@@ -62,6 +63,7 @@ class Etcd:
         if tls:
             args += ["--cert-file", tls["cert"], "--key-file", tls["key"],
                      "--client-cert-auth", "--trusted-ca-file", tls["ca"]]
+        args += list(extra)
         self.log = open(os.path.join(workdir, name + ".log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         self.pid = self.proc.pid

@@ -81,6 +81,18 @@ static void test_pure(void)
 	mc_check_cpu(1000000000, 2.0, &r);
 	CHECK_INT(r.verdict, MC_DISAGREE);
 	CHECK_STR(mc_verdict_name(MC_DISAGREE), "disagree");
+	{
+		/* measured on Debian's etcd 3.4.23: 95 fdatasync, 33 WAL syncs, 31 commits */
+		struct mc_hist w = { .n = 1, .le = { INFINITY }, .count = { 33 } };
+		struct mc_hist c = { .n = 1, .le = { INFINITY }, .count = { 31 } };
+
+		mc_check_fdatasync(95, &w, &c, 0, &r);
+		CHECK(r.verdict == MC_AGREE && strstr(r.reason, "33 WAL syncs + 2 x 31"), "%s", r.reason);
+		mc_check_fdatasync(64, &w, &c, 0, &r);
+		CHECK(r.verdict == MC_DISAGREE && strstr(r.reason, "= 95"), "%s", r.reason);
+		mc_check_fdatasync(64, &(struct mc_hist){}, &(struct mc_hist){}, 0, &r);
+		CHECK_INT(r.verdict, MC_UNKNOWN);
+	}
 
 	CHECK_STR(mc_verb("POST"), "create");
 	CHECK_STR(mc_verb("PUT"), "update");
