@@ -552,6 +552,8 @@ static const char *fmt_ns(int64_t ns, char *buf, size_t len)
 {
 	if (ns == INT64_MAX)
 		snprintf(buf, len, "+Inf");
+	else if (ns == 0)
+		snprintf(buf, len, "0");
 	else if (ns >= 1000000000)
 		snprintf(buf, len, "%.3g s", ns / 1e9);
 	else if (ns >= 1000000)

@@ -119,6 +119,29 @@ int main(int argc, char **argv)
 		verdict_json("cpu", &r);
 		printf("}");
 	}
+	printf("],\"calls\":[");
+	/* cpprof's apiserver call kinds beside the metric's */
+	sqlite3_prepare_v2(db, "SELECT verb, resource, subresource, scope, count(*) FROM requests "
+			   "WHERE run_id = ?1 AND component = 'apiserver' AND resource != '' "
+			   "GROUP BY 1, 2, 3, 4 ORDER BY 1, 2, 3, 4", -1, &st, NULL);
+	sqlite3_bind_int64(st, 1, run_id);
+	for (int i = 0; sqlite3_step(st) == SQLITE_ROW; i++) {
+		const char *verb = (const char *)sqlite3_column_text(st, 0);
+		const char *res = (const char *)sqlite3_column_text(st, 1);
+		const char *sub = (const char *)sqlite3_column_text(st, 2);
+		const char *scope = (const char *)sqlite3_column_text(st, 3);
+		int64_t n = sqlite3_column_int64(st, 4);
+		const struct mc_call *c = metrics_check__find(mc, verb, res, sub, scope);
+		double any = metrics_check__count_any_scope(mc, verb, res, sub);
+
+		printf("%s{\"verb\":\"%s\",\"resource\":\"%s\",\"subresource\":\"%s\",\"scope\":\"%s\","
+		       "\"cpprof\":%lld,\"metrics_count\":%.0f,\"metrics_count_any_scope\":%.0f",
+		       i ? "," : "", verb, res, sub, scope, (long long)n, c ? c->count : -1, any);
+		mc_check_count(n, any, 0, &r);
+		verdict_json("verdict", &r);
+		printf("}");
+	}
+	sqlite3_finalize(st);
 	printf("],\"grpc\":[");
 	for (int i = 0; i < mc->ngrpc; i++) {
 		const struct mc_grpc *g = &mc->grpc[i];
