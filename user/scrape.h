@@ -99,9 +99,11 @@ struct scraper *scraper__start(const struct scrape_endpoint *eps, int n,
 
 /*
  * Write the scrapes finished since the last call into ST for RUN_ID, in
- * the caller's thread (the store is not shared). Cheap when there are
- * none: call it from the record loop. The number of scrapes written, or
- * a negative errno from the store.
+ * the caller's thread (the store is not shared): at most 4096 samples a
+ * call (50-100 ms of SQLite), the rest at the next call, so that a large
+ * page never holds the record loop long. Cheap when there is nothing:
+ * call it from the record loop. The number of scrapes completely written,
+ * or a negative errno from the store.
  */
 int scraper__drain(struct scraper *sc, struct store *st, int64_t run_id);
 

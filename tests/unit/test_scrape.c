@@ -415,6 +415,74 @@ out:
 	free(text);
 }
 
+/* A page of 20,000 kept samples is written 4096 samples a drain, whole in the end. */
+static void test_budget(void)
+{
+	struct run_info ri = { .label = "budget", .kind = "other", .started_ns = 1 };
+	struct scrape_opts o = { .interval_ms = 600000, .timeout_ms = 5000 };
+	struct server sv = { .mode = GOOD };
+	struct scrape_endpoint ep = { .component = "apiserver" };
+	const char *db = tmp("budget.db");
+	char url[64], *text;
+	size_t off = 0, cap = 20000 * 48;
+	struct scraper *sc;
+	struct store *st;
+	int64_t run_id;
+	int err, k, calls = 0;
+
+	text = malloc(cap);
+	for (int i = 0; i < 20000; i++)
+		off += snprintf(text + off, cap - off, "go_goroutines{i=\"%d\"} %d\n", i, i);
+	sv.body = text;
+	sv.blen = off;
+	sv.fd = listen_any(&sv.port);
+	CHECK(sv.fd >= 0, "listen");
+	pthread_create(&sv.th, NULL, serve, &sv);
+	snprintf(url, sizeof(url), "http://127.0.0.1:%d/metrics", sv.port);
+	ep.url = url;
+	st = store__open(db, &err);
+	CHECK(st != NULL, "store: %s", cp_lasterr());
+	if (!st)
+		goto out;
+	CHECK_INT(store__begin_run(st, &ri, &run_id), 0);
+	sc = scraper__start(&ep, 1, &o, &err);
+	CHECK(sc != NULL, "start");
+	if (!sc)
+		goto out;
+	/* the first scrape, then drains until it is written */
+	for (int i = 0; i < 100 && sc; i++) {
+		struct scrape_stats ss;
+
+		scraper__stats(sc, 0, &ss);
+		if (ss.scrapes)
+			break;
+		usleep(50000);
+	}
+	k = scraper__drain(sc, st, run_id);
+	calls++;
+	CHECK_INT(k, 0);
+	CHECK_INT(store__flush(st), 0);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM metric_samples"), 4096);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM metric_scrapes"), 1);
+	while ((k = scraper__drain(sc, st, run_id)) == 0 && calls < 10)
+		calls++;
+	CHECK_INT(k, 1);
+	CHECK_INT(calls, 4);  /* 4 x 4096 + 3616 */
+	CHECK_INT(store__flush(st), 0);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM metric_samples"), 20000);
+	CHECK_INT(sql_int(db, "SELECT sum(value) FROM metric_samples"), 19999LL * 20000 / 2);
+	/* the last scrape at stop is written whole */
+	CHECK_INT(scraper__stop(sc, st, run_id), 1);
+	CHECK_INT(store__flush(st), 0);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM metric_samples"), 40000);
+	CHECK_INT(sql_int(db, "SELECT count(*) FROM metric_series"), 20000);
+	scraper__free(sc);
+out:
+	store__close(st);
+	server_stop(&sv);
+	free(text);
+}
+
 /* A run deleted takes its scrapes along. */
 static void test_delete(void)
 {
@@ -453,6 +521,7 @@ int main(void)
 	log_verbosity = LOG_ERROR;
 	test_labels();
 	test_delete();
+	test_budget();
 	test_scraper();
 	{
 		char cmd[300];
