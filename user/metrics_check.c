@@ -371,60 +371,136 @@ static int load_endpoints(sqlite3 *db, struct metrics_check *mc)
 	return rc == SQLITE_DONE ? 0 : db_fail(db, "the scrapes");
 }
 
+/* What load_samples keeps of a series: its identity, and its running increase at one endpoint. */
+struct series_state {
+	char *name, *labels;     /* NULL: a family account() does not read */
+	double le;
+	double prev, inc;
+	int64_t seen_at;         /* the endpoint's scrape it was first seen at, 0: not yet */
+};
+
+static const char wanted_sql[] =
+	"(name LIKE 'apiserver_request_%' OR name LIKE 'etcd_disk_%' OR "
+	"name IN ('grpc_server_handled_total', 'process_cpu_seconds_total'))";
+
+/*
+ * Each endpoint's good scrapes in time order, each scrape's samples
+ * through the metric_samples_scrape index: no sort of the samples, which
+ * an hour of a big apiserver (30,000 series, 240 scrapes) makes millions.
+ * The series of the run are few enough to keep in an array by id.
+ */
 static int load_samples(sqlite3 *db, struct loader *L)
 {
 	struct metrics_check *mc = L->mc;
-	sqlite3_stmt *st = NULL;
-	struct mc_endpoint *ep = NULL;
-	int64_t series = -1;
-	double prev = 0, inc = 0, le = NAN;
-	char name[128] = "", labels[4096] = "";
-	int rc;
+	sqlite3_stmt *ser = NULL, *scr = NULL, *smp = NULL;
+	struct series_state *ss = NULL;
+	int64_t lo = 0, hi = -1;
+	char sql[512];
+	int rc, err = 0;
 
-	/* only the families account() reads; the index on metric_series(run_id, name) picks them */
-	if (sqlite3_prepare_v2(db,
-			       "SELECT sc.endpoint, se.id, se.name, se.labels, se.le, sc.t_ns, sm.value "
-			       "FROM metric_series se JOIN metric_samples sm ON sm.series_id = se.id "
-			       "JOIN metric_scrapes sc ON sc.id = sm.scrape_id "
-			       "WHERE se.run_id = ?1 AND sc.error IS NULL AND sm.value IS NOT NULL AND ("
-			       "se.name LIKE 'apiserver_request_%' OR se.name LIKE 'etcd_disk_%' OR "
-			       "se.name IN ('grpc_server_handled_total', 'process_cpu_seconds_total')) "
-			       "ORDER BY sc.endpoint, se.id, sc.t_ns", -1, &st, NULL))
-		return db_fail(db, "the scraped samples");
-	sqlite3_bind_int64(st, 1, mc->run_id);
-	for (;;) {
-		const char *url;
-		int64_t id, t;
-		double v;
-
-		rc = sqlite3_step(st);
-		id = rc == SQLITE_ROW ? sqlite3_column_int64(st, 1) : -2;
-		url = rc == SQLITE_ROW ? (const char *)sqlite3_column_text(st, 0) : NULL;
-		if (id != series || (url && ep && strcmp(url, ep->url))) {
-			/* the previous series is complete */
-			if (series >= 0 && ep && ep->ok >= 2)
-				account(L, ep, name, labels, le, inc);
-			if (rc != SQLITE_ROW)
-				break;
-			series = id;
-			ep = find_ep(mc, url ? url : "");
-			snprintf(name, sizeof(name), "%s", sqlite3_column_text(st, 2));
-			snprintf(labels, sizeof(labels), "%s",
-				 sqlite3_column_text(st, 3) ? (const char *)sqlite3_column_text(st, 3) : "");
-			le = sqlite3_column_type(st, 4) == SQLITE_NULL ? NAN : sqlite3_column_double(st, 4);
-			t = sqlite3_column_int64(st, 5);
-			v = sqlite3_column_double(st, 6);
-			/* there at the first good scrape: the baseline; born later: counted from 0 */
-			inc = ep && t == ep->first_ns ? 0 : v;
-			prev = v;
-			continue;
-		}
-		v = sqlite3_column_double(st, 6);
-		inc += v >= prev ? v - prev : v;  /* a reset (restart) starts from 0 again */
-		prev = v;
+	snprintf(sql, sizeof(sql), "SELECT min(id), max(id) FROM metric_series WHERE run_id = ?1 AND %s",
+		 wanted_sql);
+	if (sqlite3_prepare_v2(db, sql, -1, &ser, NULL))
+		return db_fail(db, "the scraped series");
+	sqlite3_bind_int64(ser, 1, mc->run_id);
+	if (sqlite3_step(ser) == SQLITE_ROW && sqlite3_column_type(ser, 0) != SQLITE_NULL) {
+		lo = sqlite3_column_int64(ser, 0);
+		hi = sqlite3_column_int64(ser, 1);
 	}
-	sqlite3_finalize(st);
-	return rc == SQLITE_DONE ? 0 : db_fail(db, "the scraped samples");
+	sqlite3_finalize(ser);
+	ser = NULL;
+	if (hi < lo)
+		return 0;
+	ss = calloc(hi - lo + 1, sizeof(*ss));
+	if (!ss) {
+		cp_seterr("out of memory for %lld series", (long long)(hi - lo + 1));
+		return -ENOMEM;
+	}
+	snprintf(sql, sizeof(sql), "SELECT id, name, labels, le FROM metric_series WHERE run_id = ?1 AND %s",
+		 wanted_sql);
+	if (sqlite3_prepare_v2(db, sql, -1, &ser, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT id FROM metric_scrapes WHERE run_id = ?1 AND endpoint = ?2 "
+			       "AND error IS NULL ORDER BY t_ns, id", -1, &scr, NULL) ||
+	    sqlite3_prepare_v2(db, "SELECT series_id, value FROM metric_samples WHERE scrape_id = ?1 "
+			       "AND value IS NOT NULL", -1, &smp, NULL)) {
+		err = db_fail(db, "the scraped samples");
+		goto out;
+	}
+	sqlite3_bind_int64(ser, 1, mc->run_id);
+	while ((rc = sqlite3_step(ser)) == SQLITE_ROW) {
+		struct series_state *x = &ss[sqlite3_column_int64(ser, 0) - lo];
+		const char *name = (const char *)sqlite3_column_text(ser, 1);
+		const char *labels = (const char *)sqlite3_column_text(ser, 2);
+
+		x->name = strdup(name ? name : "");
+		x->labels = strdup(labels ? labels : "");
+		x->le = sqlite3_column_type(ser, 3) == SQLITE_NULL ? NAN : sqlite3_column_double(ser, 3);
+		if (!x->name || !x->labels) {
+			cp_seterr("out of memory");
+			err = -ENOMEM;
+			goto out;
+		}
+	}
+	if (rc != SQLITE_DONE) {
+		err = db_fail(db, "the scraped series");
+		goto out;
+	}
+	for (int e = 0; e < mc->neps; e++) {
+		struct mc_endpoint *ep = &mc->eps[e];
+		bool first = true;
+
+		if (ep->ok < 2)
+			continue;  /* one scrape: no increase */
+		for (int64_t i = 0; i <= hi - lo; i++) {
+			ss[i].seen_at = 0;
+			ss[i].inc = 0;
+		}
+		sqlite3_reset(scr);
+		sqlite3_bind_int64(scr, 1, mc->run_id);
+		sqlite3_bind_text(scr, 2, ep->url, -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(scr)) == SQLITE_ROW) {
+			int64_t scrape = sqlite3_column_int64(scr, 0);
+
+			sqlite3_reset(smp);
+			sqlite3_bind_int64(smp, 1, scrape);
+			while ((rc = sqlite3_step(smp)) == SQLITE_ROW) {
+				int64_t id = sqlite3_column_int64(smp, 0);
+				double v = sqlite3_column_double(smp, 1);
+				struct series_state *x;
+
+				if (id < lo || id > hi || !(x = &ss[id - lo])->name)
+					continue;
+				if (!x->seen_at) {
+					/* there at the first good scrape: the baseline; born later: from 0 */
+					x->seen_at = scrape;
+					x->inc = first ? 0 : v;
+				} else {
+					x->inc += v >= x->prev ? v - x->prev : v;  /* a reset starts from 0 */
+				}
+				x->prev = v;
+			}
+			if (rc != SQLITE_DONE)
+				break;
+			first = false;
+		}
+		if (rc != SQLITE_DONE) {
+			err = db_fail(db, "the scraped samples");
+			goto out;
+		}
+		for (int64_t i = 0; i <= hi - lo; i++)
+			if (ss[i].seen_at)
+				account(L, ep, ss[i].name, ss[i].labels, ss[i].le, ss[i].inc);
+	}
+out:
+	sqlite3_finalize(ser);
+	sqlite3_finalize(scr);
+	sqlite3_finalize(smp);
+	for (int64_t i = 0; ss && i <= hi - lo; i++) {
+		free(ss[i].name);
+		free(ss[i].labels);
+	}
+	free(ss);
+	return err;
 }
 
 static int cmp_call(const void *a, const void *b)
