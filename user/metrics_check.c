@@ -704,7 +704,7 @@ void mc_check_cpu(int64_t cpprof_ns, double metric_seconds, struct mc_result *r)
 		set(r, MC_UNKNOWN, "CPU not known on both sides");
 		return;
 	}
-	if (fabs(d) <= 0.1 * fmax(c, metric_seconds) + 0.05)
+	if (fabs(d) <= 0.1 * fmax(c, metric_seconds) + 0.25)
 		set(r, MC_AGREE, "%.2f s and %.2f s", c, metric_seconds);
 	else
 		set(r, MC_DISAGREE, "cpprof %.2f s, process_cpu_seconds_total grew by %.2f s", c,

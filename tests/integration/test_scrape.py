@@ -7,8 +7,9 @@ with --metrics=extensive; `cpprof record --pid ETCD --etcd-metrics URL`
 scrapes them at the start, every 2 s and at the end, while etcdctl makes 30
 puts, 7 ranges, 3 deletes and one range of a future revision (OutOfRange).
 Next to etcd, four bad endpoints played by this test's own HTTP server are
-scraped with --metrics: a refused port, a server that stalls 5 s (beyond
---metrics-timeout 3), binary garbage, and a 100 MB body. The test checks
+scraped with --metrics: a refused port, a server that stalls 12 s (beyond
+--metrics-timeout 6; the issue's 5 s stall is the unit test's, test_scrape.c),
+binary garbage, and a 100 MB body. The test checks
 that recording goes on and ends in time, that each bad endpoint is counted
 under its kind of error, that the samples are stored, and that
 tests/integration/mcheck_driver.c (user/metrics_check.c over the file)
@@ -57,7 +58,7 @@ DRIVER = os.path.join(TMP, "mcheck_driver")
 
 class BadServer:
     """A loopback server answering every connection the same bad way:
-    stall (5 s, then close without a word), garbage (HTTP 200, binary
+    stall (12 s, then close without a word), garbage (HTTP 200, binary
     body), huge (HTTP 200, 100 MB of text, no length)."""
 
     def __init__(self, mode):
@@ -88,7 +89,7 @@ class BadServer:
             c.recv(4096)
             self.served += 1
             if self.mode == "stall":
-                end = time.time() + 5
+                end = time.time() + 12
                 while time.time() < end and not self.stop:
                     time.sleep(0.1)
             elif self.mode == "garbage":
@@ -96,7 +97,7 @@ class BadServer:
                 c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 8192\r\nConnection: close\r\n\r\n" + junk)
             elif self.mode == "huge":
                 c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
-                chunk = b"go_goroutines 1\n" * 4096
+                chunk = b"go_goroutines 1\n" * 65536  # 1 MiB: fast enough also under load
                 sent = 0
                 while sent < 100 << 20 and not self.stop:
                     c.sendall(chunk)
@@ -177,7 +178,7 @@ def case(name, exe, tls=None, bad=True):
             return
         db = os.path.join(TMP, name.replace(" ", "-") + ".db")
         cmd = [CPPROF, "record", "--db", db, "--label", "run", "--pid", str(e.pid),
-               "--no-sockets", "--metrics-interval", "2", "--metrics-timeout", "3",
+               "--no-sockets", "--metrics-interval", "2", "--metrics-timeout", "6",
                "--etcd-metrics", e.url + "/metrics"]
         if tls:
             cmd += ["--etcd-metrics-ca", tls["ca"], "--etcd-metrics-cert", tls["ccert"],
@@ -201,8 +202,8 @@ def case(name, exe, tls=None, bad=True):
         t_stop = time.time() - t_stop
         log.close()
         check(rc == 0, f"{name}: record exits 0", out[-1500:])
-        # a scrape in progress (<= 3 s), then the last one (<= 3 s), then storing
-        check(t_stop < 15, f"{name}: record stops in time despite the stalled endpoint",
+        # a scrape in progress (<= 6 s), then the last one (<= 6 s), then storing
+        check(t_stop < 20, f"{name}: record stops in time despite the stalled endpoint",
               f"{t_stop:.1f} s")
         check(e.alive() and e.ctl("get", "/registry/configmaps/ns/c9").returncode == 0,
               f"{name}: etcd alive and answering")
@@ -225,7 +226,7 @@ def case(name, exe, tls=None, bad=True):
             check(big[0] is not None and big[0] <= 64 << 20, f"{name}: the 100 MB body stopped at 64 MiB",
                   str(big))
             slow = sql(db, "SELECT max(duration_ns) FROM metric_scrapes WHERE error = 'timeout'")[0][0]
-            check(slow is not None and slow < 4.5e9, f"{name}: the stall cut at --metrics-timeout 3",
+            check(slow is not None and slow < 7.5e9, f"{name}: the stall cut at --metrics-timeout 6",
                   str(slow))
         nsamp = sql(db, "SELECT count(*) FROM metric_samples JOIN metric_scrapes s ON s.id = scrape_id "
                         "WHERE s.error IS NULL")[0][0]
@@ -275,6 +276,9 @@ def case(name, exe, tls=None, bad=True):
               fs["count_reason"])
         check(fs["p50"] == "agree", f"{name}: fdatasync p50 in or next to the WAL bucket", fs["p50_reason"])
         ep = [x for x in mc["endpoints"] if x["component"] == "etcd"]
+        if ep:
+            print(f"    CPU: cpprof {ep[0]['cpprof_cpu_ns'] / 1e9:.2f} s, process_cpu_seconds_total "
+                  f"+{ep[0]['cpu_seconds']} s")
         check(len(ep) == 1 and ep[0]["cpu"] == "agree", f"{name}: CPU beside process_cpu_seconds_total",
               str(ep and (ep[0]["cpprof_cpu_ns"], ep[0]["cpu_seconds"], ep[0]["cpu_reason"])))
         for x in mc["endpoints"]:

@@ -78,8 +78,12 @@ static void test_pure(void)
 	CHECK_INT(r.verdict, MC_UNKNOWN);
 	mc_check_cpu(1000000000, 1.05, &r);
 	CHECK_INT(r.verdict, MC_AGREE);
+	mc_check_cpu(480000000, 0.36, &r);  /* measured: a 10 s run's edges */
+	CHECK_INT(r.verdict, MC_AGREE);
 	mc_check_cpu(1000000000, 2.0, &r);
 	CHECK_INT(r.verdict, MC_DISAGREE);
+	mc_check_cpu(100000000, 0.5, &r);
+	CHECK(r.verdict == MC_DISAGREE && strstr(r.reason, "grew by 0.50 s"), "%s", r.reason);
 	CHECK_STR(mc_verdict_name(MC_DISAGREE), "disagree");
 	{
 		/* measured on Debian's etcd 3.4.23: 95 fdatasync, 33 WAL syncs, 31 commits */
