@@ -34,6 +34,7 @@
 #include "html.h"
 #include "runs.h"
 #include "sampler.h"
+#include "scrape.h"
 #include "store.h"
 
 #define CPPROF_VERSION "0.1.0"
@@ -81,7 +82,7 @@ static const char record_help[] =
 "usage: cpprof record --db FILE [--label NAME] [--kind real|kubemark|other]\n"
 "                     [--pid PID]... [--target NAME]... [--duration SECONDS]\n"
 "                     [--component apiserver|etcd|other] [--store-names]\n"
-"                     [--sample-hz N] [--metrics URL]...\n"
+"                     [--sample-hz N] [--metrics URL]... [--etcd-metrics URL]\n"
 "\n"
 "Trace Go HTTP servers (kube-apiserver by default) with uprobes and store\n"
 "every request's latency, tagged by Kubernetes verb and resource, in FILE\n"
@@ -120,7 +121,16 @@ static const char record_help[] =
 "                     of the run; flags above win over it\n"
 "  --apiserver-ca FILE, --apiserver-token-file FILE, --apiserver-insecure\n"
 "                     how to reach it (CA bundle, bearer token, no TLS check)\n"
-"  --metrics URL      Prometheus endpoint to scrape; not built yet\n"
+"  --metrics URL      a Prometheus endpoint to scrape (repeatable); with\n"
+"                     --apiserver, kube-apiserver's /metrics is scraped too\n"
+"  --etcd-metrics URL etcd's metrics (http://HOST:2381/metrics, or the client URL\n"
+"                     + /metrics), with --etcd-metrics-ca FILE, --etcd-metrics-cert\n"
+"                     FILE and --etcd-metrics-key FILE for client TLS\n"
+"  --metrics-interval SECS\n"
+"                     scrape at the start, every SECS (default 15) and at the\n"
+"                     end; an endpoint that fails is counted and skipped\n"
+"  --metrics-timeout SECS\n"
+"                     time allowed a scrape (default 10; its body: 64 MiB)\n"
 "\n"
 "Needs root (uprobes). Probes sit on instructions the kernel emulates where\n"
 "the binary allows; see 'cpprof inspect'.\n"
@@ -262,6 +272,70 @@ static int read_cluster(const struct cluster_opts *o, struct cluster_size *cs, b
 	return 0;
 }
 
+/* What the record loop polls, for waits at its end. */
+struct record_poll {
+	struct collector *col;
+	struct grpc_tracer *gt;
+	struct sampler *sp;
+	struct cpuprof *cprof;
+	struct grpc_sink *gsink;
+};
+
+static int record_poll(void *ctx)
+{
+	struct record_poll *p = ctx;
+	int n = collector__poll(p->col, 100);
+
+	if (n >= 0 && p->gt)
+		n = grpc_tracer__poll(p->gt, 0, grpc_store, p->gsink);
+	if (n >= 0 && p->sp)
+		n = sampler__poll(p->sp, 0, cpuprof__sample, p->cprof);
+	return n;
+}
+
+/* Scraping options of `record`: endpoints named by flags, then started at once. */
+struct record_scrape {
+	struct scrape_endpoint eps[SCRAPE_MAX_ENDPOINTS];
+	int n;
+	const char *etcd_ca, *etcd_cert, *etcd_key;
+	long interval_s, timeout_s;
+	char api_url[2048];
+	struct scraper *sc;
+};
+
+/* Ask for the last scrapes; keep the ring buffers drained (POLL) while they are taken. */
+static int finish_scrapes(struct record_scrape *rs, struct store *st, int64_t run_id,
+			  int (*poll)(void *), void *ctx)
+{
+	int err;
+
+	if (!rs->sc)
+		return 0;
+	scraper__finish(rs->sc);
+	while (scraper__running(rs->sc))
+		poll(ctx);
+	err = scraper__stop(rs->sc, st, run_id);
+	if (err < 0)
+		error("cannot store the metrics scraped: %s\n", cp_lasterr());
+	for (int i = 0; i < rs->n; i++) {
+		struct scrape_stats ss;
+		char errs[256] = "";
+		size_t off = 0;
+
+		scraper__stats(rs->sc, i, &ss);
+		for (int k = 1; k < SCRAPE_ERR__MAX; k++)
+			if (ss.errors[k] && off < sizeof(errs))
+				off += snprintf(errs + off, sizeof(errs) - off, ", %llu %s",
+						(unsigned long long)ss.errors[k], scrape_error_name(k));
+		info("metrics of %s: %llu of %llu scrapes read%s%s%s\n", rs->eps[i].component,
+		     (unsigned long long)ss.ok, (unsigned long long)ss.scrapes, errs,
+		     ss.last_error[0] ? "; last error: " : "", ss.last_error);
+	}
+	scraper__free(rs->sc);
+	rs->sc = NULL;
+	return err < 0 ? err : 0;
+}
+
 /* The collector stored a request: its CPU samples can now be tagged with its call kind. */
 static void on_request_cpu(void *ctx, int tgid, uint64_t rw, uint64_t start_mono_ns,
 			   const struct request_rec *r)
@@ -294,6 +368,12 @@ static int do_record(int argc, char **argv)
 		{ "apiserver-ca", required_argument, NULL, 1004 },
 		{ "apiserver-token-file", required_argument, NULL, 1005 },
 		{ "apiserver-insecure", no_argument, NULL, 1006 },
+		{ "etcd-metrics", required_argument, NULL, 1007 },
+		{ "etcd-metrics-ca", required_argument, NULL, 1008 },
+		{ "etcd-metrics-cert", required_argument, NULL, 1009 },
+		{ "etcd-metrics-key", required_argument, NULL, 1010 },
+		{ "metrics-interval", required_argument, NULL, 1011 },
+		{ "metrics-timeout", required_argument, NULL, 1012 },
 		{ "help", no_argument, NULL, 'h' },
 		{}
 	};
@@ -309,6 +389,7 @@ static int do_record(int argc, char **argv)
 	long sample_hz = 199;
 	struct cluster_size cluster = { .nodes = -1, .pods = -1, .namespaces = -1 };
 	struct cluster_opts capi = {};
+	static struct record_scrape scr = { .interval_s = 15, .timeout_s = 10 };
 	struct sampler *sp = NULL;
 	struct cpuprof *cprof = NULL;
 	uint64_t cstats[CPU_STAT__MAX] = {};
@@ -384,8 +465,25 @@ static int do_record(int argc, char **argv)
 		case 1004: capi.ca_file = optarg; break;
 		case 1005: capi.token_file = optarg; break;
 		case 1006: capi.insecure = true; break;
-		case 'M':
-			return usage_error("record", "--metrics '%s': Prometheus scraping is not built yet", optarg);
+		case 'M': case 1007:
+			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+				return usage_error("record", "invalid metrics URL '%s': expected http:// or https://", optarg);
+			if (scr.n >= SCRAPE_MAX_ENDPOINTS - 1)
+				return usage_error("record", "too many metrics endpoints at '%s'", optarg);
+			scr.eps[scr.n++] = (struct scrape_endpoint){ .url = optarg,
+				.component = c == 'M' ? "other" : "etcd" };
+			break;
+		case 1008: scr.etcd_ca = optarg; break;
+		case 1009: scr.etcd_cert = optarg; break;
+		case 1010: scr.etcd_key = optarg; break;
+		case 1011:
+			if (parse_int(optarg, 1, 3600, &scr.interval_s))
+				return usage_error("record", "invalid --metrics-interval '%s': expected 1-3600 seconds", optarg);
+			break;
+		case 1012:
+			if (parse_int(optarg, 1, 600, &scr.timeout_s))
+				return usage_error("record", "invalid --metrics-timeout '%s': expected 1-600 seconds", optarg);
+			break;
 		case 'h': fputs(record_help, stdout); return EXIT_OK;
 		default: return usage_error("record", "%s", "invalid option");
 		}
@@ -612,6 +710,26 @@ static int do_record(int argc, char **argv)
 		sigaction(SIGINT, &sa, NULL);
 		sigaction(SIGTERM, &sa, NULL);
 	}
+	/* Prometheus endpoints: started once the probes are in, so both sides count the same calls */
+	for (i = 0; i < scr.n; i++)
+		if (!strcmp(scr.eps[i].component, "etcd")) {
+			scr.eps[i].ca_file = scr.etcd_ca;
+			scr.eps[i].cert_file = scr.etcd_cert;
+			scr.eps[i].key_file = scr.etcd_key;
+		}
+	if (capi.url) {
+		cluster__metrics_url(capi.url, scr.api_url, sizeof(scr.api_url));
+		scr.eps[scr.n++] = (struct scrape_endpoint){ .url = scr.api_url, .component = "apiserver",
+			.ca_file = capi.ca_file, .token_file = capi.token_file, .insecure = capi.insecure };
+	}
+	if (scr.n) {
+		struct scrape_opts so = { .interval_ms = scr.interval_s * 1000,
+					  .timeout_ms = scr.timeout_s * 1000 };
+
+		if (!(scr.sc = scraper__start(scr.eps, scr.n, &so, &err)))
+			info("metrics not scraped: %s\n", cp_lasterr());
+		err = 0;
+	}
 	t0 = last_tick = last_sweep = last_sys = now_ns(CLOCK_MONOTONIC);
 	info("recording run '%s' into '%s'%s\n", label, db,
 	     duration ? "" : "; stop with Ctrl-C");
@@ -648,6 +766,11 @@ static int do_record(int argc, char **argv)
 				cpuprof__tick(cprof);
 			last_sys = now;
 		}
+		if (scr.sc && (err = scraper__drain(scr.sc, st, run_id)) < 0) {
+			error("cannot store the metrics scraped: %s\n", cp_lasterr());
+			break;
+		}
+		err = 0;
 		if ((err = store__flush(st))) {
 			error("cannot store requests: %s\n", cp_lasterr());
 			break;
@@ -693,7 +816,14 @@ static int do_record(int argc, char **argv)
 	if (isatty(STDERR_FILENO) && log_verbosity >= LOG_INFO)
 		fputc('\n', stderr);
 
-	/* 6. stop: detach first, then drain what is left in the ring buffer */
+	/* 6. stop: the last scrapes while still tracing, then detach and drain the ring buffer */
+	{
+		struct record_poll rp = { col, gt, sp, cprof, &gsink };
+		int e2 = finish_scrapes(&scr, st, run_id, record_poll, &rp);
+
+		if (!err)
+			err = e2;
+	}
 	attach__stats(att, stats);
 	for (i = 0; i < ntargets; i++)
 		if (targets[i].attached)

@@ -29,6 +29,9 @@ struct cluster_opts {
  */
 int cluster__from_apiserver(const struct cluster_opts *o, struct cluster_size *out);
 
+/* BASE (https://HOST:PORT, with or without a final '/') + "/metrics", into URL. */
+void cluster__metrics_url(const char *base, char *url, size_t len);
+
 /* The same, from /metrics text already fetched (for tests and fuzzing). */
 int cluster__from_metrics(const char *text, size_t len, struct cluster_size *out);
 

@@ -10,6 +10,7 @@
  */
 #include <errno.h>
 #include <fcntl.h>
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
@@ -66,7 +67,9 @@ static const char schema_sql[] =
  * Tables added within schema version 1, created in every file opened for
  * writing, so that files made by an older cpprof gain them: syscall
  * latency histograms (user/syslat.c) and served TCP connections
- * (user/sockview.c), one row per target and interval (and bucket).
+ * (user/sockview.c), one row per target and interval (and bucket);
+ * Prometheus scrapes (user/scrape.c): a row per scrape, a row per series
+ * of a run (name and label set, stored once), a row per series and scrape.
  */
 static const char added_sql[] =
 	"CREATE TABLE IF NOT EXISTS syscalls(\n"
@@ -84,7 +87,19 @@ static const char added_sql[] =
 	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER, component TEXT,\n"
 	"  category TEXT, verb TEXT, resource TEXT, stack TEXT,\n"
 	"  samples INTEGER, cpu_ns INTEGER);\n"
-	"CREATE INDEX IF NOT EXISTS cpu_stacks_run ON cpu_stacks(run_id);\n";
+	"CREATE INDEX IF NOT EXISTS cpu_stacks_run ON cpu_stacks(run_id);\n"
+	"CREATE TABLE IF NOT EXISTS metric_scrapes(\n"
+	"  id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id),\n"
+	"  endpoint TEXT, component TEXT, t_ns INTEGER, duration_ns INTEGER,\n"
+	"  bytes INTEGER, samples INTEGER, error TEXT, message TEXT);\n"
+	"CREATE INDEX IF NOT EXISTS metric_scrapes_run ON metric_scrapes(run_id);\n"
+	"CREATE TABLE IF NOT EXISTS metric_series(\n"
+	"  id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id),\n"
+	"  name TEXT, labels TEXT, le REAL);\n"
+	"CREATE INDEX IF NOT EXISTS metric_series_run ON metric_series(run_id, name);\n"
+	"CREATE TABLE IF NOT EXISTS metric_samples(\n"
+	"  scrape_id INTEGER REFERENCES metric_scrapes(id), series_id INTEGER, value REAL);\n"
+	"CREATE INDEX IF NOT EXISTS metric_samples_scrape ON metric_samples(scrape_id);\n";
 
 /*
  * Columns added within schema version 1 (table, column, type): run
@@ -138,6 +153,8 @@ struct store {
 	sqlite3_stmt *del_req, *del_cpu, *del_targets, *del_run;
 	sqlite3_stmt *ins_syscall, *ins_sock, *del_syscalls, *del_sock;
 	sqlite3_stmt *set_cluster, *set_target_cpu, *ins_cpu, *ins_stack, *del_stacks;
+	sqlite3_stmt *ins_mscrape, *ins_mseries, *ins_msample;
+	sqlite3_stmt *del_msamples, *del_mseries, *del_mscrapes;
 };
 
 #define STR_(x) #x
@@ -453,7 +470,18 @@ struct store *store__open(const char *path, int *errp)
 			      "bytes_out, retransmits) "
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &s->ins_sock)) ||
 	    (err = prepare(s, "DELETE FROM syscalls WHERE run_id = ?1", &s->del_syscalls)) ||
-	    (err = prepare(s, "DELETE FROM sock_stats WHERE run_id = ?1", &s->del_sock)))
+	    (err = prepare(s, "DELETE FROM sock_stats WHERE run_id = ?1", &s->del_sock)) ||
+	    (err = prepare(s, "INSERT INTO metric_scrapes(run_id, endpoint, component, t_ns, "
+			      "duration_ns, bytes, samples, error, message) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &s->ins_mscrape)) ||
+	    (err = prepare(s, "INSERT INTO metric_series(run_id, name, labels, le) "
+			      "VALUES (?1, ?2, ?3, ?4)", &s->ins_mseries)) ||
+	    (err = prepare(s, "INSERT INTO metric_samples(scrape_id, series_id, value) "
+			      "VALUES (?1, ?2, ?3)", &s->ins_msample)) ||
+	    (err = prepare(s, "DELETE FROM metric_samples WHERE scrape_id IN "
+			      "(SELECT id FROM metric_scrapes WHERE run_id = ?1)", &s->del_msamples)) ||
+	    (err = prepare(s, "DELETE FROM metric_series WHERE run_id = ?1", &s->del_mseries)) ||
+	    (err = prepare(s, "DELETE FROM metric_scrapes WHERE run_id = ?1", &s->del_mscrapes)))
 		goto cleanup;
 
 cleanup:
@@ -496,6 +524,12 @@ void store__close(struct store *s)
 	sqlite3_finalize(s->ins_cpu);
 	sqlite3_finalize(s->ins_stack);
 	sqlite3_finalize(s->del_stacks);
+	sqlite3_finalize(s->ins_mscrape);
+	sqlite3_finalize(s->ins_mseries);
+	sqlite3_finalize(s->ins_msample);
+	sqlite3_finalize(s->del_msamples);
+	sqlite3_finalize(s->del_mseries);
+	sqlite3_finalize(s->del_mscrapes);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -783,6 +817,75 @@ int store__add_stack(struct store *s, const struct stack_rec *r)
 	return batch_step(s, st);
 }
 
+int store__add_metric_scrape(struct store *s, const struct metric_scrape_rec *r, int64_t *id)
+{
+	sqlite3_stmt *st = s->ins_mscrape;
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, r->run_id);
+	bind_text(st, 2, r->endpoint);
+	bind_key(st, 3, r->component);
+	sqlite3_bind_int64(st, 4, r->t_ns);
+	sqlite3_bind_int64(st, 5, r->duration_ns);
+	sqlite3_bind_int64(st, 6, r->bytes);
+	sqlite3_bind_int64(st, 7, r->samples);
+	bind_text(st, 8, r->error);
+	bind_text(st, 9, r->message);
+	err = step_done(s, st);
+	if (err)
+		return err;
+	/* before batch_step may commit: the id is what the samples point at */
+	*id = sqlite3_last_insert_rowid(s->db);
+	if (++s->pending >= STORE_BATCH)
+		return store__flush(s);
+	return 0;
+}
+
+int store__add_metric_series(struct store *s, int64_t run_id, const char *name,
+			     const char *labels, double le, int64_t *id)
+{
+	sqlite3_stmt *st = s->ins_mseries;
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, run_id);
+	bind_key(st, 2, name);
+	bind_key(st, 3, labels);
+	if (isnan(le))
+		sqlite3_bind_null(st, 4);
+	else
+		sqlite3_bind_double(st, 4, le);  /* +Inf is stored as SQLite's Inf REAL */
+	err = step_done(s, st);
+	if (err)
+		return err;
+	*id = sqlite3_last_insert_rowid(s->db);
+	if (++s->pending >= STORE_BATCH)
+		return store__flush(s);
+	return 0;
+}
+
+int store__add_metric_sample(struct store *s, int64_t scrape_id, int64_t series_id, double value)
+{
+	sqlite3_stmt *st = s->ins_msample;
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, scrape_id);
+	sqlite3_bind_int64(st, 2, series_id);
+	if (isnan(value))
+		sqlite3_bind_null(st, 3);  /* SQLite has no NaN: it would store NULL anyway */
+	else
+		sqlite3_bind_double(st, 3, value);
+	return batch_step(s, st);
+}
+
 int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st)
 {
 	int err;
@@ -819,7 +922,8 @@ int store__build_index(struct store *s)
 int store__delete_run(struct store *s, int64_t run_id)
 {
 	sqlite3_stmt *dels[] = { s->del_req, s->del_cpu, s->del_stacks, s->del_syscalls,
-				 s->del_sock, s->del_targets, s->del_run };
+				 s->del_sock, s->del_msamples, s->del_mseries, s->del_mscrapes,
+				 s->del_targets, s->del_run };
 	int err;
 
 	err = store__flush(s);

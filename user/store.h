@@ -129,6 +129,19 @@ struct sock_stats_rec {
 	int64_t retransmits;
 };
 
+/* One read of a Prometheus endpoint (table metric_scrapes; user/scrape.c). */
+struct metric_scrape_rec {
+	int64_t run_id;
+	const char *endpoint;     /* URL without user info or query */
+	const char *component;    /* apiserver, etcd, other */
+	int64_t t_ns;             /* CLOCK_REALTIME when the request was sent */
+	int64_t duration_ns;
+	int64_t bytes;            /* body bytes read (up to the bound) */
+	int64_t samples;          /* samples kept */
+	const char *error;        /* NULL: ok; else connect, timeout, tls, http, too_big, parse, other */
+	const char *message;      /* what went wrong, in words; NULL when ok */
+};
+
 /*
  * Open or create PATH. A new file is created mode 0600. Returns NULL with
  * *err and cp_lasterr() set (e.g. "'x.db' is not a cpprof database",
@@ -156,6 +169,13 @@ int store__set_target_cpu(struct store *s, int64_t target_id, int64_t cpu_ns, in
 /* Buffered like requests. */
 int store__add_cpu(struct store *s, const struct cpu_rec *r);
 int store__add_stack(struct store *s, const struct stack_rec *r);
+/* Buffered like requests: a row of metric_scrapes, and its id for its samples. */
+int store__add_metric_scrape(struct store *s, const struct metric_scrape_rec *r, int64_t *id);
+/* Buffered: a row of metric_series (LE: NAN when the sample is no histogram bucket). */
+int store__add_metric_series(struct store *s, int64_t run_id, const char *name,
+			     const char *labels, double le, int64_t *id);
+/* Buffered: a row of metric_samples. */
+int store__add_metric_sample(struct store *s, int64_t scrape_id, int64_t series_id, double value);
 /* Commit the current batch (cheap if empty). */
 int store__flush(struct store *s);
 /*

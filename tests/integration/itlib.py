@@ -55,9 +55,10 @@ class Etcd:
     """Debian's etcd on loopback with a data directory under WORKDIR and
     ports of its own; client TLS when TLS names ca, cert, key (and ccert,
     ckey for etcdctl). EXE runs another etcd binary (a damaged copy, or
-    one of ETCD_SERVERS with its own CTL)."""
+    one of ETCD_SERVERS with its own CTL); EXTRA are more flags
+    (--metrics=extensive)."""
 
-    def __init__(self, workdir, name="etcd", tls=None, exe=ETCD, ctl=ETCDCTL):
+    def __init__(self, workdir, name="etcd", tls=None, exe=ETCD, ctl=ETCDCTL, extra=()):
         self.name, self.tls, self.ctlexe = name, tls, ctl
         self.client, self.peer = free_port(), free_port()
         self.dir = os.path.join(workdir, name)
@@ -71,6 +72,7 @@ class Etcd:
         if tls:
             args += ["--cert-file", tls["cert"], "--key-file", tls["key"],
                      "--client-cert-auth", "--trusted-ca-file", tls["ca"]]
+        args += list(extra)
         self.log = open(os.path.join(workdir, name + ".log"), "w")
         self.proc = subprocess.Popen(args, stdout=self.log, stderr=subprocess.STDOUT)
         self.pid = self.proc.pid

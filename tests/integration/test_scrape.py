@@ -1,0 +1,403 @@
+#!/usr/bin/env python3
+"""Integration tests of Prometheus scraping during `cpprof record`, as root,
+with real BPF and real etcd servers.
+
+Debian's etcd 3.4 and sid's etcd 3.5.30 (when `make deps` unpacked it) run
+with --metrics=extensive; `cpprof record --pid ETCD --etcd-metrics URL`
+scrapes them at the start, every 2 s and at the end, while etcdctl makes 30
+puts, 7 ranges, 3 deletes and one range of a future revision (OutOfRange).
+Next to etcd, four bad endpoints played by this test's own HTTP server are
+scraped with --metrics: a refused port, a server that stalls 12 s (beyond
+--metrics-timeout 6; the issue's 5 s stall is the unit test's, test_scrape.c),
+binary garbage, and a 100 MB body. The test checks
+that recording goes on and ends in time, that each bad endpoint is counted
+under its kind of error, that the samples are stored, and that
+tests/integration/mcheck_driver.c (user/metrics_check.c over the file)
+finds etcd's grpc_server_handled_total equal to cpprof's gRPC calls per
+method, cpprof's fdatasync count equal to etcd's WAL syncs plus two per
+backend commit, the fdatasync p50 in or next to the WAL histogram's
+bucket, and the CPU of process_cpu_seconds_total beside cpprof's. A TLS
+case scrapes etcd's client URL with --etcd-metrics-ca/-cert/-key, and the
+Go test server, kube-apiserver's stand-in, is scraped over HTTPS with
+--apiserver-ca and --apiserver-token-file, its apiserver_request_total
+checked against cpprof's count per call kind.
+
+Usage: test_scrape.py BUILD_DIR [FILTER]
+Ends with "scrape: N passed, N failed"; exits 1 on any failure.
+"""
+import json
+import os
+import re
+import shutil
+import socket
+import sqlite3
+import ssl
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+import urllib.error
+import urllib.request
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import itlib  # noqa: E402
+from itlib import Etcd, free_port  # noqa: E402
+
+OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
+FILTER = sys.argv[2] if len(sys.argv) > 2 else ""
+CPPROF = os.path.join(OUT, "cpprof")
+SID_ETCD = "/var/cache/cpprof/etcd-sid/usr/bin/etcd"
+
+check = itlib.Checks()
+TMP = tempfile.mkdtemp(prefix="cpprof-scrape.")
+DRIVER = os.path.join(TMP, "mcheck_driver")
+
+
+# ---- bad endpoints -------------------------------------------------------------
+
+class BadServer:
+    """A loopback server answering every connection the same bad way:
+    stall (12 s, then close without a word), garbage (HTTP 200, binary
+    body), huge (HTTP 200, 100 MB of text, no length)."""
+
+    def __init__(self, mode):
+        self.mode, self.stop = mode, False
+        self.sock = socket.socket()
+        self.sock.setsockopt(socket.SOL_SOCKET, socket.SO_REUSEADDR, 1)
+        self.sock.bind(("127.0.0.1", 0))
+        self.sock.listen(16)
+        self.sock.settimeout(0.2)
+        self.port = self.sock.getsockname()[1]
+        self.served = 0
+        self.thread = threading.Thread(target=self.loop, daemon=True)
+        self.thread.start()
+
+    def loop(self):
+        while not self.stop:
+            try:
+                c, _ = self.sock.accept()
+            except socket.timeout:
+                continue
+            except OSError:
+                break
+            threading.Thread(target=self.answer, args=(c,), daemon=True).start()
+
+    def answer(self, c):
+        try:
+            c.settimeout(10)
+            c.recv(4096)
+            self.served += 1
+            if self.mode == "stall":
+                end = time.time() + 12
+                while time.time() < end and not self.stop:
+                    time.sleep(0.1)
+            elif self.mode == "garbage":
+                junk = bytes((i * 7919 + 13) % 256 for i in range(8192))
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Length: 8192\r\nConnection: close\r\n\r\n" + junk)
+            elif self.mode == "huge":
+                c.sendall(b"HTTP/1.1 200 OK\r\nContent-Type: text/plain\r\nConnection: close\r\n\r\n")
+                chunk = b"go_goroutines 1\n" * 65536  # 1 MiB: fast enough also under load
+                sent = 0
+                while sent < 100 << 20 and not self.stop:
+                    c.sendall(chunk)
+                    sent += len(chunk)
+        except OSError:
+            pass  # the scraper hung up: that is the point
+        finally:
+            c.close()
+
+    def close(self):
+        self.stop = True
+        self.sock.close()
+        self.thread.join(2)
+
+
+def refused_url():
+    return f"http://127.0.0.1:{free_port()}/metrics"
+
+
+# ---- helpers -------------------------------------------------------------------
+
+def make_tls():
+    d = os.path.join(TMP, "pki")
+    os.makedirs(d, exist_ok=True)
+    p = lambda n: os.path.join(d, n)  # noqa: E731
+    with open(p("san.ext"), "w") as f:
+        f.write("subjectAltName=IP:127.0.0.1,DNS:localhost\nextendedKeyUsage=serverAuth,clientAuth\n")
+    cmds = [["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "2",
+             "-subj", "/CN=cpprof-test-ca", "-keyout", p("ca.key"), "-out", p("ca.crt")]]
+    for who in ("server", "client"):
+        cmds += [["openssl", "req", "-newkey", "rsa:2048", "-nodes", "-subj", f"/CN={who}",
+                  "-keyout", p(who + ".key"), "-out", p(who + ".csr")],
+                 ["openssl", "x509", "-req", "-in", p(who + ".csr"), "-CA", p("ca.crt"),
+                  "-CAkey", p("ca.key"), "-CAcreateserial", "-days", "2", "-extfile", p("san.ext"),
+                  "-out", p(who + ".crt")]]
+    for c in cmds:
+        r = subprocess.run(c, capture_output=True, text=True)
+        if r.returncode:
+            check(False, "openssl " + c[1], r.stderr[-400:])
+            return None
+    return {"ca": p("ca.crt"), "cert": p("server.crt"), "key": p("server.key"),
+            "ccert": p("client.crt"), "ckey": p("client.key")}
+
+
+def run_mix(e):
+    """30 puts, 7 ranges, 3 deletes, 1 range of a future revision; the
+    number of calls that did not answer as expected."""
+    bad = 0
+    for i in range(30):
+        bad += e.ctl("put", f"/registry/configmaps/ns/c{i}", "v").returncode != 0
+    for _ in range(7):
+        bad += e.ctl("get", "--prefix", "/registry/configmaps").returncode != 0
+    for i in range(3):
+        bad += e.ctl("del", f"/registry/configmaps/ns/c{i}").returncode != 0
+    bad += e.ctl("get", "/registry/x", "--rev=99999999").returncode == 0
+    return bad
+
+
+def sql(db, q, *args):
+    con = sqlite3.connect(db)
+    try:
+        return con.execute(q, args).fetchall()
+    finally:
+        con.close()
+
+
+# ---- cases ---------------------------------------------------------------------
+
+def case(name, exe, tls=None, bad=True):
+    if FILTER and FILTER not in name:
+        return
+    print(f"{name}:")
+    e = Etcd(TMP, name=name.replace(" ", "-").replace(".", ""), tls=tls, exe=exe,
+             extra=["--metrics=extensive"])
+    servers = []
+    try:
+        if not check(e.healthy(), f"{name}: etcd up"):
+            return
+        db = os.path.join(TMP, name.replace(" ", "-") + ".db")
+        cmd = [CPPROF, "record", "--db", db, "--label", "run", "--pid", str(e.pid),
+               "--no-sockets", "--metrics-interval", "2", "--metrics-timeout", "6",
+               "--etcd-metrics", e.url + "/metrics"]
+        if tls:
+            cmd += ["--etcd-metrics-ca", tls["ca"], "--etcd-metrics-cert", tls["ccert"],
+                    "--etcd-metrics-key", tls["ckey"]]
+        urls = {}
+        if bad:
+            urls["connect"] = refused_url()
+            for mode, kind in (("stall", "timeout"), ("garbage", "parse"), ("huge", "too_big")):
+                s = BadServer(mode)
+                servers.append(s)
+                urls[kind] = f"http://127.0.0.1:{s.port}/metrics"
+            for u in urls.values():
+                cmd += ["--metrics", u]
+        p, log = itlib.start_record(cmd, os.path.join(TMP, name.replace(" ", "-") + ".log"))
+        t0 = time.time()
+        nbad = run_mix(e)
+        check(nbad == 0, f"{name}: etcdctl mix answered as expected", f"{nbad} calls did not")
+        time.sleep(max(0.0, 7 - (time.time() - t0)))  # a few interval scrapes, also of the bad ones
+        t_stop = time.time()
+        rc, out = itlib.stop_record(p, log)
+        t_stop = time.time() - t_stop
+        log.close()
+        check(rc == 0, f"{name}: record exits 0", out[-1500:])
+        # a scrape in progress (<= 6 s), then the last one (<= 6 s), then storing
+        check(t_stop < 20, f"{name}: record stops in time despite the stalled endpoint",
+              f"{t_stop:.1f} s")
+        check(e.alive() and e.ctl("get", "/registry/configmaps/ns/c9").returncode == 0,
+              f"{name}: etcd alive and answering")
+
+        scr = sql(db, "SELECT endpoint, component, count(*), sum(error IS NULL), "
+                      "group_concat(DISTINCT error) FROM metric_scrapes GROUP BY endpoint")
+        by_url = {r[0]: r for r in scr}
+        mine = by_url.get(e.url + "/metrics")
+        check(mine is not None and mine[1] == "etcd" and mine[3] >= 3 and mine[3] == mine[2],
+              f"{name}: etcd scraped at the start, every 2 s and at the end, all read", str(mine))
+        for kind, u in urls.items():
+            r = by_url.get(u)
+            check(r is not None and r[2] >= 2 and r[3] == 0 and r[4] == kind,
+                  f"{name}: bad endpoint counted as '{kind}' and scraped again", str(r))
+            lines = [ln for ln in out.splitlines() if "metrics of other: 0 of" in ln]
+            check(any(re.search(rf"read, (\d+ \w+, )*\d+ {kind}(;|,|$)", ln) for ln in lines),
+                  f"{name}: '{kind}' errors reported at the end", "\n".join(lines))
+        if bad:
+            big = sql(db, "SELECT max(bytes), max(duration_ns) FROM metric_scrapes WHERE error = 'too_big'")[0]
+            check(big[0] is not None and big[0] <= 64 << 20, f"{name}: the 100 MB body stopped at 64 MiB",
+                  str(big))
+            slow = sql(db, "SELECT max(duration_ns) FROM metric_scrapes WHERE error = 'timeout'")[0][0]
+            check(slow is not None and slow < 7.5e9, f"{name}: the stall cut at --metrics-timeout 6",
+                  str(slow))
+        nsamp = sql(db, "SELECT count(*) FROM metric_samples JOIN metric_scrapes s ON s.id = scrape_id "
+                        "WHERE s.error IS NULL")[0][0]
+        fams = {r[0] for r in sql(db, "SELECT DISTINCT name FROM metric_series")}
+        want = {"grpc_server_handled_total", "etcd_disk_wal_fsync_duration_seconds_bucket",
+                "etcd_disk_backend_commit_duration_seconds_bucket", "process_cpu_seconds_total",
+                "go_goroutines", "grpc_server_handling_seconds_bucket"}
+        check(nsamp > 100 and want <= fams, f"{name}: families stored", f"{nsamp} samples, missing {want - fams}")
+        reqs = sql(db, "SELECT count(*) FROM requests WHERE protocol = 'gRPC'")[0][0]
+        # sid's etcd (grpc-go 1.81) is not gRPC-traced by this cpprof yet ("no gRPC tracing of
+        # ..."): then the metric side must still come out, and the verdict must say so
+        traced = "no gRPC tracing of" not in out
+        if traced:
+            check(reqs >= 41, f"{name}: recording went on: gRPC calls stored", str(reqs))
+        else:
+            print(f"    gRPC not traced here: {[ln for ln in out.splitlines() if 'no gRPC tracing' in ln]}")
+        check(sql(db, "SELECT ended_ns IS NOT NULL FROM runs")[0][0] == 1, f"{name}: the run ended")
+
+        r = subprocess.run([DRIVER, db, "run"], capture_output=True, text=True)
+        if not check(r.returncode == 0, f"{name}: mcheck_driver", r.stderr[-500:]):
+            return
+        mc = json.loads(r.stdout)
+        check(mc["has_etcd"], f"{name}: metrics_check has etcd figures")
+        grpc = {g["method"]: g for g in mc["grpc"]}
+        for m, n in (("/etcdserverpb.KV/Put", 30), ("/etcdserverpb.KV/Range", 8),
+                     ("/etcdserverpb.KV/DeleteRange", 3)):
+            g = grpc.get(m, {})
+            check(g.get("handled") == n, f"{name}: {m}: grpc_server_handled_total grew by {n}", str(g))
+            if traced:
+                check(g.get("cpprof") == n and g.get("verdict") == "agree",
+                      f"{name}: {m}: cpprof counted as many, verdict agree", str(g))
+            else:
+                check(g.get("cpprof") == 0 and g.get("verdict") == "disagree" and
+                      f"grew by {n}" in g.get("verdict_reason", ""),
+                      f"{name}: {m}: untraced, the verdict disagrees and names the metric's count", str(g))
+        check(grpc.get("/etcdserverpb.KV/Range", {}).get("not_ok") == 1,
+              f"{name}: the future-revision range counted as not OK")
+        if traced:
+            dis = [g for g in mc["grpc"] if g["verdict"] != "agree"]
+            check(not dis, f"{name}: every gRPC method agrees", str(dis[:3]))
+        fs = mc["fdatasync"]
+        print(f"    fdatasync: cpprof {fs['cpprof']}, WAL {mc['wal_fsync']['total']:.0f}, "
+              f"commits {mc['backend_commit']['total']:.0f}; p50 {fs['p50_reason']}; p99 {fs['p99_reason']}")
+        check(mc["wal_fsync"]["total"] >= 33, f"{name}: WAL syncs of 33 writes seen",
+              str(mc["wal_fsync"]["total"]))
+        check(fs["count"] == "agree", f"{name}: fdatasync = WAL syncs + 2 x backend commits",
+              fs["count_reason"])
+        check(fs["p50"] == "agree", f"{name}: fdatasync p50 in or next to the WAL bucket", fs["p50_reason"])
+        ep = [x for x in mc["endpoints"] if x["component"] == "etcd"]
+        if ep:
+            print(f"    CPU: cpprof {ep[0]['cpprof_cpu_ns'] / 1e9:.2f} s, process_cpu_seconds_total "
+                  f"+{ep[0]['cpu_seconds']} s")
+        check(len(ep) == 1 and ep[0]["cpu"] == "agree", f"{name}: CPU beside process_cpu_seconds_total",
+              str(ep and (ep[0]["cpprof_cpu_ns"], ep[0]["cpu_seconds"], ep[0]["cpu_reason"])))
+        for x in mc["endpoints"]:
+            if x["component"] == "other":
+                check(x["ok"] == 0 and sum(x["errors"].values()) == x["scrapes"],
+                      f"{name}: metrics_check reports {x['url'][-20:]}'s errors", str(x["errors"]))
+    finally:
+        for s in servers:
+            s.close()
+        e.stop()
+
+
+def standin_case():
+    """The Go test server (tests/server) as kube-apiserver's stand-in: HTTPS
+    with its own certificate, a bearer token required, and an
+    apiserver_request_total of its own (verb, resource, subresource, code;
+    no scope). cpprof scrapes it through --apiserver, --apiserver-ca and
+    --apiserver-token-file; its counts per call kind must equal cpprof's."""
+    name = "apiserver stand-in"
+    if FILTER and FILTER not in name:
+        return
+    print(f"{name}:")
+    fix = os.environ.get("FIXTURES_DIR", os.path.join(OUT, "fixtures"))
+    binary = os.path.join(fix, "testserver-go1.22")
+    if not check(os.path.exists(binary), f"{name}: {binary}", "build the fixtures: make fixtures"):
+        return
+    ca, csv, tok = (os.path.join(TMP, n) for n in ("standin-ca.pem", "tokens.csv", "token"))
+    with open(csv, "w") as f:  # the server's --token-auth-file
+        f.write("s3cret-token,admin,1\n")
+    with open(tok, "w") as f:  # cpprof's: the token alone
+        f.write("s3cret-token\n")
+    srv = subprocess.Popen([binary, "-listen", "127.0.0.1:0", "-tls", "-write-ca", ca, "-token-file", csv,
+                            "-strict-namespaces=false"], stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    try:
+        m = re.search(r"(https://\S+)", srv.stdout.readline())
+        if not check(m is not None, f"{name}: server up"):
+            return
+        url = m.group(1)
+        db = os.path.join(TMP, "standin.db")
+        p, log = itlib.start_record([CPPROF, "record", "--db", db, "--label", "run", "--pid", str(srv.pid),
+                                     "--component", "apiserver", "--no-sockets", "--sample-hz", "0",
+                                     "--apiserver", url, "--apiserver-ca", ca, "--apiserver-token-file", tok,
+                                     "--metrics-interval", "2"], os.path.join(TMP, "standin.log"))
+        ctx = ssl.create_default_context(cafile=ca)
+        ctx.check_hostname = False
+
+        def call(method, path, body=None):
+            req = urllib.request.Request(url + path, method=method, data=body,
+                                         headers={"Authorization": "Bearer s3cret-token",
+                                                  "Content-Type": "application/json"})
+            try:
+                with urllib.request.urlopen(req, timeout=10, context=ctx) as r:
+                    return r.status
+            except urllib.error.HTTPError as e:
+                return e.code
+        codes = []
+        for i in range(10):
+            body = json.dumps({"apiVersion": "v1", "kind": "Pod",
+                               "metadata": {"name": f"p{i}", "namespace": "ns1"}}).encode()
+            codes.append(call("POST", "/api/v1/namespaces/ns1/pods", body))
+        codes += [call("GET", f"/api/v1/namespaces/ns1/pods/p{i}") for i in range(10)]
+        codes += [call("GET", "/api/v1/namespaces/ns1/pods") for _ in range(5)]
+        codes += [call("GET", "/api/v1/pods") for _ in range(2)]
+        codes += [call("DELETE", f"/api/v1/namespaces/ns1/pods/p{i}") for i in range(3)]
+        codes.append(call("GET", "/api/v1/namespaces/ns1/pods/nope"))
+        check(codes.count(201) + codes.count(200) == 30 and codes[-1] == 404,
+              f"{name}: 31 calls answered as expected", str(codes))
+        time.sleep(2.5)
+        rc, out = itlib.stop_record(p, log)
+        log.close()
+        check(rc == 0, f"{name}: record exits 0", out[-1000:])
+        for (msg,) in sql(db, "SELECT DISTINCT message FROM metric_scrapes WHERE message IS NOT NULL"):
+            print(f"    scrape error: {msg}")
+        scr = sql(db, "SELECT component, count(*), sum(error IS NULL) FROM metric_scrapes GROUP BY 1")
+        check(len(scr) == 1 and scr[0][0] == "apiserver" and scr[0][2] >= 3 and scr[0][1] == scr[0][2],
+              f"{name}: /metrics scraped with the CA and token, every scrape read", str(scr))
+        r = subprocess.run([DRIVER, db, "run"], capture_output=True, text=True)
+        if not check(r.returncode == 0, f"{name}: mcheck_driver", r.stderr[-500:]):
+            return
+        mc = json.loads(r.stdout)
+        check(mc["has_apiserver"], f"{name}: metrics_check has apiserver figures")
+        calls = {(c["verb"], c["resource"], c["scope"]): c for c in mc["calls"]}
+        for key, n in ((("create", "pods", "namespace"), 10), (("get", "pods", "resource"), 11),
+                       (("list", "pods", "namespace"), 5), (("list", "pods", "cluster"), 2),
+                       (("delete", "pods", "resource"), 3)):
+            c = calls.get(key, {})
+            if key[0] == "list":
+                # the stand-in has no scope label: both lists are one series
+                ok = c.get("cpprof") == n and c.get("metrics_count_any_scope") == 7
+            else:
+                ok = c.get("cpprof") == n and c.get("verdict") == "agree"
+            check(ok, f"{name}: {key}: cpprof {n}, apiserver_request_total as many", str(c))
+    finally:
+        srv.kill()
+        srv.wait()
+
+
+def main():
+    if os.geteuid() != 0:
+        print("scrape: skipped: needs root (uprobes)")
+        print("scrape: 0 passed, 1 failed")
+        return 1
+    ok, err = itlib.build_driver(OUT, "mcheck_driver.c", DRIVER)
+    if not check(ok, "build mcheck_driver", err[-800:]):
+        return check.summary("scrape")
+    try:
+        case("etcd 3.4", itlib.ETCD)
+        if os.path.exists(SID_ETCD):
+            case("etcd 3.5.30", SID_ETCD, bad=False)
+        else:
+            check(False, "etcd 3.5.30", f"{SID_ETCD} missing: run make deps")
+        standin_case()
+        tls = make_tls()
+        if tls:
+            case("etcd 3.4 tls", itlib.ETCD, tls=tls, bad=False)
+    finally:
+        shutil.rmtree(TMP, ignore_errors=True)
+    return check.summary("scrape")
+
+
+if __name__ == "__main__":
+    sys.exit(main())
