@@ -269,7 +269,7 @@ int plan__build(const char *path, struct probe_plan *plan)
 		}
 	}
 
-	err = offsets__resolve(g, &plan->off);
+	err = offsets__resolve(g, pt, &plan->off);
 cleanup:
 	gopclntab__close(pt);
 	goelf__close(g);
