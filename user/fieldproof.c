@@ -241,21 +241,22 @@ static int scan_one(struct fieldproof *fp, struct regstate *rs, const cs_insn *i
 	case X86_INS_MOVABS:
 		if (x->op_count != 2 || x->operands[0].type != X86_OP_REG || (r = gpr(x->operands[0].reg)) < 0)
 			break;
+		/* a MOV writes only its destination: set what it now holds and stop here */
 		if (x->operands[1].type == X86_OP_IMM) {
 			reg_write(rs, r);
 			rs->is_const[r] = true;
 			rs->cval[r] = mask((uint64_t)x->operands[1].imm, x->operands[0].size);
-			writes_op0 = false;
-		} else if (x->operands[0].size == 8 && (b = mem_base(&x->operands[1])) >= 0 && b != 4) {
+			return 0;
+		}
+		if (x->operands[0].size == 8 && (b = mem_base(&x->operands[1])) >= 0 && b != 4) {
 			struct origin o = field_at(rs, b, x->operands[1].mem.disp);
 
 			e.kind = EV_LOAD;
 			e.size = 8;
 			e.o = o;
-			err = push(fp, &e);
 			reg_write(rs, r);
 			rs->held[r] = o;
-			writes_op0 = false;
+			return push(fp, &e);
 		}
 		break;
 	default:
@@ -265,8 +266,7 @@ static int scan_one(struct fieldproof *fp, struct regstate *rs, const cs_insn *i
 	if (writes_op0 && x->op_count >= 1 && x->operands[0].type == X86_OP_REG)
 		reg_write(rs, gpr(x->operands[0].reg));
 	for (i = 0; i < x->op_count; i++)
-		if (x->operands[i].type == X86_OP_REG && (x->operands[i].access & CS_AC_WRITE) &&
-		    !(i == 0 && !writes_op0 && (in->id == X86_INS_MOV || in->id == X86_INS_MOVABS)))
+		if (x->operands[i].type == X86_OP_REG && (x->operands[i].access & CS_AC_WRITE))
 			reg_write(rs, gpr(x->operands[i].reg));
 	for (i = 0; i < in->detail->regs_write_count; i++)
 		reg_write(rs, gpr(in->detail->regs_write[i]));
