@@ -1335,7 +1335,15 @@ static int do_inspect(int argc, char **argv)
 		       plan.stripped ? "true" : "false", plan.has_dwarf ? "true" : "false",
 		       plan.off.request_method, plan.off.request_url, plan.off.url_path, plan.off.url_rawquery);
 		report__json_str(stdout, plan.off.source);
-		printf("},\"probes\":[");
+		printf(",\"fields\":{");
+		for (i = 0; i < GO_OFF__FIELDS; i++) {
+			printf("%s", i ? "," : "");
+			report__json_str(stdout, offsets__field_name(i));
+			printf(":{\"offset\":%d,\"source\":", *offsets__field(&plan.off, i));
+			report__json_str(stdout, plan.off.field_source[i]);
+			printf("}");
+		}
+		printf("}},\"probes\":[");
 		for (i = 0; i < plan.nsites; i++) {
 			const struct probe_site *s = &plan.sites[i];
 
@@ -1377,6 +1385,7 @@ static int do_inspect(int argc, char **argv)
 	printf("offsets:       Request.Method %d, Request.URL %d, URL.Path %d, URL.RawQuery %d (%s)\n",
 	       plan.off.request_method, plan.off.request_url, plan.off.url_path,
 	       plan.off.url_rawquery, plan.off.source);
+	offsets__print(&plan.off, stdout);
 	printf("probes:\n");
 	printf("  %-13s %-18s %-18s %-4s %-12s %s\n", "KIND", "ENTRY", "PROBE", "RETS", "COST", "FUNCTION / INSTRUCTION");
 	for (i = 0; i < plan.nsites; i++) {

@@ -1,16 +1,29 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * offsets: the Go struct field offsets cpprof's BPF programs read, chosen
- * by Go version from a generated table (tools/gen_offsets.sh), and read
- * from DWARF instead where the binary carries it (DWARF wins; a
- * disagreement with the table is reported).
+ * offsets: the Go struct field offsets cpprof's BPF programs read
+ * (net/http.Request.Method, .URL, net/url.URL.Path, .RawQuery), proven
+ * from the binary's own code (standard-library functions that read those
+ * fields, decoded by fieldproof.c), and cross-checked with DWARF where the
+ * binary has it and with a table by Go version (tools/gen_offsets.sh).
+ * Any disagreement, or a field nothing in the binary proves, is refused
+ * with one line naming the field: the table alone never decides.
  */
 #ifndef CPPROF_OFFSETS_H
 #define CPPROF_OFFSETS_H
 
 #include <stdint.h>
+#include <stdio.h>
 
 struct goelf;
+struct gopclntab;
+
+enum go_off_field {
+	GO_OFF_REQUEST_METHOD = 0,
+	GO_OFF_REQUEST_URL,
+	GO_OFF_URL_PATH,
+	GO_OFF_URL_RAWQUERY,
+	GO_OFF__FIELDS,
+};
 
 struct go_offsets {
 	/* net/http.Request */
@@ -19,22 +32,49 @@ struct go_offsets {
 	/* net/url.URL */
 	int32_t url_path;         /* string */
 	int32_t url_rawquery;     /* string */
-	char source[96];          /* "table go1.21", "DWARF", "DWARF (table go1.21 agrees)" */
+	/* summary, stored with the target: "code; DWARF agrees; table go1.21 agrees" */
+	char source[160];
+	/* per field: "code (net/http.serverHandler.ServeHTTP, net/http.readRequest); table go1.21 agrees" */
+	char field_source[GO_OFF__FIELDS][224];
 };
 
+/* "net/url.URL.RawQuery" */
+const char *offsets__field_name(enum go_off_field f);
+/* The offset of field F in O (an lvalue). */
+int32_t *offsets__field(struct go_offsets *o, enum go_off_field f);
+
 /*
- * Fill OUT for G (Go version from build info; DWARF if present).
- * Returns 0, or -ENOTSUP with cp_lasterr() saying "Go version go1.x is
- * outside the offsets table (go1.a-go1.b) and the binary has no DWARF"
- * or similar.
+ * Fill OUT for G: code proof (PT is G's function table), DWARF if
+ * present, the table row of G's Go version if any. Returns 0, or
+ * -ENOTSUP with cp_lasterr() naming the field, e.g. "offset of
+ * net/url.URL.RawQuery: code says 88, table go1.26 says 96".
  */
-int offsets__resolve(struct goelf *g, struct go_offsets *out);
+int offsets__resolve(struct goelf *g, struct gopclntab *pt, struct go_offsets *out);
+
+/*
+ * The deciding step of offsets__resolve, for tests: CODE (fields -1 where
+ * unproven, field_source[] naming the functions), DWARF and TABLE (NULL
+ * when absent; TABLE's source is its name, "table go1.26"). 0 with OUT
+ * filled, or -ENOTSUP with cp_lasterr() set.
+ */
+int offsets__decide(const struct go_offsets *code, const struct go_offsets *dwarf,
+		    const struct go_offsets *table, struct go_offsets *out);
+
+/*
+ * Code only: each field from the functions that read it, -1 where none
+ * proves it (field_source[] then says what was missing). 0, or -EINVAL
+ * when two functions contradict each other (cp_lasterr() says which).
+ */
+int offsets__from_code(struct goelf *g, struct gopclntab *pt, struct go_offsets *out);
 
 /* Table only, by "go1.21.13"; 0 or -ENOENT. */
 int offsets__from_table(const char *go_version, struct go_offsets *out);
 
 /* DWARF only; 0, -ENOENT (no DWARF or types absent), or -EINVAL. */
 int offsets__from_dwarf(struct goelf *g, struct go_offsets *out);
+
+/* One line per field for inspect: "  net/url.URL.RawQuery     88  code (...); table go1.26 agrees" */
+void offsets__print(const struct go_offsets *o, FILE *f);
 
 /* Range of Go minor versions the table covers, e.g. 19 and 26. */
 void offsets__table_range(int *min_minor, int *max_minor);

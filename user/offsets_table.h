@@ -25,7 +25,7 @@ static const struct go_offsets_row go_offsets_table[] = {
 	{ 23, 0, 16, 56, 96, "reflect/go1.23.5" },
 	{ 24, 0, 16, 56, 96, "source/go1.24" },
 	{ 25, 0, 16, 56, 96, "source/go1.25" },
-	{ 26, 0, 16, 56, 96, "source/go1.26" },
+	{ 26, 0, 16, 56, 88, "reflect/go1.26.10" },
 };
 
 #endif

@@ -31,6 +31,11 @@ static const struct {
 	{ "net/http.(*response).finishRequest",                PROBE_FINISH_H1,    true },
 	{ "net/http.(*http2responseWriter).WriteHeader",       PROBE_WRITE_HEADER, false },
 	{ "net/http.(*http2responseWriter).handlerDone",       PROBE_FINISH_H2,    false },
+	/* Go 1.27 moved the bundle to net/http/internal/http2 (net/http/http2.go wraps its writer) */
+	{ "net/http/internal/http2.(*responseWriter).WriteHeader", PROBE_WRITE_HEADER, false },
+	/* ... whose WriteHeader the net/http wrapper inlines: RAX is the same *responseWriter */
+	{ "net/http.http2ResponseWriter.WriteHeader",          PROBE_WRITE_HEADER, false },
+	{ "net/http/internal/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
 	{ "golang.org/x/net/http2.(*responseWriter).WriteHeader", PROBE_WRITE_HEADER, false },
 	{ "golang.org/x/net/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
 };
@@ -269,7 +274,7 @@ int plan__build(const char *path, struct probe_plan *plan)
 		}
 	}
 
-	err = offsets__resolve(g, &plan->off);
+	err = offsets__resolve(g, pt, &plan->off);
 cleanup:
 	gopclntab__close(pt);
 	goelf__close(g);
