@@ -459,21 +459,21 @@ static int write_pair(const struct report_run *B, const struct report_run *C,
 			bool firstk = true;
 
 			for (int s = 0; s < 2; s++) {
-				const struct report_fsync *fb = NULL, *fc = NULL;
+				const struct report_sys *fb = NULL, *fc = NULL;
 				bool first = true;
 
-				for (size_t a = 0; a < B->nfsync; a++)
-					if (!strcmp(B->fsync[a].syscall, sys[s]))
-						fb = &B->fsync[a];
-				for (size_t a = 0; a < C->nfsync; a++)
-					if (!strcmp(C->fsync[a].syscall, sys[s]))
-						fc = &C->fsync[a];
+				for (size_t a = 0; a < B->nwal; a++)
+					if (!strcmp(B->wal[a].syscall, sys[s]))
+						fb = &B->wal[a];
+				for (size_t a = 0; a < C->nwal; a++)
+					if (!strcmp(C->wal[a].syscall, sys[s]))
+						fc = &C->wal[a];
 				if (!fb && !fc)
 					continue;
 				fprintf(out, "%s{\"syscall\":\"%s\"", firstk ? "\n " : ",\n ", sys[s]);
 				firstk = false;
 				for (int side = 0; side < 2; side++) {
-					const struct report_fsync *x = side ? fc : fb;
+					const struct report_sys *x = side ? fc : fb;
 					const struct report_run *R = side ? C : B;
 
 					fprintf(out, ",\"%s\":", side ? "cand" : "base");
@@ -611,7 +611,7 @@ static int write_pair(const struct report_run *B, const struct report_run *C,
 			}
 		}
 	}
-	if (B->nfsync || C->nfsync) {
+	if (B->nwal || C->nwal) {
 		if (f == REPORT_MD)
 			fputs("\n### etcd WAL fsync\n\n| syscall | count BASE | count CAND | p99 BASE "
 			      "| p99 CAND | p99 CAND/BASE |\n|---|--:|--:|--:|--:|--:|\n", out);
@@ -621,15 +621,15 @@ static int write_pair(const struct report_run *B, const struct report_run *C,
 		}
 		for (int s = 0; s < 2; s++) {
 			static const char *const sys[] = { "fdatasync", "fsync" };
-			const struct report_fsync *fb = NULL, *fc = NULL;
+			const struct report_sys *fb = NULL, *fc = NULL;
 			char a[32], b[32], r[32];
 
-			for (size_t k = 0; k < B->nfsync; k++)
-				if (!strcmp(B->fsync[k].syscall, sys[s]))
-					fb = &B->fsync[k];
-			for (size_t k = 0; k < C->nfsync; k++)
-				if (!strcmp(C->fsync[k].syscall, sys[s]))
-					fc = &C->fsync[k];
+			for (size_t k = 0; k < B->nwal; k++)
+				if (!strcmp(B->wal[k].syscall, sys[s]))
+					fb = &B->wal[k];
+			for (size_t k = 0; k < C->nwal; k++)
+				if (!strcmp(C->wal[k].syscall, sys[s]))
+					fc = &C->wal[k];
 			if (!fb && !fc)
 				continue;
 			fmt_ns(fb ? fb->p99_ns : -1, a, sizeof(a));
