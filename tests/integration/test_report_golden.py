@@ -13,6 +13,13 @@ in the output are the same everywhere and the committed files are never
 opened for writing) and compares standard output, standard error and the
 exit status with tests/golden/out/NAME.{out,err,rc}.
 
+Three more files are made here from real.db, the same way every time:
+edge.db (NULLs where the recorder leaves them or an older cpprof did not
+write them, a run with no requests, no targets and no CPU tables, a
+label with a control character), empty.db (SQLite without tables) and
+notadb.db (not SQLite), so that the NULL paths and the error messages
+are covered too.
+
 HTML has nothing that changes between runs (no clock, no random ids, no
 absolute paths when the database is named relatively): the test renders
 every HTML case twice and fails if the two differ, so that a
@@ -54,6 +61,23 @@ for f in FORMATS:
     CASES.append((f"diff-trend4-{f}", ["diff", "synth.db:base", "synth.db:cand", "synth.db:cand",
                                        "synth.db:base", "--format", f]))
 CASES += [
+    ("report-edge-text", ["report", "edge.db"]),
+    ("report-edge-md", ["report", "edge.db", "--format", "md"]),
+    ("report-edge-json", ["report", "edge.db", "--format", "json"]),
+    ("report-edge-html", ["report", "edge.db", "--format", "html"]),
+    ("report-edge-folded", ["report", "edge.db", "--label", "json", "--format", "folded"]),
+    ("diff-edge", ["diff", "edge.db:json", "edge.db:protobuf"]),
+    ("diff-edge-json", ["diff", "edge.db:json", "edge.db:protobuf", "--format", "json"]),
+    ("diff-edge-md", ["diff", "edge.db:json", "edge.db:protobuf", "--format", "md"]),
+    ("diff-edge-empty", ["diff", "edge.db:json", "edge.db:empty", "--format", "json"]),
+    ("runs-edge-text", ["runs", "edge.db"]),
+    ("runs-edge-json", ["runs", "edge.db", "--format", "json"]),
+    ("report-empty", ["report", "empty.db"]),
+    ("report-notadb", ["report", "notadb.db"]),
+    ("runs-empty", ["runs", "empty.db"]),
+    ("runs-notadb", ["runs", "notadb.db"]),
+    ("diff-notadb", ["diff", "notadb.db", "real.db:json"]),
+    ("report-notadb-folded", ["report", "notadb.db", "--format", "folded"]),
     ("report-real-json-folded", ["report", "real.db", "--label", "json", "--format", "folded"]),
     ("report-real-protobuf-folded-etcd", ["report", "real.db", "--label", "protobuf", "--format", "folded",
                                           "--component", "etcd"]),
@@ -74,6 +98,35 @@ CASES += [
 ]
 
 
+EDGE_SQL = """
+UPDATE runs SET ended_ns = NULL, requests = NULL, lost_events = NULL, unmatched = NULL,
+  nodes = NULL, pods = NULL, namespaces = NULL, cluster_source = NULL, host = NULL,
+  sample_hz = NULL, lost_samples = NULL WHERE label = 'json';
+UPDATE runs SET pods = 7, kernel = NULL, label = 'proto' || char(27) || 'buf' WHERE label = 'protobuf';
+UPDATE targets SET cpu_ns = NULL, exited_ns = NULL, k8s_version = '1.36.4', go_version = NULL
+  WHERE component = 'apiserver';
+UPDATE targets SET etcd_version = '3.5.30', samples = NULL WHERE component = 'etcd';
+UPDATE requests SET status = 503 WHERE rowid % 7 = 0;
+UPDATE requests SET status = 429 WHERE rowid % 11 = 0;
+UPDATE requests SET latency_ns = 2000000000 WHERE rowid % 13 = 0 AND verb = 'create';
+INSERT INTO runs(label, kind, started_ns) VALUES ('empty', 'kubemark', 1700000000000000000);
+DROP TABLE cpu_stacks;
+"""
+
+
+def make_edge(tmp):
+    import sqlite3
+    edge = os.path.join(tmp, "edge.db")
+    shutil.copy(os.path.join(GOLDEN, "real.db"), edge)
+    con = sqlite3.connect(edge)
+    con.executescript(EDGE_SQL)
+    con.commit()
+    con.close()
+    sqlite3.connect(os.path.join(tmp, "empty.db")).execute("VACUUM").connection.close()
+    with open(os.path.join(tmp, "notadb.db"), "w") as f:
+        f.write("this is not an SQLite file\n" * 40)
+
+
 def run(tmp, args):
     p = subprocess.run([CPPROF] + args, cwd=tmp, capture_output=True, timeout=120)
     return p.stdout, p.stderr, p.returncode
@@ -85,6 +138,7 @@ def main():
     try:
         for db in ("real.db", "synth.db"):
             shutil.copy(os.path.join(GOLDEN, db), os.path.join(tmp, db))
+        make_edge(tmp)
         outdir = os.path.join(GOLDEN, "out")
         os.makedirs(outdir, exist_ok=True)
         for name, args in CASES:
