@@ -648,19 +648,12 @@ static void cpu_text(struct ctx *c, const struct report_cpu *cpu)
 
 /* ---------- the calls' other sections ---------- */
 
-/*
- * Text and Markdown sections after the calls table: the SLO windows of
- * kinds that failed in some, errors by status, and requests over time.
- */
 #define TEXT_TIME_LINES 20
 
-static void calls_more(struct ctx *c, const struct report_call *calls, size_t n,
-		       long long tl_ns)
+static void slo_windows(struct ctx *c, const struct report_call *calls, size_t n)
 {
 	bool md = c->format == REPORT_MD, any = false;
 	char name[512], a[64], b[64], cut[256], line[512];
-	long long nwin = 0;
-	struct report_window *tot = NULL;
 
 	for (size_t i = 0; i < n; i++) {
 		const struct report_call *k = &calls[i];
@@ -697,8 +690,13 @@ static void calls_more(struct ctx *c, const struct report_call *calls, size_t n,
 			      a + 11, b);
 		}
 	}
+}
 
-	any = false;
+static void errors_by_status(struct ctx *c, const struct report_call *calls, size_t n)
+{
+	bool md = c->format == REPORT_MD, any = false;
+	char name[512], cut[256], line[512];
+
 	for (size_t i = 0; i < n; i++) {
 		const struct report_call *k = &calls[i];
 		size_t o = 0;
@@ -738,8 +736,17 @@ static void calls_more(struct ctx *c, const struct report_call *calls, size_t n,
 			tline(c, "  %-50s %s", report__clip(kind, 50, cut, sizeof(cut)), line);
 		}
 	}
+}
 
-	/* Requests over time: every kind summed per timeline window. */
+/* Requests over time: every kind summed per timeline window, in at most TEXT_TIME_LINES lines. */
+static void requests_over_time(struct ctx *c, const struct report_call *calls, size_t n,
+			       long long tl_ns)
+{
+	bool md = c->format == REPORT_MD;
+	char a[64], b[64];
+	long long nwin = 0;
+	struct report_window *tot = NULL;
+
 	{
 		long long first = -1, last = -1;
 
@@ -798,6 +805,18 @@ static void calls_more(struct ctx *c, const struct report_call *calls, size_t n,
 		}
 	}
 	free(tot);
+}
+
+/*
+ * Text and Markdown sections after the calls table: the SLO windows of
+ * kinds that failed in some, errors by status, and requests over time.
+ */
+static void calls_more(struct ctx *c, const struct report_call *calls, size_t n,
+		       long long tl_ns)
+{
+	slo_windows(c, calls, n);
+	errors_by_status(c, calls, n);
+	requests_over_time(c, calls, n, tl_ns);
 }
 
 /* ---------- the renderers ---------- */
