@@ -2,9 +2,10 @@
 /*
  * report: read a cpprof database and print, per run, per component, verb,
  * resource (with subresource) and scope: count, p50, p90, p99 and max
- * latency, and the Kubernetes API-call latency SLO verdict. Aggregates
- * in one streaming pass over rows sorted by SQLite, never loading the
- * table into memory.
+ * latency, and the Kubernetes API-call latency SLO verdict. The database
+ * is read into the report model (report_model.h, in one streaming pass
+ * over the rows, never loading the table into memory) and a renderer
+ * formats it (report_render.h).
  */
 #ifndef CPPROF_REPORT_H
 #define CPPROF_REPORT_H
@@ -95,15 +96,6 @@ int report__folded(const char *db_path, const char *label, const char *component
 int report__calls(const char *db_path, const char *label, struct report_call **calls,
 		  size_t *n);
 void report__calls_free(struct report_call *calls, size_t n);
-
-struct sqlite3;
-
-/*
- * Whether TABLE of DB has COLUMN: files of an older cpprof lack the
- * columns added within schema version 1 (SCHEMA.md), which readers take
- * as NULL.
- */
-bool report__has_column(struct sqlite3 *db, const char *table, const char *column);
 
 /* S as Markdown text ("-" if NULL or empty): escapes what CommonMark reads as markup, and '|'. */
 void report__md_text(FILE *out, const char *s);

@@ -1033,7 +1033,12 @@ static int clients_rows(const char *path, sqlite3 *db, long long run_id,
 	return err;
 }
 
-bool report__has_column(sqlite3 *db, const char *table, const char *column)
+/*
+ * Whether TABLE of DB has COLUMN: files of an older cpprof lack the
+ * columns added within schema version 1 (SCHEMA.md), which readers take
+ * as NULL.
+ */
+static bool has_column(sqlite3 *db, const char *table, const char *column)
 {
 	sqlite3_stmt *st = NULL;
 	bool yes = false;
@@ -1052,7 +1057,7 @@ bool report__has_column(sqlite3 *db, const char *table, const char *column)
 static void col_or_null(sqlite3 *db, const char *table, const char *alias, const char *column,
 			char *buf, size_t n)
 {
-	if (report__has_column(db, table, column))
+	if (has_column(db, table, column))
 		snprintf(buf, n, "%s%s%s", alias ? alias : "", alias ? "." : "", column);
 	else
 		snprintf(buf, n, "NULL");
@@ -1112,35 +1117,36 @@ static void *grow(void *p, size_t n, size_t size)
 	return n ? p : malloc(4 * size);
 }
 
-/*
- * The CPU section of run RUN_ID, or *CPUP NULL when it has no samples.
- * CALLS (the run's call groups) give the requests per kind.
- */
-static int load_cpu(const char *path, sqlite3 *db, long long run_id,
-		    const struct report_call *calls, size_t ncalls, struct report_cpu **cpup)
+/* cpu_profile's SELECT expressions for files of every version: component, subresource, scope. */
+struct cpu_cols {
+	char comp[128], sub[64], scope[64];
+};
+
+static void cpu_cols(sqlite3 *db, struct cpu_cols *c)
 {
-	char comp[128], sub[64], scope[64], kcpu[64], sql[1024];
+	if (has_column(db, "cpu_profile", "component"))
+		snprintf(c->comp, sizeof(c->comp), "coalesce(p.component, t.component, '')");
+	else
+		snprintf(c->comp, sizeof(c->comp), "coalesce(t.component, '')");
+	snprintf(c->sub, sizeof(c->sub), "%s", has_column(db, "cpu_profile", "subresource") ?
+		 "coalesce(p.subresource, '')" : "''");
+	snprintf(c->scope, sizeof(c->scope), "%s", has_column(db, "cpu_profile", "scope") ?
+		 "coalesce(p.scope, '')" : "''");
+}
+
+/* Sampled CPU per component and category, largest first; *CPUP stays NULL without samples. */
+static int cpu_categories(const char *path, sqlite3 *db, long long run_id,
+			  const struct cpu_cols *cols, struct report_cpu **cpup)
+{
 	struct report_cpu *cpu = NULL;
 	sqlite3_stmt *st = NULL;
-	int rc, err = 0;
-
-	*cpup = NULL;
-	if (!has_table(db, "cpu_profile"))
-		return 0;
-	if (report__has_column(db, "cpu_profile", "component"))
-		snprintf(comp, sizeof(comp), "coalesce(p.component, t.component, '')");
-	else
-		snprintf(comp, sizeof(comp), "coalesce(t.component, '')");
-	snprintf(sub, sizeof(sub), "%s", report__has_column(db, "cpu_profile", "subresource") ?
-		 "coalesce(p.subresource, '')" : "''");
-	snprintf(scope, sizeof(scope), "%s", report__has_column(db, "cpu_profile", "scope") ?
-		 "coalesce(p.scope, '')" : "''");
-	col_or_null(db, "targets", NULL, "cpu_ns", kcpu, sizeof(kcpu));
+	char sql[1024];
+	int rc;
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT %s, coalesce(p.category, 'unknown'), sum(p.samples), sum(p.cpu_ns) "
 		 "FROM cpu_profile p LEFT JOIN targets t ON t.id = p.target_id WHERE p.run_id = ?1 "
-		 "GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2", comp);
+		 "GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2", cols->comp);
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(path, db, rc);
@@ -1154,6 +1160,7 @@ static int load_cpu(const char *path, sqlite3 *db, long long run_id,
 
 		if (!cpu && !(cpu = calloc(1, sizeof(*cpu))))
 			goto nomem;
+		*cpup = cpu;
 		cc = cpu->ncomps ? &cpu->comps[cpu->ncomps - 1] : NULL;
 		if (!cc || strcmp(cc->component, c)) {
 			if (!(np = grow(cpu->comps, cpu->ncomps, sizeof(*cpu->comps))))
@@ -1180,19 +1187,28 @@ static int load_cpu(const char *path, sqlite3 *db, long long run_id,
 		if (strcmp(cat, "unknown") == 0)
 			cc->unknown_ns += k->cpu_ns;
 	}
-	if (rc != SQLITE_DONE)
-		goto dberr;
+	rc = rc == SQLITE_DONE ? 0 : db_err(path, db, rc);
 	sqlite3_finalize(st);
-	st = NULL;
-	if (!cpu)
-		return 0;
+	return rc;
+nomem:
+	sqlite3_finalize(st);
+	cp_seterr("out of memory");
+	return -ENOMEM;
+}
 
-	/* The kernel's account of the same processes, the sampler's honesty check. */
+/* The kernel's account of the same processes, the sampler's honesty check. */
+static int cpu_kernel(const char *path, sqlite3 *db, long long run_id, struct report_cpu *cpu)
+{
+	char sql[512], kcpu[64];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	col_or_null(db, "targets", NULL, "cpu_ns", kcpu, sizeof(kcpu));
 	snprintf(sql, sizeof(sql), "SELECT coalesce(component, ''), sum(%s), count(%s) FROM targets "
 		 "WHERE run_id = ?1 GROUP BY 1", kcpu, kcpu);
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		goto dberr;
+		return db_err(path, db, rc);
 	sqlite3_bind_int64(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const char *c = (const char *)sqlite3_column_text(st, 0);
@@ -1202,19 +1218,27 @@ static int load_cpu(const char *path, sqlite3 *db, long long run_id,
 			    sqlite3_column_int64(st, 2) > 0)
 				cpu->comps[i].kernel_cpu_ns = sqlite3_column_int64(st, 1);
 	}
-	if (rc != SQLITE_DONE)
-		goto dberr;
+	rc = rc == SQLITE_DONE ? 0 : db_err(path, db, rc);
 	sqlite3_finalize(st);
-	st = NULL;
+	return rc;
+}
+
+/* Serialization CPU per call kind; CALLS (the run's call groups) give the requests per kind. */
+static int cpu_ser(const char *path, sqlite3 *db, long long run_id, const struct cpu_cols *cc,
+		   const struct report_call *calls, size_t ncalls, struct report_cpu *cpu)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[1024];
+	int rc;
 
 	snprintf(sql, sizeof(sql),
 		 "SELECT %s, coalesce(p.verb, ''), coalesce(p.resource, ''), %s, %s, sum(p.cpu_ns) "
 		 "FROM cpu_profile p LEFT JOIN targets t ON t.id = p.target_id WHERE p.run_id = ?1 "
 		 "AND p.category IN ('json_encode', 'json_decode', 'protobuf_encode', "
-		 "'protobuf_decode', 'yaml') GROUP BY 1, 2, 3, 4, 5", comp, sub, scope);
+		 "'protobuf_decode', 'yaml') GROUP BY 1, 2, 3, 4, 5", cc->comp, cc->sub, cc->scope);
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
-		goto dberr;
+		return db_err(path, db, rc);
 	sqlite3_bind_int64(st, 1, run_id);
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		struct report_ser *s;
@@ -1245,19 +1269,34 @@ static int load_cpu(const char *path, sqlite3 *db, long long run_id,
 				s->requests += k->count;
 		}
 	}
-	if (rc != SQLITE_DONE)
-		goto dberr;
-	qsort(cpu->ser, cpu->nser, sizeof(*cpu->ser), ser_cmp);
-	goto out;
-
-nomem:
-	err = -ENOMEM;
-	cp_seterr("out of memory");
-	goto out;
-dberr:
-	err = db_err(path, db, rc);
-out:
+	rc = rc == SQLITE_DONE ? 0 : db_err(path, db, rc);
 	sqlite3_finalize(st);
+	if (!rc)
+		qsort(cpu->ser, cpu->nser, sizeof(*cpu->ser), ser_cmp);
+	return rc;
+nomem:
+	sqlite3_finalize(st);
+	cp_seterr("out of memory");
+	return -ENOMEM;
+}
+
+/* The CPU section of run RUN_ID, or *CPUP NULL when it has no samples. */
+static int load_cpu(const char *path, sqlite3 *db, long long run_id,
+		    const struct report_call *calls, size_t ncalls, struct report_cpu **cpup)
+{
+	struct report_cpu *cpu = NULL;
+	struct cpu_cols cc;
+	int err;
+
+	*cpup = NULL;
+	if (!has_table(db, "cpu_profile"))
+		return 0;
+	cpu_cols(db, &cc);
+	err = cpu_categories(path, db, run_id, &cc, &cpu);
+	if (!err && cpu)
+		err = cpu_kernel(path, db, run_id, cpu);
+	if (!err && cpu)
+		err = cpu_ser(path, db, run_id, &cc, calls, ncalls, cpu);
 	if (err)
 		cpu_free(cpu);
 	else

@@ -83,6 +83,7 @@ static void text_target(struct ctx *c, const struct report_target *t, bool first
 {
 	char b[64], d[64], tmp[512], tmp2[512], ver[128] = "";
 	const char *k8s = t->k8s_version, *etcd = t->etcd_version;
+	int w;
 
 	snprintf(tmp2, sizeof(tmp2), "pid %-7d %-9s %-10s", (int)t->pid,
 		 report_str_or(t->component, "?"), report_str_or(t->go_version, "-"));
@@ -90,9 +91,10 @@ static void text_target(struct ctx *c, const struct report_target *t, bool first
 		snprintf(ver, sizeof(ver), " (%s%s%s%s)", k8s ? "kubernetes " : "",
 			 k8s ? k8s : "", k8s && etcd ? ", etcd " : etcd ? "etcd " : "",
 			 etcd ? etcd : "");
-	snprintf(d, sizeof(d), "%s", ver);
+	snprintf(d, sizeof(d), "%.63s", ver);  /* the versions, cut as ever to 63 bytes */
+	w = 50 - report__dwidth(d) > 20 ? 50 - report__dwidth(d) : 20;
 	tline(c, "  %-9s %s %s%s", first ? "targets" : "", report__clip(tmp2, 40, tmp, sizeof(tmp)),
-	      report__clip(report_str_or(t->exe, "?"), 50 - report__dwidth(d) > 20 ? 50 - report__dwidth(d) : 20, b, sizeof(b)), d);
+	      report__clip(report_str_or(t->exe, "?"), w, b, sizeof(b)), d);
 }
 
 static void text_header(struct ctx *c, const struct report_run *r)
@@ -130,7 +132,8 @@ static void text_header(struct ctx *c, const struct report_run *r)
 		      report__clip(report_str_or(r->cluster_source, "?"), 20, tmp, sizeof(tmp)));
 	}
 	if (r->host || r->kernel)
-		tline(c, "  host      %s, kernel %s", report__clip(report_str_or(r->host, "?"), 40, tmp, sizeof(tmp)),
+		tline(c, "  host      %s, kernel %s",
+		      report__clip(report_str_or(r->host, "?"), 40, tmp, sizeof(tmp)),
 		      report__clip(report_str_or(r->kernel, "?"), 40, tmp2, sizeof(tmp2)));
 	if (r->stored.requests != REPORT_NULL)
 		tline(c, "  requests  %lld, lost events %lld, unmatched %lld", r->stored.requests,
@@ -640,7 +643,8 @@ static void cpu_text(struct ctx *c, const struct report_cpu *cpu)
 			char v[64], sc[64];
 
 			tline(c, "  %-10.10s %-10s %-32s %-9s %9s %9lld %9s", s->component,
-			      report__clip(report_str_or(s->verb, "-"), 10, v, sizeof(v)), report__clip(name, 32, cut, sizeof(cut)),
+			      report__clip(report_str_or(s->verb, "-"), 10, v, sizeof(v)),
+			      report__clip(name, 32, cut, sizeof(cut)),
 			      report__clip(report_str_or(s->scope, "-"), 9, sc, sizeof(sc)), a, s->requests, b);
 		}
 	}
