@@ -109,8 +109,6 @@ long long report__slo_threshold_ns(const char *verb, const char *scope, const ch
 
 /* ---------- per-call statistics ---------- */
 
-/* ---------- per-call statistics ---------- */
-
 void report_model__calls_free(struct report_call *calls, size_t n)
 {
 	for (size_t i = 0; calls && i < n; i++) {
@@ -898,9 +896,6 @@ static int no_such_label(const char *path, sqlite3 *db, const char *label)
 	return -ENOENT;
 }
 
-/* ---------- text ---------- */
-
-
 /* ---------- syscalls and served connections (tables syscalls, sock_stats) ---------- */
 
 struct sys_list {
@@ -1032,6 +1027,8 @@ static int clients_rows(const char *path, sqlite3 *db, long long run_id,
 	sqlite3_finalize(st);
 	return err;
 }
+
+/* ---------- columns added within schema version 1 ---------- */
 
 /*
  * Whether TABLE of DB has COLUMN: files of an older cpprof lack the
@@ -1304,6 +1301,8 @@ static int load_cpu(const char *path, sqlite3 *db, long long run_id,
 	return err;
 }
 
+/* ---------- runs and targets ---------- */
+
 /* Find the run id of LABEL (NULL: the only run); HOW says how to name one in the error. */
 static int find_run(const char *path, sqlite3 *db, const char *label, const char *how,
 		    long long *run_id)
@@ -1342,8 +1341,6 @@ static int find_run(const char *path, sqlite3 *db, const char *label, const char
 	sqlite3_finalize(st);
 	return err;
 }
-
-/* ---------- runs and targets ---------- */
 
 static long long col_ll(sqlite3_stmt *st, int i, long long null)
 {
