@@ -16,7 +16,8 @@ exit status with tests/golden/out/NAME.{out,err,rc}.
 Three more files are made here from real.db, the same way every time:
 edge.db (NULLs where the recorder leaves them or an older cpprof did not
 write them, a run with no requests, no targets and no CPU tables, a
-label with a control character), empty.db (SQLite without tables) and
+label with a control character), noruns.db (a cpprof file whose runs
+were deleted), empty.db (SQLite without tables) and
 notadb.db (not SQLite), so that the NULL paths and the error messages
 are covered too.
 
@@ -73,6 +74,13 @@ CASES += [
     ("runs-edge-text", ["runs", "edge.db"]),
     ("runs-edge-json", ["runs", "edge.db", "--format", "json"]),
     ("report-empty", ["report", "empty.db"]),
+    ("report-noruns", ["report", "noruns.db"]),
+    ("report-noruns-json", ["report", "noruns.db", "--format", "json"]),
+    ("report-noruns-md", ["report", "noruns.db", "--format", "md"]),
+    ("report-noruns-folded", ["report", "noruns.db", "--format", "folded"]),
+    ("runs-noruns", ["runs", "noruns.db"]),
+    ("runs-noruns-json", ["runs", "noruns.db", "--format", "json"]),
+    ("diff-noruns", ["diff", "noruns.db", "real.db:json"]),
     ("report-notadb", ["report", "notadb.db"]),
     ("runs-empty", ["runs", "empty.db"]),
     ("runs-notadb", ["runs", "notadb.db"]),
@@ -120,6 +128,12 @@ def make_edge(tmp):
     shutil.copy(os.path.join(GOLDEN, "real.db"), edge)
     con = sqlite3.connect(edge)
     con.executescript(EDGE_SQL)
+    con.commit()
+    con.close()
+    noruns = os.path.join(tmp, "noruns.db")
+    shutil.copy(os.path.join(GOLDEN, "synth.db"), noruns)
+    con = sqlite3.connect(noruns)
+    con.execute("DELETE FROM runs")
     con.commit()
     con.close()
     sqlite3.connect(os.path.join(tmp, "empty.db")).execute("VACUUM").connection.close()
