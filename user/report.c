@@ -145,7 +145,6 @@ void report__fmt_span(long long ns, char *buf, size_t n)
 		snprintf(buf, n, "%lldh %02lldm %02llds", s / 3600, s / 60 % 60, s % 60);
 }
 
-
 /* ---------- the renderers, by format ---------- */
 
 /*
