@@ -72,7 +72,9 @@ int report__write(const char *db_path, const struct report_opts *o, FILE *out);
 /*
  * Load run LABEL of DB_PATH (LABEL NULL: the file's only run; -EINVAL with
  * "'x.db' holds 3 runs (a, b, c); name one as x.db:LABEL" if it holds
- * several). Free with report__run_free (NULL is fine).
+ * several), with what diff compares (REPORT_LOAD_DIFF: the calls, CPU
+ * and the WAL fsync over the run). Free with report__run_free (NULL is
+ * fine).
  */
 int report__load(const char *db_path, const char *label, struct report_run **run);
 void report__run_free(struct report_run *r);

@@ -1463,8 +1463,12 @@ static int run_row(sqlite3_stmt *st, struct report_run *r)
 	return 0;
 }
 
-/* The etcd WAL fsync over the run and per interval, syscalls per target, clients served. */
-static int load_sys(const char *path, sqlite3 *db, struct report_run *r)
+/*
+ * WHAT of the sections over tables syscalls and sock_stats: the etcd WAL
+ * fsync over the run (REPORT_LOAD_WAL), and per interval, syscalls per
+ * target and clients served (REPORT_LOAD_SYS).
+ */
+static int load_sys(const char *path, sqlite3 *db, unsigned what, struct report_run *r)
 {
 	static const char by_target_sql[] =
 		"SELECT s.component, s.syscall, s.target_id, coalesce(t.pid, 0), 0, 0, s.le_ns, "
@@ -1482,20 +1486,25 @@ static int load_sys(const char *path, sqlite3 *db, struct report_run *r)
 	struct sys_list tg = { 0 }, wal = { 0 }, iv = { 0 };
 	int err = 0;
 
-	if (has_table(db, "syscalls")) {
+	if (!has_table(db, "syscalls"))
+		goto clients;
+	if (what & REPORT_LOAD_SYS) {
 		err = sys_groups(path, db, by_target_sql, r->id, &tg);
 		r->syscalls = tg.g;
 		r->nsyscalls = tg.n;
-		if (!err)
-			err = sys_groups(path, db, wal_sql, r->id, &wal);
+	}
+	if (!err && (what & (REPORT_LOAD_WAL | REPORT_LOAD_SYS))) {
+		err = sys_groups(path, db, wal_sql, r->id, &wal);
 		r->wal = wal.g;
 		r->nwal = wal.n;
-		if (!err)
-			err = sys_groups(path, db, wal_iv_sql, r->id, &iv);
+	}
+	if (!err && (what & REPORT_LOAD_SYS)) {
+		err = sys_groups(path, db, wal_iv_sql, r->id, &iv);
 		r->wal_iv = iv.g;
 		r->nwal_iv = iv.n;
 	}
-	if (!err && has_table(db, "sock_stats"))
+clients:
+	if (!err && (what & REPORT_LOAD_SYS) && has_table(db, "sock_stats"))
 		err = clients_rows(path, db, r->id, &r->clients, &r->nclients);
 	return err;
 }
@@ -1572,7 +1581,7 @@ static int load_run(const char *path, sqlite3 *db, const struct report_model_opt
 	if ((o->what & REPORT_LOAD_CPU) &&
 	    (err = load_cpu(path, db, r->id, r->calls, r->ncalls, &r->cpu)))
 		return err;
-	if ((o->what & REPORT_LOAD_SYS) && (err = load_sys(path, db, r)))
+	if ((o->what & (REPORT_LOAD_WAL | REPORT_LOAD_SYS)) && (err = load_sys(path, db, o->what, r)))
 		return err;
 	if (o->what & REPORT_LOAD_STACKS)
 		err = load_stacks(path, db, o->component, r);
@@ -1728,7 +1737,7 @@ void report_model__free(struct report_model *m)
 
 int report__load(const char *db_path, const char *label, struct report_run **runp)
 {
-	const struct report_model_opts o = { .what = REPORT_LOAD_ALL, .one_run = true };
+	const struct report_model_opts o = { .what = REPORT_LOAD_DIFF, .one_run = true };
 	struct report_model *m;
 	int err;
 

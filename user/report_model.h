@@ -159,9 +159,12 @@ enum {
 	REPORT_LOAD_RUNS    = 0,        /* runs and targets */
 	REPORT_LOAD_CALLS   = 1 << 0,   /* the requests scan: calls, duration, timelines */
 	REPORT_LOAD_CPU     = 1 << 1,   /* cpu_profile (needs CALLS for requests per kind) */
-	REPORT_LOAD_SYS     = 1 << 2,   /* syscalls and sock_stats */
-	REPORT_LOAD_STACKS  = 1 << 3,   /* cpu_stacks */
-	REPORT_LOAD_ALL     = REPORT_LOAD_CALLS | REPORT_LOAD_CPU | REPORT_LOAD_SYS,
+	REPORT_LOAD_WAL     = 1 << 2,   /* etcd WAL fsync over the run (wal) */
+	REPORT_LOAD_SYS     = 1 << 3,   /* WAL per interval, syscalls per target, sock_stats */
+	REPORT_LOAD_STACKS  = 1 << 4,   /* cpu_stacks */
+	REPORT_LOAD_ALL     = REPORT_LOAD_CALLS | REPORT_LOAD_CPU | REPORT_LOAD_WAL | REPORT_LOAD_SYS,
+	/* what diff compares: the calls, serialization CPU and WAL fsync */
+	REPORT_LOAD_DIFF    = REPORT_LOAD_CALLS | REPORT_LOAD_CPU | REPORT_LOAD_WAL,
 };
 
 struct report_model_opts {
