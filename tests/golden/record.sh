@@ -6,7 +6,11 @@
 # by `cpprof record` while hollowload drives a few hollow nodes and a small
 # density run and etcdctl writes keys, twice (JSON, then protobuf), so that
 # report, diff and runs have two real runs with every section. Then
-# tests/golden/make_golden.sh writes the golden outputs.
+# `tests/integration/test_report_golden.py BUILD_DIR --update`, run with
+# the code whose output is the reference, writes the golden outputs.
+# tests/golden/synth.db is `tools/gen_bigdb.py --rows 4000` (SQLite's
+# random() cannot be seeded, so it is kept rather than regenerated).
+# Both files were set to journal_mode=DELETE and vacuumed.
 #   sudo tests/golden/record.sh [BUILD_DIR] [OUT_DB]
 set -eu
 out=${1:-build}
