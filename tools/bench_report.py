@@ -13,6 +13,11 @@ from the child's own rusage (wait4), e.g.
 
     bench: report on 10,000,000 rows (both runs): 3.95 s median (3.91 4.02 3.95), peak RSS 18 MiB (goal < 5 s: ok)
 
+With --against OTHER_BUILD_DIR each command also runs with that build's
+cpprof, the two taking turns on the same file in the same session, and a
+line gives the ratio of the medians (this build / the other): how a change
+moved the time with the machine's noise shared by both sides.
+
 Exit status 1 when a command fails (not when a goal is missed: a bench
 reports, the tests judge).
 """
@@ -72,11 +77,31 @@ def bench(name, cmd, rows, repeat):
     return True
 
 
+def against(name, cmd, other, rows, repeat):
+    """CMD with this build and with OTHER (its cpprof in place of CMD[0]),
+    alternating; prints both medians and their ratio."""
+    mine, theirs = [], []
+    for _ in range(repeat):
+        for times, c in ((mine, cmd), (theirs, [other] + cmd[1:])):
+            wall, _, rc, err = run(c)
+            if rc != 0:
+                print(f"bench: {name}: FAILED (exit {rc}): {err.strip()[-300:]}")
+                return False
+            times.append(wall)
+    a, b = statistics.median(mine), statistics.median(theirs)
+    print(f"bench: {name} on {rows:,} rows: {a:.2f} s here, {b:.2f} s with '{other}' "
+          f"(medians of {repeat}, taking turns): ratio {a / b:.3f}")
+    sys.stdout.flush()
+    return True
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("build", nargs="?", default="build")
     ap.add_argument("--rows", type=int, default=10_000_000)
     ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--against", metavar="OTHER_BUILD_DIR",
+                    help="also time OTHER_BUILD_DIR/cpprof, taking turns, and print the ratio")
     a = ap.parse_args()
     cpprof = os.path.join(a.build, "cpprof")
     if not os.access(cpprof, os.X_OK):
@@ -95,6 +120,17 @@ def main():
     size = os.path.getsize(db)
     print(f"bench: '{db}': {a.rows:,} request rows in two runs (base, cand), {size / 2**20:.0f} MiB")
     ok = True
+    if a.against:
+        other = os.path.join(a.against, "cpprof")
+        for name, cmd, rows in (
+                ("report (both runs)", [cpprof, "report", db, "--format", "json"], a.rows),
+                ("report --label base", [cpprof, "report", db, "--label", "base", "--format", "json"],
+                 a.rows // 2),
+                ("report (text)", [cpprof, "report", db], a.rows),
+                ("diff base cand", [cpprof, "diff", f"{db}:base", f"{db}:cand", "--format", "json"],
+                 a.rows)):
+            ok &= against(name, cmd, other, rows, a.repeat)
+        return 0 if ok else 1
     ok &= bench("report (both runs)", [cpprof, "report", db, "--format", "json"], a.rows, a.repeat)
     ok &= bench("report --label base", [cpprof, "report", db, "--label", "base", "--format", "json"],
                 a.rows // 2, a.repeat)

@@ -319,226 +319,262 @@ static double per_req(const struct report_ser *s)
 	return s && s->requests ? (double)s->ser_ns / s->requests : NAN;
 }
 
-static int write_pair(const struct report_run *B, const struct report_run *C,
-		      const struct diff_opts *o, FILE *out)
-{
-	struct pair *ps = calloc(B->ncalls + C->ncalls + 1, sizeof(*ps));
-	size_t np = 0, i = 0, j = 0;
-	long long both = 0, within = 0, outside = 0, low = 0, bonly = 0, conly = 0, slo = 0;
-	char summary[512], v[8][64], name[512], fl[64];
-	enum report_format f = o->format;
-	const struct report_ser *bs = B->cpu ? B->cpu->ser : NULL, *cs = C->cpu ? C->cpu->ser : NULL;
-	size_t nbs = B->cpu ? B->cpu->nser : 0, ncs = C->cpu ? C->cpu->nser : 0;
+/* The call kinds of two runs side by side, and how many fall where. */
+struct pairs {
+	struct pair *ps;
+	size_t np;
+	long long both, within, outside, low, bonly, conly, slo;
+	char summary[512];
+};
 
-	if (!ps) {
+static int pairs_match(const struct report_run *B, const struct report_run *C,
+		       long long min_delta_ns, struct pairs *s)
+{
+	size_t i = 0, j = 0;
+
+	memset(s, 0, sizeof(*s));
+	if (!(s->ps = calloc(B->ncalls + C->ncalls + 1, sizeof(*s->ps)))) {
 		cp_seterr("out of memory");
 		return -ENOMEM;
 	}
 	while (i < B->ncalls || j < C->ncalls) {
-		struct pair *p = &ps[np++];
+		struct pair *p = &s->ps[s->np++];
 		int r = i >= B->ncalls ? 1 : j >= C->ncalls ? -1 : key_cmp(&B->calls[i], &C->calls[j]);
 
 		if (r <= 0)
 			p->b = &B->calls[i++];
 		if (r >= 0)
 			p->c = &C->calls[j++];
-		pair_eval(p, o->min_delta_ns);
+		pair_eval(p, min_delta_ns);
 		if (p->b && p->c) {
-			both++;
+			s->both++;
 			if (p->low)
-				low++;
+				s->low++;
 			else if (p->f_p99)
-				outside++;
+				s->outside++;
 			else
-				within++;
+				s->within++;
 		}
-		bonly += !p->c;
-		conly += !p->b;
-		slo += p->f_slo;
+		s->bonly += !p->c;
+		s->conly += !p->b;
+		s->slo += p->f_slo;
 	}
-	snprintf(summary, sizeof(summary), "%lld call kinds on both sides: %lld within 2x (p99), "
-		 "%lld outside, %lld low-confidence; %lld only in BASE, %lld only in CAND; "
-		 "SLO verdicts differ for %lld", both, within, outside, low, bonly, conly, slo);
+	snprintf(s->summary, sizeof(s->summary), "%lld call kinds on both sides: %lld within 2x "
+		 "(p99), %lld outside, %lld low-confidence; %lld only in BASE, %lld only in CAND; "
+		 "SLO verdicts differ for %lld", s->both, s->within, s->outside, s->low, s->bonly,
+		 s->conly, s->slo);
+	return 0;
+}
 
-	if (f == REPORT_JSON) {
-		fprintf(out, "{\"format_version\":1,\"mode\":\"pair\",\n\"thresholds\":{\"ratio_low\":%g,"
-			"\"ratio_high\":%g,\"min_count\":%d,\"min_delta_ns\":%lld},\n\"base\":",
-			DIFF_RATIO_LOW, DIFF_RATIO_HIGH, DIFF_MIN_COUNT, o->min_delta_ns);
-		json_runsum(out, B, NULL);
-		fputs(",\n\"cand\":", out);
-		json_runsum(out, C, NULL);
-		fputs(",\n\"calls\":[", out);
-		for (size_t k = 0; k < np; k++) {
-			const struct pair *p = &ps[k];
-			bool first = true;
+/* The serialization kinds of both runs, each once (BASE's first), into OUT (at most MAX). */
+struct ser_pair {
+	const struct report_ser *x;          /* the kind as listed */
+	const struct report_ser *b, *c;      /* its two sides, NULL where missing */
+};
 
-			fputs(k ? ",\n {" : "\n {", out);
-			json_key(out, p->b ? p->b : p->c, true);
-			fputs(",\"base\":", out);
-			json_side(out, p->b);
-			fputs(",\"cand\":", out);
-			json_side(out, p->c);
-			fputs(",\"ratio\":", out);
-			if (p->b && p->c) {
-				fputs("{\"rate\":", out);
-				json_num(out, p->rrate);
-				fputs(",\"p50\":", out);
-				json_num(out, p->r50);
-				fputs(",\"p90\":", out);
-				json_num(out, p->r90);
-				fputs(",\"p99\":", out);
-				json_num(out, p->r99);
-				fputc('}', out);
-			} else {
-				fputs("null", out);
-			}
-			fprintf(out, ",\"low_confidence\":%s,\"flags\":[", p->low ? "true" : "false");
+static size_t ser_pairs(const struct report_run *B, const struct report_run *C,
+			struct ser_pair *out, size_t max)
+{
+	const struct report_ser *bs = B->cpu ? B->cpu->ser : NULL, *cs = C->cpu ? C->cpu->ser : NULL;
+	size_t nbs = B->cpu ? B->cpu->nser : 0, ncs = C->cpu ? C->cpu->nser : 0, n = 0;
+
+	for (int side = 0; side < 2; side++) {
+		const struct report_ser *xs = side ? cs : bs, *ys = side ? bs : cs;
+		size_t nx = side ? ncs : nbs, ny = side ? nbs : ncs;
+
+		for (size_t a = 0; a < nx && n < max; a++) {
+			const struct report_ser *x = &xs[a], *y = NULL;
+
+			for (size_t b = 0; b < ny && !y; b++)
+				if (ser_match(x, &ys[b]))
+					y = &ys[b];
+			if (side && y)
+				continue;  /* listed from BASE's side */
+			out[n++] = (struct ser_pair){ .x = x, .b = side ? y : x, .c = side ? x : y };
+		}
+	}
+	return n;
+}
+
+static size_t ser_count(const struct report_run *r)
+{
+	return r->cpu ? r->cpu->nser : 0;
+}
+
+static const struct report_sys *wal_find(const struct report_run *r, const char *syscall)
+{
+	const struct report_sys *f = NULL;
+
+	for (size_t k = 0; k < r->nwal; k++)
+		if (!strcmp(r->wal[k].syscall, syscall))
+			f = &r->wal[k];
+	return f;
+}
+
+static const char *const wal_syscalls[] = { "fdatasync", "fsync" };
+
+/* A flag in a JSON "flags" array: needs FILE *out and bool first in scope. */
 #define FLAG(cond, s) if (cond) { fprintf(out, "%s\"%s\"", first ? "" : ",", s); first = false; }
-			FLAG(p->f_p99, "p99");
-			FLAG(p->f_slo, "slo");
-			FLAG(!p->c, "base_only");
-			FLAG(!p->b, "cand_only");
-			fputs("]}", out);
+
+static void json_pair_calls(FILE *out, const struct pairs *s)
+{
+	for (size_t k = 0; k < s->np; k++) {
+		const struct pair *p = &s->ps[k];
+		bool first = true;
+
+		fputs(k ? ",\n {" : "\n {", out);
+		json_key(out, p->b ? p->b : p->c, true);
+		fputs(",\"base\":", out);
+		json_side(out, p->b);
+		fputs(",\"cand\":", out);
+		json_side(out, p->c);
+		fputs(",\"ratio\":", out);
+		if (p->b && p->c) {
+			fputs("{\"rate\":", out);
+			json_num(out, p->rrate);
+			fputs(",\"p50\":", out);
+			json_num(out, p->r50);
+			fputs(",\"p90\":", out);
+			json_num(out, p->r90);
+			fputs(",\"p99\":", out);
+			json_num(out, p->r99);
+			fputc('}', out);
+		} else {
+			fputs("null", out);
 		}
-		fputs("],\n\"serialization\":[", out);
-		{
-			bool firstk = true;
+		fprintf(out, ",\"low_confidence\":%s,\"flags\":[", p->low ? "true" : "false");
+		FLAG(p->f_p99, "p99");
+		FLAG(p->f_slo, "slo");
+		FLAG(!p->c, "base_only");
+		FLAG(!p->b, "cand_only");
+		fputs("]}", out);
+	}
+}
 
-			for (int side = 0; side < 2; side++) {
-				const struct report_ser *xs = side ? cs : bs, *ys = side ? bs : cs;
-				size_t nx = side ? ncs : nbs, ny = side ? nbs : ncs;
+static void json_pair_ser(FILE *out, const struct ser_pair *sp, size_t n)
+{
+	for (size_t k = 0; k < n; k++) {
+		const struct report_ser *x = sp[k].x, *sb = sp[k].b, *sc = sp[k].c;
+		double pb = per_req(sb), pc = per_req(sc), r = ratio(pc, pb);
+		bool first = true, lowc;
 
-				for (size_t a = 0; a < nx; a++) {
-					const struct report_ser *x = &xs[a], *y = NULL, *sb, *sc;
-					double r, pb, pc;
-					bool first = true, lowc;
+		lowc = !sb || !sc || sb->requests < DIFF_MIN_COUNT || sc->requests < DIFF_MIN_COUNT;
+		fputs(k ? ",\n {" : "\n {", out);
+		fputs("\"component\":", out);
+		report__json_str(out, x->component);
+		fputs(",\"verb\":", out);
+		report__json_str(out, x->verb);
+		fputs(",\"resource\":", out);
+		report__json_str(out, x->resource);
+		fputs(",\"subresource\":", out);
+		report__json_str(out, x->subresource);
+		fputs(",\"scope\":", out);
+		report__json_str(out, x->scope);
+		fputs(",\"base_ns_per_request\":", out);
+		json_num(out, pb);
+		fputs(",\"cand_ns_per_request\":", out);
+		json_num(out, pc);
+		fprintf(out, ",\"base_requests\":%lld,\"cand_requests\":%lld,\"ratio\":",
+			sb ? sb->requests : 0, sc ? sc->requests : 0);
+		json_num(out, r);
+		fputs(",\"flags\":[", out);
+		FLAG(!lowc && !isnan(r) && (r < DIFF_RATIO_LOW || r > DIFF_RATIO_HIGH), "ratio");
+		FLAG(!sc, "base_only");
+		FLAG(!sb, "cand_only");
+		fputs("]}", out);
+	}
+}
 
-					for (size_t b = 0; b < ny && !y; b++)
-						if (ser_match(x, &ys[b]))
-							y = &ys[b];
-					if (side && y)
-						continue;  /* listed from BASE's side */
-					sb = side ? y : x;
-					sc = side ? x : y;
-					pb = per_req(sb);
-					pc = per_req(sc);
-					r = ratio(pc, pb);
-					lowc = !sb || !sc || sb->requests < DIFF_MIN_COUNT ||
-					       sc->requests < DIFF_MIN_COUNT;
-					fputs(firstk ? "\n {" : ",\n {", out);
-					firstk = false;
-					fputs("\"component\":", out);
-					report__json_str(out, x->component);
-					fputs(",\"verb\":", out);
-					report__json_str(out, x->verb);
-					fputs(",\"resource\":", out);
-					report__json_str(out, x->resource);
-					fputs(",\"subresource\":", out);
-					report__json_str(out, x->subresource);
-					fputs(",\"scope\":", out);
-					report__json_str(out, x->scope);
-					fputs(",\"base_ns_per_request\":", out);
-					json_num(out, pb);
-					fputs(",\"cand_ns_per_request\":", out);
-					json_num(out, pc);
-					fprintf(out, ",\"base_requests\":%lld,\"cand_requests\":%lld,\"ratio\":",
-						sb ? sb->requests : 0, sc ? sc->requests : 0);
-					json_num(out, r);
-					fputs(",\"flags\":[", out);
-					FLAG(!lowc && !isnan(r) && (r < DIFF_RATIO_LOW || r > DIFF_RATIO_HIGH),
-					     "ratio");
-					FLAG(!sc, "base_only");
-					FLAG(!sb, "cand_only");
-					fputs("]}", out);
-				}
+static double wal_rate(const struct report_sys *x, const struct report_run *R)
+{
+	return R->duration_ns > 0 ? x->count / (R->duration_ns / 1e9) : NAN;
+}
+
+static void json_pair_wal(FILE *out, const struct report_run *B, const struct report_run *C,
+			  long long min_delta_ns)
+{
+	bool firstk = true;
+
+	for (int s = 0; s < 2; s++) {
+		const struct report_sys *fb = wal_find(B, wal_syscalls[s]);
+		const struct report_sys *fc = wal_find(C, wal_syscalls[s]);
+		bool first = true;
+
+		if (!fb && !fc)
+			continue;
+		fprintf(out, "%s{\"syscall\":\"%s\"", firstk ? "\n " : ",\n ", wal_syscalls[s]);
+		firstk = false;
+		for (int side = 0; side < 2; side++) {
+			const struct report_sys *x = side ? fc : fb;
+
+			fprintf(out, ",\"%s\":", side ? "cand" : "base");
+			if (!x) {
+				fputs("null", out);
+				continue;
 			}
+			fprintf(out, "{\"count\":%lld,\"rate_per_s\":", x->count);
+			json_num(out, wal_rate(x, side ? C : B));
+			fprintf(out, ",\"p50_ns\":%lld,\"p99_ns\":%lld}", x->p50_ns, x->p99_ns);
 		}
-		fputs("],\n\"wal_fsync\":[", out);
-		{
-			static const char *const sys[] = { "fdatasync", "fsync" };
-			bool firstk = true;
-
-			for (int s = 0; s < 2; s++) {
-				const struct report_fsync *fb = NULL, *fc = NULL;
-				bool first = true;
-
-				for (size_t a = 0; a < B->nfsync; a++)
-					if (!strcmp(B->fsync[a].syscall, sys[s]))
-						fb = &B->fsync[a];
-				for (size_t a = 0; a < C->nfsync; a++)
-					if (!strcmp(C->fsync[a].syscall, sys[s]))
-						fc = &C->fsync[a];
-				if (!fb && !fc)
-					continue;
-				fprintf(out, "%s{\"syscall\":\"%s\"", firstk ? "\n " : ",\n ", sys[s]);
-				firstk = false;
-				for (int side = 0; side < 2; side++) {
-					const struct report_fsync *x = side ? fc : fb;
-					const struct report_run *R = side ? C : B;
-
-					fprintf(out, ",\"%s\":", side ? "cand" : "base");
-					if (!x) {
-						fputs("null", out);
-						continue;
-					}
-					fprintf(out, "{\"count\":%lld,\"rate_per_s\":", x->count);
-					json_num(out, R->duration_ns > 0 ? x->count / (R->duration_ns / 1e9)
-									 : NAN);
-					fprintf(out, ",\"p50_ns\":%lld,\"p99_ns\":%lld}", x->p50_ns, x->p99_ns);
-				}
-				fputs(",\"ratio\":", out);
-				if (fb && fc) {
-					fputs("{\"rate\":", out);
-					json_num(out, B->duration_ns > 0 && C->duration_ns > 0 ?
-						 ratio(fc->count / (C->duration_ns / 1e9),
-						       fb->count / (B->duration_ns / 1e9)) : NAN);
-					fputs(",\"p50\":", out);
-					json_num(out, ratio(fc->p50_ns, fb->p50_ns));
-					fputs(",\"p99\":", out);
-					json_num(out, ratio(fc->p99_ns, fb->p99_ns));
-					fputc('}', out);
-				} else {
-					fputs("null", out);
-				}
-				fputs(",\"flags\":[", out);
-				if (fb && fc) {
-					double r = ratio(fc->p99_ns, fb->p99_ns);
-
-					FLAG(fb->count >= DIFF_MIN_COUNT && fc->count >= DIFF_MIN_COUNT &&
-					     !isnan(r) && (r < DIFF_RATIO_LOW || r > DIFF_RATIO_HIGH) &&
-					     llabs(fc->p99_ns - fb->p99_ns) >= o->min_delta_ns, "p99");
-				}
-				FLAG(!fc, "base_only");
-				FLAG(!fb, "cand_only");
-				fputs("]}", out);
-			}
+		fputs(",\"ratio\":", out);
+		if (fb && fc) {
+			fputs("{\"rate\":", out);
+			json_num(out, B->duration_ns > 0 && C->duration_ns > 0 ?
+				 ratio(wal_rate(fc, C), wal_rate(fb, B)) : NAN);
+			fputs(",\"p50\":", out);
+			json_num(out, ratio(fc->p50_ns, fb->p50_ns));
+			fputs(",\"p99\":", out);
+			json_num(out, ratio(fc->p99_ns, fb->p99_ns));
+			fputc('}', out);
+		} else {
+			fputs("null", out);
 		}
+		fputs(",\"flags\":[", out);
+		if (fb && fc) {
+			double r = ratio(fc->p99_ns, fb->p99_ns);
+
+			FLAG(fb->count >= DIFF_MIN_COUNT && fc->count >= DIFF_MIN_COUNT &&
+			     !isnan(r) && (r < DIFF_RATIO_LOW || r > DIFF_RATIO_HIGH) &&
+			     llabs(fc->p99_ns - fb->p99_ns) >= min_delta_ns, "p99");
+		}
+		FLAG(!fc, "base_only");
+		FLAG(!fb, "cand_only");
+		fputs("]}", out);
+	}
+}
+
 #undef FLAG
-		fprintf(out, "],\n\"summary\":{\"both\":%lld,\"within\":%lld,\"outside\":%lld,"
-			"\"low_confidence\":%lld,\"base_only\":%lld,\"cand_only\":%lld,"
-			"\"slo_differs\":%lld,\"text\":", both, within, outside, low, bonly, conly, slo);
-		report__json_str(out, summary);
-		fputs("}}\n", out);
-		goto done;
-	}
 
-	if (f == REPORT_MD) {
-		fputs("## cpprof diff\n\n", out);
-		run_line(out, f, "BASE", B);
-		run_line(out, f, "CAND", C);
-		fprintf(out, "\n%s.\n\n| component | verb | resource | scope | count BASE | count CAND "
-			"| p50 BASE | p50 CAND | p90 BASE | p90 CAND | p99 BASE | p99 CAND | p99 CAND/BASE "
-			"| rate CAND/BASE | SLO BASE | SLO CAND | flags |\n"
-			"|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|\n", summary);
-	} else {
-		run_line(out, f, "BASE", B);
-		run_line(out, f, "CAND", C);
-		tline(out, "%s", "");
-		tline(out, "  %-9s %-8s %-20s %-9s %7s %7s %7s %7s %6s %s", "component", "verb",
-		      "resource", "scope", "n BASE", "n CAND", "p99 B", "p99 C", "ratio", "flags");
-	}
-	for (size_t k = 0; k < np; k++) {
-		const struct pair *p = &ps[k];
+static void json_pair(FILE *out, const struct report_run *B, const struct report_run *C,
+		      const struct diff_opts *o, const struct pairs *s,
+		      const struct ser_pair *sp, size_t nsp)
+{
+	fprintf(out, "{\"format_version\":1,\"mode\":\"pair\",\n\"thresholds\":{\"ratio_low\":%g,"
+		"\"ratio_high\":%g,\"min_count\":%d,\"min_delta_ns\":%lld},\n\"base\":",
+		DIFF_RATIO_LOW, DIFF_RATIO_HIGH, DIFF_MIN_COUNT, o->min_delta_ns);
+	json_runsum(out, B, NULL);
+	fputs(",\n\"cand\":", out);
+	json_runsum(out, C, NULL);
+	fputs(",\n\"calls\":[", out);
+	json_pair_calls(out, s);
+	fputs("],\n\"serialization\":[", out);
+	json_pair_ser(out, sp, nsp);
+	fputs("],\n\"wal_fsync\":[", out);
+	json_pair_wal(out, B, C, o->min_delta_ns);
+	fprintf(out, "],\n\"summary\":{\"both\":%lld,\"within\":%lld,\"outside\":%lld,"
+		"\"low_confidence\":%lld,\"base_only\":%lld,\"cand_only\":%lld,"
+		"\"slo_differs\":%lld,\"text\":", s->both, s->within, s->outside, s->low, s->bonly,
+		s->conly, s->slo);
+	report__json_str(out, s->summary);
+	fputs("}}\n", out);
+}
+
+static void human_pair_calls(FILE *out, enum report_format f, const struct pairs *s)
+{
+	char v[8][64], name[512], fl[64];
+
+	for (size_t k = 0; k < s->np; k++) {
+		const struct pair *p = &s->ps[k];
 		const struct report_call *x = p->b ? p->b : p->c;
 
 		kind_name(x, name, sizeof(name));
@@ -571,100 +607,143 @@ static int write_pair(const struct report_run *B, const struct report_run *C,
 			      v[2], v[3], v[4], fl);
 		}
 	}
-	/* Serialization CPU per request, and etcd WAL fsync. */
-	if (nbs || ncs) {
-		if (f == REPORT_MD)
-			fputs("\n### Serialization CPU per request\n\n| component | verb | resource | scope "
-			      "| BASE | CAND | CAND/BASE |\n|---|---|---|---|--:|--:|--:|\n", out);
-		else {
-			tline(out, "%s", "");
-			tline(out, "serialization CPU per request (json/protobuf encode+decode, yaml)");
-		}
-		for (int side = 0; side < 2; side++) {
-			const struct report_ser *xs = side ? cs : bs, *ys = side ? bs : cs;
-			size_t nx = side ? ncs : nbs, ny = side ? nbs : ncs;
+}
 
-			for (size_t a = 0; a < nx; a++) {
-				const struct report_ser *x = &xs[a], *y = NULL, *sb, *sc;
-				char nm[512], cb[64], cc[64], cr[64], t1[64], t2[64], t3[64];
-
-				for (size_t b = 0; b < ny && !y; b++)
-					if (ser_match(x, &ys[b]))
-						y = &ys[b];
-				if (side && y)
-					continue;
-				sb = side ? y : x;
-				sc = side ? x : y;
-				fmt_ns(sb && sb->requests ? sb->ser_ns / sb->requests : -1, cb, sizeof(cb));
-				fmt_ns(sc && sc->requests ? sc->ser_ns / sc->requests : -1, cc, sizeof(cc));
-				fmt_ratio(ratio(per_req(sc), per_req(sb)), cr, sizeof(cr));
-				snprintf(nm, sizeof(nm), "%s%s%s", str_or(x->resource, "-"),
-					 *x->subresource ? "/" : "", x->subresource);
-				if (f == REPORT_MD) {
-					md_key_cells(out, x->component, x->verb, nm, x->scope);
-					fprintf(out, " | %s | %s | %s |\n", cb, cc, cr);
-				} else {
-					tline(out, "  %-9s %-8s %-22s %-9s %9s %9s %7s",
-					      cut(x->component, 9, t1, sizeof(t1)), cut(x->verb, 8, t2, sizeof(t2)),
-					      cut(nm, 22, t3, sizeof(t3)), x->scope, cb, cc, cr);
-				}
-			}
-		}
-	}
-	if (B->nfsync || C->nfsync) {
-		if (f == REPORT_MD)
-			fputs("\n### etcd WAL fsync\n\n| syscall | count BASE | count CAND | p99 BASE "
-			      "| p99 CAND | p99 CAND/BASE |\n|---|--:|--:|--:|--:|--:|\n", out);
-		else {
-			tline(out, "%s", "");
-			tline(out, "etcd WAL fsync (bucket bounds, <= 25%% high)");
-		}
-		for (int s = 0; s < 2; s++) {
-			static const char *const sys[] = { "fdatasync", "fsync" };
-			const struct report_fsync *fb = NULL, *fc = NULL;
-			char a[32], b[32], r[32];
-
-			for (size_t k = 0; k < B->nfsync; k++)
-				if (!strcmp(B->fsync[k].syscall, sys[s]))
-					fb = &B->fsync[k];
-			for (size_t k = 0; k < C->nfsync; k++)
-				if (!strcmp(C->fsync[k].syscall, sys[s]))
-					fc = &C->fsync[k];
-			if (!fb && !fc)
-				continue;
-			fmt_ns(fb ? fb->p99_ns : -1, a, sizeof(a));
-			fmt_ns(fc ? fc->p99_ns : -1, b, sizeof(b));
-			fmt_ratio(fb && fc ? ratio(fc->p99_ns, fb->p99_ns) : NAN, r, sizeof(r));
-			if (f == REPORT_MD)
-				fprintf(out, "| %s | %lld | %lld | %s | %s | %s |\n", sys[s],
-					fb ? fb->count : 0, fc ? fc->count : 0, a, b, r);
-			else
-				tline(out, "  %-10s %10lld %10lld %8s %8s %7s", sys[s], fb ? fb->count : 0,
-				      fc ? fc->count : 0, a, b, r);
-		}
-	}
-	if (f == REPORT_TEXT) {
+static void human_pair_ser(FILE *out, enum report_format f, const struct ser_pair *sp, size_t n)
+{
+	if (!n)
+		return;
+	if (f == REPORT_MD)
+		fputs("\n### Serialization CPU per request\n\n| component | verb | resource | scope "
+		      "| BASE | CAND | CAND/BASE |\n|---|---|---|---|--:|--:|--:|\n", out);
+	else {
 		tline(out, "%s", "");
-		/* wrap at the last space that fits, never inside a word */
-		{
-			size_t len = strlen(summary), cut = len;
-
-			if (len > 98) {
-				cut = 98;
-				while (cut > 40 && summary[cut] != ' ')
-					cut--;
-			}
-			tline(out, "%.*s", (int)cut, summary);
-			if (cut < len)
-				tline(out, "  %s", summary + cut + (summary[cut] == ' '));
-		}
-		tline(out, "flags: P99 = p99 CAND/BASE outside [0.5, 2] (and >= %.3gms apart); SLO = "
-		      "verdicts differ;", o->min_delta_ns / 1e6);
-		tline(out, "few = under %d requests on a side (not flagged); ratio = p99 CAND/BASE",
-		      DIFF_MIN_COUNT);
+		tline(out, "serialization CPU per request (json/protobuf encode+decode, yaml)");
 	}
-done:
-	free(ps);
+	for (size_t k = 0; k < n; k++) {
+		const struct report_ser *x = sp[k].x, *sb = sp[k].b, *sc = sp[k].c;
+		char nm[512], cb[64], cc[64], cr[64], t1[64], t2[64], t3[64];
+
+		fmt_ns(sb && sb->requests ? sb->ser_ns / sb->requests : -1, cb, sizeof(cb));
+		fmt_ns(sc && sc->requests ? sc->ser_ns / sc->requests : -1, cc, sizeof(cc));
+		fmt_ratio(ratio(per_req(sc), per_req(sb)), cr, sizeof(cr));
+		snprintf(nm, sizeof(nm), "%s%s%s", str_or(x->resource, "-"),
+			 *x->subresource ? "/" : "", x->subresource);
+		if (f == REPORT_MD) {
+			md_key_cells(out, x->component, x->verb, nm, x->scope);
+			fprintf(out, " | %s | %s | %s |\n", cb, cc, cr);
+		} else {
+			tline(out, "  %-9s %-8s %-22s %-9s %9s %9s %7s",
+			      cut(x->component, 9, t1, sizeof(t1)), cut(x->verb, 8, t2, sizeof(t2)),
+			      cut(nm, 22, t3, sizeof(t3)), x->scope, cb, cc, cr);
+		}
+	}
+}
+
+static void human_pair_wal(FILE *out, enum report_format f, const struct report_run *B,
+			   const struct report_run *C)
+{
+	if (!B->nwal && !C->nwal)
+		return;
+	if (f == REPORT_MD)
+		fputs("\n### etcd WAL fsync\n\n| syscall | count BASE | count CAND | p99 BASE "
+		      "| p99 CAND | p99 CAND/BASE |\n|---|--:|--:|--:|--:|--:|\n", out);
+	else {
+		tline(out, "%s", "");
+		tline(out, "etcd WAL fsync (bucket bounds, <= 25%% high)");
+	}
+	for (int s = 0; s < 2; s++) {
+		const char *sys = wal_syscalls[s];
+		const struct report_sys *fb = wal_find(B, sys), *fc = wal_find(C, sys);
+		char a[32], b[32], r[32];
+
+		if (!fb && !fc)
+			continue;
+		fmt_ns(fb ? fb->p99_ns : -1, a, sizeof(a));
+		fmt_ns(fc ? fc->p99_ns : -1, b, sizeof(b));
+		fmt_ratio(fb && fc ? ratio(fc->p99_ns, fb->p99_ns) : NAN, r, sizeof(r));
+		if (f == REPORT_MD)
+			fprintf(out, "| %s | %lld | %lld | %s | %s | %s |\n", sys,
+				fb ? fb->count : 0, fc ? fc->count : 0, a, b, r);
+		else
+			tline(out, "  %-10s %10lld %10lld %8s %8s %7s", sys, fb ? fb->count : 0,
+			      fc ? fc->count : 0, a, b, r);
+	}
+}
+
+static void text_pair_footer(FILE *out, const char *summary, long long min_delta_ns)
+{
+	/* wrap at the last space that fits, never inside a word */
+	size_t len = strlen(summary), cut = len;
+
+	tline(out, "%s", "");
+	if (len > 98) {
+		cut = 98;
+		while (cut > 40 && summary[cut] != ' ')
+			cut--;
+	}
+	tline(out, "%.*s", (int)cut, summary);
+	if (cut < len)
+		tline(out, "  %s", summary + cut + (summary[cut] == ' '));
+	tline(out, "flags: P99 = p99 CAND/BASE outside [0.5, 2] (and >= %.3gms apart); SLO = "
+	      "verdicts differ;", min_delta_ns / 1e6);
+	tline(out, "few = under %d requests on a side (not flagged); ratio = p99 CAND/BASE",
+	      DIFF_MIN_COUNT);
+}
+
+static void human_pair(FILE *out, const struct report_run *B, const struct report_run *C,
+		       const struct diff_opts *o, const struct pairs *s,
+		       const struct ser_pair *sp, size_t nsp)
+{
+	enum report_format f = o->format;
+
+	if (f == REPORT_MD) {
+		fputs("## cpprof diff\n\n", out);
+		run_line(out, f, "BASE", B);
+		run_line(out, f, "CAND", C);
+		fprintf(out, "\n%s.\n\n| component | verb | resource | scope | count BASE | count CAND "
+			"| p50 BASE | p50 CAND | p90 BASE | p90 CAND | p99 BASE | p99 CAND | p99 CAND/BASE "
+			"| rate CAND/BASE | SLO BASE | SLO CAND | flags |\n"
+			"|---|---|---|---|--:|--:|--:|--:|--:|--:|--:|--:|--:|--:|---|---|---|\n",
+			s->summary);
+	} else {
+		run_line(out, f, "BASE", B);
+		run_line(out, f, "CAND", C);
+		tline(out, "%s", "");
+		tline(out, "  %-9s %-8s %-20s %-9s %7s %7s %7s %7s %6s %s", "component", "verb",
+		      "resource", "scope", "n BASE", "n CAND", "p99 B", "p99 C", "ratio", "flags");
+	}
+	human_pair_calls(out, f, s);
+	/* Serialization CPU per request, and etcd WAL fsync. */
+	human_pair_ser(out, f, sp, nsp);
+	human_pair_wal(out, f, B, C);
+	if (f == REPORT_TEXT)
+		text_pair_footer(out, s->summary, o->min_delta_ns);
+}
+
+static int write_pair(const struct report_run *B, const struct report_run *C,
+		      const struct diff_opts *o, FILE *out)
+{
+	struct ser_pair *sp = calloc(ser_count(B) + ser_count(C) + 1, sizeof(*sp));
+	struct pairs s;
+	size_t nsp;
+	int err;
+
+	if (!sp) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	if ((err = pairs_match(B, C, o->min_delta_ns, &s))) {
+		free(sp);
+		return err;
+	}
+	nsp = ser_pairs(B, C, sp, ser_count(B) + ser_count(C));
+	if (o->format == REPORT_JSON)
+		json_pair(out, B, C, o, &s, sp, nsp);
+	else
+		human_pair(out, B, C, o, &s, sp, nsp);
+	free(s.ps);
+	free(sp);
 	if (fflush(out) != 0 || ferror(out)) {
 		cp_seterr("cannot write the diff: %s", strerror(errno));
 		return -EIO;
@@ -681,141 +760,166 @@ static const char *direction(double c)
 	return c > TREND_NO_CHANGE_HIGH ? "up" : c < TREND_NO_CHANGE_LOW ? "down" : "none";
 }
 
+/* One call kind across the four runs. */
+struct trend_row {
+	const struct report_call *min, *k[4];   /* K[r] NULL: not in run r */
+	double rc, kc;                          /* p99 after/before, real and Kubemark */
+	const char *rd, *kd, *verdict;
+	bool all, lowc;
+};
+
+/* The next call kind of the four runs (their calls are sorted) into T; false at the end. */
+static bool trend_next(struct report_run *const *R, size_t idx[4], struct trend_row *t)
+{
+	memset(t, 0, sizeof(*t));
+	t->rc = t->kc = NAN;
+	t->all = true;
+	for (int r = 0; r < 4; r++)
+		if (idx[r] < R[r]->ncalls && (!t->min || key_cmp(&R[r]->calls[idx[r]], t->min) < 0))
+			t->min = &R[r]->calls[idx[r]];
+	if (!t->min)
+		return false;
+	for (int r = 0; r < 4; r++) {
+		if (idx[r] < R[r]->ncalls && key_cmp(&R[r]->calls[idx[r]], t->min) == 0)
+			t->k[r] = &R[r]->calls[idx[r]];
+		if (!t->k[r])
+			t->all = false;
+		else if (t->k[r]->count < DIFF_MIN_COUNT)
+			t->lowc = true;
+	}
+	if (t->k[0] && t->k[1])
+		t->rc = ratio(t->k[1]->p99_ns, t->k[0]->p99_ns);
+	if (t->k[2] && t->k[3])
+		t->kc = ratio(t->k[3]->p99_ns, t->k[2]->p99_ns);
+	t->rd = direction(t->rc);
+	t->kd = direction(t->kc);
+	if (!t->all)
+		t->verdict = "missing";
+	else if (t->lowc)
+		t->verdict = "low_confidence";
+	else if (t->rd && t->kd && !strcmp(t->rd, t->kd) &&
+		 (!strcmp(t->rd, "none") ||
+		  fabs(log(t->rc) - log(t->kc)) <= log(TREND_SIZE_FACTOR) + 1e-12))
+		t->verdict = "agree";
+	else
+		t->verdict = "disagree";
+	for (int r = 0; r < 4; r++)
+		if (t->k[r])
+			idx[r]++;
+	return true;
+}
+
+static const char *const trend_roles[] = { "real_before", "real_after", "km_before", "km_after" };
+
+static void trend_header(FILE *out, enum report_format f, struct report_run *const *R,
+			 const char *summary)
+{
+	if (f == REPORT_JSON) {
+		fprintf(out, "{\"format_version\":1,\"mode\":\"trend\",\n\"thresholds\":"
+			"{\"no_change_low\":%g,\"no_change_high\":%g,\"size_factor\":%g,"
+			"\"min_count\":%d},\n\"runs\":[", TREND_NO_CHANGE_LOW,
+			TREND_NO_CHANGE_HIGH, TREND_SIZE_FACTOR, DIFF_MIN_COUNT);
+		for (int r = 0; r < 4; r++) {
+			fputs(r ? ",\n " : "\n ", out);
+			json_runsum(out, R[r], trend_roles[r]);
+		}
+		fputs("],\n\"calls\":[", out);
+	} else if (f == REPORT_MD) {
+		fputs("## cpprof diff --trend\n\n", out);
+		for (int r = 0; r < 4; r++)
+			run_line(out, f, trend_roles[r], R[r]);
+		fprintf(out, "\n%s.\n\n| component | verb | resource | scope | p99 real before "
+			"| p99 real after | p99 km before | p99 km after | real change "
+			"| km change | verdict |\n|---|---|---|---|--:|--:|--:|--:|--:|--:|---|\n",
+			summary);
+	} else {
+		for (int r = 0; r < 4; r++)
+			run_line(out, f, r == 0 ? "RB" : r == 1 ? "RA" : r == 2 ? "KB" : "KA", R[r]);
+		tline(out, "%s", "");
+		tline(out, "  %-8s %-7s %-18s %-9s %7s %7s %7s %7s %6s %6s %s", "comp",
+		      "verb", "resource", "scope", "p99 RB", "p99 RA", "p99 KB", "p99 KA",
+		      "real", "km", "verdict");
+	}
+}
+
+static void json_trend_row(FILE *out, const struct trend_row *t, bool first)
+{
+	fputs(first ? "\n {" : ",\n {", out);
+	json_key(out, t->min, true);
+	fputs(",\"counts\":[", out);
+	for (int r = 0; r < 4; r++) {
+		fputs(r ? "," : "", out);
+		json_ll(out, t->k[r] ? t->k[r]->count : -1);
+	}
+	fputs("],\"p99_ns\":[", out);
+	for (int r = 0; r < 4; r++) {
+		fputs(r ? "," : "", out);
+		json_ll(out, t->k[r] ? t->k[r]->p99_ns : -1);
+	}
+	fputs("],\"real_change\":", out);
+	json_num(out, t->rc);
+	fputs(",\"km_change\":", out);
+	json_num(out, t->kc);
+	fputs(",\"real_direction\":", out);
+	report__json_str(out, t->rd);
+	fputs(",\"km_direction\":", out);
+	report__json_str(out, t->kd);
+	fprintf(out, ",\"verdict\":\"%s\"}", t->verdict);
+}
+
+static void human_trend_row(FILE *out, enum report_format f, const struct trend_row *t)
+{
+	const struct report_call *min = t->min;
+	char name[512], p[4][32], a[32], b[32];
+
+	kind_name(min, name, sizeof(name));
+	for (int r = 0; r < 4; r++)
+		fmt_ns(t->k[r] ? t->k[r]->p99_ns : -1, p[r], sizeof(p[r]));
+	fmt_ratio(t->rc, a, sizeof(a));
+	fmt_ratio(t->kc, b, sizeof(b));
+	if (f == REPORT_MD) {
+		md_key_cells(out, min->component, min->verb, name, min->scope);
+		fprintf(out, " | %s | %s | %s | %s | %s | %s | %s |\n", p[0], p[1],
+			p[2], p[3], a, b, t->verdict);
+	} else {
+		char c[4][64];
+
+		tline(out, "  %-8s %-7s %-18s %-9s %7s %7s %7s %7s %6s %6s %s",
+		      cut(min->component, 8, c[0], sizeof(c[0])), cut(min->verb, 7, c[1], sizeof(c[1])),
+		      cut(name, 18, c[2], sizeof(c[2])), cut(min->scope, 9, c[3], sizeof(c[3])),
+		      p[0], p[1], p[2], p[3], a, b,
+		      !strcmp(t->verdict, "low_confidence") ? "few" : t->verdict);
+	}
+}
+
 static int write_trend(struct report_run *const *R, const struct diff_opts *o, FILE *out)
 {
-	static const char *const roles[] = { "real_before", "real_after", "km_before", "km_after" };
-	size_t idx[4] = { 0 };
 	long long compared = 0, agree = 0, disagree = 0, low = 0, missing = 0;
+	enum report_format f = o->format;
+	struct trend_row t;
+	size_t idx[4] = { 0 };
 	char summary[256];
 	bool first = true;
-	enum report_format f = o->format;
 
-	for (int pass = 0; pass < 2; pass++) {
-		memset(idx, 0, sizeof(idx));
-		if (pass == 1) {
-			snprintf(summary, sizeof(summary), "%lld call kinds in all four runs: %lld agree, "
-				 "%lld disagree, %lld low-confidence; %lld missing from some run",
-				 compared, agree, disagree, low, missing);
-			if (f == REPORT_JSON) {
-				fprintf(out, "{\"format_version\":1,\"mode\":\"trend\",\n\"thresholds\":"
-					"{\"no_change_low\":%g,\"no_change_high\":%g,\"size_factor\":%g,"
-					"\"min_count\":%d},\n\"runs\":[", TREND_NO_CHANGE_LOW,
-					TREND_NO_CHANGE_HIGH, TREND_SIZE_FACTOR, DIFF_MIN_COUNT);
-				for (int r = 0; r < 4; r++) {
-					fputs(r ? ",\n " : "\n ", out);
-					json_runsum(out, R[r], roles[r]);
-				}
-				fputs("],\n\"calls\":[", out);
-			} else if (f == REPORT_MD) {
-				fputs("## cpprof diff --trend\n\n", out);
-				for (int r = 0; r < 4; r++)
-					run_line(out, f, roles[r], R[r]);
-				fprintf(out, "\n%s.\n\n| component | verb | resource | scope | p99 real before "
-					"| p99 real after | p99 km before | p99 km after | real change "
-					"| km change | verdict |\n|---|---|---|---|--:|--:|--:|--:|--:|--:|---|\n",
-					summary);
-			} else {
-				for (int r = 0; r < 4; r++)
-					run_line(out, f, r == 0 ? "RB" : r == 1 ? "RA" : r == 2 ? "KB" : "KA",
-						 R[r]);
-				tline(out, "%s", "");
-				tline(out, "  %-8s %-7s %-18s %-9s %7s %7s %7s %7s %6s %6s %s", "comp",
-				      "verb", "resource", "scope", "p99 RB", "p99 RA", "p99 KB", "p99 KA",
-				      "real", "km", "verdict");
-			}
-		}
-		for (;;) {
-			const struct report_call *min = NULL, *k[4] = { 0 };
-			double rc = NAN, kc = NAN;
-			const char *rd, *kd, *verdict;
-			bool all = true, lowc = false;
-
-			for (int r = 0; r < 4; r++)
-				if (idx[r] < R[r]->ncalls &&
-				    (!min || key_cmp(&R[r]->calls[idx[r]], min) < 0))
-					min = &R[r]->calls[idx[r]];
-			if (!min)
-				break;
-			for (int r = 0; r < 4; r++) {
-				if (idx[r] < R[r]->ncalls && key_cmp(&R[r]->calls[idx[r]], min) == 0)
-					k[r] = &R[r]->calls[idx[r]];
-				if (!k[r])
-					all = false;
-				else if (k[r]->count < DIFF_MIN_COUNT)
-					lowc = true;
-			}
-			if (k[0] && k[1])
-				rc = ratio(k[1]->p99_ns, k[0]->p99_ns);
-			if (k[2] && k[3])
-				kc = ratio(k[3]->p99_ns, k[2]->p99_ns);
-			rd = direction(rc);
-			kd = direction(kc);
-			if (!all)
-				verdict = "missing";
-			else if (lowc)
-				verdict = "low_confidence";
-			else if (rd && kd && !strcmp(rd, kd) &&
-				 (!strcmp(rd, "none") ||
-				  fabs(log(rc) - log(kc)) <= log(TREND_SIZE_FACTOR) + 1e-12))
-				verdict = "agree";
-			else
-				verdict = "disagree";
-			if (pass == 0) {
-				compared += all;
-				missing += !all;
-				low += all && lowc;
-				agree += !strcmp(verdict, "agree");
-				disagree += !strcmp(verdict, "disagree");
-			} else if (f == REPORT_JSON) {
-				fputs(first ? "\n {" : ",\n {", out);
-				first = false;
-				json_key(out, min, true);
-				fputs(",\"counts\":[", out);
-				for (int r = 0; r < 4; r++) {
-					fputs(r ? "," : "", out);
-					json_ll(out, k[r] ? k[r]->count : -1);
-				}
-				fputs("],\"p99_ns\":[", out);
-				for (int r = 0; r < 4; r++) {
-					fputs(r ? "," : "", out);
-					json_ll(out, k[r] ? k[r]->p99_ns : -1);
-				}
-				fputs("],\"real_change\":", out);
-				json_num(out, rc);
-				fputs(",\"km_change\":", out);
-				json_num(out, kc);
-				fputs(",\"real_direction\":", out);
-				report__json_str(out, rd);
-				fputs(",\"km_direction\":", out);
-				report__json_str(out, kd);
-				fprintf(out, ",\"verdict\":\"%s\"}", verdict);
-			} else {
-				char name[512], p[4][32], a[32], b[32];
-
-				kind_name(min, name, sizeof(name));
-				for (int r = 0; r < 4; r++)
-					fmt_ns(k[r] ? k[r]->p99_ns : -1, p[r], sizeof(p[r]));
-				fmt_ratio(rc, a, sizeof(a));
-				fmt_ratio(kc, b, sizeof(b));
-				if (f == REPORT_MD) {
-					md_key_cells(out, min->component, min->verb, name, min->scope);
-					fprintf(out, " | %s | %s | %s | %s | %s | %s | %s |\n", p[0], p[1],
-						p[2], p[3], a, b, verdict);
-				} else {
-					char t[4][64];
-
-					tline(out, "  %-8s %-7s %-18s %-9s %7s %7s %7s %7s %6s %6s %s",
-					      cut(min->component, 8, t[0], sizeof(t[0])),
-					      cut(min->verb, 7, t[1], sizeof(t[1])),
-					      cut(name, 18, t[2], sizeof(t[2])),
-					      cut(min->scope, 9, t[3], sizeof(t[3])), p[0], p[1], p[2], p[3],
-					      a, b, !strcmp(verdict, "low_confidence") ? "few" : verdict);
-				}
-			}
-			for (int r = 0; r < 4; r++)
-				if (k[r])
-					idx[r]++;
-		}
+	/* The summary goes first, so count before writing. */
+	while (trend_next(R, idx, &t)) {
+		compared += t.all;
+		missing += !t.all;
+		low += t.all && t.lowc;
+		agree += !strcmp(t.verdict, "agree");
+		disagree += !strcmp(t.verdict, "disagree");
+	}
+	snprintf(summary, sizeof(summary), "%lld call kinds in all four runs: %lld agree, "
+		 "%lld disagree, %lld low-confidence; %lld missing from some run",
+		 compared, agree, disagree, low, missing);
+	trend_header(out, f, R, summary);
+	memset(idx, 0, sizeof(idx));
+	while (trend_next(R, idx, &t)) {
+		if (f == REPORT_JSON)
+			json_trend_row(out, &t, first);
+		else
+			human_trend_row(out, f, &t);
+		first = false;
 	}
 	if (f == REPORT_JSON) {
 		fprintf(out, "],\n\"summary\":{\"compared\":%lld,\"agree\":%lld,\"disagree\":%lld,"

@@ -2,9 +2,10 @@
 /*
  * report: read a cpprof database and print, per run, per component, verb,
  * resource (with subresource) and scope: count, p50, p90, p99 and max
- * latency, and the Kubernetes API-call latency SLO verdict. Aggregates
- * in one streaming pass over rows sorted by SQLite, never loading the
- * table into memory.
+ * latency, and the Kubernetes API-call latency SLO verdict. The database
+ * is read into the report model (report_model.h, in one streaming pass
+ * over the rows, never loading the table into memory) and a renderer
+ * formats it (report_render.h).
  */
 #ifndef CPPROF_REPORT_H
 #define CPPROF_REPORT_H
@@ -14,6 +15,7 @@
 #include <stdio.h>
 
 #include "cpprof/loghist.h"
+#include "report_model.h"
 
 enum report_format { REPORT_TEXT = 0, REPORT_MD, REPORT_JSON };
 
@@ -67,96 +69,12 @@ struct report_opts {
  */
 int report__write(const char *db_path, const struct report_opts *o, FILE *out);
 
-/* Requests of one status code of a call group. */
-struct report_status {
-	int status;
-	int error;                   /* counted as an error (see ERROR_SQL in report.c) */
-	long long count;
-};
-
-/* One window of a call group's latency over time; percentiles are bucket bounds. */
-struct report_window {
-	long long start_ns, count, errors, p50_ns, p99_ns;
-};
-
-/* Statistics of one call group of a run, as in the json "calls" (REPORT-JSON.md). */
-struct report_call {
-	char *component, *verb, *resource, *subresource, *scope, *path;
-	long long count, errors;
-	long long p50_ns, p90_ns, p99_ns, max_ns;
-	long long slo_threshold_ns;  /* 0: outside the SLO */
-	int slo_ok;                  /* 1 ok, 0 failed, -1 outside the SLO (worst 5-minute window) */
-	/* added with the 5-minute SLO windows, timelines and histograms */
-	double rate_per_s;           /* < 0: unknown */
-	long long slo_windows, slo_windows_failed;
-	long long slo_worst_start_ns, slo_worst_p99_ns;  /* -1 outside the SLO */
-	struct report_status *statuses;
-	size_t nstatuses;
-	__u64 *hist;                 /* LOGHIST_NBUCKETS counts over the whole run */
-	struct report_window *timeline;
-	size_t ntimeline;
-};
-
-/* Sampled CPU of one category of a component (table cpu_profile). */
-struct report_cpu_cat {
-	char *category;
-	long long samples, cpu_ns;
-};
-
-struct report_cpu_comp {
-	char *component;
-	long long samples, cpu_ns;   /* sampled */
-	long long kernel_cpu_ns;     /* sum of targets.cpu_ns; -1 unknown */
-	long long ser_ns, unknown_ns;
-	struct report_cpu_cat *cats; /* largest first */
-	size_t ncats;
-};
-
-/* Serialization CPU of one call kind (no path: cpu_profile has none). */
-struct report_ser {
-	char *component, *verb, *resource, *subresource, *scope;
-	long long ser_ns, requests;
-};
-
-struct report_cpu {
-	struct report_cpu_comp *comps;
-	size_t ncomps;
-	struct report_ser *ser;      /* by ns per request, largest first */
-	size_t nser;
-};
-
-struct report_target {
-	char *component, *exe, *go_version, *k8s_version, *etcd_version;
-	long long pid, cpu_ns;       /* cpu_ns -1: unknown */
-};
-
-/* etcd WAL fsync (fdatasync, fsync) over a run; percentiles are bucket bounds. */
-struct report_fsync {
-	char syscall[32];
-	long long count, sum_ns, p50_ns, p99_ns;
-};
-
-/* One run, loaded whole (but never its rows) for diff. */
-struct report_run {
-	char *db, *label, *kind, *host, *kernel, *cluster_source;
-	long long id, started_ns, ended_ns;      /* ended_ns -1: none */
-	long long duration_ns;                   /* -1: unknown */
-	long long requests;                      /* stored (counted) */
-	long long nodes, pods, namespaces;       /* -1: unknown */
-	long long timeline_window_ns;
-	struct report_target *targets;
-	size_t ntargets;
-	struct report_call *calls;
-	size_t ncalls;
-	struct report_cpu *cpu;                  /* NULL: no CPU samples */
-	struct report_fsync *fsync;
-	size_t nfsync;
-};
-
 /*
  * Load run LABEL of DB_PATH (LABEL NULL: the file's only run; -EINVAL with
  * "'x.db' holds 3 runs (a, b, c); name one as x.db:LABEL" if it holds
- * several). Free with report__run_free (NULL is fine).
+ * several), with what diff compares (REPORT_LOAD_DIFF: the calls, CPU
+ * and the WAL fsync over the run). Free with report__run_free (NULL is
+ * fine).
  */
 int report__load(const char *db_path, const char *label, struct report_run **run);
 void report__run_free(struct report_run *r);
@@ -164,8 +82,6 @@ void report__run_free(struct report_run *r);
 /* JSON pieces shared with diff (REPORT-JSON.md): HIST and CPU. */
 void report__json_hist(FILE *out, const __u64 *hist);
 void report__json_cpu(FILE *out, const struct report_cpu *cpu);
-/* Serialization categories: json/protobuf encode/decode and yaml (gzip is compression). */
-int report__is_serialization(const char *category);
 
 /*
  * `cpprof report --format folded`: the run's stacks of table cpu_stacks
@@ -183,15 +99,6 @@ int report__calls(const char *db_path, const char *label, struct report_call **c
 		  size_t *n);
 void report__calls_free(struct report_call *calls, size_t n);
 
-struct sqlite3;
-
-/*
- * Whether TABLE of DB has COLUMN: files of an older cpprof lack the
- * columns added within schema version 1 (SCHEMA.md), which readers take
- * as NULL.
- */
-bool report__has_column(struct sqlite3 *db, const char *table, const char *column);
-
 /* S as Markdown text ("-" if NULL or empty): escapes what CommonMark reads as markup, and '|'. */
 void report__md_text(FILE *out, const char *s);
 
@@ -205,13 +112,5 @@ void report__fmt_ns(long long ns, char *buf, size_t n);
  */
 void report__json_str(FILE *out, const char *s);
 
-/*
- * Kubernetes API-call latency SLO threshold for a call kind, in ns;
- * 0 if the call is excluded (watch, long-running, non-resource).
- * Mutating verbs: 1 s. get/list: 1 s single object (scope resource),
- * 5 s namespace, 30 s cluster.
- */
-long long report__slo_threshold_ns(const char *verb, const char *scope, const char *resource,
-				   const char *subresource);
 
 #endif

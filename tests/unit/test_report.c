@@ -447,6 +447,65 @@ static void test_errors(void)
 	}
 }
 
+/*
+ * The model itself, as the renderers see it: what each REPORT_LOAD_* bit
+ * reads (the listing does no requests scan), the stored NULLs, and
+ * which run a one-run load takes or how it refuses.
+ */
+static void test_model(void)
+{
+	struct report_model_opts o = { .what = REPORT_LOAD_RUNS };
+	struct report_model *m;
+	char want[512];
+	int err = 0;
+
+	m = report_model__load(db, NULL, &o, &err);
+	CHECK(m != NULL, "listing: %s", cp_lasterr());
+	if (m) {
+		CHECK_INT(m->nruns, 2);
+		CHECK_STR(m->runs[0].label, "real-1");
+		CHECK_INT(m->runs[0].ntargets, 2);
+		CHECK_INT(m->runs[0].targets[1].pid, 900);
+		CHECK_INT(m->runs[0].ncalls, 0);           /* no scan without REPORT_LOAD_CALLS */
+		CHECK_INT(m->runs[0].duration_ns, -1);
+		CHECK_INT(m->runs[0].stored.requests, 2000);
+		CHECK_INT(m->runs[0].stored.lost_events, 4);
+		CHECK(m->runs[1].stored.ended_ns == REPORT_NULL, "km-1 has no end");
+		CHECK(m->runs[1].stored.requests == REPORT_NULL, "km-1 stored no request count");
+		CHECK(m->runs[1].cpu == NULL && m->runs[1].nsyscalls == 0, "nothing past the bits");
+	}
+	report_model__free(m);
+
+	o.what = REPORT_LOAD_ALL;
+	m = report_model__load(db, "real-1", &o, &err);
+	CHECK(m != NULL, "real-1: %s", cp_lasterr());
+	if (m) {
+		long long sum = 0;
+
+		CHECK_INT(m->nruns, 1);
+		for (size_t i = 0; i < m->runs[0].ncalls; i++)
+			sum += m->runs[0].calls[i].count;
+		CHECK_INT(m->runs[0].requests, sum);
+		CHECK_INT(sum, 1231);           /* every add() of real-1 in build_db */
+		CHECK_INT(m->runs[0].duration_ns, 3725 * S);
+		CHECK_INT(m->runs[0].slo_window_ns, 300 * S);
+	}
+	report_model__free(m);
+
+	o.one_run = true;
+	o.how = "choose one with --label";
+	CHECK(report_model__load(db, NULL, &o, &err) == NULL, "one run of a file with two");
+	CHECK_INT(err, -EINVAL);
+	snprintf(want, sizeof(want), "'%s' holds 2 runs (real-1, km-1); choose one with --label", db);
+	CHECK_STR(cp_lasterr(), want);
+	CHECK(report_model__load(db, "nope", &o, &err) == NULL, "no such label");
+	CHECK_INT(err, -ENOENT);
+	m = report_model__load(db, "km-1", &o, &err);
+	CHECK(m != NULL && m->nruns == 1 && m->runs[0].ncalls == 1, "km-1: one run, one kind");
+	report_model__free(m);
+	report_model__free(NULL);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -461,6 +520,7 @@ int main(void)
 		test_md();
 		test_json();
 		test_errors();
+		test_model();
 	}
 	if (!check_failed) {
 		char cmd[300];

@@ -1,0 +1,1787 @@
+// SPDX-License-Identifier: MIT
+/*
+ * report_model: read a cpprof database into the report model
+ * (report_model.h). Every query of `cpprof report`, `diff` and `runs` is
+ * here, the renderers hold none.
+ *
+ * The calls: for each run SQLite is asked twice, inside one read
+ * transaction (so that a recorder writing meanwhile cannot shift the rows
+ * between the two): first one streaming pass over the run's rows that
+ * counts every group (component, verb, resource, subresource, scope,
+ * path), its errors, max, histogram and windows, then every latency of
+ * the run sorted by group and latency. Knowing each group's size from the
+ * first pass, the nearest ranks of p50/p90/p99 are known before the
+ * group's rows go by, so the exact percentiles come out of one streaming
+ * pass, and memory holds only one entry per group, never the rows.
+ * store.c's requests_report index makes the second a scan of one index.
+ */
+#include <errno.h>
+#include <inttypes.h>
+#include <pthread.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+#include <sys/stat.h>
+#include <unistd.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "loghist.h"
+#include "report.h"
+#include "report_model.h"
+#include "store.h"
+
+#define NS_PER_S 1000000000LL
+
+/* ---------- small helpers ---------- */
+
+static int db_err(const char *path, sqlite3 *db, int rc)
+{
+	cp_seterr("'%s': %s", path, sqlite3_errmsg(db));
+	switch (rc & 0xff) {
+	case SQLITE_NOMEM:	return -ENOMEM;
+	case SQLITE_BUSY:
+	case SQLITE_LOCKED:	return -EBUSY;
+	case SQLITE_CANTOPEN:	return -ENOENT;
+	case SQLITE_PERM:
+	case SQLITE_AUTH:	return -EACCES;
+	default:		return -EIO;
+	}
+}
+
+static char *xstrdup(const unsigned char *s)
+{
+	return s ? strdup((const char *)s) : NULL;
+}
+
+static const char *str_or(const char *s, const char *dflt)
+{
+	return s && *s ? s : dflt;
+}
+
+/* ---------- SLO ---------- */
+
+static bool is_one_of(const char *s, const char *const *set)
+{
+	for (; s && *set; set++)
+		if (strcmp(s, *set) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * Thresholds of the Kubernetes API-call latency SLO,
+ * github.com/kubernetes/community sig-scalability/slos/api_call_latency.md:
+ * mutating calls for single objects 1 s; non-streaming read-only calls 1 s
+ * for one object, 5 s in one namespace, 30 s cluster-wide. Streaming and
+ * long-running calls and non-resource requests are outside the SLO.
+ */
+long long report__slo_threshold_ns(const char *verb, const char *scope, const char *resource,
+				   const char *subresource)
+{
+	static const char *const mutating[] = {
+		"create", "update", "patch", "delete", "deletecollection", NULL,
+	};
+	static const char *const read_only[] = { "get", "list", NULL };
+	/* The connect-style subresources apiserver treats as long-running. */
+	static const char *const long_running[] = {
+		"exec", "attach", "portforward", "proxy", "log", NULL,
+	};
+
+	if (!resource || !*resource || !verb)
+		return 0;
+	if (subresource && is_one_of(subresource, long_running))
+		return 0;
+	if (is_one_of(verb, mutating))
+		return NS_PER_S;
+	if (!is_one_of(verb, read_only) || !scope)
+		return 0;
+	if (strcmp(scope, "resource") == 0)
+		return NS_PER_S;
+	if (strcmp(scope, "namespace") == 0)
+		return 5 * NS_PER_S;
+	if (strcmp(scope, "cluster") == 0)
+		return 30 * NS_PER_S;
+	return 0;
+}
+
+/* ---------- per-call statistics ---------- */
+
+void report_model__calls_free(struct report_call *calls, size_t n)
+{
+	for (size_t i = 0; calls && i < n; i++) {
+		free(calls[i].component);
+		free(calls[i].verb);
+		free(calls[i].resource);
+		free(calls[i].subresource);
+		free(calls[i].scope);
+		free(calls[i].path);
+		free(calls[i].statuses);
+		free(calls[i].hist);
+		free(calls[i].timeline);
+	}
+	free(calls);
+}
+
+/* The 1-based nearest rank of percentile P among N sorted values: ceil(P/100 * N). */
+static long long rank(long long n, int p)
+{
+	long long r = (n * p + 99) / 100;
+
+	return r < 1 ? 1 : r;
+}
+
+/*
+ * Errors: HTTP 5xx, and 429 (apiserver's max-in-flight limit turning
+ * calls away is what a scale test looks for); for gRPC calls, whose status
+ * is a gRPC code, anything but OK (0), except a watch stream ended by its
+ * client (Canceled, 1), which is how every watch ends.
+ */
+static bool is_error(const char *protocol, const char *verb, int status)
+{
+	if (protocol && strcmp(protocol, "gRPC") == 0)
+		return status != 0 && !(verb && strcmp(verb, "watch") == 0 && status == 1);
+	return status >= 500 || status == 429;
+}
+
+/* Must match the walk below, which pairs groups with rows by position. */
+#define GROUP_COLS "component, verb, resource, subresource, scope, path"
+
+#define MAX_WINDOWS 100000      /* a start_ns far off the run is clamped, not allocated for */
+
+/* One window of a group while the rows go by. */
+struct win_acc {
+	long long count, errors, over;  /* over: latencies above the SLO threshold */
+	__u64 *hist;                    /* allocated when the window gets its first row */
+};
+
+struct win_list {
+	struct win_acc *w;
+	size_t n;
+};
+
+struct gacc {
+	struct report_call k;
+	uint64_t hash;
+	struct win_list tl, slo;
+	size_t nst, capst;
+};
+
+/* Group-key comparison in SQLite's BINARY order, a NULL path first, as ORDER BY sorts. */
+static int key_cmp(const struct report_call *a, const struct report_call *b)
+{
+	const char *const av[] = { a->component, a->verb, a->resource, a->subresource, a->scope };
+	const char *const bv[] = { b->component, b->verb, b->resource, b->subresource, b->scope };
+	int r;
+
+	for (int i = 0; i < 5; i++) {
+		if (!av[i] || !bv[i]) {
+			if (av[i] != bv[i])
+				return av[i] ? 1 : -1;
+			continue;
+		}
+		if ((r = strcmp(av[i], bv[i])))
+			return r;
+	}
+	if (!a->path || !b->path)
+		return a->path ? 1 : b->path ? -1 : 0;
+	return strcmp(a->path, b->path);
+}
+
+static int call_cmp(const void *a, const void *b)
+{
+	return key_cmp(a, b);
+}
+
+static uint64_t fnv(uint64_t h, const unsigned char *s)
+{
+	if (!s)
+		return (h ^ 0xff) * 1099511628211ULL;
+	for (; *s; s++)
+		h = (h ^ *s) * 1099511628211ULL;
+	return (h ^ 0x1f) * 1099511628211ULL;
+}
+
+static bool key_eq(const struct report_call *k, const unsigned char *const *v)
+{
+	const char *const kv[] = { k->component, k->verb, k->resource, k->subresource, k->scope,
+				   k->path };
+
+	for (int i = 0; i < 6; i++) {
+		if (!kv[i] || !v[i]) {
+			if ((const void *)kv[i] != (const void *)v[i])
+				return false;
+			continue;
+		}
+		if (strcmp(kv[i], (const char *)v[i]))
+			return false;
+	}
+	return true;
+}
+
+/* The window of IDX in L, growing L; NULL when out of memory. */
+static struct win_acc *win_at(struct win_list *l, size_t idx)
+{
+	if (idx >= l->n) {
+		size_t n = idx + 1 > 2 * l->n ? idx + 1 : 2 * l->n;
+		struct win_acc *w = realloc(l->w, n * sizeof(*w));
+
+		if (!w)
+			return NULL;
+		memset(w + l->n, 0, (n - l->n) * sizeof(*w));
+		l->w = w;
+		l->n = n;
+	}
+	if (!l->w[idx].hist && !(l->w[idx].hist = calloc(LOGHIST_NBUCKETS, sizeof(__u64))))
+		return NULL;
+	return &l->w[idx];
+}
+
+static void win_free(struct win_list *l)
+{
+	for (size_t i = 0; i < l->n; i++)
+		free(l->w[i].hist);
+	free(l->w);
+	l->w = NULL;
+	l->n = 0;
+}
+
+static int add_status(struct gacc *g, int status, bool error, long long n)
+{
+	struct report_status *s = g->k.statuses;
+
+	for (size_t i = 0; i < g->nst; i++)
+		if (s[i].status == status && s[i].error == error) {
+			s[i].count += n;
+			return 0;
+		}
+	if (g->nst == g->capst) {
+		size_t cap = g->capst ? 2 * g->capst : 4;
+
+		if (!(s = realloc(s, cap * sizeof(*s))))
+			return -ENOMEM;
+		g->k.statuses = s;
+		g->capst = cap;
+	}
+	s[g->nst++] = (struct report_status){ .status = status, .error = error, .count = n };
+	return 0;
+}
+
+static int status_cmp(const void *a, const void *b)
+{
+	const struct report_status *x = a, *y = b;
+
+	return x->status != y->status ? (x->status < y->status ? -1 : 1) : x->error - y->error;
+}
+
+/* Turn a group's window accumulators into its timeline and SLO verdict. */
+static int finish_group(struct gacc *g, long long started_ns, long long tl_ns, long long dur_ns)
+{
+	struct report_call *k = &g->k;
+	size_t nt = 0;
+
+	k->nstatuses = g->nst;
+	qsort(k->statuses, k->nstatuses, sizeof(*k->statuses), status_cmp);
+	k->rate_per_s = dur_ns > 0 ? k->count / (dur_ns / 1e9) : -1;
+	for (size_t i = 0; i < g->tl.n; i++)
+		nt += g->tl.w[i].count > 0;
+	if (nt && !(k->timeline = calloc(nt, sizeof(*k->timeline))))
+		return -ENOMEM;
+	for (size_t i = 0; i < g->tl.n; i++) {
+		const struct win_acc *w = &g->tl.w[i];
+		struct report_window *o;
+
+		if (!w->count)
+			continue;
+		o = &k->timeline[k->ntimeline++];
+		o->start_ns = started_ns + (long long)i * tl_ns;
+		o->count = w->count;
+		o->errors = w->errors;
+		o->p50_ns = (long long)loghist__percentile(w->hist, 50);
+		o->p99_ns = (long long)loghist__percentile(w->hist, 99);
+	}
+	k->slo_worst_start_ns = k->slo_worst_p99_ns = -1;
+	k->slo_ok = -1;
+	if (k->slo_threshold_ns) {
+		bool worst_failed = false;
+
+		for (size_t i = 0; i < g->slo.n; i++) {
+			const struct win_acc *w = &g->slo.w[i];
+			long long p99;
+			bool failed;
+
+			if (!w->count)
+				continue;
+			k->slo_windows++;
+			/* p99 <= T exactly when at most count - rank(count, 99) are above T. */
+			failed = w->over > w->count - rank(w->count, 99);
+			k->slo_windows_failed += failed;
+			p99 = (long long)loghist__percentile(w->hist, 99);
+			if (k->slo_worst_p99_ns < 0 || p99 > k->slo_worst_p99_ns ||
+			    (p99 == k->slo_worst_p99_ns && failed && !worst_failed)) {
+				k->slo_worst_p99_ns = p99;
+				k->slo_worst_start_ns = started_ns + (long long)i * REPORT_SLO_WINDOW_NS;
+				worst_failed = failed;
+			}
+		}
+		k->slo_ok = k->slo_windows_failed == 0;
+	}
+	win_free(&g->tl);
+	win_free(&g->slo);
+	return 0;
+}
+
+/* Timeline window for a run of DUR_NS: max(10 s, DUR/60) in whole seconds. */
+static long long timeline_window(long long dur_ns)
+{
+	long long w = dur_ns > 0 ? (dur_ns + 59) / 60 : 0;
+
+	w = (w + NS_PER_S - 1) / NS_PER_S * NS_PER_S;
+	return w < 10 * NS_PER_S ? 10 * NS_PER_S : w;
+}
+
+/*
+ * The run's duration: ended - started, or for a run without an end, the
+ * end of its last request; -1 when unknown.
+ */
+static int run_duration(const char *path, sqlite3 *db, long long run_id, long long started_ns,
+			long long ended_ns, long long *dur)
+{
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	*dur = -1;
+	if (ended_ns >= 0) {
+		*dur = ended_ns - started_ns;
+		return 0;
+	}
+	rc = sqlite3_prepare_v2(db, "SELECT max(start_ns + latency_ns) FROM requests "
+				"WHERE run_id = ?1", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, run_id);
+		rc = sqlite3_step(st);
+	}
+	if (rc != SQLITE_ROW) {
+		rc = db_err(path, db, rc);
+		sqlite3_finalize(st);
+		return rc;
+	}
+	if (sqlite3_column_type(st, 0) != SQLITE_NULL)
+		*dur = sqlite3_column_int64(st, 0) - started_ns;
+	sqlite3_finalize(st);
+	return 0;
+}
+
+struct calls_out {
+	struct report_call *calls;
+	size_t n;
+	long long dur_ns, tl_ns;
+};
+
+/* The accumulators of one scanner: groups, and a hash table of their indexes. */
+struct accs {
+	struct gacc *g;
+	size_t n, cap;
+	size_t *tab, tabn;
+	long long started_ns, tl_ns;
+};
+
+static void accs_free(struct accs *a)
+{
+	for (size_t i = 0; i < a->n; i++) {
+		struct gacc *g = &a->g[i];
+
+		win_free(&g->tl);
+		win_free(&g->slo);
+		free(g->k.component);
+		free(g->k.verb);
+		free(g->k.resource);
+		free(g->k.subresource);
+		free(g->k.scope);
+		free(g->k.path);
+		free(g->k.statuses);
+		free(g->k.hist);
+		free(g->k.timeline);
+	}
+	free(a->g);
+	free(a->tab);
+	a->g = NULL;
+	a->tab = NULL;
+	a->n = a->cap = a->tabn = 0;
+}
+
+static uint64_t key_hash(const unsigned char *const *v)
+{
+	uint64_t h = 14695981039346656037ULL;
+
+	for (int i = 0; i < 6; i++)
+		h = fnv(h, v[i]);
+	return h;
+}
+
+/* The group of key V (hash H), created if new; NULL when out of memory. */
+static struct gacc *acc_find(struct accs *a, const unsigned char *const *v, uint64_t h)
+{
+	size_t slot, gi;
+	struct gacc *g;
+
+	if (!a->tab) {
+		a->tabn = 1024;
+		if (!(a->tab = malloc(a->tabn * sizeof(*a->tab))))
+			return NULL;
+		memset(a->tab, 0xff, a->tabn * sizeof(*a->tab));
+	}
+	for (slot = h & (a->tabn - 1);; slot = (slot + 1) & (a->tabn - 1)) {
+		gi = a->tab[slot];
+		if (gi == (size_t)-1)
+			break;
+		if (a->g[gi].hash == h && key_eq(&a->g[gi].k, v))
+			return &a->g[gi];
+	}
+	if (a->n == a->cap) {
+		size_t nc = a->cap ? 2 * a->cap : 64;
+		struct gacc *ng = realloc(a->g, nc * sizeof(*ng));
+
+		if (!ng)
+			return NULL;
+		a->g = ng;
+		a->cap = nc;
+	}
+	g = &a->g[a->n];
+	memset(g, 0, sizeof(*g));
+	g->hash = h;
+	g->k.component = xstrdup(v[0]);
+	g->k.verb = xstrdup(v[1]);
+	g->k.resource = xstrdup(v[2]);
+	g->k.subresource = xstrdup(v[3]);
+	g->k.scope = xstrdup(v[4]);
+	g->k.path = xstrdup(v[5]);
+	g->k.hist = calloc(LOGHIST_NBUCKETS, sizeof(__u64));
+	a->n++;
+	if (!g->k.hist || (v[0] && !g->k.component) || (v[1] && !g->k.verb) ||
+	    (v[2] && !g->k.resource) || (v[3] && !g->k.subresource) || (v[4] && !g->k.scope) ||
+	    (v[5] && !g->k.path))
+		return NULL;
+	/* SLO verdicts are for API calls; etcd's operations are not. */
+	if (!g->k.component || strcmp(g->k.component, "etcd") != 0)
+		g->k.slo_threshold_ns = report__slo_threshold_ns(g->k.verb, g->k.scope, g->k.resource,
+								 g->k.subresource);
+	a->tab[slot] = a->n - 1;
+	if (2 * a->n > a->tabn) {
+		size_t nn = 2 * a->tabn, *nt = malloc(nn * sizeof(*nt));
+
+		if (!nt)
+			return NULL;
+		memset(nt, 0xff, nn * sizeof(*nt));
+		for (size_t j = 0; j < a->n; j++) {
+			size_t s2 = a->g[j].hash & (nn - 1);
+
+			while (nt[s2] != (size_t)-1)
+				s2 = (s2 + 1) & (nn - 1);
+			nt[s2] = j;
+		}
+		free(a->tab);
+		a->tab = nt;
+		a->tabn = nn;
+	}
+	return &a->g[a->n - 1];
+}
+
+static size_t win_index(long long start, long long started_ns, long long len)
+{
+	size_t wi = start > started_ns ? (size_t)((start - started_ns) / len) : 0;
+
+	return wi >= MAX_WINDOWS ? MAX_WINDOWS - 1 : wi;
+}
+
+/* Scan the rows SQL yields (bound to RUN_ID, LO, HI) into A. */
+static int scan_rows(const char *path, sqlite3 *db, const char *sql, long long run_id,
+		     long long lo, long long hi, struct accs *a)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err = 0;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(path, db, rc);
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *v[6];
+		long long start = sqlite3_column_int64(st, 6), lat = sqlite3_column_int64(st, 7);
+		int status = sqlite3_column_int(st, 8);
+		bool e = false;
+		struct gacc *g;
+		struct win_acc *w;
+		__u32 b;
+
+		for (int i = 0; i < 6; i++)
+			v[i] = sqlite3_column_text(st, i);
+		if (!(g = acc_find(a, v, key_hash(v))))
+			goto nomem;
+		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+			e = is_error((const char *)sqlite3_column_text(st, 9), g->k.verb, status);
+		b = loghist_bucket(lat < 0 ? 0 : (__u64)lat);
+		g->k.count++;
+		g->k.errors += e;
+		if (lat > g->k.max_ns)
+			g->k.max_ns = lat;
+		g->k.hist[b]++;
+		if (add_status(g, status, e, 1))
+			goto nomem;
+		if (!(w = win_at(&g->tl, win_index(start, a->started_ns, a->tl_ns))))
+			goto nomem;
+		w->count++;
+		w->errors += e;
+		w->hist[b]++;
+		if (g->k.slo_threshold_ns) {
+			if (!(w = win_at(&g->slo, win_index(start, a->started_ns, REPORT_SLO_WINDOW_NS))))
+				goto nomem;
+			w->count++;
+			w->over += lat > g->k.slo_threshold_ns;
+			w->hist[b]++;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		err = db_err(path, db, rc);
+	sqlite3_finalize(st);
+	return err;
+nomem:
+	sqlite3_finalize(st);
+	cp_seterr("out of memory");
+	return -ENOMEM;
+}
+
+static int merge_wins(struct win_list *dst, const struct win_list *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		const struct win_acc *s = &src->w[i];
+		struct win_acc *d;
+
+		if (!s->count)
+			continue;
+		if (!(d = win_at(dst, i)))
+			return -ENOMEM;
+		d->count += s->count;
+		d->errors += s->errors;
+		d->over += s->over;
+		loghist__merge(d->hist, s->hist);
+	}
+	return 0;
+}
+
+/* Add the groups of SRC to DST. */
+static int merge_accs(struct accs *dst, const struct accs *src)
+{
+	for (size_t i = 0; i < src->n; i++) {
+		const struct gacc *s = &src->g[i];
+		const unsigned char *v[6] = {
+			(const unsigned char *)s->k.component, (const unsigned char *)s->k.verb,
+			(const unsigned char *)s->k.resource, (const unsigned char *)s->k.subresource,
+			(const unsigned char *)s->k.scope, (const unsigned char *)s->k.path,
+		};
+		struct gacc *d = acc_find(dst, v, s->hash);
+
+		if (!d)
+			return -ENOMEM;
+		d->k.count += s->k.count;
+		d->k.errors += s->k.errors;
+		if (s->k.max_ns > d->k.max_ns)
+			d->k.max_ns = s->k.max_ns;
+		loghist__merge(d->k.hist, s->k.hist);
+		for (size_t j = 0; j < s->nst; j++) {
+			const struct report_status *x = &s->k.statuses[j];
+
+			if (add_status(d, x->status, x->error, x->count))
+				return -ENOMEM;
+		}
+		if (merge_wins(&d->tl, &s->tl) || merge_wins(&d->slo, &s->slo))
+			return -ENOMEM;
+	}
+	return 0;
+}
+
+struct scan_job {
+	const char *path, *sql;
+	long long run_id, lo, hi;
+	struct accs a;
+	int err;
+	char errmsg[512];
+};
+
+/* The second scanner's thread: its own read-only connection, its own accumulators. */
+static void *scan_thread(void *arg)
+{
+	struct scan_job *j = arg;
+	sqlite3 *db = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(j->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		j->err = db ? db_err(j->path, db, rc) : -ENOMEM;
+	} else {
+		sqlite3_busy_timeout(db, 5000);
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		j->err = scan_rows(j->path, db, j->sql, j->run_id, j->lo, j->hi, &j->a);
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	if (j->err)	/* cp_lasterr() is per thread: carry the message over */
+		snprintf(j->errmsg, sizeof(j->errmsg), "%s", cp_lasterr());
+	sqlite3_close(db);
+	return NULL;
+}
+
+/* One integer of SQL bound to RUN_ID, or DFLT when NULL or no row. */
+static long long query_ll(sqlite3 *db, const char *sql, long long run_id, long long dflt)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = dflt;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, run_id);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+			v = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
+/*
+ * Pass 1, one streaming pass over the run's rows in table order, into one
+ * accumulator per group found through a hash table: count, max, errors
+ * by status, the whole-run histogram, and per window (timeline, and the
+ * 5-minute SLO windows) count, errors, latencies above the SLO threshold
+ * and a histogram. Memory is per group and window, never per row.
+ *
+ * The rows are split by rowid in two halves, scanned at once by this
+ * thread and a second one on its own connection (on 10M rows the scan is
+ * most of the report's time), and the two sets of groups merged. A file
+ * with one run is scanned in table order (twice as fast as through the
+ * run_id index); a file with several goes through requests_run.
+ */
+static int pass_windows(const char *path, sqlite3 *db, long long run_id, long long started_ns,
+			struct calls_out *co)
+{
+	static const char scan_sql[] =
+		"SELECT " GROUP_COLS ", start_ns, latency_ns, status, protocol FROM requests "
+		"WHERE +run_id = ?1 AND rowid BETWEEN ?2 AND ?3 AND latency_ns IS NOT NULL";
+	static const char index_sql[] =
+		"SELECT " GROUP_COLS ", start_ns, latency_ns, status, protocol FROM requests "
+		"WHERE run_id = ?1 AND rowid BETWEEN ?2 AND ?3 AND latency_ns IS NOT NULL";
+	struct accs a = { .started_ns = started_ns, .tl_ns = co->tl_ns };
+	struct scan_job job = { .path = path, .run_id = run_id };
+	long long lo, hi, mid, nruns;
+	bool threaded = false;
+	pthread_t th;
+	int err = 0;
+
+	nruns = query_ll(db, "SELECT count(*) FROM runs", run_id, 0);
+	lo = query_ll(db, "SELECT rowid FROM requests WHERE run_id = ?1 ORDER BY rowid LIMIT 1",
+		      run_id, 0);
+	hi = query_ll(db, "SELECT rowid FROM requests WHERE run_id = ?1 ORDER BY rowid DESC LIMIT 1",
+		      run_id, -1);
+	job.sql = nruns <= 1 ? scan_sql : index_sql;
+	mid = lo + (hi - lo) / 2;
+	job.a = (struct accs){ .started_ns = started_ns, .tl_ns = co->tl_ns };
+	if (hi - lo > 100000) {
+		job.lo = mid + 1;
+		job.hi = hi;
+		threaded = pthread_create(&th, NULL, scan_thread, &job) == 0;
+	}
+	err = scan_rows(path, db, job.sql, run_id, lo, threaded ? mid : hi, &a);
+	if (threaded) {
+		pthread_join(th, NULL);
+		if (!err && job.err) {
+			err = job.err;
+			cp_seterr("%s", job.errmsg);
+		}
+		if (!err && (err = merge_accs(&a, &job.a)))
+			cp_seterr("out of memory");
+	}
+	if (err)
+		goto out;
+	if (a.n && !(co->calls = calloc(a.n, sizeof(*co->calls)))) {
+		err = -ENOMEM;
+		cp_seterr("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < a.n; i++) {
+		err = finish_group(&a.g[i], started_ns, co->tl_ns, co->dur_ns);
+		co->calls[i] = a.g[i].k;
+		memset(&a.g[i].k, 0, sizeof(a.g[i].k));
+		co->n++;
+		if (err) {
+			cp_seterr("out of memory");
+			goto out;
+		}
+	}
+	if (co->n)
+		qsort(co->calls, co->n, sizeof(*co->calls), call_cmp);
+out:
+	accs_free(&a);
+	accs_free(&job.a);
+	return err;
+}
+
+/*
+ * Pass 2: every latency of the run sorted by group and latency, through
+ * the requests_report index. Knowing each group's size from pass 1, the
+ * nearest ranks of p50/p90/p99 are known before the group's rows go by,
+ * so the exact percentiles come out of one streaming pass.
+ */
+static int run_calls(const char *path, sqlite3 *db, long long run_id, long long started_ns,
+		     long long ended_ns, struct calls_out *co)
+{
+	static const char rows_sql[] =
+		"SELECT latency_ns FROM requests WHERE run_id = ?1 AND latency_ns IS NOT NULL"
+		" ORDER BY " GROUP_COLS ", latency_ns";
+	sqlite3_stmt *st = NULL;
+	int rc, err;
+
+	memset(co, 0, sizeof(*co));
+	err = run_duration(path, db, run_id, started_ns, ended_ns, &co->dur_ns);
+	if (err)
+		return err;
+	co->tl_ns = timeline_window(co->dur_ns);
+	err = pass_windows(path, db, run_id, started_ns, co);
+	if (err)
+		goto cleanup;
+
+	rc = sqlite3_prepare_v2(db, rows_sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		st = NULL;
+		err = db_err(path, db, rc);
+		goto cleanup;
+	}
+	sqlite3_bind_int64(st, 1, run_id);
+	for (size_t g = 0; g < co->n; g++) {
+		struct report_call *k = &co->calls[g];
+		long long r50 = rank(k->count, 50), r90 = rank(k->count, 90);
+		long long r99 = rank(k->count, 99);
+
+		for (long long i = 1; i <= k->count; i++) {
+			long long v;
+
+			rc = sqlite3_step(st);
+			if (rc != SQLITE_ROW) {
+				err = rc == SQLITE_DONE ? -EIO : db_err(path, db, rc);
+				if (rc == SQLITE_DONE)
+					cp_seterr("'%s': fewer requests than counted; the file changed "
+						  "while reading", path);
+				goto cleanup;
+			}
+			v = sqlite3_column_int64(st, 0);
+			if (i == r50)
+				k->p50_ns = v;
+			if (i == r90)
+				k->p90_ns = v;
+			if (i == r99)
+				k->p99_ns = v;
+		}
+	}
+
+cleanup:
+	sqlite3_finalize(st);
+	if (err) {
+		report_model__calls_free(co->calls, co->n);
+		co->calls = NULL;
+		co->n = 0;
+	}
+	return err;
+}
+
+/* ---------- opening ---------- */
+
+
+static int open_db(const char *path, sqlite3 **dbp)
+{
+	sqlite3_stmt *st = NULL;
+	struct stat sb;
+	sqlite3 *db = NULL;
+	long long version;
+	int rc, err = 0;
+
+	/* SQLite says "unable to open database file"; say which and why. */
+	if (stat(path, &sb) < 0) {
+		err = -errno;
+		cp_seterr("'%s': %s", path, strerror(errno));
+		return err;
+	}
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		err = db ? db_err(path, db, rc) : -ENOMEM;
+		goto cleanup;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	rc = sqlite3_prepare_v2(db, "SELECT count(*) FROM sqlite_master "
+				"WHERE type = 'table' AND name = 'schema_version'", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		if ((sqlite3_errcode(db) & 0xff) == SQLITE_NOTADB) {
+			cp_seterr("'%s' is not a cpprof database (not an SQLite file)", path);
+			err = -EINVAL;
+		} else {
+			err = db_err(path, db, rc);
+		}
+		goto cleanup;
+	}
+	if (sqlite3_column_int64(st, 0) == 0) {
+		cp_seterr("'%s' is not a cpprof database (no schema_version table)", path);
+		err = -EINVAL;
+		goto cleanup;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	rc = sqlite3_prepare_v2(db, "SELECT max(version) FROM schema_version", -1, &st, NULL);
+	if (rc == SQLITE_OK)
+		rc = sqlite3_step(st);
+	if (rc != SQLITE_ROW) {
+		err = db_err(path, db, rc);
+		goto cleanup;
+	}
+	version = sqlite3_column_int64(st, 0);
+	if (version > STORE_SCHEMA_VERSION) {
+		cp_seterr("'%s' has schema version %lld, newer than this cpprof (%d); upgrade cpprof",
+			  path, version, STORE_SCHEMA_VERSION);
+		err = -EPROTO;
+		goto cleanup;
+	}
+
+cleanup:
+	sqlite3_finalize(st);
+	if (err) {
+		sqlite3_close(db);
+		db = NULL;
+	}
+	*dbp = db;
+	return err;
+}
+
+/* The run labels of the file, "a, b, c", for error messages; returns how many. */
+static int list_labels(sqlite3 *db, char *list, size_t size)
+{
+	sqlite3_stmt *st = NULL;
+	size_t o = 0;
+	int nruns = 0;
+
+	list[0] = '\0';
+	if (sqlite3_prepare_v2(db, "SELECT label FROM runs ORDER BY id", -1, &st, NULL) == SQLITE_OK) {
+		while (sqlite3_step(st) == SQLITE_ROW) {
+			const char *l = (const char *)sqlite3_column_text(st, 0);
+
+			if (o < size - 8 && l)
+				o += snprintf(list + o, size - o, "%s%s", nruns ? ", " : "", l);
+			nruns++;
+		}
+	}
+	sqlite3_finalize(st);
+	if (o >= size - 8)
+		snprintf(list + size - 8, 8, ", ...");
+	return nruns;
+}
+
+/* "no run labelled 'x' in 'f.db' (runs: a, b)" */
+static int no_such_label(const char *path, sqlite3 *db, const char *label)
+{
+	char list[256];
+
+	if (list_labels(db, list, sizeof(list)))
+		cp_seterr("no run labelled '%s' in '%s' (runs: %s)", label, path, list);
+	else
+		cp_seterr("no run labelled '%s' in '%s' (it holds no runs)", label, path);
+	return -ENOENT;
+}
+
+/* ---------- syscalls and served connections (tables syscalls, sock_stats) ---------- */
+
+struct sys_list {
+	struct report_sys *g;
+	size_t n, cap;
+};
+
+static bool has_table(sqlite3 *db, const char *name)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = false;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+			       -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return yes;
+}
+
+static void sys_finish(struct report_sys *g)
+{
+	g->count = (long long)loghist__total(g->hist);
+	g->p50_ns = (long long)loghist__percentile(g->hist, 50);
+	g->p99_ns = (long long)loghist__percentile(g->hist, 99);
+}
+
+/*
+ * Run SQL (bound to RUN_ID) whose rows are: component, syscall, target_id,
+ * pid, interval_start_ns, interval_ns, le_ns, count, sum_ns, sorted so
+ * that rows of one group are adjacent, and merge each group's buckets.
+ */
+static int sys_groups(const char *path, sqlite3 *db, const char *sql, long long run_id,
+		      struct sys_list *l)
+{
+	sqlite3_stmt *st = NULL;
+	struct report_sys *g = NULL;
+	int rc, err = 0;
+
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(path, db, rc);
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *comp = str_or((const char *)sqlite3_column_text(st, 0), "");
+		const char *sc = str_or((const char *)sqlite3_column_text(st, 1), "");
+		long long tid = sqlite3_column_int64(st, 2), start = sqlite3_column_int64(st, 4);
+		long long le = sqlite3_column_int64(st, 6), n = sqlite3_column_int64(st, 7);
+
+		if (!g || strncmp(g->component, comp, sizeof(g->component) - 1) ||
+		    strncmp(g->syscall, sc, sizeof(g->syscall) - 1) || g->target_id != tid ||
+		    g->start_ns != start) {
+			if (g)
+				sys_finish(g);
+			if (l->n == l->cap) {
+				size_t cap = l->cap ? l->cap * 2 : 16;
+				struct report_sys *ng = realloc(l->g, cap * sizeof(*ng));
+
+				if (!ng) {
+					err = -ENOMEM;
+					cp_seterr("out of memory");
+					goto out;
+				}
+				l->g = ng;
+				l->cap = cap;
+			}
+			g = &l->g[l->n++];
+			memset(g, 0, sizeof(*g));
+			snprintf(g->component, sizeof(g->component), "%s", comp);
+			snprintf(g->syscall, sizeof(g->syscall), "%s", sc);
+			g->target_id = tid;
+			g->pid = sqlite3_column_int64(st, 3);
+			g->start_ns = start;
+			g->len_ns = sqlite3_column_int64(st, 5);
+		}
+		/* le_ns is a bucket's upper bound, which lies in that bucket. */
+		if (n > 0)
+			g->hist[loghist_bucket(le < 0 ? 0 : (__u64)le)] += n;
+		g->sum_ns += sqlite3_column_int64(st, 8);
+	}
+	if (rc != SQLITE_DONE)
+		err = db_err(path, db, rc);
+	else if (g)
+		sys_finish(g);
+out:
+	sqlite3_finalize(st);
+	return err;
+}
+
+static int clients_rows(const char *path, sqlite3 *db, long long run_id,
+			struct report_client **rows, size_t *n)
+{
+	static const char sql[] =
+		"SELECT component, sum(accepted), sum(closed), max(peers), sum(bytes_in), "
+		"sum(bytes_out), sum(retransmits), count(*) FROM sock_stats WHERE run_id = ?1 "
+		"GROUP BY component ORDER BY component";
+	sqlite3_stmt *st = NULL;
+	int rc, err = 0;
+
+	*rows = NULL;
+	*n = 0;
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(path, db, rc);
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct report_client *nr = realloc(*rows, (*n + 1) * sizeof(**rows)), *r;
+
+		if (!nr) {
+			err = -ENOMEM;
+			cp_seterr("out of memory");
+			break;
+		}
+		*rows = nr;
+		r = &nr[(*n)++];
+		snprintf(r->component, sizeof(r->component), "%s",
+			 str_or((const char *)sqlite3_column_text(st, 0), ""));
+		r->accepted = sqlite3_column_int64(st, 1);
+		r->closed = sqlite3_column_int64(st, 2);
+		r->peers_max = sqlite3_column_int64(st, 3);
+		r->bytes_in = sqlite3_column_int64(st, 4);
+		r->bytes_out = sqlite3_column_int64(st, 5);
+		r->retransmits = sqlite3_column_int64(st, 6);
+		r->intervals = sqlite3_column_int64(st, 7);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_err(path, db, rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* ---------- columns added within schema version 1 ---------- */
+
+/*
+ * Whether TABLE of DB has COLUMN: files of an older cpprof lack the
+ * columns added within schema version 1 (SCHEMA.md), which readers take
+ * as NULL.
+ */
+static bool has_column(sqlite3 *db, const char *table, const char *column)
+{
+	sqlite3_stmt *st = NULL;
+	bool yes = false;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM pragma_table_info(?1) WHERE name = ?2", -1, &st,
+			       NULL) == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, table, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 2, column, -1, SQLITE_STATIC);
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	}
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/* "t.COLUMN" if TABLE has it, else "NULL", for SELECT lists over older files. */
+static void col_or_null(sqlite3 *db, const char *table, const char *alias, const char *column,
+			char *buf, size_t n)
+{
+	if (has_column(db, table, column))
+		snprintf(buf, n, "%s%s%s", alias ? alias : "", alias ? "." : "", column);
+	else
+		snprintf(buf, n, "NULL");
+}
+
+/* ---------- CPU: categories per component, serialization per call kind ---------- */
+
+const char *const report_ser_categories[] = {
+	"json_encode", "json_decode", "protobuf_encode", "protobuf_decode", "yaml", NULL,
+};
+
+int report__is_serialization(const char *category)
+{
+	return is_one_of(category, report_ser_categories);
+}
+
+static void cpu_free(struct report_cpu *cpu)
+{
+	if (!cpu)
+		return;
+	for (size_t i = 0; i < cpu->ncomps; i++) {
+		for (size_t j = 0; j < cpu->comps[i].ncats; j++)
+			free(cpu->comps[i].cats[j].category);
+		free(cpu->comps[i].cats);
+		free(cpu->comps[i].component);
+	}
+	free(cpu->comps);
+	for (size_t i = 0; i < cpu->nser; i++) {
+		free(cpu->ser[i].component);
+		free(cpu->ser[i].verb);
+		free(cpu->ser[i].resource);
+		free(cpu->ser[i].subresource);
+		free(cpu->ser[i].scope);
+	}
+	free(cpu->ser);
+	free(cpu);
+}
+
+static int ser_cmp(const void *a, const void *b)
+{
+	const struct report_ser *x = a, *y = b;
+	double px = x->requests ? (double)x->ser_ns / x->requests : -1;
+	double py = y->requests ? (double)y->ser_ns / y->requests : -1;
+
+	if (px != py)
+		return px > py ? -1 : 1;
+	if (x->ser_ns != y->ser_ns)
+		return x->ser_ns > y->ser_ns ? -1 : 1;
+	return 0;
+}
+
+static void *grow(void *p, size_t n, size_t size)
+{
+	/* Grow to the next power of two when N reaches one. */
+	if (n && (n & (n - 1)) == 0)
+		return realloc(p, 2 * n * size);
+	return n ? p : malloc(4 * size);
+}
+
+/* cpu_profile's SELECT expressions for files of every version: component, subresource, scope. */
+struct cpu_cols {
+	char comp[128], sub[64], scope[64];
+};
+
+static void cpu_cols(sqlite3 *db, struct cpu_cols *c)
+{
+	if (has_column(db, "cpu_profile", "component"))
+		snprintf(c->comp, sizeof(c->comp), "coalesce(p.component, t.component, '')");
+	else
+		snprintf(c->comp, sizeof(c->comp), "coalesce(t.component, '')");
+	snprintf(c->sub, sizeof(c->sub), "%s", has_column(db, "cpu_profile", "subresource") ?
+		 "coalesce(p.subresource, '')" : "''");
+	snprintf(c->scope, sizeof(c->scope), "%s", has_column(db, "cpu_profile", "scope") ?
+		 "coalesce(p.scope, '')" : "''");
+}
+
+/* Sampled CPU per component and category, largest first; *CPUP stays NULL without samples. */
+static int cpu_categories(const char *path, sqlite3 *db, long long run_id,
+			  const struct cpu_cols *cols, struct report_cpu **cpup)
+{
+	struct report_cpu *cpu = NULL;
+	sqlite3_stmt *st = NULL;
+	char sql[1024];
+	int rc;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT %s, coalesce(p.category, 'unknown'), sum(p.samples), sum(p.cpu_ns) "
+		 "FROM cpu_profile p LEFT JOIN targets t ON t.id = p.target_id WHERE p.run_id = ?1 "
+		 "GROUP BY 1, 2 ORDER BY 1, 4 DESC, 2", cols->comp);
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(path, db, rc);
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c = str_or((const char *)sqlite3_column_text(st, 0), "");
+		const char *cat = str_or((const char *)sqlite3_column_text(st, 1), "unknown");
+		struct report_cpu_comp *cc;
+		struct report_cpu_cat *k;
+		void *np;
+
+		if (!cpu && !(cpu = calloc(1, sizeof(*cpu))))
+			goto nomem;
+		*cpup = cpu;
+		cc = cpu->ncomps ? &cpu->comps[cpu->ncomps - 1] : NULL;
+		if (!cc || strcmp(cc->component, c)) {
+			if (!(np = grow(cpu->comps, cpu->ncomps, sizeof(*cpu->comps))))
+				goto nomem;
+			cpu->comps = np;
+			cc = &cpu->comps[cpu->ncomps++];
+			memset(cc, 0, sizeof(*cc));
+			cc->kernel_cpu_ns = -1;
+			if (!(cc->component = strdup(c)))
+				goto nomem;
+		}
+		if (!(np = grow(cc->cats, cc->ncats, sizeof(*cc->cats))))
+			goto nomem;
+		cc->cats = np;
+		k = &cc->cats[cc->ncats++];
+		k->samples = sqlite3_column_int64(st, 2);
+		k->cpu_ns = sqlite3_column_int64(st, 3);
+		if (!(k->category = strdup(cat)))
+			goto nomem;
+		cc->samples += k->samples;
+		cc->cpu_ns += k->cpu_ns;
+		if (report__is_serialization(cat))
+			cc->ser_ns += k->cpu_ns;
+		if (strcmp(cat, "unknown") == 0)
+			cc->unknown_ns += k->cpu_ns;
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_err(path, db, rc);
+	sqlite3_finalize(st);
+	return rc;
+nomem:
+	sqlite3_finalize(st);
+	cp_seterr("out of memory");
+	return -ENOMEM;
+}
+
+/* The kernel's account of the same processes, the sampler's honesty check. */
+static int cpu_kernel(const char *path, sqlite3 *db, long long run_id, struct report_cpu *cpu)
+{
+	char sql[512], kcpu[64];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	col_or_null(db, "targets", NULL, "cpu_ns", kcpu, sizeof(kcpu));
+	snprintf(sql, sizeof(sql), "SELECT coalesce(component, ''), sum(%s), count(%s) FROM targets "
+		 "WHERE run_id = ?1 GROUP BY 1", kcpu, kcpu);
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(path, db, rc);
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 0);
+
+		for (size_t i = 0; i < cpu->ncomps; i++)
+			if (c && strcmp(cpu->comps[i].component, c) == 0 &&
+			    sqlite3_column_int64(st, 2) > 0)
+				cpu->comps[i].kernel_cpu_ns = sqlite3_column_int64(st, 1);
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_err(path, db, rc);
+	sqlite3_finalize(st);
+	return rc;
+}
+
+/* Serialization CPU per call kind; CALLS (the run's call groups) give the requests per kind. */
+static int cpu_ser(const char *path, sqlite3 *db, long long run_id, const struct cpu_cols *cc,
+		   const struct report_call *calls, size_t ncalls, struct report_cpu *cpu)
+{
+	sqlite3_stmt *st = NULL;
+	char sql[1024];
+	int rc;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT %s, coalesce(p.verb, ''), coalesce(p.resource, ''), %s, %s, sum(p.cpu_ns) "
+		 "FROM cpu_profile p LEFT JOIN targets t ON t.id = p.target_id WHERE p.run_id = ?1 "
+		 "AND p.category IN ('json_encode', 'json_decode', 'protobuf_encode', "
+		 "'protobuf_decode', 'yaml') GROUP BY 1, 2, 3, 4, 5", cc->comp, cc->sub, cc->scope);
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(path, db, rc);
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct report_ser *s;
+		void *np;
+
+		if (!(np = grow(cpu->ser, cpu->nser, sizeof(*cpu->ser))))
+			goto nomem;
+		cpu->ser = np;
+		s = &cpu->ser[cpu->nser++];
+		memset(s, 0, sizeof(*s));
+		s->component = xstrdup(sqlite3_column_text(st, 0));
+		s->verb = xstrdup(sqlite3_column_text(st, 1));
+		s->resource = xstrdup(sqlite3_column_text(st, 2));
+		s->subresource = xstrdup(sqlite3_column_text(st, 3));
+		s->scope = xstrdup(sqlite3_column_text(st, 4));
+		s->ser_ns = sqlite3_column_int64(st, 5);
+		if (!s->component || !s->verb || !s->resource || !s->subresource || !s->scope)
+			goto nomem;
+		/* Requests of the kind, all paths together. */
+		for (size_t i = 0; i < ncalls; i++) {
+			const struct report_call *k = &calls[i];
+
+			if (!strcmp(str_or(k->component, ""), s->component) &&
+			    !strcmp(str_or(k->verb, ""), s->verb) &&
+			    !strcmp(str_or(k->resource, ""), s->resource) &&
+			    !strcmp(str_or(k->subresource, ""), s->subresource) &&
+			    !strcmp(str_or(k->scope, ""), s->scope))
+				s->requests += k->count;
+		}
+	}
+	rc = rc == SQLITE_DONE ? 0 : db_err(path, db, rc);
+	sqlite3_finalize(st);
+	if (!rc)
+		qsort(cpu->ser, cpu->nser, sizeof(*cpu->ser), ser_cmp);
+	return rc;
+nomem:
+	sqlite3_finalize(st);
+	cp_seterr("out of memory");
+	return -ENOMEM;
+}
+
+/* The CPU section of run RUN_ID, or *CPUP NULL when it has no samples. */
+static int load_cpu(const char *path, sqlite3 *db, long long run_id,
+		    const struct report_call *calls, size_t ncalls, struct report_cpu **cpup)
+{
+	struct report_cpu *cpu = NULL;
+	struct cpu_cols cc;
+	int err;
+
+	*cpup = NULL;
+	if (!has_table(db, "cpu_profile"))
+		return 0;
+	cpu_cols(db, &cc);
+	err = cpu_categories(path, db, run_id, &cc, &cpu);
+	if (!err && cpu)
+		err = cpu_kernel(path, db, run_id, cpu);
+	if (!err && cpu)
+		err = cpu_ser(path, db, run_id, &cc, calls, ncalls, cpu);
+	if (err)
+		cpu_free(cpu);
+	else
+		*cpup = cpu;
+	return err;
+}
+
+/* ---------- runs and targets ---------- */
+
+/* Find the run id of LABEL (NULL: the only run); HOW says how to name one in the error. */
+static int find_run(const char *path, sqlite3 *db, const char *label, const char *how,
+		    long long *run_id)
+{
+	sqlite3_stmt *st = NULL;
+	int nruns = 0, rc, err = 0;
+
+	rc = sqlite3_prepare_v2(db, label ? "SELECT id FROM runs WHERE label = ?1"
+					  : "SELECT id FROM runs", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(path, db, rc);
+	if (label)
+		sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		*run_id = sqlite3_column_int64(st, 0);
+		nruns++;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_err(path, db, rc);
+	else if (label && nruns == 0)
+		err = no_such_label(path, db, label);
+	else if (nruns == 0) {
+		cp_seterr("'%s' holds no runs", path);
+		err = -ENOENT;
+	} else if (nruns > 1) {
+		char list[256];
+
+		list_labels(db, list, sizeof(list));
+		if (how)
+			cp_seterr("'%s' holds %d runs (%s); %s", path, nruns, list, how);
+		else
+			cp_seterr("'%s' holds %d runs (%s); name one as %s:LABEL", path, nruns, list,
+				  path);
+		err = -EINVAL;
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+static long long col_ll(sqlite3_stmt *st, int i, long long null)
+{
+	return sqlite3_column_type(st, i) == SQLITE_NULL ? null : sqlite3_column_int64(st, i);
+}
+
+static int load_targets(const char *path, sqlite3 *db, struct report_run *r)
+{
+	char sql[512], c[4][64];
+	sqlite3_stmt *st = NULL;
+	int rc, err = 0;
+
+	col_or_null(db, "targets", NULL, "k8s_version", c[0], sizeof(c[0]));
+	col_or_null(db, "targets", NULL, "etcd_version", c[1], sizeof(c[1]));
+	col_or_null(db, "targets", NULL, "cpu_ns", c[2], sizeof(c[2]));
+	col_or_null(db, "targets", NULL, "samples", c[3], sizeof(c[3]));
+	snprintf(sql, sizeof(sql), "SELECT id, pid, component, exe, go_version, main_path, "
+		 "build_id, offsets_source, probes, attached_ns, exited_ns, %s, %s, %s, %s "
+		 "FROM targets WHERE run_id = ?1 ORDER BY id", c[0], c[1], c[2], c[3]);
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(path, db, rc);
+	sqlite3_bind_int64(st, 1, r->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct report_target *t;
+		void *np = grow(r->targets, r->ntargets, sizeof(*r->targets));
+
+		if (!np) {
+			cp_seterr("out of memory");
+			err = -ENOMEM;
+			break;
+		}
+		r->targets = np;
+		t = &r->targets[r->ntargets++];
+		t->id = col_ll(st, 0, REPORT_NULL);
+		t->pid = col_ll(st, 1, REPORT_NULL);
+		t->component = xstrdup(sqlite3_column_text(st, 2));
+		t->exe = xstrdup(sqlite3_column_text(st, 3));
+		t->go_version = xstrdup(sqlite3_column_text(st, 4));
+		t->main_path = xstrdup(sqlite3_column_text(st, 5));
+		t->build_id = xstrdup(sqlite3_column_text(st, 6));
+		t->offsets_source = xstrdup(sqlite3_column_text(st, 7));
+		t->probes = xstrdup(sqlite3_column_text(st, 8));
+		t->attached_ns = col_ll(st, 9, REPORT_NULL);
+		t->exited_ns = col_ll(st, 10, REPORT_NULL);
+		t->k8s_version = xstrdup(sqlite3_column_text(st, 11));
+		t->etcd_version = xstrdup(sqlite3_column_text(st, 12));
+		t->cpu_ns = col_ll(st, 13, REPORT_NULL);
+		t->samples = col_ll(st, 14, REPORT_NULL);
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_err(path, db, rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* The runs statement: every run, or the one labelled ?1; NULL with the error set. */
+static sqlite3_stmt *runs_stmt(const char *path, sqlite3 *db, const char *label, bool listing,
+			       int *err)
+{
+	static const char *const extra[] = { "nodes", "pods", "namespaces", "sample_hz",
+					     "lost_samples", "cluster_source" };
+	char sql[1024], c[6][64];
+	sqlite3_stmt *st = NULL;
+	int rc;
+
+	for (int i = 0; i < 6; i++)
+		col_or_null(db, "runs", NULL, extra[i], c[i], sizeof(c[i]));
+	snprintf(sql, sizeof(sql), "SELECT id, label, kind, started_ns, ended_ns, host, kernel, "
+		 "command, requests, lost_events, unmatched, %s, %s, %s, %s, %s, %s FROM runs%s "
+		 "ORDER BY id", c[0], c[1], c[2], c[3], c[4], c[5], label ? " WHERE label = ?1" : "");
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		if (!listing) {
+			*err = db_err(path, db, rc);
+		} else {
+			if (sqlite3_errcode(db) == SQLITE_NOTADB ||
+			    strstr(sqlite3_errmsg(db), "no such table"))
+				cp_seterr("'%s' is not a cpprof database", path);
+			else
+				cp_seterr("'%s': %s", path, sqlite3_errmsg(db));
+			*err = -EINVAL;
+		}
+		return NULL;
+	}
+	if (label)
+		sqlite3_bind_text(st, 1, label, -1, SQLITE_STATIC);
+	return st;
+}
+
+/* The row ST stands on into R. */
+static int run_row(sqlite3_stmt *st, struct report_run *r)
+{
+	long long *extra[] = { &r->nodes, &r->pods, &r->namespaces, &r->sample_hz,
+			       &r->lost_samples };
+
+	r->id = sqlite3_column_int64(st, 0);
+	r->label = xstrdup(sqlite3_column_text(st, 1));
+	r->kind = xstrdup(sqlite3_column_text(st, 2));
+	r->stored.started_ns = col_ll(st, 3, REPORT_NULL);
+	r->stored.ended_ns = col_ll(st, 4, REPORT_NULL);
+	r->host = xstrdup(sqlite3_column_text(st, 5));
+	r->kernel = xstrdup(sqlite3_column_text(st, 6));
+	r->command = xstrdup(sqlite3_column_text(st, 7));
+	r->stored.requests = col_ll(st, 8, REPORT_NULL);
+	r->stored.lost_events = col_ll(st, 9, REPORT_NULL);
+	r->stored.unmatched = col_ll(st, 10, REPORT_NULL);
+	for (int i = 0; i < 5; i++)
+		*extra[i] = col_ll(st, 11 + i, -1);
+	r->cluster_source = xstrdup(sqlite3_column_text(st, 16));
+	r->started_ns = sqlite3_column_int64(st, 3);
+	r->ended_ns = col_ll(st, 4, -1);
+	r->duration_ns = -1;
+	r->slo_window_ns = REPORT_SLO_WINDOW_NS;
+	if ((sqlite3_column_type(st, 1) != SQLITE_NULL && !r->label) ||
+	    (sqlite3_column_type(st, 2) != SQLITE_NULL && !r->kind)) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * WHAT of the sections over tables syscalls and sock_stats: the etcd WAL
+ * fsync over the run (REPORT_LOAD_WAL), and per interval, syscalls per
+ * target and clients served (REPORT_LOAD_SYS).
+ */
+static int load_sys(const char *path, sqlite3 *db, unsigned what, struct report_run *r)
+{
+	static const char by_target_sql[] =
+		"SELECT s.component, s.syscall, s.target_id, coalesce(t.pid, 0), 0, 0, s.le_ns, "
+		"sum(s.count), sum(s.sum_ns) FROM syscalls s LEFT JOIN targets t ON t.id = s.target_id "
+		"WHERE s.run_id = ?1 GROUP BY 1, 2, 3, 4, 7 ORDER BY 1, 2, 3, 7";
+	static const char wal_sql[] =
+		"SELECT component, syscall, 0, 0, 0, 0, le_ns, sum(count), sum(sum_ns) FROM syscalls "
+		"WHERE run_id = ?1 AND component = 'etcd' AND syscall IN ('fdatasync', 'fsync') "
+		"GROUP BY 2, 7 ORDER BY 2, 7";
+	static const char wal_iv_sql[] =
+		"SELECT component, syscall, 0, 0, interval_start_ns, max(interval_ns), le_ns, "
+		"sum(count), sum(sum_ns) FROM syscalls "
+		"WHERE run_id = ?1 AND component = 'etcd' AND syscall IN ('fdatasync', 'fsync') "
+		"GROUP BY 2, 5, 7 ORDER BY 2, 5, 7";
+	struct sys_list tg = { 0 }, wal = { 0 }, iv = { 0 };
+	int err = 0;
+
+	if (!has_table(db, "syscalls"))
+		goto clients;
+	if (what & REPORT_LOAD_SYS) {
+		err = sys_groups(path, db, by_target_sql, r->id, &tg);
+		r->syscalls = tg.g;
+		r->nsyscalls = tg.n;
+	}
+	if (!err && (what & (REPORT_LOAD_WAL | REPORT_LOAD_SYS))) {
+		err = sys_groups(path, db, wal_sql, r->id, &wal);
+		r->wal = wal.g;
+		r->nwal = wal.n;
+	}
+	if (!err && (what & REPORT_LOAD_SYS)) {
+		err = sys_groups(path, db, wal_iv_sql, r->id, &iv);
+		r->wal_iv = iv.g;
+		r->nwal_iv = iv.n;
+	}
+clients:
+	if (!err && (what & REPORT_LOAD_SYS) && has_table(db, "sock_stats"))
+		err = clients_rows(path, db, r->id, &r->clients, &r->nclients);
+	return err;
+}
+
+static int load_stacks(const char *path, sqlite3 *db, const char *component, struct report_run *r)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err = 0;
+
+	if (!has_table(db, "cpu_stacks")) {
+		cp_seterr("'%s' has no CPU stacks (recorded by a cpprof without CPU sampling)", path);
+		return -ENOENT;
+	}
+	rc = sqlite3_prepare_v2(db, component ?
+		"SELECT stack, sum(samples) FROM cpu_stacks WHERE run_id = ?1 AND component = ?2 "
+		"GROUP BY stack ORDER BY stack" :
+		"SELECT stack, sum(samples) FROM cpu_stacks WHERE run_id = ?1 "
+		"GROUP BY stack ORDER BY stack", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(path, db, rc);
+	sqlite3_bind_int64(st, 1, r->id);
+	if (component)
+		sqlite3_bind_text(st, 2, component, -1, SQLITE_STATIC);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const unsigned char *s = sqlite3_column_text(st, 0);
+		long long n = sqlite3_column_int64(st, 1);
+		void *np;
+
+		if (!s || !*s || n <= 0)
+			continue;
+		if (!(np = grow(r->stacks, r->nstacks, sizeof(*r->stacks)))) {
+			err = -ENOMEM;
+			break;
+		}
+		r->stacks = np;
+		r->stacks[r->nstacks].samples = n;
+		if (!(r->stacks[r->nstacks++].stack = xstrdup(s))) {
+			err = -ENOMEM;
+			break;
+		}
+	}
+	if (err)
+		cp_seterr("out of memory");
+	else if (rc != SQLITE_DONE)
+		err = db_err(path, db, rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+/* Everything OPTS asks for of the run R (its row already read). */
+static int load_run(const char *path, sqlite3 *db, const struct report_model_opts *o,
+		    struct report_run *r)
+{
+	struct calls_out co = { 0 };
+	int err = 0;
+
+	if (!(r->db = strdup(path))) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	if (o->what & REPORT_LOAD_CALLS) {
+		err = run_calls(path, db, r->id, r->started_ns, r->ended_ns, &co);
+		if (err)
+			return err;
+		r->calls = co.calls;
+		r->ncalls = co.n;
+		r->duration_ns = co.dur_ns;
+		r->timeline_window_ns = co.tl_ns;
+		for (size_t i = 0; i < r->ncalls; i++)
+			r->requests += r->calls[i].count;
+	}
+	if ((err = load_targets(path, db, r)))
+		return err;
+	if ((o->what & REPORT_LOAD_CPU) &&
+	    (err = load_cpu(path, db, r->id, r->calls, r->ncalls, &r->cpu)))
+		return err;
+	if ((o->what & (REPORT_LOAD_WAL | REPORT_LOAD_SYS)) && (err = load_sys(path, db, o->what, r)))
+		return err;
+	if (o->what & REPORT_LOAD_STACKS)
+		err = load_stacks(path, db, o->component, r);
+	return err;
+}
+
+/* `cpprof runs` opens any readable SQLite file and names problems its own way. */
+static int open_listing(const char *path, sqlite3 **dbp)
+{
+	sqlite3 *db = NULL;
+	int rc;
+
+	*dbp = NULL;
+	if (access(path, R_OK) != 0) {
+		cp_seterr("'%s': %s", path, strerror(errno));
+		return -errno;
+	}
+	rc = sqlite3_open_v2(path, &db, SQLITE_OPEN_READONLY, NULL);
+	if (rc != SQLITE_OK) {
+		cp_seterr("'%s': %s", path, db ? sqlite3_errmsg(db) : "out of memory");
+		sqlite3_close(db);
+		return -EIO;
+	}
+	sqlite3_busy_timeout(db, 5000);
+	*dbp = db;
+	return 0;
+}
+
+/* Read the runs of ST (every run, or LABEL's) into M. */
+static int load_runs(const char *path, sqlite3 *db, const char *label,
+		     const struct report_model_opts *o, struct report_model *m)
+{
+	sqlite3_stmt *st;
+	int rc, err = 0;
+
+	if (!(st = runs_stmt(path, db, label, o->listing, &err)))
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct report_run *r;
+		void *np = grow(m->runs, m->nruns, sizeof(*m->runs));
+
+		if (!np) {
+			cp_seterr("out of memory");
+			err = -ENOMEM;
+			break;
+		}
+		m->runs = np;
+		r = &m->runs[m->nruns++];
+		memset(r, 0, sizeof(*r));
+		if ((err = run_row(st, r)) || (err = load_run(path, db, o, r)))
+			break;
+	}
+	if (!err && rc != SQLITE_DONE) {
+		err = o->listing ? -EIO : db_err(path, db, rc);
+		if (o->listing)
+			cp_seterr("'%s': %s", path, sqlite3_errmsg(db));
+	}
+	sqlite3_finalize(st);
+	return err;
+}
+
+struct report_model *report_model__load(const char *db_path, const char *label,
+					const struct report_model_opts *o, int *errp)
+{
+	struct report_model *m = NULL;
+	sqlite3 *db = NULL;
+	long long run_id;
+	int err;
+
+	err = o->listing ? open_listing(db_path, &db) : open_db(db_path, &db);
+	if (err)
+		goto out;
+	/* One snapshot for everything below, even while a recorder appends. */
+	if (sqlite3_exec(db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK && !o->listing) {
+		err = db_err(db_path, db, sqlite3_errcode(db));
+		goto out;
+	}
+	if (!(m = calloc(1, sizeof(*m))) || !(m->db = strdup(db_path))) {
+		cp_seterr("out of memory");
+		err = -ENOMEM;
+		goto out;
+	}
+	if (o->one_run) {
+		/* Names the run (LABEL or the only one), or says how to. */
+		if ((err = find_run(db_path, db, label, o->how, &run_id)))
+			goto out;
+	}
+	err = load_runs(db_path, db, label, o, m);
+	if (!err && label && !m->nruns)
+		err = no_such_label(db_path, db, label);
+out:
+	if (db) {
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	if (err) {
+		report_model__free(m);
+		m = NULL;
+	}
+	*errp = err;
+	return m;
+}
+
+void report_model__run_clear(struct report_run *r)
+{
+	if (!r)
+		return;
+	free(r->db);
+	free(r->label);
+	free(r->kind);
+	free(r->host);
+	free(r->kernel);
+	free(r->command);
+	free(r->cluster_source);
+	for (size_t i = 0; i < r->ntargets; i++) {
+		struct report_target *t = &r->targets[i];
+
+		free(t->component);
+		free(t->exe);
+		free(t->go_version);
+		free(t->k8s_version);
+		free(t->etcd_version);
+		free(t->main_path);
+		free(t->build_id);
+		free(t->offsets_source);
+		free(t->probes);
+	}
+	free(r->targets);
+	report_model__calls_free(r->calls, r->ncalls);
+	cpu_free(r->cpu);
+	free(r->wal);
+	free(r->wal_iv);
+	free(r->syscalls);
+	free(r->clients);
+	for (size_t i = 0; i < r->nstacks; i++)
+		free(r->stacks[i].stack);
+	free(r->stacks);
+	memset(r, 0, sizeof(*r));
+}
+
+void report_model__free(struct report_model *m)
+{
+	if (!m)
+		return;
+	for (size_t i = 0; i < m->nruns; i++)
+		report_model__run_clear(&m->runs[i]);
+	free(m->runs);
+	free(m->db);
+	free(m);
+}
+
+/* ---------- one run, for diff and the unit tests ---------- */
+
+int report__load(const char *db_path, const char *label, struct report_run **runp)
+{
+	const struct report_model_opts o = { .what = REPORT_LOAD_DIFF, .one_run = true };
+	struct report_model *m;
+	int err;
+
+	*runp = NULL;
+	if (!(m = report_model__load(db_path, label, &o, &err)))
+		return err;
+	if (!(*runp = malloc(sizeof(**runp)))) {
+		report_model__free(m);
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	/* find_run made sure there is exactly one */
+	**runp = m->runs[0];
+	m->nruns = 0;
+	report_model__free(m);
+	return 0;
+}
+
+void report__run_free(struct report_run *r)
+{
+	report_model__run_clear(r);
+	free(r);
+}
+
+int report__calls(const char *db_path, const char *label, struct report_call **calls,
+		  size_t *n)
+{
+	struct report_run *r;
+	int err;
+
+	*calls = NULL;
+	*n = 0;
+	err = report__load(db_path, label, &r);
+	if (err)
+		return err;
+	*calls = r->calls;
+	*n = r->ncalls;
+	r->calls = NULL;
+	r->ncalls = 0;
+	report__run_free(r);
+	return 0;
+}
+
+void report__calls_free(struct report_call *calls, size_t n)
+{
+	report_model__calls_free(calls, n);
+}

@@ -1,0 +1,864 @@
+// SPDX-License-Identifier: MIT
+/*
+ * report_text: the text (aligned, at most 100 columns) and Markdown
+ * renderers of the report model. They share the sections' order and
+ * most of their words, so one file holds both: per run, the header, the
+ * calls table, SLO windows that failed, errors by status, requests over
+ * time, etcd WAL fsync, clients served, syscalls per target and CPU.
+ */
+#include <stdarg.h>
+#include <stdbool.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include "loghist.h"
+#include "report.h"
+#include "report_model.h"
+#include "report_render.h"
+
+#define NS_PER_S 1000000000LL
+
+static long long nz(long long v)
+{
+	return v == REPORT_NULL ? 0 : v;
+}
+
+struct ctx {
+	FILE *out;
+	enum report_format format;
+	int nruns;               /* runs written so far */
+};
+
+/* One text line, never wider than REPORT_TEXT_WIDTH columns. */
+static void tline(struct ctx *c, const char *fmt, ...) __attribute__((format(printf, 2, 3)));
+static void tline(struct ctx *c, const char *fmt, ...)
+{
+	char line[1024], cut[1024];
+	va_list ap;
+
+	va_start(ap, fmt);
+	vsnprintf(line, sizeof(line), fmt, ap);
+	va_end(ap);
+	fprintf(c->out, "%s\n", report__clip(line, REPORT_TEXT_WIDTH, cut, sizeof(cut)));
+}
+
+/* ---------- SLO ---------- */
+
+/* ---------- text ---------- */
+
+/* The group's resource column: resource/subresource, or the path of a non-resource request. */
+static void call_name(const struct report_call *k, char *buf, size_t n)
+{
+	if (k->resource && *k->resource)
+		snprintf(buf, n, "%s%s%s", k->resource, k->subresource && *k->subresource ? "/" : "",
+			 k->subresource ? k->subresource : "");
+	else
+		snprintf(buf, n, "%s", report_str_or(k->path, "-"));
+}
+
+/* "ok", "-" (outside the SLO), "FAIL (p99 1.20s > 1s)", or when SHORT "FAIL >1s". */
+static void slo_text(const struct report_call *k, bool short_form, char *buf, size_t n)
+{
+	char p99[32];
+
+	if (k->slo_ok < 0) {
+		snprintf(buf, n, "-");
+	} else if (k->slo_ok) {
+		snprintf(buf, n, "ok");
+	} else if (short_form) {
+		snprintf(buf, n, "FAIL >%llds", k->slo_threshold_ns / NS_PER_S);
+	} else if (k->p99_ns <= k->slo_threshold_ns) {
+		/* The run's p99 is fine, but some 5-minute window's is not. */
+		snprintf(buf, n, "FAIL (%lld/%lld windows > %llds)", k->slo_windows_failed,
+			 k->slo_windows, k->slo_threshold_ns / NS_PER_S);
+	} else {
+		report__fmt_ns(k->p99_ns, p99, sizeof(p99));
+		snprintf(buf, n, "FAIL (p99 %s > %llds)", p99, k->slo_threshold_ns / NS_PER_S);
+	}
+}
+
+
+static void text_target(struct ctx *c, const struct report_target *t, bool first)
+{
+	char b[64], d[64], tmp[512], tmp2[512], ver[128] = "";
+	const char *k8s = t->k8s_version, *etcd = t->etcd_version;
+	int w;
+
+	snprintf(tmp2, sizeof(tmp2), "pid %-7d %-9s %-10s", (int)t->pid,
+		 report_str_or(t->component, "?"), report_str_or(t->go_version, "-"));
+	if (k8s || etcd)
+		snprintf(ver, sizeof(ver), " (%s%s%s%s)", k8s ? "kubernetes " : "",
+			 k8s ? k8s : "", k8s && etcd ? ", etcd " : etcd ? "etcd " : "",
+			 etcd ? etcd : "");
+	snprintf(d, sizeof(d), "%.63s", ver);  /* the versions, cut as ever to 63 bytes */
+	w = 50 - report__dwidth(d) > 20 ? 50 - report__dwidth(d) : 20;
+	tline(c, "  %-9s %s %s%s", first ? "targets" : "", report__clip(tmp2, 40, tmp, sizeof(tmp)),
+	      report__clip(report_str_or(t->exe, "?"), w, b, sizeof(b)), d);
+}
+
+static void text_header(struct ctx *c, const struct report_run *r)
+{
+	const bool has_ended = r->stored.ended_ns != REPORT_NULL;
+	char a[64], b[64], d[64], tmp[512], tmp2[512];
+
+	if (c->nruns)
+		tline(c, "%s", "");
+	tline(c, "run '%s' (%s)", report__clip(r->label, 60, tmp, sizeof(tmp)),
+	      report__clip(r->kind, 20, tmp2, sizeof(tmp2)));
+	report__fmt_utc(r->started_ns, a, sizeof(a));
+	tline(c, "  started   %s", a);
+	if (has_ended) {
+		report__fmt_utc(r->ended_ns, b, sizeof(b));
+		report__fmt_span(r->ended_ns - r->started_ns, d, sizeof(d));
+		tline(c, "  ended     %s, after %s", b, d);
+	} else {
+		tline(c, "  ended     - (still recording, or the recorder was killed)");
+	}
+	if (!has_ended && r->duration_ns >= 0) {
+		report__fmt_span(r->duration_ns, d, sizeof(d));
+		tline(c, "            last request ended %s after the start", d);
+	}
+	if (r->nodes >= 0 || r->pods >= 0 || r->namespaces >= 0) {
+		char nn[32] = "?", pp[32] = "?", ns[32] = "?";
+
+		if (r->nodes >= 0)
+			snprintf(nn, sizeof(nn), "%lld", r->nodes);
+		if (r->pods >= 0)
+			snprintf(pp, sizeof(pp), "%lld", r->pods);
+		if (r->namespaces >= 0)
+			snprintf(ns, sizeof(ns), "%lld", r->namespaces);
+		tline(c, "  cluster   %s nodes, %s pods, %s namespaces (from %s)", nn, pp, ns,
+		      report__clip(report_str_or(r->cluster_source, "?"), 20, tmp, sizeof(tmp)));
+	}
+	if (r->host || r->kernel)
+		tline(c, "  host      %s, kernel %s",
+		      report__clip(report_str_or(r->host, "?"), 40, tmp, sizeof(tmp)),
+		      report__clip(report_str_or(r->kernel, "?"), 40, tmp2, sizeof(tmp2)));
+	if (r->stored.requests != REPORT_NULL)
+		tline(c, "  requests  %lld, lost events %lld, unmatched %lld", r->stored.requests,
+		      nz(r->stored.lost_events), nz(r->stored.unmatched));
+	else
+		tline(c, "  requests  %lld stored", r->requests);
+	for (size_t i = 0; i < r->ntargets; i++)
+		text_target(c, &r->targets[i], i == 0);
+	if (!r->ntargets)
+		tline(c, "  targets   none");
+}
+
+enum { C_VERB, C_RES, C_SCOPE, C_COUNT, C_P50, C_P90, C_P99, C_MAX, C_ERR, C_SLO, NCOLS };
+
+/* One table line: indent 2, numbers right-aligned, the last column unpadded. */
+static void text_row(struct ctx *c, const int *w, int gap, const char *const *cell)
+{
+	static const bool right[NCOLS] = { [C_COUNT] = true, [C_P50] = true, [C_P90] = true,
+					   [C_P99] = true, [C_MAX] = true, [C_ERR] = true };
+	char line[2048];
+	size_t o = 0;
+
+	o += snprintf(line + o, sizeof(line) - o, "  ");
+	for (int j = 0; j < NCOLS && o < sizeof(line); j++) {
+		int pad = w[j] - report__dwidth(cell[j]);
+		bool last = j == NCOLS - 1;
+
+		if (pad < 0)
+			pad = 0;
+		if (right[j])
+			o += snprintf(line + o, sizeof(line) - o, "%*s%s", pad, "", cell[j]);
+		else
+			o += snprintf(line + o, sizeof(line) - o, "%s%*s", cell[j], last ? 0 : pad, "");
+		if (!last && o < sizeof(line))
+			o += snprintf(line + o, sizeof(line) - o, "%*s", gap, "");
+	}
+	tline(c, "%s", line);
+}
+
+static void text_table(struct ctx *c, const struct report_call *calls, size_t n)
+{
+	static const char *const head[NCOLS] = {
+		"verb", "resource", "scope", "count", "p50", "p90", "p99", "max", "errors", "SLO",
+	};
+	char cell[NCOLS][256], cut[512];
+	bool short_slo = false;
+	int w[NCOLS], total, gap = 2;
+	size_t start = 0;
+
+	if (!n) {
+		tline(c, "%s", "");
+		tline(c, "  no requests recorded");
+		return;
+	}
+	/* Column widths over the whole run, so each component's table lines up with the next. */
+	for (int j = 0; j < NCOLS; j++)
+		w[j] = report__dwidth(head[j]);
+	for (size_t i = 0; i < n; i++) {
+		char name[512], slo[64];
+
+		call_name(&calls[i], name, sizeof(name));
+		slo_text(&calls[i], false, slo, sizeof(slo));
+		if (report__dwidth(report_str_or(calls[i].verb, "-")) > w[C_VERB])
+			w[C_VERB] = report__dwidth(report_str_or(calls[i].verb, "-"));
+		if (report__dwidth(name) > w[C_RES])
+			w[C_RES] = report__dwidth(name);
+		if (report__dwidth(report_str_or(calls[i].scope, "-")) > w[C_SCOPE])
+			w[C_SCOPE] = report__dwidth(report_str_or(calls[i].scope, "-"));
+		snprintf(cell[0], sizeof(cell[0]), "%lld", calls[i].count);
+		if ((int)strlen(cell[0]) > w[C_COUNT])
+			w[C_COUNT] = strlen(cell[0]);
+		for (int j = C_P50; j <= C_MAX; j++)
+			if (w[j] < 6)
+				w[j] = 6;
+		snprintf(cell[0], sizeof(cell[0]), "%lld", calls[i].errors);
+		if ((int)strlen(cell[0]) > w[C_ERR])
+			w[C_ERR] = strlen(cell[0]);
+		if (report__dwidth(slo) > w[C_SLO])
+			w[C_SLO] = report__dwidth(slo);
+	}
+	/*
+	 * Indent 2, gaps of 2. When that is wider than REPORT_TEXT_WIDTH, give way
+	 * in order: gaps of 1, long resource names (cut with an ellipsis;
+	 * json has them whole), then the SLO cell's repeat of the p99.
+	 */
+	total = 2;
+	for (int j = 0; j < NCOLS; j++)
+		total += w[j] + gap;
+	total -= gap;
+	if (total > REPORT_TEXT_WIDTH) {
+		total -= NCOLS - 1;
+		gap = 1;
+	}
+	if (total > REPORT_TEXT_WIDTH) {
+		int shrink = total - REPORT_TEXT_WIDTH;
+
+		if (w[C_RES] - shrink < 16)
+			shrink = w[C_RES] > 16 ? w[C_RES] - 16 : 0;
+		w[C_RES] -= shrink;
+		total -= shrink;
+	}
+	if (total > REPORT_TEXT_WIDTH) {
+		short_slo = true;
+		w[C_SLO] = 8;
+		for (size_t i = 0; i < n; i++) {
+			char slo[64];
+
+			slo_text(&calls[i], true, slo, sizeof(slo));
+			if (report__dwidth(slo) > w[C_SLO])
+				w[C_SLO] = report__dwidth(slo);
+		}
+	}
+
+	while (start < n) {
+		const char *comp = report_str_or(calls[start].component, "-");
+		size_t end = start;
+
+		while (end < n && strcmp(report_str_or(calls[end].component, "-"), comp) == 0)
+			end++;
+		tline(c, "%s", "");
+		tline(c, "%s", report__clip(comp, REPORT_TEXT_WIDTH, cut, sizeof(cut)));
+		text_row(c, w, gap, head);
+		for (size_t i = start; i < end; i++) {
+			const struct report_call *k = &calls[i];
+			const char *cells[NCOLS];
+			char name[512];
+
+			call_name(k, name, sizeof(name));
+			report__clip(report_str_or(k->verb, "-"), w[C_VERB], cell[C_VERB], sizeof(cell[0]));
+			report__clip(name, w[C_RES], cell[C_RES], sizeof(cell[0]));
+			report__clip(report_str_or(k->scope, "-"), w[C_SCOPE], cell[C_SCOPE], sizeof(cell[0]));
+			snprintf(cell[C_COUNT], sizeof(cell[0]), "%lld", k->count);
+			report__fmt_ns(k->p50_ns, cell[C_P50], sizeof(cell[0]));
+			report__fmt_ns(k->p90_ns, cell[C_P90], sizeof(cell[0]));
+			report__fmt_ns(k->p99_ns, cell[C_P99], sizeof(cell[0]));
+			report__fmt_ns(k->max_ns, cell[C_MAX], sizeof(cell[0]));
+			snprintf(cell[C_ERR], sizeof(cell[0]), "%lld", k->errors);
+			slo_text(k, short_slo, cell[C_SLO], sizeof(cell[0]));
+			for (int j = 0; j < NCOLS; j++)
+				cells[j] = cell[j];
+			text_row(c, w, gap, cells);
+		}
+		start = end;
+	}
+}
+
+static void text_footer(struct ctx *c)
+{
+	tline(c, "%s", "");
+	tline(c, "percentiles are exact (nearest rank); errors are HTTP 5xx and 429, and gRPC");
+	tline(c, "calls not OK (but a watch ended by its client, Canceled)");
+	tline(c, "SLO: Kubernetes API-call latency, p99 <= 1s (mutating, get), 5s (namespace list),");
+	tline(c, "30s (cluster list), in every 5-minute window from the start (the worst counts);");
+	tline(c, "'-' excluded");
+}
+
+/* ---------- markdown ---------- */
+
+void report__md_text(FILE *out, const char *s)
+{
+	for (s = report_str_or(s, "-"); *s; s++) {
+		unsigned char ch = *s;
+
+		if (ch < 0x20 || ch == 0x7f)
+			ch = ' ';
+		if (strchr("\\|*_`<>[]#", ch))
+			fputc('\\', out);
+		fputc(ch, out);
+	}
+}
+
+static void md_cell(FILE *out, const char *s)
+{
+	fputc(' ', out);
+	report__md_text(out, s);
+	fputs(" |", out);
+}
+
+static void md_header(struct ctx *c, const struct report_run *r)
+{
+	char a[64], b[64], d[64];
+
+	fputs(c->nruns ? "\n## Run " : "## Run ", c->out);
+	report__md_text(c->out, r->label);
+	fputs(" (", c->out);
+	report__md_text(c->out, r->kind);
+	fputs(")\n\n", c->out);
+	report__fmt_utc(r->started_ns, a, sizeof(a));
+	fprintf(c->out, "- started: %s\n", a);
+	if (r->stored.ended_ns != REPORT_NULL) {
+		report__fmt_utc(r->ended_ns, b, sizeof(b));
+		report__fmt_span(r->ended_ns - r->started_ns, d, sizeof(d));
+		fprintf(c->out, "- ended: %s, after %s\n", b, d);
+	} else {
+		fprintf(c->out, "- ended: - (still recording, or the recorder was killed)\n");
+	}
+	fputs("- host: ", c->out);
+	report__md_text(c->out, r->host);
+	fputs(", kernel ", c->out);
+	report__md_text(c->out, r->kernel);
+	fputc('\n', c->out);
+	if (r->stored.requests != REPORT_NULL)
+		fprintf(c->out, "- requests: %lld, lost events %lld, unmatched %lld\n",
+			r->stored.requests, nz(r->stored.lost_events), nz(r->stored.unmatched));
+	else
+		fprintf(c->out, "- requests: %lld stored\n", r->requests);
+	if (r->nodes >= 0 || r->pods >= 0 || r->namespaces >= 0) {
+		fprintf(c->out, "- cluster: %lld nodes, %lld pods, %lld namespaces (-1: unknown; from ",
+			r->nodes, r->pods, r->namespaces);
+		report__md_text(c->out, r->cluster_source);
+		fputs(")\n", c->out);
+	}
+	fputs("- targets:\n", c->out);
+	for (size_t i = 0; i < r->ntargets; i++) {
+		const struct report_target *t = &r->targets[i];
+
+		fprintf(c->out, "  - pid %d ", (int)t->pid);
+		report__md_text(c->out, t->component);
+		fputc(' ', c->out);
+		report__md_text(c->out, t->go_version);
+		fputc(' ', c->out);
+		report__md_text(c->out, t->exe);
+		if (t->k8s_version) {
+			fputs(", kubernetes ", c->out);
+			report__md_text(c->out, t->k8s_version);
+		}
+		if (t->etcd_version) {
+			fputs(", etcd ", c->out);
+			report__md_text(c->out, t->etcd_version);
+		}
+		fputc('\n', c->out);
+	}
+}
+
+static void md_calls(struct ctx *c, const struct report_call *calls, size_t n)
+{
+	fputs("\n| component | verb | resource | scope | count | p50 | p90 | p99 | max | errors | SLO |\n"
+	      "|---|---|---|---|--:|--:|--:|--:|--:|--:|---|\n", c->out);
+	for (size_t i = 0; i < n; i++) {
+		const struct report_call *k = &calls[i];
+		char name[512], v[5][32], slo[64];
+
+		call_name(k, name, sizeof(name));
+		report__fmt_ns(k->p50_ns, v[0], sizeof(v[0]));
+		report__fmt_ns(k->p90_ns, v[1], sizeof(v[1]));
+		report__fmt_ns(k->p99_ns, v[2], sizeof(v[2]));
+		report__fmt_ns(k->max_ns, v[3], sizeof(v[3]));
+		slo_text(k, false, slo, sizeof(slo));
+		fputc('|', c->out);
+		md_cell(c->out, k->component);
+		md_cell(c->out, k->verb);
+		md_cell(c->out, name);
+		md_cell(c->out, k->scope);
+		fprintf(c->out, " %lld | %s | %s | %s | %s | %lld |", k->count, v[0], v[1], v[2],
+			v[3], k->errors);
+		md_cell(c->out, slo);
+		fputc('\n', c->out);
+	}
+}
+/* ---------- syscalls and served connections ---------- */
+
+#define SYS_TEXT_INTERVALS 40   /* text shows at most this many lines over time */
+
+static void sys_finish(struct report_sys *g)
+{
+	g->count = (long long)loghist__total(g->hist);
+	g->p50_ns = (long long)loghist__percentile(g->hist, 50);
+	g->p99_ns = (long long)loghist__percentile(g->hist, 99);
+}
+
+static void sys_fmt_ns(long long ns, char *buf, size_t n)
+{
+	if (ns >= (long long)LOGHIST_INF)
+		snprintf(buf, n, ">120s");
+	else
+		report__fmt_ns(ns, buf, n);
+}
+
+static void sys_mean(const struct report_sys *g, char *buf, size_t n)
+{
+	if (g->count)
+		report__fmt_ns(g->sum_ns / g->count, buf, n);
+	else
+		snprintf(buf, n, "-");
+}
+
+/* Text: interval lines over time, merging consecutive intervals to at most SYS_TEXT_INTERVALS lines. */
+static void text_over_time(struct ctx *c, const struct report_sys *iv, size_t n)
+{
+	size_t step = (n + SYS_TEXT_INTERVALS - 1) / SYS_TEXT_INTERVALS;
+
+	tline(c, "  %-23s %8s %8s %8s %8s", "interval", "length", "count", "p50", "p99");
+	for (size_t i = 0; i < n; i += step) {
+		struct report_sys m = iv[i];
+		char a[64], len[32], p50[32], p99[32];
+
+		for (size_t j = i + 1; j < i + step && j < n; j++) {
+			loghist__merge(m.hist, iv[j].hist);
+			m.len_ns = iv[j].start_ns + iv[j].len_ns - m.start_ns;
+		}
+		sys_finish(&m);
+		report__fmt_utc(m.start_ns, a, sizeof(a));
+		report__fmt_span(m.len_ns, len, sizeof(len));
+		sys_fmt_ns(m.p50_ns, p50, sizeof(p50));
+		sys_fmt_ns(m.p99_ns, p99, sizeof(p99));
+		tline(c, "  %-23s %8s %8lld %8s %8s", a, len, m.count, p50, p99);
+	}
+}
+
+static void md_sys(FILE *o, const struct report_run *r)
+{
+	const struct report_sys *wal = r->wal, *iv = r->wal_iv, *tg = r->syscalls;
+	const struct report_client *cl = r->clients;
+	char v[6][32];
+
+	if (r->nwal) {
+		fputs("\n### etcd WAL fsync\n\n| syscall | count | p50 | p99 | mean |\n"
+		      "|---|--:|--:|--:|--:|\n", o);
+		for (size_t i = 0; i < r->nwal; i++) {
+			sys_fmt_ns(wal[i].p50_ns, v[0], sizeof(v[0]));
+			sys_fmt_ns(wal[i].p99_ns, v[1], sizeof(v[1]));
+			sys_mean(&wal[i], v[2], sizeof(v[2]));
+			fprintf(o, "| %s | %lld | %s | %s | %s |\n", wal[i].syscall,
+				wal[i].count, v[0], v[1], v[2]);
+		}
+		fputs("\n| syscall | interval | length | count | p50 | p99 |\n"
+		      "|---|---|--:|--:|--:|--:|\n", o);
+		for (size_t j = 0; j < r->nwal_iv; j++) {
+			report__fmt_utc(iv[j].start_ns, v[3], sizeof(v[3]));
+			report__fmt_span(iv[j].len_ns, v[4], sizeof(v[4]));
+			sys_fmt_ns(iv[j].p50_ns, v[0], sizeof(v[0]));
+			sys_fmt_ns(iv[j].p99_ns, v[1], sizeof(v[1]));
+			fprintf(o, "| %s | %s | %s | %lld | %s | %s |\n", iv[j].syscall, v[3],
+				v[4], iv[j].count, v[0], v[1]);
+		}
+	}
+	if (r->nclients) {
+		fputs("\n### clients served\n\n| component | accepted | closed | peers (max per interval) "
+		      "| bytes in | bytes out | retransmits |\n|---|--:|--:|--:|--:|--:|--:|\n", o);
+		for (size_t i = 0; i < r->nclients; i++) {
+			fputc('|', o);
+			md_cell(o, cl[i].component);
+			fprintf(o, " %lld | %lld | %lld | %lld | %lld | %lld |\n", cl[i].accepted,
+				cl[i].closed, cl[i].peers_max, cl[i].bytes_in, cl[i].bytes_out,
+				cl[i].retransmits);
+		}
+	}
+	if (r->nsyscalls) {
+		fputs("\n### syscalls per target\n\n| component | pid | syscall | count | p50 | p99 | mean |\n"
+		      "|---|--:|---|--:|--:|--:|--:|\n", o);
+		for (size_t i = 0; i < r->nsyscalls; i++) {
+			sys_fmt_ns(tg[i].p50_ns, v[0], sizeof(v[0]));
+			sys_fmt_ns(tg[i].p99_ns, v[1], sizeof(v[1]));
+			sys_mean(&tg[i], v[2], sizeof(v[2]));
+			fputc('|', o);
+			md_cell(o, tg[i].component);
+			fprintf(o, " %lld | %s | %lld | %s | %s | %s |\n", tg[i].pid,
+				tg[i].syscall, tg[i].count, v[0], v[1], v[2]);
+		}
+	}
+}
+
+static void text_wal(struct ctx *c, const struct report_run *r)
+{
+	const struct report_sys *wal = r->wal, *iv = r->wal_iv;
+	char v[3][32];
+
+	tline(c, "%s", "");
+	tline(c, "etcd WAL fsync (percentiles are log-linear bucket bounds, <= 25%% high)");
+	tline(c, "  %-12s %10s %8s %8s %8s", "syscall", "count", "p50", "p99", "mean");
+	for (size_t i = 0; i < r->nwal; i++) {
+		sys_fmt_ns(wal[i].p50_ns, v[0], sizeof(v[0]));
+		sys_fmt_ns(wal[i].p99_ns, v[1], sizeof(v[1]));
+		sys_mean(&wal[i], v[2], sizeof(v[2]));
+		tline(c, "  %-12s %10lld %8s %8s %8s", wal[i].syscall, wal[i].count,
+		      v[0], v[1], v[2]);
+	}
+	for (size_t i = 0, j = 0; i < r->nwal; i++) {
+		size_t k = j;
+
+		while (k < r->nwal_iv && strcmp(iv[k].syscall, wal[i].syscall) == 0)
+			k++;
+		tline(c, "  %s over time", wal[i].syscall);
+		text_over_time(c, iv + j, k - j);
+		j = k;
+	}
+}
+
+static void text_sys(struct ctx *c, const struct report_run *r)
+{
+	const struct report_sys *tg = r->syscalls;
+	const struct report_client *cl = r->clients;
+	char v[3][32];
+
+	if (r->nwal)
+		text_wal(c, r);
+	if (r->nclients) {
+		tline(c, "%s", "");
+		tline(c, "clients served (TCP connections on the targets' listening ports)");
+		tline(c, "  %-10s %9s %8s %10s %12s %12s %8s", "component", "accepted", "closed",
+		      "peers max", "bytes in", "bytes out", "retrans");
+		for (size_t i = 0; i < r->nclients; i++)
+			tline(c, "  %-10.10s %9lld %8lld %10lld %12lld %12lld %8lld",
+			      cl[i].component, cl[i].accepted, cl[i].closed, cl[i].peers_max,
+			      cl[i].bytes_in, cl[i].bytes_out, cl[i].retransmits);
+		tline(c, "  peers max: most distinct client addresses seen in one interval");
+	}
+	if (r->nsyscalls) {
+		tline(c, "%s", "");
+		tline(c, "syscalls per target");
+		tline(c, "  %-10s %8s %-16s %10s %8s %8s %8s", "component", "pid", "syscall",
+		      "count", "p50", "p99", "mean");
+		for (size_t i = 0; i < r->nsyscalls; i++) {
+			sys_fmt_ns(tg[i].p50_ns, v[0], sizeof(v[0]));
+			sys_fmt_ns(tg[i].p99_ns, v[1], sizeof(v[1]));
+			sys_mean(&tg[i], v[2], sizeof(v[2]));
+			tline(c, "  %-10.10s %8lld %-16.16s %10lld %8s %8s %8s", tg[i].component,
+			      tg[i].pid, tg[i].syscall, tg[i].count, v[0], v[1], v[2]);
+		}
+	}
+}
+/* ---------- CPU ---------- */
+
+static double share(long long part, long long whole)
+{
+	return whole > 0 ? (double)part / whole : 0;
+}
+
+/* Text and Markdown of the CPU section. */
+static void cpu_text(struct ctx *c, const struct report_cpu *cpu)
+{
+	char a[32], b[32], name[512], cut[256];
+
+	if (!cpu)
+		return;
+	if (c->format == REPORT_MD) {
+		fputs("\n### CPU (sampled)\n\n| component | samples | sampled CPU | kernel CPU "
+		      "| serialization | unknown | top categories |\n|---|--:|--:|--:|--:|--:|---|\n",
+		      c->out);
+	} else {
+		tline(c, "%s", "");
+		tline(c, "CPU (sampled; kernel = CPU time /proc accounted to the targets, the check)");
+		tline(c, "  %-10s %9s %9s %9s %6s %6s  %s", "component", "samples", "sampled", "kernel",
+		      "serial", "unknwn", "top categories");
+	}
+	for (size_t i = 0; i < cpu->ncomps; i++) {
+		const struct report_cpu_comp *cc = &cpu->comps[i];
+		char top[256];
+		size_t o = 0;
+
+		report__fmt_ns(cc->cpu_ns, a, sizeof(a));
+		report__fmt_ns(cc->kernel_cpu_ns, b, sizeof(b));
+		top[0] = '\0';
+		for (size_t j = 0; j < cc->ncats && j < 4 && o < sizeof(top) - 1; j++)
+			o += snprintf(top + o, sizeof(top) - o, "%s%s %.0f%%", j ? ", " : "",
+				      cc->cats[j].category, 100 * share(cc->cats[j].cpu_ns, cc->cpu_ns));
+		if (c->format == REPORT_MD) {
+			fputc('|', c->out);
+			md_cell(c->out, cc->component);
+			fprintf(c->out, " %lld | %s | %s | %.1f%% | %.1f%% |", cc->samples, a, b,
+				100 * share(cc->ser_ns, cc->cpu_ns),
+				100 * share(cc->unknown_ns, cc->cpu_ns));
+			md_cell(c->out, top);
+			fputc('\n', c->out);
+		} else {
+			tline(c, "  %-10.10s %9lld %9s %9s %5.1f%% %5.1f%%  %s", cc->component,
+			      cc->samples, a, b, 100 * share(cc->ser_ns, cc->cpu_ns),
+			      100 * share(cc->unknown_ns, cc->cpu_ns), report__clip(top, 40, cut, sizeof(cut)));
+		}
+	}
+	if (c->format == REPORT_MD)
+		fputs("\nSerialization is json_encode, json_decode, protobuf_encode, protobuf_decode "
+		      "and yaml; gzip is compression, not serialization. unknown: samples that "
+		      "could not be symbolized.\n", c->out);
+	else
+		tline(c, "  serial: json/protobuf encode+decode and yaml (gzip is compression, not "
+		      "counted); unknwn: not symbolized");
+	if (!cpu->nser)
+		return;
+	if (c->format == REPORT_MD)
+		fputs("\n| component | verb | resource | scope | serialization CPU | requests "
+		      "| per request |\n|---|---|---|---|--:|--:|--:|\n", c->out);
+	else {
+		tline(c, "%s", "");
+		tline(c, "serialization CPU per request (top %d)", 15);
+		tline(c, "  %-10s %-10s %-32s %-9s %9s %9s %9s", "component", "verb", "resource", "scope",
+		      "CPU", "requests", "per req");
+	}
+	for (size_t i = 0; i < cpu->nser && (c->format == REPORT_MD || i < 15); i++) {
+		const struct report_ser *s = &cpu->ser[i];
+
+		report__fmt_ns(s->ser_ns, a, sizeof(a));
+		if (s->requests)
+			report__fmt_ns(s->ser_ns / s->requests, b, sizeof(b));
+		else
+			snprintf(b, sizeof(b), "-");
+		snprintf(name, sizeof(name), "%s%s%s", report_str_or(s->resource, "-"),
+			 *s->subresource ? "/" : "", s->subresource);
+		if (c->format == REPORT_MD) {
+			fputc('|', c->out);
+			md_cell(c->out, s->component);
+			md_cell(c->out, report_str_or(s->verb, "-"));
+			md_cell(c->out, name);
+			md_cell(c->out, report_str_or(s->scope, "-"));
+			fprintf(c->out, " %s | %lld | %s |\n", a, s->requests, b);
+		} else {
+			char v[64], sc[64];
+
+			tline(c, "  %-10.10s %-10s %-32s %-9s %9s %9lld %9s", s->component,
+			      report__clip(report_str_or(s->verb, "-"), 10, v, sizeof(v)),
+			      report__clip(name, 32, cut, sizeof(cut)),
+			      report__clip(report_str_or(s->scope, "-"), 9, sc, sizeof(sc)), a, s->requests, b);
+		}
+	}
+}
+
+/* ---------- the calls' other sections ---------- */
+
+#define TEXT_TIME_LINES 20
+
+static void slo_windows(struct ctx *c, const struct report_call *calls, size_t n)
+{
+	bool md = c->format == REPORT_MD, any = false;
+	char name[512], a[64], b[64], cut[256], line[512];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct report_call *k = &calls[i];
+
+		if (k->slo_ok != 0)
+			continue;
+		if (!any) {
+			if (md)
+				fputs("\n### SLO windows that failed\n\n| component | verb | resource "
+				      "| scope | failed windows | worst window | its p99 (bucket) |\n"
+				      "|---|---|---|---|--:|---|--:|\n", c->out);
+			else {
+				tline(c, "%s", "");
+				tline(c, "SLO: 5-minute windows from the run's start; a kind fails if any does");
+			}
+			any = true;
+		}
+		call_name(k, name, sizeof(name));
+		report__fmt_utc(k->slo_worst_start_ns, a, sizeof(a));
+		report__fmt_ns(k->slo_worst_p99_ns, b, sizeof(b));
+		if (md) {
+			fputc('|', c->out);
+			md_cell(c->out, k->component);
+			md_cell(c->out, k->verb);
+			md_cell(c->out, name);
+			md_cell(c->out, k->scope);
+			fprintf(c->out, " %lld of %lld | %s | %s |\n", k->slo_windows_failed,
+				k->slo_windows, a, b);
+		} else {
+			snprintf(line, sizeof(line), "%.60s %.300s %.60s", report_str_or(k->verb, "-"), name,
+				 report_str_or(k->scope, "-"));
+			tline(c, "  %-44s %3lld of %-3lld failed, worst %s p99 %s",
+			      report__clip(line, 44, cut, sizeof(cut)), k->slo_windows_failed, k->slo_windows,
+			      a + 11, b);
+		}
+	}
+}
+
+static void errors_by_status(struct ctx *c, const struct report_call *calls, size_t n)
+{
+	bool md = c->format == REPORT_MD, any = false;
+	char name[512], cut[256], line[512];
+
+	for (size_t i = 0; i < n; i++) {
+		const struct report_call *k = &calls[i];
+		size_t o = 0;
+
+		if (!k->errors)
+			continue;
+		if (!any) {
+			if (md)
+				fputs("\n### Errors by status\n\n| component | verb | resource | scope "
+				      "| errors | by status |\n|---|---|---|---|--:|---|\n", c->out);
+			else {
+				tline(c, "%s", "");
+				tline(c, "errors by status (HTTP status, or gRPC code)");
+			}
+			any = true;
+		}
+		line[0] = '\0';
+		for (size_t j = 0; j < k->nstatuses && o < sizeof(line) - 1; j++)
+			if (k->statuses[j].error)
+				o += snprintf(line + o, sizeof(line) - o, "%s%d x%lld", o ? ", " : "",
+					      k->statuses[j].status, k->statuses[j].count);
+		call_name(k, name, sizeof(name));
+		if (md) {
+			fputc('|', c->out);
+			md_cell(c->out, k->component);
+			md_cell(c->out, k->verb);
+			md_cell(c->out, name);
+			md_cell(c->out, k->scope);
+			fprintf(c->out, " %lld |", k->errors);
+			md_cell(c->out, line);
+			fputc('\n', c->out);
+		} else {
+			char kind[256];
+
+			snprintf(kind, sizeof(kind), "%.30s %.30s %.150s %.30s", report_str_or(k->component, "-"),
+				 report_str_or(k->verb, "-"), name, report_str_or(k->scope, "-"));
+			tline(c, "  %-50s %s", report__clip(kind, 50, cut, sizeof(cut)), line);
+		}
+	}
+}
+
+/* Requests over time: every kind summed per timeline window, in at most TEXT_TIME_LINES lines. */
+static void requests_over_time(struct ctx *c, const struct report_call *calls, size_t n,
+			       long long tl_ns)
+{
+	bool md = c->format == REPORT_MD;
+	char a[64], b[64];
+	long long nwin = 0;
+	struct report_window *tot = NULL;
+
+	{
+		long long first = -1, last = -1;
+
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < calls[i].ntimeline; j++) {
+				long long s = calls[i].timeline[j].start_ns;
+
+				if (first < 0 || s < first)
+					first = s;
+				if (s > last)
+					last = s;
+			}
+		if (first < 0 || tl_ns <= 0)
+			return;
+		nwin = (last - first) / tl_ns + 1;
+		if (nwin > 100000 || !(tot = calloc(nwin, sizeof(*tot))))
+			return;
+		for (long long w = 0; w < nwin; w++)
+			tot[w].start_ns = first + w * tl_ns;
+		for (size_t i = 0; i < n; i++)
+			for (size_t j = 0; j < calls[i].ntimeline; j++) {
+				const struct report_window *x = &calls[i].timeline[j];
+				long long w = (x->start_ns - first) / tl_ns;
+
+				tot[w].count += x->count;
+				tot[w].errors += x->errors;
+			}
+	}
+	{
+		long long step = (nwin + TEXT_TIME_LINES - 1) / TEXT_TIME_LINES;
+
+		report__fmt_span(tl_ns * step, b, sizeof(b));
+		if (md)
+			fprintf(c->out, "\n### Requests over time (%s windows)\n\n| from | requests "
+				"| per second | errors |\n|---|--:|--:|--:|\n", b);
+		else {
+			tline(c, "%s", "");
+			tline(c, "requests over time (%s windows; JSON has every kind's p50/p99 per window)",
+			      b);
+			tline(c, "  %-23s %10s %10s %8s", "from", "requests", "per s", "errors");
+		}
+		for (long long w = 0; w < nwin; w += step) {
+			long long cnt = 0, errs = 0;
+
+			for (long long j = w; j < w + step && j < nwin; j++) {
+				cnt += tot[j].count;
+				errs += tot[j].errors;
+			}
+			report__fmt_utc(tot[w].start_ns, a, sizeof(a));
+			if (md)
+				fprintf(c->out, "| %s | %lld | %.1f | %lld |\n", a, cnt,
+					cnt / (tl_ns * step / 1e9), errs);
+			else
+				tline(c, "  %-23s %10lld %10.1f %8lld", a, cnt,
+				      cnt / (tl_ns * step / 1e9), errs);
+		}
+	}
+	free(tot);
+}
+
+/*
+ * Text and Markdown sections after the calls table: the SLO windows of
+ * kinds that failed in some, errors by status, and requests over time.
+ */
+static void calls_more(struct ctx *c, const struct report_call *calls, size_t n,
+		       long long tl_ns)
+{
+	slo_windows(c, calls, n);
+	errors_by_status(c, calls, n);
+	requests_over_time(c, calls, n, tl_ns);
+}
+
+/* ---------- the renderers ---------- */
+
+static int write_human(FILE *out, const struct report_model *m, enum report_format f)
+{
+	struct ctx c = { .out = out, .format = f };
+
+	for (size_t i = 0; i < m->nruns; i++) {
+		const struct report_run *r = &m->runs[i];
+
+		if (f == REPORT_MD) {
+			md_header(&c, r);
+			md_calls(&c, r->calls, r->ncalls);
+			calls_more(&c, r->calls, r->ncalls, r->timeline_window_ns);
+			md_sys(out, r);
+		} else {
+			text_header(&c, r);
+			text_table(&c, r->calls, r->ncalls);
+			calls_more(&c, r->calls, r->ncalls, r->timeline_window_ns);
+			text_sys(&c, r);
+		}
+		cpu_text(&c, r->cpu);
+		c.nruns++;
+	}
+	if (!m->nruns)
+		fprintf(out, "'%s' holds no runs\n", m->db);
+	else if (f == REPORT_TEXT)
+		text_footer(&c);
+	return 0;
+}
+
+int report_text__write(FILE *out, const struct report_model *m)
+{
+	return write_human(out, m, REPORT_TEXT);
+}
+
+int report_md__write(FILE *out, const struct report_model *m)
+{
+	return write_human(out, m, REPORT_MD);
+}
