@@ -342,12 +342,12 @@ def rv_of(data):
 
 def drive(c1, c2, kubectl, watch_log):
     """The recorded load. Returns the number of watch events the test saw."""
-    # a watch that sees the creates below: HTTP/1.1, 2 s
+    # a watch that sees the creates below: HTTP/1.1, 5 s (it runs alongside)
     events = []
 
     def watcher():
         w = H1(c1.port, *c1_cert, sent=c1.sent)
-        st, _, data = w.request("GET", ns_path("team-a", "widgets") + "?watch=true&timeoutSeconds=2")
+        st, _, data = w.request("GET", ns_path("team-a", "widgets") + "?watch=true&timeoutSeconds=5")
         w.close()
         events.extend(l for l in data.splitlines() if l.strip())
         watch_log.append(("watch-h1", st))
