@@ -42,7 +42,7 @@ msg = @printf '  %-8s %s\n' "$(1)" "$(2)";
 endif
 
 .DELETE_ON_ERROR:
-.PHONY: all deps test unit unit-asan fuzz fuzz-smoke integration bench demo fixtures clean install
+.PHONY: all deps test unit unit-asan fuzz fuzz-smoke integration bench demo fixtures apiserver clean install
 
 all: $(OUTPUT)/cpprof
 
@@ -106,7 +106,12 @@ FIXTURES_DIR ?= $(abspath $(OUTPUT))/fixtures
 fixtures:
 	$(Q)tests/fixtures/build.sh $(FIXTURES_DIR)
 
-integration: $(OUTPUT)/cpprof $(OUTPUT)/hollowload fixtures
+# A real Kubernetes API server (apiextensions-apiserver 1.36 from Debian
+# sid's sources) for tests/integration/test_apiserver.py; incremental.
+apiserver:
+	$(Q)tests/apiserver/build.sh $(abspath $(OUTPUT))/apiserver
+
+integration: $(OUTPUT)/cpprof $(OUTPUT)/hollowload fixtures apiserver
 	$(Q)tests/integration/run.sh $(OUTPUT)
 
 test:

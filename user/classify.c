@@ -30,7 +30,13 @@
  *       runs in Unmarshal, but also in Marshal when a MarshalJSON result
  *       is validated (compact), so it is decode unless an encode frame is
  *       further out.
- *  4. Nothing matched: unknown if the leaf was not symbolized (the work
+ *  4. STOP rules mark where a request's handler starts (k8s.io/apiserver's
+ *     handlers and registry, the routers, net/http's serverHandler): the
+ *     walk ends there, as if nothing further out were on the stack. The
+ *     filter chain and HTTP/2's stream goroutines are further out than all
+ *     of a request's work; a filter (authentication, http_filters...)
+ *     decides only for samples in the filter itself.
+ *  5. Nothing matched: unknown if the leaf was not symbolized (the work
  *     might have been anything), else other.
  *
  * Names are matched after normalisation: generic type arguments ("[...]",
@@ -58,6 +64,16 @@ static const char *const cat_names[CAT__COUNT] = {
 	[CAT_HTTP2] = "http2",
 	[CAT_GRPC] = "grpc",
 	[CAT_ETCD_STORAGE] = "etcd_storage",
+	[CAT_CBOR_ENCODE] = "cbor_encode",
+	[CAT_CBOR_DECODE] = "cbor_decode",
+	[CAT_AUTHENTICATION] = "authentication",
+	[CAT_AUTHORIZATION] = "authorization",
+	[CAT_ADMISSION] = "admission",
+	[CAT_VALIDATION] = "validation",
+	[CAT_CONVERSION] = "conversion",
+	[CAT_WATCH_CACHE] = "watch_cache",
+	[CAT_ETCD_CLIENT] = "etcd_client",
+	[CAT_HTTP_FILTERS] = "http_filters",
 	[CAT_GC] = "gc",
 	[CAT_SYSCALL] = "syscall",
 	[CAT_OTHER] = "other",
@@ -71,6 +87,8 @@ enum match {
 	PKGSUB,  /* in package PAT (not subpackages), and SUB occurs after the package */
 	PBMETH,  /* a method PAT (".(*T).Marshal" ends with ").Marshal") in a protobuf package */
 	PBFUNC,  /* a function whose name starts with PAT in a protobuf package */
+	FUNCPFX, /* a plain function (not a method), any package, whose name starts with PAT */
+	PKGLAST, /* in a package whose last path element is PAT (".../core/validation") */
 };
 
 struct rule {
@@ -79,13 +97,15 @@ struct rule {
 	const char *pat;
 	const char *sub;  /* PKGSUB only */
 	bool weak;
+	bool stop;        /* the end of the search: frames further out are not looked at */
 	const char *why;
 };
 
-#define R(c, k, p, w)       { CAT_##c, k, p, NULL, false, w }
-#define RS(c, p, s, w)      { CAT_##c, PKGSUB, p, s, false, w }
-#define WEAK(c, k, p, w)    { CAT_##c, k, p, NULL, true, w }
-#define WEAKS(c, p, s, w)   { CAT_##c, PKGSUB, p, s, true, w }
+#define R(c, k, p, w)       { CAT_##c, k, p, NULL, false, false, w }
+#define RS(c, p, s, w)      { CAT_##c, PKGSUB, p, s, false, false, w }
+#define WEAK(c, k, p, w)    { CAT_##c, k, p, NULL, true, false, w }
+#define WEAKS(c, p, s, w)   { CAT_##c, PKGSUB, p, s, true, false, w }
+#define STOP(k, p, w)       { CAT_OTHER, k, p, NULL, false, true, w }
 
 /*
  * The rules, tried in order for each frame: the first rule that matches
@@ -338,6 +358,7 @@ static const struct rule rules[] = {
 	/* --- TLS: the protocol and the crypto it runs on ---------------------- */
 	R(TLS, PKG, "crypto", "crypto/tls, aes, cipher, internal/..., x509, ecdsa, sha256..."),
 	R(TLS, PKG, "golang.org/x/crypto", "x/crypto (chacha20poly1305, cryptobyte, ...) and Go's vendored copy"),
+	R(TLS, PREFIX, "p256", "crypto/internal/fips140/nistec's assembly (p256MulInternal...), named without a package"),
 
 	/* --- HTTP/2 ---------------------------------------------------------- */
 	R(HTTP2, PREFIX, "net/http.(*http2", "net/http's bundled HTTP/2 (h2_bundle.go) methods"),
@@ -361,6 +382,140 @@ static const struct rule rules[] = {
 	R(ETCD_STORAGE, PKG, "go.etcd.io/etcd/mvcc", "etcd 3.4 mvcc and backend"),
 	R(ETCD_STORAGE, PKG, "github.com/coreos/etcd/wal", "etcd 3.3 and older WAL"),
 	R(ETCD_STORAGE, PKG, "github.com/coreos/etcd/mvcc", "etcd 3.3 and older mvcc"),
+
+	/* --- CBOR: k8s.io/apimachinery's serializer over fxamacker/cbor ------- */
+	/*
+	 * Kubernetes 1.32+ (CBORServingAndStorage): requests and responses in
+	 * application/cbor, and custom resources stored in etcd as CBOR. The
+	 * engine's decoder is (*decoder), decMode and the Unmarshal/Valid/
+	 * wellformed entry points; its encoder is encMode, encoderBuffer and
+	 * the encodeX/encodeFuncs functions. In GOPATH builds the package is
+	 * named without its /v2.
+	 */
+	RS(CBOR_DECODE, "github.com/fxamacker/cbor/v2", "decode", "(*decoder).parse..., decodeX"),
+	RS(CBOR_DECODE, "github.com/fxamacker/cbor/v2", "Decode", "(*Decoder).Decode"),
+	RS(CBOR_DECODE, "github.com/fxamacker/cbor/v2", "decMode", "(*decMode).Unmarshal, Valid"),
+	RS(CBOR_DECODE, "github.com/fxamacker/cbor/v2", "nmarshal", "Unmarshal, UnmarshalFirst"),
+	RS(CBOR_DECODE, "github.com/fxamacker/cbor/v2", "ellformed", "(*decoder).wellformed"),
+	RS(CBOR_DECODE, "github.com/fxamacker/cbor/v2", "Valid", "Valid, (*decoder).wellformedInternal"),
+	RS(CBOR_ENCODE, "github.com/fxamacker/cbor/v2", "ncode", "encodeStruct, encodeMap, (*encMode).encode..."),
+	RS(CBOR_ENCODE, "github.com/fxamacker/cbor/v2", "encMode", "(*encMode).Marshal"),
+	RS(CBOR_ENCODE, "github.com/fxamacker/cbor/v2", "arshal", "Marshal"),
+	RS(CBOR_DECODE, "github.com/fxamacker/cbor", "decode", "GOPATH build: (*decoder).parse..."),
+	RS(CBOR_DECODE, "github.com/fxamacker/cbor", "Decode", "GOPATH build: (*Decoder).Decode"),
+	RS(CBOR_DECODE, "github.com/fxamacker/cbor", "decMode", "GOPATH build: (*decMode).Unmarshal"),
+	RS(CBOR_DECODE, "github.com/fxamacker/cbor", "nmarshal", "GOPATH build: Unmarshal"),
+	RS(CBOR_DECODE, "github.com/fxamacker/cbor", "ellformed", "GOPATH build: wellformed"),
+	RS(CBOR_DECODE, "github.com/fxamacker/cbor", "Valid", "GOPATH build: Valid"),
+	RS(CBOR_ENCODE, "github.com/fxamacker/cbor", "ncode", "GOPATH build: encodeStruct, encodeMap..."),
+	RS(CBOR_ENCODE, "github.com/fxamacker/cbor", "encMode", "GOPATH build: (*encMode).Marshal"),
+	RS(CBOR_ENCODE, "github.com/fxamacker/cbor", "arshal", "GOPATH build: Marshal"),
+	/* k8s.io/apimachinery's own CBOR frames around the engine */
+	RS(CBOR_DECODE, "k8s.io/apimachinery/pkg/runtime/serializer/cbor", "Decode", "(*serializer).Decode"),
+	RS(CBOR_DECODE, "k8s.io/apimachinery/pkg/runtime/serializer/cbor", "nmarshal", "(*serializer).unmarshal"),
+	RS(CBOR_DECODE, "k8s.io/apimachinery/pkg/runtime/serializer/cbor", "Recognizes", "RecognizesData"),
+	RS(CBOR_ENCODE, "k8s.io/apimachinery/pkg/runtime/serializer/cbor", "ncode", "(*serializer).Encode, encode"),
+	RS(CBOR_DECODE, "k8s.io/apimachinery/pkg/runtime/serializer/cbor/internal/modes", "Decode", "decode modes"),
+	RS(CBOR_ENCODE, "k8s.io/apimachinery/pkg/runtime/serializer/cbor/internal/modes", "ncode", "encode modes, buffers"),
+	RS(CBOR_ENCODE, "k8s.io/apimachinery/pkg/runtime/serializer/cbor/direct", "arshal", "direct.Marshal"),
+	RS(CBOR_DECODE, "k8s.io/apimachinery/pkg/runtime/serializer/cbor/direct", "nmarshal", "direct.Unmarshal"),
+
+	/* --- the phases of a request in k8s.io/apiserver ------------------------- */
+	/*
+	 * These name the code, not its callers: the innermost match decides,
+	 * so JSON decoding inside admission is json_decode, and gRPC under
+	 * the etcd client is grpc. Filters wrap one another and the handler,
+	 * so a filter's frame decides only when no frame between it and the
+	 * leaf is a handler's, which the STOP rules at the end guarantee.
+	 */
+	R(AUTHENTICATION, PREFIX, "k8s.io/apiserver/pkg/endpoints/filters.withAuthentication", "the authentication filter"),
+	RS(AUTHENTICATION, "k8s.io/apiserver/pkg/server", ".withAuthentication.", "the same, inlined into DefaultBuildHandlerChain"),
+	R(AUTHENTICATION, PREFIX, "k8s.io/apiserver/pkg/endpoints/filters.WithAuthentication", "the authentication filter"),
+	R(AUTHENTICATION, PKG, "k8s.io/apiserver/pkg/authentication", "authenticators: x509, token, union, anonymous"),
+	R(AUTHENTICATION, PKG, "k8s.io/apiserver/plugin/pkg/authenticator", "webhook token, OIDC"),
+	R(AUTHENTICATION, PKG, "k8s.io/kubernetes/pkg/kubeapiserver/authenticator", "kube-apiserver's authenticator config"),
+	R(AUTHENTICATION, PKG, "k8s.io/kubernetes/pkg/serviceaccount", "service account tokens"),
+	R(AUTHENTICATION, PKG, "k8s.io/kubernetes/plugin/pkg/auth/authenticator", "bootstrap tokens"),
+	R(AUTHORIZATION, PREFIX, "k8s.io/apiserver/pkg/endpoints/filters.withAuthorization", "the authorization filter"),
+	RS(AUTHORIZATION, "k8s.io/apiserver/pkg/server", ".withAuthorization.", "the same, inlined into DefaultBuildHandlerChain"),
+	R(AUTHORIZATION, PREFIX, "k8s.io/apiserver/pkg/endpoints/filters.WithAuthorization", "the authorization filter"),
+	R(AUTHORIZATION, PREFIX, "k8s.io/apiserver/pkg/endpoints/filters.GetAuthorizerAttributes", "building its attributes"),
+	R(AUTHORIZATION, PKG, "k8s.io/apiserver/pkg/authorization", "authorizer union, path, privileged groups, CEL"),
+	R(AUTHORIZATION, PKG, "k8s.io/apiserver/plugin/pkg/authorizer", "webhook authorizer"),
+	R(AUTHORIZATION, PKG, "k8s.io/kubernetes/plugin/pkg/auth/authorizer", "RBAC, Node"),
+	R(AUTHORIZATION, PKG, "k8s.io/kubernetes/pkg/registry/rbac", "RBAC rule resolution (before .../validation)"),
+	R(ADMISSION, PKG, "k8s.io/apiserver/pkg/admission", "admission chain, webhooks, policies, namespace lifecycle"),
+	R(ADMISSION, PKG, "k8s.io/kubernetes/plugin/pkg/admission", "kube-apiserver's admission plugins"),
+	R(VALIDATION, PKG, "k8s.io/kube-openapi/pkg/validation", "OpenAPI schema validation of custom resources"),
+	R(VALIDATION, PKG, "k8s.io/apiextensions-apiserver/pkg/apiserver/validation", "CRD schema validators"),
+	R(VALIDATION, PKG, "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/cel", "x-kubernetes-validations rules"),
+	RS(VALIDATION, "k8s.io/apiextensions-apiserver/pkg/registry/customresource", "alidat", "customResourceValidator, strategy Validate*"),
+	R(VALIDATION, PKG, "k8s.io/apiserver/pkg/cel", "CEL libraries of validation rules and policies"),
+	R(VALIDATION, PKG, "github.com/google/cel-go", "CEL (old import path)"),
+	R(VALIDATION, PKG, "cel.dev/expr", "CEL expressions"),
+	R(VALIDATION, PKG, "cel.dev/cel-go", "CEL"),
+	R(VALIDATION, PKGLAST, "validation", "k8s.io/kubernetes/pkg/apis/*/validation, apimachinery's api/validation, util/validation..."),
+	R(VALIDATION, PKG, "k8s.io/apimachinery/pkg/util/validation", "name and label checks"),
+	R(CONVERSION, PKG, "k8s.io/apimachinery/pkg/conversion", "the converter and its reflection helpers"),
+	R(CONVERSION, PREFIX, "k8s.io/apimachinery/pkg/runtime.(*Scheme).Convert", "Convert, ConvertToVersion, ConvertFieldLabel"),
+	R(CONVERSION, PREFIX, "k8s.io/apimachinery/pkg/runtime.(*Scheme).UnsafeConvertToVersion", "conversion"),
+	R(CONVERSION, PREFIX, "k8s.io/apimachinery/pkg/runtime.(*Scheme).convertToVersion", "conversion"),
+	R(CONVERSION, PREFIX, "k8s.io/apimachinery/pkg/runtime.(*Scheme).Default", "defaulting funcs"),
+	R(CONVERSION, PREFIX, "k8s.io/apimachinery/pkg/runtime.unsafeObjectConvertor", "conversion"),
+	R(CONVERSION, PREFIX, "k8s.io/apimachinery/pkg/runtime.(*unstructuredConverter)", "typed <-> unstructured"),
+	R(CONVERSION, PREFIX, "k8s.io/apimachinery/pkg/runtime.toUnstructured", "typed -> unstructured"),
+	R(CONVERSION, PREFIX, "k8s.io/apimachinery/pkg/runtime.fromUnstructured", "unstructured -> typed"),
+	R(CONVERSION, PKG, "k8s.io/apiextensions-apiserver/pkg/apiserver/conversion", "CR version conversion (none, webhook)"),
+	R(CONVERSION, PKG, "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/defaulting", "CR defaulting"),
+	R(CONVERSION, PKG, "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/pruning", "CR pruning of unknown fields"),
+	R(CONVERSION, PKG, "k8s.io/apiextensions-apiserver/pkg/apiserver/schema/objectmeta", "CR metadata coercion"),
+	R(CONVERSION, PREFIX, "k8s.io/apiextensions-apiserver/pkg/apiserver.unstructuredDefaulter", "CR defaulting"),
+	R(CONVERSION, PREFIX, "k8s.io/apiextensions-apiserver/pkg/apiserver.(*unstructuredDefaulter)", "CR defaulting"),
+	R(CONVERSION, PREFIX, "k8s.io/apiextensions-apiserver/pkg/apiserver.(*schemaCoercingConverter)", "CR conversion and pruning"),
+	R(CONVERSION, PREFIX, "k8s.io/apiextensions-apiserver/pkg/apiserver.schemaCoercingConverter", "CR conversion and pruning"),
+	R(CONVERSION, PREFIX, "k8s.io/apiextensions-apiserver/pkg/apiserver.(*unstructuredSchemaCoercer)", "CR pruning and coercion"),
+	R(CONVERSION, PREFIX, "k8s.io/apiextensions-apiserver/pkg/apiserver.(*schemaCoercingDecoder)", "CR decoding's pruning"),
+	R(CONVERSION, FUNCPFX, "Convert_", "generated conversion functions (zz_generated.conversion.go)"),
+	R(CONVERSION, FUNCPFX, "autoConvert_", "generated conversion functions"),
+	R(CONVERSION, FUNCPFX, "SetDefaults_", "defaulting functions"),
+	R(CONVERSION, FUNCPFX, "SetObjectDefaults_", "generated defaulters (zz_generated.defaults.go)"),
+	R(WATCH_CACHE, PKG, "k8s.io/apiserver/pkg/storage/cacher", "the cacher, watchCache, cacheWatchers, dispatch"),
+	R(ETCD_CLIENT, PKG, "k8s.io/apiserver/pkg/storage/etcd3", "the etcd3 store and its watcher"),
+	R(ETCD_CLIENT, PKG, "k8s.io/apiserver/pkg/storage/value", "transformers of values read from and written to etcd"),
+	R(ETCD_CLIENT, PKG, "go.etcd.io/etcd/client/v3", "clientv3 3.5+"),
+	R(ETCD_CLIENT, PKG, "go.etcd.io/etcd/clientv3", "clientv3 3.4"),
+	R(ETCD_CLIENT, PKG, "github.com/coreos/etcd/clientv3", "clientv3 3.3"),
+	R(HTTP_FILTERS, PKG, "k8s.io/apiserver/pkg/endpoints/filters", "request info, audit, impersonation, warnings, tracing..."),
+	R(HTTP_FILTERS, PKG, "k8s.io/apiserver/pkg/server/filters", "timeout, max-in-flight, priority and fairness, CORS, HSTS, wait group"),
+	R(HTTP_FILTERS, PKG, "k8s.io/apiserver/pkg/util/flowcontrol", "API priority and fairness queueing"),
+	R(HTTP_FILTERS, PREFIX, "k8s.io/apiserver/pkg/endpoints/request.(*RequestInfoFactory)", "RequestInfo"),
+	/* filters inlined into the chain's builder: "DefaultBuildHandlerChain.WithWaitGroup.withWaitGroup.func29" */
+	R(HTTP_FILTERS, PREFIX, "k8s.io/apiserver/pkg/server.DefaultBuildHandlerChain", "filter closures inlined into the chain builder"),
+	R(HTTP_FILTERS, PKG, "k8s.io/apiserver/pkg/endpoints/filterlatency", "filter latency tracking"),
+	R(HTTP_FILTERS, PKG, "k8s.io/apiserver/pkg/endpoints/responsewriter", "response writer wrappers of the filters"),
+	R(HTTP_FILTERS, PKG, "k8s.io/apiserver/pkg/endpoints/metrics", "apiserver_request_* instrumentation"),
+	R(HTTP_FILTERS, PKG, "k8s.io/apiserver/pkg/server/httplog", "request logging"),
+	R(HTTP_FILTERS, PKG, "k8s.io/apiserver/pkg/audit", "audit events"),
+
+	/* --- where the handler starts: other, and the search stops ----------- */
+	/*
+	 * The filter chain, and net/http's bundled HTTP/2 (whose runHandler
+	 * starts every stream's goroutine), are further out than all of a
+	 * request's work. Without these a sample in handler code that no
+	 * rule names would take the category of a filter or of http2.
+	 * Allocation inside still counts as gc (the weak match wins here).
+	 */
+	STOP(PKG, "k8s.io/apiserver/pkg/endpoints/handlers", "get, list, watch, create, update, patch, delete handlers"),
+	STOP(PKG, "k8s.io/apiserver/pkg/registry", "the generic registry store and rest hooks"),
+	STOP(PKG, "k8s.io/apiextensions-apiserver/pkg/registry", "CRD and custom resource storage"),
+	STOP(PREFIX, "k8s.io/apiextensions-apiserver/pkg/apiserver.(*crdHandler)", "custom resource routing"),
+	STOP(PREFIX, "k8s.io/apiserver/pkg/server.director", "the end of the filter chain"),
+	STOP(PKG, "k8s.io/apiserver/pkg/server/mux", "non-resource routing (PathRecorderMux)"),
+	STOP(PKG, "github.com/emicklei/go-restful", "built-in resource routing"),
+	STOP(PKG, "github.com/emicklei/go-restful/v3", "built-in resource routing"),
+	STOP(EXACT, "net/http.serverHandler.ServeHTTP", "every net/http handler, HTTP/1.1 and HTTP/2"),
+	STOP(EXACT, "net/http.initALPNRequest.ServeHTTP", "HTTP/2 over TLS handlers"),
+	STOP(EXACT, "net/http.HandlerFunc.ServeHTTP", "any handler function"),
 };
 
 /* Package path prefixes whose methods named Marshal/Size/Unmarshal are generated protobuf code. */
@@ -454,6 +609,15 @@ static bool rule_matches(const struct rule *r, const char *name)
 		/* a plain function (not a method): "skipGenerated", "sovRpc" */
 		return !strchr(fn, '.') && !strncmp(fn, r->pat, n) &&
 		       fn[n] >= 'A' && fn[n] <= 'Z' && pb_package(name);
+	case FUNCPFX:
+		plen = pkg_len(name);
+		if (!plen)
+			return false;
+		fn = name + plen + 1;
+		return !strncmp(fn, r->pat, n) && !strchr(fn, '(');
+	case PKGLAST:
+		plen = pkg_len(name);
+		return plen > n && name[plen - n - 1] == '/' && !strncmp(name + plen - n, r->pat, n);
 	}
 	return false;
 }
@@ -539,6 +703,8 @@ enum cpu_category classify__stack(const char *const *funcs, const bool *kernel, 
 		r = match_frame(funcs[i]);
 		if (!r)
 			continue;
+		if (r->stop)
+			break;
 		if (!r->weak)
 			return r->cat;
 		weak = r; /* the outermost weak match: allocation under the scanner is json */

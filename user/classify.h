@@ -1,7 +1,8 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * classify: put one CPU sample into a category (json_encode, ..., gc,
- * syscall, other) from the function names of its stack. The rules are one
+ * classify: put one CPU sample into a category (json_encode, ..., cbor_*,
+ * the apiserver's phases authentication ... http_filters, gc, syscall,
+ * other) from the function names of its stack. The rules are one
  * table in classify.c, walked from the leaf (innermost frame) outward;
  * the comment above the table says how precedence works and why.
  */
@@ -21,6 +22,16 @@ enum cpu_category {
 	CAT_HTTP2,
 	CAT_GRPC,
 	CAT_ETCD_STORAGE,
+	CAT_CBOR_ENCODE,
+	CAT_CBOR_DECODE,
+	CAT_AUTHENTICATION,
+	CAT_AUTHORIZATION,
+	CAT_ADMISSION,
+	CAT_VALIDATION,
+	CAT_CONVERSION,     /* conversion between versions and to/from unstructured, defaulting, pruning */
+	CAT_WATCH_CACHE,
+	CAT_ETCD_CLIENT,
+	CAT_HTTP_FILTERS,
 	CAT_GC,
 	CAT_SYSCALL,
 	CAT_OTHER,
