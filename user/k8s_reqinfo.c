@@ -446,9 +446,15 @@ static const char *const long_running_subresources[] = {
 
 static void finish(struct k8s_reqinfo *out, const char *path)
 {
+	/*
+	 * The scope kube-apiserver's own metrics give a request (CleanScope,
+	 * k8s.io/apiserver/pkg/endpoints/metrics/metrics.go): a create is
+	 * "resource" scope like a call on one named object, so cpprof's call
+	 * kinds line up with apiserver_request_total and clusterloader2's.
+	 */
 	if (!out->is_resource)
 		out->scope = SCOPE_NONE;
-	else if (out->name[0])
+	else if (out->name[0] || !strcmp(out->verb, "create"))
 		out->scope = SCOPE_RESOURCE;
 	else if (out->namespace[0])
 		out->scope = SCOPE_NAMESPACE;

@@ -163,7 +163,8 @@ def kind_of(method, path, query, ctype=""):
         sel = q.get("fieldSelector", "").replace("%3D", "=").replace("%3d", "=")
         if sel.startswith("metadata.name="):
             name = sel.split("=", 1)[1]
-    scope = "resource" if name else ("namespace" if ns else "cluster")
+    # CleanScope (k8s.io/apiserver/pkg/endpoints/metrics): a create is "resource"
+    scope = "resource" if name or verb == "create" else ("namespace" if ns else "cluster")
     return (verb, group, version, resource, sub, scope)
 
 
@@ -578,13 +579,11 @@ def compare(db, sent, before, after):
     # resource requests only: the server also counts /healthz and a few
     # other paths, without a verb that maps onto cpprof's
     delta = collections.Counter({k: after[k] - before[k] for k in after if after[k] - before[k] > 0 and k[3]})
-    # One known difference: kube-apiserver's metrics (CleanScope in
-    # k8s.io/apiserver/pkg/endpoints/metrics) give a create the scope
-    # "resource"; cpprof gives it its collection's (namespace or cluster).
-    # Compared with that mapping, and counted apart.
-    got = collections.Counter((*r[:5], "resource" if r[0] == "create" else r[5], r[6]) for r in rows if r[3])
+    # cpprof scopes a create as the metrics do (CleanScope): "resource"
+    got = collections.Counter(r[:7] for r in rows if r[3])
     creates = sum(1 for r in rows if r[3] and r[0] == "create")
-    print(f"   ({creates} creates stored with their collection's scope, which the metrics call 'resource')")
+    check(creates and all(r[5] == "resource" for r in rows if r[3] and r[0] == "create"),
+          f"the {creates} creates stored with scope 'resource', as apiserver_request_total has them")
     diff = {k: (delta[k], got[k]) for k in set(delta) | set(got) if delta[k] != got[k]}
     print("   per call kind (verb group version resource subresource scope status): metrics / cpprof")
     for k in sorted(set(delta) | set(got)):

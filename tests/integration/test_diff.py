@@ -170,7 +170,7 @@ def kind_name(c):
 def expected_kinds():
     """(verb, resource, scope) the load makes, per resource."""
     return {(v, res, scope) for res in RESOURCES
-            for v, scope in (("create", "namespace"), ("get", "resource"), ("list", "namespace"))}
+            for v, scope in (("create", "resource"), ("get", "resource"), ("list", "namespace"))}
 
 
 def diff_json(*args):

@@ -351,7 +351,7 @@ def standin_case():
         mc = json.loads(r.stdout)
         check(mc["has_apiserver"], f"{name}: metrics_check has apiserver figures")
         calls = {(c["verb"], c["resource"], c["scope"]): c for c in mc["calls"]}
-        for key, n in ((("create", "pods", "namespace"), 10), (("get", "pods", "resource"), 11),
+        for key, n in ((("create", "pods", "resource"), 10), (("get", "pods", "resource"), 11),
                        (("list", "pods", "namespace"), 5), (("list", "pods", "cluster"), 2),
                        (("delete", "pods", "resource"), 3)):
             c = calls.get(key, {})
