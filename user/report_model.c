@@ -120,6 +120,7 @@ void report_model__calls_free(struct report_call *calls, size_t n)
 		free(calls[i].path);
 		free(calls[i].statuses);
 		free(calls[i].hist);
+		free(calls[i].metrics);
 		free(calls[i].timeline);
 	}
 	free(calls);
@@ -1585,6 +1586,8 @@ static int load_run(const char *path, sqlite3 *db, const struct report_model_opt
 		return err;
 	if (o->what & REPORT_LOAD_STACKS)
 		err = load_stacks(path, db, o->component, r);
+	if (!err && (o->what & REPORT_LOAD_METRICS))
+		err = report_metrics__load(path, db, r);
 	return err;
 }
 
@@ -1718,6 +1721,7 @@ void report_model__run_clear(struct report_run *r)
 	free(r->clients);
 	for (size_t i = 0; i < r->nstacks; i++)
 		free(r->stacks[i].stack);
+	report_metrics__free(r->metrics);
 	free(r->stacks);
 	memset(r, 0, sizeof(*r));
 }
