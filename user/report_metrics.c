@@ -27,11 +27,6 @@ static void verdict_set(struct report_verdict *v, const struct mc_result *r)
 	snprintf(v->reason, sizeof(v->reason), "%s", r->reason);
 }
 
-static int verdict_rank(const char *v)
-{
-	return !strcmp(v, "disagree") ? 2 : !strcmp(v, "unknown") ? 1 : 0;
-}
-
 static const char *s0(const char *s)
 {
 	return s ? s : "";
@@ -80,6 +75,31 @@ static void bucket(const struct mc_hist *h, double q, long long *lo, long long *
 	*hi = u;
 }
 
+/*
+ * The metric's one call of K's verb, resource and subresource whatever its
+ * scope, or NULL: a server whose metric has no scope label (the test
+ * server), or a scope that RequestInfo and the route name differently.
+ * Used only when cpprof too has the call under one scope.
+ */
+static const struct mc_call *only_scope(const struct metrics_check *mc, const struct report_call *k)
+{
+	const struct mc_call *found = NULL;
+	char v[24], scope[16];
+
+	mc_key(k->verb, k->subresource, k->scope, v, scope);
+	for (int i = 0; i < mc->ncalls; i++) {
+		const struct mc_call *c = &mc->calls[i];
+
+		if (!strcmp(c->verb, v) && !strcmp(c->resource, s0(k->resource)) &&
+		    !strcmp(c->subresource, s0(k->subresource))) {
+			if (found)
+				return NULL;
+			found = c;
+		}
+	}
+	return found;
+}
+
 /* The apiserver_request_total count, duration buckets and verdict of call K. */
 static int call_metrics(const struct report_run *r, const struct metrics_check *mc,
 			struct report_call *k)
@@ -94,6 +114,8 @@ static int call_metrics(const struct report_run *r, const struct metrics_check *
 		return -ENOMEM;
 	}
 	k->metrics = m;
+	if (!c && cpprof_any_scope(r, k) == k->count)
+		c = only_scope(mc, k);
 	m->count = c ? llround(c->count) : -1;
 	if (c) {
 		bucket(&c->dur, 0.5, &m->p50_lo_ns, &m->p50_hi_ns);
@@ -134,19 +156,19 @@ static int call_metrics(const struct report_run *r, const struct metrics_check *
 		snprintf(m->p50_v.reason, sizeof(m->p50_v.reason), "no histogram for this scope");
 		snprintf(m->p99_v.reason, sizeof(m->p99_v.reason), "no histogram for this scope");
 	}
-	/* The call's verdict: the worst of the three, naming which. */
+	/*
+	 * The call's verdict: a disagreement of any of the three, naming
+	 * which; else the count's (a server without the duration histogram
+	 * leaves the quantiles unknown, which does not make the count so).
+	 */
 	m->verdict = m->count_v;
-	if (verdict_rank(m->p50_v.verdict) > verdict_rank(m->verdict.verdict)) {
-		m->verdict.verdict = m->p50_v.verdict;
+	if (!strcmp(m->p50_v.verdict, "disagree")) {
+		m->verdict.verdict = "disagree";
 		snprintf(m->verdict.reason, sizeof(m->verdict.reason), "p50: %.180s", m->p50_v.reason);
-	}
-	if (verdict_rank(m->p99_v.verdict) > verdict_rank(m->verdict.verdict)) {
-		m->verdict.verdict = m->p99_v.verdict;
+	} else if (!strcmp(m->p99_v.verdict, "disagree")) {
+		m->verdict.verdict = "disagree";
 		snprintf(m->verdict.reason, sizeof(m->verdict.reason), "p99: %.180s", m->p99_v.reason);
 	}
-	/* A count that agrees beside a histogram this scope lacks is still an agreement. */
-	if (!strcmp(m->count_v.verdict, "agree") && !c)
-		m->verdict = m->count_v;
 	return 0;
 }
 

@@ -166,6 +166,108 @@ def sql(db, q, *args):
 
 # ---- cases ---------------------------------------------------------------------
 
+def report_json(name, db):
+    """`cpprof report --format json` of DB's run, parsed; None (a failed check) if it fails."""
+    r = subprocess.run([CPPROF, "report", db, "--format", "json"], capture_output=True, text=True)
+    if not check(r.returncode == 0, f"{name}: report --format json", r.stderr[-500:]):
+        return None
+    try:
+        return json.loads(r.stdout)["runs"][0]
+    except (ValueError, KeyError, IndexError) as e:
+        check(False, f"{name}: report --format json parses", str(e))
+        return None
+
+
+def report_text(name, db, fmt="text"):
+    r = subprocess.run([CPPROF, "report", db, "--format", fmt], capture_output=True, text=True)
+    check(r.returncode == 0, f"{name}: report --format {fmt}", r.stderr[-500:])
+    return r.stdout
+
+
+def check_report_apiserver(name, db, want):
+    """The apiserver side of the cross-check in `report`, for any apiserver
+    (the stand-in here; a real k8s.io/apiserver server goes through the same
+    function): every apiserver call kind's metrics.count equals cpprof's
+    count (or, when the server's metric has no scope label, the counts
+    agree over all scopes), its verdict agrees, and WANT's call kinds
+    ((verb, resource, scope) -> count) are there; the text report shows
+    the agreement table with no disagreement."""
+    run = report_json(name, db)
+    if run is None:
+        return
+    calls = [c for c in run["calls"] if c["component"] == "apiserver" and c["resource"]]
+    check(calls and all("metrics" in c for c in calls), f"{name}: report: every apiserver call has metrics",
+          str([c for c in calls if "metrics" not in c][:2]))
+    for c in calls:
+        m = c.get("metrics") or {}
+        key = (c["verb"], c["resource"], c["scope"])
+        same = m.get("count") == c["count"] or (m.get("count") is None and
+                                                m.get("count_check", {}).get("reason", "").startswith("equal over all scopes"))
+        check(same and m.get("verdict") == "agree",
+              f"{name}: report: {key}: metrics.count {m.get('count')} beside cpprof's {c['count']}, agree",
+              json.dumps(m)[:400])
+        if m.get("p50_le_ns") is not None:
+            lo, hi = m["p50_le_ns"]
+            check(0 <= lo < hi, f"{name}: report: {key}: p50_le_ns is a bucket", str(m["p50_le_ns"]))
+    have = {(c["verb"], c["resource"], c["scope"]): c["count"] for c in calls}
+    for key, n in want.items():
+        check(have.get(key) == n, f"{name}: report: {key} counted {n}", str(have.get(key)))
+    mc = run.get("metrics_check") or {}
+    api = mc.get("apiserver") or {}
+    check(api.get("calls_disagree") == 0 and api.get("calls_agree") == len(calls),
+          f"{name}: report: metrics_check.apiserver: all {len(calls)} agree",
+          json.dumps({k: api.get(k) for k in ("calls_agree", "calls_disagree", "calls_unknown", "metric_only")}))
+    text = report_text(name, db)
+    check("Cross-check: cpprof beside the components' own metrics" in text and
+          re.search(rf"apiserver call kinds: {len(calls)} agree, 0 disagree", text) is not None,
+          f"{name}: report text: the agreement table", text[-1500:])
+    md = report_text(name, db, "md")
+    check("### Cross-check" in md and "| check | cpprof | metric | verdict | reason |" in md,
+          f"{name}: report md: the agreement table")
+    return run
+
+
+def check_report_etcd(name, db, bad_urls):
+    """The etcd side of the cross-check in `report`: fdatasync beside the
+    WAL and commit histograms, gRPC methods beside grpc_server_handled_total,
+    CPU beside process_cpu_seconds_total, the bad endpoints' errors shown."""
+    run = report_json(name, db)
+    if run is None:
+        return
+    mc = run.get("metrics_check")
+    if not check(mc is not None and mc.get("etcd") is not None, f"{name}: report: metrics_check.etcd"):
+        return
+    etcd = mc["etcd"]
+    fs = etcd["fdatasync"]
+    check(fs["count_check"]["verdict"] == "agree" and fs["cpprof_count"] ==
+          fs["wal_fsync"]["count"] + 2 * fs["backend_commit"]["count"],
+          f"{name}: report: fdatasync = WAL syncs + 2 x commits", json.dumps(fs)[:600])
+    check(fs["p50_check"]["verdict"] == "agree", f"{name}: report: fdatasync p50 beside the WAL bucket",
+          fs["p50_check"]["reason"])
+    grpc = {g["method"]: g for g in etcd["grpc"]}
+    for m, n in (("/etcdserverpb.KV/Put", 30), ("/etcdserverpb.KV/Range", 8),
+                 ("/etcdserverpb.KV/DeleteRange", 3)):
+        g = grpc.get(m, {})
+        check(g.get("handled") == n and g.get("cpprof_count") == n and g["check"]["verdict"] == "agree",
+              f"{name}: report: {m}: {n} on both sides, agree", str(g))
+    ep = [x for x in mc["endpoints"] if x["component"] == "etcd"]
+    check(len(ep) == 1 and ep[0]["cpu_check"]["verdict"] == "agree" and ep[0]["cpprof_cpu_ns"] > 0,
+          f"{name}: report: etcd CPU beside process_cpu_seconds_total", str(ep))
+    eps = {x["url"]: x for x in mc["endpoints"]}
+    text = report_text(name, db)
+    for kind, u in bad_urls.items():
+        x = eps.get(u, {})
+        check(x.get("ok") == 0 and x.get("errors", {}).get(kind, 0) >= 2 and x.get("last_error"),
+              f"{name}: report: bad endpoint's '{kind}' errors in the JSON", str(x))
+        line = [ln for ln in text.splitlines() if u[:30] in ln and "scrapes" in ln]
+        check(line and re.search(rf"\d+ {kind}", line[0]) is not None,
+              f"{name}: report text: bad endpoint's '{kind}' errors shown", str(line))
+    check(re.search(r"etcd gRPC /etcdserverpb.KV/Put +30 +30 +agree", text) is not None,
+          f"{name}: report text: gRPC Put in the agreement table")
+    check(re.search(r"etcd fdatasync \(WAL \+ 2 x commit\) +\d+ +\S+ +agree", text) is not None,
+          f"{name}: report text: fdatasync in the agreement table")
+
+
 def case(name, exe, tls=None, bad=True):
     if FILTER and FILTER not in name:
         return
@@ -275,6 +377,7 @@ def case(name, exe, tls=None, bad=True):
             if x["component"] == "other":
                 check(x["ok"] == 0 and sum(x["errors"].values()) == x["scrapes"],
                       f"{name}: metrics_check reports {x['url'][-20:]}'s errors", str(x["errors"]))
+        check_report_etcd(name, db, urls)
     finally:
         for s in servers:
             s.close()
@@ -361,6 +464,9 @@ def standin_case():
             else:
                 ok = c.get("cpprof") == n and c.get("verdict") == "agree"
             check(ok, f"{name}: {key}: cpprof {n}, apiserver_request_total as many", str(c))
+        check_report_apiserver(name, db, {("create", "pods", "namespace"): 10, ("get", "pods", "resource"): 11,
+                                          ("list", "pods", "namespace"): 5, ("list", "pods", "cluster"): 2,
+                                          ("delete", "pods", "resource"): 3})
     finally:
         srv.kill()
         srv.wait()
