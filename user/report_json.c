@@ -10,6 +10,7 @@
 #include <stdio.h>
 #include <string.h>
 
+#include "cl2.h"
 #include "loghist.h"
 #include "report.h"
 #include "report_model.h"
@@ -321,6 +322,50 @@ static void json_metrics(FILE *o, const struct report_metrics *m)
 	fputc('}', o);
 }
 
+static void json_ms(FILE *o, const char *key, double v)
+{
+	if (v < 0)
+		fprintf(o, ",\"%s\":null", key);
+	else
+		fprintf(o, ",\"%s\":%.6g", key, v);
+}
+
+/* The run's "cl2": clusterloader2's percentiles beside cpprof's per call kind. */
+static void json_cl2(FILE *o, const struct report_cl2 *c)
+{
+	fputs(",\n \"cl2\":{", o);
+	json_key_str(o, "file", c->path);
+	fputc(',', o);
+	json_key_str(o, "version", c->version);
+	fputs(",\"calls\":[", o);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct cl2_item *it = &c->items[i];
+
+		fputs(i ? ",\n  {" : "\n  {", o);
+		json_key_str(o, "verb", it->verb);
+		fputc(',', o);
+		json_key_str(o, "resource", it->resource);
+		fputc(',', o);
+		json_key_str(o, "subresource", it->subresource);
+		fputc(',', o);
+		json_key_str(o, "scope", it->scope);
+		fputs(",\"count\":", o);
+		json_ll_or_nul(o, it->count);
+		json_ms(o, "p50_ms", it->p50_ms);
+		json_ms(o, "p90_ms", it->p90_ms);
+		json_ms(o, "p99_ms", it->p99_ms);
+		if (it->cpprof_count < 0) {
+			fputs(",\"cpprof\":null}", o);
+			continue;
+		}
+		fputs(",\"cpprof\":{", o);
+		json_key_str(o, "verb", it->cpprof_verb);
+		fprintf(o, ",\"count\":%lld,\"p50_ns\":%lld,\"p90_ns\":%lld,\"p99_ns\":%lld}}",
+			it->cpprof_count, it->cpprof_p50_ns, it->cpprof_p90_ns, it->cpprof_p99_ns);
+	}
+	fputs("]}", o);
+}
+
 static void json_call(FILE *o, const struct report_call *k)
 {
 	json_call_key(o, k->component, k->verb, k->resource, k->subresource, true, k->path,
@@ -530,6 +575,8 @@ int report_json__write(FILE *o, const struct report_model *m)
 		}
 		if (r->metrics)
 			json_metrics(o, r->metrics);
+		if (r->cl2)
+			json_cl2(o, r->cl2);
 		fputc('}', o);
 	}
 	fputs("\n]}\n", o);

@@ -27,6 +27,7 @@
 
 #include <sqlite3.h>
 
+#include "cl2.h"
 #include "log.h"
 #include "loghist.h"
 #include "report.h"
@@ -1722,6 +1723,7 @@ void report_model__run_clear(struct report_run *r)
 	for (size_t i = 0; i < r->nstacks; i++)
 		free(r->stacks[i].stack);
 	report_metrics__free(r->metrics);
+	cl2__free(r->cl2);
 	free(r->stacks);
 	memset(r, 0, sizeof(*r));
 }

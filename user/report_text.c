@@ -6,12 +6,14 @@
  * calls table, SLO windows that failed, errors by status, requests over
  * time, etcd WAL fsync, clients served, syscalls per target and CPU.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl2.h"
 #include "loghist.h"
 #include "report.h"
 #include "report_model.h"
@@ -1033,6 +1035,79 @@ static void metrics_text(struct ctx *c, const struct report_run *r)
 	}
 }
 
+static void fmt_ms(double ms, char *buf, size_t n)
+{
+	if (ms < 0)
+		snprintf(buf, n, "-");
+	else
+		report__fmt_ns(llround(ms * 1e6), buf, n);
+}
+
+static void fmt_ns_or(long long ns, char *buf, size_t n)
+{
+	if (ns < 0)
+		snprintf(buf, n, "-");
+	else
+		report__fmt_ns(ns, buf, n);
+}
+
+/*
+ * clusterloader2's APIResponsivenessPrometheus results beside cpprof's:
+ * clusterloader2's are histogram_quantile over apiserver_request_sli_
+ * duration_seconds (bucket-interpolated, no webhooks or long-running
+ * calls), cpprof's exact over every call.
+ */
+static void cl2_text(struct ctx *c, const struct report_cl2 *cl)
+{
+	bool md = c->format == REPORT_MD;
+	char what[300], a[64];
+
+	if (!cl)
+		return;
+	if (md) {
+		fputs("\n### clusterloader2 beside cpprof\n\n", c->out);
+		report__md_text(c->out, cl->path);
+		fputs("\n\n| call | cl2 n | cpprof n | cl2 p50 | cpprof p50 | cl2 p90 | cpprof p90 "
+		      "| cl2 p99 | cpprof p99 |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n", c->out);
+	} else {
+		tline(c, "%s", "");
+		tline(c, "clusterloader2 (%s) beside cpprof", report__clip(cl->path, 60, a, sizeof(a)));
+		tline(c, "  %-30s %7s %7s %9s %9s %9s %9s %9s %9s", "call", "cl2 n", "cpprof", "cl2 p50",
+		      "p50", "cl2 p90", "p90", "cl2 p99", "p99");
+	}
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct cl2_item *it = &cl->items[i];
+		char n1[24], n2[24], x[6][32];
+
+		snprintf(what, sizeof(what), "%s %s%s%s %s", it->verb, it->resource,
+			 it->subresource[0] ? "/" : "", it->subresource, it->scope);
+		if (it->count < 0)
+			snprintf(n1, sizeof(n1), "-");
+		else
+			snprintf(n1, sizeof(n1), "%lld", it->count);
+		if (it->cpprof_count < 0)
+			snprintf(n2, sizeof(n2), "none");
+		else
+			snprintf(n2, sizeof(n2), "%lld", it->cpprof_count);
+		fmt_ms(it->p50_ms, x[0], sizeof(x[0]));
+		fmt_ns_or(it->cpprof_count < 0 ? -1 : it->cpprof_p50_ns, x[1], sizeof(x[1]));
+		fmt_ms(it->p90_ms, x[2], sizeof(x[2]));
+		fmt_ns_or(it->cpprof_count < 0 ? -1 : it->cpprof_p90_ns, x[3], sizeof(x[3]));
+		fmt_ms(it->p99_ms, x[4], sizeof(x[4]));
+		fmt_ns_or(it->cpprof_count < 0 ? -1 : it->cpprof_p99_ns, x[5], sizeof(x[5]));
+		if (md) {
+			fputc('|', c->out);
+			md_cell(c->out, what);
+			fprintf(c->out, " %s | %s | %s | %s | %s | %s | %s | %s |\n", n1, n2, x[0], x[1],
+				x[2], x[3], x[4], x[5]);
+		} else {
+			tline(c, "  %-30s %7s %7s %9s %9s %9s %9s %9s %9s",
+			      report__clip(what, 30, a, sizeof(a)), n1, n2, x[0], x[1], x[2], x[3], x[4],
+			      x[5]);
+		}
+	}
+}
+
 /* ---------- the renderers ---------- */
 
 static int write_human(FILE *out, const struct report_model *m, enum report_format f)
@@ -1055,6 +1130,7 @@ static int write_human(FILE *out, const struct report_model *m, enum report_form
 		}
 		cpu_text(&c, r->cpu);
 		metrics_text(&c, r);
+		cl2_text(&c, r->cl2);
 		c.nruns++;
 	}
 	if (!m->nruns)

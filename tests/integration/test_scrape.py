@@ -172,10 +172,22 @@ def report_json(name, db):
     if not check(r.returncode == 0, f"{name}: report --format json", r.stderr[-500:]):
         return None
     try:
-        return json.loads(r.stdout)["runs"][0]
+        doc = json.loads(r.stdout)
+        run = doc["runs"][0]
     except (ValueError, KeyError, IndexError) as e:
         check(False, f"{name}: report --format json parses", str(e))
         return None
+    try:
+        import jsonschema
+    except ImportError:
+        check(False, f"{name}: python3-jsonschema is installed (make deps)")
+        return run
+    schema = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schema",
+                                         "report.schema.json")))
+    errs = sorted(jsonschema.Draft7Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
+    check(not errs, f"{name}: report json with metrics_check valid against report.schema.json",
+          "; ".join(f"{list(e.path)}: {e.message[:200]}" for e in errs[:3]))
+    return run
 
 
 def report_text(name, db, fmt="text"):
@@ -266,6 +278,102 @@ def check_report_etcd(name, db, bad_urls):
           f"{name}: report text: gRPC Put in the agreement table")
     check(re.search(r"etcd fdatasync \(WAL \+ 2 x commit\) +\d+ +\S+ +agree", text) is not None,
           f"{name}: report text: fdatasync in the agreement table")
+
+
+def check_report_sli(name, db):
+    """The SLO both ways on a recorded run: an apiserver_request_sli_duration_seconds
+    histogram for create pods with known counts is written between the run's
+    first and last apiserver scrape (the stand-in exposes no SLI histogram;
+    a real apiserver does), and report must show, in the run's one 5-minute
+    window, cpprof's exact p99 beside histogram_quantile(0.99) of the
+    histogram's increase, interpolated as Prometheus does: rank 9.9 of 10
+    falls in (0.1 s, 0.25 s] with 8 below, so 0.1 + 0.15 * 1.9 / 2 = 0.2425 s."""
+    con = sqlite3.connect(db)
+    try:
+        run_id, = con.execute("SELECT id FROM runs").fetchone()
+        scr = [r[0] for r in con.execute("SELECT id FROM metric_scrapes WHERE component = 'apiserver' "
+                                         "AND error IS NULL ORDER BY t_ns")]
+        labels = '{component="apiserver",group="",resource="pods",scope="resource",subresource="",verb="POST",version="v1"}'
+        for le, first, last in ((0.05, 0, 4), (0.1, 1, 8), (0.25, 1, 10), (float("inf"), 1, 10)):
+            cur = con.execute("INSERT INTO metric_series (run_id, name, labels, le) VALUES (?, ?, ?, ?)",
+                              (run_id, "apiserver_request_sli_duration_seconds_bucket", labels, le))
+            sid = cur.lastrowid
+            con.execute("INSERT INTO metric_samples (scrape_id, series_id, value) VALUES (?, ?, ?)",
+                        (scr[0], sid, first))
+            con.execute("INSERT INTO metric_samples (scrape_id, series_id, value) VALUES (?, ?, ?)",
+                        (scr[-1], sid, first + last))
+        con.commit()
+    finally:
+        con.close()
+    run = report_json(name + " with SLI", db)
+    if run is None:
+        return
+    create = [c for c in run["calls"] if c["verb"] == "create" and c["resource"] == "pods"]
+    win = [w for w in run["metrics_check"]["apiserver"]["sli_windows"] if w["verb"] == "create"]
+    check(len(win) == 1 and len(create) == 1, f"{name}: report: one SLO window of create pods both ways",
+          json.dumps(win)[:500])
+    if win and create:
+        w = win[0]
+        check(w["sli_count"] == 10 and w["sli_p99_ns"] == 242500000 and
+              w["sli_p99_bucket_ns"] == [100000000, 250000000],
+              f"{name}: report: SLI p99 interpolated as histogram_quantile (0.2425 s in (0.1, 0.25])", json.dumps(w))
+        check(w["cpprof_count"] == create[0]["count"] == 10 and w["cpprof_p99_ns"] == create[0]["p99_ns"],
+              f"{name}: report: cpprof's exact p99 of the window beside it", json.dumps(w))
+    text = report_text(name, db)
+    check("SLO both ways" in text and re.search(r"create pods \w+ .* n 10 p99 .*SLI n 10 p99 242ms", text),
+          f"{name}: report text: the SLO both ways", text[-800:])
+
+
+def check_report_cl2(name, db):
+    """clusterloader2's PerfData beside cpprof's: a file this test writes from
+    known values (verbs as APIResponsivenessPrometheus writes them) read
+    with --cl2; bad files refused in one line naming the file."""
+    good = os.path.join(TMP, "APIResponsivenessPrometheus_test.json")
+    items = [("POST", "pods", "", "resource", 10, 1.5, 2.5, 12.25),
+             ("GET", "pods", "", "resource", 11, 0.5, 0.75, 3.0),
+             ("DELETE", "pods", "", "resource", 3, 0.4, 0.6, 0.9),
+             ("LIST", "nodes", "", "cluster", 9, 1, 2, 3)]
+    with open(good, "w") as f:
+        json.dump({"version": "v1", "dataItems": [
+            {"data": {"Perc50": p50, "Perc90": p90, "Perc99": p99}, "unit": "ms",
+             "labels": {"Verb": v, "Resource": r, "Subresource": sub, "Scope": sc, "Count": str(n),
+                        "SlowCount": "0"}} for v, r, sub, sc, n, p50, p90, p99 in items]}, f, indent=2)
+    r = subprocess.run([CPPROF, "report", db, "--format", "json", "--cl2", good], capture_output=True, text=True)
+    if not check(r.returncode == 0, f"{name}: report --cl2", r.stderr[-500:]):
+        return
+    run = json.loads(r.stdout)["runs"][0]
+    calls = {(c["verb"], c["resource"], c["scope"]): c for c in run["calls"]}
+    cl2 = {(c["verb"], c["resource"]): c for c in run.get("cl2", {}).get("calls", [])}
+    for v, res, cv, scope in (("POST", "pods", "create", "namespace"), ("GET", "pods", "get", "resource"),
+                              ("DELETE", "pods", "delete", "resource")):
+        c, mine = cl2.get((v, res), {}), calls.get((cv, res, scope), {})
+        want = [i for i in items if i[0] == v][0]
+        check(c.get("count") == want[4] and c.get("p99_ms") == want[7] and c.get("p50_ms") == want[5] and
+              (c.get("cpprof") or {}).get("count") == mine.get("count") == want[4] and
+              c["cpprof"]["p99_ns"] == mine["p99_ns"] and c["cpprof"]["p50_ns"] == mine["p50_ns"],
+              f"{name}: report --cl2: {v} {res}: clusterloader2's {want[4]} calls, p99 {want[7]} ms beside cpprof's",
+              json.dumps(c))
+    check(cl2.get(("LIST", "nodes"), {}).get("cpprof", 0) is None, f"{name}: report --cl2: a kind cpprof lacks is null")
+    text = subprocess.run([CPPROF, "report", db, "--cl2", good], capture_output=True, text=True).stdout
+    check(re.search(r"POST pods resource +10 +10 +1\.50ms", text) is not None and "LIST nodes cluster" in text,
+          f"{name}: report text --cl2: clusterloader2 beside cpprof", text[-900:])
+    for bad, why in (('{"version":"v1","dataItems":[{"data":{"Perc50":1},"labels":{}}]}', "labels.Verb"),
+                     ('{"version":"v1","dataItems":[', "unexpected end"),
+                     ('\x00\x01garbage', "expected an object"),
+                     ('{"version":"v2","dataItems":[]}', "version 'v2'"),
+                     ('{"version":"v1","dataItems":[{"data":{"Perc99":5},"unit":"s","labels":{"Verb":"GET"}}]}',
+                      "not ms")):
+        path = os.path.join(TMP, "bad-cl2.json")
+        with open(path, "w") as f:
+            f.write(bad)
+        r = subprocess.run([CPPROF, "report", db, "--cl2", path], capture_output=True, text=True)
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode == 1 and len(lines) == 1 and path in lines[0] and why in lines[0] and not r.stdout,
+              f"{name}: report --cl2 on a bad file: one line naming it ({why})", r.stderr[-300:])
+    r = subprocess.run([CPPROF, "report", db, "--cl2", os.path.join(TMP, "missing.json")], capture_output=True,
+                       text=True)
+    check(r.returncode == 1 and "missing.json" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          f"{name}: report --cl2 on a missing file: one line", r.stderr)
 
 
 def case(name, exe, tls=None, bad=True):
@@ -467,6 +575,8 @@ def standin_case():
         check_report_apiserver(name, db, {("create", "pods", "namespace"): 10, ("get", "pods", "resource"): 11,
                                           ("list", "pods", "namespace"): 5, ("list", "pods", "cluster"): 2,
                                           ("delete", "pods", "resource"): 3})
+        check_report_cl2(name, db)
+        check_report_sli(name, db)
     finally:
         srv.kill()
         srv.wait()
