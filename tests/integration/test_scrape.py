@@ -166,9 +166,10 @@ def sql(db, q, *args):
 
 # ---- cases ---------------------------------------------------------------------
 
-def report_json(name, db):
-    """`cpprof report --format json` of DB's run, parsed; None (a failed check) if it fails."""
-    r = subprocess.run([CPPROF, "report", db, "--format", "json"], capture_output=True, text=True)
+def report_json(name, db, *more):
+    """`cpprof report --format json` of DB's run, parsed and checked against
+    report.schema.json; None (a failed check) if it fails."""
+    r = subprocess.run([CPPROF, "report", db, "--format", "json", *more], capture_output=True, text=True)
     if not check(r.returncode == 0, f"{name}: report --format json", r.stderr[-500:]):
         return None
     try:
@@ -338,10 +339,9 @@ def check_report_cl2(name, db):
             {"data": {"Perc50": p50, "Perc90": p90, "Perc99": p99}, "unit": "ms",
              "labels": {"Verb": v, "Resource": r, "Subresource": sub, "Scope": sc, "Count": str(n),
                         "SlowCount": "0"}} for v, r, sub, sc, n, p50, p90, p99 in items]}, f, indent=2)
-    r = subprocess.run([CPPROF, "report", db, "--format", "json", "--cl2", good], capture_output=True, text=True)
-    if not check(r.returncode == 0, f"{name}: report --cl2", r.stderr[-500:]):
+    run = report_json(name + " --cl2", db, "--cl2", good)
+    if run is None:
         return
-    run = json.loads(r.stdout)["runs"][0]
     calls = {(c["verb"], c["resource"], c["scope"]): c for c in run["calls"]}
     cl2 = {(c["verb"], c["resource"]): c for c in run.get("cl2", {}).get("calls", [])}
     for v, res, cv, scope in (("POST", "pods", "create", "namespace"), ("GET", "pods", "get", "resource"),
