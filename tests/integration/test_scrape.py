@@ -325,6 +325,26 @@ def check_report_sli(name, db):
           f"{name}: report text: the SLO both ways", text[-800:])
 
 
+def check_report_html(name, db, *more):
+    """The HTML page of the run in Chromium, through test_report_html.py's
+    page(): the script runs to the end with no console error and shows the
+    agreement table (and clusterloader2's table with --cl2)."""
+    import test_report_html as th
+    shutil.rmtree(th.TMP, ignore_errors=True)
+    th.TMP, th.check = TMP, check
+    if not check(os.access(th.CHROMIUM, os.X_OK), "chromium is installed (make deps)", th.CHROMIUM):
+        return
+    os.makedirs(th.ART, exist_ok=True)
+    out = os.path.join(th.ART, "metrics-check-" + name.replace(" ", "-") + ".html")
+    r = subprocess.run([CPPROF, "report", db, "--format", "html", "-o", out, *more], capture_output=True, text=True)
+    if not check(r.returncode == 0, f"{name}: report --format html", r.stderr[-300:]):
+        return
+    want = ["Cross-check with the components' own metrics", "Scraped endpoints", "No disagreement"]
+    if more:
+        want += ["clusterloader2 beside cpprof", "APIResponsivenessPrometheus_test.json"]
+    th.page(name + " html", out, min_svg=1, must_have=want)
+
+
 def check_report_cl2(name, db):
     """clusterloader2's PerfData beside cpprof's: a file this test writes from
     known values (verbs as APIResponsivenessPrometheus writes them) read
@@ -374,6 +394,7 @@ def check_report_cl2(name, db):
                        text=True)
     check(r.returncode == 1 and "missing.json" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
           f"{name}: report --cl2 on a missing file: one line", r.stderr)
+    check_report_html(name, db, "--cl2", good)
 
 
 def case(name, exe, tls=None, bad=True):
