@@ -278,7 +278,10 @@ int report_metrics__load(const char *path, sqlite3 *db, struct report_run *r)
 	int err;
 
 	if ((err = metrics_check__load(db, r->id, &mc))) {
-		cp_seterr("'%s': cannot read the scraped metrics: %s", path, cp_lasterr());
+		char why[256];
+
+		snprintf(why, sizeof(why), "%s", cp_lasterr());
+		cp_seterr("'%s': cannot read the scraped metrics: %s", path, why);
 		return err;
 	}
 	if (!mc->neps) {

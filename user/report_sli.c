@@ -149,7 +149,7 @@ int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m
 	struct scrape_pt *pts = NULL;
 	struct sli_series *ser = NULL;
 	double *b = NULL, *e = NULL;
-	long long lo = 0, hi = -1, npts = 0, nwin, *cnt = NULL, *p99 = NULL;
+	long long lo = 0, hi = -1, npts = 0, nwin, ncw, *cnt = NULL, *p99 = NULL;
 	int *group_of_call = NULL, err = 0;
 	sqlite3_stmt *st = NULL;
 	char sql[512];
@@ -157,7 +157,7 @@ int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m
 	if (!m->has_apiserver || r->ended_ns <= r->started_ns || !r->ncalls)
 		return 0;
 	nwin = (r->ended_ns - r->started_ns + REPORT_SLO_WINDOW_NS - 1) / REPORT_SLO_WINDOW_NS;
-	if (nwin > 100000)
+	if (nwin > 10000)       /* 35 days: a clock gone wrong, not a recording */
 		return 0;
 	snprintf(sql, sizeof(sql), "SELECT min(id), max(id) FROM metric_series WHERE run_id = ?1 AND %s",
 		 names);
@@ -174,8 +174,7 @@ int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m
 		return 0;      /* no SLI histogram scraped */
 	if (!(ser = calloc(hi - lo + 1, sizeof(*ser))) || !(b = calloc(hi - lo + 1, sizeof(*b))) ||
 	    !(e = calloc(hi - lo + 1, sizeof(*e))) ||
-	    !(group_of_call = calloc(r->ncalls, sizeof(*group_of_call))) ||
-	    !(cnt = calloc(nwin, sizeof(*cnt))) || !(p99 = calloc(nwin, sizeof(*p99))))
+	    !(group_of_call = calloc(r->ncalls, sizeof(*group_of_call))))
 		goto oom;
 	for (long long i = 0; i <= hi - lo; i++)
 		ser[i].group = -1;
@@ -236,35 +235,49 @@ int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m
 	st = NULL;
 	if (npts < 2)
 		goto out;
+	/* cpprof's side: each call kind's windows, one streaming pass each */
+	ncw = 0;
+	for (size_t i = 0; i < r->ncalls; i++)
+		if (group_of_call[i])
+			group_of_call[i] = (int)++ncw;    /* its row in cnt and p99, plus one */
+	if (!(cnt = calloc(ncw * nwin, sizeof(*cnt))) || !(p99 = malloc(ncw * nwin * sizeof(*p99))))
+		goto oom;
+	for (long long j = 0; j < ncw * nwin; j++)
+		p99[j] = -1;
 	for (size_t i = 0; i < r->ncalls; i++) {
-		const struct report_call *k = &r->calls[i];
+		long long row = group_of_call[i] - 1;
 
-		if (!group_of_call[i])
-			continue;
-		memset(cnt, 0, nwin * sizeof(*cnt));
-		for (long long w = 0; w < nwin; w++)
-			p99[w] = -1;
-		if ((err = cpprof_windows(db, r, k, nwin, cnt, p99)))
+		if (row >= 0 && (err = cpprof_windows(db, r, &r->calls[i], nwin, cnt + row * nwin,
+						      p99 + row * nwin)))
 			goto out;
-		for (long long w = 0; w < nwin; w++) {
-			long long ws = r->started_ns + w * REPORT_SLO_WINDOW_NS, we = ws + REPORT_SLO_WINDOW_NS;
-			long long bi = 0, ei = npts - 1;
+	}
+	/* the SLI's side: each window's two scrapes read once, for every call kind */
+	for (long long w = 0; w < nwin; w++) {
+		long long ws = r->started_ns + w * REPORT_SLO_WINDOW_NS, we = ws + REPORT_SLO_WINDOW_NS;
+		long long bi = 0, ei = npts - 1;
+
+		for (long long j = 0; j < npts; j++)
+			if (pts[j].t_ns <= ws)
+				bi = j;
+		for (long long j = npts - 1; j >= 0; j--)
+			if (pts[j].t_ns >= we)
+				ei = j;
+		if (ei <= bi)
+			continue;
+		memset(b, 0, (hi - lo + 1) * sizeof(*b));
+		memset(e, 0, (hi - lo + 1) * sizeof(*e));
+		if (scrape_values(db, pts[bi].id, lo, hi, b) || scrape_values(db, pts[ei].id, lo, hi, e))
+			goto io;
+		for (size_t i = 0; i < r->ncalls; i++) {
+			const struct report_call *k = &r->calls[i];
+			long long row = group_of_call[i] - 1, n, q;
 			struct report_sli_window *o, *nn;
 			struct mc_hist h = { 0 };
 
-			for (long long j = 0; j < npts; j++)
-				if (pts[j].t_ns <= ws)
-					bi = j;
-			for (long long j = npts - 1; j >= 0; j--)
-				if (pts[j].t_ns >= we)
-					ei = j;
-			if (ei <= bi)
+			if (row < 0)
 				continue;
-			memset(b, 0, (hi - lo + 1) * sizeof(*b));
-			memset(e, 0, (hi - lo + 1) * sizeof(*e));
-			if (scrape_values(db, pts[bi].id, lo, hi, b) ||
-			    scrape_values(db, pts[ei].id, lo, hi, e))
-				goto io;
+			n = cnt[row * nwin + w];
+			q = p99[row * nwin + w];
 			for (long long s = 0; s <= hi - lo; s++) {
 				double d = e[s] - b[s];
 
@@ -282,7 +295,7 @@ int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m
 				if (!isnan(d) && mc_hist__add(&h, ser[s].le, d))
 					break;
 			}
-			if (!cnt[w] && (!h.n || h.count[h.n - 1] <= 0))
+			if (!n && (!h.n || h.count[h.n - 1] <= 0))
 				continue;
 			if (!(nn = realloc(m->sli, (m->nsli + 1) * sizeof(*m->sli))))
 				goto oom;
@@ -297,8 +310,8 @@ int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m
 			o->window_start_ns = ws;
 			o->start_ns = pts[bi].t_ns;
 			o->end_ns = pts[ei].t_ns;
-			o->cpprof_count = cnt[w];
-			o->cpprof_p99_ns = cnt[w] ? p99[w] : -1;
+			o->cpprof_count = n;
+			o->cpprof_p99_ns = n ? q : -1;
 			o->sli_count = h.n ? h.count[h.n - 1] : 0;
 			o->sli_lo_ns = o->sli_hi_ns = -1;
 			o->sli_p99_ns = hist_quantile(&h, 0.99, &o->sli_lo_ns, &o->sli_hi_ns);
