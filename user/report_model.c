@@ -1270,7 +1270,7 @@ static int cpu_ser(const char *path, sqlite3 *db, long long run_id, const struct
 	}
 	rc = rc == SQLITE_DONE ? 0 : db_err(path, db, rc);
 	sqlite3_finalize(st);
-	if (!rc)
+	if (!rc && cpu->nser)   /* qsort of NULL, 0 is undefined (UBSan) */
 		qsort(cpu->ser, cpu->nser, sizeof(*cpu->ser), ser_cmp);
 	return rc;
 nomem:
