@@ -936,7 +936,7 @@ cleanup:
 
 static const char report_help[] =
 "usage: cpprof report FILE [--label NAME] [--format text|md|json|html|folded]\n"
-"                     [--component C] [-o OUT]\n"
+"                     [--component C] [--cl2 PERFDATA.json] [-o OUT]\n"
 "\n"
 "Summarise the runs in FILE: per component, verb, resource and scope, the\n"
 "request count, rate, p50/p90/p99/max latency, errors (by status), and the\n"
@@ -951,12 +951,20 @@ static const char report_help[] =
 "                 html (one self-contained page with SVG charts), or folded\n"
 "                 (CPU stacks for flamegraph.pl and speedscope; one run)\n"
 "  --component C  with folded: only the stacks of component C (apiserver, etcd)\n"
+"  --cl2 FILE     clusterloader2's APIResponsivenessPrometheus PerfData of the\n"
+"                 same test: its p50/p90/p99 beside cpprof's per call kind (one run)\n"
 "  -o OUT         write to OUT instead of standard output\n"
+"\n"
+"A run recorded with --apiserver, --etcd-metrics or --metrics is checked\n"
+"against the components' own metrics: apiserver_request_total and the\n"
+"request duration buckets per call kind, etcd's WAL fsync and gRPC counts,\n"
+"process_cpu_seconds_total, and the SLO both ways per 5-minute window.\n"
 "\n"
 "examples:\n"
 "  cpprof report real.db\n"
 "  cpprof report real.db --label real-2000 --format json -o real.json\n"
 "  cpprof report real.db --format html -o real.html\n"
+"  cpprof report real.db --cl2 APIResponsivenessPrometheus_load_2026-12-06.json\n"
 "  cpprof report real.db --format folded --component apiserver | flamegraph.pl > cpu.svg\n";
 
 /* Open OUT_PATH (NULL: stdout); NULL with a message on failure. */
@@ -1033,6 +1041,7 @@ static int do_report(int argc, char **argv)
 		{ "label", required_argument, NULL, 'l' },
 		{ "format", required_argument, NULL, 'f' },
 		{ "component", required_argument, NULL, 'c' },
+		{ "cl2", required_argument, NULL, '2' },
 		{ "output", required_argument, NULL, 'o' },
 		{ "help", no_argument, NULL, 'h' },
 		{}
@@ -1050,6 +1059,7 @@ static int do_report(int argc, char **argv)
 		case 'l': j.ro.label = optarg; break;
 		case 'o': out_path = optarg; break;
 		case 'c': component = optarg; break;
+		case '2': j.ro.cl2 = optarg; break;
 		case 'f':
 			if (!strcmp(optarg, "text")) j.ro.format = REPORT_TEXT;
 			else if (!strcmp(optarg, "md")) j.ro.format = REPORT_MD;
@@ -1068,6 +1078,8 @@ static int do_report(int argc, char **argv)
 								 : "expected exactly one FILE");
 	if (component && !folded)
 		return usage_error("report", "--component '%s' goes with --format folded", component);
+	if (j.ro.cl2 && folded)
+		return usage_error("report", "--cl2 '%s' goes with --format text, md, json or html", j.ro.cl2);
 	j.db = argv[optind];
 	if (access(j.db, R_OK)) {
 		error("cannot read '%s': %s\n", j.db, strerror(errno));

@@ -12,6 +12,7 @@
 #include <string.h>
 #include <time.h>
 
+#include "cl2.h"
 #include "log.h"
 #include "report.h"
 #include "report_model.h"
@@ -178,8 +179,20 @@ int report__write(const char *db_path, const struct report_opts *o, FILE *out)
 		return -EINVAL;
 	}
 	mo.what = rd->what;
+	if (o->cl2) {
+		/* clusterloader2's results are of one test: one run of the file */
+		mo.one_run = true;
+		mo.how = "choose the run of the clusterloader2 test with --label";
+	}
 	if (!(m = report_model__load(db_path, o->label, &mo, &err)))
 		return err;
+	if (o->cl2 && m->nruns == 1) {
+		if ((err = cl2__load(o->cl2, &m->runs[0].cl2))) {
+			report_model__free(m);
+			return err;
+		}
+		cl2__match(m->runs[0].cl2, &m->runs[0]);
+	}
 	err = rd->write(out, m);
 	report_model__free(m);
 	if (!err && (fflush(out) != 0 || ferror(out))) {

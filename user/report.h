@@ -22,6 +22,7 @@ enum report_format { REPORT_TEXT = 0, REPORT_MD, REPORT_JSON };
 struct report_opts {
 	const char *label;  /* NULL: every run in the file */
 	enum report_format format;
+	const char *cl2;    /* clusterloader2 PerfData to show beside cpprof's (cl2.h); NULL: none */
 };
 
 /*

@@ -5,14 +5,17 @@
  * html.c), and the JSON pieces diff and runs share: strings, histograms,
  * the CPU section.
  */
+#include <math.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 
+#include "cl2.h"
 #include "loghist.h"
 #include "report.h"
 #include "report_model.h"
 #include "report_render.h"
+#include "scrape.h"
 
 /*
  * A JSON string (RFC 8259): quotes, backslashes and control characters
@@ -157,6 +160,212 @@ static void json_target(FILE *o, const struct report_target *t)
 	json_key_ll(o, "samples", t->samples);
 }
 
+static void json_verdict(FILE *o, const char *key, const struct report_verdict *v)
+{
+	fprintf(o, "\"%s\":{\"verdict\":\"%s\",\"reason\":", key, v->verdict);
+	report__json_str(o, v->reason);
+	fputc('}', o);
+}
+
+static void json_bounds(FILE *o, const char *key, long long lo, long long hi)
+{
+	if (lo < 0)
+		fprintf(o, ",\"%s\":null", key);
+	else
+		fprintf(o, ",\"%s\":[%lld,%lld]", key, lo, hi);
+}
+
+/* The call beside apiserver_request_total and apiserver_request_duration_seconds. */
+static void json_call_metrics(FILE *o, const struct report_call_metrics *m)
+{
+	fputs(",\"metrics\":{\"count\":", o);
+	if (m->count < 0)
+		fputs("null", o);
+	else
+		fprintf(o, "%lld", m->count);
+	json_bounds(o, "p50_le_ns", m->p50_lo_ns, m->p50_hi_ns);
+	json_bounds(o, "p99_le_ns", m->p99_lo_ns, m->p99_hi_ns);
+	fprintf(o, ",\"verdict\":\"%s\",\"reason\":", m->verdict.verdict);
+	report__json_str(o, m->verdict.reason);
+	fputc(',', o);
+	json_verdict(o, "count_check", &m->count_v);
+	fputc(',', o);
+	json_verdict(o, "p50_check", &m->p50_v);
+	fputc(',', o);
+	json_verdict(o, "p99_check", &m->p99_v);
+	fputc('}', o);
+}
+
+static void json_prom_hist(FILE *o, const struct report_prom_hist *h)
+{
+	fprintf(o, "{\"count\":%.0f,\"sum_s\":%.9g,\"buckets\":[", h->total, h->sum);
+	for (int i = 0; i < h->n; i++) {
+		if (isinf(h->le[i]))
+			fprintf(o, "%s{\"le_s\":null,\"count\":%.0f}", i ? "," : "", h->count[i]);
+		else
+			fprintf(o, "%s{\"le_s\":%.9g,\"count\":%.0f}", i ? "," : "", h->le[i],
+				h->count[i]);
+	}
+	fputs("]}", o);
+}
+
+static void json_ll_or_nul(FILE *o, long long v)
+{
+	if (v < 0)
+		fputs("null", o);
+	else
+		fprintf(o, "%lld", v);
+}
+
+/* The run's "metrics_check": endpoints, etcd, call totals and the SLI windows (REPORT-JSON.md). */
+static void json_metrics(FILE *o, const struct report_metrics *m)
+{
+	fputs(",\n \"metrics_check\":{\"endpoints\":[", o);
+	for (size_t i = 0; i < m->neps; i++) {
+		const struct report_endpoint *e = &m->eps[i];
+		bool first = true;
+
+		fputs(i ? ",\n  {" : "\n  {", o);
+		json_key_str(o, "url", e->url);
+		fputc(',', o);
+		json_key_str(o, "component", e->component);
+		fprintf(o, ",\"scrapes\":%d,\"ok\":%d,\"errors\":{", e->scrapes, e->ok);
+		for (int k = 1; k < SCRAPE_ERR__MAX && k < 16; k++)
+			if (e->errors[k]) {
+				fprintf(o, "%s\"%s\":%d", first ? "" : ",", scrape_error_name(k),
+					e->errors[k]);
+				first = false;
+			}
+		fputs("},\"last_error\":", o);
+		report__json_str(o, e->last_error[0] ? e->last_error : NULL);
+		fputs(",\"cpu_seconds\":", o);
+		if (e->cpu_seconds < 0)
+			fputs("null", o);
+		else
+			fprintf(o, "%.3f", e->cpu_seconds);
+		fputs(",\"cpprof_cpu_ns\":", o);
+		json_ll_or_nul(o, e->cpprof_cpu_ns);
+		fputs(",\"cpprof_sampled_cpu_ns\":", o);
+		json_ll_or_nul(o, e->cpprof_sampled_ns);
+		fputc(',', o);
+		json_verdict(o, "cpu_check", &e->cpu);
+		fputc('}', o);
+	}
+	fprintf(o, "],\n  \"apiserver\":%s", m->has_apiserver ? "{" : "null");
+	if (m->has_apiserver) {
+		fprintf(o, "\"calls_agree\":%lld,\"calls_disagree\":%lld,\"calls_unknown\":%lld,"
+			"\"metric_only\":[", m->calls_agree, m->calls_disagree, m->calls_unknown);
+		for (size_t i = 0; i < m->nmetric_only; i++) {
+			const struct report_metric_call *c = &m->metric_only[i];
+
+			fputs(i ? ",{" : "{", o);
+			json_call_key(o, "apiserver", c->verb, c->resource, c->subresource, false, NULL,
+				      c->scope);
+			fprintf(o, ",\"count\":%lld}", c->count);
+		}
+		fputs("],\n   \"sli_windows\":[", o);
+		for (size_t i = 0; i < m->nsli; i++) {
+			const struct report_sli_window *w = &m->sli[i];
+
+			fputs(i ? ",\n    {" : "\n    {", o);
+			json_key_str(o, "verb", w->verb);
+			fputc(',', o);
+			json_key_str(o, "resource", w->resource);
+			fputc(',', o);
+			json_key_str(o, "subresource", w->subresource);
+			fputc(',', o);
+			json_key_str(o, "scope", w->scope);
+			fprintf(o, ",\"window_start_ns\":%lld,\"scrape_start_ns\":%lld,"
+				"\"scrape_end_ns\":%lld,\"cpprof_count\":%lld,\"cpprof_p99_ns\":",
+				w->window_start_ns, w->start_ns, w->end_ns, w->cpprof_count);
+			json_ll_or_nul(o, w->cpprof_p99_ns);
+			fprintf(o, ",\"sli_count\":%.0f,\"sli_p99_ns\":", w->sli_count);
+			json_ll_or_nul(o, w->sli_p99_ns);
+			json_bounds(o, "sli_p99_bucket_ns", w->sli_lo_ns, w->sli_hi_ns);
+			fputc('}', o);
+		}
+		fputs("]}", o);
+	}
+	fprintf(o, ",\n  \"etcd\":%s", m->has_etcd ? "{" : "null");
+	if (m->has_etcd) {
+		fputs("\"fdatasync\":{\"cpprof_count\":", o);
+		json_ll_or_nul(o, m->fdatasync);
+		fputs(",\"cpprof_p50_ns\":", o);
+		json_ll_or_nul(o, m->fdatasync_p50_ns);
+		fputs(",\"cpprof_p99_ns\":", o);
+		json_ll_or_nul(o, m->fdatasync_p99_ns);
+		fputs(",\"wal_fsync\":", o);
+		json_prom_hist(o, &m->wal_fsync);
+		fputs(",\"backend_commit\":", o);
+		json_prom_hist(o, &m->backend_commit);
+		fputc(',', o);
+		json_verdict(o, "count_check", &m->fsync_count);
+		fputc(',', o);
+		json_verdict(o, "p50_check", &m->fsync_p50);
+		fputc(',', o);
+		json_verdict(o, "p99_check", &m->fsync_p99);
+		fputs("},\n   \"grpc\":[", o);
+		for (size_t i = 0; i < m->ngrpc; i++) {
+			const struct report_grpc_check *g = &m->grpc[i];
+
+			fputs(i ? ",\n    {" : "\n    {", o);
+			json_key_str(o, "method", g->method);
+			fprintf(o, ",\"handled\":%lld,\"not_ok\":%lld,\"cpprof_count\":", g->handled,
+				g->not_ok);
+			json_ll_or_nul(o, g->cpprof);
+			fputc(',', o);
+			json_verdict(o, "check", &g->verdict);
+			fputc('}', o);
+		}
+		fputs("]}", o);
+	}
+	fputc('}', o);
+}
+
+static void json_ms(FILE *o, const char *key, double v)
+{
+	if (v < 0)
+		fprintf(o, ",\"%s\":null", key);
+	else
+		fprintf(o, ",\"%s\":%.6g", key, v);
+}
+
+/* The run's "cl2": clusterloader2's percentiles beside cpprof's per call kind. */
+static void json_cl2(FILE *o, const struct report_cl2 *c)
+{
+	fputs(",\n \"cl2\":{", o);
+	json_key_str(o, "file", c->path);
+	fputc(',', o);
+	json_key_str(o, "version", c->version);
+	fputs(",\"calls\":[", o);
+	for (size_t i = 0; i < c->n; i++) {
+		const struct cl2_item *it = &c->items[i];
+
+		fputs(i ? ",\n  {" : "\n  {", o);
+		json_key_str(o, "verb", it->verb);
+		fputc(',', o);
+		json_key_str(o, "resource", it->resource);
+		fputc(',', o);
+		json_key_str(o, "subresource", it->subresource);
+		fputc(',', o);
+		json_key_str(o, "scope", it->scope);
+		fputs(",\"count\":", o);
+		json_ll_or_nul(o, it->count);
+		json_ms(o, "p50_ms", it->p50_ms);
+		json_ms(o, "p90_ms", it->p90_ms);
+		json_ms(o, "p99_ms", it->p99_ms);
+		if (it->cpprof_count < 0) {
+			fputs(",\"cpprof\":null}", o);
+			continue;
+		}
+		fputs(",\"cpprof\":{", o);
+		json_key_str(o, "verb", it->cpprof_verb);
+		fprintf(o, ",\"count\":%lld,\"p50_ns\":%lld,\"p90_ns\":%lld,\"p99_ns\":%lld}}",
+			it->cpprof_count, it->cpprof_p50_ns, it->cpprof_p90_ns, it->cpprof_p99_ns);
+	}
+	fputs("]}", o);
+}
+
 static void json_call(FILE *o, const struct report_call *k)
 {
 	json_call_key(o, k->component, k->verb, k->resource, k->subresource, true, k->path,
@@ -167,6 +376,8 @@ static void json_call(FILE *o, const struct report_call *k)
 		k->slo_threshold_ns,
 		k->slo_ok < 0 ? "null" : k->slo_ok ? "true" : "false");
 	json_call_more(o, k);
+	if (k->metrics)
+		json_call_metrics(o, k->metrics);
 }
 
 /* The run's members up to its calls; json_sys and the CPU follow. */
@@ -362,6 +573,10 @@ int report_json__write(FILE *o, const struct report_model *m)
 			fputs(",\n \"cpu\":", o);
 			report__json_cpu(o, r->cpu);
 		}
+		if (r->metrics)
+			json_metrics(o, r->metrics);
+		if (r->cl2)
+			json_cl2(o, r->cl2);
 		fputc('}', o);
 	}
 	fputs("\n]}\n", o);

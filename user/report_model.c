@@ -27,6 +27,7 @@
 
 #include <sqlite3.h>
 
+#include "cl2.h"
 #include "log.h"
 #include "loghist.h"
 #include "report.h"
@@ -120,6 +121,7 @@ void report_model__calls_free(struct report_call *calls, size_t n)
 		free(calls[i].path);
 		free(calls[i].statuses);
 		free(calls[i].hist);
+		free(calls[i].metrics);
 		free(calls[i].timeline);
 	}
 	free(calls);
@@ -1268,7 +1270,7 @@ static int cpu_ser(const char *path, sqlite3 *db, long long run_id, const struct
 	}
 	rc = rc == SQLITE_DONE ? 0 : db_err(path, db, rc);
 	sqlite3_finalize(st);
-	if (!rc)
+	if (!rc && cpu->nser)   /* qsort of NULL, 0 is undefined (UBSan) */
 		qsort(cpu->ser, cpu->nser, sizeof(*cpu->ser), ser_cmp);
 	return rc;
 nomem:
@@ -1585,6 +1587,8 @@ static int load_run(const char *path, sqlite3 *db, const struct report_model_opt
 		return err;
 	if (o->what & REPORT_LOAD_STACKS)
 		err = load_stacks(path, db, o->component, r);
+	if (!err && (o->what & REPORT_LOAD_METRICS))
+		err = report_metrics__load(path, db, r);
 	return err;
 }
 
@@ -1718,6 +1722,8 @@ void report_model__run_clear(struct report_run *r)
 	free(r->clients);
 	for (size_t i = 0; i < r->nstacks; i++)
 		free(r->stacks[i].stack);
+	report_metrics__free(r->metrics);
+	cl2__free(r->cl2);
 	free(r->stacks);
 	memset(r, 0, sizeof(*r));
 }

@@ -22,6 +22,8 @@
 
 #include "cpprof/loghist.h"
 
+struct report_cl2;   /* cl2.h: clusterloader2's results read by report.c */
+
 /* An integer column that is NULL in the database, where the format tells NULL apart. */
 #define REPORT_NULL LLONG_MIN
 
@@ -35,6 +37,24 @@ struct report_status {
 /* One window of a call group's latency over time; percentiles are bucket bounds. */
 struct report_window {
 	long long start_ns, count, errors, p50_ns, p99_ns;
+};
+
+/* A cross-check's outcome (metrics_check.h's verdicts): "agree", "disagree" or "unknown". */
+struct report_verdict {
+	const char *verdict;
+	char reason[200];
+};
+
+/*
+ * An apiserver call kind beside the apiserver's own metrics over the
+ * recording (REPORT_LOAD_METRICS): apiserver_request_total's delta and the
+ * buckets of apiserver_request_duration_seconds holding p50 and p99.
+ */
+struct report_call_metrics {
+	long long count;             /* -1: the metric has no such call */
+	long long p50_lo_ns, p50_hi_ns, p99_lo_ns, p99_hi_ns;  /* -1: no observations */
+	struct report_verdict verdict;       /* all three together: the worst */
+	struct report_verdict count_v, p50_v, p99_v;
 };
 
 /* Statistics of one call group of a run, as in the json "calls" (REPORT-JSON.md). */
@@ -53,6 +73,72 @@ struct report_call {
 	__u64 *hist;                 /* LOGHIST_NBUCKETS counts over the whole run */
 	struct report_window *timeline;
 	size_t ntimeline;
+	struct report_call_metrics *metrics; /* NULL: no scraped apiserver metrics (or not apiserver) */
+};
+
+/* One scraped Prometheus endpoint (table metric_scrapes) and its CPU beside cpprof's. */
+struct report_endpoint {
+	char url[256], component[16], last_error[256];
+	int scrapes, ok;
+	int errors[16];              /* by enum scrape_error (scrape.h); names from scrape_error_name */
+	long long first_ns, last_ns;
+	double cpu_seconds;          /* process_cpu_seconds_total increase; < 0: not exposed */
+	long long cpprof_cpu_ns;     /* kernel's CPU of the targets of component; -1 unknown */
+	long long cpprof_sampled_ns; /* sampled CPU of the component; -1 unknown */
+	struct report_verdict cpu;
+};
+
+/* A call kind in apiserver_request_total that cpprof did not see. */
+struct report_metric_call {
+	char verb[24], resource[96], subresource[48], scope[16];
+	long long count;
+};
+
+/* One etcd gRPC method: grpc_server_handled_total beside cpprof's calls. */
+struct report_grpc_check {
+	char method[160];            /* /etcdserverpb.KV/Range */
+	long long handled, not_ok, cpprof;
+	struct report_verdict verdict;
+};
+
+/* A Prometheus histogram's delta over the run (cumulative counts per bound). */
+struct report_prom_hist {
+	int n;
+	double le[64], count[64];    /* seconds, INFINITY for +Inf */
+	double total, sum;
+};
+
+/*
+ * One 5-minute SLO window of an apiserver call kind, both ways: cpprof's
+ * exact p99 and what clusterloader2 computes from apiserver_request_sli_
+ * duration_seconds over the same window (histogram_quantile's linear
+ * interpolation inside the bucket holding the 99th percentile).
+ */
+struct report_sli_window {
+	char verb[24], resource[96], subresource[48], scope[16];
+	long long start_ns, end_ns;          /* the scrapes that bound the delta */
+	long long window_start_ns;           /* cpprof's window (run start + k * 5 min) */
+	long long cpprof_count, cpprof_p99_ns;  /* -1: cpprof saw none in the window */
+	double sli_count;
+	long long sli_p99_ns;                /* -1: no observations */
+	long long sli_lo_ns, sli_hi_ns;      /* the bucket it interpolated in */
+};
+
+/* Everything the components' own metrics say about a run (REPORT_LOAD_METRICS). */
+struct report_metrics {
+	struct report_endpoint *eps;
+	size_t neps;
+	bool has_apiserver, has_etcd;
+	long long calls_agree, calls_disagree, calls_unknown;
+	struct report_metric_call *metric_only;  /* in the metric, not in cpprof */
+	size_t nmetric_only;
+	struct report_grpc_check *grpc;
+	size_t ngrpc;
+	struct report_prom_hist wal_fsync, backend_commit;
+	long long fdatasync, fdatasync_p50_ns, fdatasync_p99_ns;  /* cpprof's; -1 unknown */
+	struct report_verdict fsync_count, fsync_p50, fsync_p99;
+	struct report_sli_window *sli;
+	size_t nsli;
 };
 
 /* Sampled CPU of one category of a component (table cpu_profile). */
@@ -146,6 +232,8 @@ struct report_run {
 	size_t nclients;
 	struct report_stack *stacks;             /* sorted by stack */
 	size_t nstacks;
+	struct report_metrics *metrics;          /* NULL: no scrapes (or not loaded) */
+	struct report_cl2 *cl2;                  /* NULL: no --cl2 file (set by report.c) */
 };
 
 struct report_model {
@@ -162,7 +250,9 @@ enum {
 	REPORT_LOAD_WAL     = 1 << 2,   /* etcd WAL fsync over the run (wal) */
 	REPORT_LOAD_SYS     = 1 << 3,   /* WAL per interval, syscalls per target, sock_stats */
 	REPORT_LOAD_STACKS  = 1 << 4,   /* cpu_stacks */
-	REPORT_LOAD_ALL     = REPORT_LOAD_CALLS | REPORT_LOAD_CPU | REPORT_LOAD_WAL | REPORT_LOAD_SYS,
+	REPORT_LOAD_METRICS = 1 << 5,   /* scraped metrics beside cpprof's (needs CALLS, CPU, WAL) */
+	REPORT_LOAD_ALL     = REPORT_LOAD_CALLS | REPORT_LOAD_CPU | REPORT_LOAD_WAL | REPORT_LOAD_SYS |
+			      REPORT_LOAD_METRICS,
 	/* what diff compares: the calls, serialization CPU and WAL fsync */
 	REPORT_LOAD_DIFF    = REPORT_LOAD_CALLS | REPORT_LOAD_CPU | REPORT_LOAD_WAL,
 };
@@ -213,5 +303,11 @@ int report__is_serialization(const char *category);
 extern const char *const report_ser_categories[];
 
 #define REPORT_SLO_WINDOW_NS (300 * 1000000000LL)
+
+/* report_metrics.c: REPORT_LOAD_METRICS of run R (after its calls, targets, CPU and WAL). */
+#ifdef SQLITE_VERSION
+int report_metrics__load(const char *path, sqlite3 *db, struct report_run *r);
+#endif
+void report_metrics__free(struct report_metrics *m);
 
 #endif

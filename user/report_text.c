@@ -6,16 +6,19 @@
  * calls table, SLO windows that failed, errors by status, requests over
  * time, etcd WAL fsync, clients served, syscalls per target and CPU.
  */
+#include <math.h>
 #include <stdarg.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
+#include "cl2.h"
 #include "loghist.h"
 #include "report.h"
 #include "report_model.h"
 #include "report_render.h"
+#include "scrape.h"
 
 #define NS_PER_S 1000000000LL
 
@@ -823,6 +826,288 @@ static void calls_more(struct ctx *c, const struct report_call *calls, size_t n,
 	requests_over_time(c, calls, n, tl_ns);
 }
 
+/* ---------- the components' own metrics ---------- */
+
+/* A row of the agreement table, text or Markdown. */
+static void agree_row(struct ctx *c, const char *what, const char *cpprof, const char *metric,
+		      const struct report_verdict *v)
+{
+	char a[64], b[64];
+
+	if (c->format == REPORT_MD) {
+		fputc('|', c->out);
+		md_cell(c->out, what);
+		md_cell(c->out, cpprof);
+		md_cell(c->out, metric);
+		md_cell(c->out, v->verdict);
+		md_cell(c->out, v->reason);
+		fputc('\n', c->out);
+	} else {
+		tline(c, "  %-36s %10s %10s  %-8s %s", report__clip(what, 36, a, sizeof(a)),
+		      report__clip(cpprof, 10, b, sizeof(b)), metric, v->verdict, v->reason);
+	}
+}
+
+static void agree_head(struct ctx *c, const char *title)
+{
+	if (c->format == REPORT_MD) {
+		fprintf(c->out, "\n### %s\n\n| check | cpprof | metric | verdict | reason |\n"
+			"|---|--:|--:|---|---|\n", title);
+	} else {
+		tline(c, "%s", "");
+		tline(c, "%s", title);
+		tline(c, "  %-36s %10s %10s  %-8s %s", "check", "cpprof", "metric", "verdict", "reason");
+	}
+}
+
+static void fmt_count(long long v, char *buf, size_t n)
+{
+	if (v < 0)
+		snprintf(buf, n, "-");
+	else
+		snprintf(buf, n, "%lld", v);
+}
+
+/*
+ * The agreement table: every apiserver call kind, etcd's fdatasync and
+ * gRPC methods, and each endpoint's CPU beside the component's own
+ * metrics, disagreements named with their reason; then the endpoints'
+ * scrape errors and the SLO both ways.
+ */
+static void metrics_text(struct ctx *c, const struct report_run *r)
+{
+	const struct report_metrics *m = r->metrics;
+	bool md = c->format == REPORT_MD;
+	char name[512], what[600], a[64], b[64];
+	long long agree = 0, disagree = 0, unknown = 0;
+
+	if (!m)
+		return;
+	agree_head(c, "Cross-check: cpprof beside the components' own metrics");
+	for (size_t i = 0; i < r->ncalls; i++) {
+		const struct report_call *k = &r->calls[i];
+		const struct report_call_metrics *cm = k->metrics;
+
+		if (!cm)
+			continue;
+		call_name(k, name, sizeof(name));
+		snprintf(what, sizeof(what), "%s %s %s", k->verb, name, k->scope);
+		fmt_count(k->count, a, sizeof(a));
+		fmt_count(cm->count, b, sizeof(b));
+		agree_row(c, what, a, b, &cm->verdict);
+	}
+	for (size_t i = 0; i < m->nmetric_only; i++) {
+		const struct report_metric_call *o = &m->metric_only[i];
+		struct report_verdict v = { .verdict = "disagree" };
+
+		snprintf(what, sizeof(what), "%s %s%s%s %s", o->verb, o->resource,
+			 o->subresource[0] ? "/" : "", o->subresource, o->scope);
+		snprintf(v.reason, sizeof(v.reason), "only in apiserver_request_total");
+		fmt_count(o->count, b, sizeof(b));
+		agree_row(c, what, "0", b, &v);
+	}
+	if (m->has_etcd) {
+		fmt_count(m->fdatasync, a, sizeof(a));
+		snprintf(b, sizeof(b), "%.0f+2x%.0f", m->wal_fsync.total, m->backend_commit.total);
+		agree_row(c, "etcd fdatasync (WAL + 2 x commit)", a, b, &m->fsync_count);
+		report__fmt_ns(m->fdatasync_p50_ns, a, sizeof(a));
+		agree_row(c, "etcd fdatasync p50 (wal_fsync)", a, "bucket", &m->fsync_p50);
+		report__fmt_ns(m->fdatasync_p99_ns, a, sizeof(a));
+		agree_row(c, "etcd fdatasync p99 (wal_fsync)", a, "bucket", &m->fsync_p99);
+		for (size_t i = 0; i < m->ngrpc; i++) {
+			const struct report_grpc_check *g = &m->grpc[i];
+
+			snprintf(what, sizeof(what), "etcd gRPC %s", g->method);
+			fmt_count(g->cpprof, a, sizeof(a));
+			fmt_count(g->handled, b, sizeof(b));
+			agree_row(c, what, a, b, &g->verdict);
+		}
+	}
+	for (size_t i = 0; i < m->neps; i++) {
+		const struct report_endpoint *e = &m->eps[i];
+
+		if (e->cpu_seconds < 0 && e->cpprof_cpu_ns < 0)
+			continue;
+		snprintf(what, sizeof(what), "CPU s of %s", e->component);
+		if (e->cpprof_cpu_ns < 0)
+			snprintf(a, sizeof(a), "-");
+		else
+			snprintf(a, sizeof(a), "%.2f", e->cpprof_cpu_ns / 1e9);
+		if (e->cpu_seconds < 0)
+			snprintf(b, sizeof(b), "-");
+		else
+			snprintf(b, sizeof(b), "%.2f", e->cpu_seconds);
+		agree_row(c, what, a, b, &e->cpu);
+	}
+	for (size_t i = 0; i < r->ncalls; i++)
+		if (r->calls[i].metrics) {
+			const char *v = r->calls[i].metrics->verdict.verdict;
+
+			agree += !strcmp(v, "agree");
+			disagree += !strcmp(v, "disagree");
+			unknown += !strcmp(v, "unknown");
+		}
+	disagree += (long long)m->nmetric_only;
+	if (md)
+		fprintf(c->out, "\napiserver call kinds: %lld agree, %lld disagree, %lld unknown\n",
+			agree, disagree, unknown);
+	else
+		tline(c, "  apiserver call kinds: %lld agree, %lld disagree, %lld unknown", agree,
+		      disagree, unknown);
+
+	/* Scrapes: every endpoint, its errors named. */
+	if (md)
+		fputs("\n### Scraped endpoints\n\n| endpoint | component | scrapes | read | errors |\n"
+		      "|---|---|--:|--:|---|\n", c->out);
+	else {
+		tline(c, "%s", "");
+		tline(c, "%s", "Scraped endpoints");
+	}
+	for (size_t i = 0; i < m->neps; i++) {
+		const struct report_endpoint *e = &m->eps[i];
+		char errs[512] = "";
+		size_t o = 0;
+
+		for (int k = 1; k < SCRAPE_ERR__MAX && k < 16; k++)
+			if (e->errors[k] && o < sizeof(errs))
+				o += snprintf(errs + o, sizeof(errs) - o, "%s%d %s", o ? ", " : "",
+					      e->errors[k], scrape_error_name(k));
+		if (e->last_error[0] && o < sizeof(errs))
+			snprintf(errs + o, sizeof(errs) - o, " (last: %s)", e->last_error);
+		if (md) {
+			fputc('|', c->out);
+			md_cell(c->out, e->url);
+			md_cell(c->out, e->component);
+			fprintf(c->out, " %d | %d |", e->scrapes, e->ok);
+			md_cell(c->out, errs[0] ? errs : "none");
+			fputc('\n', c->out);
+		} else {
+			tline(c, "  %-40s %-9s %3d scrapes, %3d read%s%s",
+			      report__clip(e->url, 40, a, sizeof(a)), e->component, e->scrapes, e->ok,
+			      errs[0] ? "; " : "", errs);
+		}
+	}
+
+	/* The SLO both ways. */
+	if (!m->nsli)
+		return;
+	if (md)
+		fputs("\n### SLO both ways: cpprof's exact p99 and clusterloader2's from "
+		      "apiserver_request_sli_duration_seconds\n\n| call | window | cpprof n | cpprof p99 "
+		      "| SLI n | SLI p99 (bucket) |\n|---|---|--:|--:|--:|---|\n", c->out);
+	else {
+		tline(c, "%s", "");
+		tline(c, "%s", "SLO both ways: cpprof's exact p99 per 5-minute window, and clusterloader2's");
+		tline(c, "%s", "histogram_quantile over apiserver_request_sli_duration_seconds (no webhooks,");
+		tline(c, "%s", "no long-running requests, interpolated inside its bucket)");
+	}
+	for (size_t i = 0; i < m->nsli; i++) {
+		const struct report_sli_window *w = &m->sli[i];
+		char t[64], p[32], q[32], lo[32], hi[32], bk[80];
+
+		snprintf(what, sizeof(what), "%s %s%s%s %s", w->verb, w->resource,
+			 w->subresource[0] ? "/" : "", w->subresource, w->scope);
+		report__fmt_utc(w->window_start_ns, t, sizeof(t));
+		if (w->cpprof_p99_ns < 0)
+			snprintf(p, sizeof(p), "-");
+		else
+			report__fmt_ns(w->cpprof_p99_ns, p, sizeof(p));
+		if (w->sli_p99_ns < 0) {
+			snprintf(q, sizeof(q), "-");
+			bk[0] = 0;
+		} else {
+			report__fmt_ns(w->sli_p99_ns, q, sizeof(q));
+			report__fmt_ns(w->sli_lo_ns, lo, sizeof(lo));
+			report__fmt_ns(w->sli_hi_ns, hi, sizeof(hi));
+			snprintf(bk, sizeof(bk), " (%s..%s]", lo, hi);
+		}
+		if (md) {
+			fputc('|', c->out);
+			md_cell(c->out, what);
+			md_cell(c->out, t);
+			fprintf(c->out, " %lld | %s | %.0f | %s%s |\n", w->cpprof_count, p, w->sli_count,
+				q, bk);
+		} else {
+			tline(c, "  %-30s %s n %lld p99 %s | SLI n %.0f p99 %s%s",
+			      report__clip(what, 30, a, sizeof(a)), t + 11, w->cpprof_count, p,
+			      w->sli_count, q, bk);
+		}
+	}
+}
+
+static void fmt_ms(double ms, char *buf, size_t n)
+{
+	if (ms < 0)
+		snprintf(buf, n, "-");
+	else
+		report__fmt_ns(llround(ms * 1e6), buf, n);
+}
+
+static void fmt_ns_or(long long ns, char *buf, size_t n)
+{
+	if (ns < 0)
+		snprintf(buf, n, "-");
+	else
+		report__fmt_ns(ns, buf, n);
+}
+
+/*
+ * clusterloader2's APIResponsivenessPrometheus results beside cpprof's:
+ * clusterloader2's are histogram_quantile over apiserver_request_sli_
+ * duration_seconds (bucket-interpolated, no webhooks or long-running
+ * calls), cpprof's exact over every call.
+ */
+static void cl2_text(struct ctx *c, const struct report_cl2 *cl)
+{
+	bool md = c->format == REPORT_MD;
+	char what[300], a[64];
+
+	if (!cl)
+		return;
+	if (md) {
+		fputs("\n### clusterloader2 beside cpprof\n\n", c->out);
+		report__md_text(c->out, cl->path);
+		fputs("\n\n| call | cl2 n | cpprof n | cl2 p50 | cpprof p50 | cl2 p90 | cpprof p90 "
+		      "| cl2 p99 | cpprof p99 |\n|---|--:|--:|--:|--:|--:|--:|--:|--:|\n", c->out);
+	} else {
+		tline(c, "%s", "");
+		tline(c, "clusterloader2 (%s) beside cpprof", report__clip(cl->path, 60, a, sizeof(a)));
+		tline(c, "  %-30s %7s %7s %9s %9s %9s %9s %9s %9s", "call", "cl2 n", "cpprof", "cl2 p50",
+		      "p50", "cl2 p90", "p90", "cl2 p99", "p99");
+	}
+	for (size_t i = 0; i < cl->n; i++) {
+		const struct cl2_item *it = &cl->items[i];
+		char n1[24], n2[24], x[6][32];
+
+		snprintf(what, sizeof(what), "%s %s%s%s %s", it->verb, it->resource,
+			 it->subresource[0] ? "/" : "", it->subresource, it->scope);
+		if (it->count < 0)
+			snprintf(n1, sizeof(n1), "-");
+		else
+			snprintf(n1, sizeof(n1), "%lld", it->count);
+		if (it->cpprof_count < 0)
+			snprintf(n2, sizeof(n2), "none");
+		else
+			snprintf(n2, sizeof(n2), "%lld", it->cpprof_count);
+		fmt_ms(it->p50_ms, x[0], sizeof(x[0]));
+		fmt_ns_or(it->cpprof_count < 0 ? -1 : it->cpprof_p50_ns, x[1], sizeof(x[1]));
+		fmt_ms(it->p90_ms, x[2], sizeof(x[2]));
+		fmt_ns_or(it->cpprof_count < 0 ? -1 : it->cpprof_p90_ns, x[3], sizeof(x[3]));
+		fmt_ms(it->p99_ms, x[4], sizeof(x[4]));
+		fmt_ns_or(it->cpprof_count < 0 ? -1 : it->cpprof_p99_ns, x[5], sizeof(x[5]));
+		if (md) {
+			fputc('|', c->out);
+			md_cell(c->out, what);
+			fprintf(c->out, " %s | %s | %s | %s | %s | %s | %s | %s |\n", n1, n2, x[0], x[1],
+				x[2], x[3], x[4], x[5]);
+		} else {
+			tline(c, "  %-30s %7s %7s %9s %9s %9s %9s %9s %9s",
+			      report__clip(what, 30, a, sizeof(a)), n1, n2, x[0], x[1], x[2], x[3], x[4],
+			      x[5]);
+		}
+	}
+}
+
 /* ---------- the renderers ---------- */
 
 static int write_human(FILE *out, const struct report_model *m, enum report_format f)
@@ -844,6 +1129,8 @@ static int write_human(FILE *out, const struct report_model *m, enum report_form
 			text_sys(&c, r);
 		}
 		cpu_text(&c, r->cpu);
+		metrics_text(&c, r);
+		cl2_text(&c, r->cl2);
 		c.nruns++;
 	}
 	if (!m->nruns)

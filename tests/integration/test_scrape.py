@@ -166,6 +166,237 @@ def sql(db, q, *args):
 
 # ---- cases ---------------------------------------------------------------------
 
+def report_json(name, db, *more):
+    """`cpprof report --format json` of DB's run, parsed and checked against
+    report.schema.json; None (a failed check) if it fails."""
+    r = subprocess.run([CPPROF, "report", db, "--format", "json", *more], capture_output=True, text=True)
+    if not check(r.returncode == 0, f"{name}: report --format json", r.stderr[-500:]):
+        return None
+    try:
+        doc = json.loads(r.stdout)
+        run = doc["runs"][0]
+    except (ValueError, KeyError, IndexError) as e:
+        check(False, f"{name}: report --format json parses", str(e))
+        return None
+    try:
+        import jsonschema
+    except ImportError:
+        check(False, f"{name}: python3-jsonschema is installed (make deps)")
+        return run
+    schema = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schema",
+                                         "report.schema.json")))
+    errs = sorted(jsonschema.Draft7Validator(schema).iter_errors(doc), key=lambda e: list(e.path))
+    check(not errs, f"{name}: report json with metrics_check valid against report.schema.json",
+          "; ".join(f"{list(e.path)}: {e.message[:200]}" for e in errs[:3]))
+    return run
+
+
+def report_text(name, db, fmt="text"):
+    r = subprocess.run([CPPROF, "report", db, "--format", fmt], capture_output=True, text=True)
+    check(r.returncode == 0, f"{name}: report --format {fmt}", r.stderr[-500:])
+    return r.stdout
+
+
+def check_report_apiserver(name, db, want):
+    """The apiserver side of the cross-check in `report`, for any apiserver
+    (the stand-in here; a real k8s.io/apiserver server goes through the same
+    function): every apiserver call kind's metrics.count equals cpprof's
+    count (or, when the server's metric has no scope label, the counts
+    agree over all scopes), its verdict agrees, and WANT's call kinds
+    ((verb, resource, scope) -> count) are there; the text report shows
+    the agreement table with no disagreement."""
+    run = report_json(name, db)
+    if run is None:
+        return
+    calls = [c for c in run["calls"] if c["component"] == "apiserver" and c["resource"]]
+    check(calls and all("metrics" in c for c in calls), f"{name}: report: every apiserver call has metrics",
+          str([c for c in calls if "metrics" not in c][:2]))
+    for c in calls:
+        m = c.get("metrics") or {}
+        key = (c["verb"], c["resource"], c["scope"])
+        same = m.get("count") == c["count"] or (m.get("count") is None and
+                                                m.get("count_check", {}).get("reason", "").startswith("equal over all scopes"))
+        check(same and m.get("verdict") == "agree",
+              f"{name}: report: {key}: metrics.count {m.get('count')} beside cpprof's {c['count']}, agree",
+              json.dumps(m)[:400])
+        if m.get("p50_le_ns") is not None:
+            lo, hi = m["p50_le_ns"]
+            check(0 <= lo < hi, f"{name}: report: {key}: p50_le_ns is a bucket", str(m["p50_le_ns"]))
+    have = {(c["verb"], c["resource"], c["scope"]): c["count"] for c in calls}
+    for key, n in want.items():
+        check(have.get(key) == n, f"{name}: report: {key} counted {n}", str(have.get(key)))
+    mc = run.get("metrics_check") or {}
+    api = mc.get("apiserver") or {}
+    check(api.get("calls_disagree") == 0 and api.get("calls_agree") == len(calls),
+          f"{name}: report: metrics_check.apiserver: all {len(calls)} agree",
+          json.dumps({k: api.get(k) for k in ("calls_agree", "calls_disagree", "calls_unknown", "metric_only")}))
+    text = report_text(name, db)
+    check("Cross-check: cpprof beside the components' own metrics" in text and
+          re.search(rf"apiserver call kinds: {len(calls)} agree, 0 disagree", text) is not None,
+          f"{name}: report text: the agreement table", text[-1500:])
+    md = report_text(name, db, "md")
+    check("### Cross-check" in md and "| check | cpprof | metric | verdict | reason |" in md,
+          f"{name}: report md: the agreement table")
+    return run
+
+
+def check_report_etcd(name, db, bad_urls):
+    """The etcd side of the cross-check in `report`: fdatasync beside the
+    WAL and commit histograms, gRPC methods beside grpc_server_handled_total,
+    CPU beside process_cpu_seconds_total, the bad endpoints' errors shown."""
+    run = report_json(name, db)
+    if run is None:
+        return
+    mc = run.get("metrics_check")
+    if not check(mc is not None and mc.get("etcd") is not None, f"{name}: report: metrics_check.etcd"):
+        return
+    etcd = mc["etcd"]
+    fs = etcd["fdatasync"]
+    check(fs["count_check"]["verdict"] == "agree" and fs["cpprof_count"] ==
+          fs["wal_fsync"]["count"] + 2 * fs["backend_commit"]["count"],
+          f"{name}: report: fdatasync = WAL syncs + 2 x commits", json.dumps(fs)[:600])
+    check(fs["p50_check"]["verdict"] == "agree", f"{name}: report: fdatasync p50 beside the WAL bucket",
+          fs["p50_check"]["reason"])
+    grpc = {g["method"]: g for g in etcd["grpc"]}
+    for m, n in (("/etcdserverpb.KV/Put", 30), ("/etcdserverpb.KV/Range", 8),
+                 ("/etcdserverpb.KV/DeleteRange", 3)):
+        g = grpc.get(m, {})
+        check(g.get("handled") == n and g.get("cpprof_count") == n and g["check"]["verdict"] == "agree",
+              f"{name}: report: {m}: {n} on both sides, agree", str(g))
+    ep = [x for x in mc["endpoints"] if x["component"] == "etcd"]
+    check(len(ep) == 1 and ep[0]["cpu_check"]["verdict"] == "agree" and ep[0]["cpprof_cpu_ns"] > 0,
+          f"{name}: report: etcd CPU beside process_cpu_seconds_total", str(ep))
+    eps = {x["url"]: x for x in mc["endpoints"]}
+    text = report_text(name, db)
+    for kind, u in bad_urls.items():
+        x = eps.get(u, {})
+        check(x.get("ok") == 0 and x.get("errors", {}).get(kind, 0) >= 2 and x.get("last_error"),
+              f"{name}: report: bad endpoint's '{kind}' errors in the JSON", str(x))
+        line = [ln for ln in text.splitlines() if u[:30] in ln and "scrapes" in ln]
+        check(line and re.search(rf"\d+ {kind}", line[0]) is not None,
+              f"{name}: report text: bad endpoint's '{kind}' errors shown", str(line))
+    check(re.search(r"etcd gRPC /etcdserverpb.KV/Put +30 +30 +agree", text) is not None,
+          f"{name}: report text: gRPC Put in the agreement table")
+    check(re.search(r"etcd fdatasync \(WAL \+ 2 x commit\) +\d+ +\S+ +agree", text) is not None,
+          f"{name}: report text: fdatasync in the agreement table")
+
+
+def check_report_sli(name, db):
+    """The SLO both ways on a recorded run: an apiserver_request_sli_duration_seconds
+    histogram for create pods with known counts is written between the run's
+    first and last apiserver scrape (the stand-in exposes no SLI histogram;
+    a real apiserver does), and report must show, in the run's one 5-minute
+    window, cpprof's exact p99 beside histogram_quantile(0.99) of the
+    histogram's increase, interpolated as Prometheus does: rank 9.9 of 10
+    falls in (0.1 s, 0.25 s] with 8 below, so 0.1 + 0.15 * 1.9 / 2 = 0.2425 s."""
+    con = sqlite3.connect(db)
+    try:
+        run_id, = con.execute("SELECT id FROM runs").fetchone()
+        scr = [r[0] for r in con.execute("SELECT id FROM metric_scrapes WHERE component = 'apiserver' "
+                                         "AND error IS NULL ORDER BY t_ns")]
+        labels = '{component="apiserver",group="",resource="pods",scope="resource",subresource="",verb="POST",version="v1"}'
+        for le, first, last in ((0.05, 0, 4), (0.1, 1, 8), (0.25, 1, 10), (float("inf"), 1, 10)):
+            cur = con.execute("INSERT INTO metric_series (run_id, name, labels, le) VALUES (?, ?, ?, ?)",
+                              (run_id, "apiserver_request_sli_duration_seconds_bucket", labels, le))
+            sid = cur.lastrowid
+            con.execute("INSERT INTO metric_samples (scrape_id, series_id, value) VALUES (?, ?, ?)",
+                        (scr[0], sid, first))
+            con.execute("INSERT INTO metric_samples (scrape_id, series_id, value) VALUES (?, ?, ?)",
+                        (scr[-1], sid, first + last))
+        con.commit()
+    finally:
+        con.close()
+    run = report_json(name + " with SLI", db)
+    if run is None:
+        return
+    create = [c for c in run["calls"] if c["verb"] == "create" and c["resource"] == "pods"]
+    win = [w for w in run["metrics_check"]["apiserver"]["sli_windows"] if w["verb"] == "create"]
+    check(len(win) == 1 and len(create) == 1, f"{name}: report: one SLO window of create pods both ways",
+          json.dumps(win)[:500])
+    if win and create:
+        w = win[0]
+        check(w["sli_count"] == 10 and w["sli_p99_ns"] == 242500000 and
+              w["sli_p99_bucket_ns"] == [100000000, 250000000],
+              f"{name}: report: SLI p99 interpolated as histogram_quantile (0.2425 s in (0.1, 0.25])", json.dumps(w))
+        check(w["cpprof_count"] == create[0]["count"] == 10 and w["cpprof_p99_ns"] == create[0]["p99_ns"],
+              f"{name}: report: cpprof's exact p99 of the window beside it", json.dumps(w))
+    text = report_text(name, db)
+    check("SLO both ways" in text and re.search(r"create pods \w+ .* n 10 p99 .*SLI n 10 p99 242ms", text),
+          f"{name}: report text: the SLO both ways", text[-800:])
+
+
+def check_report_html(name, db, *more):
+    """The HTML page of the run in Chromium, through test_report_html.py's
+    page(): the script runs to the end with no console error and shows the
+    agreement table (and clusterloader2's table with --cl2)."""
+    import test_report_html as th
+    shutil.rmtree(th.TMP, ignore_errors=True)
+    th.TMP, th.check = TMP, check
+    if not check(os.access(th.CHROMIUM, os.X_OK), "chromium is installed (make deps)", th.CHROMIUM):
+        return
+    os.makedirs(th.ART, exist_ok=True)
+    out = os.path.join(th.ART, "metrics-check-" + name.replace(" ", "-") + ".html")
+    r = subprocess.run([CPPROF, "report", db, "--format", "html", "-o", out, *more], capture_output=True, text=True)
+    if not check(r.returncode == 0, f"{name}: report --format html", r.stderr[-300:]):
+        return
+    want = ["Cross-check with the components' own metrics", "Scraped endpoints", "No disagreement"]
+    if more:
+        want += ["clusterloader2 beside cpprof", "APIResponsivenessPrometheus_test.json"]
+    th.page(name + " html", out, min_svg=1, must_have=want)
+
+
+def check_report_cl2(name, db):
+    """clusterloader2's PerfData beside cpprof's: a file this test writes from
+    known values (verbs as APIResponsivenessPrometheus writes them) read
+    with --cl2; bad files refused in one line naming the file."""
+    good = os.path.join(TMP, "APIResponsivenessPrometheus_test.json")
+    items = [("POST", "pods", "", "resource", 10, 1.5, 2.5, 12.25),
+             ("GET", "pods", "", "resource", 11, 0.5, 0.75, 3.0),
+             ("DELETE", "pods", "", "resource", 3, 0.4, 0.6, 0.9),
+             ("LIST", "nodes", "", "cluster", 9, 1, 2, 3)]
+    with open(good, "w") as f:
+        json.dump({"version": "v1", "dataItems": [
+            {"data": {"Perc50": p50, "Perc90": p90, "Perc99": p99}, "unit": "ms",
+             "labels": {"Verb": v, "Resource": r, "Subresource": sub, "Scope": sc, "Count": str(n),
+                        "SlowCount": "0"}} for v, r, sub, sc, n, p50, p90, p99 in items]}, f, indent=2)
+    run = report_json(name + " --cl2", db, "--cl2", good)
+    if run is None:
+        return
+    calls = {(c["verb"], c["resource"], c["scope"]): c for c in run["calls"]}
+    cl2 = {(c["verb"], c["resource"]): c for c in run.get("cl2", {}).get("calls", [])}
+    for v, res, cv, scope in (("POST", "pods", "create", "namespace"), ("GET", "pods", "get", "resource"),
+                              ("DELETE", "pods", "delete", "resource")):
+        c, mine = cl2.get((v, res), {}), calls.get((cv, res, scope), {})
+        want = [i for i in items if i[0] == v][0]
+        check(c.get("count") == want[4] and c.get("p99_ms") == want[7] and c.get("p50_ms") == want[5] and
+              (c.get("cpprof") or {}).get("count") == mine.get("count") == want[4] and
+              c["cpprof"]["p99_ns"] == mine["p99_ns"] and c["cpprof"]["p50_ns"] == mine["p50_ns"],
+              f"{name}: report --cl2: {v} {res}: clusterloader2's {want[4]} calls, p99 {want[7]} ms beside cpprof's",
+              json.dumps(c))
+    check(cl2.get(("LIST", "nodes"), {}).get("cpprof", 0) is None, f"{name}: report --cl2: a kind cpprof lacks is null")
+    text = subprocess.run([CPPROF, "report", db, "--cl2", good], capture_output=True, text=True).stdout
+    check(re.search(r"POST pods resource +10 +10 +1\.50ms", text) is not None and "LIST nodes cluster" in text,
+          f"{name}: report text --cl2: clusterloader2 beside cpprof", text[-900:])
+    for bad, why in (('{"version":"v1","dataItems":[{"data":{"Perc50":1},"labels":{}}]}', "labels.Verb"),
+                     ('{"version":"v1","dataItems":[', "unexpected end"),
+                     ('\x00\x01garbage', "expected an object"),
+                     ('{"version":"v2","dataItems":[]}', "version 'v2'"),
+                     ('{"version":"v1","dataItems":[{"data":{"Perc99":5},"unit":"s","labels":{"Verb":"GET"}}]}',
+                      "not ms")):
+        path = os.path.join(TMP, "bad-cl2.json")
+        with open(path, "w") as f:
+            f.write(bad)
+        r = subprocess.run([CPPROF, "report", db, "--cl2", path], capture_output=True, text=True)
+        lines = r.stderr.strip().splitlines()
+        check(r.returncode == 1 and len(lines) == 1 and path in lines[0] and why in lines[0] and not r.stdout,
+              f"{name}: report --cl2 on a bad file: one line naming it ({why})", r.stderr[-300:])
+    r = subprocess.run([CPPROF, "report", db, "--cl2", os.path.join(TMP, "missing.json")], capture_output=True,
+                       text=True)
+    check(r.returncode == 1 and "missing.json" in r.stderr and len(r.stderr.strip().splitlines()) == 1,
+          f"{name}: report --cl2 on a missing file: one line", r.stderr)
+    check_report_html(name, db, "--cl2", good)
+
+
 def case(name, exe, tls=None, bad=True):
     if FILTER and FILTER not in name:
         return
@@ -275,6 +506,7 @@ def case(name, exe, tls=None, bad=True):
             if x["component"] == "other":
                 check(x["ok"] == 0 and sum(x["errors"].values()) == x["scrapes"],
                       f"{name}: metrics_check reports {x['url'][-20:]}'s errors", str(x["errors"]))
+        check_report_etcd(name, db, urls)
     finally:
         for s in servers:
             s.close()
@@ -361,6 +593,11 @@ def standin_case():
             else:
                 ok = c.get("cpprof") == n and c.get("verdict") == "agree"
             check(ok, f"{name}: {key}: cpprof {n}, apiserver_request_total as many", str(c))
+        check_report_apiserver(name, db, {("create", "pods", "namespace"): 10, ("get", "pods", "resource"): 11,
+                                          ("list", "pods", "namespace"): 5, ("list", "pods", "cluster"): 2,
+                                          ("delete", "pods", "resource"): 3})
+        check_report_cl2(name, db)
+        check_report_sli(name, db)
     finally:
         srv.kill()
         srv.wait()

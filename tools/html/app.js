@@ -730,6 +730,8 @@
     renderFsync(run, app);
     renderCpu(run.cpu, app, run.label);
     renderClients(run, app);
+    renderMetricsCheck(run, app);
+    renderCl2(run, app);
   }
 
   function renderFsync(run, app) {
@@ -812,6 +814,105 @@
       { name: "retransmits", num: true, get: function (r) { return r.retransmits; }, show: function (r) { return fmtInt(r.retransmits); } }
     ], cl), el("p", { "class": "note", text: "TCP connections on the targets' listening ports; peers max is the most distinct client addresses of one target in one interval." })],
     "clients"));
+  }
+
+  /* ---- cpprof beside the components' own metrics (REPORT-JSON.md METRICS_CHECK, CL2) ---- */
+
+  function verdictBadge(v, reason) {
+    return badge(v, v === "agree" ? "good" : v === "disagree" ? "bad" : "info", reason);
+  }
+  function kindName(c) {
+    return c.verb + " " + (c.resource || "-") + (c.subresource ? "/" + c.subresource : "") + " " + c.scope;
+  }
+  function checkRow(what, cpprof, metric, chk) {
+    return { what: what, cpprof: cpprof, metric: metric, verdict: chk.verdict, reason: chk.reason };
+  }
+  function renderMetricsCheck(run, app) {
+    var mc = run.metrics_check;
+    if (!mc) return;
+    var rows = [];
+    (run.calls || []).forEach(function (c) {
+      if (!c.metrics) return;
+      rows.push(checkRow(kindName(c), c.count, c.metrics.count,
+        { verdict: c.metrics.verdict, reason: c.metrics.reason }));
+    });
+    if (mc.apiserver) {
+      mc.apiserver.metric_only.forEach(function (c) {
+        rows.push(checkRow(kindName(c), 0, c.count,
+          { verdict: "disagree", reason: "only in apiserver_request_total" }));
+      });
+    }
+    if (mc.etcd) {
+      var f = mc.etcd.fdatasync;
+      rows.push(checkRow("etcd fdatasync (WAL + 2 x commit)", f.cpprof_count,
+        f.wal_fsync.count + 2 * f.backend_commit.count, f.count_check));
+      rows.push(checkRow("etcd fdatasync p50 (wal_fsync)", f.cpprof_p50_ns === null ? null : fmtNs(f.cpprof_p50_ns), "bucket", f.p50_check));
+      rows.push(checkRow("etcd fdatasync p99 (wal_fsync)", f.cpprof_p99_ns === null ? null : fmtNs(f.cpprof_p99_ns), "bucket", f.p99_check));
+      mc.etcd.grpc.forEach(function (g) { rows.push(checkRow("etcd gRPC " + g.method, g.cpprof_count, g.handled, g.check)); });
+    }
+    mc.endpoints.forEach(function (e) {
+      if (e.cpu_seconds === null && e.cpprof_cpu_ns === null) return;
+      rows.push(checkRow("CPU s of " + e.component, e.cpprof_cpu_ns === null ? null : fmtNum(e.cpprof_cpu_ns / 1e9, 2),
+        e.cpu_seconds === null ? null : fmtNum(e.cpu_seconds, 2), e.cpu_check));
+    });
+    var nd = rows.filter(function (r) { return r.verdict === "disagree"; }).length;
+    var kids = [
+      el("p", { "class": "note", text: nd ? nd + " disagreement" + (nd === 1 ? "" : "s") + ", named below." :
+        "No disagreement: every check agrees or is unknown." }),
+      sortableTable([
+        { name: "check", get: function (r) { return r.what; } },
+        { name: "cpprof", num: true, get: function (r) { return r.cpprof; } },
+        { name: "metric", num: true, get: function (r) { return r.metric; } },
+        { name: "verdict", get: function (r) { return r.verdict; }, show: function (r) { return verdictBadge(r.verdict, r.reason); } },
+        { name: "reason", get: function (r) { return r.reason; } }
+      ], rows),
+      el("h3", { text: "Scraped endpoints" }),
+      sortableTable([
+        { name: "endpoint", get: function (e) { return e.url; } },
+        { name: "component", get: function (e) { return e.component; } },
+        { name: "scrapes", num: true, get: function (e) { return e.scrapes; } },
+        { name: "read", num: true, get: function (e) { return e.ok; } },
+        { name: "errors", get: function (e) {
+          var k = Object.keys(e.errors);
+          return k.length ? k.map(function (n) { return e.errors[n] + " " + n; }).join(", ") +
+            (e.last_error ? " (last: " + e.last_error + ")" : "") : "none";
+        } }
+      ], mc.endpoints)
+    ];
+    if (mc.apiserver && mc.apiserver.sli_windows.length) {
+      kids.push(el("h3", { text: "SLO both ways" }));
+      kids.push(el("p", { "class": "note", text: "cpprof's exact p99 per 5-minute window beside clusterloader2's " +
+        "histogram_quantile over apiserver_request_sli_duration_seconds, which leaves out webhooks and long-running " +
+        "requests and interpolates inside its bucket." }));
+      kids.push(sortableTable([
+        { name: "call", get: function (w) { return kindName(w); } },
+        { name: "window", get: function (w) { return w.window_start_ns; }, show: function (w) { return fmtDate(w.window_start_ns); } },
+        { name: "cpprof n", num: true, get: function (w) { return w.cpprof_count; } },
+        { name: "cpprof p99", num: true, get: function (w) { return w.cpprof_p99_ns; }, show: function (w) { return w.cpprof_p99_ns === null ? "-" : fmtNs(w.cpprof_p99_ns); } },
+        { name: "SLI n", num: true, get: function (w) { return w.sli_count; } },
+        { name: "SLI p99", num: true, get: function (w) { return w.sli_p99_ns; }, show: function (w) {
+          return w.sli_p99_ns === null ? "-" : fmtNs(w.sli_p99_ns) + " in (" + fmtNs(w.sli_p99_bucket_ns[0]) + ", " + fmtNs(w.sli_p99_bucket_ns[1]) + "]";
+        } }
+      ], mc.apiserver.sli_windows));
+    }
+    app.appendChild(section("Cross-check with the components' own metrics", kids, "metrics-check"));
+  }
+  function renderCl2(run, app) {
+    var cl = run.cl2;
+    if (!cl) return;
+    function ms(v) { return v === null ? "-" : fmtNs(Math.round(v * 1e6)); }
+    function ns(c, k) { return c.cpprof ? fmtNs(c.cpprof[k]) : "-"; }
+    app.appendChild(section("clusterloader2 beside cpprof", [
+      el("p", { "class": "note", text: cl.file }),
+      sortableTable([
+        { name: "call", get: function (c) { return kindName(c); } },
+        { name: "cl2 n", num: true, get: function (c) { return c.count; } },
+        { name: "cpprof n", num: true, get: function (c) { return c.cpprof ? c.cpprof.count : null; } },
+        { name: "cl2 p50", num: true, get: function (c) { return c.p50_ms; }, show: function (c) { return ms(c.p50_ms); } },
+        { name: "cpprof p50", num: true, get: function (c) { return c.cpprof ? c.cpprof.p50_ns : null; }, show: function (c) { return ns(c, "p50_ns"); } },
+        { name: "cl2 p99", num: true, get: function (c) { return c.p99_ms; }, show: function (c) { return ms(c.p99_ms); } },
+        { name: "cpprof p99", num: true, get: function (c) { return c.cpprof ? c.cpprof.p99_ns : null; }, show: function (c) { return ns(c, "p99_ns"); } }
+      ], cl.calls)], "cl2"));
   }
 
   /* ---- the diff ------------------------------------------------------------------------ */

@@ -1,0 +1,338 @@
+// SPDX-License-Identifier: MIT
+/*
+ * report_sli: the SLO both ways. Per apiserver call kind in the SLO and per
+ * 5-minute window from the run's start (the windows of report_model.c),
+ * cpprof's exact p99 (nearest rank over every latency that started in
+ * the window) beside what clusterloader2 computes from the apiserver's
+ * apiserver_request_sli_duration_seconds (apiserver_request_slo_... before
+ * 1.27): histogram_quantile(0.99, ...) over the histogram's increase in
+ * the window, which interpolates linearly inside the bucket holding the
+ * 99th percentile (Prometheus promql/quantile.go bucketQuantile). The two
+ * differ by design: the SLI excludes webhook and priority-and-fairness
+ * queueing time and long-running requests, and its answer is only as
+ * fine as its buckets. The window's increase is taken between the good
+ * scrapes nearest its ends (the last at or before its start, the first at
+ * or after its end), so with scrapes every 15 s the windows line up within
+ * a scrape interval.
+ */
+#include <errno.h>
+#include <math.h>
+#include <stdint.h>
+#include <stdio.h>
+#include <stdlib.h>
+#include <string.h>
+
+#include <sqlite3.h>
+
+#include "log.h"
+#include "metrics_check.h"
+#include "report_model.h"
+
+struct sli_series {
+	int group;                   /* -1: not a call kind cpprof has in the SLO */
+	double le;
+};
+
+struct scrape_pt {
+	long long id, t_ns;
+};
+
+/* histogram_quantile as Prometheus computes it over cumulative buckets. */
+static long long hist_quantile(const struct mc_hist *h, double q, long long *lo, long long *hi)
+{
+	double total, rank, start, end, prev = 0;
+	int b;
+
+	if (h->n < 1 || !isinf(h->le[h->n - 1]))
+		return -1;
+	total = h->count[h->n - 1];
+	if (total <= 0)
+		return -1;
+	rank = q * total;
+	for (b = 0; b < h->n - 1 && h->count[b] < rank; b++)
+		;
+	if (b == h->n - 1) {     /* in +Inf: the highest finite bound, as Prometheus says */
+		*lo = *hi = b ? llround(h->le[b - 1] * 1e9) : 0;
+		return *lo;
+	}
+	start = b ? h->le[b - 1] : 0;
+	end = h->le[b];
+	if (b)
+		prev = h->count[b - 1];
+	*lo = llround(start * 1e9);
+	*hi = llround(end * 1e9);
+	if (h->count[b] - prev <= 0)
+		return *hi;
+	return llround((start + (end - start) * (rank - prev) / (h->count[b] - prev)) * 1e9);
+}
+
+static long long nearest_rank(long long n)
+{
+	long long r = (n * 99 + 99) / 100;      /* ceil(0.99 n) */
+
+	return r < 1 ? 1 : r;
+}
+
+/* cpprof's count and exact p99 of call K per window, in two passes over its rows. */
+static int cpprof_windows(sqlite3 *db, const struct report_run *r, const struct report_call *k,
+			  long long nwin, long long *count, long long *p99)
+{
+	static const char sql[] =
+		"SELECT start_ns, latency_ns FROM requests WHERE run_id = ?1 AND component = 'apiserver' "
+		"AND verb = ?2 AND resource = ?3 AND IFNULL(subresource, '') = ?4 AND scope = ?5 "
+		"AND path IS NULL AND latency_ns IS NOT NULL ORDER BY latency_ns";
+	long long *seen = calloc(nwin, sizeof(*seen));
+	sqlite3_stmt *st = NULL;
+	int pass, rc;
+
+	if (!seen)
+		return -ENOMEM;
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK) {
+		free(seen);
+		cp_seterr("cannot read requests: %s", sqlite3_errmsg(db));
+		return -EIO;
+	}
+	for (pass = 0; pass < 2; pass++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, r->id);
+		sqlite3_bind_text(st, 2, k->verb, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 3, k->resource, -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 4, k->subresource ? k->subresource : "", -1, SQLITE_STATIC);
+		sqlite3_bind_text(st, 5, k->scope ? k->scope : "", -1, SQLITE_STATIC);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			long long w = (sqlite3_column_int64(st, 0) - r->started_ns) / REPORT_SLO_WINDOW_NS;
+
+			if (w < 0 || w >= nwin)
+				continue;
+			if (!pass) {
+				count[w]++;
+			} else if (++seen[w] == nearest_rank(count[w])) {
+				p99[w] = sqlite3_column_int64(st, 1);
+			}
+		}
+		if (rc != SQLITE_DONE) {
+			cp_seterr("cannot read requests: %s", sqlite3_errmsg(db));
+			break;
+		}
+	}
+	sqlite3_finalize(st);
+	free(seen);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* The increase of every SLI bucket series between scrapes B and E into VAL (by series index). */
+static int scrape_values(sqlite3 *db, long long scrape, long long lo, long long hi, double *val)
+{
+	sqlite3_stmt *st;
+	int rc;
+
+	if (sqlite3_prepare_v2(db, "SELECT series_id, value FROM metric_samples WHERE scrape_id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		return -EIO;
+	sqlite3_bind_int64(st, 1, scrape);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(st, 0);
+
+		if (id >= lo && id <= hi && sqlite3_column_type(st, 1) != SQLITE_NULL)
+			val[id - lo] = sqlite3_column_double(st, 1);
+	}
+	sqlite3_finalize(st);
+	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m);
+
+int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m)
+{
+	static const char names[] = "name IN ('apiserver_request_sli_duration_seconds_bucket', "
+				    "'apiserver_request_slo_duration_seconds_bucket')";
+	struct scrape_pt *pts = NULL;
+	struct sli_series *ser = NULL;
+	double *b = NULL, *e = NULL;
+	long long lo = 0, hi = -1, npts = 0, nwin, ncw, *cnt = NULL, *p99 = NULL;
+	int *group_of_call = NULL, err = 0;
+	sqlite3_stmt *st = NULL;
+	char sql[512];
+
+	if (!m->has_apiserver || r->ended_ns <= r->started_ns || !r->ncalls)
+		return 0;
+	nwin = (r->ended_ns - r->started_ns + REPORT_SLO_WINDOW_NS - 1) / REPORT_SLO_WINDOW_NS;
+	if (nwin > 10000)       /* 35 days: a clock gone wrong, not a recording */
+		return 0;
+	snprintf(sql, sizeof(sql), "SELECT min(id), max(id) FROM metric_series WHERE run_id = ?1 AND %s",
+		 names);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto io;
+	sqlite3_bind_int64(st, 1, r->id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		lo = sqlite3_column_int64(st, 0);
+		hi = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (hi < lo)
+		return 0;      /* no SLI histogram scraped */
+	if (!(ser = calloc(hi - lo + 1, sizeof(*ser))) || !(b = calloc(hi - lo + 1, sizeof(*b))) ||
+	    !(e = calloc(hi - lo + 1, sizeof(*e))) ||
+	    !(group_of_call = calloc(r->ncalls, sizeof(*group_of_call))))
+		goto oom;
+	for (long long i = 0; i <= hi - lo; i++)
+		ser[i].group = -1;
+	/* The call kinds: cpprof's in the SLO; a series belongs to the one whose metric key it has. */
+	snprintf(sql, sizeof(sql), "SELECT id, labels, le FROM metric_series WHERE run_id = ?1 AND %s",
+		 names);
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
+		goto io;
+	sqlite3_bind_int64(st, 1, r->id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(st, 0);
+		const char *labels = (const char *)sqlite3_column_text(st, 1);
+		char verb[24], res[96], sub[48], scope[16];
+
+		if (!labels || !mc_label(labels, "verb", verb, sizeof(verb)))
+			continue;
+		if (!mc_label(labels, "resource", res, sizeof(res)))
+			res[0] = 0;
+		if (!mc_label(labels, "subresource", sub, sizeof(sub)))
+			sub[0] = 0;
+		if (!mc_label(labels, "scope", scope, sizeof(scope)))
+			scope[0] = 0;
+		ser[id - lo].le = sqlite3_column_double(st, 2);
+		for (size_t i = 0; i < r->ncalls; i++) {
+			const struct report_call *k = &r->calls[i];
+			char kv[24], ks[16];
+
+			if (!k->metrics || !k->slo_threshold_ns)
+				continue;
+			mc_key(k->verb, k->subresource, k->scope, kv, ks);
+			if (!strcmp(kv, mc_verb(verb)) && !strcmp(ks, scope) &&
+			    !strcmp(k->resource, res) && !strcmp(k->subresource ? k->subresource : "", sub)) {
+				ser[id - lo].group = (int)i;
+				group_of_call[i] = 1;
+				break;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	/* The apiserver's good scrapes in time order (the first apiserver endpoint's). */
+	if (sqlite3_prepare_v2(db, "SELECT id, t_ns FROM metric_scrapes WHERE run_id = ?1 AND "
+			       "component = 'apiserver' AND error IS NULL AND endpoint = (SELECT "
+			       "endpoint FROM metric_scrapes WHERE run_id = ?1 AND component = "
+			       "'apiserver' ORDER BY id LIMIT 1) ORDER BY t_ns", -1, &st, NULL) != SQLITE_OK)
+		goto io;
+	sqlite3_bind_int64(st, 1, r->id);
+	while (sqlite3_step(st) == SQLITE_ROW) {
+		struct scrape_pt *n = realloc(pts, (npts + 1) * sizeof(*pts));
+
+		if (!n)
+			goto oom;
+		pts = n;
+		pts[npts].id = sqlite3_column_int64(st, 0);
+		pts[npts++].t_ns = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (npts < 2)
+		goto out;
+	/* cpprof's side: each call kind's windows, one streaming pass each */
+	ncw = 0;
+	for (size_t i = 0; i < r->ncalls; i++)
+		if (group_of_call[i])
+			group_of_call[i] = (int)++ncw;    /* its row in cnt and p99, plus one */
+	if (!(cnt = calloc(ncw * nwin, sizeof(*cnt))) || !(p99 = malloc(ncw * nwin * sizeof(*p99))))
+		goto oom;
+	for (long long j = 0; j < ncw * nwin; j++)
+		p99[j] = -1;
+	for (size_t i = 0; i < r->ncalls; i++) {
+		long long row = group_of_call[i] - 1;
+
+		if (row >= 0 && (err = cpprof_windows(db, r, &r->calls[i], nwin, cnt + row * nwin,
+						      p99 + row * nwin)))
+			goto out;
+	}
+	/* the SLI's side: each window's two scrapes read once, for every call kind */
+	for (long long w = 0; w < nwin; w++) {
+		long long ws = r->started_ns + w * REPORT_SLO_WINDOW_NS, we = ws + REPORT_SLO_WINDOW_NS;
+		long long bi = 0, ei = npts - 1;
+
+		for (long long j = 0; j < npts; j++)
+			if (pts[j].t_ns <= ws)
+				bi = j;
+		for (long long j = npts - 1; j >= 0; j--)
+			if (pts[j].t_ns >= we)
+				ei = j;
+		if (ei <= bi)
+			continue;
+		memset(b, 0, (hi - lo + 1) * sizeof(*b));
+		memset(e, 0, (hi - lo + 1) * sizeof(*e));
+		if (scrape_values(db, pts[bi].id, lo, hi, b) || scrape_values(db, pts[ei].id, lo, hi, e))
+			goto io;
+		for (size_t i = 0; i < r->ncalls; i++) {
+			const struct report_call *k = &r->calls[i];
+			long long row = group_of_call[i] - 1, n, q;
+			struct report_sli_window *o, *nn;
+			struct mc_hist h = { 0 };
+
+			if (row < 0)
+				continue;
+			n = cnt[row * nwin + w];
+			q = p99[row * nwin + w];
+			for (long long s = 0; s <= hi - lo; s++) {
+				double d = e[s] - b[s];
+
+				if (ser[s].group != (int)i)
+					continue;
+				if (d < 0)      /* a reset: the counter restarted from 0 */
+					d = e[s];
+				/* sum over the labels cpprof's key leaves out (group, version, component) */
+				for (int j = 0; j < h.n; j++)
+					if (h.le[j] == ser[s].le) {
+						h.count[j] += d;
+						d = NAN;
+						break;
+					}
+				if (!isnan(d) && mc_hist__add(&h, ser[s].le, d))
+					break;
+			}
+			if (!n && (!h.n || h.count[h.n - 1] <= 0))
+				continue;
+			if (!(nn = realloc(m->sli, (m->nsli + 1) * sizeof(*m->sli))))
+				goto oom;
+			m->sli = nn;
+			o = &m->sli[m->nsli++];
+			memset(o, 0, sizeof(*o));
+			snprintf(o->verb, sizeof(o->verb), "%s", k->verb);
+			snprintf(o->resource, sizeof(o->resource), "%s", k->resource);
+			snprintf(o->subresource, sizeof(o->subresource), "%s",
+				 k->subresource ? k->subresource : "");
+			snprintf(o->scope, sizeof(o->scope), "%s", k->scope ? k->scope : "");
+			o->window_start_ns = ws;
+			o->start_ns = pts[bi].t_ns;
+			o->end_ns = pts[ei].t_ns;
+			o->cpprof_count = n;
+			o->cpprof_p99_ns = n ? q : -1;
+			o->sli_count = h.n ? h.count[h.n - 1] : 0;
+			o->sli_lo_ns = o->sli_hi_ns = -1;
+			o->sli_p99_ns = hist_quantile(&h, 0.99, &o->sli_lo_ns, &o->sli_hi_ns);
+		}
+	}
+	goto out;
+io:
+	cp_seterr("cannot read the scraped SLI histogram: %s", sqlite3_errmsg(db));
+	err = -EIO;
+	goto out;
+oom:
+	cp_seterr("out of memory");
+	err = -ENOMEM;
+out:
+	sqlite3_finalize(st);
+	free(pts);
+	free(ser);
+	free(b);
+	free(e);
+	free(group_of_call);
+	free(cnt);
+	free(p99);
+	return err;
+}
