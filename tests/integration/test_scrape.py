@@ -364,7 +364,7 @@ def check_report_cl2(name, db):
         return
     calls = {(c["verb"], c["resource"], c["scope"]): c for c in run["calls"]}
     cl2 = {(c["verb"], c["resource"]): c for c in run.get("cl2", {}).get("calls", [])}
-    for v, res, cv, scope in (("POST", "pods", "create", "namespace"), ("GET", "pods", "get", "resource"),
+    for v, res, cv, scope in (("POST", "pods", "create", "resource"), ("GET", "pods", "get", "resource"),
                               ("DELETE", "pods", "delete", "resource")):
         c, mine = cl2.get((v, res), {}), calls.get((cv, res, scope), {})
         want = [i for i in items if i[0] == v][0]
@@ -593,7 +593,7 @@ def standin_case():
             else:
                 ok = c.get("cpprof") == n and c.get("verdict") == "agree"
             check(ok, f"{name}: {key}: cpprof {n}, apiserver_request_total as many", str(c))
-        check_report_apiserver(name, db, {("create", "pods", "namespace"): 10, ("get", "pods", "resource"): 11,
+        check_report_apiserver(name, db, {("create", "pods", "resource"): 10, ("get", "pods", "resource"): 11,
                                           ("list", "pods", "namespace"): 5, ("list", "pods", "cluster"): 2,
                                           ("delete", "pods", "resource"): 3})
         check_report_cl2(name, db)
