@@ -137,6 +137,15 @@ const char *mc_verb(const char *v)
 	return "other";
 }
 
+const char *mc_verb_scoped(const char *v, const char *scope)
+{
+	const char *verb = mc_verb(v);
+
+	if (!strcmp(verb, "delete") && scope && (!strcmp(scope, "namespace") || !strcmp(scope, "cluster")))
+		return "deletecollection";
+	return verb;
+}
+
 void mc_key(const char *verb, const char *subresource, const char *scope,
 	    char *out_verb, char *out_scope)
 {
@@ -174,7 +183,7 @@ static struct mc_call *find_call(struct loader *L, const char *labels)
 		return NULL;  /* non-resource requests: cpprof keys them by path, the metric does not */
 	mc_label(labels, "subresource", sub, sizeof(sub));
 	mc_label(labels, "scope", scope, sizeof(scope));
-	v = mc_verb(raw);
+	v = mc_verb_scoped(raw, scope);
 	if (L->last_call >= 0 && L->last_call < mc->ncalls) {
 		c = &mc->calls[L->last_call];
 		if (!strcmp(c->verb, v) && !strcmp(c->resource, res) && !strcmp(c->subresource, sub) &&

@@ -112,6 +112,14 @@ void mc_key(const char *verb, const char *subresource, const char *scope,
 	    char *out_verb, char *out_scope);
 /* cpprof's verb for the metric's VERB label: POST->create, PUT->update, APPLY->patch, ... */
 const char *mc_verb(const char *metric_verb);
+
+/*
+ * mc_verb, knowing the metric's scope label: a DELETE scoped to a
+ * collection ("namespace" or "cluster") is a deletecollection, since
+ * CleanScope gives a delete of one named object the scope "resource" and
+ * custom resources' handler reports deletecollection as DELETE.
+ */
+const char *mc_verb_scoped(const char *metric_verb, const char *scope);
 /* The call for cpprof's call kind, or NULL. */
 const struct mc_call *metrics_check__find(const struct metrics_check *mc, const char *verb,
 					  const char *resource, const char *subresource,

@@ -205,7 +205,7 @@ int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m
 			if (!k->metrics || !k->slo_threshold_ns)
 				continue;
 			mc_key(k->verb, k->subresource, k->scope, kv, ks);
-			if (!strcmp(kv, mc_verb(verb)) && !strcmp(ks, scope) &&
+			if (!strcmp(kv, mc_verb_scoped(verb, scope)) && !strcmp(ks, scope) &&
 			    !strcmp(k->resource, res) && !strcmp(k->subresource ? k->subresource : "", sub)) {
 				ser[id - lo].group = (int)i;
 				group_of_call[i] = 1;

@@ -300,7 +300,10 @@ def server_args(etcd_url, port, ca, fake_kubeconfig, certdir="serving"):
             "--authorization-kubeconfig", fake_kubeconfig,
             "--kubeconfig", fake_kubeconfig,
             "--disable-admission-plugins", DISABLED_ADMISSION,
-            "--feature-gates", "CBORServingAndStorage=true"]
+            "--feature-gates", "CBORServingAndStorage=true",
+            # cpprof record --apiserver scrapes /metrics as the anonymous user, as
+            # a monitoring agent would with a role; the test's own scrape uses its cert
+            "--authorization-always-allow-paths", "/healthz,/readyz,/livez,/metrics"]
 
 
 def wait_until(fn, secs, step=0.2):
@@ -532,7 +535,9 @@ def real_apiserver():
 
         db = os.path.join(TMP, "apiserver.db")
         rec, log = itlib.start_record([CPPROF, "record", "--db", db, "--label", "real", "--pid", str(srv.pid),
-                                       "--component", "apiserver", "--no-syscalls", "--no-sockets"],
+                                       "--component", "apiserver", "--no-syscalls", "--no-sockets",
+                                       "--apiserver", f"https://127.0.0.1:{port}", "--apiserver-insecure",
+                                       "--metrics-interval", "2"],
                                       os.path.join(TMP, "record.log"))
         del sent[:]
         before = scrape(admin)
@@ -553,6 +558,7 @@ def real_apiserver():
               "four watches answered 200", str(watch_log))
         print(f"   load: {len(sent)} requests by the test in {secs:.1f}s")
         compare(db, sent, before, after)
+        cross_check(db)
     finally:
         if rec:
             rec.kill()
@@ -564,6 +570,32 @@ def real_apiserver():
                 srv.kill()
                 srv.wait()
         etcd.stop()
+
+
+def cross_check(db):
+    """issue 12 on a real server: `cpprof report --format json` puts the
+    server's own apiserver_request_total delta and duration buckets (scraped
+    by record --apiserver) beside every call kind cpprof counted."""
+    r = subprocess.run([CPPROF, "report", db, "--format", "json"], capture_output=True, text=True)
+    try:
+        run = json.loads(r.stdout)["runs"][0]
+    except (ValueError, KeyError, IndexError):
+        check(False, "report --format json of the real server's run", r.stderr[-300:])
+        return
+    scr = (run.get("metrics_check") or {}).get("endpoints") or []
+    check(scr and all(e.get("errors", 1) == 0 or not e.get("errors") for e in scr),
+          "record --apiserver scraped the real server's /metrics without an error", json.dumps(scr)[:400])
+    calls = [c for c in run["calls"] if c["resource"]]
+    bad = [(c["verb"], c["resource"], c["subresource"], c["scope"], c["count"], c.get("metrics"))
+           for c in calls if (c.get("metrics") or {}).get("verdict") != "agree"]
+    check(calls and not bad, f"report: every one of {len(calls)} call kinds agrees with the real server's "
+          "apiserver_request_total (count; p50/p99 in or next to its bucket)", json.dumps(bad)[:900])
+    same = [c for c in calls if (c.get("metrics") or {}).get("count") == c["count"]]
+    print(f"   report cross-check: {len(same)} of {len(calls)} call kinds with metrics.count == count, "
+          f"{sum(c['count'] for c in same)} requests")
+    text = subprocess.run([CPPROF, "report", db], capture_output=True, text=True).stdout
+    check("Cross-check" in text and " 0 disagree" in text, "report text: the agreement table, no disagreement",
+          text[text.find("Cross-check"):][:400])
 
 
 def compare(db, sent, before, after):
@@ -617,7 +649,10 @@ def compare(db, sent, before, after):
           f"{len(lists)} lists stored as list, none as long as a watch")
     nonres = collections.Counter(r[10] for r in rows if not r[3])
     print(f"   non-resource requests stored: {dict(nonres)}")
-    check(nonres["/metrics"] == 2, "both /metrics scrapes stored as non-resource requests", str(nonres))
+    # the test's own two scrapes and every one record --apiserver made (it scrapes while attached)
+    own = con.execute("SELECT count(*) FROM metric_scrapes").fetchone()[0]
+    check(nonres["/metrics"] == 2 + own, f"every /metrics scrape (the test's 2, cpprof's {own}) stored as a "
+          "non-resource request", str(nonres))
     con.close()
 
 
