@@ -19,7 +19,11 @@
  * net/http bundles its own HTTP/2 server (h2_bundle.go, http2 prefix);
  * kube-apiserver configures golang.org/x/net/http2 instead
  * (http2.ConfigureServer in k8s.io/apiserver/pkg/server/secure_serving.go),
- * so both writers are probed where present.
+ * so both writers are probed where present. Go 1.27 moved net/http's
+ * HTTP/2 server out of the bundle into net/http/internal/http2 (its
+ * src/net/http/internal/http2/server.go: (*responseWriter).WriteHeader,
+ * handlerDone called by (*serverConn).runHandler as before), so the
+ * http2-prefixed names are gone there.
  */
 static const struct {
 	const char *suffix;
@@ -33,6 +37,8 @@ static const struct {
 	{ "net/http.(*http2responseWriter).handlerDone",       PROBE_FINISH_H2,    false },
 	{ "golang.org/x/net/http2.(*responseWriter).WriteHeader", PROBE_WRITE_HEADER, false },
 	{ "golang.org/x/net/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
+	{ "net/http/internal/http2.(*responseWriter).WriteHeader", PROBE_WRITE_HEADER, false },
+	{ "net/http/internal/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
 };
 
 const char *probe_kind_name(enum probe_kind k)
