@@ -464,7 +464,10 @@ static int find_pclntab(const struct goelf *g, uint64_t *addr, size_t *len)
 			}
 		}
 	}
-	if (goelf__go_version(g))
+	if (goelf__is_truncated(g))
+		cp_seterr("truncated file: '%s' ends before its section headers or their names; copy it again",
+			  goelf__path(g));
+	else if (goelf__go_version(g))
 		cp_seterr("no .gopclntab: Go build info says %s but no function table was found",
 			  goelf__go_version(g));
 	else
