@@ -103,14 +103,14 @@ def create_pods(host, port, ns, n):
     return ok
 
 
-def drive(host, port, ns, accept, secs, counts, errors):
+def drive(host, port, ns, accept, secs, counts, errors, npods=NPODS):
     """One keep-alive connection: list all pods, then get one, until SECS pass."""
     c = http.client.HTTPConnection(host, port, timeout=30)
     end = time.time() + secs
     i = 0
     while time.time() < end:
         for kind, path in (("list", f"/api/v1/namespaces/{ns}/pods"),
-                           ("get", f"/api/v1/namespaces/{ns}/pods/p-{i % NPODS:04d}")):
+                           ("get", f"/api/v1/namespaces/{ns}/pods/p-{i % npods:04d}")):
             c.request("GET", path, headers={"Accept": accept})
             r = c.getresponse()
             body = r.read()
@@ -121,9 +121,9 @@ def drive(host, port, ns, accept, secs, counts, errors):
     c.close()
 
 
-def run_load(host, port, ns, accept, secs):
+def run_load(host, port, ns, accept, secs, npods=NPODS):
     counts, errors = [{}, {}], []
-    ts = [threading.Thread(target=drive, args=(host, port, ns, accept, secs, counts[k], errors))
+    ts = [threading.Thread(target=drive, args=(host, port, ns, accept, secs, counts[k], errors, npods))
           for k in range(2)]
     for t in ts:
         t.start()
@@ -276,7 +276,7 @@ def versions_case(db):
             check(made == VPODS, f"{label}: {VPODS} pods created", f"{made}")
             rec, log = start_record(db, label, srv.pid, ["--sample-hz", str(HZ)])
             time.sleep(0.5)
-            counts, errors = run_load(host, port, "default", "application/json", VSECS)
+            counts, errors = run_load(host, port, "default", "application/json", VSECS, VPODS)
             time.sleep(0.3)
             rc, text = stop_record(rec, log)
         finally:
