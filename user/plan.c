@@ -23,7 +23,12 @@
  * HTTP/2 server out of the bundle into net/http/internal/http2 (its
  * src/net/http/internal/http2/server.go: (*responseWriter).WriteHeader,
  * handlerDone called by (*serverConn).runHandler as before), so the
- * http2-prefixed names are gone there.
+ * http2-prefixed names are gone there. Handlers get that writer wrapped in
+ * net/http.http2ResponseWriter{*http2.ResponseWriter} (net/http/http2.go),
+ * whose WriteHeader wrapper inlines (*responseWriter).WriteHeader: a
+ * handler's status never reaches the inner method, so the wrapper is
+ * probed too. The struct is pointer-shaped, so its receiver in RAX is the
+ * inner writer, the same key ServeHTTP and handlerDone see.
  */
 static const struct {
 	const char *suffix;
@@ -39,6 +44,7 @@ static const struct {
 	{ "golang.org/x/net/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
 	{ "net/http/internal/http2.(*responseWriter).WriteHeader", PROBE_WRITE_HEADER, false },
 	{ "net/http/internal/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
+	{ "net/http.http2ResponseWriter.WriteHeader",            PROBE_WRITE_HEADER, false },
 };
 
 const char *probe_kind_name(enum probe_kind k)
