@@ -17,12 +17,24 @@
 #
 # Usage: tools/fetch_debian.sh [GROUP...]   (default: all groups)
 # CACHE defaults to /var/cache/cpprof (override with CPPROF_CACHE).
+# CPPROF_REFRESH=1 resolves gocode-k8s's dependency closure again (it is
+# otherwise reused as stamped, without reading the package lists).
 # Prints the cache path on its last line.
 set -eu
 
 CACHE=${CPPROF_CACHE:-/var/cache/cpprof}
 apt_dir=$CACHE/apt
-mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/etc"
+if ! mkdir -p "$apt_dir/lists/partial" "$apt_dir/cache/archives/partial" "$apt_dir/etc" 2>/dev/null ||
+	[ ! -w "$CACHE" ]; then
+	echo "fetch_debian: cannot write the cache '$CACHE': run as root ('sudo make deps') or set CPPROF_CACHE" >&2
+	exit 1
+fi
+# One run at a time per cache (make -j, or two checkouts sharing it): a
+# second run waits, then finds the stamps the first one wrote.
+if command -v flock >/dev/null 2>&1 && [ -z "${CPPROF_FETCH_LOCKED:-}" ]; then
+	export CPPROF_FETCH_LOCKED=1
+	exec flock "$CACHE/.lock" "$0" "$@"
+fi
 : > "$apt_dir/status.tmp"
 [ -e "$apt_dir/status" ] || mv "$apt_dir/status.tmp" "$apt_dir/status"
 rm -f "$apt_dir/status.tmp"
@@ -55,7 +67,10 @@ fetch() {
 	group=$1; shift
 	want="$*"
 	stamp=$CACHE/$group/.fetched
-	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ]; then
+	# The stamp alone is not trusted: its group's main file must be
+	# there too (a cache pruned by hand is fetched again).
+	if [ -f "$stamp" ] && [ "$(cat "$stamp")" = "$want" ] &&
+		{ [ -z "${sentinel:-}" ] || [ -e "$CACHE/$group/$sentinel" ]; }; then
 		return 0
 	fi
 	update_lists
@@ -79,13 +94,18 @@ fetch() {
 # library sources (golang-1.NN-src), unpacked under usr/lib/go-1.NN; the
 # group directory is then a GOROOT's parent: $CACHE/go-1.NN/usr/lib/go-1.NN.
 fetch_go() {
-	fetch "go-$1" "golang-$1-go" "golang-$1-src"
+	sentinel=usr/lib/go-$1/bin/go fetch "go-$1" "golang-$1-go" "golang-$1-src"
 }
 
 # The Go sources the real apiserver fixture builds from, in GOPATH layout:
 # every golang-*-dev package in the dependency closure of sid's
 # apiextensions-apiserver.
 fetch_k8s() {
+	# Resolving the closure reads both package lists (tens of seconds on
+	# a busy machine): a stamped set is reused as it is.
+	if [ -f "$CACHE/gocode-k8s/.fetched" ] && [ -z "${CPPROF_REFRESH:-}" ]; then
+		return 0
+	fi
 	update_lists
 	# shellcheck disable=SC2086
 	pkgs=$(apt-cache $APTOPTS depends --recurse --no-recommends --no-suggests --no-conflicts \
@@ -93,16 +113,16 @@ fetch_k8s() {
 		grep -E '^golang-.*-dev$' | sort -u | tr '\n' ' ')
 	[ -n "$pkgs" ] || { echo "fetch_debian: cannot resolve golang-k8s-apiextensions-apiserver-dev's dependencies" >&2; exit 1; }
 	# shellcheck disable=SC2086
-	fetch gocode-k8s $pkgs
+	sentinel=usr/share/gocode/src fetch gocode-k8s $pkgs
 }
 
 groups=${*:-go-1.24 go-1.26 go-1.27 etcd-sid etcd-trixie kubectl-sid gocode-k8s}
 for g in $groups; do
 	case $g in
 	go-1.24|go-1.26|go-1.27) fetch_go "${g#go-}" ;;
-	etcd-sid) fetch etcd-sid etcd-server/sid etcd-client/sid ;;
-	etcd-trixie) fetch etcd-trixie etcd-server/trixie etcd-client/trixie ;;
-	kubectl-sid) fetch kubectl-sid kubectl/sid ;;
+	etcd-sid) sentinel=usr/bin/etcd fetch etcd-sid etcd-server/sid etcd-client/sid ;;
+	etcd-trixie) sentinel=usr/bin/etcd fetch etcd-trixie etcd-server/trixie etcd-client/trixie ;;
+	kubectl-sid) sentinel=usr/bin/kubectl fetch kubectl-sid kubectl/sid ;;
 	gocode-k8s) fetch_k8s ;;
 	*) echo "fetch_debian: unknown group '$g' (go-1.24 go-1.26 go-1.27 etcd-sid etcd-trixie kubectl-sid gocode-k8s)" >&2; exit 2 ;;
 	esac

@@ -4,8 +4,10 @@
 #
 #   tools/gen_offsets.sh [OUT]      (default user/offsets_table.h)
 #
-# Each installed toolchain (/usr/lib/go-1.*) reports its own offsets with
-# reflect; releases without a toolchain here are laid out from the struct
+# Each toolchain tools/go_toolchains.sh finds (apt's /usr/lib/go-1.*, and
+# the trixie/sid ones tools/fetch_debian.sh unpacks into /var/cache/cpprof)
+# reports its own offsets with reflect; releases without a toolchain here
+# (Debian has none for 1.16-1.18, 1.20, 1.25) are laid out from the struct
 # excerpts in tools/gen_offsets/src/go1.NN with go/types (gc, amd64).
 # No network: GOPROXY=off, standard library only.
 set -eu
@@ -16,20 +18,23 @@ trap 'rm -rf "$tmp"' EXIT INT TERM
 export GOTOOLCHAIN=local GOPROXY=off GOFLAGS= GO111MODULE=off GOCACHE="$tmp/cache"
 prog=tools/gen_offsets/main.go
 
+unset GOROOT
 newest=
-for goroot in $(ls -d /usr/lib/go-1.* 2>/dev/null | sort -t. -k2 -n); do
-	[ -x "$goroot/bin/go" ] || continue
-	"$goroot/bin/go" run "$prog" -reflect >>"$tmp/rows"
-	newest=$goroot
+for go in $(tools/go_toolchains.sh); do
+	"$go" run "$prog" -reflect >>"$tmp/rows" || {
+		echo "gen_offsets: '$go run $prog -reflect' failed" >&2
+		exit 1
+	}
+	newest=$go
 done
-[ -n "$newest" ] || { echo "gen_offsets: no Go toolchain in /usr/lib/go-1.*" >&2; exit 1; }
+[ -n "$newest" ] || { echo "gen_offsets: no Go toolchain in /usr/lib/go-1.* or ${CPPROF_CACHE:-/var/cache/cpprof}/go-1.*: run 'make deps'" >&2; exit 1; }
 for dir in tools/gen_offsets/src/go1.*; do
 	minor=${dir##*go1.}
 	# a real toolchain wins over an excerpt
 	if awk -v m="$minor" '$1 == m { found = 1 } END { exit !found }' "$tmp/rows"; then
 		continue
 	fi
-	"$newest/bin/go" run "$prog" -src "$dir" >>"$tmp/rows"
+	"$newest" run "$prog" -src "$dir" >>"$tmp/rows"
 done
 
 {

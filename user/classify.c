@@ -364,6 +364,7 @@ static const struct rule rules[] = {
 	R(HTTP2, PREFIX, "net/http.(*http2", "net/http's bundled HTTP/2 (h2_bundle.go) methods"),
 	R(HTTP2, PREFIX, "net/http.http2", "net/http's bundled HTTP/2 functions and value methods"),
 	R(HTTP2, PKG, "golang.org/x/net/http2", "x/net/http2 and hpack, also Go's vendored hpack"),
+	R(HTTP2, PKG, "net/http/internal/http2", "net/http's own HTTP/2 from Go 1.27 on (no longer bundled)"),
 
 	/* --- gRPC ------------------------------------------------------------ */
 	R(GRPC, PKG, "google.golang.org/grpc", "grpc-go: transport, server, stream handling"),

@@ -63,6 +63,7 @@ struct goelf {
 	const uint8_t *raw;
 	size_t rawsz;
 	bool pie;
+	bool shdrs_cut; /* the section headers or their names lie past the end of the file */
 
 	struct goelf_section *secs;
 	int nsecs;
@@ -278,6 +279,11 @@ const struct goelf_segment *goelf__segment_at(const struct goelf *g, int i)
 bool goelf__has_symtab(const struct goelf *g)
 {
 	return g && g->has_symtab;
+}
+
+bool goelf__is_truncated(const struct goelf *g)
+{
+	return g && g->shdrs_cut;
 }
 
 bool goelf__has_dwarf(const struct goelf *g)
@@ -832,6 +838,9 @@ struct goelf *goelf__open(const char *path, int *err)
 		goto cleanup;
 	}
 	g->pie = eh.e_type == ET_DYN;
+	/* Go's linker writes the section headers last: a cut file loses them all */
+	g->shdrs_cut = eh.e_shoff && (eh.e_shoff > g->rawsz ||
+				      (uint64_t)eh.e_shnum * eh.e_shentsize > g->rawsz - eh.e_shoff);
 
 	/* PT_LOAD segments; notes from PT_NOTE are a fallback for build id */
 	if (elf_getphdrnum(g->elf, &nph)) {
@@ -876,6 +885,15 @@ struct goelf *goelf__open(const char *path, int *err)
 	/* Sections (optional: a file may have none) */
 	if (elf_getshdrstrndx(g->elf, &shstrndx))
 		shstrndx = SHN_UNDEF;
+	/* Go 1.24's linker writes the section names (.shstrtab) last instead */
+	if (shstrndx != SHN_UNDEF) {
+		GElf_Shdr ssh;
+		Elf_Scn *sscn = elf_getscn(g->elf, shstrndx);
+
+		if (sscn && gelf_getshdr(sscn, &ssh) &&
+		    (ssh.sh_offset > g->rawsz || ssh.sh_size > g->rawsz - ssh.sh_offset))
+			g->shdrs_cut = true;
+	}
 	while ((scn = elf_nextscn(g->elf, scn))) {
 		GElf_Shdr sh;
 		const char *name;

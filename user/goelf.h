@@ -80,6 +80,8 @@ int goelf__vaddr_to_offset(const struct goelf *g, uint64_t vaddr, uint64_t *off)
 int goelf__symbol(const struct goelf *g, const char *name, uint64_t *addr, uint64_t *size);
 bool goelf__has_symtab(const struct goelf *g);
 bool goelf__has_dwarf(const struct goelf *g);
+/* The file ends before its section headers or their names (a cut copy). */
+bool goelf__is_truncated(const struct goelf *g);
 
 /* Go build info, parsed from .go.buildinfo (Go 1.13+ formats). NULL if absent. */
 const char *goelf__go_version(const struct goelf *g); /* "go1.21.13" */

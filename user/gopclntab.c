@@ -464,7 +464,10 @@ static int find_pclntab(const struct goelf *g, uint64_t *addr, size_t *len)
 			}
 		}
 	}
-	if (goelf__go_version(g))
+	if (goelf__is_truncated(g))
+		cp_seterr("truncated file: '%s' ends before its section headers or their names; copy it again",
+			  goelf__path(g));
+	else if (goelf__go_version(g))
 		cp_seterr("no .gopclntab: Go build info says %s but no function table was found",
 			  goelf__go_version(g));
 	else
@@ -477,15 +480,35 @@ static int find_pclntab(const struct goelf *g, uint64_t *addr, size_t *len)
  * offsets are added to (runtime/symtab.go funcdata(): datap.gofunc + off).
  * From the symbol table when there is one, else moduledata.gofunc, which
  * sits after rodata at offset 304 in 1.18-1.19 and 320 from 1.20 (which
- * added covctrs, ecovctrs): symtab.go of go1.19 and go1.23. 0 if unknown:
- * then no inline frames, which costs detail, not correctness.
+ * added covctrs, ecovctrs): symtab.go of go1.19 and go1.23; and at 344
+ * from 1.27, whose moduledata adds typedesclen after types and itaboffset,
+ * itabsize before rodata (symtab.go of go1.27.3). The magic is the same
+ * from 1.20 on, so the release comes from the build info; without one,
+ * both 1.20+ places are tried and only a value that passes the checks
+ * below is taken. 0 if unknown: then no inline frames, which costs
+ * detail, not correctness.
  */
 #define MD_GOFUNC_118 304
 #define MD_GOFUNC_120 320
+#define MD_GOFUNC_127 344
+
+/* moduledata.gofunc at AT, with moduledata.rodata just before it; 0 if implausible. */
+static uint64_t gofunc_at(const struct goelf *g, uint64_t at)
+{
+	uint64_t a = 0, rodata = 0;
+
+	if (goelf__read_ptr(g, at, &a) || goelf__read_ptr(g, at - 8, &rodata))
+		return 0;
+	/* gofunc lies in read-only data, after moduledata.rodata */
+	if (!a || !rodata || a < rodata || !goelf__ptr(g, a, 1) || goelf__is_text(g, a))
+		return 0;
+	return a;
+}
 
 static uint64_t find_gofunc(const struct goelf *g, uint32_t magic, uint64_t md)
 {
-	uint64_t a = 0, rodata = 0, at;
+	uint64_t a = 0;
+	int ma = 0, mi = 0;
 
 	if (magic == MAGIC_GO116)
 		return 0; /* absolute funcdata pointers, no base */
@@ -493,13 +516,11 @@ static uint64_t find_gofunc(const struct goelf *g, uint32_t magic, uint64_t md)
 		return a;
 	if (!md)
 		return 0;
-	at = md + (magic == MAGIC_GO118 ? MD_GOFUNC_118 : MD_GOFUNC_120);
-	if (goelf__read_ptr(g, at, &a) || goelf__read_ptr(g, at - 8, &rodata))
-		return 0;
-	/* gofunc lies in read-only data, after moduledata.rodata */
-	if (!a || a < rodata || !goelf__ptr(g, a, 1) || goelf__is_text(g, a))
-		return 0;
-	return a;
+	if (magic == MAGIC_GO118)
+		return gofunc_at(g, md + MD_GOFUNC_118);
+	if (goelf__go_version(g) && go_version_parse(goelf__go_version(g), &ma, &mi) == 0 && ma == 1)
+		return gofunc_at(g, md + (mi >= 27 ? MD_GOFUNC_127 : MD_GOFUNC_120));
+	return gofunc_at(g, md + MD_GOFUNC_120) ?: gofunc_at(g, md + MD_GOFUNC_127);
 }
 
 struct gopclntab *gopclntab__open(struct goelf *g, int *err)

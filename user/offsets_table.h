@@ -23,9 +23,10 @@ static const struct go_offsets_row go_offsets_table[] = {
 	{ 21, 0, 16, 56, 96, "reflect/go1.21.13" },
 	{ 22, 0, 16, 56, 96, "reflect/go1.22.12" },
 	{ 23, 0, 16, 56, 96, "reflect/go1.23.5" },
-	{ 24, 0, 16, 56, 96, "source/go1.24" },
+	{ 24, 0, 16, 56, 96, "reflect/go1.24.4" },
 	{ 25, 0, 16, 56, 96, "source/go1.25" },
 	{ 26, 0, 16, 56, 88, "reflect/go1.26.10" },
+	{ 27, 0, 16, 56, 88, "reflect/go1.27.3" },
 };
 
 #endif

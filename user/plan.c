@@ -19,7 +19,16 @@
  * net/http bundles its own HTTP/2 server (h2_bundle.go, http2 prefix);
  * kube-apiserver configures golang.org/x/net/http2 instead
  * (http2.ConfigureServer in k8s.io/apiserver/pkg/server/secure_serving.go),
- * so both writers are probed where present.
+ * so both writers are probed where present. Go 1.27 moved net/http's
+ * HTTP/2 server out of the bundle into net/http/internal/http2 (its
+ * src/net/http/internal/http2/server.go: (*responseWriter).WriteHeader,
+ * handlerDone called by (*serverConn).runHandler as before), so the
+ * http2-prefixed names are gone there. Handlers get that writer wrapped in
+ * net/http.http2ResponseWriter{*http2.ResponseWriter} (net/http/http2.go),
+ * whose WriteHeader wrapper inlines (*responseWriter).WriteHeader: a
+ * handler's status never reaches the inner method, so the wrapper is
+ * probed too. The struct is pointer-shaped, so its receiver in RAX is the
+ * inner writer, the same key ServeHTTP and handlerDone see.
  */
 static const struct {
 	const char *suffix;
@@ -38,6 +47,9 @@ static const struct {
 	{ "net/http/internal/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
 	{ "golang.org/x/net/http2.(*responseWriter).WriteHeader", PROBE_WRITE_HEADER, false },
 	{ "golang.org/x/net/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
+	{ "net/http/internal/http2.(*responseWriter).WriteHeader", PROBE_WRITE_HEADER, false },
+	{ "net/http/internal/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
+	{ "net/http.http2ResponseWriter.WriteHeader",            PROBE_WRITE_HEADER, false },
 };
 
 const char *probe_kind_name(enum probe_kind k)

@@ -22,6 +22,10 @@ the goroutine serving the request. cpprof records both runs with
 - the folded stacks name the serializers' real functions (encoding/json,
   and the generated gogo code's MarshalToSizedBuffer, as in k8s.io/api).
 
+Then every Go toolchain of the manifest (1.19-1.27), one stripped
+fixture each (the cgo one where built), short: the lineage charges the
+grandchild's encoding to list/pods, every sample is stored once.
+
 Then a server nobody here wrote: Debian's etcd (stripped, cgo, Go 1.19)
 under puts and ranges through its gRPC gateway: its samples symbolize, its
 CPU adds up against /proc, WAL/bbolt work shows as etcd_storage, and
@@ -56,6 +60,8 @@ SER = ("json_encode", "json_decode", "protobuf_encode", "protobuf_decode", "yaml
 NPODS = 400
 SECS = 8
 HZ = 999
+VPODS = 120  # the per-Go-version runs: short, the same checks
+VSECS = 2
 
 check = Checks()
 
@@ -97,14 +103,14 @@ def create_pods(host, port, ns, n):
     return ok
 
 
-def drive(host, port, ns, accept, secs, counts, errors):
+def drive(host, port, ns, accept, secs, counts, errors, npods=NPODS):
     """One keep-alive connection: list all pods, then get one, until SECS pass."""
     c = http.client.HTTPConnection(host, port, timeout=30)
     end = time.time() + secs
     i = 0
     while time.time() < end:
         for kind, path in (("list", f"/api/v1/namespaces/{ns}/pods"),
-                           ("get", f"/api/v1/namespaces/{ns}/pods/p-{i % NPODS:04d}")):
+                           ("get", f"/api/v1/namespaces/{ns}/pods/p-{i % npods:04d}")):
             c.request("GET", path, headers={"Accept": accept})
             r = c.getresponse()
             body = r.read()
@@ -115,9 +121,9 @@ def drive(host, port, ns, accept, secs, counts, errors):
     c.close()
 
 
-def run_load(host, port, ns, accept, secs):
+def run_load(host, port, ns, accept, secs, npods=NPODS):
     counts, errors = [{}, {}], []
-    ts = [threading.Thread(target=drive, args=(host, port, ns, accept, secs, counts[k], errors))
+    ts = [threading.Thread(target=drive, args=(host, port, ns, accept, secs, counts[k], errors, npods))
           for k in range(2)]
     for t in ts:
         t.start()
@@ -239,6 +245,70 @@ def etcd_case(db, server):
     check(put > 0, f"{label}: samples of gRPC put handlers count for put/pods ({put})")
 
 
+def manifest():
+    with open(os.path.join(FIX, "manifest.tsv")) as f:
+        rows = [line.rstrip("\n").split("\t") for line in f if line.strip()]
+    return [dict(zip(rows[0], r)) for r in rows[1:]]
+
+
+def versions_case(db):
+    """The sampler and the goroutine lineage on every Go toolchain of the
+    manifest, short: one stripped fixture per Go version (its cgo build
+    where there is one, the hardest case: C in .text, external link), a
+    JSON load for VSECS. The grandchild's encoding must be charged to
+    list/pods (runtime.newproc1's pattern found and probed on that
+    release), every sample stored once, the stacks symbolized."""
+    by_ver = {}
+    for fx in manifest():
+        if fx["stripped"] != "1":
+            continue
+        # one per Go version, the cgo one preferred
+        if fx["go_version"] not in by_ver or fx["cgo"] == "1":
+            by_ver[fx["go_version"]] = fx
+    passed = []
+    for ver, fx in sorted(by_ver.items(), key=lambda kv: [int(x) for x in re.findall(r"\d+", kv[0])]):
+        label = f"lineage-{fx['file']}"
+        if FILTER and FILTER not in label:
+            continue
+        print(f"== {label} ({ver})")
+        before = check.failed
+        srv, host, port = start_server(os.path.join(FIX, fx["file"]), "-serialize-in-child")
+        try:
+            made = create_pods(host, port, "default", VPODS)
+            check(made == VPODS, f"{label}: {VPODS} pods created", f"{made}")
+            rec, log = start_record(db, label, srv.pid, ["--sample-hz", str(HZ)])
+            time.sleep(0.5)
+            counts, errors = run_load(host, port, "default", "application/json", VSECS, VPODS)
+            time.sleep(0.3)
+            rc, text = stop_record(rec, log)
+        finally:
+            srv.kill()
+            srv.wait()
+        check(rc == 0 and "CPU:" in text and "CPU sampling off" not in text,
+              f"{label}: recorded with CPU sampling", text[-400:])
+        ins = subprocess.run([CPPROF, "inspect", os.path.join(FIX, fx["file"])], capture_output=True, text=True,
+                             timeout=120)
+        check(ins.returncode == 0 and "lineage:       runtime.newproc1 0x" in ins.stdout,
+              f"{label}: inspect proves the runtime.newproc1 lineage sites", (ins.stdout + ins.stderr)[-400:])
+        check(not errors and counts.get("list", 0) >= 5, f"{label}: load ran (list {counts.get('list')})",
+              str(errors[:3]))
+        prof = profile(db, label)
+        n = sum(r[3] for r in prof["rows"])
+        check(n > 0 and n == prof["target_samples"] == prof["stack_samples"],
+              f"{label}: every sample stored once ({n} in cpu_profile, {prof['stack_samples']} in "
+              f"cpu_stacks, {prof['target_samples']} taken)")
+        tagged = ser_ns(prof, "list", "pods", ("json_encode",))
+        untagged = ser_ns(prof, "", "", ("json_encode",))
+        check(tagged > 0 and tagged >= 0.8 * (tagged + untagged),
+              f"{label}: list encoding in a grandchild goroutine charged to list/pods "
+              f"({tagged / 1e6:.1f} ms tagged, {untagged / 1e6:.1f} ms untagged)")
+        check(any("encoding/json." in st for st in prof["folded"]),
+              f"{label}: folded stacks name encoding/json (stripped, via .gopclntab)")
+        if check.failed == before:
+            passed.append(ver)
+    print(f"  lineage and sampler pass on: {' '.join(passed) or 'none'}")
+
+
 def shares(prof):
     tot = ser_ns(prof)
     js = ser_ns(prof, cats=("json_encode", "json_decode"))
@@ -293,6 +363,7 @@ def main():
     for server in itlib.ETCD_SERVERS:
         if not FILTER or FILTER in "etcd-" + server[0]:
             etcd_case(db, server)
+    versions_case(db)
     if "json" in profs and "protobuf" in profs:
         j, p = per_request(profs["json"], "list"), per_request(profs["protobuf"], "list")
         check(j > p, f"JSON list costs more serialization CPU per request than protobuf "

@@ -1,13 +1,13 @@
 #!/usr/bin/env python3
 """The Go test server's own unit tests (tests/server/*_test.go: field
 selectors, watch replay and 410, patches, protobuf round trips, ...), run
-with the newest Go toolchain the way tests/fixtures/build.sh builds it:
+with the newest Go toolchain (tools/go_toolchains.sh, Go 1.27 from the
+cache) the way tests/fixtures/build.sh builds it:
 module mode, no proxy, Debian's Go sources for the replaced modules.
 
 Usage: test_server_go.py BUILD_DIR. Ends with "testserver: N passed, N failed"
 (one check per Go test function).
 """
-import glob
 import os
 import re
 import subprocess
@@ -18,9 +18,11 @@ BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 
 
 def main():
-    gos = sorted(glob.glob("/usr/lib/go-1.*/bin/go"), key=lambda p: [int(x) for x in re.findall(r"\d+", p)])
+    # the same list build.sh uses: apt's /usr/lib/go-1.* and the cache's trixie/sid toolchains
+    gos = subprocess.run([os.path.join(ROOT, "tools", "go_toolchains.sh")], capture_output=True,
+                         text=True).stdout.split()
     if not gos:
-        print("testserver: no Go toolchain in /usr/lib/go-1.*: run 'make deps'")
+        print("testserver: no Go toolchain in /usr/lib/go-1.* or /var/cache/cpprof/go-1.*: run 'make deps'")
         print("testserver: 0 passed, 1 failed")
         return 1
     cache = os.path.join(BUILD, "fixtures", ".gocache")

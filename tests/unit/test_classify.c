@@ -155,6 +155,8 @@ static const struct tcase cases[] = {
 		"net/http.(*http2writeResHeaders).writeFrame" } },
 	{ CAT_HTTP2, 0, { "net/http.(*http2serverConn).serve", "net/http.(*http2Server).ServeConn" } },
 	{ CAT_HTTP2, 0, { "net/http.http2parseHeadersFrame", "net/http.(*http2Framer).ReadFrame" } },
+	/* Go 1.27: net/http's HTTP/2 is no longer bundled (net/http/internal/http2) */
+	{ CAT_HTTP2, 0, { "net/http/internal/http2.(*serverConn).writeFrame", "net/http/internal/http2.(*serverConn).serve" } },
 	{ CAT_HTTP2, 0, { "golang.org/x/net/http2.(*Framer).WriteDataPadded",
 		"google.golang.org/grpc/internal/transport.(*bufWriter).Write" } },
 	{ CAT_HTTP2, 0, { "golang.org/x/net/http2/hpack.huffmanDecode", "golang.org/x/net/http2/hpack.(*Decoder).Write",

@@ -43,6 +43,25 @@ static const char *const http_funcs[] = {
 	"net/http.(*http2responseWriter).handlerDone",
 };
 
+/* Go 1.27 moved the bundled HTTP/2 server to net/http/internal/http2. */
+static const char *go127_name(const char *name, char *buf, size_t len)
+{
+	static const char bundled[] = "net/http.(*http2responseWriter).";
+
+	if (strncmp(name, bundled, sizeof(bundled) - 1))
+		return name;
+	snprintf(buf, len, "net/http/internal/http2.(*responseWriter).%s", name + sizeof(bundled) - 1);
+	return buf;
+}
+
+/* Another function of the table has NAME and starts at ADDR. */
+static bool same_name_at(const struct gopclntab *p, const char *name, uint64_t addr)
+{
+	struct gofunc o;
+
+	return gopclntab__lookup(p, addr, &o) == 0 && o.entry == addr && !strcmp(o.name, name);
+}
+
 /* Every function: lookup() of its first and last byte gives it back. */
 static void check_roundtrip(const struct gopclntab *p, const char *what)
 {
@@ -92,6 +111,15 @@ static void check_against_symtab(const struct goelf *g, const struct gopclntab *
 		snprintf(name, sizeof(name), "%s.abi0", f.name);
 		if (gopclntab__find(p, f.name, &first) == 0 &&
 		    goelf__symbol(g, name, &abi0, NULL) == 0 && abi0 == f.entry) {
+			dups++;
+			continue;
+		}
+		/*
+		 * Go 1.27 names closures of distinct generic instantiations alike
+		 * (crypto/internal/fips140hash.UnwrapNew[go.shape...].func1, one
+		 * per shape): the symbol table keeps the name once, at one of them.
+		 */
+		if (same_name_at(p, f.name, addr)) {
 			dups++;
 			continue;
 		}
@@ -239,9 +267,15 @@ static void test_fixture(const char *dir, const struct fixture *fx, struct gopcl
 	CHECK(gopclntab__magic(p) == 0xfffffff0u || gopclntab__magic(p) == 0xfffffff1u,
 	      "%s: magic 0x%x", fx->file, gopclntab__magic(p));
 	for (i = 0; i < sizeof(http_funcs) / sizeof(http_funcs[0]); i++) {
-		CHECK(gopclntab__find(p, http_funcs[i], &f) == 0 && strcmp(f.name, http_funcs[i]) == 0 &&
+		char buf[256];
+		const char *name = http_funcs[i];
+		int ma = 0, mi = 0;
+
+		if (go_version_parse(fx->go_version, &ma, &mi) == 0 && mi >= 27)
+			name = go127_name(name, buf, sizeof(buf));
+		CHECK(gopclntab__find(p, name, &f) == 0 && strcmp(f.name, name) == 0 &&
 		      f.end > f.entry && goelf__is_text(g, f.entry),
-		      "%s: '%s' not found", fx->file, http_funcs[i]);
+		      "%s: '%s' not found", fx->file, name);
 	}
 	CHECK(gopclntab__find(p, "net/http.serverHandler.ServeHTTPx", &f) == -ENOENT, "%s", fx->file);
 	CHECK(gopclntab__find(p, "", &f) == -ENOENT, "%s", fx->file);

@@ -23,7 +23,7 @@
 #include "lineage.h"
 #include "log.h"
 
-#define MAX_FX 32
+#define MAX_FX 64
 
 /*
  * objdump's answer: the address of the call to CAS inside [START, END)
@@ -95,7 +95,7 @@ static void test_fixtures(void)
 		int err;
 		long long want;
 
-		snprintf(path, sizeof(path), "%s/%s", dir, fx[i].file);
+		snprintf(path, sizeof(path), "%s/%.127s", dir, fx[i].file);
 		err = lineage__plan(path, &lp);
 		CHECK(err == 0, "%s: lineage__plan: %s", fx[i].file, cp_lasterr());
 		if (err)

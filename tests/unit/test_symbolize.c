@@ -356,7 +356,7 @@ static void check_live_go(const char *dir, const char *file, bool inline_check)
 	uint64_t a;
 	int pid, err, n;
 
-	snprintf(bin, sizeof(bin), "%s/%s", dir, file);
+	snprintf(bin, sizeof(bin), "%.4000s/%.200s", dir, file);
 	g = goelf__open(bin, &err);
 	p = g ? gopclntab__open(g, &err) : NULL;
 	CHECK(p && !gopclntab__find(p, "main.main", &f), "main.main in '%s'", bin);
@@ -441,16 +441,17 @@ static void check_self_and_libc(void)
 	symbolizer__free(NULL);
 }
 
-static void check_cgo(const char *dir)
+/* FILE: an unstripped cgo fixture; its "-stripped" twin is checked too. */
+static void check_cgo(const char *dir, const char *file)
 {
-	char bin[8192];
+	char bin[8192], want[256];
 	struct symbolizer *s = symbolizer__new();
 	struct sym_frame fr[8];
 	struct goelf *g;
 	uint64_t va, a;
 	int pid, err, n;
 
-	snprintf(bin, sizeof(bin), "%s/testserver-go1.23-cgo", dir);
+	snprintf(bin, sizeof(bin), "%.4000s/%.200s", dir, file);
 	g = goelf__open(bin, &err);
 	CHECK(g && !goelf__symbol(g, "cpprof_testserver_c_init", &va, NULL), "C symbol in '%s'", bin);
 	pid = spawn(bin);
@@ -458,20 +459,21 @@ static void check_cgo(const char *dir)
 		a = runtime_addr(pid, bin, g, va);
 		n = symbolizer__user(s, pid, a + 3, true, fr, 8);
 		CHECK(n == 1 && fr[0].known && !strcmp(fr[0].func, "cpprof_testserver_c_init"),
-		      "cgo C function: %d '%s' (pie %d)", n, fr[0].func, goelf__is_pie(g));
+		      "%s: cgo C function: %d '%s' (pie %d)", file, n, fr[0].func, goelf__is_pie(g));
 	}
 	stop(pid);
 	/* the stripped cgo binary has no symbol for it: unknown with file and offset */
-	snprintf(bin, sizeof(bin), "%s/testserver-go1.23-cgo-stripped", dir);
+	snprintf(bin, sizeof(bin), "%.4000s/%.200s-stripped", dir, file);
+	snprintf(want, sizeof(want), "%.200s-stripped+0x", file);
 	pid = spawn(bin);
 	if (g && pid > 0) {
 		struct goelf *g2 = goelf__open(bin, &err);
 
 		a = g2 ? runtime_addr(pid, bin, g2, va) : 0;
 		n = symbolizer__user(s, pid, a + 3, true, fr, 8);
-		CHECK(n == 1 && (!fr[0].known ? strstr(fr[0].func, "testserver-go1.23-cgo-stripped+0x") != NULL :
+		CHECK(n == 1 && (!fr[0].known ? strstr(fr[0].func, want) != NULL :
 				 !strcmp(fr[0].func, "cpprof_testserver_c_init")),
-		      "stripped cgo C function: '%s'", fr[0].func);
+		      "%s: stripped cgo C function: '%s'", file, fr[0].func);
 		goelf__close(g2);
 	}
 	stop(pid);
@@ -588,19 +590,19 @@ out:
 
 int main(void)
 {
-	struct fixture fx[32];
+	struct fixture fx[64];
 	const char *dir;
-	int n, i;
+	int n, i, ncgo = 0;
 
-	n = load_fixtures(&dir, fx, 32);
+	n = load_fixtures(&dir, fx, 64);
 	for (i = 0; i < n; i++) {
 		char full[8192], strip[8192];
 
 		if (fx[i].stripped || fx[i].cgo)
 			continue;
-		snprintf(full, sizeof(full), "%s/%s", dir, fx[i].file);
+		snprintf(full, sizeof(full), "%.4000s/%.127s", dir, fx[i].file);
 		check_inline_vs_dwarf(full, strstr(fx[i].file, "go1.23") != NULL);
-		snprintf(strip, sizeof(strip), "%s/%s-stripped", dir, fx[i].file);
+		snprintf(strip, sizeof(strip), "%.4000s/%.127s-stripped", dir, fx[i].file);
 		if (!access(strip, R_OK))
 			check_stripped_twin(full, strip);
 	}
@@ -608,7 +610,12 @@ int main(void)
 		for (i = 0; i < n; i++)
 			if (!fx[i].cgo)
 				check_live_go(dir, fx[i].file, !strcmp(fx[i].file, "testserver-go1.23"));
-		check_cgo(dir);
+		for (i = 0; i < n; i++)
+			if (fx[i].cgo && !fx[i].stripped) {
+				check_cgo(dir, fx[i].file);
+				ncgo++;
+			}
+		CHECK(ncgo > 0, "no unstripped cgo fixture in the manifest");
 		bench_uncached(dir);
 	}
 	check_self_and_libc();
