@@ -47,9 +47,6 @@ static const struct {
 	{ "net/http/internal/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
 	{ "golang.org/x/net/http2.(*responseWriter).WriteHeader", PROBE_WRITE_HEADER, false },
 	{ "golang.org/x/net/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
-	{ "net/http/internal/http2.(*responseWriter).WriteHeader", PROBE_WRITE_HEADER, false },
-	{ "net/http/internal/http2.(*responseWriter).handlerDone", PROBE_FINISH_H2,    false },
-	{ "net/http.http2ResponseWriter.WriteHeader",            PROBE_WRITE_HEADER, false },
 };
 
 const char *probe_kind_name(enum probe_kind k)
