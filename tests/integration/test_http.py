@@ -143,6 +143,36 @@ def cpprof(*args, user=None):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
 
 
+HTTP_PROGS = ("serve_http", "write_header", "finish_h1", "finish_h2")
+
+
+def prog_runs(pid):
+    """run_cnt of each go_http BPF program the process PID holds: its BPF
+    program fds (/proc/PID/fdinfo: prog_id, run_cnt while
+    kernel.bpf_stats_enabled is on), named through bpftool."""
+    names = {p["id"]: p.get("name") for p in json.loads(
+        subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout or "[]")}
+    runs = collections.Counter()
+    fddir = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fddir):
+        try:
+            with open(os.path.join(fddir, fd)) as f:
+                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if "prog_id" not in info:
+            continue
+        name = names.get(int(info["prog_id"]))
+        if name in HTTP_PROGS:
+            runs[name] += int(info.get("run_cnt", "0"))
+    return runs
+
+
+def inspect_json(binary):
+    r = cpprof("inspect", "--format", "json", binary)
+    return json.loads(r.stdout) if r.returncode == 0 else {}
+
+
 # ---- the matrix -------------------------------------------------------------
 
 def fixtures():
@@ -164,6 +194,8 @@ def traced_case(fx, h2):
         rec, log = start_record(db, "it", srv.pid)
         rows = run_client(url, h2)
         time.sleep(0.3)
+        runs = prog_runs(rec.pid)
+        stats_on = open("/proc/sys/kernel/bpf_stats_enabled").read().strip() == "1"
         rc, text = stop_record(rec, log)
         rec = None
         check(rc == 0, f"{name}: cpprof record exits 0", text[-500:])
@@ -217,6 +249,26 @@ def traced_case(fx, h2):
     check(not bad_delay, f"{name}: every latency >= the server's configured delay", str(bad_delay[:5]))
     check(not bad_proto, f"{name}: protocol recorded as {'HTTP/2' if h2 else 'HTTP/1.1'}", str(bad_proto[:5]))
     con.close()
+    # Two probe hits per request: the start and the end, which reads the status
+    # from the writer (no WriteHeader probe). A probe on the stack-check jump
+    # may run again when the prologue grows the stack: only those may add hits.
+    plan = inspect_json(binary)
+    probes = plan.get("probes", [])
+    kinds = collections.Counter(p["kind"] for p in probes)
+    ends = [p for p in probes if p["kind"] in ("finish_h1", "finish_h2")]
+    check(kinds["write_header"] == 0 and len(ends) >= 2 and all(p["status"]["proven"] for p in ends),
+          f"{name}: inspect: status read by the end probes, no WriteHeader probe",
+          json.dumps([p.get("status") for p in ends]))
+    check(stats_on, f"{name}: kernel.bpf_stats_enabled stayed on while recording (another test turned it off?)")
+    n = len(rows)
+    end = runs["finish_h1"] + runs["finish_h2"]
+    twice = {p["kind"] for p in probes if p["placement"] != "after_stack_check"}
+    exact = not twice & {"serve", "finish_h1", "finish_h2"}
+    ok = runs["write_header"] == 0 and (runs["serve_http"] == n and end == n if exact else
+                                       n <= runs["serve_http"] <= n * 1.1 and n <= end <= n * 1.1)
+    check(ok, f"{name}: {'exactly ' if exact else ''}two probe hits per request "
+          f"({runs['serve_http']} starts, {end} ends, {runs['write_header']} WriteHeader for {n} requests)",
+          f"{dict(runs)}; placements {[(p['kind'], p['placement']) for p in probes]}")
 
 
 # ---- a real stripped Go server nobody here wrote -------------------------------
@@ -508,6 +560,10 @@ def main():
         return 1
     if not os.path.isdir("/sys/kernel/tracing/events") and not os.path.isdir("/sys/kernel/debug/tracing"):
         subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=False)
+    stats_path = "/proc/sys/kernel/bpf_stats_enabled"
+    stats_was = open(stats_path).read().strip()
+    with open(stats_path, "w") as f:  # run_cnt per BPF program: the probe hits of each request
+        f.write("1")
     try:
         for fx in fixtures():
             for h2 in (False, True):
@@ -526,6 +582,8 @@ def main():
         except Exception as e:
             check(False, "error cases ran", repr(e))
     finally:
+        with open(stats_path, "w") as f:
+            f.write(stats_was)
         if check.failed == 0:
             shutil.rmtree(TMP, ignore_errors=True)
         else:
