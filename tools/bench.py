@@ -203,6 +203,8 @@ def main():
     print(f"== throughput: {os.path.basename(server)}, HTTP/1.1 GET {path}, "
           f"{conc} connections, {SECS}s rounds, {ROUNDS} rounds, modes alternating in each round")
     print_probe_plan(server)
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        stats_was = f.read().strip()  # restored after: a test may rely on it
     subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"], check=False)
     try:
         load(url, 2, conc, path)  # warm-up
@@ -218,7 +220,7 @@ def main():
                 line += f"   {mode} {rps2:8.0f} ({rps2 / rps:.3f})"
             print(line + " req/s")
     finally:
-        subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=0"], check=False)
+        subprocess.run(["sysctl", "-qw", f"kernel.bpf_stats_enabled={stats_was}"], check=False)
         srv.terminate()
         srv.wait()
     report_figures()

@@ -19,6 +19,7 @@ Usage: test_http.py BUILD_DIR [FILTER]   (FILTER: substring of case names)
 Prints one line per check and ends with "http: N passed, N failed".
 """
 import collections
+import glob
 import json
 import os
 import re
@@ -269,6 +270,109 @@ def traced_case(fx, h2):
     check(ok, f"{name}: {'exactly ' if exact else ''}two probe hits per request "
           f"({runs['serve_http']} starts, {end} ends, {runs['write_header']} WriteHeader for {n} requests)",
           f"{dict(runs)}; placements {[(p['kind'], p['placement']) for p in probes]}")
+
+
+# ---- statuses read from the writer at the end ----------------------------------
+
+STATUS_SRC = os.path.join(ROOT, "tests", "integration", "status_server.go")
+# path -> the status the client sees and cpprof must store (None: no row)
+STATUS_WANT = {"/nowrite": 200, "/body": 200, "/created": 201, "/notfound": 404, "/early": 202,
+               "/child500": 500, "/twice": 409, "/abort": None}
+
+
+def toolchains():
+    """Every Go toolchain tests/fixtures/build.sh builds with, by version."""
+    gos = glob.glob("/usr/lib/go-1.*/bin/go") + glob.glob("/var/cache/cpprof/go-1.*/usr/lib/go-1.*/bin/go")
+    return sorted(gos, key=lambda g: int(re.search(r"go-1\.(\d+)", g).group(1)))
+
+
+def build_status_servers():
+    """tests/integration/status_server.go built with each toolchain (stripped,
+    as a release build is), two builds at a time; {version: binary}."""
+    out = os.path.join(OUT, "status-server")
+    os.makedirs(out, exist_ok=True)
+    env = dict(os.environ, GOCACHE=os.path.join(out, ".gocache"), GOPATH=os.path.join(out, ".gopath"),
+               GOTOOLCHAIN="local", GOFLAGS="", GO111MODULE="off", GOPROXY="off", CGO_ENABLED="0")
+    bins, procs = {}, []
+    for go in toolchains():
+        ver = "go1." + re.search(r"go-1\.(\d+)", go).group(1)
+        b = os.path.join(out, f"status-server-{ver}")
+        bins[ver] = b
+        if os.path.exists(b) and os.path.getmtime(b) >= os.path.getmtime(STATUS_SRC):
+            continue
+        procs.append((ver, subprocess.Popen([go, "build", "-ldflags=-s -w", "-o", b, STATUS_SRC], env=env,
+                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
+        if len(procs) >= 2:
+            ver0, p0 = procs.pop(0)
+            check(p0.wait() == 0, f"status_server builds with {ver0}", p0.stdout.read()[-1000:])
+    for ver0, p0 in procs:
+        check(p0.wait() == 0, f"status_server builds with {ver0}", p0.stdout.read()[-1000:])
+    return {v: b for v, b in bins.items() if os.path.exists(b)}
+
+
+def status_case(ver, binary, h2, cert):
+    """Each way of setting the status, recorded with two probes a request:
+    the stored status equals what the client got, also 200 for a handler that
+    never writes (the end method sends it) and 500 written by a child goroutine."""
+    name = f"status {ver} {'HTTP/2+TLS' if h2 else 'HTTP/1.1'}"
+    args = [binary] + (["-tls", cert] if h2 else [])
+    srv = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = re.search(r"(https?://\S+)", srv.stdout.readline()).group(1)
+    db = os.path.join(TMP, f"status-{ver}-{'h2' if h2 else 'h1'}.db")
+    mix = os.path.join(TMP, "status.mix")
+    with open(mix, "w") as f:
+        f.write("".join(f"GET {p}\n" for p in STATUS_WANT for _ in range(3)))
+    rec = None
+    try:
+        rec, log = start_record(db, "st", srv.pid)
+        args = [os.path.join(FIX, "client"), "-url", url, "-mix", mix, "-concurrency", "1"]
+        if h2:
+            args += ["-insecure", "-http2"]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        time.sleep(0.3)
+        runs = prog_runs(rec.pid)
+        rc, text = stop_record(rec, log)
+        rec = None
+        check(rc == 0, f"{name}: cpprof record exits 0", text[-500:])
+        check(srv.poll() is None, f"{name}: server still running")
+    finally:
+        if rec:
+            rec.kill()
+        srv.terminate()
+        srv.wait(timeout=10)
+    sent = collections.Counter()
+    for line in r.stdout.splitlines():
+        f = line.split("\t")
+        if len(f) >= 6:
+            sent[(f[1], int(f[3]))] += 1
+    want = collections.Counter({(p, st): 3 for p, st in STATUS_WANT.items() if st})
+    check(all(sent[k] == n for k, n in want.items()), f"{name}: the client saw the statuses the handlers set",
+          f"sent {dict(sent)}")
+    con = sqlite3.connect(db)
+    got = collections.Counter(con.execute("SELECT path, status FROM requests").fetchall())
+    con.close()
+    check(got == want, f"{name}: stored statuses exact: " + ", ".join(f"{p} {st}" for p, st in STATUS_WANT.items() if st)
+          + "; /abort not stored", f"want {dict(want)} got {dict(got)}")
+    n = sum(want.values())
+    check(runs["write_header"] == 0 and runs["finish_h1"] + runs["finish_h2"] >= n,
+          f"{name}: statuses read by the end probe, no WriteHeader probe hit", str(dict(runs)))
+
+
+def status_cases():
+    if FILTER and FILTER not in "status":
+        return
+    cert = os.path.join(TMP, "cert.pem") + "," + os.path.join(TMP, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", os.path.join(TMP, "key.pem"),
+                    "-out", os.path.join(TMP, "cert.pem")], check=True, capture_output=True)
+    bins = build_status_servers()
+    check(len(bins) == len(toolchains()) and len(bins) > 0, f"status_server built with every toolchain ({len(bins)})")
+    for ver, b in bins.items():
+        for h2 in (False, True):
+            try:
+                status_case(ver, b, h2, cert)
+            except Exception as e:
+                check(False, f"status {ver} {'h2' if h2 else 'h1'}: case ran", repr(e))
 
 
 # ---- a real stripped Go server nobody here wrote -------------------------------
@@ -571,6 +675,10 @@ def main():
                     traced_case(fx, h2)
                 except Exception as e:  # a broken case is a failure, not a crash of the suite
                     check(False, f"{fx['file']} {'h2' if h2 else 'h1'}: case ran", repr(e))
+        try:
+            status_cases()
+        except Exception as e:
+            check(False, "status cases ran", repr(e))
         try:
             for server in itlib.ETCD_SERVERS:
                 real_server_cases(server)
