@@ -291,7 +291,11 @@ def build_status_servers():
     as a release build is), two builds at a time; {version: binary}."""
     out = os.path.join(OUT, "status-server")
     os.makedirs(out, exist_ok=True)
-    env = dict(os.environ, GOCACHE=os.path.join(out, ".gocache"), GOPATH=os.path.join(out, ".gopath"),
+    # the fixtures' build cache has the standard library of every toolchain compiled (make fixtures)
+    cache = os.path.join(FIX, ".gocache")
+    if not (os.path.realpath(FIX) == os.path.realpath(os.path.join(OUT, "fixtures")) and os.path.isdir(cache)):
+        cache = os.path.join(out, ".gocache")
+    env = dict(os.environ, GOCACHE=cache, GOPATH=os.path.join(out, ".gopath"),
                GOTOOLCHAIN="local", GOFLAGS="", GO111MODULE="off", GOPROXY="off", CGO_ENABLED="0")
     bins, procs = {}, []
     for go in toolchains():
@@ -331,10 +335,12 @@ def status_case(ver, binary, h2, cert):
         r = subprocess.run(args, capture_output=True, text=True, timeout=120)
         time.sleep(0.3)
         runs = prog_runs(rec.pid)
+        stats_on = open("/proc/sys/kernel/bpf_stats_enabled").read().strip() == "1"
         rc, text = stop_record(rec, log)
         rec = None
         check(rc == 0, f"{name}: cpprof record exits 0", text[-500:])
         check(srv.poll() is None, f"{name}: server still running")
+        check(stats_on, f"{name}: kernel.bpf_stats_enabled stayed on while recording (another test turned it off?)")
     finally:
         if rec:
             rec.kill()
