@@ -51,6 +51,22 @@ func main() {
 	})
 	// The handler aborts: no end method runs, nothing is recorded.
 	mux.HandleFunc("/abort", func(w http.ResponseWriter, r *http.Request) { panic(http.ErrAbortHandler) })
+	// HTTP/1: the handler takes the connection over and answers itself; no
+	// end method runs, nothing is recorded. HTTP/2 cannot be hijacked: 501.
+	mux.HandleFunc("/hijack", func(w http.ResponseWriter, r *http.Request) {
+		hj, ok := w.(http.Hijacker)
+		if !ok {
+			w.WriteHeader(http.StatusNotImplemented)
+			return
+		}
+		c, buf, err := hj.Hijack()
+		if err != nil {
+			return
+		}
+		buf.WriteString("HTTP/1.1 200 OK\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+		buf.Flush()
+		c.Close()
+	})
 	ln, err := net.Listen("tcp", "127.0.0.1:0")
 	if err != nil {
 		fmt.Fprintln(os.Stderr, err)

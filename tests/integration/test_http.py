@@ -325,7 +325,7 @@ def status_case(ver, binary, h2, cert):
     db = os.path.join(TMP, f"status-{ver}-{'h2' if h2 else 'h1'}.db")
     mix = os.path.join(TMP, "status.mix")
     with open(mix, "w") as f:
-        f.write("".join(f"GET {p}\n" for p in STATUS_WANT for _ in range(3)))
+        f.write("".join(f"GET {p}\n" for p in list(STATUS_WANT) + ["/hijack"] for _ in range(3)))
     rec = None
     try:
         rec, log = start_record(db, "st", srv.pid)
@@ -354,11 +354,15 @@ def status_case(ver, binary, h2, cert):
     want = collections.Counter({(p, st): 3 for p, st in STATUS_WANT.items() if st})
     check(all(sent[k] == n for k, n in want.items()), f"{name}: the client saw the statuses the handlers set",
           f"sent {dict(sent)}")
+    # a hijacked HTTP/1 connection answers by itself and is not stored; HTTP/2 cannot be hijacked
+    check(sent[("/hijack", 200 if not h2 else 501)] == 3, f"{name}: /hijack answered", f"sent {dict(sent)}")
+    if h2:
+        want[("/hijack", 501)] = 3
     con = sqlite3.connect(db)
     got = collections.Counter(con.execute("SELECT path, status FROM requests").fetchall())
     con.close()
     check(got == want, f"{name}: stored statuses exact: " + ", ".join(f"{p} {st}" for p, st in STATUS_WANT.items() if st)
-          + "; /abort not stored", f"want {dict(want)} got {dict(got)}")
+          + "; /abort and a hijacked HTTP/1 connection not stored", f"want {dict(want)} got {dict(got)}")
     n = sum(want.values())
     check(runs["write_header"] == 0 and runs["finish_h1"] + runs["finish_h2"] >= n,
           f"{name}: statuses read by the end probe, no WriteHeader probe hit", str(dict(runs)))
