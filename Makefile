@@ -124,8 +124,11 @@ $(OUTPUT)/probecost: tools/probecost/probecost.c $(LIB_OBJS)
 
 # Overhead, probe cost and CPU sampling (bench.py); hollow nodes per core and
 # generator RSS (bench_hollow.py); report and diff on 10M rows (bench_report.py).
+# make bench ROUNDS=2 SECS=4: a short run of bench.py (default 3 rounds of 8 s)
+ROUNDS ?= 3
+SECS ?= 8
 bench: $(OUTPUT)/cpprof $(OUTPUT)/probecost $(OUTPUT)/hollowload fixtures
-	$(Q)python3 tools/bench.py $(OUTPUT)
+	$(Q)python3 tools/bench.py $(OUTPUT) $(ROUNDS) $(SECS)
 	$(Q)python3 tools/bench_hollow.py $(OUTPUT)
 	$(Q)python3 tools/bench_report.py $(OUTPUT)
 

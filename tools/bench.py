@@ -60,15 +60,29 @@ def hwm_kb(pid):
     return 0
 
 
-def prog_stats():
-    """run_time_ns, run_cnt of cpprof's BPF programs (kernel.bpf_stats_enabled)."""
+def prog_stats(pid):
+    """{program name: (run_time_ns, run_cnt)} of the BPF programs the cpprof
+    process PID holds (its fds' /proc fdinfo; kernel.bpf_stats_enabled),
+    so that other cpprof instances on the machine are not counted."""
     out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout
     try:
-        progs = json.loads(out)
+        names = {p["id"]: p.get("name", "?") for p in json.loads(out)}
     except ValueError:
         return {}
-    return {p["id"]: (p.get("run_time_ns", 0), p.get("run_cnt", 0)) for p in progs
-            if p.get("name") in ("serve_http", "write_header", "finish_h1", "finish_h2")}
+    res = {}
+    fddir = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fddir):
+        try:
+            with open(os.path.join(fddir, fd)) as f:
+                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if "prog_id" not in info:
+            continue
+        name = names.get(int(info["prog_id"]), "?")
+        ns, cnt = res.get(name, (0, 0))
+        res[name] = (ns + int(info.get("run_time_ns", "0")), cnt + int(info.get("run_cnt", "0")))
+    return res
 
 
 def load(url, secs, conc, path):
@@ -187,31 +201,52 @@ def main():
                    capture_output=True, text=True)
     conc = 16
     print(f"== throughput: {os.path.basename(server)}, HTTP/1.1 GET {path}, "
-          f"{conc} connections, {SECS}s rounds, {ROUNDS} rounds each, alternating")
-    base_rps, traced_rps, http_rps, base_cpu = [], [], [], []
+          f"{conc} connections, {SECS}s rounds, {ROUNDS} rounds, modes alternating in each round")
+    print_probe_plan(server)
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        stats_was = f.read().strip()  # restored after: a test may rely on it
     subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"], check=False)
     try:
         load(url, 2, conc, path)  # warm-up
         for i in range(ROUNDS):
             c0 = cpu_s(srv.pid)
             n, rps, err = load(url, SECS, conc, path)
-            base_rps.append(rps)
-            base_cpu.append((cpu_s(srv.pid) - c0) / max(n, 1))
-            # the default recording, and the HTTP probes alone: the syscall
-            # tracepoints tax every syscall of the machine (syscall_tax below)
-            for mode, extra in (("all", []), ("http", ["--no-syscalls", "--no-sockets", "--sample-hz", "0"])):
+            RPS["untraced"].append(rps)
+            BASE_CPU.append((cpu_s(srv.pid) - c0) / max(n, 1))
+            line = f"  round {i + 1}: untraced {rps:8.0f}"
+            for mode, extra in MODES:
                 n2, rps2 = traced_round(srv, url, conc, path, i, mode, extra)
-                (traced_rps if mode == "all" else http_rps).append(rps2)
-                print(f"  round {i + 1}: untraced {rps:9.0f} req/s   traced ({mode:4}) {rps2:9.0f} req/s   "
-                      f"ratio {rps2 / rps:.3f}   (stored {n2}, load errors {err})")
+                RPS[mode].append(rps2)
+                line += f"   {mode} {rps2:8.0f} ({rps2 / rps:.3f})"
+            print(line + " req/s")
     finally:
-        subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=0"], check=False)
+        subprocess.run(["sysctl", "-qw", f"kernel.bpf_stats_enabled={stats_was}"], check=False)
         srv.terminate()
         srv.wait()
+    report_figures()
     etcd_bench()
     syscall_tax()
     sampling_bench(server)
-    report_figures(base_rps, traced_rps, http_rps, base_cpu)
+
+
+def print_probe_plan(server):
+    """The probes a request of SERVER passes, and their class (cpprof inspect)."""
+    r = subprocess.run([os.path.join(OUT, "cpprof"), "inspect", "--format", "json", server],
+                       capture_output=True, text=True)
+    try:
+        plan = json.loads(r.stdout)
+    except ValueError:
+        print(f"  (cpprof inspect failed: {r.stderr.strip()})")
+        return
+    for p in plan.get("probes", []):
+        st = p.get("status")
+        print(f"  probe {p['kind']:12} {'emulated' if p['emulated'] else 'single-stepped':14} "
+              f"{p['placement']:17} {p['function']}"
+              + (f"   (status read here: {st['field']})" if st and st.get("proven") else ""))
+    lin = plan.get("lineage", {})
+    if "entry" in lin:
+        print(f"  probe {'lineage':12} {'emulated' if lin.get('emulated') else 'single-stepped':14} "
+              f"{'':17} runtime.newproc1 entry and its newg call: 2 hits per goroutine created")
 
 
 def sampling_bench(server):
@@ -263,49 +298,89 @@ def sampling_bench(server):
     print(f"http_only_ratio_list {med([h / b for h, b in zip(res['http'], res['untraced'])]):.3f}")
 
 
+MODES = (("http", ["--no-syscalls", "--no-sockets", "--sample-hz", "0"]),
+         ("default", []),
+         ("everything", ["--syscalls", "all"]))
+RPS = {"untraced": [], "http": [], "default": [], "everything": []}
+BASE_CPU = []
+CPU = {m: {"srv": [], "col": [], "bpf": [], "rows": [], "hits": [], "progs": []} for m, _ in MODES}
+RSS = []
+HTTP_PROGS = ("serve_http", "write_header", "finish_h1", "finish_h2")
+
+
 def traced_round(srv, url, conc, path, i, mode, extra):
     db = os.path.join(TMP, f"bench{i}-{mode}.db")
     rec = subprocess.Popen([os.path.join(OUT, "cpprof"), "-q", "record", "--db", db, *extra,
                             "--pid", str(srv.pid)], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     time.sleep(1.0)  # attached
     c0, r0 = cpu_s(srv.pid), cpu_s(rec.pid)
-    p0 = prog_stats()
+    p0 = prog_stats(rec.pid)
     n2, rps2, _ = load(url, SECS, conc, path)
-    p1 = prog_stats()
-    m = CPU[mode]
-    m["srv"].append((cpu_s(srv.pid) - c0) / max(n2, 1))
-    m["col"].append((cpu_s(rec.pid) - r0) / max(n2, 1))
-    m["bpf"].append(sum(p1.get(k, (0, 0))[0] - p0.get(k, (0, 0))[0] for k in p1) / max(n2, 1))
+    p1 = prog_stats(rec.pid)
+    srv_cpu = cpu_s(srv.pid) - c0
     RSS.append(hwm_kb(rec.pid))
     rec.send_signal(signal.SIGINT)
-    rec.wait(timeout=60)
+    col_cpu = wait_cpu(rec) - r0  # includes writing the last rows at exit
     stored = subprocess.run(["sqlite3", db, "SELECT count(*) FROM requests"],
                             capture_output=True, text=True).stdout.strip()
-    return stored, rps2
+    rows = int(stored or 0)
+    d = {k: (p1[k][0] - p0.get(k, (0, 0))[0], p1[k][1] - p0.get(k, (0, 0))[1]) for k in p1}
+    m = CPU[mode]
+    m["srv"].append(srv_cpu / max(n2, 1))
+    m["col"].append(col_cpu / max(rows, 1))
+    m["rows"].append(rows / max(n2, 1))
+    m["bpf"].append(sum(ns for ns, _ in d.values()) / max(n2, 1))
+    m["hits"].append(sum(c for k, (_, c) in d.items() if k in HTTP_PROGS) / max(n2, 1))
+    m["progs"].append({k: (ns / max(n2, 1), c / max(n2, 1)) for k, (ns, c) in d.items() if c})
+    return rows, rps2
 
 
-CPU = {"all": {"srv": [], "col": [], "bpf": []}, "http": {"srv": [], "col": [], "bpf": []}}
-RSS = []
+def wait_cpu(proc, timeout=60):
+    """Wait for the child PROC to exit; its CPU seconds (utime + stime of its
+    rusage), so the rows it writes on the way out count too."""
+    deadline = time.time() + timeout
+    while True:
+        pid, sts, ru = os.wait4(proc.pid, os.WNOHANG)
+        if pid == proc.pid:
+            proc.returncode = os.waitstatus_to_exitcode(sts)
+            return ru.ru_utime + ru.ru_stime
+        if time.time() > deadline:
+            proc.kill()
+            deadline += 10
+        time.sleep(0.05)
 
 
-def report_figures(base_rps, traced_rps, http_rps, base_cpu):
+def report_figures():
     med = statistics.median
-    base = med(base_cpu)
-    print("== figures (medians)")
-    print(f"untraced_rps {med(base_rps):.0f}")
+    base = med(BASE_CPU)
+    print("== figures (medians of the rounds; ratios against the untraced rounds of the same run)")
+    print(f"untraced_rps {med(RPS['untraced']):.0f}")
     print(f"cpu_per_request_untraced_us {base * 1e6:.1f}")
-    for mode, rps in (("all", traced_rps), ("http", http_rps)):
+    for mode, _ in MODES:
         m = CPU[mode]
-        what = ("default recording (HTTP probes, syscalls, sockets, CPU sampling at 199 Hz)" if mode == "all"
-                else "HTTP probes only (--no-syscalls --no-sockets --sample-hz 0)")
+        what = {"http": "HTTP probes only (--no-syscalls --no-sockets --sample-hz 0)",
+                "default": "default recording (HTTP probes, fsync syscalls, sockets, CPU sampling at 199 Hz)",
+                "everything": "everything (--syscalls all: the 21-syscall raw view)"}[mode]
+        goal = {"http": "   (goal >= 0.97)", "default": "   (goal >= 0.95)"}.get(mode, "")
         print(f"-- {what}")
-        print(f"traced_rps_{mode} {med(rps):.0f}")
-        print(f"throughput_ratio_{mode} {med([t / b for t, b in zip(rps, base_rps)]):.3f}   (goal >= 0.97)")
-        added = [(s + c - base) * 1e6 for s, c in zip(m["srv"], m["col"])]
+        print(f"throughput_ratio_{mode} {med([t / b for t, b in zip(RPS[mode], RPS['untraced'])]):.3f}{goal}")
+        added = [(s - base) * 1e6 + c * r * 1e6 for s, c, r in zip(m["srv"], m["col"], m["rows"])]
         print(f"added_cpu_per_request_us_{mode} {med(added):.2f}   (goal <= 2; target + collector)")
-        print(f"  of which target process {(med(m['srv']) - base) * 1e6:.2f} (BPF programs themselves "
-              f"{med(m['bpf']) / 1000:.2f}; the rest: uprobe traps, syscall tracepoints when on, and lower "
-              f"batching at lower throughput), collector {med(m['col']) * 1e6:.2f}")
+        print(f"probe_hits_per_request_{mode} {med(m['hits']):.2f}   (HTTP uprobes; the floor is 2)")
+        print(f"bpf_ns_per_request_{mode} {med(m['bpf']):.0f}   (all of cpprof's BPF programs, kernel.bpf_stats_enabled)")
+        names = sorted({k for p in m["progs"] for k in p})
+        for k in names:
+            ns = med([p.get(k, (0, 0))[0] for p in m["progs"]])
+            cnt = med([p.get(k, (0, 0))[1] for p in m["progs"]])
+            print(f"  prog {k:16} {cnt:7.3f} runs/request {ns:7.0f} ns/request"
+                  + (f" {ns / cnt:6.0f} ns/run" if cnt else ""))
+        if "newproc_entry" in names:
+            g = med([p.get("newproc_entry", (0, 0))[1] for p in m["progs"]])
+            both = med([p.get("newproc_entry", (0, 0))[1] + p.get("newproc_newg", (0, 0))[1] for p in m["progs"]])
+            print(f"lineage_probes_per_goroutine_{mode} {both / g if g else 0:.2f}   "
+                  f"({g:.2f} goroutines created per request)")
+        print(f"collector_cpu_per_row_us_{mode} {med(m['col']) * 1e6:.2f}   (goal <= 1)")
+        print(f"target_cpu_added_per_request_us_{mode} {(med(m['srv']) - base) * 1e6:.2f}")
     print(f"collector_peak_rss_mib {max(RSS) / 1024:.1f}")
 
 

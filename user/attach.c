@@ -94,19 +94,66 @@ static struct bpf_program *prog_for(struct attach *a, enum probe_kind k)
 	}
 }
 
+/*
+ * The span of one struct that holds the string header at A (16 bytes) and
+ * the 8-byte word at B: where it starts, its length and the word indexes.
+ * -ENOTSUP naming the fields when they are too far apart for one read.
+ */
+static int span(int32_t a, int32_t b, const char *what, int32_t *lo, uint8_t *len, uint8_t *aw,
+		uint8_t *bw)
+{
+	int32_t l = a < b ? a : b, h = a + 16 > b + 8 ? a + 16 : b + 8;
+
+	if (a < 0 || b < 0 || a % 8 || b % 8 || h - l > GO_HTTP_SPAN_MAX) {
+		cp_seterr("offsets of %s (%d and %d) do not fit one %d-byte read", what, a, b,
+			  GO_HTTP_SPAN_MAX);
+		return -ENOTSUP;
+	}
+	*lo = l;
+	*len = (uint8_t)(h - l);
+	*aw = (uint8_t)((a - l) / 8);
+	*bw = (uint8_t)((b - l) / 8);
+	return 0;
+}
+
+/* The end probe's cookie: GO_HTTP_COOKIE_* (go_http.h). */
+static uint64_t site_cookie(const struct probe_site *s)
+{
+	uint64_t c = s->once ? 0 : GO_HTTP_COOKIE_REPEATS;
+
+	if ((s->kind == PROBE_FINISH_H1 || s->kind == PROBE_FINISH_H2) && s->status_proven &&
+	    s->status_off >= 0 && s->status_off <= 0xffff && s->status_rws <= 0xffff) {
+		c |= GO_HTTP_COOKIE_STATUS | (uint64_t)s->status_off << GO_HTTP_COOKIE_STATUS_SHIFT;
+		if (s->status_rws >= 0)
+			c |= GO_HTTP_COOKIE_RWS | (uint64_t)s->status_rws << GO_HTTP_COOKIE_RWS_SHIFT;
+	}
+	return c;
+}
+
 int attach__target(struct attach *a, int pid, const struct probe_plan *plan, uint32_t component)
 {
-	struct go_http_cfg cfg = {
-		.request_method = plan->off.request_method,
-		.request_url = plan->off.request_url,
-		.url_path = plan->off.url_path,
-		.url_rawquery = plan->off.url_rawquery,
-		.component = component,
-	};
+	struct go_http_cfg cfg = { .component = component };
+	uint8_t qw;
 	char exe[64];
 	uint32_t key = pid;
 	int i, err, first = a->nlinks;
 
+	if ((err = span(plan->off.request_method, plan->off.request_url,
+			"net/http.Request.Method and .URL", &cfg.req_lo, &cfg.req_span, &cfg.method_w,
+			&cfg.url_w)) ||
+	    (err = span(plan->off.url_path, plan->off.url_rawquery, "net/url.URL.Path and .RawQuery",
+			&cfg.url_lo, &cfg.url_span, &cfg.path_w, &qw)))
+		return err;
+	/* RawQuery is a string too: its length word must be in the span */
+	if (qw * 8 + 16 > cfg.url_span) {
+		if (plan->off.url_rawquery + 16 - cfg.url_lo > GO_HTTP_SPAN_MAX) {
+			cp_seterr("offsets of net/url.URL.Path and .RawQuery (%d and %d) do not fit one %d-byte read",
+				  plan->off.url_path, plan->off.url_rawquery, GO_HTTP_SPAN_MAX);
+			return -ENOTSUP;
+		}
+		cfg.url_span = (uint8_t)(plan->off.url_rawquery + 16 - cfg.url_lo);
+	}
+	cfg.query_w = qw;
 	if (a->nlinks + plan->nsites > MAX_LINKS) {
 		cp_seterr("too many targets (at most %d)", MAX_TARGETS);
 		return -E2BIG;
@@ -122,8 +169,7 @@ int attach__target(struct attach *a, int pid, const struct probe_plan *plan, uin
 		const struct probe_site *s = &plan->sites[i];
 		struct bpf_link *link;
 
-		/* cookie 1: the probe may fire twice per call (go_http.bpf.c) */
-		link = bpfutil__attach_site(prog_for(a, s->kind), pid, exe, s, s->once ? 0 : 1, &err);
+		link = bpfutil__attach_site(prog_for(a, s->kind), pid, exe, s, site_cookie(s), &err);
 		if (!link)
 			goto fail;
 		a->links[a->nlinks].pid = pid;

@@ -1368,7 +1368,18 @@ static int do_inspect(int argc, char **argv)
 			       s->once ? "after_stack_check" : s->at_jcc ? "stack_check" : "entry",
 			       s->emulated ? "true" : "false");
 			report__json_str(stdout, s->insn);
-			printf(",\"rets\":%d}", s->nret);
+			printf(",\"rets\":%d", s->nret);
+			if (s->kind == PROBE_FINISH_H1 || s->kind == PROBE_FINISH_H2) {
+				printf(",\"status\":{\"field\":");
+				report__json_str(stdout, s->status_field);
+				printf(",\"proven\":%s,\"offset\":%d,\"rws\":%d,\"source\":",
+				       s->status_proven ? "true" : "false", s->status_off, s->status_rws);
+				report__json_str(stdout, s->status_src);
+				printf("}");
+			}
+			if (s->kind == PROBE_WRITE_HEADER)
+				printf(",\"fallback\":%s", s->fallback ? "true" : "false");
+			printf("}");
 		}
 		printf("],\"lineage\":");
 		if (lineage__plan(target, &lp) == 0) {
@@ -1409,6 +1420,22 @@ static int do_inspect(int argc, char **argv)
 		printf("  %-13s %-18s %-18s %-4s %-12s %s%s\n", "", "", "", "", "", s->insn,
 		       s->once ? " (after the prologue stack check)" :
 		       s->at_jcc ? " (prologue stack check)" : " (entry)");
+	}
+	/* the status of each request, read by its end probe, or WriteHeader probes where not proven */
+	for (i = 0; i < plan.nsites; i++) {
+		const struct probe_site *s = &plan.sites[i];
+
+		if (s->kind != PROBE_FINISH_H1 && s->kind != PROBE_FINISH_H2)
+			continue;
+		if (s->status_proven && s->status_rws >= 0)
+			printf("status:        %s at [[writer + %d] + %d], read at the end: %s\n", s->status_field,
+			       s->status_rws, s->status_off, s->status_src);
+		else if (s->status_proven)
+			printf("status:        %s at [writer + %d], read at the end: %s\n", s->status_field,
+			       s->status_off, s->status_src);
+		else
+			printf("status:        %s not proven (%s): WriteHeader probes instead (fallback)\n",
+			       s->status_field, s->status_src);
 	}
 	if (lineage__plan(target, &lp) == 0) {
 		printf("lineage:       runtime.newproc1 0x%llx (%s, %s) and its casgstatus(newg, _Gdead)\n"

@@ -456,3 +456,52 @@ int fieldproof__first_pair(const struct fieldproof *fp, struct fieldproof_hit *o
 	hit_from(out, a->o.disp < b->o.disp ? &a->o : &b->o, b->addr);
 	return 1;
 }
+
+int fieldproof__cmp_pair(const struct fieldproof *fp, uint64_t imm_a, uint64_t imm_b,
+			 struct fieldproof_hit *out, int max)
+{
+	int i, j, k, cnt = 0;
+
+	if (!fp || max <= 0)
+		return 0;
+	for (i = 0; i < fp->nev && cnt < max; i++) {
+		const struct event *a = &fp->ev[i];
+
+		if (a->kind != EV_CMP || a->size != 8 || a->imm != imm_a)
+			continue;
+		for (j = 0; j < fp->nev; j++) {
+			const struct event *b = &fp->ev[j];
+
+			if (b->kind != EV_CMP || b->size != 8 || b->imm != imm_b || b->insn < a->insn - NEAR ||
+			    b->insn > a->insn + NEAR || !same_base(&a->o, &b->o) || a->o.disp != b->o.disp)
+				continue;
+			for (k = 0; k < cnt; k++)
+				if (out[k].disp == a->o.disp && out[k].base == gpr_reg(a->o.base) &&
+				    out[k].base_ver == a->o.base_ver)
+					break;
+			if (k == cnt)
+				hit_from(&out[cnt++], &a->o, a->insn > b->insn ? a->addr : b->addr);
+			break;
+		}
+	}
+	return cnt;
+}
+
+int fieldproof__first_load(const struct fieldproof *fp, struct fieldproof_hit *out)
+{
+	int i;
+
+	if (!fp)
+		return 0;
+	for (i = 0; i < fp->nev; i++) {
+		const struct event *e = &fp->ev[i];
+
+		if (e->kind != EV_LOAD)
+			continue;
+		if (e->o.base != 0 || e->o.base_ver != 0)
+			return 0;
+		hit_from(out, &e->o, e->addr);
+		return 1;
+	}
+	return 0;
+}

@@ -70,6 +70,23 @@ int fieldproof__flag_or_str(const struct fieldproof *fp, struct fieldproof_hit *
  */
 int fieldproof__first_pair(const struct fieldproof *fp, struct fieldproof_hit *out);
 
+/*
+ * One 8-byte field compared with both IMM_A and IMM_B (Go's inlined
+ * bodyAllowedForStatus(status) compares it with 204 and 304): the two
+ * compares within a few instructions of each other, on the same value of
+ * the same base register. Hits in address order, one per field and base
+ * value; the count.
+ */
+int fieldproof__cmp_pair(const struct fieldproof *fp, uint64_t imm_a, uint64_t imm_b,
+			 struct fieldproof_hit *out, int max);
+
+/*
+ * The function's first 8-byte load is [RAX + D] with RAX still the
+ * receiver (a method that starts by loading a pointer field of its
+ * receiver: rws := w.rws). 1 with *OUT set (disp = D), or 0.
+ */
+int fieldproof__first_load(const struct fieldproof *fp, struct fieldproof_hit *out);
+
 /* Instructions decoded (tests). */
 int fieldproof__count(const struct fieldproof *fp);
 

@@ -491,3 +491,166 @@ int offsets__resolve(struct goelf *g, struct gopclntab *pt, struct go_offsets *o
 		       ver ? ver : "unknown");
 	return 0;
 }
+
+/* ---- the status of a response writer ----------------------------------- */
+
+int offsets__dwarf_member(struct goelf *g, const char *type, const char *member)
+{
+	const char *path = goelf__path(g);
+	Dwarf_Off off = 0, next;
+	size_t hsize;
+	Dwarf *dw = NULL;
+	Elf *elf = NULL;
+	int fd, ret = -ENOENT;
+
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0)
+		return -errno;
+	elf_version(EV_CURRENT);
+	elf = elf_begin(fd, ELF_C_READ_MMAP, NULL);
+	dw = elf ? dwarf_begin_elf(elf, DWARF_C_READ, NULL) : NULL;
+	while (dw && ret == -ENOENT && dwarf_nextcu(dw, off, &next, &hsize, NULL, NULL, NULL) == 0) {
+		Dwarf_Die cu, d;
+
+		if (dwarf_offdie(dw, off + hsize, &cu) && dwarf_child(&cu, &d) == 0) {
+			do {
+				const char *n;
+
+				if (dwarf_tag(&d) != DW_TAG_structure_type || !(n = dwarf_diename(&d)) ||
+				    strcmp(n, type))
+					continue;
+				ret = member_offset(&d, member);
+				if (ret < 0)
+					ret = -EINVAL;
+				break;
+			} while (dwarf_siblingof(&d, &d) == 0);
+		}
+		off = next;
+	}
+	if (dw)
+		dwarf_end(dw);
+	if (elf)
+		elf_end(elf);
+	close(fd);
+	return ret;
+}
+
+/* "pkg.(*T).m" -> "pkg.(*T).<method>" in BUF; false if NAME has no "(*T)." */
+static bool sibling(const char *name, const char *method, char *buf, size_t size)
+{
+	const char *p = strstr(name, ").");
+
+	if (!p || !strstr(name, ".(*"))
+		return false;
+	return (size_t)snprintf(buf, size, "%.*s%s", (int)(p + 2 - name), name, method) < size;
+}
+
+/* "pkg.(*T).m" -> "pkg.T<suffix>" in BUF: the DWARF name of the receiver's type. */
+static bool recv_type(const char *name, const char *suffix, char *buf, size_t size)
+{
+	const char *a = strstr(name, ".(*"), *b = strstr(name, ").");
+
+	if (!a || !b || b < a)
+		return false;
+	return (size_t)snprintf(buf, size, "%.*s.%.*s%s", (int)(a - name), name, (int)(b - a - 3), a + 3,
+				suffix) < size;
+}
+
+static int status_refuse(struct go_status_off *out, const char *fmt, const char *a, const char *b)
+{
+	char why[400];
+
+	snprintf(why, sizeof(why), fmt, a, b);
+	snprintf(out->source, sizeof(out->source), "%s", why);
+	cp_seterr("offset of %s: %s", out->field, why);
+	out->status = -1;
+	return -ENOTSUP;
+}
+
+int offsets__writer_status(struct goelf *g, struct gopclntab *pt, const char *end_func, bool h2,
+			   struct go_status_off *out)
+{
+	char write[200], wtype[160], stype[160];
+	struct fieldproof_hit h[MAXHITS], l;
+	struct fieldproof *fp;
+	int64_t rws = -1, rws_end = -1, st = -1;
+	int n, dv;
+
+	memset(out, 0, sizeof(*out));
+	out->rws = -1;
+	out->status = -1;
+	if (!sibling(end_func, "write", write, sizeof(write)) ||
+	    !recv_type(end_func, "", wtype, sizeof(wtype)) ||
+	    !recv_type(end_func, "State", stype, sizeof(stype))) {
+		snprintf(out->field, sizeof(out->field), "%s", end_func);
+		return status_refuse(out, "'%s' is not a method%s", end_func, "");
+	}
+	snprintf(out->field, sizeof(out->field), "%s.status", h2 ? stype : wtype);
+	/*
+	 * (*response).write (server.go) and the HTTP/2 writers' write
+	 * (h2_bundle.go, internal/http2/server.go, x/net/http2/server.go), the
+	 * same in 1.19-1.27: after WriteHeader(200) if needed,
+	 *   if !bodyAllowedForStatus(w.status) / (rws.status) { return 0, ErrBodyNotAllowed }
+	 * with bodyAllowedForStatus (transfer.go) inlined: status compared
+	 * with 204 and 304. The only such pair in the function.
+	 */
+	if (!(fp = decode_func(g, pt, write)))
+		return status_refuse(out, "no '%s' in the binary%s", write, "");
+	n = fieldproof__cmp_pair(fp, 204, 304, h, MAXHITS);
+	if (one_disp(h, n, &st) != 1) {
+		fieldproof__free(fp);
+		return status_refuse(out, n ? "'%s' compares several fields with 204 and 304%s" :
+					      "'%s' compares no field with 204 and 304%s", write, "");
+	}
+	/* HTTP/2: both methods start with rws := w.rws (the writer's only field) */
+	if (h2 && fieldproof__first_load(fp, &l) == 1)
+		rws = l.disp;
+	fieldproof__free(fp);
+	if (h2) {
+		if ((fp = decode_func(g, pt, end_func))) {
+			if (fieldproof__first_load(fp, &l) == 1)
+				rws_end = l.disp;
+			fieldproof__free(fp);
+		}
+		if (rws < 0 || rws != rws_end)
+			return status_refuse(out, "'%s' and '%s' do not both start by loading w.rws", write,
+					     end_func);
+	}
+	if (st < 0 || st > 4096 || rws > 4096)
+		return status_refuse(out, "'%s' gives an implausible offset%s", write, "");
+	out->status = (int32_t)st;
+	out->rws = (int32_t)rws;
+	if (h2)
+		snprintf(out->source, sizeof(out->source), "code (%s; rws %d by it and %s)", write,
+			 out->rws, end_func);
+	else
+		snprintf(out->source, sizeof(out->source), "code (%s)", write);
+	if (!goelf__has_dwarf(g))
+		return 0;
+	dv = offsets__dwarf_member(g, h2 ? stype : wtype, "status");
+	if (dv >= 0 && dv != out->status) {
+		char a[32], b[32];
+
+		snprintf(a, sizeof(a), "%d", out->status);
+		snprintf(b, sizeof(b), "%d", dv);
+		return status_refuse(out, "code says %s, DWARF says %s", a, b);
+	}
+	if (dv >= 0 && h2) {
+		int rv = offsets__dwarf_member(g, wtype, "rws");
+
+		if (rv >= 0 && rv != out->rws) {
+			char a[32], b[32];
+
+			snprintf(a, sizeof(a), "%d", out->rws);
+			snprintf(b, sizeof(b), "%d", rv);
+			snprintf(out->field, sizeof(out->field), "%s.rws", wtype);
+			return status_refuse(out, "code says %s, DWARF says %s", a, b);
+		}
+	}
+	if (dv >= 0) {
+		size_t len = strlen(out->source);
+
+		snprintf(out->source + len, sizeof(out->source) - len, "; DWARF agrees");
+	}
+	return 0;
+}

@@ -11,6 +11,7 @@
 #ifndef CPPROF_OFFSETS_H
 #define CPPROF_OFFSETS_H
 
+#include <stdbool.h>
 #include <stdint.h>
 #include <stdio.h>
 
@@ -75,6 +76,37 @@ int offsets__from_dwarf(struct goelf *g, struct go_offsets *out);
 
 /* One line per field for inspect: "  net/url.URL.RawQuery     88  code (...); table go1.26 agrees" */
 void offsets__print(const struct go_offsets *o, FILE *f);
+
+/*
+ * Where the end probe reads a request's status: in the response writer
+ * itself (HTTP/1: net/http.response.status) or behind its state pointer
+ * (HTTP/2: responseWriter.rws, then responseWriterState.status). Both
+ * writers set status only together with wroteHeader and start from zero
+ * (a new *response per request; *rws = responseWriterState{} per stream),
+ * so 0 at the end means no WriteHeader yet, and the end itself then sends
+ * 200 (finishRequest; handlerDone's Flush -> writeChunk -> writeHeader(200)).
+ */
+struct go_status_off {
+	int32_t rws;           /* HTTP/2: offset of the writer's rws pointer; -1 for HTTP/1 */
+	int32_t status;        /* offset of the int status; -1: not proven */
+	char field[192];       /* "net/http.response.status" */
+	char source[512];      /* how it was proven, or why not */
+};
+
+/*
+ * Prove the status offset for the writer whose end method is END_FUNC
+ * ("net/http.(*response).finishRequest", "...(*responseWriter).handlerDone"),
+ * from the code of the writer's own write method (it inlines
+ * bodyAllowedForStatus(status): compares with 204 and 304) and, for
+ * HTTP/2, the first load of write and END_FUNC (rws := w.rws). DWARF,
+ * when present, must agree. 0 with OUT proven; -ENOTSUP with OUT->source
+ * and cp_lasterr() naming the field and the reason.
+ */
+int offsets__writer_status(struct goelf *g, struct gopclntab *pt, const char *end_func, bool h2,
+			   struct go_status_off *out);
+
+/* Offset of member MEMBER of struct TYPE in G's DWARF, or a negative errno. */
+int offsets__dwarf_member(struct goelf *g, const char *type, const char *member);
 
 /* Range of Go minor versions the table covers, e.g. 19 and 26. */
 void offsets__table_range(int *min_minor, int *max_minor);

@@ -38,6 +38,13 @@ struct probe_site {
 	bool emulated;        /* the kernel emulates the probed instruction */
 	char insn[64];        /* the probed instruction, as decoded */
 	int nret;             /* RET instructions in the function */
+	/* end probes (finish_h1, finish_h2): where the status is read, proven by offsets.c */
+	bool status_proven;   /* else the writer's WriteHeader probes stay (fallback) */
+	int32_t status_rws;   /* HTTP/2: offset of the writer's rws pointer; -1 for HTTP/1 */
+	int32_t status_off;   /* offset of the status int */
+	char status_field[192];
+	char status_src[512]; /* the proof, or why there is none */
+	bool fallback;        /* write_header: kept because its writer's status is not proven */
 };
 
 struct probe_plan {

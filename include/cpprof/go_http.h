@@ -48,15 +48,41 @@ struct go_http_inflight {
 	__u32 pad;
 };
 
-/* Per target process, keyed by tgid: Go struct offsets chosen by version. */
+/*
+ * Per target process, keyed by tgid: Go struct offsets, proven in
+ * userspace (offsets.c). The end probe reads each struct's fields it
+ * needs in one bpf_probe_read_user of the span that holds them: REQ_SPAN
+ * bytes at *Request + REQ_LO (Method's header at word METHOD_W, the URL
+ * pointer at word URL_W), URL_SPAN bytes at *URL + URL_LO (Path's header
+ * at word PATH_W, RawQuery's at word QUERY_W).
+ */
+#define GO_HTTP_SPAN_MAX 64
+
 struct go_http_cfg {
-	__s32 request_method;
-	__s32 request_url;
-	__s32 url_path;
-	__s32 url_rawquery;
+	__s32 req_lo;
+	__s32 url_lo;
+	__u8  req_span;       /* 1..GO_HTTP_SPAN_MAX */
+	__u8  url_span;
+	__u8  method_w;       /* 8-byte word indexes into the spans */
+	__u8  url_w;
+	__u8  path_w;
+	__u8  query_w;
+	__u8  pad[2];
 	__u32 component;      /* enum in userspace; carried into events */
-	__u32 pad;
+	__u32 pad2;
 };
+
+/*
+ * The attach cookie of an end probe (finish_h1, finish_h2): whether the
+ * probe may fire twice for one call, and where the status is, for this
+ * writer (plan.c proves it per writer: a binary may hold net/http's
+ * bundled HTTP/2 server and golang.org/x/net/http2's).
+ */
+#define GO_HTTP_COOKIE_REPEATS  (1ULL << 0) /* on the stack-check jump: may fire twice */
+#define GO_HTTP_COOKIE_STATUS   (1ULL << 1) /* status read from the writer at the end */
+#define GO_HTTP_COOKIE_RWS      (1ULL << 2) /* ... behind the pointer at [writer + RWS] */
+#define GO_HTTP_COOKIE_RWS_SHIFT    16      /* bits 16-31: RWS */
+#define GO_HTTP_COOKIE_STATUS_SHIFT 32      /* bits 32-47: offset of the int status */
 
 struct go_http_event {
 	__u64 start_ns;       /* bpf_ktime_get_ns() at serverHandler.ServeHTTP */
@@ -64,7 +90,7 @@ struct go_http_event {
 	__u64 rw;             /* the response writer: the request's key */
 	__u64 goid_g;         /* g of the serving goroutine (R14) */
 	__u32 tgid;
-	__u32 status;         /* first final WriteHeader code; 0: none written (Go sends 200) */
+	__u32 status;         /* the writer's status at the end, or the first final WriteHeader code; 0: none written (Go sends 200) */
 	__u32 path_len;       /* full lengths as the target had them */
 	__u32 query_len;
 	__u8  proto;          /* enum go_http_proto */
@@ -88,6 +114,7 @@ enum go_http_stat {
 	STAT_REPLACED,        /* a start left without end was overwritten */
 	STAT_READ_ERR,        /* request fields unreadable */
 	STAT_INFLIGHT_FULL,   /* inflight map full: request not tracked */
+	STAT_STATUS_ERR,      /* the writer's status unreadable or out of range */
 	STAT__MAX,
 };
 

@@ -47,6 +47,10 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 	if (k < 0 || k > 16)
 		abort();
 	fieldproof__first_pair(fp, h);
+	fieldproof__first_load(fp, h);
+	k = fieldproof__cmp_pair(fp, 204, 304, h, 16);
+	if (k < 0 || k > 16)
+		abort();
 	fieldproof__free(fp);
 	return 0;
 }

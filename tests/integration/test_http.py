@@ -21,6 +21,7 @@ Usage: test_http.py BUILD_DIR [FILTER]   (FILTER: substring of case names)
 Prints one line per check and ends with "http: N passed, N failed".
 """
 import collections
+import glob
 import json
 import os
 import re
@@ -145,6 +146,36 @@ def cpprof(*args, user=None):
     return subprocess.run(cmd, capture_output=True, text=True, timeout=60)
 
 
+HTTP_PROGS = ("serve_http", "write_header", "finish_h1", "finish_h2")
+
+
+def prog_runs(pid):
+    """run_cnt of each go_http BPF program the process PID holds: its BPF
+    program fds (/proc/PID/fdinfo: prog_id, run_cnt while
+    kernel.bpf_stats_enabled is on), named through bpftool."""
+    names = {p["id"]: p.get("name") for p in json.loads(
+        subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout or "[]")}
+    runs = collections.Counter()
+    fddir = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fddir):
+        try:
+            with open(os.path.join(fddir, fd)) as f:
+                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if "prog_id" not in info:
+            continue
+        name = names.get(int(info["prog_id"]))
+        if name in HTTP_PROGS:
+            runs[name] += int(info.get("run_cnt", "0"))
+    return runs
+
+
+def inspect_json(binary):
+    r = cpprof("inspect", "--format", "json", binary)
+    return json.loads(r.stdout) if r.returncode == 0 else {}
+
+
 # ---- the matrix -------------------------------------------------------------
 
 def fixtures():
@@ -180,6 +211,8 @@ def traced_case(fx, h2):
         rec, log = start_record(db, "it", srv.pid)
         rows = run_client(url, h2)
         time.sleep(0.3)
+        runs = prog_runs(rec.pid)
+        stats_on = open("/proc/sys/kernel/bpf_stats_enabled").read().strip() == "1"
         rc, text = stop_record(rec, log)
         rec = None
         check(rc == 0, f"{name}: cpprof record exits 0", text[-500:])
@@ -233,6 +266,139 @@ def traced_case(fx, h2):
     check(not bad_delay, f"{name}: every latency >= the server's configured delay", str(bad_delay[:5]))
     check(not bad_proto, f"{name}: protocol recorded as {'HTTP/2' if h2 else 'HTTP/1.1'}", str(bad_proto[:5]))
     con.close()
+    # Two probe hits per request: the start and the end, which reads the status
+    # from the writer (no WriteHeader probe). A probe on the stack-check jump
+    # may run again when the prologue grows the stack: only those may add hits.
+    plan = inspect_json(binary)
+    probes = plan.get("probes", [])
+    kinds = collections.Counter(p["kind"] for p in probes)
+    ends = [p for p in probes if p["kind"] in ("finish_h1", "finish_h2")]
+    check(kinds["write_header"] == 0 and len(ends) >= 2 and all(p["status"]["proven"] for p in ends),
+          f"{name}: inspect: status read by the end probes, no WriteHeader probe",
+          json.dumps([p.get("status") for p in ends]))
+    check(stats_on, f"{name}: kernel.bpf_stats_enabled stayed on while recording (another test turned it off?)")
+    n = len(rows)
+    end = runs["finish_h1"] + runs["finish_h2"]
+    twice = {p["kind"] for p in probes if p["placement"] != "after_stack_check"}
+    exact = not twice & {"serve", "finish_h1", "finish_h2"}
+    ok = runs["write_header"] == 0 and (runs["serve_http"] == n and end == n if exact else
+                                       n <= runs["serve_http"] <= n * 1.1 and n <= end <= n * 1.1)
+    check(ok, f"{name}: {'exactly ' if exact else ''}two probe hits per request "
+          f"({runs['serve_http']} starts, {end} ends, {runs['write_header']} WriteHeader for {n} requests)",
+          f"{dict(runs)}; placements {[(p['kind'], p['placement']) for p in probes]}")
+
+
+# ---- statuses read from the writer at the end ----------------------------------
+
+STATUS_SRC = os.path.join(ROOT, "tests", "integration", "status_server.go")
+# path -> the status the client sees and cpprof must store (None: no row)
+STATUS_WANT = {"/nowrite": 200, "/body": 200, "/created": 201, "/notfound": 404, "/early": 202,
+               "/child500": 500, "/twice": 409, "/abort": None}
+
+
+def toolchains():
+    """Every Go toolchain tests/fixtures/build.sh builds with, by version."""
+    gos = glob.glob("/usr/lib/go-1.*/bin/go") + glob.glob("/var/cache/cpprof/go-1.*/usr/lib/go-1.*/bin/go")
+    return sorted(gos, key=lambda g: int(re.search(r"go-1\.(\d+)", g).group(1)))
+
+
+def build_status_servers():
+    """tests/integration/status_server.go built with each toolchain (stripped,
+    as a release build is), two builds at a time; {version: binary}."""
+    out = os.path.join(OUT, "status-server")
+    os.makedirs(out, exist_ok=True)
+    # the fixtures' build cache has the standard library of every toolchain compiled (make fixtures)
+    cache = os.path.join(FIX, ".gocache")
+    if not (os.path.realpath(FIX) == os.path.realpath(os.path.join(OUT, "fixtures")) and os.path.isdir(cache)):
+        cache = os.path.join(out, ".gocache")
+    env = dict(os.environ, GOCACHE=cache, GOPATH=os.path.join(out, ".gopath"),
+               GOTOOLCHAIN="local", GOFLAGS="", GO111MODULE="off", GOPROXY="off", CGO_ENABLED="0")
+    bins, procs = {}, []
+    for go in toolchains():
+        ver = "go1." + re.search(r"go-1\.(\d+)", go).group(1)
+        b = os.path.join(out, f"status-server-{ver}")
+        bins[ver] = b
+        if os.path.exists(b) and os.path.getmtime(b) >= os.path.getmtime(STATUS_SRC):
+            continue
+        procs.append((ver, subprocess.Popen([go, "build", "-ldflags=-s -w", "-o", b, STATUS_SRC], env=env,
+                                            stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)))
+        if len(procs) >= 2:
+            ver0, p0 = procs.pop(0)
+            check(p0.wait() == 0, f"status_server builds with {ver0}", p0.stdout.read()[-1000:])
+    for ver0, p0 in procs:
+        check(p0.wait() == 0, f"status_server builds with {ver0}", p0.stdout.read()[-1000:])
+    return {v: b for v, b in bins.items() if os.path.exists(b)}
+
+
+def status_case(ver, binary, h2, cert):
+    """Each way of setting the status, recorded with two probes a request:
+    the stored status equals what the client got, also 200 for a handler that
+    never writes (the end method sends it) and 500 written by a child goroutine."""
+    name = f"status {ver} {'HTTP/2+TLS' if h2 else 'HTTP/1.1'}"
+    args = [binary] + (["-tls", cert] if h2 else [])
+    srv = subprocess.Popen(args, stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True)
+    url = re.search(r"(https?://\S+)", srv.stdout.readline()).group(1)
+    db = os.path.join(TMP, f"status-{ver}-{'h2' if h2 else 'h1'}.db")
+    mix = os.path.join(TMP, "status.mix")
+    with open(mix, "w") as f:
+        f.write("".join(f"GET {p}\n" for p in list(STATUS_WANT) + ["/hijack"] for _ in range(3)))
+    rec = None
+    try:
+        rec, log = start_record(db, "st", srv.pid)
+        args = [os.path.join(FIX, "client"), "-url", url, "-mix", mix, "-concurrency", "1"]
+        if h2:
+            args += ["-insecure", "-http2"]
+        r = subprocess.run(args, capture_output=True, text=True, timeout=120)
+        time.sleep(0.3)
+        runs = prog_runs(rec.pid)
+        stats_on = open("/proc/sys/kernel/bpf_stats_enabled").read().strip() == "1"
+        rc, text = stop_record(rec, log)
+        rec = None
+        check(rc == 0, f"{name}: cpprof record exits 0", text[-500:])
+        check(srv.poll() is None, f"{name}: server still running")
+        check(stats_on, f"{name}: kernel.bpf_stats_enabled stayed on while recording (another test turned it off?)")
+    finally:
+        if rec:
+            rec.kill()
+        srv.terminate()
+        srv.wait(timeout=10)
+    sent = collections.Counter()
+    for line in r.stdout.splitlines():
+        f = line.split("\t")
+        if len(f) >= 6:
+            sent[(f[1], int(f[3]))] += 1
+    want = collections.Counter({(p, st): 3 for p, st in STATUS_WANT.items() if st})
+    check(all(sent[k] == n for k, n in want.items()), f"{name}: the client saw the statuses the handlers set",
+          f"sent {dict(sent)}")
+    # a hijacked HTTP/1 connection answers by itself and is not stored; HTTP/2 cannot be hijacked
+    check(sent[("/hijack", 200 if not h2 else 501)] == 3, f"{name}: /hijack answered", f"sent {dict(sent)}")
+    if h2:
+        want[("/hijack", 501)] = 3
+    con = sqlite3.connect(db)
+    got = collections.Counter(con.execute("SELECT path, status FROM requests").fetchall())
+    con.close()
+    check(got == want, f"{name}: stored statuses exact: " + ", ".join(f"{p} {st}" for p, st in STATUS_WANT.items() if st)
+          + "; /abort and a hijacked HTTP/1 connection not stored", f"want {dict(want)} got {dict(got)}")
+    n = sum(want.values())
+    check(runs["write_header"] == 0 and runs["finish_h1"] + runs["finish_h2"] >= n,
+          f"{name}: statuses read by the end probe, no WriteHeader probe hit", str(dict(runs)))
+
+
+def status_cases():
+    if FILTER and FILTER not in "status":
+        return
+    cert = os.path.join(TMP, "cert.pem") + "," + os.path.join(TMP, "key.pem")
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", os.path.join(TMP, "key.pem"),
+                    "-out", os.path.join(TMP, "cert.pem")], check=True, capture_output=True)
+    bins = build_status_servers()
+    check(len(bins) == len(toolchains()) and len(bins) > 0, f"status_server built with every toolchain ({len(bins)})")
+    for ver, b in bins.items():
+        for h2 in (False, True):
+            try:
+                status_case(ver, b, h2, cert)
+            except Exception as e:
+                check(False, f"status {ver} {'h2' if h2 else 'h1'}: case ran", repr(e))
 
 
 # ---- a real stripped Go server nobody here wrote -------------------------------
@@ -524,6 +690,10 @@ def main():
         return 1
     if not os.path.isdir("/sys/kernel/tracing/events") and not os.path.isdir("/sys/kernel/debug/tracing"):
         subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=False)
+    stats_path = "/proc/sys/kernel/bpf_stats_enabled"
+    stats_was = open(stats_path).read().strip()
+    with open(stats_path, "w") as f:  # run_cnt per BPF program: the probe hits of each request
+        f.write("1")
     try:
         for fx in fixtures():
             for h2 in protocols(fx):
@@ -531,6 +701,10 @@ def main():
                     traced_case(fx, h2)
                 except Exception as e:  # a broken case is a failure, not a crash of the suite
                     check(False, f"{fx['file']} {'h2' if h2 else 'h1'}: case ran", repr(e))
+        try:
+            status_cases()
+        except Exception as e:
+            check(False, "status cases ran", repr(e))
         try:
             for server in itlib.ETCD_SERVERS:
                 real_server_cases(server)
@@ -542,6 +716,8 @@ def main():
         except Exception as e:
             check(False, "error cases ran", repr(e))
     finally:
+        with open(stats_path, "w") as f:
+            f.write(stats_was)
         if check.failed == 0:
             shutil.rmtree(TMP, ignore_errors=True)
         else:
