@@ -172,6 +172,7 @@ static int recording__resolve_targets(struct recording *r)
 /* All inspection happens before anything is attached. A target that cannot be planned is skipped. */
 static void recording__plan_target(struct recording *r, struct record_target *t)
 {
+	const char *comp = r->o->component; /* --component wins over the binary */
 	char exe[64];
 
 	snprintf(exe, sizeof(exe), "/proc/%d/exe", t->proc.pid);
@@ -181,11 +182,11 @@ static void recording__plan_target(struct recording *r, struct record_target *t)
 		return;
 	}
 	/* planned through /proc/PID/exe: the file name fallback needs the real name */
-	snprintf(t->plan.path, sizeof(t->plan.path), "%s", t->proc.exe);
-	snprintf(t->plan.component, sizeof(t->plan.component), "%s",
-		 plan_component(t->plan.main_path, t->proc.exe));
-	if (r->o->component)
-		snprintf(t->plan.component, sizeof(t->plan.component), "%s", r->o->component);
+	_Static_assert(sizeof(t->plan.path) == sizeof(t->proc.exe), "path and exe differ in size");
+	memcpy(t->plan.path, t->proc.exe, sizeof(t->plan.path));
+	if (!comp)
+		comp = plan_component(t->plan.main_path, t->proc.exe);
+	snprintf(t->plan.component, sizeof(t->plan.component), "%s", comp);
 }
 
 /* ---- 3. the run in the store ------------------------------------------ */
@@ -288,32 +289,37 @@ static int recording__give_target(struct recording *r, int i, struct record_targ
 }
 
 /*
- * Each tracer in table order opens and takes every target still in the
- * run. A target found while the run goes on (a restarted apiserver) takes
- * the same path, target first: append it to targets[], plan it, then
- * recording__give_target() it to each open tracer in order, stopping
- * where the first one skips it.
+ * Give planned target T to every open tracer in table order, stopping
+ * where the first one skips it. A target found while the run goes on (a
+ * restarted apiserver) takes the same path: append it to targets[], plan
+ * it, add it.
  */
+static int recording__add_target(struct recording *r, struct record_target *t)
+{
+	int i, err;
+
+	for (i = 0; i < r->ntracers && !t->exited && (i == 0 || t->attached); i++)
+		if ((err = recording__give_target(r, i, t)))
+			return err;
+	return 0;
+}
+
+/* Open every tracer in table order, then add every planned target. */
 static int recording__attach(struct recording *r)
 {
-	int i, k, err, nattached = 0;
+	int i, err, nattached = 0;
 
-	for (i = 0; i < r->ntracers; i++) {
+	for (i = 0; i < r->ntracers; i++)
 		if ((err = recording__open_tracer(r, i)))
 			return err;
-		for (k = 0; k < r->ntargets; k++) {
-			struct record_target *t = &r->targets[k];
-
-			if (t->exited || (i > 0 && !t->attached))
-				continue;
-			if ((err = recording__give_target(r, i, t)))
-				return err;
-			nattached += i == 0 && t->attached;
-		}
-		if (i == 0 && !nattached) {
-			error("cannot record: no target could be traced (see above)\n");
-			return -ENOENT;
-		}
+	for (i = 0; i < r->ntargets; i++) {
+		if ((err = recording__add_target(r, &r->targets[i])))
+			return err;
+		nattached += r->targets[i].attached;
+	}
+	if (!nattached) {
+		error("cannot record: no target could be traced (see above)\n");
+		return -ENOENT;
 	}
 	return 0;
 }

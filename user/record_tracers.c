@@ -11,6 +11,7 @@
  * kernel views. A new tracer is one more adapter here and one more entry.
  */
 #include <errno.h>
+#include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 
@@ -200,10 +201,30 @@ static const struct tracer_ops collector_tracer = {
 
 struct grpc_view {
 	struct recording *r;
-	struct grpc_tracer *gt; /* opened with the first etcd target */
+	struct grpc_tracer *gt; /* open when some target is etcd */
+	char open_err[256];     /* why it could not be opened, said for each etcd target */
 	uint64_t calls, swept;
 };
 
+static void grpc_open_tracer(struct grpc_view *g)
+{
+	const struct record_opts *o = g->r->o;
+	struct grpc_tracer_opts go = { .key_prefix = o->etcd_prefix, .store_names = o->store_names,
+				       .goreq_fd = o->sample_hz > 0 ? g->r->http_goreq_fd : -1 };
+	int err;
+
+	g->gt = grpc_tracer__open(&go, &err);
+	if (!g->gt)
+		snprintf(g->open_err, sizeof(g->open_err), "%s", cp_lasterr());
+	else
+		g->r->grpc_inflight_fd = grpc_tracer__inflight_fd(g->gt);
+}
+
+/*
+ * Load the gRPC probes only when a planned target is etcd, but before the
+ * CPU sampler opens: it shares their in-flight map. (An etcd target added
+ * later opens them then, without that map.)
+ */
 static int grpc_open(struct recording *r, void **state)
 {
 	struct grpc_view *g = zalloc(sizeof(*g));
@@ -211,6 +232,11 @@ static int grpc_open(struct recording *r, void **state)
 	if (!g)
 		return -ENOMEM;
 	g->r = r;
+	for (int i = 0; i < r->ntargets; i++)
+		if (!r->targets[i].exited && !strcmp(r->targets[i].plan.component, "etcd")) {
+			grpc_open_tracer(g);
+			break;
+		}
 	*state = g;
 	return 0;
 }
@@ -221,20 +247,16 @@ static int grpc_open(struct recording *r, void **state)
  */
 static int grpc_add_target(struct recording *r, void *state, struct record_target *t)
 {
-	struct grpc_tracer_opts o = { .key_prefix = r->o->etcd_prefix, .store_names = r->o->store_names,
-				      .goreq_fd = r->o->sample_hz > 0 ? r->http_goreq_fd : -1 };
 	struct grpc_view *g = state;
 	int err;
 
 	if (strcmp(t->plan.component, "etcd"))
 		return 0;
+	if (!g->gt && !g->open_err[0])
+		grpc_open_tracer(g);
 	if (!g->gt) {
-		g->gt = grpc_tracer__open(&o, &err);
-		if (!g->gt) {
-			info("no gRPC tracing of '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, cp_lasterr());
-			return err;
-		}
-		r->grpc_inflight_fd = grpc_tracer__inflight_fd(g->gt);
+		info("no gRPC tracing of '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, g->open_err);
+		return -ENOENT;
 	}
 	err = grpc_tracer__add_target(g->gt, t->proc.pid, NULL, r->run_id, t->target_id, t->plan.component);
 	if (err)
