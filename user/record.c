@@ -304,22 +304,34 @@ static int recording__add_target(struct recording *r, struct record_target *t)
 	return 0;
 }
 
-/* Open every tracer in table order, then add every planned target. */
+/*
+ * Open the tracers up to the first late one and add every planned target
+ * to them; then each late tracer opens and takes every target still in
+ * the run, so that the probes are in before the slow loads start.
+ */
 static int recording__attach(struct recording *r)
 {
-	int i, err, nattached = 0;
+	int i, k, err, nattached = 0;
 
-	for (i = 0; i < r->ntracers; i++)
+	for (i = 0; i < r->ntracers && !r->tracers[i]->late; i++)
 		if ((err = recording__open_tracer(r, i)))
 			return err;
-	for (i = 0; i < r->ntargets; i++) {
-		if ((err = recording__add_target(r, &r->targets[i])))
+	for (k = 0; k < r->ntargets; k++) {
+		if ((err = recording__add_target(r, &r->targets[k])))
 			return err;
-		nattached += r->targets[i].attached;
+		nattached += r->targets[k].attached;
 	}
 	if (!nattached) {
 		error("cannot record: no target could be traced (see above)\n");
 		return -ENOENT;
+	}
+	for (; i < r->ntracers; i++) {
+		if ((err = recording__open_tracer(r, i)))
+			return err;
+		for (k = 0; k < r->ntargets; k++)
+			if (record_target__live(&r->targets[k]) &&
+			    (err = recording__give_target(r, i, &r->targets[k])))
+				return err;
 	}
 	return 0;
 }

@@ -201,7 +201,7 @@ static const struct tracer_ops collector_tracer = {
 
 struct grpc_view {
 	struct recording *r;
-	struct grpc_tracer *gt; /* open when some target is etcd */
+	struct grpc_tracer *gt; /* opened with the first etcd target */
 	char open_err[256];     /* why it could not be opened, said for each etcd target */
 	uint64_t calls, swept;
 };
@@ -221,9 +221,9 @@ static void grpc_open_tracer(struct grpc_view *g)
 }
 
 /*
- * Load the gRPC probes only when a planned target is etcd, but before the
- * CPU sampler opens: it shares their in-flight map. (An etcd target added
- * later opens them then, without that map.)
+ * The gRPC probes load with the first etcd target, before the CPU sampler
+ * (a late tracer) opens with their in-flight map. An etcd target added
+ * mid-run, the first one, would load them without the sampler sharing it.
  */
 static int grpc_open(struct recording *r, void **state)
 {
@@ -232,11 +232,6 @@ static int grpc_open(struct recording *r, void **state)
 	if (!g)
 		return -ENOMEM;
 	g->r = r;
-	for (int i = 0; i < r->ntargets; i++)
-		if (!r->targets[i].exited && !strcmp(r->targets[i].plan.component, "etcd")) {
-			grpc_open_tracer(g);
-			break;
-		}
 	*state = g;
 	return 0;
 }
@@ -471,7 +466,7 @@ static void cpu_close(void *state)
 }
 
 static const struct tracer_ops cpu_tracer = {
-	.name = "cpu",
+	.name = "cpu", .late = true,
 	.open = cpu_open, .add_target = cpu_add_target, .remove_target = cpu_remove_target,
 	.poll = cpu_poll, .flush = cpu_flush, .stop = cpu_stop, .stats = cpu_stats,
 	.summary = cpu_summary, .close = cpu_close,
@@ -517,7 +512,7 @@ static void syscalls_close(void *state)
 }
 
 static const struct tracer_ops syscalls_tracer = {
-	.name = "syscalls",
+	.name = "syscalls", .late = true,
 	.open = syscalls_open, .add_target = syscalls_add_target, .flush = syscalls_flush,
 	.close = syscalls_close,
 };
@@ -559,7 +554,7 @@ static void sockets_close(void *state)
 }
 
 static const struct tracer_ops sockets_tracer = {
-	.name = "sockets",
+	.name = "sockets", .late = true,
 	.open = sockets_open, .add_target = sockets_add_target, .flush = sockets_flush,
 	.close = sockets_close,
 };

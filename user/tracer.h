@@ -83,6 +83,12 @@ struct tracer_ops {
 	int (*open)(struct recording *r, void **state);
 	bool required;
 	/*
+	 * Opened only once the tracers before it took every target at the
+	 * start (slow to load: the probes go in first), then takes them all.
+	 * Every tracer after a late one is late too.
+	 */
+	bool late;
+	/*
 	 * Trace T. The first tracer of the table decides whether a target is
 	 * traced at all: once it took T, the session stores T as a target of
 	 * the run (t->target_id) and gives it to the others; a target it fails
