@@ -5,55 +5,27 @@
  * 1 runtime error, 2 usage error (design.md).
  */
 #include <errno.h>
-#include <fcntl.h>
 #include <getopt.h>
-#include <signal.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
-#include <sys/utsname.h>
 #include <time.h>
 #include <unistd.h>
 
-#include "attach.h"
 #include "cli.h"
-#include "cluster.h"
-#include "collector.h"
-#include "cpuprof.h"
-#include "cpprof/go_http.h"
 #include "discover.h"
 #include "grpc.h"
 #include "lineage.h"
-#include "sockview.h"
-#include "syslat.h"
 #include "log.h"
 #include "plan.h"
+#include "record.h"
 #include "report.h"
 #include "diff.h"
 #include "html.h"
 #include "runs.h"
-#include "sampler.h"
-#include "scrape.h"
-#include "store.h"
 
 #define CPPROF_VERSION "0.1.0"
-
-static volatile sig_atomic_t stop_requested;
-
-static void on_signal(int sig)
-{
-	(void)sig;
-	stop_requested = 1;
-}
-
-static int64_t now_ns(clockid_t id)
-{
-	struct timespec ts;
-
-	clock_gettime(id, &ts);
-	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
-}
 
 static int usage_error(const char *cmd, const char *fmt, const char *arg)
 {
@@ -140,13 +112,6 @@ static const char record_help[] =
 "  sudo cpprof record --db t.db --pid $(pidof kube-apiserver) --duration 60\n"
 "  sudo cpprof record --db t.db --target my-go-server\n";
 
-struct record_target {
-	struct target_proc proc;
-	struct probe_plan plan;
-	int64_t target_id;
-	bool attached, exited;
-};
-
 static void default_label(char *buf, size_t len, const char *kind)
 {
 	time_t t = time(NULL);
@@ -167,769 +132,153 @@ static void join_argv(char *buf, size_t len, int argc, char **argv)
 		off += snprintf(buf + off, len - off, "%s%s", i ? " " : "", argv[i]);
 }
 
-static uint32_t component_id(const char *c)
-{
-	return strcmp(c, "apiserver") == 0 ? 1 : strcmp(c, "etcd") == 0 ? 2 : 0;
-}
-
-static void plan_summary(const struct probe_plan *p, char *buf, size_t len)
-{
-	size_t off = 0;
-	int i;
-
-	buf[0] = 0;
-	for (i = 0; i < p->nsites && off + 1 < len; i++)
-		off += snprintf(buf + off, len - off, "%s%s@0x%llx(%s)", i ? " " : "",
-				probe_kind_name(p->sites[i].kind),
-				(unsigned long long)p->sites[i].addr,
-				p->sites[i].emulated ? "emulated" : "single-step");
-}
-
-/* Where the gRPC tracer's finished calls go. */
-struct grpc_sink {
-	struct store *st;
-	struct cpuprof *cprof;  /* tags CPU samples of each call, or NULL */
-	uint64_t calls;
+static const struct option record_options[] = {
+	{ "db", required_argument, NULL, 'd' },
+	{ "label", required_argument, NULL, 'l' },
+	{ "kind", required_argument, NULL, 'k' },
+	{ "pid", required_argument, NULL, 'p' },
+	{ "target", required_argument, NULL, 't' },
+	{ "duration", required_argument, NULL, 'D' },
+	{ "component", required_argument, NULL, 'c' },
+	{ "store-names", no_argument, NULL, 'N' },
+	{ "etcd-prefix", required_argument, NULL, 'E' },
+	{ "no-syscalls", no_argument, NULL, 'Y' },
+	{ "no-sockets", no_argument, NULL, 'O' },
+	{ "sample-hz", required_argument, NULL, 'S' },
+	{ "syscalls", required_argument, NULL, 'W' },
+	{ "metrics", required_argument, NULL, 'M' },
+	{ "etcd-metrics", required_argument, NULL, 1007 },
+	{ "etcd-metrics-ca", required_argument, NULL, 1008 },
+	{ "etcd-metrics-cert", required_argument, NULL, 1009 },
+	{ "etcd-metrics-key", required_argument, NULL, 1010 },
+	{ "metrics-interval", required_argument, NULL, 1011 },
+	{ "metrics-timeout", required_argument, NULL, 1012 },
+	{ "nodes", required_argument, NULL, 1000 },
+	{ "pods", required_argument, NULL, 1001 },
+	{ "namespaces", required_argument, NULL, 1002 },
+	{ "apiserver", required_argument, NULL, 1003 },
+	{ "apiserver-ca", required_argument, NULL, 1004 },
+	{ "apiserver-token-file", required_argument, NULL, 1005 },
+	{ "apiserver-insecure", no_argument, NULL, 1006 },
+	{ "help", no_argument, NULL, 'h' },
+	{}
 };
 
-static int grpc_store(void *ctx, const struct request_rec *r, const struct grpc_call *c)
+/* One option of record into O; -1 when it was taken, else the exit code (help, usage error). */
+static int record_option(int c, struct record_opts *o)
 {
-	struct grpc_sink *s = ctx;
-	int err = store__add_request(s->st, r);
+	long v;
 
-	if (!err)
-		s->calls++;
-	if (!err && s->cprof)
-		cpuprof__request_done(s->cprof, c->pid, c->stream, c->start_mono_ns, r->verb,
-				      r->resource, r->subresource, r->scope);
-	return err;
-}
-
-/*
- * etcd serves kube-apiserver over gRPC: trace it too. A binary whose gRPC
- * server cannot be planned keeps its HTTP tracing; say why and go on.
- */
-static void trace_grpc(struct grpc_tracer **gt, struct record_target *t, int64_t run_id,
-		       const char *etcd_prefix, bool store_names, int goreq_fd)
-{
-	struct grpc_tracer_opts o = { .key_prefix = etcd_prefix, .store_names = store_names,
-				      .goreq_fd = goreq_fd };
-	int err;
-
-	if (!*gt) {
-		*gt = grpc_tracer__open(&o, &err);
-		if (!*gt) {
-			info("no gRPC tracing of '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, cp_lasterr());
-			return;
-		}
+	switch (c) {
+	case 'd': o->db = optarg; break;
+	case 'l': o->label = optarg; break;
+	case 'k': o->kind = optarg; break;
+	case 'c': o->component = optarg; break;
+	case 'N': o->store_names = true; break;
+	case 'Y': o->no_syscalls = true; break;
+	case 'O': o->no_sockets = true; break;
+	case 'E':
+		if (optarg[0] != '/')
+			return usage_error("record", "invalid --etcd-prefix '%s': expected a key prefix starting with '/'", optarg);
+		o->etcd_prefix = optarg;
+		break;
+	case 'p':
+		if (o->npids >= DISCOVER_MAX || parse_int(optarg, 1, 4194304, &v))
+			return usage_error("record", "invalid --pid '%s': expected a process id", optarg);
+		o->pids[o->npids++] = (int)v;
+		break;
+	case 't':
+		if (o->nnames >= DISCOVER_MAX)
+			return usage_error("record", "too many --target options%s", "");
+		o->names[o->nnames++] = optarg;
+		break;
+	case 'D':
+		if (parse_int(optarg, 1, 31L * 24 * 3600, &o->duration))
+			return usage_error("record", "invalid --duration '%s': expected whole seconds, at least 1", optarg);
+		break;
+	case 'S':
+		if (parse_int(optarg, 0, 10000, &o->sample_hz))
+			return usage_error("record", "invalid --sample-hz '%s': expected 0 (off) or a rate of 1-10000 Hz", optarg);
+		break;
+	case 1000: case 1001: case 1002:
+		if (parse_int(optarg, 0, 100000000, &v))
+			return usage_error("record", "invalid cluster size '%s': expected a count", optarg);
+		*(c == 1000 ? &o->cluster.nodes : c == 1001 ? &o->cluster.pods : &o->cluster.namespaces) = v;
+		o->cluster.source = "flags";
+		break;
+	case 1003:
+		if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+			return usage_error("record", "invalid --apiserver '%s': expected an http:// or https:// URL", optarg);
+		o->capi.url = optarg;
+		break;
+	case 1004: o->capi.ca_file = optarg; break;
+	case 1005: o->capi.token_file = optarg; break;
+	case 1006: o->capi.insecure = true; break;
+	case 'W':
+		if (strcmp(optarg, "none") == 0)
+			o->no_syscalls = true;
+		else if (syslat__parse_mode(optarg, &o->sys_mode))
+			return usage_error("record", "--syscalls must be fsync, all or none, not '%s'", optarg);
+		else
+			o->no_syscalls = false;
+		break;
+	case 'M': case 1007:
+		if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
+			return usage_error("record", "invalid metrics URL '%s': expected http:// or https://", optarg);
+		if (o->nmetrics >= SCRAPE_MAX_ENDPOINTS - 1)
+			return usage_error("record", "too many metrics endpoints at '%s'", optarg);
+		o->metrics[o->nmetrics++] = (struct scrape_endpoint){ .url = optarg,
+			.component = c == 'M' ? "other" : "etcd" };
+		break;
+	case 1008: o->etcd_ca = optarg; break;
+	case 1009: o->etcd_cert = optarg; break;
+	case 1010: o->etcd_key = optarg; break;
+	case 1011:
+		if (parse_int(optarg, 1, 3600, &o->metrics_interval_s))
+			return usage_error("record", "invalid --metrics-interval '%s': expected 1-3600 seconds", optarg);
+		break;
+	case 1012:
+		if (parse_int(optarg, 1, 600, &o->metrics_timeout_s))
+			return usage_error("record", "invalid --metrics-timeout '%s': expected 1-600 seconds", optarg);
+		break;
+	case 'h': fputs(record_help, stdout); return EXIT_OK;
+	default: return usage_error("record", "%s", "invalid option");
 	}
-	if (grpc_tracer__add_target(*gt, t->proc.pid, NULL, run_id, t->target_id, t->plan.component))
-		info("no gRPC tracing of '%s' (pid %d): %s; its HTTP side is traced\n",
-		     t->proc.exe, t->proc.pid, cp_lasterr());
-	else
-		info("tracing gRPC calls of '%s' (pid %d)\n", t->proc.exe, t->proc.pid);
+	return -1;
 }
 
-/* Write the syscall histograms and socket counters of the interval that ends now. */
-static int flush_kernel_views(struct syslat *sl, struct sockview *sv, struct store *st, int64_t run_id)
-{
-	int64_t rt = now_ns(CLOCK_REALTIME);
-	int err = 0;
-
-	if (sl && (err = syslat__flush(sl, st, run_id, rt)) < 0) {
-		error("cannot store syscall latency: %s\n", cp_lasterr());
-		return err;
-	}
-	if (sv && (err = sockview__flush(sv, st, run_id, rt)) < 0) {
-		error("cannot store socket counters: %s\n", cp_lasterr());
-		return err;
-	}
-	return 0;
-}
-
-/*
- * Fill what flags left unknown in CS from the apiserver's /metrics; say
- * so when it cannot be read (once: at the START of the run).
- */
-static int read_cluster(const struct cluster_opts *o, struct cluster_size *cs, bool start)
-{
-	struct cluster_size api;
-	bool flags = cs->source && !strcmp(cs->source, "flags");
-	int err = cluster__from_apiserver(o, &api);
-
-	if (err) {
-		if (start)
-			info("cluster size not read from the apiserver: %s\n", cp_lasterr());
-		return err;
-	}
-	if (!flags || cs->nodes < 0)
-		cs->nodes = api.nodes;
-	if (!flags || cs->pods < 0)
-		cs->pods = api.pods;
-	if (!flags || cs->namespaces < 0)
-		cs->namespaces = api.namespaces;
-	cs->source = flags ? "flags+apiserver" : "apiserver";
-	return 0;
-}
-
-/* What the record loop polls, for waits at its end. */
-struct record_poll {
-	struct collector *col;
-	struct grpc_tracer *gt;
-	struct sampler *sp;
-	struct cpuprof *cprof;
-	struct grpc_sink *gsink;
-};
-
-static int record_poll(void *ctx)
-{
-	struct record_poll *p = ctx;
-	int n = collector__poll(p->col, 100);
-
-	if (n >= 0 && p->gt)
-		n = grpc_tracer__poll(p->gt, 0, grpc_store, p->gsink);
-	if (n >= 0 && p->sp)
-		n = sampler__poll(p->sp, 0, cpuprof__sample, p->cprof);
-	return n;
-}
-
-/* Scraping options of `record`: endpoints named by flags, then started at once. */
-struct record_scrape {
-	struct scrape_endpoint eps[SCRAPE_MAX_ENDPOINTS];
-	int n;
-	const char *etcd_ca, *etcd_cert, *etcd_key;
-	long interval_s, timeout_s;
-	char api_url[2048];
-	struct scraper *sc;
-};
-
-/* Ask for the last scrapes; keep the ring buffers drained (POLL) while they are taken. */
-static int finish_scrapes(struct record_scrape *rs, struct store *st, int64_t run_id,
-			  int (*poll)(void *), void *ctx)
-{
-	int err;
-
-	if (!rs->sc)
-		return 0;
-	scraper__finish(rs->sc);
-	while (scraper__running(rs->sc))
-		poll(ctx);
-	err = scraper__stop(rs->sc, st, run_id);
-	if (err < 0)
-		error("cannot store the metrics scraped: %s\n", cp_lasterr());
-	for (int i = 0; i < rs->n; i++) {
-		struct scrape_stats ss;
-		char errs[256] = "";
-		size_t off = 0;
-
-		scraper__stats(rs->sc, i, &ss);
-		for (int k = 1; k < SCRAPE_ERR__MAX; k++)
-			if (ss.errors[k] && off < sizeof(errs))
-				off += snprintf(errs + off, sizeof(errs) - off, ", %llu %s",
-						(unsigned long long)ss.errors[k], scrape_error_name(k));
-		info("metrics of %s: %llu of %llu scrapes read%s%s%s\n", rs->eps[i].component,
-		     (unsigned long long)ss.ok, (unsigned long long)ss.scrapes, errs,
-		     ss.last_error[0] ? "; last error: " : "", ss.last_error);
-	}
-	scraper__free(rs->sc);
-	rs->sc = NULL;
-	return err < 0 ? err : 0;
-}
-
-/* The collector stored a request: its CPU samples can now be tagged with its call kind. */
-static void on_request_cpu(void *ctx, int tgid, uint64_t rw, uint64_t start_mono_ns,
-			   const struct request_rec *r)
-{
-	cpuprof__request_done(ctx, tgid, rw, start_mono_ns, r->verb, r->resource, r->subresource,
-			      r->scope);
-}
-
+/* record only parses and checks its options; the session is record.c's. */
 static int do_record(int argc, char **argv)
 {
-	static const struct option opts[] = {
-		{ "db", required_argument, NULL, 'd' },
-		{ "label", required_argument, NULL, 'l' },
-		{ "kind", required_argument, NULL, 'k' },
-		{ "pid", required_argument, NULL, 'p' },
-		{ "target", required_argument, NULL, 't' },
-		{ "duration", required_argument, NULL, 'D' },
-		{ "component", required_argument, NULL, 'c' },
-		{ "store-names", no_argument, NULL, 'N' },
-		{ "etcd-prefix", required_argument, NULL, 'E' },
-		{ "no-syscalls", no_argument, NULL, 'Y' },
-		{ "syscalls", required_argument, NULL, 'W' },
-		{ "no-sockets", no_argument, NULL, 'O' },
-		{ "sample-hz", required_argument, NULL, 'S' },
-		{ "metrics", required_argument, NULL, 'M' },
-		{ "nodes", required_argument, NULL, 1000 },
-		{ "pods", required_argument, NULL, 1001 },
-		{ "namespaces", required_argument, NULL, 1002 },
-		{ "apiserver", required_argument, NULL, 1003 },
-		{ "apiserver-ca", required_argument, NULL, 1004 },
-		{ "apiserver-token-file", required_argument, NULL, 1005 },
-		{ "apiserver-insecure", no_argument, NULL, 1006 },
-		{ "etcd-metrics", required_argument, NULL, 1007 },
-		{ "etcd-metrics-ca", required_argument, NULL, 1008 },
-		{ "etcd-metrics-cert", required_argument, NULL, 1009 },
-		{ "etcd-metrics-key", required_argument, NULL, 1010 },
-		{ "metrics-interval", required_argument, NULL, 1011 },
-		{ "metrics-timeout", required_argument, NULL, 1012 },
-		{ "help", no_argument, NULL, 'h' },
-		{}
-	};
-	const char *db = NULL, *label = NULL, *kind = "other", *component = NULL, *etcd_prefix = NULL;
-	struct grpc_tracer *gt = NULL;
-	struct grpc_tracer_stats gstats = {};
-	struct grpc_sink gsink = {};
-	struct syslat *sl = NULL;
-	struct sockview *sv = NULL;
-	bool no_syscalls = false, no_sockets = false;
-	enum syslat_mode sys_mode = SYSLAT_FSYNC;
-	int64_t last_sys;
-	long sample_hz = 199;
-	struct cluster_size cluster = { .nodes = -1, .pods = -1, .namespaces = -1 };
-	struct cluster_opts capi = {};
-	static struct record_scrape scr = { .interval_s = 15, .timeout_s = 10 };
-	struct sampler *sp = NULL;
-	struct cpuprof *cprof = NULL;
-	uint64_t cstats[CPU_STAT__MAX] = {};
-	const char *names[DISCOVER_MAX];
-	int pids[DISCOVER_MAX], npids = 0, nnames = 0, ntargets = 0, nattached = 0;
-	static struct record_target targets[DISCOVER_MAX];
-	struct target_proc procs[DISCOVER_MAX];
-	long duration = 0, v;
-	bool store_names = false, db_existed;
-	char label_buf[64], cmdline[1024], host[256] = "", probes[1024];
-	struct attach *att = NULL;
-	struct store *st = NULL;
-	struct collector *col = NULL;
-	struct utsname uts;
-	struct stat sb;
-	int64_t run_id = 0, t0, last_tick, last_status = 0, last_sweep;
-	uint64_t swept = 0;
-	uint64_t stats[STAT__MAX] = {};
-	int c, i, err = 0, ret = EXIT_RUNTIME;
+	static struct record_opts o;
+	char label_buf[64], cmdline[1024];
+	int c, ret;
 
+	o = (struct record_opts){
+		.kind = "other", .sample_hz = 199, .sys_mode = SYSLAT_FSYNC,
+		.metrics_interval_s = 15, .metrics_timeout_s = 10,
+		.cluster = { .nodes = -1, .pods = -1, .namespaces = -1 },
+	};
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'd': db = optarg; break;
-		case 'l': label = optarg; break;
-		case 'k': kind = optarg; break;
-		case 'c': component = optarg; break;
-		case 'N': store_names = true; break;
-		case 'Y': no_syscalls = true; break;
-		case 'W':
-			if (strcmp(optarg, "none") == 0)
-				no_syscalls = true;
-			else if (syslat__parse_mode(optarg, &sys_mode))
-				return usage_error("record", "--syscalls must be fsync, all or none, not '%s'", optarg);
-			else
-				no_syscalls = false;
-			break;
-		case 'O': no_sockets = true; break;
-		case 'E':
-			if (optarg[0] != '/')
-				return usage_error("record", "invalid --etcd-prefix '%s': expected a key prefix starting with '/'", optarg);
-			etcd_prefix = optarg;
-			break;
-		case 'p':
-			if (npids >= DISCOVER_MAX || parse_int(optarg, 1, 4194304, &v))
-				return usage_error("record", "invalid --pid '%s': expected a process id", optarg);
-			pids[npids++] = (int)v;
-			break;
-		case 't':
-			if (nnames >= DISCOVER_MAX)
-				return usage_error("record", "too many --target options%s", "");
-			names[nnames++] = optarg;
-			break;
-		case 'D':
-			if (parse_int(optarg, 1, 31L * 24 * 3600, &duration))
-				return usage_error("record", "invalid --duration '%s': expected whole seconds, at least 1", optarg);
-			break;
-		case 'S':
-			if (parse_int(optarg, 0, 10000, &sample_hz))
-				return usage_error("record", "invalid --sample-hz '%s': expected 0 (off) or a rate of 1-10000 Hz", optarg);
-			break;
-		case 1000: case 1001: case 1002:
-			if (parse_int(optarg, 0, 100000000, &v))
-				return usage_error("record", "invalid cluster size '%s': expected a count", optarg);
-			*(c == 1000 ? &cluster.nodes : c == 1001 ? &cluster.pods : &cluster.namespaces) = v;
-			cluster.source = "flags";
-			break;
-		case 1003:
-			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
-				return usage_error("record", "invalid --apiserver '%s': expected an http:// or https:// URL", optarg);
-			capi.url = optarg;
-			break;
-		case 1004: capi.ca_file = optarg; break;
-		case 1005: capi.token_file = optarg; break;
-		case 1006: capi.insecure = true; break;
-		case 'M': case 1007:
-			if (strncmp(optarg, "http://", 7) && strncmp(optarg, "https://", 8))
-				return usage_error("record", "invalid metrics URL '%s': expected http:// or https://", optarg);
-			if (scr.n >= SCRAPE_MAX_ENDPOINTS - 1)
-				return usage_error("record", "too many metrics endpoints at '%s'", optarg);
-			scr.eps[scr.n++] = (struct scrape_endpoint){ .url = optarg,
-				.component = c == 'M' ? "other" : "etcd" };
-			break;
-		case 1008: scr.etcd_ca = optarg; break;
-		case 1009: scr.etcd_cert = optarg; break;
-		case 1010: scr.etcd_key = optarg; break;
-		case 1011:
-			if (parse_int(optarg, 1, 3600, &scr.interval_s))
-				return usage_error("record", "invalid --metrics-interval '%s': expected 1-3600 seconds", optarg);
-			break;
-		case 1012:
-			if (parse_int(optarg, 1, 600, &scr.timeout_s))
-				return usage_error("record", "invalid --metrics-timeout '%s': expected 1-600 seconds", optarg);
-			break;
-		case 'h': fputs(record_help, stdout); return EXIT_OK;
-		default: return usage_error("record", "%s", "invalid option");
-		}
-	}
+	while ((c = getopt_long(argc, argv, "h", record_options, NULL)) != -1)
+		if ((ret = record_option(c, &o)) >= 0)
+			return ret;
 	if (optind < argc)
 		return usage_error("record", "unexpected argument '%s'", argv[optind]);
-	if (!db)
+	if (!o.db)
 		return usage_error("record", "%s", "missing --db FILE: where to store the run");
-	if (strcmp(kind, "real") && strcmp(kind, "kubemark") && strcmp(kind, "other"))
-		return usage_error("record", "invalid --kind '%s': expected real, kubemark or other", kind);
-	if (component && strcmp(component, "apiserver") && strcmp(component, "etcd") && strcmp(component, "other"))
-		return usage_error("record", "invalid --component '%s': expected apiserver, etcd or other", component);
-	if (!label) {
-		default_label(label_buf, sizeof(label_buf), kind);
-		label = label_buf;
+	if (strcmp(o.kind, "real") && strcmp(o.kind, "kubemark") && strcmp(o.kind, "other"))
+		return usage_error("record", "invalid --kind '%s': expected real, kubemark or other", o.kind);
+	if (o.component && strcmp(o.component, "apiserver") && strcmp(o.component, "etcd") &&
+	    strcmp(o.component, "other"))
+		return usage_error("record", "invalid --component '%s': expected apiserver, etcd or other", o.component);
+	if (!o.label) {
+		default_label(label_buf, sizeof(label_buf), o.kind);
+		o.label = label_buf;
 	}
-	if (geteuid() != 0) {
-		error("cannot record: uprobes need root; run 'sudo cpprof record ...'\n");
-		return EXIT_RUNTIME;
-	}
-
-	/* 1. targets */
-	for (i = 0; i < npids; i++) {
-		if (discover__pid(pids[i], &targets[ntargets].proc)) {
-			error("cannot trace pid %d: %s\n", pids[i], cp_lasterr());
-			return EXIT_RUNTIME;
-		}
-		ntargets++;
-	}
-	if (!npids) {
-		static const char *const defaults[] = { "kube-apiserver", "etcd" };
-		const char *const *look = nnames ? names : defaults;
-		int nlook = nnames ? nnames : 2, n;
-
-		n = discover__by_name(look, nlook, procs, DISCOVER_MAX);
-		if (n < 0) {
-			error("cannot list processes: %s\n", cp_lasterr());
-			return EXIT_RUNTIME;
-		}
-		if (n == 0) {
-			char list[256];
-			size_t off = 0;
-			int k;
-
-			list[0] = 0;
-			for (k = 0; k < nlook && off + 1 < sizeof(list); k++)
-				off += snprintf(list + off, sizeof(list) - off, "%s'%s'",
-						k ? (k == nlook - 1 ? " or " : ", ") : "", look[k]);
-			error("cannot record: no process named %s is running; start one or name it with --pid or --target\n",
-			      list);
-			return EXIT_RUNTIME;
-		}
-		for (i = 0; i < n; i++)
-			targets[ntargets++].proc = procs[i];
-	}
-
-	/* 2. plans: all inspection before anything is attached */
-	for (i = 0; i < ntargets; i++) {
-		struct record_target *t = &targets[i];
-		char exe[64];
-
-		snprintf(exe, sizeof(exe), "/proc/%d/exe", t->proc.pid);
-		if (plan__build(exe, &t->plan)) {
-			error("cannot trace '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, cp_lasterr());
-			t->exited = true; /* skipped */
-			continue;
-		}
-		/* planned through /proc/PID/exe: the file name fallback needs the real name */
-		snprintf(t->plan.path, sizeof(t->plan.path), "%s", t->proc.exe);
-		snprintf(t->plan.component, sizeof(t->plan.component), "%s",
-			 plan_component(t->plan.main_path, t->proc.exe));
-		if (component)
-			snprintf(t->plan.component, sizeof(t->plan.component), "%s", component);
-	}
-
-	/* 3. the database: label clash and permissions found before attaching */
-	db_existed = stat(db, &sb) == 0;
-	st = store__open(db, &err);
-	if (!st) {
-		error("cannot open '%s': %s\n", db, cp_lasterr());
-		return EXIT_RUNTIME;
-	}
-	uname(&uts);
-	gethostname(host, sizeof(host) - 1);
 	join_argv(cmdline, sizeof(cmdline), argc + 1, argv - 1);
-	{
-		char kernel[300];
-		struct run_info ri = {
-			.label = label, .kind = kind, .started_ns = now_ns(CLOCK_REALTIME),
-			.host = host, .kernel = kernel, .command = cmdline,
-			.sample_hz = (int)sample_hz,
-		};
-
-		snprintf(kernel, sizeof(kernel), "%s %s", uts.sysname, uts.release);
-		err = store__begin_run(st, &ri, &run_id);
-		if (err) {
-			error("cannot start run: %s\n", cp_lasterr());
-			goto cleanup;
-		}
-		if (capi.url)
-			read_cluster(&capi, &cluster, true);
-		if (cluster.source && (err = store__set_cluster(st, run_id, &cluster))) {
-			error("cannot store the cluster size: %s\n", cp_lasterr());
-			goto cleanup_run;
-		}
-	}
-
-	/* 4. BPF */
-	att = attach__open(sample_hz > 0, &err);
-	if (!att) {
-		error("cannot load BPF: %s\n", cp_lasterr());
-		goto cleanup_run;
-	}
-	for (i = 0; i < ntargets; i++) {
-		struct record_target *t = &targets[i];
-		struct target_info ti;
-
-		if (t->exited)
-			continue;
-		if (attach__target(att, t->proc.pid, &t->plan, component_id(t->plan.component))) {
-			error("cannot trace '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, cp_lasterr());
-			t->exited = true;
-			continue;
-		}
-		plan_summary(&t->plan, probes, sizeof(probes));
-		ti = (struct target_info){
-			.pid = t->proc.pid, .component = t->plan.component, .exe = t->proc.exe,
-			.go_version = t->plan.go_version, .main_path = t->plan.main_path,
-			.build_id = t->plan.build_id, .offsets_source = t->plan.off.source,
-			.probes = probes, .attached_ns = now_ns(CLOCK_REALTIME),
-			.k8s_version = t->plan.k8s_version[0] ? t->plan.k8s_version : NULL,
-			.etcd_version = t->plan.etcd_version[0] ? t->plan.etcd_version : NULL,
-		};
-		err = store__add_target(st, run_id, &ti, &t->target_id);
-		if (err) {
-			error("cannot store target: %s\n", cp_lasterr());
-			goto cleanup_run;
-		}
-		t->attached = true;
-		nattached++;
-		info("tracing '%s' (pid %d, %s, %s): %d probes\n", t->proc.exe, t->proc.pid,
-		     t->plan.component, t->plan.go_version, t->plan.nsites);
-		if (strcmp(t->plan.component, "etcd") == 0)
-			trace_grpc(&gt, t, run_id, etcd_prefix, store_names,
-				   sample_hz > 0 ? attach__goreq_fd(att) : -1);
-	}
-	if (!nattached) {
-		error("cannot record: no target could be traced (see above)\n");
-		err = -ENOENT;
-		goto cleanup_run;
-	}
-
-	/* CPU sampling: failure to start it costs the profile, not the run */
-	if (sample_hz > 0) {
-		sp = sampler__open((int)sample_hz, attach__inflight_fd(att), attach__goreq_fd(att),
-				   gt ? grpc_tracer__inflight_fd(gt) : -1, &err);
-		if (sp)
-			cprof = cpuprof__new(st, run_id, sampler__period_ns(sp), &err);
-		if (!sp || !cprof) {
-			info("CPU sampling off: %s\n", cp_lasterr());
-			sampler__close(sp);
-			sp = NULL;
-		}
-	}
-	for (i = 0; sp && i < ntargets; i++) {
-		struct record_target *t = &targets[i];
-		char note[256];
-
-		if (!t->attached)
-			continue;
-		err = sampler__add_target(sp, t->proc.pid, note, sizeof(note));
-		if (err < 0) {
-			info("CPU of pid %d not sampled: %s\n", t->proc.pid, cp_lasterr());
-			continue;
-		}
-		if (err == 1)
-			info("CPU of pid %d sampled, but samples in goroutines its requests create are not attributed to them: %s\n",
-			     t->proc.pid, note);
-		cpuprof__add_target(cprof, t->proc.pid, t->target_id, t->plan.component);
-	}
-	err = 0;
-
-	{
-		struct collector_opts co = { .run_id = run_id, .store_names = store_names,
-					     .on_request = cprof ? on_request_cpu : NULL,
-					     .on_request_ctx = cprof };
-
-		col = collector__new(st, attach__events_fd(att), &co, &err);
-		if (!col) {
-			error("cannot start collector: %s\n", cp_lasterr());
-			goto cleanup_run;
-		}
-	}
-	for (i = 0; i < ntargets; i++)
-		if (targets[i].attached)
-			collector__add_target(col, targets[i].proc.pid, targets[i].target_id,
-					      targets[i].plan.component);
-
-	gsink.st = st;
-	gsink.cprof = cprof;
-
-	/* syscall latency and the socket view, per target (kernel tracepoints) */
-	if (!no_syscalls && !(sl = syslat__open(sys_mode, &err)))
-		info("syscall latency not recorded: %s\n", cp_lasterr());
-	if (!no_sockets && !(sv = sockview__open(&err)))
-		info("socket view not recorded: %s\n", cp_lasterr());
-	for (i = 0; i < ntargets; i++) {
-		struct record_target *t = &targets[i];
-
-		if (!t->attached)
-			continue;
-		if (sl && syslat__add_target(sl, t->proc.pid, t->target_id, t->plan.component))
-			info("syscall latency of pid %d not recorded: %s\n", t->proc.pid, cp_lasterr());
-		if (sv && sockview__add_target(sv, t->proc.pid, t->target_id, t->plan.component))
-			info("socket view of pid %d not recorded: %s\n", t->proc.pid, cp_lasterr());
-	}
-	err = 0;
-
-	/* 5. record */
-	{
-		struct sigaction sa = { .sa_handler = on_signal };
-
-		sigemptyset(&sa.sa_mask);
-		sigaction(SIGINT, &sa, NULL);
-		sigaction(SIGTERM, &sa, NULL);
-	}
-	/* Prometheus endpoints: started once the probes are in, so both sides count the same calls */
-	for (i = 0; i < scr.n; i++)
-		if (!strcmp(scr.eps[i].component, "etcd")) {
-			scr.eps[i].ca_file = scr.etcd_ca;
-			scr.eps[i].cert_file = scr.etcd_cert;
-			scr.eps[i].key_file = scr.etcd_key;
-		}
-	if (capi.url) {
-		cluster__metrics_url(capi.url, scr.api_url, sizeof(scr.api_url));
-		scr.eps[scr.n++] = (struct scrape_endpoint){ .url = scr.api_url, .component = "apiserver",
-			.ca_file = capi.ca_file, .token_file = capi.token_file, .insecure = capi.insecure };
-	}
-	if (scr.n) {
-		struct scrape_opts so = { .interval_ms = scr.interval_s * 1000,
-					  .timeout_ms = scr.timeout_s * 1000 };
-
-		if (!(scr.sc = scraper__start(scr.eps, scr.n, &so, &err)))
-			info("metrics not scraped: %s\n", cp_lasterr());
-		err = 0;
-	}
-	t0 = last_tick = last_sweep = last_sys = now_ns(CLOCK_MONOTONIC);
-	info("recording run '%s' into '%s'%s\n", label, db,
-	     duration ? "" : "; stop with Ctrl-C");
-	while (!stop_requested) {
-		int64_t now;
-		int n = collector__poll(col, 100);
-
-		if (n >= 0 && gt)
-			n = grpc_tracer__poll(gt, 0, grpc_store, &gsink);
-		if (n >= 0 && sp)
-			n = sampler__poll(sp, 0, cpuprof__sample, cprof);
-		if (n < 0) {
-			error("cannot store requests: %s\n", cp_lasterr());
-			err = n;
-			break;
-		}
-		now = now_ns(CLOCK_MONOTONIC);
-		if (duration && now - t0 >= duration * 1000000000LL)
-			break;
-		if (now - last_tick < 1000000000LL)
-			continue;
-		last_tick = now;
-		if (now - last_sweep >= 60 * 1000000000LL) {
-			/* Longer than any apiserver watch (--min-request-timeout 1800 s, up to 2x). */
-			swept += attach__sweep(att, 0, 4 * 3600 * 1000000000ULL);
-			if (gt)
-				swept += grpc_tracer__sweep(gt, 4 * 3600 * 1000000000ULL);
-			last_sweep = now;
-		}
-		if (now - last_sys >= SYSLAT_INTERVAL_NS) {
-			if ((err = flush_kernel_views(sl, sv, st, run_id)))
-				break;
-			if (cprof)
-				cpuprof__tick(cprof);
-			last_sys = now;
-		}
-		if (scr.sc && (err = scraper__drain(scr.sc, st, run_id)) < 0) {
-			error("cannot store the metrics scraped: %s\n", cp_lasterr());
-			break;
-		}
-		err = 0;
-		if ((err = store__flush(st))) {
-			error("cannot store requests: %s\n", cp_lasterr());
-			break;
-		}
-		{
-			int alive = 0;
-
-			for (i = 0; i < ntargets; i++) {
-				struct record_target *t = &targets[i];
-
-				if (!t->attached || t->exited)
-					continue;
-				if (discover__alive(t->proc.pid)) {
-					alive++;
-					continue;
-				}
-				t->exited = true;
-				info("\ntarget pid %d exited\n", t->proc.pid);
-				if (sp)
-					sampler__remove_target(sp, t->proc.pid);
-				if (gt)
-					grpc_tracer__detach(gt, t->proc.pid);
-				store__target_exited(st, t->target_id, now_ns(CLOCK_REALTIME));
-			}
-			if (!alive) {
-				info("every target has exited; stopping\n");
-				break;
-			}
-		}
-		if (isatty(STDERR_FILENO) && log_verbosity >= LOG_INFO && now - last_status >= 1000000000LL) {
-			uint64_t topn;
-			const char *top = collector__top_verb(col, &topn);
-
-			attach__stats(att, stats);
-			fprintf(stderr, "\r\033[Kcpprof: %llus  requests %llu  lost %llu  top %s (%llu)",
-				(unsigned long long)((now - t0) / 1000000000LL),
-				(unsigned long long)(collector__requests(col) + gsink.calls),
-				(unsigned long long)stats[STAT_RB_DROPS],
-				top[0] ? top : "-", (unsigned long long)topn);
-			last_status = now;
-		}
-	}
-	if (isatty(STDERR_FILENO) && log_verbosity >= LOG_INFO)
-		fputc('\n', stderr);
-
-	/* 6. stop: the last scrapes while still tracing, then detach and drain the ring buffer */
-	{
-		struct record_poll rp = { col, gt, sp, cprof, &gsink };
-		int e2 = finish_scrapes(&scr, st, run_id, record_poll, &rp);
-
-		if (!err)
-			err = e2;
-	}
-	attach__stats(att, stats);
-	for (i = 0; i < ntargets; i++)
-		if (targets[i].attached)
-			attach__detach(att, targets[i].proc.pid);
-	if (gt)
-		for (i = 0; i < ntargets; i++)
-			if (targets[i].attached && !targets[i].exited)
-				grpc_tracer__detach(gt, targets[i].proc.pid);
-	if (err == 0)
-		while ((err = collector__poll(col, 0)) > 0)
-			;
-	if (err == 0 && gt)
-		while ((err = grpc_tracer__poll(gt, 0, grpc_store, &gsink)) > 0)
-			;
-	if (sp) {
-		/* Drain the samples, then tie the last ones to the requests just drained. */
-		cpuprof__read_cpu(cprof);
-		for (i = 0; i < ntargets; i++)
-			if (targets[i].attached && !targets[i].exited)
-				sampler__remove_target(sp, targets[i].proc.pid);
-		if (err == 0)
-			while ((err = sampler__poll(sp, 0, cpuprof__sample, cprof)) > 0)
-				;
-		sampler__stats(sp, cstats);
-		if (err == 0 && (err = cpuprof__write(cprof)))
-			error("cannot store the CPU profile: %s\n", cp_lasterr());
-	}
-	if (gt)
-		grpc_tracer__stats(gt, &gstats);
-	if (err == 0)
-		err = flush_kernel_views(sl, sv, st, run_id);
-	if (err < 0)
-		error("cannot store requests: %s\n", cp_lasterr());
-	attach__stats(att, stats);
-	/* the size the run ended with (a density test grows it) */
-	if (capi.url && read_cluster(&capi, &cluster, false) == 0 && store__set_cluster(st, run_id, &cluster))
-		error("cannot store the cluster size: %s\n", cp_lasterr());
-	{
-		struct run_stats rs = {
-			.ended_ns = now_ns(CLOCK_REALTIME),
-			.requests = (int64_t)(collector__requests(col) + gsink.calls),
-			.lost_events = (int64_t)(stats[STAT_RB_DROPS] + stats[STAT_INFLIGHT_FULL] +
-						 gstats.lost + gstats.inflight_full),
-			/* events of no known target too: they could not be stored */
-			.unmatched = (int64_t)(stats[STAT_NO_START] + stats[STAT_REPLACED] + swept +
-					       collector__unknown(col) + gstats.no_start + gstats.replaced +
-					       gstats.unknown_pid),
-			.lost_samples = (int64_t)cstats[CPU_STAT_RB_DROPS],
-		};
-		int e2 = store__end_run(st, run_id, &rs);
-
-		if (e2) {
-			error("cannot finish run: %s\n", cp_lasterr());
-			err = e2;
-		}
-		info("run '%s': %lld requests stored, %lld lost, %lld unmatched -> %s\n", label,
-		     (long long)rs.requests, (long long)rs.lost_events, (long long)rs.unmatched, db);
-		if (attach__swept(att))
-			info("%llu requests were still in flight at the end (watches and other long-running calls) and are not stored\n",
-			     (unsigned long long)attach__swept(att));
-		if (cprof) {
-			struct cpuprof_stats cs;
-
-			cpuprof__stats(cprof, &cs);
-			info("CPU: %llu samples (%llu tied to requests, %llu with an unsymbolized leaf, %llu lost)\n",
-			     (unsigned long long)cs.samples, (unsigned long long)cs.attributed,
-			     (unsigned long long)cs.unknown_leaf,
-			     (unsigned long long)cstats[CPU_STAT_RB_DROPS]);
-			verbose("CPU counters: goroutines created %llu (%llu by requests), stale %llu, unresolved %llu, stacks %llu\n",
-				(unsigned long long)cstats[CPU_STAT_SPAWN],
-				(unsigned long long)cstats[CPU_STAT_SPAWN_REQ],
-				(unsigned long long)cstats[CPU_STAT_STALE],
-				(unsigned long long)cs.unresolved, (unsigned long long)cs.stacks);
-		}
-		verbose("counters: starts %llu ends %llu double-entry %llu double-end %llu read-errors %llu\n",
-			(unsigned long long)stats[STAT_STARTS], (unsigned long long)stats[STAT_ENDS],
-			(unsigned long long)stats[STAT_DOUBLE_ENTRY], (unsigned long long)stats[STAT_DOUBLE_END],
-			(unsigned long long)stats[STAT_READ_ERR]);
-	}
-	ret = err ? EXIT_RUNTIME : EXIT_OK;
-	goto cleanup;
-
-cleanup_run:
-	/* Nothing was recorded: leave no half-written run (or file) behind. */
-	store__delete_run(st, run_id);
-	store__close(st);
-	st = NULL;
-	if (!db_existed) {
-		char side[4096];
-
-		unlink(db);
-		snprintf(side, sizeof(side), "%s-wal", db);
-		unlink(side);
-		snprintf(side, sizeof(side), "%s-shm", db);
-		unlink(side);
-	}
-cleanup:
-	collector__free(col);
-	sampler__close(sp);
-	cpuprof__free(cprof);
-	syslat__close(sl);
-	sockview__close(sv);
-	grpc_tracer__close(gt);
-	attach__close(att);
-	store__close(st);
-	return ret;
+	o.command = cmdline;
+	return record__run(&o);
 }
 
 /* ---- report ----------------------------------------------------------- */

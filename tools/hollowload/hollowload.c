@@ -458,6 +458,9 @@ int main(int argc, char **argv)
 		goto out;
 	}
 
+	/* the nodes tell of the pods on their watches; density counts its own as they run */
+	if (o.density)
+		x.on_pod = density__on_pod;
 	if (nodes__start(&x, o.hollow_nodes) < 0 || (o.density && density__start(&x) < 0)) {
 		hl_error("out of memory for %d nodes and %d pods", o.nodes, o.pods);
 		rc = 1;

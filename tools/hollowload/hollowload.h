@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * hollowload: what every module of the load generator shares: the clock,
- * the logging helpers and the options the command line sets.
+ * the logging helpers (util.c) and the options the command line sets.
  */
 #ifndef HOLLOWLOAD_H
 #define HOLLOWLOAD_H
@@ -48,6 +48,9 @@ extern int hl_verbose;
 void hl_error(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hl_info(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
 void hl_debug(const char *fmt, ...) __attribute__((format(printf, 1, 2)));
+
+/* the RFC 3339 time kube objects carry, with MICRO fractional digits */
+void hl_timestamp(char *buf, size_t len, int micro);
 
 /* a uniform random number in [0, 1) from a small xorshift generator */
 double hl_rand(void);

@@ -4,6 +4,12 @@
  * renew their Lease, patch their status and watch their pods; density
  * creates pods bound to those nodes and learns through each node's watch
  * when its kubelet has reported them Running.
+ *
+ * The calls go one way: hollowload.c (main) uses both scenarios and the
+ * client; density uses the nodes (their names, how many are ready) and the
+ * client; the nodes use the client. The nodes do not know density: what
+ * they see of pods on their watches goes to the on_pod callback that main
+ * sets.
  */
 #ifndef HOLLOWLOAD_SCENARIO_H
 #define HOLLOWLOAD_SCENARIO_H
@@ -32,6 +38,10 @@ struct hnode {
 };
 
 struct density;
+struct hl_ctx;
+
+/* A pod event on node N's watch (not ERROR or BOOKMARK). */
+typedef void (*hl_pod_fn)(struct hl_ctx *x, struct hnode *n, const struct watch_event *ev);
 
 struct hl_ctx {
 	struct hl_opts *o;
@@ -41,6 +51,7 @@ struct hl_ctx {
 	struct hnode *nodes;
 	int nnodes, nodes_ready, active_nodes;
 	struct density *d;
+	hl_pod_fn on_pod;            /* set by main; NULL: pod events are only counted by the watch */
 	int stopping;
 };
 
@@ -50,8 +61,6 @@ int nodes__start(struct hl_ctx *x, int active);
 void nodes__stop_timers(struct hl_ctx *x);
 void nodes__stop_watches(struct hl_ctx *x);
 void nodes__free(struct hl_ctx *x);
-/* the RFC 3339 time kube objects carry, with MICRO fractional digits */
-void hl_timestamp(char *buf, size_t len, int micro);
 
 int density__start(struct hl_ctx *x);
 int density__done(const struct hl_ctx *x);

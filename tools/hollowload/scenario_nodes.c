@@ -21,21 +21,6 @@
 #include "pb.h"
 #include "scenario.h"
 
-void hl_timestamp(char *buf, size_t len, int micro)
-{
-	struct timespec ts;
-	struct tm tm;
-	char base[32];
-
-	clock_gettime(CLOCK_REALTIME, &ts);
-	gmtime_r(&ts.tv_sec, &tm);
-	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
-	if (micro)
-		snprintf(buf, len, "%s.%06ldZ", base, ts.tv_nsec / 1000);
-	else
-		snprintf(buf, len, "%sZ", base);
-}
-
 static void list_pods(struct hnode *n);
 static void start_watch(struct hnode *n);
 
@@ -285,7 +270,8 @@ static void watch_event(const struct watch_event *ev, void *arg)
 	}
 	if (!strcmp(ev->type, "BOOKMARK"))
 		return;
-	density__on_pod(n->x, n, ev);
+	if (n->x->on_pod)
+		n->x->on_pod(n->x, n, ev);
 }
 
 static void watch_open(struct hl_req *r)

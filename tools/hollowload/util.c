@@ -1,11 +1,12 @@
 // SPDX-License-Identifier: MIT
 /*
  * util: hollowload's logging (one line, "hollowload: " first, git's
- * wording) and its small random number generator, kept apart from main
- * so the unit tests link the modules without it.
+ * wording), its small random number generator and its timestamps, kept
+ * apart from main so the unit tests link the modules without it.
  */
 #include <stdarg.h>
 #include <stdio.h>
+#include <time.h>
 
 #include "hollowload.h"
 
@@ -48,6 +49,21 @@ void hl_debug(const char *fmt, ...)
 	va_start(ap, fmt);
 	vlog("debug: ", fmt, ap);
 	va_end(ap);
+}
+
+void hl_timestamp(char *buf, size_t len, int micro)
+{
+	struct timespec ts;
+	struct tm tm;
+	char base[32];
+
+	clock_gettime(CLOCK_REALTIME, &ts);
+	gmtime_r(&ts.tv_sec, &tm);
+	strftime(base, sizeof(base), "%Y-%m-%dT%H:%M:%S", &tm);
+	if (micro)
+		snprintf(buf, len, "%s.%06ldZ", base, ts.tv_nsec / 1000);
+	else
+		snprintf(buf, len, "%sZ", base);
 }
 
 void hl_srand(uint64_t seed)
