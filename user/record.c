@@ -149,10 +149,26 @@ static int recording__resolve_targets(struct recording *r)
 		error("cannot list processes: out of memory\n");
 		return -ENOMEM;
 	}
-	n = discover__by_name(look, nlook, procs, DISCOVER_MAX);
+	if (o->nnames) {
+		n = discover__by_name(look, nlook, procs, DISCOVER_MAX);
+	} else {
+		unsigned found = 0;
+
+		/* kube-apiserver and etcd by their build info's main package, or by name */
+		n = discover__defaults(procs, DISCOVER_MAX, &found);
+		if (n > 0 && !(found & DISCOVER_APISERVER))
+			info("no kube-apiserver found (by main package k8s.io/kubernetes/cmd/kube-apiserver or by name); "
+			     "recording etcd only\n");
+		if (n > 0 && !(found & DISCOVER_ETCD))
+			info("no etcd found (by main package go.etcd.io/etcd... or by name 'etcd'); "
+			     "recording kube-apiserver only\n");
+	}
 	if (n < 0)
 		error("cannot list processes: %s\n", cp_lasterr());
-	if (n == 0) {
+	if (n == 0 && !o->nnames) {
+		error("cannot record: neither kube-apiserver nor etcd is running (looked for their Go main packages "
+		      "and names); start them or name a target with --pid or --target\n");
+	} else if (n == 0) {
 		char list[256];
 		size_t off = 0;
 

@@ -619,6 +619,27 @@ def error_cases():
         srv.kill()
         srv.wait()
 
+    # default targets by build info: a kube-apiserver renamed beyond recognition
+    # (testserver-kas: main package k8s.io/kubernetes/cmd/kube-apiserver), no etcd
+    kas = os.path.join(FIX, "testserver-kas")
+    if check(os.path.exists(kas), "testserver-kas fixture built (tests/fixtures/build.sh)"):
+        renamed = os.path.join(TMP, "control-plane-7f3a")
+        shutil.copy(kas, renamed)
+        srv, url = start_server(renamed, tls=False)
+        try:
+            db = os.path.join(TMP, "default-buildinfo.db")
+            r = cpprof("record", "--db", db, "--duration", "1")
+            row = sqlite3.connect(db).execute("SELECT component FROM targets WHERE pid = ?",
+                                              (srv.pid,)).fetchone() if os.path.exists(db) else None
+            check(r.returncode == 0 and row == ("apiserver",),
+                  "record with no --pid finds a renamed kube-apiserver by its build info's main package",
+                  f"{row} {r.stderr}")
+            missing = [ln for ln in r.stderr.splitlines() if "no etcd found" in ln]
+            check(len(missing) == 1, "one line says the default etcd target was not found", r.stderr)
+        finally:
+            srv.kill()
+            srv.wait()
+
     r = cpprof("record", "--db", os.path.join(TMP, "gone.db"), "--pid", "4000000")
     check(r.returncode == 1 and "4000000" in r.stderr and not os.path.exists(os.path.join(TMP, "gone.db")),
           "pid that is gone: clear error, no database", r.stderr)
