@@ -19,14 +19,16 @@ VMLINUX    := vmlinux/$(ARCH)/vmlinux.h
 
 CFLAGS     ?= -g -O2
 override CFLAGS += -Wall -Wextra -Wno-unused-parameter -std=gnu11 -D_GNU_SOURCE
-INCLUDES   := -I$(OUTPUT) -Iinclude -Iuser
+# user/ is laid out by job (README: Layout); headers are included by name
+USER_DIRS  := $(patsubst %/,%,$(wildcard user/*/))
+INCLUDES   := -I$(OUTPUT) -Iinclude -Iuser $(addprefix -I,$(USER_DIRS))
 LDLIBS     := -lbpf -ldw -lelf -lz -lsqlite3 -lcapstone -lcurl -lpthread -lm
 BPF_CFLAGS := -g -O2 -target bpf -D__TARGET_ARCH_$(ARCH) -Wall -Wno-unused-function \
               -I$(OUTPUT) -Iinclude -Ivmlinux/$(ARCH)
 
 BPF_SRCS   := $(wildcard bpf/*.bpf.c)
 SKELS      := $(patsubst bpf/%.bpf.c,$(OUTPUT)/%.skel.h,$(BPF_SRCS))
-LIB_SRCS   := $(filter-out user/main.c,$(wildcard user/*.c))
+LIB_SRCS   := $(filter-out user/main.c,$(wildcard user/*.c user/*/*.c))
 LIB_OBJS   := $(patsubst user/%.c,$(OUTPUT)/user/%.o,$(LIB_SRCS))
 UNIT_SRCS  := $(wildcard tests/unit/test_*.c)
 UNIT_BINS  := $(patsubst tests/unit/%.c,$(OUTPUT)/tests/%,$(UNIT_SRCS))
@@ -65,6 +67,7 @@ $(OUTPUT)/%.skel.h: $(OUTPUT)/%.bpf.o
 # attach/collector include them.
 $(OUTPUT)/user/%.o: user/%.c | $(OUTPUT)/user $(SKELS)
 	$(call msg,CC,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CC) $(CFLAGS) $(INCLUDES) -MMD -MP -c $< -o $@
 
 $(OUTPUT)/cpprof: $(OUTPUT)/user/main.o $(LIB_OBJS)
@@ -88,6 +91,7 @@ unit-asan:
 # libFuzzer targets, built with clang, linked with clang-built modules.
 $(OUTPUT)/fuzz/user/%.o: user/%.c | $(OUTPUT)/fuzz/user $(SKELS)
 	$(call msg,CC-FUZZ,$@)
+	$(Q)mkdir -p $(@D)
 	$(Q)$(CLANG) -g -O1 -fsanitize=fuzzer-no-link,address,undefined -std=gnu11 -D_GNU_SOURCE $(INCLUDES) -MMD -MP -c $< -o $@
 
 FUZZ_LIB_OBJS := $(patsubst user/%.c,$(OUTPUT)/fuzz/user/%.o,$(LIB_SRCS))
@@ -154,4 +158,5 @@ clean:
 # Helper programs with their own rules (tools/hollowload/hollowload.mk, ...)
 include $(wildcard tools/*/*.mk)
 
--include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/tests/*.d $(OUTPUT)/fuzz/user/*.d)
+-include $(wildcard $(OUTPUT)/*.d $(OUTPUT)/user/*.d $(OUTPUT)/user/*/*.d $(OUTPUT)/tests/*.d \
+	$(OUTPUT)/fuzz/user/*.d $(OUTPUT)/fuzz/user/*/*.d)

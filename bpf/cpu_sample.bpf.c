@@ -51,10 +51,10 @@ struct {
 	__type(value, __u32);
 } sample_targets SEC(".maps");
 
-/* go_http's requests in flight (user/attach.c shares its fd). */
+/* go_http's requests in flight (user/trace/attach.c shares its fd). */
 GO_HTTP_INFLIGHT_MAP(inflight);
 
-/* go_grpc's calls in flight (user/grpc.c shares its fd). */
+/* go_grpc's calls in flight (user/trace/grpc.c shares its fd). */
 GO_GRPC_INFLIGHT_MAP(grpc_inflight);
 
 /* Thread inside newproc1 -> its callergp. */

@@ -17,7 +17,7 @@
  * processUnaryRPC and processStreamingRPC end every call that reached a
  * handler (and handleStream every unknown method) with one WriteStatus
  * (grpc server.go, 1.2x-1.8x). The method name is read at the end from the
- * stream, which the call still holds. user/grpc.c proves each register
+ * stream, which the call still holds. user/trace/grpc.c proves each register
  * and offset from the binary's code.
  *
  * etcd's v3rpc handlers ((*kvServer).Range/Put/DeleteRange/Txn) run on the
@@ -25,7 +25,7 @@
  * so their probes store the request key by goroutine (g, R14), and the end
  * probe takes the key of the goroutine that started the call.
  *
- * Probes sit where user/grpc.c found an emulated instruction with the
+ * Probes sit where user/trace/grpc.c found an emulated instruction with the
  * argument registers untouched, as plan.c does for HTTP: the start and end
  * probes carry cookie GRPC_COOKIE_REPEATS when they are on the stack-check
  * jump, which re-runs when the stack grows. Register ABI (Go 1.17+,

@@ -150,7 +150,7 @@ int sys_exit(struct bpf_raw_tracepoint_args *ctx)
 	return leave();
 }
 
-/* The fsync family through its own tracepoints (names: user/syslat.c). */
+/* The fsync family through its own tracepoints (names: user/trace/syslat.c). */
 #define SYSLAT_TP(name)                                                 \
 	SEC("tracepoint/syscalls/sys_enter_" #name)                     \
 	int tp_enter_##name(void *ctx) { return enter(SYSLAT_IDX_##name); } \

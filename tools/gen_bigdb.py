@@ -18,7 +18,7 @@ per 10 s interval) and sock_stats.
 The rows are made by SQLite itself (a recursive CTE over small lookup
 tables: weighted kinds, 4096 lognormal quantiles), one transaction per
 run; the indexes are built afterwards, exactly as cpprof's store builds
-them when a run ends (the DDL is copied from user/store.c). About 10 s per
+them when a run ends (the DDL is copied from user/store/store.c). About 10 s per
 million rows on a 2-core VM, most of it the report index.
 """
 import argparse
@@ -29,7 +29,7 @@ import sqlite3
 import sys
 import time
 
-# user/store.c: schema_sql, added_sql and added_columns, as created by
+# user/store/store.c: schema_sql, added_sql and added_columns, as created by
 # `cpprof record` today (version 1).
 SCHEMA = """
 CREATE TABLE schema_version(version INTEGER NOT NULL);
@@ -80,7 +80,7 @@ CREATE TABLE IF NOT EXISTS cpu_stacks(
 CREATE INDEX IF NOT EXISTS cpu_stacks_run ON cpu_stacks(run_id);
 INSERT INTO schema_version VALUES (1);
 """
-# user/store.c: built when a run ends (requests_run is created with the
+# user/store/store.c: built when a run ends (requests_run is created with the
 # table there; here after the bulk insert, which is faster and the same).
 INDEXES = """
 CREATE INDEX requests_run ON requests(run_id);

@@ -1,8 +1,8 @@
 #!/bin/sh
-# Regenerate user/offsets_table.h: the Go struct offsets cpprof's BPF
+# Regenerate user/goelf/offsets_table.h: the Go struct offsets cpprof's BPF
 # programs read, per Go minor version.
 #
-#   tools/gen_offsets.sh [OUT]      (default user/offsets_table.h)
+#   tools/gen_offsets.sh [OUT]      (default user/goelf/offsets_table.h)
 #
 # Each toolchain tools/go_toolchains.sh finds (apt's /usr/lib/go-1.*, and
 # the trixie/sid ones tools/fetch_debian.sh unpacks into /var/cache/cpprof)
@@ -12,7 +12,7 @@
 # No network: GOPROXY=off, standard library only.
 set -eu
 cd "$(dirname "$0")/.."
-out=${1:-user/offsets_table.h}
+out=${1:-user/goelf/offsets_table.h}
 tmp=$(mktemp -d)
 trap 'rm -rf "$tmp"' EXIT INT TERM
 export GOTOOLCHAIN=local GOPROXY=off GOFLAGS= GO111MODULE=off GOCACHE="$tmp/cache"

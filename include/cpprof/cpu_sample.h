@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * cpu_sample: what bpf/cpu_sample.bpf.c, bpf/go_http.bpf.c and userspace
- * (user/sampler.c, user/cpuprof.c) share: the goroutine -> request map,
+ * (user/trace/sampler.c, user/profile/cpuprof.c) share: the goroutine -> request map,
  * the sample event, and the counters. Plain structs with fixed-width
  * fields; userspace checks their sizes with _Static_assert.
  */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * go_grpc: what bpf/go_grpc.bpf.c and user/grpc.c share. Plain structs
+ * go_grpc: what bpf/go_grpc.bpf.c and user/trace/grpc.c share. Plain structs
  * with fixed-width fields and explicit padding; userspace checks their
  * sizes with _Static_assert.
  */
@@ -56,7 +56,7 @@ struct go_grpc_reqkey {
 	char  key[GRPC_KEY_MAX];
 };
 
-/* Per target process, keyed by tgid: offsets found by user/grpc.c. */
+/* Per target process, keyed by tgid: offsets found by user/trace/grpc.c. */
 struct go_grpc_cfg {
 	__s32 stream_method;    /* transport.Stream.method (string), from the stream pointer */
 	__s32 status_proto;     /* status.Status.s (*spb.Status) */

@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * sock: what bpf/sock.bpf.c and user/sockview.c share. Plain structs with
+ * sock: what bpf/sock.bpf.c and user/trace/sockview.c share. Plain structs with
  * fixed-width fields and explicit padding; userspace checks their sizes
  * with _Static_assert.
  */

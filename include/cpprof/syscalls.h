@@ -1,6 +1,6 @@
 /* SPDX-License-Identifier: MIT */
 /*
- * syscalls: what bpf/syscalls.bpf.c and user/syslat.c share. Plain structs
+ * syscalls: what bpf/syscalls.bpf.c and user/trace/syslat.c share. Plain structs
  * with fixed-width fields and explicit padding; userspace checks their
  * sizes with _Static_assert.
  */

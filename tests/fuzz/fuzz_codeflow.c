@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * fuzz_codeflow: arbitrary bytes as a function body for the data-flow scan
- * (user/codeflow.c). The first byte picks the starting register; the rest
+ * (user/goelf/codeflow.c). The first byte picks the starting register; the rest
  * is decoded. Nothing may crash or read out of bounds, and every recorded
  * read must lie inside the code and name a known tag.
  */

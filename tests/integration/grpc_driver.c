@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * grpc_driver: the gRPC tracer (user/grpc.c) without the rest of cpprof
+ * grpc_driver: the gRPC tracer (user/trace/grpc.c) without the rest of cpprof
  * record, for tests/integration/test_etcd.py.
  *
  *   grpc_driver inspect BINARY     print the gRPC probe plan

@@ -144,10 +144,13 @@ def stop_record(p, log, timeout=60):
 def build_driver(out, source, dest):
     """Compile tests/integration/SOURCE against OUT's module objects into
     DEST. Returns (ok, compiler output)."""
-    objs = [o for o in glob.glob(os.path.join(out, "user", "*.o")) if not o.endswith("/main.o")]
+    objs = [o for o in glob.glob(os.path.join(out, "user", "*.o")) + glob.glob(os.path.join(out, "user", "*", "*.o"))
+            if not o.endswith("/main.o")]
+    # user/ is laid out by job; headers are included by name (as the Makefile's INCLUDES)
+    user_dirs = ["-I" + d for d in sorted(glob.glob(os.path.join(ROOT, "user", "*", "")))]
     cmd = ["gcc", "-g", "-O1", "-Wall", "-Wextra", "-Wno-unused-parameter", "-std=gnu11",
            "-D_GNU_SOURCE", "-I" + out, "-I" + os.path.join(ROOT, "include"),
-           "-I" + os.path.join(ROOT, "user"),
+           "-I" + os.path.join(ROOT, "user"), *user_dirs,
            os.path.join(ROOT, "tests", "integration", source), *objs,
            "-lbpf", "-ldw", "-lelf", "-lz", "-lsqlite3", "-lcapstone", "-lcurl", "-lpthread", "-lm",
            "-o", dest]

@@ -1,6 +1,6 @@
 // SPDX-License-Identifier: MIT
 /*
- * mcheck_driver: print, as one JSON object, what user/metrics_check.c
+ * mcheck_driver: print, as one JSON object, what user/k8s/metrics_check.c
  * computes for run LABEL of DB, beside cpprof's own figures for the same
  * things (gRPC calls per method from requests, fdatasync from syscalls,
  * CPU from targets) and the verdicts. test_scrape.py reads it: the

@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
- * sys_driver: syscall latency (user/syslat.c) and the socket view
- * (user/sockview.c) without the rest of cpprof record, for
+ * sys_driver: syscall latency (user/trace/syslat.c) and the socket view
+ * (user/trace/sockview.c) without the rest of cpprof record, for
  * tests/integration/test_sys.py, which builds it against the objects in
  * build/user (no Makefile rule needed).
  *

@@ -137,7 +137,7 @@ CBOR_SELF_DESCRIBED = b"\xd9\xd9\xf7"  # tag 55799, which Kubernetes' encoder wr
 
 def kind_of(method, path, query, ctype=""):
     """(verb, group, version, resource, subresource, scope) of a request
-    the test sends, written out independently of user/k8s_reqinfo.c."""
+    the test sends, written out independently of user/k8s/k8s_reqinfo.c."""
     q = dict(kv.split("=", 1) if "=" in kv else (kv, "") for kv in query.split("&") if kv)
     parts = [p for p in path.strip("/").split("/") if p]
     if not parts or parts[0] != "apis" or len(parts) < 4:

@@ -7,7 +7,7 @@ cgo, grpc 1.81: ServerStream, unexported writeStatus) and trixie's 3.5.16
 (Go 1.24, grpc 1.6x), is started on loopback with its own data dir and
 ports, first plaintext (grpc's own HTTP/2 transport behind cmux), then with
 client TLS (grpc's ServeHTTP handler transport behind net/http).
-tests/integration/grpc_driver.c attaches user/grpc.c to it; the same
+tests/integration/grpc_driver.c attaches user/trace/grpc.c to it; the same
 package's etcdctl runs a known mix of KV, lease and watch calls on keys of
 five resources in two namespaces under /registry. The test checks exact
 counts per method, verb, resource, namespace, scope and gRPC status, no

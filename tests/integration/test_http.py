@@ -58,7 +58,7 @@ TMP = tempfile.mkdtemp(prefix="cpprof-it.")
 def classify(method, path, query):
     """verb, resource, subresource, namespace of a request of the mix.
 
-    Deliberately simple and separate from user/k8s_reqinfo.c: the test must
+    Deliberately simple and separate from user/k8s/k8s_reqinfo.c: the test must
     not trust the code it tests."""
     q = dict(kv.split("=", 1) if "=" in kv else (kv, "") for kv in query.split("&") if kv)
     parts = [p for p in path.strip("/").split("/") if p]

@@ -12,7 +12,7 @@ scraped with --metrics: a refused port, a server that stalls 12 s (beyond
 binary garbage, and a 100 MB body. The test checks
 that recording goes on and ends in time, that each bad endpoint is counted
 under its kind of error, that the samples are stored, and that
-tests/integration/mcheck_driver.c (user/metrics_check.c over the file)
+tests/integration/mcheck_driver.c (user/k8s/metrics_check.c over the file)
 finds etcd's grpc_server_handled_total equal to cpprof's gRPC calls per
 method, cpprof's fdatasync count equal to etcd's WAL syncs plus two per
 backend commit, the fdatasync p50 in or next to the WAL histogram's

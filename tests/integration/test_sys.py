@@ -1,6 +1,6 @@
 #!/usr/bin/env python3
-"""Integration test of syscall latency (user/syslat.c) and the socket view
-(user/sockview.c) on Debian's etcd, as root, with real BPF.
+"""Integration test of syscall latency (user/trace/syslat.c) and the socket view
+(user/trace/sockview.c) on Debian's etcd, as root, with real BPF.
 
 Each etcd of itlib.ETCD_SERVERS (bookworm's 3.4, sid's 3.5.30, trixie's
 3.5.16) is started on loopback with its own data dir and ports.

@@ -1,10 +1,10 @@
 // SPDX-License-Identifier: MIT
 /*
- * The syscalls and sock_stats tables (user/store.c additions), on real
+ * The syscalls and sock_stats tables (user/store/store.c additions), on real
  * SQLite files in a temp dir: rows round-trip exactly, batches commit,
  * a file made before these tables existed gains them when opened, and
  * deleting a run removes its rows. Also the report sections over them
- * (user/report.c): text and json.
+ * (user/report/report.c): text and json.
  */
 #include <errno.h>
 #include <stdint.h>

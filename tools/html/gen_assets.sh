@@ -1,5 +1,5 @@
 #!/bin/sh
-# Turn the HTML page's files into C byte arrays for user/html.c:
+# Turn the HTML page's files into C byte arrays for user/report/html.c:
 #   tools/html/gen_assets.sh OUT.h tools/html/report.html tools/html/style.css tools/html/app.js
 # Each FILE becomes html_asset_<name> (dots and dashes as '_') and
 # html_asset_<name>_len. The script and style sheet are inlined into

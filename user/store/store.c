@@ -66,9 +66,9 @@ static const char schema_sql[] =
 /*
  * Tables added within schema version 1, created in every file opened for
  * writing, so that files made by an older cpprof gain them: syscall
- * latency histograms (user/syslat.c) and served TCP connections
- * (user/sockview.c), one row per target and interval (and bucket);
- * Prometheus scrapes (user/scrape.c): a row per scrape, a row per series
+ * latency histograms (user/trace/syslat.c) and served TCP connections
+ * (user/trace/sockview.c), one row per target and interval (and bucket);
+ * Prometheus scrapes (user/k8s/scrape.c): a row per scrape, a row per series
  * of a run (name and label set, stored once), a row per series and scrape.
  */
 static const char added_sql[] =

@@ -3,7 +3,7 @@
  * scrape: Prometheus /metrics of kube-apiserver, etcd and any other
  * endpoint, read during `cpprof record` at the start, every interval and
  * at the end, so that cpprof's own figures can be checked against the
- * components' (user/metrics_check.c). Each endpoint is read by a thread
+ * components' (user/k8s/metrics_check.c). Each endpoint is read by a thread
  * of its own with libcurl, with a bound on the body and on the time, so
  * that a server that is down, stalls, or answers garbage or a huge page
  * costs that endpoint its samples (counted per kind of error) and never

@@ -28,7 +28,7 @@
 #define DEF_MAX_BODY      ((size_t)64 << 20)
 
 /*
- * The families the cross-checks read (user/metrics_check.c) and a few
+ * The families the cross-checks read (user/k8s/metrics_check.c) and a few
  * that explain them: request counts and latency histograms of
  * kube-apiserver (staging/src/k8s.io/apiserver/pkg/endpoints/metrics/
  * metrics.go; apiserver_request_slo_duration_seconds is the 1.23-1.26

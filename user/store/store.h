@@ -129,7 +129,7 @@ struct sock_stats_rec {
 	int64_t retransmits;
 };
 
-/* One read of a Prometheus endpoint (table metric_scrapes; user/scrape.c). */
+/* One read of a Prometheus endpoint (table metric_scrapes; user/k8s/scrape.c). */
 struct metric_scrape_rec {
 	int64_t run_id;
 	const char *endpoint;     /* URL without user info or query */

@@ -1,7 +1,7 @@
 /* SPDX-License-Identifier: MIT */
 /*
  * metrics_check: the components' own figures over a recording, computed
- * from the scrapes user/scrape.c stored (metric_scrapes, metric_series,
+ * from the scrapes user/k8s/scrape.c stored (metric_scrapes, metric_series,
  * metric_samples), for cpprof's figures to be checked against: per
  * apiserver call kind the apiserver_request_total delta and the buckets
  * of apiserver_request_duration_seconds (and _sli_) holding p50 and p99;
