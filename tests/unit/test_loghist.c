@@ -1,7 +1,7 @@
 // SPDX-License-Identifier: MIT
 /*
  * Log-linear histogram layout (include/cpprof/loghist.h) and the
- * userspace merge and percentile (user/report/loghist.c), checked exactly:
+ * userspace merge and percentile (user/store/loghist.c), checked exactly:
  * against a reference bucket function, on every bucket boundary, and
  * with hand-counted percentiles.
  */
