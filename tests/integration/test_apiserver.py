@@ -180,6 +180,9 @@ def scrape(client):
     st, _, body = client.request("GET", "/metrics")
     if st != 200:
         raise RuntimeError(f"/metrics answered {st}")
+    if os.environ.get("CPPROF_SAVE_METRICS"):  # seeds for tests/fuzz/corpus/promtext
+        with open(os.environ["CPPROF_SAVE_METRICS"], "wb") as f:
+            f.write(body)
     out = collections.Counter()
     for line in body.decode().splitlines():
         if not line.startswith("apiserver_request_total{"):
