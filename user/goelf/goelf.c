@@ -781,85 +781,69 @@ static void parse_notes(struct goelf *g, const uint8_t *p, size_t len, bool *gnu
 	}
 }
 
-struct goelf *goelf__open(const char *path, int *err)
+/*
+ * Open the file and check its ELF header: only x86-64 executables (static
+ * or PIE) are ours. On error g is left for goelf__open to close.
+ */
+static int open_elf(struct goelf *g, const char *path)
 {
-	struct goelf *g;
 	GElf_Ehdr eh;
-	Elf_Scn *scn = NULL;
-	size_t shstrndx, nph, i;
-	int ret = 0, symcap = 0, relcap = 0, seccap = 0, pass;
-	bool gnu_id = false;
 
-	*err = 0;
-	ret = libelf_init();
-	if (ret) {
-		*err = ret;
-		return NULL;
-	}
-	g = calloc(1, sizeof(*g));
-	if (!g) {
-		*err = -ENOMEM;
-		return NULL;
-	}
-	g->fd = -1;
 	g->path = strdup(path);
-	if (!g->path) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
+	if (!g->path)
+		return -ENOMEM;
 	g->fd = open(path, O_RDONLY | O_CLOEXEC);
 	if (g->fd < 0) {
-		ret = -errno;
-		cp_seterr("cannot open '%s': %s", path, strerror(errno));
-		goto cleanup;
+		int e = errno;
+
+		cp_seterr("cannot open '%s': %s", path, strerror(e));
+		return -e;
 	}
 	g->elf = elf_begin(g->fd, ELF_C_READ_MMAP, NULL);
 	if (!g->elf || elf_kind(g->elf) != ELF_K_ELF) {
-		ret = -ENOEXEC;
 		cp_seterr("not an ELF file: '%s'", path);
-		goto cleanup;
+		return -ENOEXEC;
 	}
 	g->raw = (const uint8_t *)elf_rawfile(g->elf, &g->rawsz);
 	if (!g->raw || !gelf_getehdr(g->elf, &eh)) {
-		ret = -ENOEXEC;
 		cp_seterr("truncated ELF file: '%s'", path);
-		goto cleanup;
+		return -ENOEXEC;
 	}
 	if (gelf_getclass(g->elf) != ELFCLASS64 || eh.e_machine != EM_X86_64 ||
 	    eh.e_ident[EI_DATA] != ELFDATA2LSB) {
-		ret = -ENOEXEC;
 		cp_seterr("not an x86-64 executable: '%s' (ELF machine %u, class %u)",
 			  path, eh.e_machine, eh.e_ident[EI_CLASS]);
-		goto cleanup;
+		return -ENOEXEC;
 	}
 	if (eh.e_type != ET_EXEC && eh.e_type != ET_DYN) {
-		ret = -ENOEXEC;
 		cp_seterr("not an executable: '%s' (ELF type %u)", path, eh.e_type);
-		goto cleanup;
+		return -ENOEXEC;
 	}
 	g->pie = eh.e_type == ET_DYN;
 	/* Go's linker writes the section headers last: a cut file loses them all */
 	g->shdrs_cut = eh.e_shoff && (eh.e_shoff > g->rawsz ||
 				      (uint64_t)eh.e_shnum * eh.e_shentsize > g->rawsz - eh.e_shoff);
+	return 0;
+}
 
-	/* PT_LOAD segments; notes from PT_NOTE are a fallback for build id */
-	if (elf_getphdrnum(g->elf, &nph)) {
-		ret = -ENOEXEC;
+/* PT_LOAD segments: without one there is nothing to map addresses through. */
+static int load_segments(struct goelf *g, const char *path, size_t *nph)
+{
+	size_t i;
+
+	if (elf_getphdrnum(g->elf, nph)) {
 		cp_seterr("truncated ELF file: '%s': %s", path, elf_errmsg(-1));
-		goto cleanup;
+		return -ENOEXEC;
 	}
-	g->segs = calloc(nph ? nph : 1, sizeof(*g->segs));
-	if (!g->segs) {
-		ret = -ENOMEM;
-		goto cleanup;
-	}
-	for (i = 0; i < nph; i++) {
+	g->segs = calloc(*nph ? *nph : 1, sizeof(*g->segs));
+	if (!g->segs)
+		return -ENOMEM;
+	for (i = 0; i < *nph; i++) {
 		GElf_Phdr ph;
 
 		if (!gelf_getphdr(g->elf, (int)i, &ph)) {
-			ret = -ENOEXEC;
 			cp_seterr("truncated ELF file: '%s': bad program header %zu", path, i);
-			goto cleanup;
+			return -ENOEXEC;
 		}
 		if (ph.p_type != PT_LOAD)
 			continue;
@@ -877,12 +861,22 @@ struct goelf *goelf__open(const char *path, int *err)
 		g->nsegs++;
 	}
 	if (!g->nsegs) {
-		ret = -ENOEXEC;
 		cp_seterr("not an executable: '%s' has no PT_LOAD segment", path);
-		goto cleanup;
+		return -ENOEXEC;
 	}
+	return 0;
+}
 
-	/* Sections (optional: a file may have none) */
+/*
+ * Sections are optional (a file may have none). Their walk also collects
+ * R_X86_64_RELATIVE relocations and the build id from SHT_NOTE sections.
+ */
+static int load_sections(struct goelf *g, bool *gnu_id)
+{
+	Elf_Scn *scn = NULL;
+	size_t shstrndx;
+	int ret, relcap = 0, seccap = 0;
+
 	if (elf_getshdrstrndx(g->elf, &shstrndx))
 		shstrndx = SHN_UNDEF;
 	/* Go 1.24's linker writes the section names (.shstrtab) last instead */
@@ -906,19 +900,15 @@ struct goelf *goelf__open(const char *path, int *err)
 			int ncap = seccap ? seccap * 2 : 64;
 			void *p = realloc(g->secs, ncap * sizeof(*g->secs));
 
-			if (!p) {
-				ret = -ENOMEM;
-				goto cleanup;
-			}
+			if (!p)
+				return -ENOMEM;
 			g->secs = p;
 			seccap = ncap;
 		}
 		s = &g->secs[g->nsecs];
 		s->name = strdup(name ? name : "");
-		if (!s->name) {
-			ret = -ENOMEM;
-			goto cleanup;
-		}
+		if (!s->name)
+			return -ENOMEM;
 		g->nsecs++;
 		s->addr = sh.sh_addr;
 		s->offset = sh.sh_offset;
@@ -935,11 +925,19 @@ struct goelf *goelf__open(const char *path, int *err)
 		if (sh.sh_type == SHT_RELA) {
 			ret = load_relocs(g, scn, &sh, &relcap);
 			if (ret)
-				goto cleanup;
+				return ret;
 		}
 		if (sh.sh_type == SHT_NOTE)
-			parse_notes(g, g->raw + sh.sh_offset, sh.sh_size, &gnu_id);
+			parse_notes(g, g->raw + sh.sh_offset, sh.sh_size, gnu_id);
 	}
+	return 0;
+}
+
+static int load_symtabs(struct goelf *g)
+{
+	Elf_Scn *scn;
+	int ret, symcap = 0, pass;
+
 	/* .symtab entries first so that they win on equal names */
 	for (pass = 0; pass < 2; pass++) {
 		scn = NULL;
@@ -953,26 +951,62 @@ struct goelf *goelf__open(const char *path, int *err)
 				continue;
 			ret = load_symbols(g, scn, &sh, &symcap);
 			if (ret)
-				goto cleanup;
+				return ret;
 		}
 	}
+	return 0;
+}
+
+/* No build id note in the sections (or no sections): try PT_NOTE segments. */
+static void load_note_segments(struct goelf *g, size_t nph, bool *gnu_id)
+{
+	size_t i;
+
+	for (i = 0; i < nph; i++) {
+		GElf_Phdr ph;
+
+		if (!gelf_getphdr(g->elf, (int)i, &ph) || ph.p_type != PT_NOTE)
+			continue;
+		if (ph.p_offset > g->rawsz || ph.p_filesz > g->rawsz - ph.p_offset)
+			continue;
+		parse_notes(g, g->raw + ph.p_offset, ph.p_filesz, gnu_id);
+	}
+}
+
+struct goelf *goelf__open(const char *path, int *err)
+{
+	struct goelf *g;
+	size_t nph = 0;
+	int ret;
+	bool gnu_id = false;
+
+	*err = 0;
+	ret = libelf_init();
+	if (ret) {
+		*err = ret;
+		return NULL;
+	}
+	g = calloc(1, sizeof(*g));
+	if (!g) {
+		*err = -ENOMEM;
+		return NULL;
+	}
+	g->fd = -1;
+	ret = open_elf(g, path);
+	if (!ret)
+		ret = load_segments(g, path, &nph);
+	if (!ret)
+		ret = load_sections(g, &gnu_id);
+	if (!ret)
+		ret = load_symtabs(g);
+	if (ret)
+		goto cleanup;
 	if (g->nsyms)
 		qsort(g->syms, g->nsyms, sizeof(*g->syms), sym_cmp);
 	if (g->nrelocs)
 		qsort(g->relocs, g->nrelocs, sizeof(*g->relocs), reloc_cmp);
-
-	if (!gnu_id && !g->build_id) {
-		for (i = 0; i < nph; i++) {
-			GElf_Phdr ph;
-
-			if (!gelf_getphdr(g->elf, (int)i, &ph) || ph.p_type != PT_NOTE)
-				continue;
-			if (ph.p_offset > g->rawsz || ph.p_filesz > g->rawsz - ph.p_offset)
-				continue;
-			parse_notes(g, g->raw + ph.p_offset, ph.p_filesz, &gnu_id);
-		}
-	}
-
+	if (!gnu_id && !g->build_id)
+		load_note_segments(g, nph, &gnu_id);
 	load_buildinfo(g);
 	return g;
 
