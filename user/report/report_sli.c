@@ -140,49 +140,43 @@ static int scrape_values(sqlite3 *db, long long scrape, long long lo, long long 
 	return rc == SQLITE_DONE ? 0 : -EIO;
 }
 
-int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m);
+static const char sli_names[] = "name IN ('apiserver_request_sli_duration_seconds_bucket', "
+				"'apiserver_request_slo_duration_seconds_bucket')";
 
-int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m)
+/* The SLI bucket series' ids, LO..HI; HI < LO when none was scraped. */
+static int sli_series_range(sqlite3 *db, const struct report_run *r, long long *lo, long long *hi)
 {
-	static const char names[] = "name IN ('apiserver_request_sli_duration_seconds_bucket', "
-				    "'apiserver_request_slo_duration_seconds_bucket')";
-	struct scrape_pt *pts = NULL;
-	struct sli_series *ser = NULL;
-	double *b = NULL, *e = NULL;
-	long long lo = 0, hi = -1, npts = 0, nwin, ncw, *cnt = NULL, *p99 = NULL;
-	int *group_of_call = NULL, err = 0;
-	sqlite3_stmt *st = NULL;
+	sqlite3_stmt *st;
 	char sql[512];
 
-	if (!m->has_apiserver || r->ended_ns <= r->started_ns || !r->ncalls)
-		return 0;
-	nwin = (r->ended_ns - r->started_ns + REPORT_SLO_WINDOW_NS - 1) / REPORT_SLO_WINDOW_NS;
-	if (nwin > 10000)       /* 35 days: a clock gone wrong, not a recording */
-		return 0;
 	snprintf(sql, sizeof(sql), "SELECT min(id), max(id) FROM metric_series WHERE run_id = ?1 AND %s",
-		 names);
+		 sli_names);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto io;
+		return -EIO;
 	sqlite3_bind_int64(st, 1, r->id);
 	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
-		lo = sqlite3_column_int64(st, 0);
-		hi = sqlite3_column_int64(st, 1);
+		*lo = sqlite3_column_int64(st, 0);
+		*hi = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
-	st = NULL;
-	if (hi < lo)
-		return 0;      /* no SLI histogram scraped */
-	if (!(ser = calloc(hi - lo + 1, sizeof(*ser))) || !(b = calloc(hi - lo + 1, sizeof(*b))) ||
-	    !(e = calloc(hi - lo + 1, sizeof(*e))) ||
-	    !(group_of_call = calloc(r->ncalls, sizeof(*group_of_call))))
-		goto oom;
-	for (long long i = 0; i <= hi - lo; i++)
-		ser[i].group = -1;
-	/* The call kinds: cpprof's in the SLO; a series belongs to the one whose metric key it has. */
+	return 0;
+}
+
+/*
+ * The call kinds: cpprof's in the SLO; a series belongs to the one whose
+ * metric key it has. Fills SER (by series index from LO) and marks in
+ * GROUP_OF_CALL the calls that have a series.
+ */
+static int sli_series_match(sqlite3 *db, const struct report_run *r, long long lo,
+			    struct sli_series *ser, int *group_of_call)
+{
+	sqlite3_stmt *st;
+	char sql[512];
+
 	snprintf(sql, sizeof(sql), "SELECT id, labels, le FROM metric_series WHERE run_id = ?1 AND %s",
-		 names);
+		 sli_names);
 	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) != SQLITE_OK)
-		goto io;
+		return -EIO;
 	sqlite3_bind_int64(st, 1, r->id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
 		long long id = sqlite3_column_int64(st, 0);
@@ -214,25 +208,122 @@ int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m
 		}
 	}
 	sqlite3_finalize(st);
-	st = NULL;
-	/* The apiserver's good scrapes in time order (the first apiserver endpoint's). */
+	return 0;
+}
+
+/* The apiserver's good scrapes in time order (the first apiserver endpoint's). */
+static int sli_scrapes(sqlite3 *db, const struct report_run *r, struct scrape_pt **pts,
+		       long long *npts)
+{
+	sqlite3_stmt *st;
+
 	if (sqlite3_prepare_v2(db, "SELECT id, t_ns FROM metric_scrapes WHERE run_id = ?1 AND "
 			       "component = 'apiserver' AND error IS NULL AND endpoint = (SELECT "
 			       "endpoint FROM metric_scrapes WHERE run_id = ?1 AND component = "
 			       "'apiserver' ORDER BY id LIMIT 1) ORDER BY t_ns", -1, &st, NULL) != SQLITE_OK)
-		goto io;
+		return -EIO;
 	sqlite3_bind_int64(st, 1, r->id);
 	while (sqlite3_step(st) == SQLITE_ROW) {
-		struct scrape_pt *n = realloc(pts, (npts + 1) * sizeof(*pts));
+		struct scrape_pt *n = realloc(*pts, (*npts + 1) * sizeof(**pts));
 
-		if (!n)
-			goto oom;
-		pts = n;
-		pts[npts].id = sqlite3_column_int64(st, 0);
-		pts[npts++].t_ns = sqlite3_column_int64(st, 1);
+		if (!n) {
+			sqlite3_finalize(st);
+			return -ENOMEM;
+		}
+		*pts = n;
+		(*pts)[*npts].id = sqlite3_column_int64(st, 0);
+		(*pts)[(*npts)++].t_ns = sqlite3_column_int64(st, 1);
 	}
 	sqlite3_finalize(st);
-	st = NULL;
+	return 0;
+}
+
+/*
+ * Call I's SLI histogram over a window: the increase E - B of each of its
+ * bucket series (NS of them), summed over the labels cpprof's key leaves
+ * out (group, version, component).
+ */
+static void sli_window_hist(const struct sli_series *ser, long long ns, const double *b,
+			    const double *e, int i, struct mc_hist *h)
+{
+	for (long long s = 0; s < ns; s++) {
+		double d = e[s] - b[s];
+
+		if (ser[s].group != i)
+			continue;
+		if (d < 0)      /* a reset: the counter restarted from 0 */
+			d = e[s];
+		for (int j = 0; j < h->n; j++)
+			if (h->le[j] == ser[s].le) {
+				h->count[j] += d;
+				d = NAN;
+				break;
+			}
+		if (!isnan(d) && mc_hist__add(h, ser[s].le, d))
+			break;
+	}
+}
+
+/* One row of the SLO both ways: call K in the window from WS, between scrapes B and E. */
+static int sli_window_add(struct report_metrics *m, const struct report_call *k, long long ws,
+			  const struct scrape_pt *b, const struct scrape_pt *e, long long n,
+			  long long q, const struct mc_hist *h)
+{
+	struct report_sli_window *o, *nn;
+
+	if (!(nn = realloc(m->sli, (m->nsli + 1) * sizeof(*m->sli))))
+		return -ENOMEM;
+	m->sli = nn;
+	o = &m->sli[m->nsli++];
+	memset(o, 0, sizeof(*o));
+	snprintf(o->verb, sizeof(o->verb), "%s", k->verb);
+	snprintf(o->resource, sizeof(o->resource), "%s", k->resource);
+	snprintf(o->subresource, sizeof(o->subresource), "%s",
+		 k->subresource ? k->subresource : "");
+	snprintf(o->scope, sizeof(o->scope), "%s", k->scope ? k->scope : "");
+	o->window_start_ns = ws;
+	o->start_ns = b->t_ns;
+	o->end_ns = e->t_ns;
+	o->cpprof_count = n;
+	o->cpprof_p99_ns = n ? q : -1;
+	o->sli_count = h->n ? h->count[h->n - 1] : 0;
+	o->sli_lo_ns = o->sli_hi_ns = -1;
+	o->sli_p99_ns = hist_quantile(h, 0.99, &o->sli_lo_ns, &o->sli_hi_ns);
+	return 0;
+}
+
+int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m);
+
+int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m)
+{
+	struct scrape_pt *pts = NULL;
+	struct sli_series *ser = NULL;
+	double *b = NULL, *e = NULL;
+	long long lo = 0, hi = -1, npts = 0, nwin, ncw, *cnt = NULL, *p99 = NULL;
+	int *group_of_call = NULL, err = 0;
+
+	if (!m->has_apiserver || r->ended_ns <= r->started_ns || !r->ncalls)
+		return 0;
+	nwin = (r->ended_ns - r->started_ns + REPORT_SLO_WINDOW_NS - 1) / REPORT_SLO_WINDOW_NS;
+	if (nwin > 10000)       /* 35 days: a clock gone wrong, not a recording */
+		return 0;
+	if (sli_series_range(db, r, &lo, &hi))
+		goto io;
+	if (hi < lo)
+		return 0;      /* no SLI histogram scraped */
+	if (!(ser = calloc(hi - lo + 1, sizeof(*ser))) || !(b = calloc(hi - lo + 1, sizeof(*b))) ||
+	    !(e = calloc(hi - lo + 1, sizeof(*e))) ||
+	    !(group_of_call = calloc(r->ncalls, sizeof(*group_of_call))))
+		goto oom;
+	for (long long i = 0; i <= hi - lo; i++)
+		ser[i].group = -1;
+	if (sli_series_match(db, r, lo, ser, group_of_call))
+		goto io;
+	err = sli_scrapes(db, r, &pts, &npts);
+	if (err == -EIO)
+		goto io;
+	if (err)
+		goto oom;
 	if (npts < 2)
 		goto out;
 	/* cpprof's side: each call kind's windows, one streaming pass each */
@@ -269,52 +360,18 @@ int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m
 		if (scrape_values(db, pts[bi].id, lo, hi, b) || scrape_values(db, pts[ei].id, lo, hi, e))
 			goto io;
 		for (size_t i = 0; i < r->ncalls; i++) {
-			const struct report_call *k = &r->calls[i];
-			long long row = group_of_call[i] - 1, n, q;
-			struct report_sli_window *o, *nn;
+			long long row = group_of_call[i] - 1, n;
 			struct mc_hist h = { 0 };
 
 			if (row < 0)
 				continue;
 			n = cnt[row * nwin + w];
-			q = p99[row * nwin + w];
-			for (long long s = 0; s <= hi - lo; s++) {
-				double d = e[s] - b[s];
-
-				if (ser[s].group != (int)i)
-					continue;
-				if (d < 0)      /* a reset: the counter restarted from 0 */
-					d = e[s];
-				/* sum over the labels cpprof's key leaves out (group, version, component) */
-				for (int j = 0; j < h.n; j++)
-					if (h.le[j] == ser[s].le) {
-						h.count[j] += d;
-						d = NAN;
-						break;
-					}
-				if (!isnan(d) && mc_hist__add(&h, ser[s].le, d))
-					break;
-			}
+			sli_window_hist(ser, hi - lo + 1, b, e, (int)i, &h);
 			if (!n && (!h.n || h.count[h.n - 1] <= 0))
 				continue;
-			if (!(nn = realloc(m->sli, (m->nsli + 1) * sizeof(*m->sli))))
+			if (sli_window_add(m, &r->calls[i], ws, &pts[bi], &pts[ei], n,
+					   p99[row * nwin + w], &h))
 				goto oom;
-			m->sli = nn;
-			o = &m->sli[m->nsli++];
-			memset(o, 0, sizeof(*o));
-			snprintf(o->verb, sizeof(o->verb), "%s", k->verb);
-			snprintf(o->resource, sizeof(o->resource), "%s", k->resource);
-			snprintf(o->subresource, sizeof(o->subresource), "%s",
-				 k->subresource ? k->subresource : "");
-			snprintf(o->scope, sizeof(o->scope), "%s", k->scope ? k->scope : "");
-			o->window_start_ns = ws;
-			o->start_ns = pts[bi].t_ns;
-			o->end_ns = pts[ei].t_ns;
-			o->cpprof_count = n;
-			o->cpprof_p99_ns = n ? q : -1;
-			o->sli_count = h.n ? h.count[h.n - 1] : 0;
-			o->sli_lo_ns = o->sli_hi_ns = -1;
-			o->sli_p99_ns = hist_quantile(&h, 0.99, &o->sli_lo_ns, &o->sli_hi_ns);
 		}
 	}
 	goto out;
@@ -326,7 +383,6 @@ oom:
 	cp_seterr("out of memory");
 	err = -ENOMEM;
 out:
-	sqlite3_finalize(st);
 	free(pts);
 	free(ser);
 	free(b);

@@ -871,18 +871,16 @@ static void fmt_count(long long v, char *buf, size_t n)
 /*
  * The agreement table: every apiserver call kind, etcd's fdatasync and
  * gRPC methods, and each endpoint's CPU beside the component's own
- * metrics, disagreements named with their reason; then the endpoints'
- * scrape errors and the SLO both ways.
+ * metrics, disagreements named with their reason, then the call kinds'
+ * tally.
  */
-static void metrics_text(struct ctx *c, const struct report_run *r)
+static void agree_table(struct ctx *c, const struct report_run *r)
 {
 	const struct report_metrics *m = r->metrics;
 	bool md = c->format == REPORT_MD;
 	char name[512], what[600], a[64], b[64];
 	long long agree = 0, disagree = 0, unknown = 0;
 
-	if (!m)
-		return;
 	agree_head(c, "Cross-check: cpprof beside the components' own metrics");
 	for (size_t i = 0; i < r->ncalls; i++) {
 		const struct report_call *k = &r->calls[i];
@@ -954,8 +952,14 @@ static void metrics_text(struct ctx *c, const struct report_run *r)
 	else
 		tline(c, "  apiserver call kinds: %lld agree, %lld disagree, %lld unknown", agree,
 		      disagree, unknown);
+}
 
-	/* Scrapes: every endpoint, its errors named. */
+/* Scrapes: every endpoint, its errors named. */
+static void scraped_endpoints(struct ctx *c, const struct report_metrics *m)
+{
+	bool md = c->format == REPORT_MD;
+	char a[64];
+
 	if (md)
 		fputs("\n### Scraped endpoints\n\n| endpoint | component | scrapes | read | errors |\n"
 		      "|---|---|--:|--:|---|\n", c->out);
@@ -987,8 +991,14 @@ static void metrics_text(struct ctx *c, const struct report_run *r)
 			      errs[0] ? "; " : "", errs);
 		}
 	}
+}
 
-	/* The SLO both ways. */
+/* The SLO both ways: per call kind and window, cpprof's exact p99 beside the SLI's. */
+static void sli_both_ways(struct ctx *c, const struct report_metrics *m)
+{
+	bool md = c->format == REPORT_MD;
+	char what[600], a[64];
+
 	if (!m->nsli)
 		return;
 	if (md)
@@ -1033,6 +1043,19 @@ static void metrics_text(struct ctx *c, const struct report_run *r)
 			      w->sli_count, q, bk);
 		}
 	}
+}
+
+/*
+ * The components' own metrics: the agreement table, then the endpoints'
+ * scrape errors and the SLO both ways.
+ */
+static void metrics_text(struct ctx *c, const struct report_run *r)
+{
+	if (!r->metrics)
+		return;
+	agree_table(c, r);
+	scraped_endpoints(c, r->metrics);
+	sli_both_ways(c, r->metrics);
 }
 
 static void fmt_ms(double ms, char *buf, size_t n)
