@@ -620,6 +620,175 @@ static const char inspect_help[] =
 "  cpprof inspect /usr/local/bin/kube-apiserver\n"
 "  sudo cpprof inspect --pid $(pidof kube-apiserver) --format json\n";
 
+/* One option of inspect into PID or JSON; -1 when it was taken, else the exit code (help, usage error). */
+static int inspect_option(int c, long *pid, bool *json)
+{
+	switch (c) {
+	case 'p':
+		if (parse_int(optarg, 1, 4194304, pid))
+			return usage_error("inspect", "invalid --pid '%s': expected a process id", optarg);
+		break;
+	case 'f':
+		if (!strcmp(optarg, "json")) *json = true;
+		else if (strcmp(optarg, "text"))
+			return usage_error("inspect", "invalid --format '%s': expected text or json", optarg);
+		break;
+	case 'h': fputs(inspect_help, stdout); return EXIT_OK;
+	default: return usage_error("inspect", "%s", "invalid option");
+	}
+	return -1;
+}
+
+static void inspect_json_probe(const struct probe_site *s)
+{
+	printf("{\"kind\":\"%s\",\"function\":", probe_kind_name(s->kind));
+	report__json_str(stdout, s->func);
+	printf(",\"entry\":%llu,\"address\":%llu,\"file_offset\":%llu,\"placement\":\"%s\","
+	       "\"emulated\":%s,\"instruction\":",
+	       (unsigned long long)s->entry, (unsigned long long)s->addr,
+	       (unsigned long long)s->file_off,
+	       s->once ? "after_stack_check" : s->at_jcc ? "stack_check" : "entry",
+	       s->emulated ? "true" : "false");
+	report__json_str(stdout, s->insn);
+	printf(",\"rets\":%d", s->nret);
+	if (s->kind == PROBE_FINISH_H1 || s->kind == PROBE_FINISH_H2) {
+		printf(",\"status\":{\"field\":");
+		report__json_str(stdout, s->status_field);
+		printf(",\"proven\":%s,\"offset\":%d,\"rws\":%d,\"source\":",
+		       s->status_proven ? "true" : "false", s->status_off, s->status_rws);
+		report__json_str(stdout, s->status_src);
+		printf("}");
+	}
+	if (s->kind == PROBE_WRITE_HEADER)
+		printf(",\"fallback\":%s", s->fallback ? "true" : "false");
+	printf("}");
+}
+
+/* The lineage probes of TARGET as a JSON object, or {"error": why} when it has none. */
+static void inspect_json_lineage(const char *target)
+{
+	struct lineage_plan lp;
+
+	if (lineage__plan(target, &lp) == 0) {
+		printf("{\"entry\":%llu,\"entry_instruction\":", (unsigned long long)lp.entry.addr);
+		report__json_str(stdout, lp.entry.insn);
+		printf(",\"newg\":%llu,\"newg_instruction\":", (unsigned long long)lp.newg.addr);
+		report__json_str(stdout, lp.newg.insn);
+		printf(",\"emulated\":%s}", lp.entry.emulated && lp.newg.emulated ? "true" : "false");
+	} else {
+		printf("{\"error\":");
+		report__json_str(stdout, cp_lasterr());
+		printf("}");
+	}
+}
+
+static void inspect_json(const char *target, struct probe_plan *plan)
+{
+	int i;
+
+	printf("{\"path\":");
+	report__json_str(stdout, target);
+	printf(",\"go_version\":");
+	report__json_str(stdout, plan->go_version);
+	printf(",\"main_path\":");
+	report__json_str(stdout, plan->main_path);
+	printf(",\"component\":");
+	report__json_str(stdout, plan->component);
+	printf(",\"build_id\":");
+	report__json_str(stdout, plan->build_id);
+	printf(",\"pclntab\":");
+	report__json_str(stdout, plan->pclntab_format);
+	printf(",\"runtime_text\":%llu,\"runtime_text_source\":", (unsigned long long)plan->text_start);
+	report__json_str(stdout, plan->text_source);
+	printf(",\"stripped\":%s,\"dwarf\":%s,\"offsets\":{\"request_method\":%d,\"request_url\":%d,"
+	       "\"url_path\":%d,\"url_rawquery\":%d,\"source\":",
+	       plan->stripped ? "true" : "false", plan->has_dwarf ? "true" : "false",
+	       plan->off.request_method, plan->off.request_url, plan->off.url_path, plan->off.url_rawquery);
+	report__json_str(stdout, plan->off.source);
+	printf(",\"fields\":{");
+	for (i = 0; i < GO_OFF__FIELDS; i++) {
+		printf("%s", i ? "," : "");
+		report__json_str(stdout, offsets__field_name(i));
+		printf(":{\"offset\":%d,\"source\":", *offsets__field(&plan->off, i));
+		report__json_str(stdout, plan->off.field_source[i]);
+		printf("}");
+	}
+	printf("}},\"probes\":[");
+	for (i = 0; i < plan->nsites; i++) {
+		printf("%s", i ? "," : "");
+		inspect_json_probe(&plan->sites[i]);
+	}
+	printf("],\"lineage\":");
+	inspect_json_lineage(target);
+	printf("}\n");
+}
+
+static void inspect_text_probes(const struct probe_plan *plan)
+{
+	int i;
+
+	printf("probes:\n");
+	printf("  %-13s %-18s %-18s %-4s %-12s %s\n", "KIND", "ENTRY", "PROBE", "RETS", "COST", "FUNCTION / INSTRUCTION");
+	for (i = 0; i < plan->nsites; i++) {
+		const struct probe_site *s = &plan->sites[i];
+
+		printf("  %-13s 0x%-16llx 0x%-16llx %-4d %-12s %s\n", probe_kind_name(s->kind),
+		       (unsigned long long)s->entry, (unsigned long long)s->addr, s->nret,
+		       s->emulated ? "emulated" : "single-step", s->func);
+		printf("  %-13s %-18s %-18s %-4s %-12s %s%s\n", "", "", "", "", "", s->insn,
+		       s->once ? " (after the prologue stack check)" :
+		       s->at_jcc ? " (prologue stack check)" : " (entry)");
+	}
+	/* the status of each request, read by its end probe, or WriteHeader probes where not proven */
+	for (i = 0; i < plan->nsites; i++) {
+		const struct probe_site *s = &plan->sites[i];
+
+		if (s->kind != PROBE_FINISH_H1 && s->kind != PROBE_FINISH_H2)
+			continue;
+		if (s->status_proven && s->status_rws >= 0)
+			printf("status:        %s at [[writer + %d] + %d], read at the end: %s\n", s->status_field,
+			       s->status_rws, s->status_off, s->status_src);
+		else if (s->status_proven)
+			printf("status:        %s at [writer + %d], read at the end: %s\n", s->status_field,
+			       s->status_off, s->status_src);
+		else
+			printf("status:        %s not proven (%s): WriteHeader probes instead (fallback)\n",
+			       s->status_field, s->status_src);
+	}
+}
+
+static void inspect_text(const char *target, const struct probe_plan *plan)
+{
+	struct lineage_plan lp;
+
+	printf("binary:        %s\n", target);
+	printf("go version:    %s\n", plan->go_version);
+	printf("main package:  %s\n", plan->main_path[0] ? plan->main_path : "-");
+	printf("component:     %s\n", plan->component);
+	printf("build id:      %s\n", plan->build_id[0] ? plan->build_id : "-");
+	printf("symbols:       %s%s\n", plan->stripped ? "stripped" : ".symtab present",
+	       plan->has_dwarf ? ", DWARF present" : ", no DWARF");
+	printf("pclntab:       %s, runtime.text 0x%llx (%s)\n", plan->pclntab_format,
+	       (unsigned long long)plan->text_start, plan->text_source);
+	printf("offsets:       Request.Method %d, Request.URL %d, URL.Path %d, URL.RawQuery %d (%s)\n",
+	       plan->off.request_method, plan->off.request_url, plan->off.url_path,
+	       plan->off.url_rawquery, plan->off.source);
+	offsets__print(&plan->off, stdout);
+	inspect_text_probes(plan);
+	if (lineage__plan(target, &lp) == 0) {
+		printf("lineage:       runtime.newproc1 0x%llx (%s, %s) and its casgstatus(newg, _Gdead)\n"
+		       "               call 0x%llx (%s, %s): CPU samples of goroutines a request creates\n"
+		       "               count for that request\n",
+		       (unsigned long long)lp.entry.addr, lp.entry.insn,
+		       lp.entry.emulated ? "emulated" : "single-step", (unsigned long long)lp.newg.addr,
+		       lp.newg.insn, lp.newg.emulated ? "emulated" : "single-step");
+	} else {
+		printf("lineage:       none (%s): CPU samples count for a request only on its own goroutine\n",
+		       cp_lasterr());
+	}
+	grpc_plan__print(target, stdout);
+}
+
 static int do_inspect(int argc, char **argv)
 {
 	static const struct option opts[] = {
@@ -629,29 +798,16 @@ static int do_inspect(int argc, char **argv)
 		{}
 	};
 	static struct probe_plan plan;
-	struct lineage_plan lp;
 	char path[64], exe_name[512] = "";
 	const char *target = NULL;
 	bool json = false;
 	long pid = 0;
-	int c, i;
+	int c, ret;
 
 	optind = 1;
-	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1) {
-		switch (c) {
-		case 'p':
-			if (parse_int(optarg, 1, 4194304, &pid))
-				return usage_error("inspect", "invalid --pid '%s': expected a process id", optarg);
-			break;
-		case 'f':
-			if (!strcmp(optarg, "json")) json = true;
-			else if (strcmp(optarg, "text"))
-				return usage_error("inspect", "invalid --format '%s': expected text or json", optarg);
-			break;
-		case 'h': fputs(inspect_help, stdout); return EXIT_OK;
-		default: return usage_error("inspect", "%s", "invalid option");
-		}
-	}
+	while ((c = getopt_long(argc, argv, "h", opts, NULL)) != -1)
+		if ((ret = inspect_option(c, &pid, &json)) >= 0)
+			return ret;
 	if (pid) {
 		struct target_proc tp;
 
@@ -676,128 +832,10 @@ static int do_inspect(int argc, char **argv)
 	if (pid) /* the file name fallback needs the real name, not /proc/PID/exe */
 		snprintf(plan.component, sizeof(plan.component), "%s",
 			 plan_component(plan.main_path, exe_name));
-	if (json) {
-		printf("{\"path\":");
-		report__json_str(stdout, target);
-		printf(",\"go_version\":");
-		report__json_str(stdout, plan.go_version);
-		printf(",\"main_path\":");
-		report__json_str(stdout, plan.main_path);
-		printf(",\"component\":");
-		report__json_str(stdout, plan.component);
-		printf(",\"build_id\":");
-		report__json_str(stdout, plan.build_id);
-		printf(",\"pclntab\":");
-		report__json_str(stdout, plan.pclntab_format);
-		printf(",\"runtime_text\":%llu,\"runtime_text_source\":", (unsigned long long)plan.text_start);
-		report__json_str(stdout, plan.text_source);
-		printf(",\"stripped\":%s,\"dwarf\":%s,\"offsets\":{\"request_method\":%d,\"request_url\":%d,"
-		       "\"url_path\":%d,\"url_rawquery\":%d,\"source\":",
-		       plan.stripped ? "true" : "false", plan.has_dwarf ? "true" : "false",
-		       plan.off.request_method, plan.off.request_url, plan.off.url_path, plan.off.url_rawquery);
-		report__json_str(stdout, plan.off.source);
-		printf(",\"fields\":{");
-		for (i = 0; i < GO_OFF__FIELDS; i++) {
-			printf("%s", i ? "," : "");
-			report__json_str(stdout, offsets__field_name(i));
-			printf(":{\"offset\":%d,\"source\":", *offsets__field(&plan.off, i));
-			report__json_str(stdout, plan.off.field_source[i]);
-			printf("}");
-		}
-		printf("}},\"probes\":[");
-		for (i = 0; i < plan.nsites; i++) {
-			const struct probe_site *s = &plan.sites[i];
-
-			printf("%s{\"kind\":\"%s\",\"function\":", i ? "," : "", probe_kind_name(s->kind));
-			report__json_str(stdout, s->func);
-			printf(",\"entry\":%llu,\"address\":%llu,\"file_offset\":%llu,\"placement\":\"%s\","
-			       "\"emulated\":%s,\"instruction\":",
-			       (unsigned long long)s->entry, (unsigned long long)s->addr,
-			       (unsigned long long)s->file_off,
-			       s->once ? "after_stack_check" : s->at_jcc ? "stack_check" : "entry",
-			       s->emulated ? "true" : "false");
-			report__json_str(stdout, s->insn);
-			printf(",\"rets\":%d", s->nret);
-			if (s->kind == PROBE_FINISH_H1 || s->kind == PROBE_FINISH_H2) {
-				printf(",\"status\":{\"field\":");
-				report__json_str(stdout, s->status_field);
-				printf(",\"proven\":%s,\"offset\":%d,\"rws\":%d,\"source\":",
-				       s->status_proven ? "true" : "false", s->status_off, s->status_rws);
-				report__json_str(stdout, s->status_src);
-				printf("}");
-			}
-			if (s->kind == PROBE_WRITE_HEADER)
-				printf(",\"fallback\":%s", s->fallback ? "true" : "false");
-			printf("}");
-		}
-		printf("],\"lineage\":");
-		if (lineage__plan(target, &lp) == 0) {
-			printf("{\"entry\":%llu,\"entry_instruction\":", (unsigned long long)lp.entry.addr);
-			report__json_str(stdout, lp.entry.insn);
-			printf(",\"newg\":%llu,\"newg_instruction\":", (unsigned long long)lp.newg.addr);
-			report__json_str(stdout, lp.newg.insn);
-			printf(",\"emulated\":%s}", lp.entry.emulated && lp.newg.emulated ? "true" : "false");
-		} else {
-			printf("{\"error\":");
-			report__json_str(stdout, cp_lasterr());
-			printf("}");
-		}
-		printf("}\n");
-		return EXIT_OK;
-	}
-	printf("binary:        %s\n", target);
-	printf("go version:    %s\n", plan.go_version);
-	printf("main package:  %s\n", plan.main_path[0] ? plan.main_path : "-");
-	printf("component:     %s\n", plan.component);
-	printf("build id:      %s\n", plan.build_id[0] ? plan.build_id : "-");
-	printf("symbols:       %s%s\n", plan.stripped ? "stripped" : ".symtab present",
-	       plan.has_dwarf ? ", DWARF present" : ", no DWARF");
-	printf("pclntab:       %s, runtime.text 0x%llx (%s)\n", plan.pclntab_format,
-	       (unsigned long long)plan.text_start, plan.text_source);
-	printf("offsets:       Request.Method %d, Request.URL %d, URL.Path %d, URL.RawQuery %d (%s)\n",
-	       plan.off.request_method, plan.off.request_url, plan.off.url_path,
-	       plan.off.url_rawquery, plan.off.source);
-	offsets__print(&plan.off, stdout);
-	printf("probes:\n");
-	printf("  %-13s %-18s %-18s %-4s %-12s %s\n", "KIND", "ENTRY", "PROBE", "RETS", "COST", "FUNCTION / INSTRUCTION");
-	for (i = 0; i < plan.nsites; i++) {
-		const struct probe_site *s = &plan.sites[i];
-
-		printf("  %-13s 0x%-16llx 0x%-16llx %-4d %-12s %s\n", probe_kind_name(s->kind),
-		       (unsigned long long)s->entry, (unsigned long long)s->addr, s->nret,
-		       s->emulated ? "emulated" : "single-step", s->func);
-		printf("  %-13s %-18s %-18s %-4s %-12s %s%s\n", "", "", "", "", "", s->insn,
-		       s->once ? " (after the prologue stack check)" :
-		       s->at_jcc ? " (prologue stack check)" : " (entry)");
-	}
-	/* the status of each request, read by its end probe, or WriteHeader probes where not proven */
-	for (i = 0; i < plan.nsites; i++) {
-		const struct probe_site *s = &plan.sites[i];
-
-		if (s->kind != PROBE_FINISH_H1 && s->kind != PROBE_FINISH_H2)
-			continue;
-		if (s->status_proven && s->status_rws >= 0)
-			printf("status:        %s at [[writer + %d] + %d], read at the end: %s\n", s->status_field,
-			       s->status_rws, s->status_off, s->status_src);
-		else if (s->status_proven)
-			printf("status:        %s at [writer + %d], read at the end: %s\n", s->status_field,
-			       s->status_off, s->status_src);
-		else
-			printf("status:        %s not proven (%s): WriteHeader probes instead (fallback)\n",
-			       s->status_field, s->status_src);
-	}
-	if (lineage__plan(target, &lp) == 0) {
-		printf("lineage:       runtime.newproc1 0x%llx (%s, %s) and its casgstatus(newg, _Gdead)\n"
-		       "               call 0x%llx (%s, %s): CPU samples of goroutines a request creates\n"
-		       "               count for that request\n",
-		       (unsigned long long)lp.entry.addr, lp.entry.insn,
-		       lp.entry.emulated ? "emulated" : "single-step", (unsigned long long)lp.newg.addr,
-		       lp.newg.insn, lp.newg.emulated ? "emulated" : "single-step");
-	} else {
-		printf("lineage:       none (%s): CPU samples count for a request only on its own goroutine\n",
-		       cp_lasterr());
-	}
-	grpc_plan__print(target, stdout);
+	if (json)
+		inspect_json(target, &plan);
+	else
+		inspect_text(target, &plan);
 	return EXIT_OK;
 }
 
