@@ -86,11 +86,16 @@ static const char *base_name(const char *p)
 	return s ? s + 1 : p;
 }
 
-int discover__by_name(const char *const *names, int nnames, struct target_proc *out, int max)
+/*
+ * Every process but ourselves and kernel threads, in /proc order: KEEP
+ * says whether T is wanted. Fills OUT up to MAX; the count, or -errno.
+ */
+static int scan_proc(bool (*keep)(const struct target_proc *t, void *ctx), void *ctx,
+		     struct target_proc *out, int max)
 {
 	struct dirent *de;
 	DIR *d;
-	int n = 0, i;
+	int n = 0;
 
 	d = opendir("/proc");
 	if (!d) {
@@ -99,7 +104,6 @@ int discover__by_name(const char *const *names, int nnames, struct target_proc *
 	}
 	while ((de = readdir(d)) && n < max) {
 		struct target_proc t;
-		const char *exe_base;
 		char *end;
 		long pid;
 
@@ -109,22 +113,38 @@ int discover__by_name(const char *const *names, int nnames, struct target_proc *
 		if (*end || pid <= 0 || pid == getpid())
 			continue;
 		if (discover__pid((int)pid, &t))
-			continue;
-		/* "/usr/bin/etcd (deleted)" after an upgrade still names it */
-		exe_base = base_name(t.exe);
-		for (i = 0; i < nnames; i++) {
-			size_t len = strlen(names[i]);
-
-			if (strcmp(t.comm, names[i]) == 0 ||
-			    (strncmp(exe_base, names[i], len) == 0 &&
-			     (exe_base[len] == 0 || strcmp(exe_base + len, " (deleted)") == 0))) {
-				out[n++] = t;
-				break;
-			}
-		}
+			continue; /* gone meanwhile, or a kernel thread (no exe) */
+		if (keep(&t, ctx))
+			out[n++] = t;
 	}
 	closedir(d);
 	return n;
+}
+
+struct names { const char *const *names; int n; };
+
+static bool named(const struct target_proc *t, void *ctx)
+{
+	const struct names *nm = ctx;
+	/* "/usr/bin/etcd (deleted)" after an upgrade still names it */
+	const char *exe_base = base_name(t->exe);
+
+	for (int i = 0; i < nm->n; i++) {
+		size_t len = strlen(nm->names[i]);
+
+		if (strcmp(t->comm, nm->names[i]) == 0 ||
+		    (strncmp(exe_base, nm->names[i], len) == 0 &&
+		     (exe_base[len] == 0 || strcmp(exe_base + len, " (deleted)") == 0)))
+			return true;
+	}
+	return false;
+}
+
+int discover__by_name(const char *const *names, int nnames, struct target_proc *out, int max)
+{
+	struct names nm = { names, nnames };
+
+	return scan_proc(named, &nm, out, max);
 }
 
 /*
@@ -257,37 +277,16 @@ enum discover_role discover__role(const struct target_proc *t)
 	return r != DISCOVER_NONE ? r : role_by_name(t);
 }
 
+static bool a_default_target(const struct target_proc *t, void *ctx)
+{
+	enum discover_role r = discover__role(t);
+
+	*(unsigned *)ctx |= r;
+	return r != DISCOVER_NONE;
+}
+
 int discover__defaults(struct target_proc *out, int max, unsigned *found)
 {
-	struct dirent *de;
-	DIR *d;
-	int n = 0;
-
 	*found = 0;
-	d = opendir("/proc");
-	if (!d) {
-		cp_seterr("cannot open /proc: %s", strerror(errno));
-		return -errno;
-	}
-	while ((de = readdir(d)) && n < max) {
-		enum discover_role r;
-		struct target_proc t;
-		char *end;
-		long pid;
-
-		if (!isdigit((unsigned char)de->d_name[0]))
-			continue;
-		pid = strtol(de->d_name, &end, 10);
-		if (*end || pid <= 0 || pid == getpid())
-			continue;
-		if (discover__pid((int)pid, &t))
-			continue; /* kernel threads have no exe */
-		r = discover__role(&t);
-		if (r == DISCOVER_NONE)
-			continue;
-		*found |= r;
-		out[n++] = t;
-	}
-	closedir(d);
-	return n;
+	return scan_proc(a_default_target, found, out, max);
 }
