@@ -30,7 +30,8 @@ int LLVMFuzzerTestOneInput(const uint8_t *data, size_t size)
 		abort();
 	if (!ri.is_resource && (ri.scope != SCOPE_NONE || ri.resource[0] || ri.name[0]))
 		abort();
-	if (ri.is_resource && ri.scope != (ri.name[0] ? SCOPE_RESOURCE :
+	/* CleanScope: a create is "resource" scope like a call on one named object */
+	if (ri.is_resource && ri.scope != (ri.name[0] || !strcmp(ri.verb, "create") ? SCOPE_RESOURCE :
 					   ri.namespace[0] ? SCOPE_NAMESPACE : SCOPE_CLUSTER))
 		abort();
 	if (ri.is_resource && !strcmp(ri.verb, "get") && !ri.name[0] && ri.resource[0])

@@ -20,7 +20,7 @@ enum k8s_scope {
 	SCOPE_NONE = 0,  /* non-resource request */
 	SCOPE_CLUSTER,   /* collection of a cluster-scoped resource, or across all namespaces */
 	SCOPE_NAMESPACE, /* collection inside one namespace */
-	SCOPE_RESOURCE,  /* one named object */
+	SCOPE_RESOURCE,  /* one named object, or a create (CleanScope in apiserver metrics.go) */
 };
 
 struct k8s_reqinfo {
