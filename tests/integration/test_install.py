@@ -194,16 +194,16 @@ def test_manifests():
 
 def main():
     if os.geteuid() != 0:
-        print("test_install: needs root (make install into DESTDIR is fine, setpriv and uprobes are not)")
+        print("install: needs root (make install into DESTDIR is fine, setpriv and uprobes are not)")
         check(False, "run as root")
-        return check.summary("test_install")
+        return check.summary("install")
     try:
         test_install()
         test_man()
         test_manifests()
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
-    return check.summary("test_install")
+    return check.summary("install")
 
 
 if __name__ == "__main__":
