@@ -120,6 +120,9 @@ def recorded_case(name, tls, args):
         time.sleep(1.0)   # the server finishes the watches we closed
         rc, text = itlib.stop_record(rec, log)
         rec = None
+        if os.environ.get("CPPROF_KEEP_LOG"):
+            with open(os.environ["CPPROF_KEEP_LOG"] + "." + name, "w") as f:
+                f.write(text)
         check(r.returncode == 0, f"{name}: hollowload exits 0", r.stderr[-600:])
         check(data is not None, f"{name}: JSON report written")
         check(rc == 0, f"{name}: cpprof record exits 0", text[-400:])
@@ -150,13 +153,21 @@ def recorded_case(name, tls, args):
         # handlerDone or finishRequest: cpprof does not store it and says how
         # many such requests it saw start but not end. Every request must be
         # stored or counted there, and at most that many missing.
+        # An HTTP/2 response writer is pooled: when an aborted request's writer
+        # serves the next stream, that start replaces the aborted one in
+        # flight, which cpprof counts as unmatched (STAT_REPLACED), not as
+        # in flight at the end. Both are cpprof's own account of what it
+        # could not store; nothing may go missing outside them.
         m = re.search(r"(\d+) requests were still in flight at the end", text)
         unended = int(m.group(1)) if m else 0
+        m = re.search(r"requests stored, (\d+) lost, (\d+) unmatched", text)
+        lost, unmatched = (int(m.group(1)), int(m.group(2))) if m else (-1, -1)
         missing = sum(max(want.get(k, 0) - got.get(k, 0), 0) for k in want)
         extra = {k: got[k] - want.get(k, 0) for k in got if got[k] > want.get(k, 0)}
-        check(not extra and missing == unended and unended <= 2,
+        check(not extra and lost == 0 and missing == unended + unmatched and unended + unmatched <= 5,
               f"{name}: cpprof's counts per verb/resource/subresource equal hollowload's "
-              f"({sum(got.values())} stored, {unended} seen start but not end)",
+              f"({sum(got.values())} stored, {unended} seen start but not end, {unmatched} replaced "
+              f"in flight, {lost} lost)",
               f"cpprof {sorted(got.items())} hollowload {sorted(want.items())}")
         for k in ("create/nodes", "update/leases", "patch/nodes/status", "create/pods",
                   "patch/pods/status", "list/pods", "delete/pods", "watch/pods"):
