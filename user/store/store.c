@@ -674,15 +674,26 @@ int store__add_request(struct store *s, const struct request_rec *r)
 }
 
 /* Step a row of the current batch transaction (opened if needed); commit every STORE_BATCH rows. */
-static int batch_step(struct store *s, sqlite3_stmt *st)
+/*
+ * Step an insert of the open batch; *ID (if not NULL) gets its rowid, read
+ * before the batch may commit. Commits when the batch is full.
+ */
+static int batch_step_id(struct store *s, sqlite3_stmt *st, int64_t *id)
 {
 	int err = step_done(s, st);
 
 	if (err)
 		return err;
+	if (id)
+		*id = sqlite3_last_insert_rowid(s->db);
 	if (++s->pending >= STORE_BATCH)
 		return store__flush(s);
 	return 0;
+}
+
+static int batch_step(struct store *s, sqlite3_stmt *st)
+{
+	return batch_step_id(s, st, NULL);
 }
 
 static int batch_begin(struct store *s)
@@ -834,14 +845,7 @@ int store__add_metric_scrape(struct store *s, const struct metric_scrape_rec *r,
 	sqlite3_bind_int64(st, 7, r->samples);
 	bind_text(st, 8, r->error);
 	bind_text(st, 9, r->message);
-	err = step_done(s, st);
-	if (err)
-		return err;
-	/* before batch_step may commit: the id is what the samples point at */
-	*id = sqlite3_last_insert_rowid(s->db);
-	if (++s->pending >= STORE_BATCH)
-		return store__flush(s);
-	return 0;
+	return batch_step_id(s, st, id);  /* the id is what the samples point at */
 }
 
 int store__add_metric_series(struct store *s, int64_t run_id, const char *name,
@@ -860,13 +864,7 @@ int store__add_metric_series(struct store *s, int64_t run_id, const char *name,
 		sqlite3_bind_null(st, 4);
 	else
 		sqlite3_bind_double(st, 4, le);  /* +Inf is stored as SQLite's Inf REAL */
-	err = step_done(s, st);
-	if (err)
-		return err;
-	*id = sqlite3_last_insert_rowid(s->db);
-	if (++s->pending >= STORE_BATCH)
-		return store__flush(s);
-	return 0;
+	return batch_step_id(s, st, id);
 }
 
 int store__add_metric_sample(struct store *s, int64_t scrape_id, int64_t series_id, double value)
