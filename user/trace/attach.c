@@ -55,14 +55,8 @@ struct attach *attach__open(bool track_goroutines, int *err)
 	a->skel->rodata->wakeup_bytes = bpf_map__max_entries(a->skel->maps.events) / 4;
 	a->skel->rodata->track_goroutines = track_goroutines;
 	*err = go_http_bpf__load(a->skel);
-	if (*err == -EPERM || *err == -EACCES) {
-		/* a container or setpriv without the capabilities: say which */
-		cp_seterr("cannot load BPF programs: %s: needs root, or CAP_SYS_ADMIN and CAP_SYS_PTRACE (see cpprof(8), DEPLOYMENT)",
-			  strerror(-*err));
-		goto fail;
-	} else if (*err) {
-		cp_seterr("cannot load BPF programs: %s (is the kernel built with BPF and BTF? run with -vv for the verifier log)",
-			  strerror(-*err));
+	if (*err) {
+		bpfutil__load_failed("BPF programs", *err);
 		goto fail;
 	}
 	return a;

@@ -33,6 +33,18 @@ int bpfutil__require_root(void)
 	return 0;
 }
 
+int bpfutil__load_failed(const char *what, int err)
+{
+	if (err == -EPERM || err == -EACCES)
+		/* root without the capabilities (a container, setpriv): say which */
+		cp_seterr("cannot load %s: %s: needs root, or CAP_SYS_ADMIN and CAP_SYS_PTRACE "
+			  "(see cpprof(8), DEPLOYMENT)", what, strerror(-err));
+	else
+		cp_seterr("cannot load %s: %s (is the kernel built with BPF and BTF? run with -vv "
+			  "for the verifier log)", what, strerror(-err));
+	return err;
+}
+
 int bpfutil__possible_cpus(void)
 {
 	int n = libbpf_num_possible_cpus();

@@ -21,6 +21,9 @@ int bpfutil__libbpf_print(enum libbpf_print_level level, const char *fmt, va_lis
 /* 0 when running as root, else -EPERM with the reason set (cp_seterr). */
 int bpfutil__require_root(void);
 
+/* A skeleton's load failed with ERR: say why in one line, naming WHAT; returns ERR. */
+int bpfutil__load_failed(const char *what, int err);
+
 /* The number of possible CPUs (libbpf_num_possible_cpus), or a negative
  * errno with the reason set. */
 int bpfutil__possible_cpus(void);

@@ -775,8 +775,7 @@ struct grpc_tracer *grpc_tracer__open(const struct grpc_tracer_opts *o, int *err
 	}
 	*err = go_grpc_bpf__load(t->skel);
 	if (*err) {
-		cp_seterr("cannot load the gRPC BPF programs: %s (run with -vv for the verifier log)",
-			  strerror(-*err));
+		bpfutil__load_failed("the gRPC BPF programs", *err);
 		goto fail;
 	}
 	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_event, t, NULL);

@@ -155,8 +155,7 @@ struct sampler *sampler__open(int hz, int inflight_fd, int goreq_fd, int grpc_in
 	}
 	*err = cpu_sample_bpf__load(s->skel);
 	if (*err) {
-		cp_seterr("cannot load the sampler's BPF programs: %s (run with -vv for the verifier log)",
-			  strerror(-*err));
+		bpfutil__load_failed("the sampler's BPF programs", *err);
 		goto fail;
 	}
 	*err = online_cpus(online);

@@ -211,8 +211,7 @@ struct sockview *sockview__open(int *err)
 	bpf_map__set_max_entries(sv->skel->maps.peers, SOCK_MAX_PEERS * 2);
 	*err = sock_bpf__load(sv->skel);
 	if (*err) {
-		cp_seterr("cannot load sock BPF programs: %s (run with -vv for the verifier log)",
-			  strerror(-*err));
+		bpfutil__load_failed("sock BPF programs", *err);
 		goto fail;
 	}
 	*err = sock_bpf__attach(sv->skel);

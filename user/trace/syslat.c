@@ -156,8 +156,7 @@ struct syslat *syslat__open(enum syslat_mode mode, int *err)
 	bpf_map__set_max_entries(sl->skel->maps.hists, SYSLAT_MAX_TARGETS * SYSLAT_NSYSCALLS * 2);
 	*err = syscalls_bpf__load(sl->skel);
 	if (*err) {
-		cp_seterr("cannot load syscalls BPF programs: %s (run with -vv for the verifier log)",
-			  strerror(-*err));
+		bpfutil__load_failed("syscalls BPF programs", *err);
 		goto fail;
 	}
 	*err = syscalls_bpf__attach(sl->skel);
