@@ -563,16 +563,21 @@ def real_apiserver():
         compare(db, sent, before, after)
         cross_check(db)
     finally:
-        if rec:
-            rec.kill()
-        if srv and srv.poll() is None:
-            srv.terminate()
-            try:
-                srv.wait(20)
-            except subprocess.TimeoutExpired:
-                srv.kill()
-                srv.wait()
-        etcd.stop()
+        teardown(rec, srv, etcd)
+
+
+def teardown(rec, srv, etcd):
+    """Kill the recorder, stop the server (SIGTERM, then SIGKILL after 20 s), stop etcd."""
+    if rec:
+        rec.kill()
+    if srv and srv.poll() is None:
+        srv.terminate()
+        try:
+            srv.wait(20)
+        except subprocess.TimeoutExpired:
+            srv.kill()
+            srv.wait()
+    etcd.stop()
 
 
 def cross_check(db):
@@ -742,16 +747,7 @@ def cpu_case():
               f"no samples of {missing}")
         con.close()
     finally:
-        if rec:
-            rec.kill()
-        if srv and srv.poll() is None:
-            srv.terminate()
-            try:
-                srv.wait(20)
-            except subprocess.TimeoutExpired:
-                srv.kill()
-                srv.wait()
-        etcd.stop()
+        teardown(rec, srv, etcd)
 
 
 def make_certs_into(sub):
