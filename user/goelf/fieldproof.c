@@ -24,6 +24,7 @@
 
 #include <capstone/capstone.h>
 
+#include "codeflow.h"
 #include "fieldproof.h"
 
 #define NGPR 16
@@ -60,38 +61,6 @@ struct fieldproof {
 	int ninsn;
 };
 
-/* Capstone register -> 0..15 (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi, r8..r15), or -1. */
-static int gpr(x86_reg r)
-{
-	static const x86_reg tab[NGPR][5] = {
-		{ X86_REG_RAX, X86_REG_EAX, X86_REG_AX, X86_REG_AL, X86_REG_AH },
-		{ X86_REG_RCX, X86_REG_ECX, X86_REG_CX, X86_REG_CL, X86_REG_CH },
-		{ X86_REG_RDX, X86_REG_EDX, X86_REG_DX, X86_REG_DL, X86_REG_DH },
-		{ X86_REG_RBX, X86_REG_EBX, X86_REG_BX, X86_REG_BL, X86_REG_BH },
-		{ X86_REG_RSP, X86_REG_ESP, X86_REG_SP, X86_REG_SPL, X86_REG_INVALID },
-		{ X86_REG_RBP, X86_REG_EBP, X86_REG_BP, X86_REG_BPL, X86_REG_INVALID },
-		{ X86_REG_RSI, X86_REG_ESI, X86_REG_SI, X86_REG_SIL, X86_REG_INVALID },
-		{ X86_REG_RDI, X86_REG_EDI, X86_REG_DI, X86_REG_DIL, X86_REG_INVALID },
-		{ X86_REG_R8, X86_REG_R8D, X86_REG_R8W, X86_REG_R8B, X86_REG_INVALID },
-		{ X86_REG_R9, X86_REG_R9D, X86_REG_R9W, X86_REG_R9B, X86_REG_INVALID },
-		{ X86_REG_R10, X86_REG_R10D, X86_REG_R10W, X86_REG_R10B, X86_REG_INVALID },
-		{ X86_REG_R11, X86_REG_R11D, X86_REG_R11W, X86_REG_R11B, X86_REG_INVALID },
-		{ X86_REG_R12, X86_REG_R12D, X86_REG_R12W, X86_REG_R12B, X86_REG_INVALID },
-		{ X86_REG_R13, X86_REG_R13D, X86_REG_R13W, X86_REG_R13B, X86_REG_INVALID },
-		{ X86_REG_R14, X86_REG_R14D, X86_REG_R14W, X86_REG_R14B, X86_REG_INVALID },
-		{ X86_REG_R15, X86_REG_R15D, X86_REG_R15W, X86_REG_R15B, X86_REG_INVALID },
-	};
-	int i, j;
-
-	if (r == X86_REG_INVALID)
-		return -1;
-	for (i = 0; i < NGPR; i++)
-		for (j = 0; j < 5; j++)
-			if (tab[i][j] == r)
-				return i;
-	return -1;
-}
-
 /* The 64-bit Capstone register of index I (for hits: callers compare with X86_REG_*). */
 static int gpr_reg(int i)
 {
@@ -102,6 +71,24 @@ static int gpr_reg(int i)
 	};
 
 	return i >= 0 && i < NGPR ? (int)r[i] : X86_REG_INVALID;
+}
+
+/*
+ * Capstone register -> 0..15 (rax, rcx, rdx, rbx, rsp, rbp, rsi, rdi,
+ * r8..r15), or -1: the 64-bit register it is part of (codeflow_reg64, the
+ * one sub-register table), by its index.
+ */
+static int gpr(x86_reg r)
+{
+	int full, i;
+
+	if (r == X86_REG_INVALID)
+		return -1;
+	full = codeflow_reg64(r);
+	for (i = 0; i < NGPR; i++)
+		if (gpr_reg(i) == full)
+			return i;
+	return -1;
 }
 
 struct regstate {
