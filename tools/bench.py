@@ -28,7 +28,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests", "integration"))
-from itlib import Etcd  # noqa: E402
+from itlib import Etcd, prog_stats  # noqa: E402
 
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -58,31 +58,6 @@ def hwm_kb(pid):
             if line.startswith("VmHWM:"):
                 return int(line.split()[1])
     return 0
-
-
-def prog_stats(pid):
-    """{program name: (run_time_ns, run_cnt)} of the BPF programs the cpprof
-    process PID holds (its fds' /proc fdinfo; kernel.bpf_stats_enabled),
-    so that other cpprof instances on the machine are not counted."""
-    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout
-    try:
-        names = {p["id"]: p.get("name", "?") for p in json.loads(out)}
-    except ValueError:
-        return {}
-    res = {}
-    fddir = f"/proc/{pid}/fdinfo"
-    for fd in os.listdir(fddir):
-        try:
-            with open(os.path.join(fddir, fd)) as f:
-                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
-        except OSError:
-            continue
-        if "prog_id" not in info:
-            continue
-        name = names.get(int(info["prog_id"]), "?")
-        ns, cnt = res.get(name, (0, 0))
-        res[name] = (ns + int(info.get("run_time_ns", "0")), cnt + int(info.get("run_cnt", "0")))
-    return res
 
 
 def load(url, secs, conc, path):

@@ -3,6 +3,7 @@ check/summary counters, free loopback ports, Debian's etcd as a throwaway
 server, and building a small test driver from the already compiled modules.
 """
 import glob
+import json
 import os
 import signal
 import socket
@@ -156,3 +157,28 @@ def build_driver(out, source, dest):
            "-o", dest]
     r = subprocess.run(cmd, capture_output=True, text=True)
     return r.returncode == 0 and not r.stderr.strip(), r.stderr
+
+
+def prog_stats(pid):
+    """{program name: (run_time_ns, run_cnt)} of the BPF programs the cpprof
+    process PID holds (its fds' /proc fdinfo; kernel.bpf_stats_enabled),
+    so that other cpprof instances on the machine are not counted."""
+    out = subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout
+    try:
+        names = {p["id"]: p.get("name", "?") for p in json.loads(out)}
+    except ValueError:
+        return {}
+    res = {}
+    fddir = f"/proc/{pid}/fdinfo"
+    for fd in os.listdir(fddir):
+        try:
+            with open(os.path.join(fddir, fd)) as f:
+                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
+        except OSError:
+            continue
+        if "prog_id" not in info:
+            continue
+        name = names.get(int(info["prog_id"]), "?")
+        ns, cnt = res.get(name, (0, 0))
+        res[name] = (ns + int(info.get("run_time_ns", "0")), cnt + int(info.get("run_cnt", "0")))
+    return res

@@ -150,24 +150,12 @@ HTTP_PROGS = ("serve_http", "write_header", "finish_h1", "finish_h2")
 
 
 def prog_runs(pid):
-    """run_cnt of each go_http BPF program the process PID holds: its BPF
-    program fds (/proc/PID/fdinfo: prog_id, run_cnt while
-    kernel.bpf_stats_enabled is on), named through bpftool."""
-    names = {p["id"]: p.get("name") for p in json.loads(
-        subprocess.run(["bpftool", "-j", "prog", "show"], capture_output=True, text=True).stdout or "[]")}
+    """run_cnt of each go_http BPF program the process PID holds (itlib.prog_stats:
+    its fds' /proc fdinfo, while kernel.bpf_stats_enabled is on)."""
     runs = collections.Counter()
-    fddir = f"/proc/{pid}/fdinfo"
-    for fd in os.listdir(fddir):
-        try:
-            with open(os.path.join(fddir, fd)) as f:
-                info = dict(l.split(":", 1) for l in f.read().splitlines() if ":" in l)
-        except OSError:
-            continue
-        if "prog_id" not in info:
-            continue
-        name = names.get(int(info["prog_id"]))
+    for name, (_, cnt) in itlib.prog_stats(pid).items():
         if name in HTTP_PROGS:
-            runs[name] += int(info.get("run_cnt", "0"))
+            runs[name] += cnt
     return runs
 
 
