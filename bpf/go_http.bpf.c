@@ -70,6 +70,15 @@ struct {
 	__type(value, __u64);
 } stats SEC(".maps");
 
+/* Where an event is assembled before it is copied, at its used size,
+ * into the ring buffer (bpf_ringbuf_output). */
+struct {
+	__uint(type, BPF_MAP_TYPE_PERCPU_ARRAY);
+	__uint(max_entries, 1);
+	__type(key, __u32);
+	__type(value, struct go_http_event_buf);
+} scratch SEC(".maps");
+
 struct {
 	__uint(type, BPF_MAP_TYPE_RINGBUF);
 	__uint(max_entries, 16 << 20);
@@ -152,15 +161,17 @@ int BPF_UPROBE(write_header)
  * Method, path and query, in five reads at most: the *Request span holding
  * Method's header and the URL pointer, the *URL span holding Path's and
  * RawQuery's headers, then the three strings' bytes (and a long query's
- * tail). Each read is ~50-100 ns of the target's time; a read per header
- * cost two more.
+ * tail), packed back to back into e's data. Each read is ~50-100 ns of the
+ * target's time; a read per header cost two more. Returns the bytes of
+ * data used.
  */
-static __always_inline void read_request(struct go_http_event *e, const struct go_http_cfg *cfg,
-					 __u64 req)
+static __always_inline __u32 read_request(struct go_http_event_buf *b, const struct go_http_cfg *cfg,
+					  __u64 req)
 {
+	struct go_http_event *e = &b->e;
 	__u64 w[GO_HTTP_SPAN_MAX / 8] = {};
 	struct go_string m, p, q;
-	__u32 n, i;
+	__u32 n, i, off = 0;
 	__u64 url;
 	int err = 0;
 
@@ -194,26 +205,39 @@ static __always_inline void read_request(struct go_http_event *e, const struct g
 	e->method_len = m.len > 255 ? 255 : m.len;
 	e->path_len = p.len > 0xffffffffULL ? 0xffffffffU : (__u32)p.len;
 	e->query_len = q.len > 0xffffffffULL ? 0xffffffffU : (__u32)q.len;
+	/* The masks keep each offset and length provably inside data[]:
+	 * 15 + 255 + 511 + 63 <= GO_HTTP_DATA_MAX. */
 	n = m.len < HTTP_METHOD_MAX - 1 ? m.len : HTTP_METHOD_MAX - 1;
 	n &= HTTP_METHOD_MAX - 1;
-	if (n && bpf_probe_read_user(e->method, n, (void *)m.ptr))
+	if (n && bpf_probe_read_user(b->data, n, (void *)m.ptr))
 		err = 1;
+	e->method_cap = n;
+	off = n;
 	n = p.len < HTTP_PATH_MAX - 1 ? p.len : HTTP_PATH_MAX - 1;
 	n &= HTTP_PATH_MAX - 1;
-	if (n && bpf_probe_read_user(e->path, n, (void *)p.ptr))
+	if (n && bpf_probe_read_user(b->data + off, n, (void *)p.ptr))
 		err = 1;
+	e->path_cap = n;
+	off = (off + n) & 511;
 	n = q.len < HTTP_QUERY_MAX - 1 ? q.len : HTTP_QUERY_MAX - 1;
 	n &= HTTP_QUERY_MAX - 1;
-	if (n && bpf_probe_read_user(e->query, n, (void *)q.ptr))
+	if (n && bpf_probe_read_user(b->data + off, n, (void *)q.ptr))
 		err = 1;
-	if (q.len >= HTTP_QUERY_MAX &&
-	    bpf_probe_read_user(e->qtail, HTTP_QTAIL_MAX - 1, (void *)(q.ptr + q.len - (HTTP_QTAIL_MAX - 1))))
-		err = 1;
+	e->query_cap = n;
+	off = (off + n) & 1023;
+	if (q.len >= HTTP_QUERY_MAX && off <= GO_HTTP_DATA_MAX - HTTP_QTAIL_MAX) {
+		if (bpf_probe_read_user(b->data + off, HTTP_QTAIL_MAX - 1,
+					(void *)(q.ptr + q.len - (HTTP_QTAIL_MAX - 1))))
+			err = 1;
+		e->qtail_cap = HTTP_QTAIL_MAX - 1;
+		off += HTTP_QTAIL_MAX - 1;
+	}
 	if (!err)
-		return;
+		return off;
 fail:
 	e->flags |= GO_HTTP_F_READ_ERR;
 	stat_inc(&stats, STAT_READ_ERR);
+	return off;
 }
 
 /*
@@ -245,8 +269,10 @@ static __always_inline int end_request(struct pt_regs *ctx, __u8 proto)
 {
 	struct go_http_key key = { .tgid = bpf_get_current_pid_tgid() >> 32, .rw = ctx->ax };
 	struct go_http_cfg *cfg;
+	struct go_http_event_buf *b;
 	struct go_http_event *e;
 	struct go_http_inflight *v;
+	__u32 zero = 0, used;
 	__u64 g = ctx->r14, *prev, cookie, repeats, start_ns, req, req_g;
 	__u32 status;
 
@@ -284,11 +310,10 @@ static __always_inline int end_request(struct pt_regs *ctx, __u8 proto)
 	 * timeout filter: a child), always before the end method runs. */
 	if (cookie & GO_HTTP_COOKIE_STATUS)
 		status = read_status(key.rw, cookie);
-	e = bpf_ringbuf_reserve(&events, sizeof(*e), 0);
-	if (!e) {
-		stat_inc(&stats, STAT_RB_DROPS);
+	b = bpf_map_lookup_elem(&scratch, &zero);
+	if (!b)
 		return 0;
-	}
+	e = &b->e;
 	e->start_ns = start_ns;
 	e->end_ns = bpf_ktime_get_ns();
 	e->rw = key.rw;
@@ -300,16 +325,19 @@ static __always_inline int end_request(struct pt_regs *ctx, __u8 proto)
 	e->proto = proto;
 	e->method_len = 0;
 	e->flags = 0;
-	e->method[0] = 0;
-	e->path[0] = 0;
-	e->query[0] = 0;
-	e->qtail[0] = 0;
-	read_request(e, cfg, req);
+	e->method_cap = e->path_cap = e->query_cap = e->qtail_cap = 0;
+	used = read_request(b, cfg, req);
+	if (used > GO_HTTP_DATA_MAX)
+		used = GO_HTTP_DATA_MAX;
 	/* Waking the collector for every event costs the target a wakeup per
 	 * request; it polls on a timer instead, and is woken early only when
 	 * the ring is filling up. */
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
-				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	if (bpf_ringbuf_output(&events, b, sizeof(*e) + used,
+			       bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
+			       BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP)) {
+		stat_inc(&stats, STAT_RB_DROPS);
+		return 0;
+	}
 	stat_inc(&stats, STAT_ENDS);
 	return 0;
 }

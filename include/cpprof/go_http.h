@@ -84,6 +84,14 @@ struct go_http_cfg {
 #define GO_HTTP_COOKIE_RWS_SHIFT    16      /* bits 16-31: RWS */
 #define GO_HTTP_COOKIE_STATUS_SHIFT 32      /* bits 32-47: offset of the int status */
 
+/*
+ * An ended request, variable-sized: the fixed header, then the captured
+ * bytes of method, path, query and (when the query was longer than
+ * HTTP_QUERY_MAX - 1) its last bytes, back to back after the header, method_cap + path_cap
+ * + query_cap + qtail_cap of them. Most requests carry 30-150 bytes of
+ * strings: a fixed 904-byte event made every request pay for the
+ * longest, in ring buffer space and in the cache lines both sides touch.
+ */
 struct go_http_event {
 	__u64 start_ns;       /* bpf_ktime_get_ns() at serverHandler.ServeHTTP */
 	__u64 end_ns;         /* at finishRequest / handlerDone */
@@ -96,11 +104,21 @@ struct go_http_event {
 	__u8  proto;          /* enum go_http_proto */
 	__u8  method_len;
 	__u8  flags;          /* enum go_http_flags */
-	__u8  pad[5];
-	char  method[HTTP_METHOD_MAX];
-	char  path[HTTP_PATH_MAX];
-	char  query[HTTP_QUERY_MAX];
-	char  qtail[HTTP_QTAIL_MAX];
+	__u8  pad;
+	__u16 method_cap;     /* bytes of each captured after the header */
+	__u16 path_cap;
+	__u16 query_cap;
+	__u16 qtail_cap;
+	__u32 pad2;
+	/* then the data: the captured bytes (struct go_http_event_buf) */
+};
+
+#define GO_HTTP_DATA_MAX (HTTP_METHOD_MAX + HTTP_PATH_MAX + HTTP_QUERY_MAX + HTTP_QTAIL_MAX)
+
+/* The BPF side's per-CPU scratch: an event at its largest. */
+struct go_http_event_buf {
+	struct go_http_event e;
+	char data[GO_HTTP_DATA_MAX];
 };
 
 /* Per-CPU counters in the "stats" map; every drop has one. */

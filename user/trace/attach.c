@@ -19,7 +19,7 @@
 #include "go_http.skel.h"
 #include "log.h"
 
-_Static_assert(sizeof(struct go_http_event) == 904, "go_http_event layout changed");
+_Static_assert(sizeof(struct go_http_event) == 64, "go_http_event layout changed");
 _Static_assert(sizeof(struct go_http_cfg) == 24, "go_http_cfg layout changed");
 
 #define MAX_TARGETS 64

@@ -59,15 +59,14 @@ static void count_verb(struct collector *c, const char *verb)
 	}
 }
 
-/* Copy a captured, possibly cut field into a NUL-terminated string. */
-static void field(char *dst, size_t cap, const char *src, uint32_t full_len, size_t src_cap)
+/* Copy a captured field of CAP bytes into a NUL-terminated string. */
+static void field(char *dst, size_t dst_cap, const char *src, size_t cap)
 {
-	size_t n = full_len < src_cap - 1 ? full_len : src_cap - 1;
-
-	if (n >= cap)
-		n = cap - 1;
-	memcpy(dst, src, n);
-	dst[n] = 0; /* a NUL inside the bytes ends the string earlier */
+	if (cap >= dst_cap)
+		cap = dst_cap - 1;
+	memcpy(dst, src, cap);
+	dst[cap] = 0;
+	dst[strnlen(dst, cap)] = 0; /* a NUL inside the bytes ends the string earlier */
 }
 
 static int handle_event(void *ctx, void *data, size_t len)
@@ -79,10 +78,18 @@ static int handle_event(void *ctx, void *data, size_t len)
 	struct request_rec r;
 	char method[HTTP_METHOD_MAX + 1], path[HTTP_PATH_MAX + 1];
 	char query[HTTP_QUERY_MAX + HTTP_QTAIL_MAX + 2];
+	const char *s;
+	size_t caps;
 	int i, err;
 
 	if (len < sizeof(*e) || c->err)
 		return 0;
+	caps = (size_t)e->method_cap + e->path_cap + e->query_cap + e->qtail_cap;
+	if (caps > len - sizeof(*e) || e->method_cap >= HTTP_METHOD_MAX || e->path_cap >= HTTP_PATH_MAX ||
+	    e->query_cap >= HTTP_QUERY_MAX || e->qtail_cap >= HTTP_QTAIL_MAX) {
+		c->unknown++; /* not an event this build's BPF side writes */
+		return 0;
+	}
 	for (i = 0; i < c->ntargets; i++) {
 		if (c->targets[i].tgid == (int)e->tgid) {
 			t = &c->targets[i];
@@ -93,15 +100,19 @@ static int handle_event(void *ctx, void *data, size_t len)
 		c->unknown++;
 		return 0;
 	}
-	field(method, sizeof(method), e->method, e->method_len, HTTP_METHOD_MAX);
-	field(path, sizeof(path), e->path, e->path_len, HTTP_PATH_MAX);
-	field(query, sizeof(query), e->query, e->query_len, HTTP_QUERY_MAX);
-	if (e->query_len >= HTTP_QUERY_MAX) {
+	s = (const char *)(e + 1);
+	field(method, sizeof(method), s, e->method_cap);
+	s += e->method_cap;
+	field(path, sizeof(path), s, e->path_cap);
+	s += e->path_cap;
+	field(query, sizeof(query), s, e->query_cap);
+	s += e->query_cap;
+	if (e->qtail_cap) {
 		/* Cut: add the tail, where client-go's sorted keys put watch=. */
 		size_t q = strlen(query);
 
 		query[q++] = '&';
-		field(query + q, sizeof(query) - q, e->qtail, HTTP_QTAIL_MAX - 1, HTTP_QTAIL_MAX);
+		field(query + q, sizeof(query) - q, s, e->qtail_cap);
 	}
 	k8s_reqinfo__parse(method, path, query, &ri);
 
