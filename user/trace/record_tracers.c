@@ -79,14 +79,23 @@ static int http_add_target(struct recording *r, void *state, struct record_targe
 	return err;
 }
 
-/* No remove_target: an exited target's probes stay until stop, which counts its open calls. */
-static void http_stop(struct recording *r, void *state)
+/*
+ * T exited: destroy its uprobe links (a server restarted all night must
+ * not pile them up) and count its calls still open; a new process of the
+ * same binary gets links and per-pid state of its own.
+ */
+static void http_remove_target(struct recording *r, void *state, struct record_target *t)
 {
 	struct http_view *h = state;
 
+	attach__detach(h->att, t->proc.pid);
+}
+
+static void http_stop(struct recording *r, void *state)
+{
 	for (int i = 0; i < r->ntargets; i++)
-		if (r->targets[i].attached)
-			attach__detach(h->att, r->targets[i].proc.pid);
+		if (record_target__live(&r->targets[i]))
+			http_remove_target(r, state, &r->targets[i]);
 }
 
 static int http_flush(struct recording *r, void *state, enum tracer_flush why)
@@ -134,8 +143,8 @@ static void http_close(void *state)
 
 static const struct tracer_ops go_http_tracer = {
 	.name = "go_http", .required = true,
-	.open = http_open, .add_target = http_add_target, .flush = http_flush,
-	.stop = http_stop, .stats = http_stats, .summary = http_summary, .close = http_close,
+	.open = http_open, .add_target = http_add_target, .remove_target = http_remove_target,
+	.flush = http_flush, .stop = http_stop, .stats = http_stats, .summary = http_summary, .close = http_close,
 };
 
 /* ---- collector: go_http's events into requests (collector.c) ---------- */
@@ -163,6 +172,11 @@ static int collector_open(struct recording *r, void **state)
 static int collector_add_target(struct recording *r, void *state, struct record_target *t)
 {
 	return collector__add_target(state, t->proc.pid, t->target_id, t->plan.component);
+}
+
+static void collector_remove_target(struct recording *r, void *state, struct record_target *t)
+{
+	collector__remove_target(state, t->proc.pid);
 }
 
 static int collector_poll(struct recording *r, void *state, int timeout_ms)
@@ -195,7 +209,8 @@ static void collector_close(void *state)
 
 static const struct tracer_ops collector_tracer = {
 	.name = "collector", .required = true,
-	.open = collector_open, .add_target = collector_add_target, .poll = collector_poll,
+	.open = collector_open, .add_target = collector_add_target,
+	.remove_target = collector_remove_target, .poll = collector_poll,
 	.flush = collector_flush, .stats = collector_stats, .close = collector_close,
 };
 
@@ -264,14 +279,6 @@ static int grpc_add_target(struct recording *r, void *state, struct record_targe
 	return err;
 }
 
-static void grpc_remove_target(struct recording *r, void *state, struct record_target *t)
-{
-	struct grpc_view *g = state;
-
-	if (g->gt)
-		grpc_tracer__detach(g->gt, t->proc.pid);
-}
-
 static int grpc_store(void *ctx, const struct request_rec *rec, const struct grpc_call *c)
 {
 	struct grpc_view *g = ctx;
@@ -282,6 +289,21 @@ static int grpc_store(void *ctx, const struct request_rec *rec, const struct grp
 		recording__request_done(g->r, c->pid, c->stream, c->start_mono_ns, rec);
 	}
 	return err;
+}
+
+/*
+ * T exited (or the run ends): store the calls it left in the ring buffer
+ * while its pid still maps to its row, then detach it.
+ */
+static void grpc_remove_target(struct recording *r, void *state, struct record_target *t)
+{
+	struct grpc_view *g = state;
+
+	if (!g->gt)
+		return;
+	while (grpc_tracer__poll(g->gt, 0, grpc_store, g) > 0)
+		;
+	grpc_tracer__detach(g->gt, t->proc.pid);
 }
 
 static int grpc_poll(struct recording *r, void *state, int timeout_ms)

@@ -212,7 +212,8 @@ int syslat__add_target(struct syslat *sl, int pid, int64_t target_id, const char
 
 static struct syslat_target *target_of(struct syslat *sl, uint32_t tgid)
 {
-	for (int i = 0; i < sl->nt; i++)
+	/* the newest: a restarted server may get an exited one's pid */
+	for (int i = sl->nt - 1; i >= 0; i--)
 		if ((uint32_t)sl->t[i].pid == tgid)
 			return &sl->t[i];
 	return NULL;
