@@ -98,6 +98,8 @@ static int recording__register_target(struct recording *r, struct record_target 
 		.etcd_version = t->plan.etcd_version[0] ? t->plan.etcd_version : NULL,
 	};
 	err = store__add_target(r->st, r->run_id, &ti, &t->target_id);
+	if (!err)
+		err = store__target_started(r->st, t->target_id, discover__started_ns(&t->proc));
 	if (err) {
 		error("cannot store target: %s\n", cp_lasterr());
 		return err;
@@ -183,6 +185,34 @@ static int recording__resolve_targets(struct recording *r)
 		r->targets[r->ntargets++].proc = procs[i];
 	free(procs);
 	return n > 0 ? 0 : -ESRCH;
+}
+
+/*
+ * What to follow: the --target names, default discovery, or with --pid
+ * --follow the executables of those pids (their base names, as
+ * discover__by_name matches them).
+ */
+static void recording__follow_names(struct recording *r)
+{
+	const struct record_opts *o = r->o;
+	int i;
+
+	r->follow = o->follow || !o->npids;
+	if (o->nnames) {
+		for (i = 0; i < o->nnames; i++)
+			r->follow_names[i] = o->names[i];
+		r->nfollow_names = o->nnames;
+		return;
+	}
+	for (i = 0; i < r->ntargets && o->npids; i++) {
+		const char *exe = r->targets[i].proc.exe, *base = strrchr(exe, '/');
+		char *buf = r->follow_buf[r->nfollow_names], *del;
+
+		snprintf(buf, sizeof(r->follow_buf[0]), "%s", base ? base + 1 : exe);
+		if ((del = strstr(buf, " (deleted)")) && !del[10])
+			*del = 0;
+		r->follow_names[r->nfollow_names++] = buf;
+	}
 }
 
 /* All inspection happens before anything is attached. A target that cannot be planned is skipped. */
@@ -355,7 +385,7 @@ static int recording__attach(struct recording *r)
 /* ---- 5. run ----------------------------------------------------------- */
 
 struct record_clock {
-	int64_t t0, tick, sweep, interval, status;
+	int64_t t0, tick, sweep, interval, status, follow;
 };
 
 static int recording__poll(struct recording *r)
@@ -387,12 +417,18 @@ static int recording__flush(struct recording *r, enum tracer_flush why)
 	return 0;
 }
 
+static bool status_shown(void)
+{
+	return isatty(STDERR_FILENO) && log_verbosity >= LOG_INFO;
+}
+
 static void recording__remove_target(struct recording *r, struct record_target *t)
 {
 	int i;
 
 	t->exited = true;
-	info("\ntarget pid %d exited\n", t->proc.pid);
+	info("%starget '%s' (pid %d) exited%s\n", status_shown() ? "\n" : "", t->proc.exe, t->proc.pid,
+	     r->follow ? "; following its restarts" : "");
 	for (i = r->ntracers - 1; i >= 0; i--)
 		if (r->state[i] && r->tracers[i]->remove_target)
 			r->tracers[i]->remove_target(r, r->state[i], t);
@@ -409,12 +445,99 @@ static int recording__reap(struct recording *r)
 
 		if (!record_target__live(t))
 			continue;
-		if (discover__alive(t->proc.pid))
+		/* the same process: a restarted server may get the pid of the one it replaces */
+		if (discover__same(&t->proc))
 			alive++;
 		else
 			recording__remove_target(r, t);
 	}
 	return alive;
+}
+
+/* ---- 5a. follow: new processes of the targets ------------------------ */
+
+#define FOLLOW_INTERVAL_NS (200 * 1000000LL)
+
+static void recording__ignore(struct recording *r, const struct target_proc *p)
+{
+	int i = r->nignored++ % DISCOVER_MAX; /* oldest first out: it is long gone */
+
+	r->ignored[i].pid = p->pid;
+	r->ignored[i].start_ticks = p->start_ticks;
+}
+
+/* Whether P is traced already, or was found untraceable before. */
+static bool recording__knows(const struct recording *r, const struct target_proc *p)
+{
+	int i, n = r->nignored < DISCOVER_MAX ? r->nignored : DISCOVER_MAX;
+
+	for (i = 0; i < r->ntargets; i++)
+		if (record_target__live(&r->targets[i]) && r->targets[i].proc.pid == p->pid &&
+		    r->targets[i].proc.start_ticks == p->start_ticks)
+			return true;
+	for (i = 0; i < n; i++)
+		if (r->ignored[i].pid == p->pid && r->ignored[i].start_ticks == p->start_ticks)
+			return true;
+	return false;
+}
+
+/* A slot for a new target: the first of an exited (or skipped) one, else a new one. */
+static struct record_target *recording__slot(struct recording *r)
+{
+	int i;
+
+	for (i = 0; i < r->ntargets; i++)
+		if (r->targets[i].exited)
+			break;
+	if (i == DISCOVER_MAX)
+		return NULL;
+	if (i == r->ntargets)
+		r->ntargets++;
+	memset(&r->targets[i], 0, sizeof(r->targets[i]));
+	return &r->targets[i];
+}
+
+/*
+ * Trace what started since the last look: a restarted (perhaps upgraded)
+ * server is inspected afresh, from its own /proc/PID/exe, and attached
+ * only where its plan proves the addresses, as at the start. Exits were
+ * reaped just before, so a pid the kernel reused is a new target.
+ */
+static int recording__follow(struct recording *r)
+{
+	unsigned found;
+	int i, n, err;
+
+	if (r->nfollow_names)
+		n = discover__by_name(r->follow_names, r->nfollow_names, r->scan, DISCOVER_MAX);
+	else
+		n = discover__defaults(r->scan, DISCOVER_MAX, &found);
+	for (i = 0; i < n; i++) {
+		struct target_proc *p = &r->scan[i];
+		struct record_target *t;
+
+		if (recording__knows(r, p))
+			continue;
+		if (!(t = recording__slot(r))) {
+			info("cannot trace '%s' (pid %d): more than %d targets at once\n", p->exe, p->pid,
+			     DISCOVER_MAX);
+			recording__ignore(r, p);
+			continue;
+		}
+		t->proc = *p;
+		recording__plan_target(r, t);
+		if (!t->exited && (err = recording__add_target(r, t)))
+			return err;
+		if (!t->attached) {
+			t->exited = true;
+			recording__ignore(r, p);
+			continue;
+		}
+		r->restarts++;
+		info("following: '%s' (pid %d) traced %.0f ms after it started\n", p->exe, p->pid,
+		     (double)(now_ns(CLOCK_REALTIME) - discover__started_ns(p)) / 1e6);
+	}
+	return 0;
 }
 
 static void recording__counts(struct recording *r, struct tracer_counts *c)
@@ -425,11 +548,6 @@ static void recording__counts(struct recording *r, struct tracer_counts *c)
 	for (i = 0; i < r->ntracers; i++)
 		if (r->state[i] && r->tracers[i]->stats)
 			r->tracers[i]->stats(r, r->state[i], c);
-}
-
-static bool status_shown(void)
-{
-	return isatty(STDERR_FILENO) && log_verbosity >= LOG_INFO;
 }
 
 static void recording__status(struct recording *r, int64_t elapsed)
@@ -461,7 +579,7 @@ static int recording__tick(struct recording *r, struct record_clock *k, int64_t 
 		error("cannot store requests: %s\n", cp_lasterr());
 		return err;
 	}
-	if (!recording__reap(r)) {
+	if (!r->follow && !recording__reap(r)) {
 		info("every target has exited; stopping\n");
 		*done = true;
 		return 0;
@@ -484,7 +602,7 @@ static int recording__run_loop(struct recording *r)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	k.t0 = k.tick = k.sweep = k.interval = now_ns(CLOCK_MONOTONIC);
+	k.t0 = k.tick = k.sweep = k.interval = k.follow = now_ns(CLOCK_MONOTONIC);
 	info("recording run '%s' into '%s'%s\n", r->o->label, r->o->db,
 	     r->o->duration ? "" : "; stop with Ctrl-C");
 	while (!stop_requested && !done) {
@@ -495,6 +613,12 @@ static int recording__run_loop(struct recording *r)
 		now = now_ns(CLOCK_MONOTONIC);
 		if (duration && now - k.t0 >= duration)
 			break;
+		if (r->follow && now - k.follow >= FOLLOW_INTERVAL_NS) {
+			k.follow = now;
+			recording__reap(r);
+			if ((err = recording__follow(r)))
+				break;
+		}
 		if (now - k.tick < NS_PER_SEC)
 			continue;
 		k.tick = now;
@@ -583,6 +707,7 @@ static void recording__close(struct recording *r)
 			r->tracers[i]->close(r->state[i]);
 	store__close(r->st);
 	free(r->state);
+	free(r->scan);
 	free(r);
 }
 
@@ -598,7 +723,10 @@ static struct recording *recording__new(const struct record_opts *o)
 	while (r->tracers[r->ntracers])
 		r->ntracers++;
 	r->state = calloc(r->ntracers, sizeof(*r->state));
-	if (!r->state) {
+	r->scan = calloc(DISCOVER_MAX, sizeof(*r->scan));
+	if (!r->state || !r->scan) {
+		free(r->state);
+		free(r->scan);
 		free(r);
 		return NULL;
 	}
@@ -621,6 +749,8 @@ int record__run(const struct record_opts *o)
 		return EXIT_RUNTIME;
 	}
 	err = recording__resolve_targets(r);
+	if (!err)
+		recording__follow_names(r);
 	for (i = 0; !err && i < r->ntargets; i++)
 		recording__plan_target(r, &r->targets[i]);
 	if (!err)
@@ -631,6 +761,9 @@ int record__run(const struct record_opts *o)
 		recording__discard_run(r);
 	if (err)
 		goto out;
+	for (i = 0; i < r->ntargets; i++)
+		if (!r->targets[i].attached)
+			recording__ignore(r, &r->targets[i].proc);
 	err = recording__run_loop(r);
 	err = recording__stop(r, err);
 	err = recording__end_run(r, err);
