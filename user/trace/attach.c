@@ -178,13 +178,24 @@ fail:
 	return err;
 }
 
-void attach__detach(struct attach *a, int pid)
+static void detach(struct attach *a, int pid, bool exited)
 {
 	uint32_t key = pid;
 
-	a->nlinks = bpfutil__links_drop_pid(a->links, a->nlinks, pid);
+	a->nlinks = exited ? bpfutil__links_drop_pid_later(a->links, a->nlinks, pid) :
+			     bpfutil__links_drop_pid(a->links, a->nlinks, pid);
 	bpf_map__delete_elem(a->skel->maps.targets, &key, sizeof(key), 0);
 	a->swept += attach__sweep(a, pid, 0);
+}
+
+void attach__detach(struct attach *a, int pid)
+{
+	detach(a, pid, false);
+}
+
+void attach__forget(struct attach *a, int pid)
+{
+	detach(a, pid, true);
 }
 
 uint64_t attach__swept(const struct attach *a)

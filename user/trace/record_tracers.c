@@ -88,14 +88,16 @@ static void http_remove_target(struct recording *r, void *state, struct record_t
 {
 	struct http_view *h = state;
 
-	attach__detach(h->att, t->proc.pid);
+	attach__forget(h->att, t->proc.pid);
 }
 
 static void http_stop(struct recording *r, void *state)
 {
+	struct http_view *h = state;
+
 	for (int i = 0; i < r->ntargets; i++)
 		if (record_target__live(&r->targets[i]))
-			http_remove_target(r, state, &r->targets[i]);
+			attach__detach(h->att, r->targets[i].proc.pid);
 }
 
 static int http_flush(struct recording *r, void *state, enum tracer_flush why)
@@ -295,15 +297,21 @@ static int grpc_store(void *ctx, const struct request_rec *rec, const struct grp
  * T exited (or the run ends): store the calls it left in the ring buffer
  * while its pid still maps to its row, then detach it.
  */
-static void grpc_remove_target(struct recording *r, void *state, struct record_target *t)
+static void grpc_drop(struct grpc_view *g, struct record_target *t, bool exited)
 {
-	struct grpc_view *g = state;
-
 	if (!g->gt)
 		return;
 	while (grpc_tracer__poll(g->gt, 0, grpc_store, g) > 0)
 		;
-	grpc_tracer__detach(g->gt, t->proc.pid);
+	if (exited)
+		grpc_tracer__forget(g->gt, t->proc.pid);
+	else
+		grpc_tracer__detach(g->gt, t->proc.pid);
+}
+
+static void grpc_remove_target(struct recording *r, void *state, struct record_target *t)
+{
+	grpc_drop(state, t, true);
 }
 
 static int grpc_poll(struct recording *r, void *state, int timeout_ms)
@@ -332,7 +340,7 @@ static void grpc_stop(struct recording *r, void *state)
 {
 	for (int i = 0; i < r->ntargets; i++)
 		if (record_target__live(&r->targets[i]))
-			grpc_remove_target(r, state, &r->targets[i]);
+			grpc_drop(state, &r->targets[i], false);
 }
 
 static void grpc_stats(struct recording *r, void *state, struct tracer_counts *c)
@@ -416,7 +424,7 @@ static void cpu_remove_target(struct recording *r, void *state, struct record_ta
 {
 	struct cpu_view *v = state;
 
-	sampler__remove_target(v->sp, t->proc.pid);
+	sampler__forget(v->sp, t->proc.pid);
 }
 
 static int cpu_poll(struct recording *r, void *state, int timeout_ms)
