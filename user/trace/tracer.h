@@ -23,6 +23,8 @@
 #include "record.h"
 
 struct cpuprof;
+struct execwatch;
+struct plan_cache;
 struct request_rec;
 struct store;
 
@@ -50,7 +52,11 @@ struct recording {
 	struct target_proc *scan; /* DISCOVER_MAX entries, for each look at /proc */
 	struct { int pid; unsigned long long start_ticks; } ignored[DISCOVER_MAX];
 	int nignored;           /* processes that could not be traced: not tried again */
-	int restarts;
+	struct execwatch *execs; /* the cue to look again; NULL: look every time */
+	uint64_t execs_seen;
+	uint64_t scans;         /* whole /proc scans, for the verbose summary */
+	struct plan_cache *plans; /* plans by executable file (record.c) */
+	int nplans;
 	/* published by tracers as they open, for the tracers after them; -1 or NULL: none */
 	int http_events_fd, http_inflight_fd, http_goreq_fd, grpc_inflight_fd;
 	struct cpuprof *cprof;
