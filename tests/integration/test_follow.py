@@ -174,6 +174,17 @@ def by_name():
                      "JOIN runs r ON r.id = q.run_id WHERE r.label = 'restarts' GROUP BY 1, 2").fetchall()
     check(sorted((p, n) for p, n, _ in ns) == [(p, f"round{i}") for i, p in enumerate(pids)],
           "each process's requests are under its own row (no pid mix-up)", str(ns))
+    # The socket view follows too: each request was one connection, accepted by its own process.
+    # It counts accepts by listening port, found when a process is traced and then on every poll
+    # until it listens: a restarted server's first accepts before that are not seen (README), so
+    # exact for the first process (listening long before), never more than sent for the others.
+    acc = dict(con.execute("SELECT t.pid, sum(s.accepted) FROM sock_stats s JOIN targets t ON t.id = s.target_id "
+                           "JOIN runs r ON r.id = s.run_id WHERE r.label = 'restarts' GROUP BY t.id").fetchall())
+    print("  connections accepted per process (socket view): " +
+          " ".join(f"{acc.get(p)}/{sent[p]}" for p in pids))
+    check(acc.get(pids[0]) == sent[pids[0]] and all((acc.get(p) or 0) <= sent[p] for p in pids),
+          "socket view: the first process's accepts exact, each later one's its own (none counted twice)",
+          f"{acc} vs {sent}")
     lost = con.execute("SELECT lost_events, unmatched FROM runs WHERE label = 'restarts'").fetchone()
     check(lost == (0, 0), "nothing lost or unmatched", str(lost))
     r = subprocess.run([CPPROF, "report", db], capture_output=True, text=True)

@@ -702,7 +702,6 @@ static int recording__run_loop(struct recording *r)
 		if (r->follow && now - k.follow >= FOLLOW_INTERVAL_NS) {
 			uint64_t execs = r->execs ? execwatch__count(r->execs) : 0;
 
-			debug("follow: look %.0f ms after the last\n", (double)(now - k.follow) / 1e6);
 			k.follow = now;
 			recording__reap(r);
 			/* the count is read before the scan: an exec after it is seen next time */

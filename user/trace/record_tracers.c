@@ -538,6 +538,11 @@ static int syscalls_flush(struct recording *r, void *state, enum tracer_flush wh
 	return err < 0 ? err : 0;
 }
 
+static void syscalls_remove_target(struct recording *r, void *state, struct record_target *t)
+{
+	syslat__remove_target(state, t->proc.pid);
+}
+
 static void syscalls_close(void *state)
 {
 	syslat__close(state);
@@ -545,8 +550,8 @@ static void syscalls_close(void *state)
 
 static const struct tracer_ops syscalls_tracer = {
 	.name = "syscalls", .late = true,
-	.open = syscalls_open, .add_target = syscalls_add_target, .flush = syscalls_flush,
-	.close = syscalls_close,
+	.open = syscalls_open, .add_target = syscalls_add_target,
+	.remove_target = syscalls_remove_target, .flush = syscalls_flush, .close = syscalls_close,
 };
 
 static int sockets_open(struct recording *r, void **state)
@@ -580,6 +585,17 @@ static int sockets_flush(struct recording *r, void *state, enum tracer_flush why
 	return err < 0 ? err : 0;
 }
 
+static void sockets_remove_target(struct recording *r, void *state, struct record_target *t)
+{
+	sockview__remove_target(state, t->proc.pid);
+}
+
+static int sockets_poll(struct recording *r, void *state, int timeout_ms)
+{
+	sockview__poll(state);
+	return 0;
+}
+
 static void sockets_close(void *state)
 {
 	sockview__close(state);
@@ -587,7 +603,8 @@ static void sockets_close(void *state)
 
 static const struct tracer_ops sockets_tracer = {
 	.name = "sockets", .late = true,
-	.open = sockets_open, .add_target = sockets_add_target, .flush = sockets_flush,
+	.open = sockets_open, .add_target = sockets_add_target,
+	.remove_target = sockets_remove_target, .poll = sockets_poll, .flush = sockets_flush,
 	.close = sockets_close,
 };
 
