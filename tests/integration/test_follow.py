@@ -14,6 +14,8 @@
 2. `--pid` alone stays strict (the recorder stops when its target exits);
    `--pid --follow` traces the pid's restarted executable and goes on.
 3. Default discovery follows too: a restarted 'kube-apiserver' is traced.
+4. Debian's etcd restarted three times under --target: its gRPC calls are
+   counted exactly per process.
 
 Usage: test_follow.py BUILD_DIR
 Prints one line per check and ends with "follow: N passed, N failed".
@@ -295,6 +297,61 @@ def defaults():
     check(stored == sent, "default discovery: each process's requests counted exactly", f"{stored} vs {sent}")
 
 
+def etcd_restarts():
+    """Debian's etcd, followed by name across three restarts: its gRPC calls
+    (the puts of etcdctl) are counted exactly per process, under each one's row."""
+    if not os.path.exists(itlib.ETCD):
+        check(False, "Debian's etcd installed (make deps)")
+        return
+    name = "etd" + secrets.token_hex(4)
+    exe = os.path.join(TMP, name)
+    shutil.copy(itlib.ETCD, exe)
+    db = os.path.join(TMP, "etcd.db")
+    srv = itlib.Etcd(TMP, name="e0", exe=exe)
+    procs, sent = [srv], {}
+    rec = None
+    try:
+        if not check(srv.healthy(), "etcd copy up"):
+            return
+        rec, log = itlib.start_record([CPPROF, "record", "--db", db, "--label", "etcd", "--target", name,
+                                       "--sample-hz", "0"], os.path.join(TMP, "etcd-rec.log"))
+        for rnd in range(4):
+            if rnd:
+                srv = itlib.Etcd(TMP, name=f"e{rnd}", exe=exe)
+                procs.append(srv)
+                m = wait_log(log, rf"tracing gRPC calls of '[^']*' \(pid {srv.pid}\)", timeout=20)
+                check(m is not None and srv.healthy(), f"etcd restart {rnd}: pid {srv.pid} traced, gRPC too",
+                      open(log.name).read()[-500:])
+            n = 0
+            for i in range(6 + 2 * rnd):
+                n += srv.ctl("put", f"/registry/configmaps/r{rnd}/k{i}", "v").returncode == 0
+            sent[srv.pid] = n
+            if rnd < 3:
+                srv.proc.send_signal(signal.SIGKILL if rnd == 1 else signal.SIGTERM)
+                srv.proc.wait(timeout=20)
+                wait_log(log, rf"\(pid {srv.pid}\) exited", timeout=10)
+        rc, text = itlib.stop_record(rec, log)
+        check(rc == 0, "etcd: recorder stops on SIGINT, exit 0", text[-300:])
+    finally:
+        if rec and rec.poll() is None:
+            rec.kill()
+            rec.wait()
+        for p in procs:
+            if p.proc.poll() is None:
+                p.proc.kill()
+                p.proc.wait()
+    con = sqlite3.connect(db)
+    puts = dict(con.execute("SELECT t.pid, count(q.target_id) FROM targets t JOIN runs r ON r.id = t.run_id "
+                            "LEFT JOIN requests q ON q.target_id = t.id AND q.protocol = 'gRPC' AND q.verb = 'put' "
+                            "WHERE r.label = 'etcd' GROUP BY t.id").fetchall())
+    check(puts == sent, "etcd restarted 3 times: every put counted exactly, per process: client " +
+          " ".join(str(sent[p.pid]) for p in procs) + ", stored " + " ".join(str(puts.get(p.pid)) for p in procs),
+          f"{puts} vs {sent}")
+    rows = con.execute("SELECT count(*), count(t.exited_ns), count(t.started_ns) FROM targets t JOIN runs r "
+                       "ON r.id = t.run_id WHERE r.label = 'etcd'").fetchone()
+    check(rows == (4, 3, 4), "etcd: four targets rows, three exits, four starts", str(rows))
+
+
 def main():
     if os.geteuid() != 0:
         check(False, "root", "the follow tests attach uprobes: run as root (CI does)")
@@ -306,6 +363,7 @@ def main():
         by_name()
         pid_strict_and_follow()
         defaults()
+        etcd_restarts()
     finally:
         shutil.rmtree(TMP, ignore_errors=True)
     return check.summary("follow")
