@@ -95,6 +95,23 @@ static void same_process(void)
 	kill(p, SIGKILL);
 	waitpid(p, NULL, 0);
 	CHECK(!discover__same(&t), "a killed child is no longer the same process");
+
+	/* a wrapper that execs the server keeps pid and start time, not the program */
+	p = fork();
+	if (p == 0) {
+		usleep(300 * 1000);
+		execl("/bin/sleep", "sleep", "5", (char *)NULL);
+		_exit(127);
+	}
+	if (p <= 0)
+		return;
+	CHECK(discover__pid(p, &t) == 0, "discover__pid of a child about to exec");
+	usleep(800 * 1000);
+	CHECK(discover__pid(p, &other) == 0 && other.start_ticks == t.start_ticks && strstr(other.exe, "sleep"),
+	      "after exec: the same pid and start time, now running '%s'", other.exe);
+	CHECK(!discover__same(&t), "after exec the process no longer runs the program it was found with");
+	kill(p, SIGKILL);
+	waitpid(p, NULL, 0);
 }
 
 int main(void)

@@ -107,10 +107,18 @@ bool discover__alive(int pid)
 bool discover__same(const struct target_proc *t)
 {
 	unsigned long long start;
-	char state;
+	char state, path[64], exe[sizeof(t->exe)];
+	ssize_t n;
 
-	return read_stat(t->pid, &state, &start) == 0 && state != 'Z' && state != 'X' &&
-	       start == t->start_ticks;
+	if (read_stat(t->pid, &state, &start) || state == 'Z' || state == 'X' || start != t->start_ticks)
+		return false;
+	/* an exec keeps the pid and the start time but replaces the program */
+	snprintf(path, sizeof(path), "/proc/%d/exe", t->pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n < 0)
+		return false;
+	exe[n] = 0;
+	return strcmp(exe, t->exe) == 0;
 }
 
 long long discover__started_ns(const struct target_proc *t)

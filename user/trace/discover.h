@@ -61,7 +61,11 @@ int discover__pid(int pid, struct target_proc *out);
 /* true while PID exists and is not a zombie. */
 bool discover__alive(int pid);
 
-/* true while T's process is alive: same pid, same start time, not a zombie. */
+/*
+ * true while T's process is alive and runs the same program: same pid,
+ * same start time (not a reused pid), same executable (no exec since),
+ * not a zombie.
+ */
 bool discover__same(const struct target_proc *t);
 
 /* When T's process started (CLOCK_REALTIME ns, to the tick: 10 ms), from its start_ticks. */

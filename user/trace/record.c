@@ -503,7 +503,7 @@ static int recording__reap(struct recording *r)
 
 		if (!record_target__live(t))
 			continue;
-		/* the same process: a restarted server may get the pid of the one it replaces */
+		/* the same process and program: a restarted server may get the pid of the one it replaces */
 		if (discover__same(&t->proc))
 			alive++;
 		else
@@ -540,10 +540,13 @@ static void recording__watch_execs(struct recording *r)
 
 static void recording__ignore(struct recording *r, const struct target_proc *p)
 {
-	int i = r->nignored++ % DISCOVER_MAX; /* oldest first out: it is long gone */
+	r->ignored[r->nignored++ % DISCOVER_MAX] = *p; /* oldest first out: it is long gone */
+}
 
-	r->ignored[i].pid = p->pid;
-	r->ignored[i].start_ticks = p->start_ticks;
+/* P and Q are one process running one program (a wrapper that execs the server is not). */
+static bool same_image(const struct target_proc *p, const struct target_proc *q)
+{
+	return p->pid == q->pid && p->start_ticks == q->start_ticks && !strcmp(p->exe, q->exe);
 }
 
 /* Whether P is traced already, or was found untraceable before. */
@@ -552,11 +555,10 @@ static bool recording__knows(const struct recording *r, const struct target_proc
 	int i, n = r->nignored < DISCOVER_MAX ? r->nignored : DISCOVER_MAX;
 
 	for (i = 0; i < r->ntargets; i++)
-		if (record_target__live(&r->targets[i]) && r->targets[i].proc.pid == p->pid &&
-		    r->targets[i].proc.start_ticks == p->start_ticks)
+		if (record_target__live(&r->targets[i]) && same_image(&r->targets[i].proc, p))
 			return true;
 	for (i = 0; i < n; i++)
-		if (r->ignored[i].pid == p->pid && r->ignored[i].start_ticks == p->start_ticks)
+		if (same_image(&r->ignored[i], p))
 			return true;
 	return false;
 }

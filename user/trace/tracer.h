@@ -50,7 +50,7 @@ struct recording {
 	int nfollow_names;      /* 0: default discovery */
 	char follow_buf[DISCOVER_MAX][64];
 	struct target_proc *scan; /* DISCOVER_MAX entries, for each look at /proc */
-	struct { int pid; unsigned long long start_ticks; } ignored[DISCOVER_MAX];
+	struct target_proc ignored[DISCOVER_MAX];
 	int nignored;           /* processes that could not be traced: not tried again */
 	struct execwatch *execs; /* the cue to look again; NULL: look every time */
 	uint64_t execs_seen;
