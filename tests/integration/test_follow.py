@@ -350,6 +350,12 @@ def etcd_restarts():
     rows = con.execute("SELECT count(*), count(t.exited_ns), count(t.started_ns) FROM targets t JOIN runs r "
                        "ON r.id = t.run_id WHERE r.label = 'etcd'").fetchone()
     check(rows == (4, 3, 4), "etcd: four targets rows, three exits, four starts", str(rows))
+    lat = [(a - s) / 1e9 for s, a in con.execute(
+        "SELECT t.started_ns, t.attached_ns FROM targets t JOIN runs r ON r.id = t.run_id "
+        "WHERE r.label = 'etcd' ORDER BY t.id").fetchall()[1:] if s and a]
+    if lat:
+        print("  etcd restart to probes attached (s): " + ", ".join(f"{x:.3f}" for x in lat) +
+              f"; max {max(lat):.3f} (goal 2 s)")
 
 
 def main():
