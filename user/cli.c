@@ -60,12 +60,16 @@ static const char record_help[] =
 "every request's latency, tagged by Kubernetes verb and resource, in FILE\n"
 "(SQLite, created 0600). etcd targets also get their gRPC calls traced,\n"
 "tagged by operation and by the resource their key names. Runs until --duration elapses, SIGINT/SIGTERM, or\n"
-"every target has exited; the run is saved in all three cases.\n"
+"(--pid without --follow) every target has exited; the run is saved in all cases.\n"
+"Targets found by name or by default discovery are followed: a process that\n"
+"starts later (a restarted apiserver) is inspected afresh and traced within about\n"
+"a second, and each process's start and exit are recorded.\n"
 "\n"
 "  --db FILE          database to create or add a run to (required)\n"
 "  --label NAME       unique name of this run in FILE (default: KIND-DATE-TIME)\n"
 "  --kind KIND        real, kubemark or other (default: other)\n"
-"  --pid PID          trace this process (repeatable)\n"
+"  --pid PID          trace this process (repeatable)\n""  --follow           with --pid: also trace new processes of the same executables,\n"
+"                     and go on when the pids exit (without it --pid is strict)\n"
 "  --target NAME      trace processes whose name or executable is NAME\n"
 "                     (repeatable; default: kube-apiserver and etcd)\n"
 "  --duration SECS    stop after SECS seconds (default: until interrupted)\n"
@@ -160,6 +164,7 @@ static const struct option record_options[] = {
 	{ "apiserver-ca", required_argument, NULL, 1004 },
 	{ "apiserver-token-file", required_argument, NULL, 1005 },
 	{ "apiserver-insecure", no_argument, NULL, 1006 },
+	{ "follow", no_argument, NULL, 1013 },
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -241,6 +246,7 @@ static int record_option(int c, struct record_opts *o)
 		if (parse_int(optarg, 1, 600, &o->metrics_timeout_s))
 			return usage_error("record", "invalid --metrics-timeout '%s': expected 1-600 seconds", optarg);
 		break;
+	case 1013: o->follow = true; break;
 	case 'h': fputs(record_help, stdout); return EXIT_OK;
 	default: return usage_error("record", "%s", "invalid option");
 	}

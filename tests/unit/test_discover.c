@@ -12,6 +12,7 @@
 
 #include "check.h"
 #include "discover.h"
+#include "log.h"
 #include "fixtures.h"
 
 static int copy_file(const char *from, const char *to)
@@ -61,6 +62,58 @@ static void role_of_main(void)
 	CHECK_INT(discover__role_of_main(NULL), DISCOVER_NONE);
 }
 
+/*
+ * A process is its pid and its start time: discover__same holds while it
+ * lives, not for another start time (a pid the kernel reused), not once
+ * it has exited; its start is now, to the tick.
+ */
+static void same_process(void)
+{
+	struct target_proc t, other;
+	struct timespec now;
+	long long started, now_ns;
+	pid_t p = fork();
+
+	if (p == 0) {
+		pause();
+		_exit(0);
+	}
+	CHECK(p > 0, "fork: %s", strerror(errno));
+	if (p <= 0)
+		return;
+	CHECK(discover__pid(p, &t) == 0, "discover__pid of a child: %s", cp_lasterr());
+	CHECK(t.start_ticks > 0, "start time read (%llu ticks after boot)", t.start_ticks);
+	CHECK(discover__same(&t), "the child is the same process while it lives");
+	other = t;
+	other.start_ticks++;
+	CHECK(!discover__same(&other), "another start time under the same pid is another process");
+	started = discover__started_ns(&t);
+	clock_gettime(CLOCK_REALTIME, &now);
+	now_ns = (long long)now.tv_sec * 1000000000LL + now.tv_nsec;
+	CHECK(started <= now_ns + 20000000LL && started > now_ns - 5000000000LL,
+	      "its start is now, to the tick (%.3f s ago)", (now_ns - started) / 1e9);
+	kill(p, SIGKILL);
+	waitpid(p, NULL, 0);
+	CHECK(!discover__same(&t), "a killed child is no longer the same process");
+
+	/* a wrapper that execs the server keeps pid and start time, not the program */
+	p = fork();
+	if (p == 0) {
+		usleep(300 * 1000);
+		execl("/bin/sleep", "sleep", "5", (char *)NULL);
+		_exit(127);
+	}
+	if (p <= 0)
+		return;
+	CHECK(discover__pid(p, &t) == 0, "discover__pid of a child about to exec");
+	usleep(800 * 1000);
+	CHECK(discover__pid(p, &other) == 0 && other.start_ticks == t.start_ticks && strstr(other.exe, "sleep"),
+	      "after exec: the same pid and start time, now running '%s'", other.exe);
+	CHECK(!discover__same(&t), "after exec the process no longer runs the program it was found with");
+	kill(p, SIGKILL);
+	waitpid(p, NULL, 0);
+}
+
 int main(void)
 {
 	const char *fx = getenv("FIXTURES_DIR");
@@ -73,6 +126,7 @@ int main(void)
 	int n, port;
 
 	role_of_main();
+	same_process();
 	if (!mkdtemp(dir)) {
 		CHECK(0, "mkdtemp: %s", strerror(errno));
 		return check_summary("test_discover");

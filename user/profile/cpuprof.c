@@ -580,9 +580,10 @@ static uint32_t build_stack(struct cpuprof *p, const struct target *t,
 	return cat;
 }
 
+/* The newest target of TGID: a restarted server may get an exited one's pid. */
 static struct target *find_target(struct cpuprof *p, int tgid, uint32_t *idx)
 {
-	for (int i = 0; i < p->ntargets; i++)
+	for (int i = p->ntargets - 1; i >= 0; i--)
 		if (p->targets[i].tgid == tgid) {
 			*idx = i;
 			return &p->targets[i];

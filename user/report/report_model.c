@@ -1351,7 +1351,7 @@ static long long col_ll(sqlite3_stmt *st, int i, long long null)
 
 static int load_targets(const char *path, sqlite3 *db, struct report_run *r)
 {
-	char sql[512], c[4][64];
+	char sql[512], c[5][64];
 	sqlite3_stmt *st = NULL;
 	int rc, err = 0;
 
@@ -1359,9 +1359,10 @@ static int load_targets(const char *path, sqlite3 *db, struct report_run *r)
 	col_or_null(db, "targets", NULL, "etcd_version", c[1], sizeof(c[1]));
 	col_or_null(db, "targets", NULL, "cpu_ns", c[2], sizeof(c[2]));
 	col_or_null(db, "targets", NULL, "samples", c[3], sizeof(c[3]));
+	col_or_null(db, "targets", NULL, "started_ns", c[4], sizeof(c[4]));
 	snprintf(sql, sizeof(sql), "SELECT id, pid, component, exe, go_version, main_path, "
-		 "build_id, offsets_source, probes, attached_ns, exited_ns, %s, %s, %s, %s "
-		 "FROM targets WHERE run_id = ?1 ORDER BY id", c[0], c[1], c[2], c[3]);
+		 "build_id, offsets_source, probes, attached_ns, exited_ns, %s, %s, %s, %s, %s "
+		 "FROM targets WHERE run_id = ?1 ORDER BY id", c[0], c[1], c[2], c[3], c[4]);
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(path, db, rc);
@@ -1392,6 +1393,7 @@ static int load_targets(const char *path, sqlite3 *db, struct report_run *r)
 		t->etcd_version = xstrdup(sqlite3_column_text(st, 12));
 		t->cpu_ns = col_ll(st, 13, REPORT_NULL);
 		t->samples = col_ll(st, 14, REPORT_NULL);
+		t->started_ns = col_ll(st, 15, REPORT_NULL);
 	}
 	if (!err && rc != SQLITE_DONE)
 		err = db_err(path, db, rc);

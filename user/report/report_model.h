@@ -175,6 +175,7 @@ struct report_target {
 	char *main_path, *build_id, *offsets_source, *probes;
 	long long id, pid, attached_ns, exited_ns, samples;
 	long long cpu_ns;            /* < 0: unknown (REPORT_NULL) */
+	long long started_ns;        /* the process's start; REPORT_NULL in older files */
 };
 
 /*

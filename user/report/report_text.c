@@ -100,6 +100,57 @@ static void text_target(struct ctx *c, const struct report_target *t, bool first
 	      report__clip(report_str_or(t->exe, "?"), w, b, sizeof(b)), d);
 }
 
+/* Targets A and B are one server, restarted: the same component, or for 'other' the same file. */
+static bool same_server(const struct report_target *a, const struct report_target *b)
+{
+	const char *ca = report_str_or(a->component, ""), *cb = report_str_or(b->component, "");
+
+	if (strcmp(ca, cb))
+		return false;
+	return strcmp(ca, "other") ? true : !strcmp(report_str_or(a->exe, ""), report_str_or(b->exe, ""));
+}
+
+/*
+ * A server followed across restarts (issue 13.2): one line saying how
+ * often, then each process's start and exit. Nothing for a run whose
+ * targets never restarted, so such reports stay as they were.
+ */
+static void text_restarts(struct ctx *c, const struct report_run *r)
+{
+	char a[64], b[64], tmp[512];
+	size_t i, k;
+
+	for (i = 0; i < r->ntargets; i++) {
+		const struct report_target *t = &r->targets[i];
+		int n = 0, exits = 0;
+		bool seen = false;
+
+		for (k = 0; k < i && !seen; k++)
+			seen = same_server(&r->targets[k], t);
+		for (k = i; k < r->ntargets && !seen; k++)
+			if (same_server(&r->targets[k], t)) {
+				n++;
+				exits += r->targets[k].exited_ns != REPORT_NULL;
+			}
+		if (seen || n < 2 || !exits)
+			continue;
+		tline(c, "  restarts  %s '%s' restarted %d times", report_str_or(t->component, "?"),
+		      report__clip(report_str_or(t->exe, "?"), 60, tmp, sizeof(tmp)), n - 1);
+		for (k = i; k < r->ntargets; k++) {
+			const struct report_target *u = &r->targets[k];
+
+			if (!same_server(u, t))
+				continue;
+			report__fmt_utc(u->started_ns != REPORT_NULL ? u->started_ns : u->attached_ns, a, sizeof(a));
+			if (u->exited_ns != REPORT_NULL)
+				report__fmt_utc(u->exited_ns, b, sizeof(b));
+			tline(c, "            pid %-7d started %s, %s%s", (int)u->pid, a,
+			      u->exited_ns != REPORT_NULL ? "exited " : "running at the end",
+			      u->exited_ns != REPORT_NULL ? b : "");
+		}
+	}
+}
+
 static void text_header(struct ctx *c, const struct report_run *r)
 {
 	const bool has_ended = r->stored.ended_ns != REPORT_NULL;
@@ -147,6 +198,7 @@ static void text_header(struct ctx *c, const struct report_run *r)
 		text_target(c, &r->targets[i], i == 0);
 	if (!r->ntargets)
 		tline(c, "  targets   none");
+	text_restarts(c, r);
 }
 
 enum { C_VERB, C_RES, C_SCOPE, C_COUNT, C_P50, C_P90, C_P99, C_MAX, C_ERR, C_SLO, NCOLS };

@@ -124,6 +124,7 @@ static const struct {
 	{ "cpu_profile", "component", "TEXT" },
 	{ "cpu_profile", "subresource", "TEXT" },
 	{ "cpu_profile", "scope", "TEXT" },
+	{ "targets", "started_ns", "INTEGER" },
 };
 
 /*
@@ -150,6 +151,7 @@ struct store {
 	int pending;        /* rows in it */
 	sqlite3_stmt *begin, *commit;
 	sqlite3_stmt *ins_run, *end_run, *ins_target, *target_exit, *ins_req;
+	sqlite3_stmt *target_started;
 	sqlite3_stmt *del_req, *del_cpu, *del_targets, *del_run;
 	sqlite3_stmt *ins_syscall, *ins_sock, *del_syscalls, *del_sock;
 	sqlite3_stmt *set_cluster, *set_target_cpu, *ins_cpu, *ins_stack, *del_stacks;
@@ -453,6 +455,8 @@ struct store *store__open(const char *path, int *errp)
 	    (err = prepare(s, "DELETE FROM cpu_stacks WHERE run_id = ?1", &s->del_stacks)) ||
 	    (err = prepare(s, "UPDATE targets SET exited_ns = ?2 WHERE id = ?1",
 			   &s->target_exit)) ||
+	    (err = prepare(s, "UPDATE targets SET started_ns = ?2 WHERE id = ?1",
+			   &s->target_started)) ||
 	    (err = prepare(s, "INSERT INTO requests(run_id, target_id, component, protocol, "
 			      "method, verb, api_group, api_version, resource, subresource, "
 			      "namespace, scope, name, path, watch, status, start_ns, latency_ns) "
@@ -510,6 +514,7 @@ void store__close(struct store *s)
 	sqlite3_finalize(s->end_run);
 	sqlite3_finalize(s->ins_target);
 	sqlite3_finalize(s->target_exit);
+	sqlite3_finalize(s->target_started);
 	sqlite3_finalize(s->ins_req);
 	sqlite3_finalize(s->del_req);
 	sqlite3_finalize(s->del_cpu);
@@ -632,6 +637,18 @@ int store__target_exited(struct store *s, int64_t target_id, int64_t exited_ns)
 	sqlite3_bind_int64(s->target_exit, 1, target_id);
 	sqlite3_bind_int64(s->target_exit, 2, exited_ns);
 	return step_done(s, s->target_exit);
+}
+
+int store__target_started(struct store *s, int64_t target_id, int64_t started_ns)
+{
+	int err;
+
+	err = store__flush(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(s->target_started, 1, target_id);
+	sqlite3_bind_int64(s->target_started, 2, started_ns);
+	return step_done(s, s->target_started);
 }
 
 int store__add_request(struct store *s, const struct request_rec *r)

@@ -156,6 +156,8 @@ int store__add_target(struct store *s, int64_t run_id, const struct target_info 
 		      int64_t *target_id);
 /* Mark a target as exited at EXITED_NS (CLOCK_REALTIME). */
 int store__target_exited(struct store *s, int64_t target_id, int64_t exited_ns);
+/* Record when a target's process started (CLOCK_REALTIME ns, /proc/PID/stat). */
+int store__target_started(struct store *s, int64_t target_id, int64_t started_ns);
 /* Buffered: written in the current batch transaction. */
 int store__add_request(struct store *s, const struct request_rec *r);
 /* Buffered like requests: a row of table syscalls. */

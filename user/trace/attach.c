@@ -15,6 +15,7 @@
 
 #include "attach.h"
 #include "bpfutil.h"
+#include "cpprof/cpu_sample.h"
 #include "cpprof/go_http.h"
 #include "go_http.skel.h"
 #include "log.h"
@@ -178,13 +179,44 @@ fail:
 	return err;
 }
 
-void attach__detach(struct attach *a, int pid)
+/*
+ * Forget which goroutines of PID worked for which request: a process
+ * killed mid-request (an OOM kill) never ends them, and a restarted
+ * server all night would fill "goreq" with the dead ones.
+ */
+static void drop_goroutines(struct attach *a, int pid)
+{
+	int fd = bpf_map__fd(a->skel->maps.goreq);
+	struct goreq_key key, next, *prev = NULL;
+
+	while (bpf_map_get_next_key(fd, prev, &next) == 0) {
+		if ((int)next.tgid == pid && bpf_map_delete_elem(fd, &next) == 0)
+			continue; /* the deleted key cannot lead on: restart from the one before it */
+		key = next;
+		prev = &key;
+	}
+}
+
+static void detach(struct attach *a, int pid, bool exited)
 {
 	uint32_t key = pid;
 
-	a->nlinks = bpfutil__links_drop_pid(a->links, a->nlinks, pid);
+	a->nlinks = exited ? bpfutil__links_drop_pid_later(a->links, a->nlinks, pid) :
+			     bpfutil__links_drop_pid(a->links, a->nlinks, pid);
 	bpf_map__delete_elem(a->skel->maps.targets, &key, sizeof(key), 0);
 	a->swept += attach__sweep(a, pid, 0);
+	if (exited)
+		drop_goroutines(a, pid);
+}
+
+void attach__detach(struct attach *a, int pid)
+{
+	detach(a, pid, false);
+}
+
+void attach__forget(struct attach *a, int pid)
+{
+	detach(a, pid, true);
 }
 
 uint64_t attach__swept(const struct attach *a)

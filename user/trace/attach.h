@@ -27,6 +27,8 @@ void attach__close(struct attach *a);
 int attach__target(struct attach *a, int pid, const struct probe_plan *plan, uint32_t component);
 /* Detach PID's probes (it exited); its in-flight requests are forgotten. */
 void attach__detach(struct attach *a, int pid);
+/* The same for a PID that has exited: its links are destroyed in the background (bpfutil.h). */
+void attach__forget(struct attach *a, int pid);
 
 /*
  * Remove in-flight requests that will never end: those of PID (if > 0),

@@ -57,5 +57,15 @@ void bpfutil__links_truncate(struct bpfutil_link *links, int *n, int from);
 
 /* Destroy the N LINKS of PID, keeping the others in order; the number left. */
 int bpfutil__links_drop_pid(struct bpfutil_link *links, int n, int pid);
+/*
+ * The same for a PID that has exited: its links are destroyed by a
+ * background thread, since each destroy waits for the kernel's uprobe
+ * unregistration (up to a second under load) and its probes can no longer
+ * fire.
+ */
+int bpfutil__links_drop_pid_later(struct bpfutil_link *links, int n, int pid);
+void bpfutil__link_destroy_later(struct bpf_link *link);
+/* Wait until every link given to the background thread is destroyed. */
+void bpfutil__links_settle(void);
 
 #endif

@@ -192,6 +192,19 @@ int collector__add_target(struct collector *c, int tgid, int64_t target_id, cons
 	return 0;
 }
 
+void collector__remove_target(struct collector *c, int tgid)
+{
+	int i, j;
+
+	/* the process is gone: everything it sent is in the ring already */
+	while (collector__poll(c, 0) > 0)
+		;
+	for (i = j = 0; i < c->ntargets; i++)
+		if (c->targets[i].tgid != tgid)
+			c->targets[j++] = c->targets[i];
+	c->ntargets = j;
+}
+
 int collector__poll(struct collector *c, int timeout_ms)
 {
 	int n = ring_buffer__poll(c->rb, timeout_ms), m;

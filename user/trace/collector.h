@@ -34,6 +34,11 @@ void collector__free(struct collector *c);
 
 /* Map events of TGID to the targets row TARGET_ID of COMPONENT. */
 int collector__add_target(struct collector *c, int tgid, int64_t target_id, const char *component);
+/*
+ * TGID exited: store what it left in the ring buffer, then forget it, so
+ * that a new process the kernel gives the same pid maps to its own row.
+ */
+void collector__remove_target(struct collector *c, int tgid);
 
 /*
  * Wait up to TIMEOUT_MS for events and store them. Returns the number of

@@ -7,6 +7,7 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include "discover.h"
@@ -29,15 +30,19 @@ static int read_comm(int pid, char *buf, size_t len)
 	return 0;
 }
 
+static int read_stat(int pid, char *state, unsigned long long *start_ticks);
+
 int discover__pid(int pid, struct target_proc *out)
 {
 	char path[64];
 	ssize_t n;
 	int err;
+	unsigned long long start;
+	char state;
 
 	memset(out, 0, sizeof(*out));
 	out->pid = pid;
-	if (!discover__alive(pid)) {
+	if (read_stat(pid, &state, &start) || state == 'Z' || state == 'X') {
 		cp_seterr("no process with pid %d", pid);
 		return -ESRCH;
 	}
@@ -57,26 +62,78 @@ int discover__pid(int pid, struct target_proc *out)
 		return err;
 	}
 	out->exe[n] = 0;
+	out->start_ticks = start;
+	return 0;
+}
+
+/*
+ * PID's state letter and start time from /proc/PID/stat: 0, or -errno
+ * when the process is gone. The fields after the comm are counted from
+ * its last ')' (the comm may hold spaces and parentheses, proc(5)).
+ */
+static int read_stat(int pid, char *state, unsigned long long *start_ticks)
+{
+	char path[64], buf[1024], *p;
+	int field;
+	FILE *f;
+
+	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
+	f = fopen(path, "r");
+	if (!f)
+		return -errno;
+	p = fgets(buf, sizeof(buf), f) ? strrchr(buf, ')') : NULL;
+	fclose(f);
+	if (!p || p[1] != ' ')
+		return -ESRCH;
+	*state = p[2];
+	*start_ticks = 0;
+	/* state is field 3, starttime field 22 */
+	for (field = 3, p += 2; *p && field < 22; p++)
+		if (*p == ' ')
+			field++;
+	if (field == 22)
+		*start_ticks = strtoull(p, NULL, 10);
 	return 0;
 }
 
 bool discover__alive(int pid)
 {
-	char path[64], buf[512], *p;
-	FILE *f;
-	bool alive = false;
+	unsigned long long start;
+	char state;
 
-	snprintf(path, sizeof(path), "/proc/%d/stat", pid);
-	f = fopen(path, "r");
-	if (!f)
+	return read_stat(pid, &state, &start) == 0 && state != 'Z' && state != 'X';
+}
+
+bool discover__same(const struct target_proc *t)
+{
+	unsigned long long start;
+	char state, path[64], exe[sizeof(t->exe)];
+	ssize_t n;
+
+	if (read_stat(t->pid, &state, &start) || state == 'Z' || state == 'X' || start != t->start_ticks)
 		return false;
-	if (fgets(buf, sizeof(buf), f)) {
-		/* state follows the last ')' of the comm field (proc(5)) */
-		p = strrchr(buf, ')');
-		alive = p && p[1] == ' ' && p[2] != 'Z' && p[2] != 'X';
-	}
-	fclose(f);
-	return alive;
+	/* an exec keeps the pid and the start time but replaces the program */
+	snprintf(path, sizeof(path), "/proc/%d/exe", t->pid);
+	n = readlink(path, exe, sizeof(exe) - 1);
+	if (n < 0)
+		return false;
+	exe[n] = 0;
+	return strcmp(exe, t->exe) == 0;
+}
+
+long long discover__started_ns(const struct target_proc *t)
+{
+	struct timespec rt, bt;
+	long hz = sysconf(_SC_CLK_TCK);
+
+	/* starttime counts from boot on CLOCK_BOOTTIME (fs/proc/array.c, start_boottime) */
+	clock_gettime(CLOCK_REALTIME, &rt);
+	clock_gettime(CLOCK_BOOTTIME, &bt);
+	if (hz <= 0)
+		hz = 100;
+	return ((long long)rt.tv_sec - bt.tv_sec) * 1000000000LL + (rt.tv_nsec - bt.tv_nsec) +
+	       (long long)(t->start_ticks / hz) * 1000000000LL +
+	       (long long)(t->start_ticks % hz) * (1000000000LL / hz);
 }
 
 static const char *base_name(const char *p)

@@ -16,6 +16,12 @@ struct target_proc {
 	int pid;
 	char exe[512];   /* readlink of /proc/PID/exe */
 	char comm[32];
+	/*
+	 * Start time in clock ticks after boot (proc(5) stat field 22): with
+	 * the pid it names one process, so a pid the kernel reuses for a new
+	 * process (a restarted server) is never taken for the old one.
+	 */
+	unsigned long long start_ticks;
 };
 
 /*
@@ -54,5 +60,15 @@ int discover__pid(int pid, struct target_proc *out);
 
 /* true while PID exists and is not a zombie. */
 bool discover__alive(int pid);
+
+/*
+ * true while T's process is alive and runs the same program: same pid,
+ * same start time (not a reused pid), same executable (no exec since),
+ * not a zombie.
+ */
+bool discover__same(const struct target_proc *t);
+
+/* When T's process started (CLOCK_REALTIME ns, to the tick: 10 ms), from its start_ticks. */
+long long discover__started_ns(const struct target_proc *t);
 
 #endif

@@ -914,18 +914,29 @@ int grpc_tracer__sweep(struct grpc_tracer *t, uint64_t older_than_ns)
 	return older_than_ns ? sweep(t, 0, older_than_ns) : 0;
 }
 
-void grpc_tracer__detach(struct grpc_tracer *t, int pid)
+static void detach(struct grpc_tracer *t, int pid, bool exited)
 {
 	uint32_t key = pid;
 	int i, j = 0;
 
-	t->nlinks = bpfutil__links_drop_pid(t->links, t->nlinks, pid);
+	t->nlinks = exited ? bpfutil__links_drop_pid_later(t->links, t->nlinks, pid) :
+			     bpfutil__links_drop_pid(t->links, t->nlinks, pid);
 	for (i = j = 0; i < t->ntargets; i++)
 		if (t->targets[i].pid != pid)
 			t->targets[j++] = t->targets[i];
 	t->ntargets = j;
 	bpf_map__delete_elem(t->skel->maps.targets, &key, sizeof(key), 0);
 	sweep(t, pid, 0);
+}
+
+void grpc_tracer__detach(struct grpc_tracer *t, int pid)
+{
+	detach(t, pid, false);
+}
+
+void grpc_tracer__forget(struct grpc_tracer *t, int pid)
+{
+	detach(t, pid, true);
 }
 
 int grpc_tracer__poll(struct grpc_tracer *t, int timeout_ms, grpc_call_fn fn, void *ctx)

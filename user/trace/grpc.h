@@ -104,6 +104,8 @@ int grpc_tracer__add_target(struct grpc_tracer *t, int pid, const char *exe, int
 			    int64_t target_id, const char *component);
 /* Detach PID (it exited) and forget its open calls. */
 void grpc_tracer__detach(struct grpc_tracer *t, int pid);
+/* The same for a PID that has exited: its links are destroyed in the background (bpfutil.h). */
+void grpc_tracer__forget(struct grpc_tracer *t, int pid);
 
 /* What the callback gets besides the request row. */
 struct grpc_call {

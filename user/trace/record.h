@@ -28,6 +28,12 @@ struct record_opts {
 	long duration;                 /* seconds; 0: until interrupted */
 	long sample_hz;                /* 0: no CPU sampling */
 	bool store_names, no_syscalls, no_sockets;
+	/*
+	 * --follow: with --pid, trace new processes of the same executables
+	 * and go on when they exit. Always on for --target and default
+	 * discovery; --pid alone stays strict.
+	 */
+	bool follow;
 	enum syslat_mode sys_mode;     /* --syscalls fsync (default) or all */
 	struct cluster_size cluster;   /* from flags; -1 where not given */
 	struct cluster_opts capi;      /* --apiserver: where to read the size (and scrape) */

@@ -79,13 +79,24 @@ static int http_add_target(struct recording *r, void *state, struct record_targe
 	return err;
 }
 
-/* No remove_target: an exited target's probes stay until stop, which counts its open calls. */
+/*
+ * T exited: destroy its uprobe links (a server restarted all night must
+ * not pile them up) and count its calls still open; a new process of the
+ * same binary gets links and per-pid state of its own.
+ */
+static void http_remove_target(struct recording *r, void *state, struct record_target *t)
+{
+	struct http_view *h = state;
+
+	attach__forget(h->att, t->proc.pid);
+}
+
 static void http_stop(struct recording *r, void *state)
 {
 	struct http_view *h = state;
 
 	for (int i = 0; i < r->ntargets; i++)
-		if (r->targets[i].attached)
+		if (record_target__live(&r->targets[i]))
 			attach__detach(h->att, r->targets[i].proc.pid);
 }
 
@@ -134,8 +145,8 @@ static void http_close(void *state)
 
 static const struct tracer_ops go_http_tracer = {
 	.name = "go_http", .required = true,
-	.open = http_open, .add_target = http_add_target, .flush = http_flush,
-	.stop = http_stop, .stats = http_stats, .summary = http_summary, .close = http_close,
+	.open = http_open, .add_target = http_add_target, .remove_target = http_remove_target,
+	.flush = http_flush, .stop = http_stop, .stats = http_stats, .summary = http_summary, .close = http_close,
 };
 
 /* ---- collector: go_http's events into requests (collector.c) ---------- */
@@ -163,6 +174,11 @@ static int collector_open(struct recording *r, void **state)
 static int collector_add_target(struct recording *r, void *state, struct record_target *t)
 {
 	return collector__add_target(state, t->proc.pid, t->target_id, t->plan.component);
+}
+
+static void collector_remove_target(struct recording *r, void *state, struct record_target *t)
+{
+	collector__remove_target(state, t->proc.pid);
 }
 
 static int collector_poll(struct recording *r, void *state, int timeout_ms)
@@ -195,7 +211,8 @@ static void collector_close(void *state)
 
 static const struct tracer_ops collector_tracer = {
 	.name = "collector", .required = true,
-	.open = collector_open, .add_target = collector_add_target, .poll = collector_poll,
+	.open = collector_open, .add_target = collector_add_target,
+	.remove_target = collector_remove_target, .poll = collector_poll,
 	.flush = collector_flush, .stats = collector_stats, .close = collector_close,
 };
 
@@ -264,14 +281,6 @@ static int grpc_add_target(struct recording *r, void *state, struct record_targe
 	return err;
 }
 
-static void grpc_remove_target(struct recording *r, void *state, struct record_target *t)
-{
-	struct grpc_view *g = state;
-
-	if (g->gt)
-		grpc_tracer__detach(g->gt, t->proc.pid);
-}
-
 static int grpc_store(void *ctx, const struct request_rec *rec, const struct grpc_call *c)
 {
 	struct grpc_view *g = ctx;
@@ -282,6 +291,27 @@ static int grpc_store(void *ctx, const struct request_rec *rec, const struct grp
 		recording__request_done(g->r, c->pid, c->stream, c->start_mono_ns, rec);
 	}
 	return err;
+}
+
+/*
+ * T exited (or the run ends): store the calls it left in the ring buffer
+ * while its pid still maps to its row, then detach it.
+ */
+static void grpc_drop(struct grpc_view *g, struct record_target *t, bool exited)
+{
+	if (!g->gt)
+		return;
+	while (grpc_tracer__poll(g->gt, 0, grpc_store, g) > 0)
+		;
+	if (exited)
+		grpc_tracer__forget(g->gt, t->proc.pid);
+	else
+		grpc_tracer__detach(g->gt, t->proc.pid);
+}
+
+static void grpc_remove_target(struct recording *r, void *state, struct record_target *t)
+{
+	grpc_drop(state, t, true);
 }
 
 static int grpc_poll(struct recording *r, void *state, int timeout_ms)
@@ -310,7 +340,7 @@ static void grpc_stop(struct recording *r, void *state)
 {
 	for (int i = 0; i < r->ntargets; i++)
 		if (record_target__live(&r->targets[i]))
-			grpc_remove_target(r, state, &r->targets[i]);
+			grpc_drop(state, &r->targets[i], false);
 }
 
 static void grpc_stats(struct recording *r, void *state, struct tracer_counts *c)
@@ -394,7 +424,7 @@ static void cpu_remove_target(struct recording *r, void *state, struct record_ta
 {
 	struct cpu_view *v = state;
 
-	sampler__remove_target(v->sp, t->proc.pid);
+	sampler__forget(v->sp, t->proc.pid);
 }
 
 static int cpu_poll(struct recording *r, void *state, int timeout_ms)
@@ -508,6 +538,11 @@ static int syscalls_flush(struct recording *r, void *state, enum tracer_flush wh
 	return err < 0 ? err : 0;
 }
 
+static void syscalls_remove_target(struct recording *r, void *state, struct record_target *t)
+{
+	syslat__remove_target(state, t->proc.pid);
+}
+
 static void syscalls_close(void *state)
 {
 	syslat__close(state);
@@ -515,8 +550,8 @@ static void syscalls_close(void *state)
 
 static const struct tracer_ops syscalls_tracer = {
 	.name = "syscalls", .late = true,
-	.open = syscalls_open, .add_target = syscalls_add_target, .flush = syscalls_flush,
-	.close = syscalls_close,
+	.open = syscalls_open, .add_target = syscalls_add_target,
+	.remove_target = syscalls_remove_target, .flush = syscalls_flush, .close = syscalls_close,
 };
 
 static int sockets_open(struct recording *r, void **state)
@@ -550,6 +585,17 @@ static int sockets_flush(struct recording *r, void *state, enum tracer_flush why
 	return err < 0 ? err : 0;
 }
 
+static void sockets_remove_target(struct recording *r, void *state, struct record_target *t)
+{
+	sockview__remove_target(state, t->proc.pid);
+}
+
+static int sockets_poll(struct recording *r, void *state, int timeout_ms)
+{
+	sockview__poll(state);
+	return 0;
+}
+
 static void sockets_close(void *state)
 {
 	sockview__close(state);
@@ -557,7 +603,8 @@ static void sockets_close(void *state)
 
 static const struct tracer_ops sockets_tracer = {
 	.name = "sockets", .late = true,
-	.open = sockets_open, .add_target = sockets_add_target, .flush = sockets_flush,
+	.open = sockets_open, .add_target = sockets_add_target,
+	.remove_target = sockets_remove_target, .poll = sockets_poll, .flush = sockets_flush,
 	.close = sockets_close,
 };
 

@@ -270,19 +270,33 @@ int sampler__add_target(struct sampler *s, int pid, char *note, size_t notelen)
 	return mode == 1 ? 0 : 1;
 }
 
-void sampler__remove_target(struct sampler *s, int pid)
+static void remove_target(struct sampler *s, int pid, bool exited)
 {
 	uint32_t key = pid;
 	int i, j = 0;
 
 	bpf_map__delete_elem(s->skel->maps.sample_targets, &key, sizeof(key), 0);
 	for (i = 0; i < s->ntargets; i++) {
-		if (s->targets[i].pid == pid)
-			detach_target(&s->targets[i]);
-		else
+		if (s->targets[i].pid != pid) {
 			s->targets[j++] = s->targets[i];
+		} else if (exited) {
+			bpfutil__link_destroy_later(s->targets[i].entry);
+			bpfutil__link_destroy_later(s->targets[i].newg);
+		} else {
+			detach_target(&s->targets[i]);
+		}
 	}
 	s->ntargets = j;
+}
+
+void sampler__remove_target(struct sampler *s, int pid)
+{
+	remove_target(s, pid, false);
+}
+
+void sampler__forget(struct sampler *s, int pid)
+{
+	remove_target(s, pid, true);
 }
 
 int sampler__poll(struct sampler *s, int timeout_ms, sampler_fn fn, void *ctx)

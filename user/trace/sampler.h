@@ -36,6 +36,8 @@ void sampler__close(struct sampler *s);
 int sampler__add_target(struct sampler *s, int pid, char *note, size_t notelen);
 /* Stop sampling PID and detach its probes. */
 void sampler__remove_target(struct sampler *s, int pid);
+/* The same for a PID that has exited: its links are destroyed in the background (bpfutil.h). */
+void sampler__forget(struct sampler *s, int pid);
 
 typedef int (*sampler_fn)(void *ctx, const struct cpu_sample_event *e);
 /* Wait up to TIMEOUT_MS; call FN for each sample. Count handled, or the first negative FN result. */

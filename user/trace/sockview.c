@@ -13,6 +13,7 @@
  */
 #include <dirent.h>
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,8 @@ struct sock_target {
 	uint32_t netns;
 	uint16_t ports[SOCK_MAX_PORTS];   /* in the BPF "ports" map now */
 	int nports;
+	bool gone;                        /* exited: its last interval is stored, then the slot freed */
+	int64_t added_ns;                 /* CLOCK_REALTIME */
 };
 
 struct sockview {
@@ -254,7 +257,7 @@ int sockview__add_target(struct sockview *sv, int pid, int64_t target_id, const 
 		return -ENOMEM;
 	t->pid = pid;
 	t->target_id = target_id;
-	t->since_ns = realtime_ns();
+	t->since_ns = t->added_ns = realtime_ns();
 	if (bpf_map_update_elem(bpf_map__fd(sv->skel->maps.targets), &key, &one, BPF_ANY)) {
 		int err = -errno;
 
@@ -287,9 +290,12 @@ int sockview__flush(struct sockview *sv, struct store *st, int64_t run_id, int64
 	for (int k = 0; k < nkeys; k++) {
 		if (bpf_map_delete_elem(pfd, &sv->pkeys[k]))
 			continue;
-		for (int i = 0; i < sv->nt; i++)
-			if ((uint32_t)sv->t[i].pid == sv->pkeys[k].tgid)
+		/* the newest: a restarted server may get an exited one's pid */
+		for (int i = sv->nt - 1; i >= 0; i--)
+			if ((uint32_t)sv->t[i].pid == sv->pkeys[k].tgid) {
 				npeers[i]++;
+				break;
+			}
 	}
 
 	for (int i = 0; i < sv->nt; i++) {
@@ -315,9 +321,62 @@ int sockview__flush(struct sockview *sv, struct store *st, int64_t run_id, int64
 			return err;
 		rows++;
 		t->since_ns = now_ns;
-		refresh_ports(sv, t);
+		if (!t->gone)
+			refresh_ports(sv, t);
+	}
+	/* exited targets had their last interval: free their slots */
+	{
+		int j = 0;
+
+		for (int i = 0; i < sv->nt; i++) {
+			if (sv->t[i].gone)
+				free(sv->t[i].component);
+			else
+				sv->t[j++] = sv->t[i];
+		}
+		sv->nt = j;
 	}
 	return rows;
+}
+
+/*
+ * A server found as it starts (a restart, followed) may not listen yet:
+ * its accepts are counted by port, so look for its ports on every poll
+ * until it listens, for its first 60 s (then at each flush, as for all).
+ */
+void sockview__poll(struct sockview *sv)
+{
+	int64_t now = realtime_ns();
+
+	for (int i = 0; i < sv->nt; i++) {
+		struct sock_target *t = &sv->t[i];
+
+		if (!t->gone && !t->nports && now - t->added_ns < 60 * 1000000000LL)
+			refresh_ports(sv, t);
+	}
+}
+
+void sockview__remove_target(struct sockview *sv, int pid)
+{
+	int pfd = bpf_map__fd(sv->skel->maps.ports);
+	uint32_t key = pid, owner;
+
+	for (int i = sv->nt - 1; i >= 0; i--) {
+		struct sock_target *t = &sv->t[i];
+
+		if (t->pid != pid || t->gone)
+			continue;
+		/* a reused pid is not counted as this target's, nor its ports */
+		bpf_map_delete_elem(bpf_map__fd(sv->skel->maps.targets), &key);
+		for (int k = 0; k < t->nports; k++) {
+			struct sock_port_key pk = { .netns = t->netns, .port = t->ports[k] };
+
+			if (bpf_map_lookup_elem(pfd, &pk, &owner) == 0 && owner == key)
+				bpf_map_delete_elem(pfd, &pk);
+		}
+		t->gone = true;
+		return;
+	}
 }
 
 void sockview__stats(struct sockview *sv, uint64_t out[SOCK_STAT__MAX])

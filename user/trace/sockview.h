@@ -27,6 +27,10 @@ void sockview__close(struct sockview *sv);
 
 /* Follow PID's listening TCP ports; rows carry TARGET_ID and COMPONENT (copied). */
 int sockview__add_target(struct sockview *sv, int pid, int64_t target_id, const char *component);
+/* PID exited: stop counting for it; its last interval is stored by the next flush, which frees its slot. */
+void sockview__remove_target(struct sockview *sv, int pid);
+/* Between flushes: find the listening ports of targets that had none yet (a server still starting). */
+void sockview__poll(struct sockview *sv);
 
 /*
  * Close the current interval at NOW_NS (CLOCK_REALTIME) and write one

@@ -12,6 +12,7 @@
  * after the read, is kept for the next flush of that generation.
  */
 #include <errno.h>
+#include <stdbool.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -46,6 +47,7 @@ struct syslat_target {
 	int64_t target_id;
 	char *component;
 	int64_t since_ns;   /* start of the current interval, CLOCK_REALTIME */
+	bool gone;          /* exited: its last interval is stored, then the slot freed */
 };
 
 struct syslat {
@@ -212,7 +214,8 @@ int syslat__add_target(struct syslat *sl, int pid, int64_t target_id, const char
 
 static struct syslat_target *target_of(struct syslat *sl, uint32_t tgid)
 {
-	for (int i = 0; i < sl->nt; i++)
+	/* the newest: a restarted server may get an exited one's pid */
+	for (int i = sl->nt - 1; i >= 0; i--)
 		if ((uint32_t)sl->t[i].pid == tgid)
 			return &sl->t[i];
 	return NULL;
@@ -291,8 +294,34 @@ int syslat__flush(struct syslat *sl, struct store *st, int64_t run_id, int64_t n
 	}
 	for (int i = 0; i < sl->nt; i++)
 		sl->t[i].since_ns = now_ns;
+	/* exited targets had their last interval: free their slots */
+	{
+		int j = 0;
+
+		for (int i = 0; i < sl->nt; i++) {
+			if (sl->t[i].gone)
+				free(sl->t[i].component);
+			else
+				sl->t[j++] = sl->t[i];
+		}
+		sl->nt = j;
+	}
 	sweep_starts(sl);
 	return rows;
+}
+
+void syslat__remove_target(struct syslat *sl, int pid)
+{
+	uint32_t key = pid;
+
+	for (int i = sl->nt - 1; i >= 0; i--) {
+		if (sl->t[i].pid != pid || sl->t[i].gone)
+			continue;
+		/* a process that gets the pid later is not timed as this target */
+		bpf_map_delete_elem(bpf_map__fd(sl->skel->maps.targets), &key);
+		sl->t[i].gone = true;
+		return;
+	}
 }
 
 void syslat__stats(struct syslat *sl, uint64_t out[SYSLAT_STAT__MAX])

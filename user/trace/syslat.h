@@ -45,6 +45,8 @@ void syslat__close(struct syslat *sl);
 
 /* Start timing PID's syscalls; its rows carry TARGET_ID and COMPONENT (copied). */
 int syslat__add_target(struct syslat *sl, int pid, int64_t target_id, const char *component);
+/* PID exited: stop timing it; its last interval is stored by the next flush, which frees its slot. */
+void syslat__remove_target(struct syslat *sl, int pid);
 
 /*
  * Close the current interval at NOW_NS (CLOCK_REALTIME): switch BPF to the

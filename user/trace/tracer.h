@@ -23,6 +23,8 @@
 #include "record.h"
 
 struct cpuprof;
+struct execwatch;
+struct plan_cache;
 struct request_rec;
 struct store;
 
@@ -39,8 +41,22 @@ struct recording {
 	struct store *st;
 	int64_t run_id;
 	int64_t flush_rt;       /* CLOCK_REALTIME end of the interval being flushed */
+	/* slots of exited targets are reused for the processes that follow them */
 	struct record_target targets[DISCOVER_MAX];
 	int ntargets;
+	/* following (record.c): new processes of the targets are traced as they start */
+	bool follow;
+	const char *follow_names[DISCOVER_MAX];
+	int nfollow_names;      /* 0: default discovery */
+	char follow_buf[DISCOVER_MAX][64];
+	struct target_proc *scan; /* DISCOVER_MAX entries, for each look at /proc */
+	struct target_proc ignored[DISCOVER_MAX];
+	int nignored;           /* processes that could not be traced: not tried again */
+	struct execwatch *execs; /* the cue to look again; NULL: look every time */
+	uint64_t execs_seen;
+	uint64_t scans;         /* whole /proc scans, for the verbose summary */
+	struct plan_cache *plans; /* plans by executable file (record.c) */
+	int nplans;
 	/* published by tracers as they open, for the tracers after them; -1 or NULL: none */
 	int http_events_fd, http_inflight_fd, http_goreq_fd, grpc_inflight_fd;
 	struct cpuprof *cprof;
