@@ -375,13 +375,15 @@ static int write_html(FILE *out, const char *kind, const char *title,
 struct report_job {
 	const char *db;
 	struct report_opts ro;
+	struct report_src *src;   /* the FILE[:LABEL] arguments, one per master */
+	size_t nsrc;
 };
 
 static int report_json(void *arg, FILE *f)
 {
 	struct report_job *j = arg;
 
-	return report__write(j->db, &j->ro, f);
+	return report__write_many(j->src, j->nsrc, &j->ro, f);
 }
 
 static int do_report(int argc, char **argv)
@@ -422,30 +424,57 @@ static int do_report(int argc, char **argv)
 		default: return usage_error("report", "%s", "invalid option");
 		}
 	}
-	if (optind + 1 != argc)
-		return usage_error("report", "%s", optind >= argc ? "missing FILE: the database to report on"
-								 : "expected exactly one FILE");
+	if (optind >= argc)
+		return usage_error("report", "%s", "missing FILE: the database to report on");
 	if (component && !folded)
 		return usage_error("report", "--component '%s' goes with --format folded", component);
 	if (j.ro.cl2 && folded)
 		return usage_error("report", "--cl2 '%s' goes with --format text, md, json or html", j.ro.cl2);
 	j.db = argv[optind];
-	if (access(j.db, R_OK)) {
-		error("cannot read '%s': %s\n", j.db, strerror(errno));
+	/* several FILEs: the masters' files of one cluster, merged (FILE:LABEL names a run) */
+	j.nsrc = argc - optind;
+	if (!(j.src = calloc(j.nsrc, sizeof(*j.src)))) {
+		error("out of memory\n");
 		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < j.nsrc; i++) {
+		char *path, *label;
+
+		if (j.nsrc == 1) {
+			path = argv[optind];   /* one FILE: as ever, a path */
+			label = NULL;
+		} else if (diff__split_spec(argv[optind + i], &path, &label)) {
+			error("out of memory\n");
+			return EXIT_RUNTIME;
+		}
+		j.src[i].path = path;
+		j.src[i].label = label ? label : j.ro.label;
+		if (access(path, R_OK)) {
+			error("cannot read '%s': %s\n", path, strerror(errno));
+			return EXIT_RUNTIME;
+		}
 	}
 	if (!(out = open_out(out_path)))
 		return EXIT_RUNTIME;
 	if (folded) {
-		err = report__folded(j.db, j.ro.label, component, out);
+		err = report__folded_many(j.src, j.nsrc, component, out);
 	} else if (html) {
-		snprintf(title, sizeof(title), "cpprof report: %s%s%s", j.db, j.ro.label ? ":" : "",
-			 j.ro.label ? j.ro.label : "");
+		snprintf(title, sizeof(title), "cpprof report: %s%s%s%s", j.db, j.nsrc > 1 ? " ..." : "",
+			 j.ro.label ? ":" : "", j.ro.label ? j.ro.label : "");
 		err = write_html(out, "report", title, report_json, &j);
 	} else {
-		err = report__write(j.db, &j.ro, out);
+		err = report__write_many(j.src, j.nsrc, &j.ro, out);
 	}
-	snprintf(title, sizeof(title), "report on '%s'", j.db);
+	if (j.nsrc > 1)
+		snprintf(title, sizeof(title), "report on '%s' and %zu more", j.db, j.nsrc - 1);
+	else
+		snprintf(title, sizeof(title), "report on '%s'", j.db);
+	for (size_t i = 0; j.nsrc > 1 && i < j.nsrc; i++) {
+		free((char *)j.src[i].path);
+		if (j.src[i].label != j.ro.label)
+			free((char *)j.src[i].label);
+	}
+	free(j.src);
 	return close_out(out, out_path, err, title);
 }
 
