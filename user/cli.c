@@ -284,7 +284,7 @@ static int do_record(int argc, char **argv)
 /* ---- report ----------------------------------------------------------- */
 
 static const char report_help[] =
-"usage: cpprof report FILE [--label NAME] [--format text|md|json|html|folded]\n"
+"usage: cpprof report FILE[:LABEL]... [--label NAME] [--format text|md|json|html|folded]\n"
 "                     [--component C] [--cl2 PERFDATA.json] [-o OUT]\n"
 "\n"
 "Summarise the runs in FILE: per component, verb, resource and scope, the\n"
@@ -294,6 +294,15 @@ static const char report_help[] =
 "5 s in a namespace, 30 s cluster-wide; watch and other long-running calls\n"
 "excluded); requests over time, etcd WAL fsync, clients served, and sampled\n"
 "CPU with the serialization share and serialization CPU per request.\n"
+"\n"
+"Several FILEs are the files of one cluster's masters (HA control plane),\n"
+"each recorded on its own master: they are reported as one, every run\n"
+"label the same run across them. Counts and CPU are summed, percentiles\n"
+"are exact over the union of the requests, and a per-host section gives\n"
+"each master's count and p99 per call kind, its targets, and its metrics\n"
+"cross-checks. Files holding one run each merge whatever their labels;\n"
+"FILE:LABEL names one file's run. Refused: a file given twice (or a copy),\n"
+"a label one file lacks, one run of two kinds.\n"
 "\n"
 "  --label NAME   only this run (default: every run in FILE)\n"
 "  --format F     text (default, 100 columns), md, json (shape: REPORT-JSON.md),\n"
@@ -314,7 +323,8 @@ static const char report_help[] =
 "  cpprof report real.db --label real-2000 --format json -o real.json\n"
 "  cpprof report real.db --format html -o real.html\n"
 "  cpprof report real.db --cl2 APIResponsivenessPrometheus_load_2026-12-06.json\n"
-"  cpprof report real.db --format folded --component apiserver | flamegraph.pl > cpu.svg\n";
+"  cpprof report real.db --format folded --component apiserver | flamegraph.pl > cpu.svg\n"
+"  cpprof report master-1.db master-2.db master-3.db --label real-2000\n";
 
 /* Open OUT_PATH (NULL: stdout); NULL with a message on failure. */
 static FILE *open_out(const char *out_path)
@@ -440,10 +450,8 @@ static int do_report(int argc, char **argv)
 	for (size_t i = 0; i < j.nsrc; i++) {
 		char *path, *label;
 
-		if (j.nsrc == 1) {
-			path = argv[optind];   /* one FILE: as ever, a path */
-			label = NULL;
-		} else if (diff__split_spec(argv[optind + i], &path, &label)) {
+		/* an existing file is a file, whatever its name (diff__split_spec) */
+		if (diff__split_spec(argv[optind + i], &path, &label)) {
 			error("out of memory\n");
 			return EXIT_RUNTIME;
 		}
@@ -469,7 +477,7 @@ static int do_report(int argc, char **argv)
 		snprintf(title, sizeof(title), "report on '%s' and %zu more", j.db, j.nsrc - 1);
 	else
 		snprintf(title, sizeof(title), "report on '%s'", j.db);
-	for (size_t i = 0; j.nsrc > 1 && i < j.nsrc; i++) {
+	for (size_t i = 0; i < j.nsrc; i++) {
 		free((char *)j.src[i].path);
 		if (j.src[i].label != j.ro.label)
 			free((char *)j.src[i].label);
@@ -481,7 +489,8 @@ static int do_report(int argc, char **argv)
 /* ---- diff ------------------------------------------------------------- */
 
 static const char diff_help[] =
-"usage: cpprof diff BASE.db[:LABEL] CAND.db[:LABEL] [--format text|md|json|html]\n"
+"usage: cpprof diff BASE.db[:LABEL][,BASE2.db[:LABEL]...] CAND.db[:LABEL][,...]\n"
+"                   [--format text|md|json|html]\n"
 "                   [--min-delta-ms MS] [-o OUT]\n"
 "       cpprof diff --trend REAL_BEFORE REAL_AFTER KUBEMARK_BEFORE KUBEMARK_AFTER [...]\n"
 "\n"
@@ -499,6 +508,9 @@ static const char diff_help[] =
 "both down with sizes within 2x of each other.\n"
 "\n"
 "A FILE holding several runs needs :LABEL ('cpprof runs FILE' lists them).\n"
+"A side may be several files, comma-separated: one per master of an HA\n"
+"control plane, merged as 'cpprof report' merges them (exact percentiles\n"
+"over the union of the requests, counts summed).\n"
 "\n"
 "  --format F        text (default, 100 columns), md, json (REPORT-JSON.md), html\n"
 "  --min-delta-ms MS p99 differences below MS are not flagged (default 1)\n"
@@ -508,7 +520,8 @@ static const char diff_help[] =
 "examples:\n"
 "  cpprof diff real.db km.db\n"
 "  cpprof diff both.db:real-2000 both.db:km-2000 --format html -o diff.html\n"
-"  cpprof diff --trend real-1.2.db real-1.3.db km-1.2.db km-1.3.db\n";
+"  cpprof diff --trend real-1.2.db real-1.3.db km-1.2.db km-1.3.db\n"
+"  cpprof diff m1.db,m2.db,m3.db km.db\n";
 
 struct diff_job {
 	const char *const *specs;
