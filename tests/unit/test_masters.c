@@ -79,7 +79,7 @@ static void build(const char *file, const char *host, const struct rec_run *runs
 
 				x = x * 1103515245u + 12345u;
 				/* 1 µs .. ~2 s, a different spread per master (seed) */
-				q.latency_ns = 1000 + (long long)(x >> 8) % (2 * S / (1 + fi + k));
+				q.latency_ns = 1000 + (long long)(x >> 8) % (2 * S / (2 + fi + k));
 				if (store__add_request(st, &q))
 					CHECK(0, "add_request: %s", cp_lasterr());
 				if (fi >= 0 && r == 0)
