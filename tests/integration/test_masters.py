@@ -237,7 +237,10 @@ def report_cases():
           all(f"master-{i}" in r.stdout for i in (1, 2, 3)) and "call kinds by host" in r.stdout,
           "text: the per-host section names the three masters", r.stdout[-500:] + r.stderr[-200:])
     r = cpprof("report", *files, "--format", "md")
-    check(r.returncode == 0 and "### Per host" in r.stdout, "md: the per-host section", r.stderr[-200:])
+    rows = [line for line in r.stdout.splitlines() if "| master-" in line]
+    check(r.returncode == 0 and "### Per host" in r.stdout and rows and
+          all(line.count("|") in (5, 9) and "||" not in line for line in rows),
+          "md: the per-host section, its tables well-formed", r.stderr[-200:] + "\n".join(rows[:3]))
     r = cpprof("report", f"{files[0]}:{LABEL}", files[1], files[2], "--label", LABEL, "--format", "json")
     check(r.returncode == 0 and json.loads(r.stdout)["runs"][0]["calls"] == run["calls"],
           "FILE:LABEL and --label name the same run", r.stderr[-200:])

@@ -1199,7 +1199,7 @@ static void hosts_text(struct ctx *c, const struct report_run *r)
 				md_cell(c->out, tmp);
 				md_cell(c->out, k->scope);
 				md_cell(c->out, h->host);
-				fprintf(c->out, "| %lld | %s | %lld |\n", hk->count, p99, hk->errors);
+				fprintf(c->out, " %lld | %s | %lld |\n", hk->count, p99, hk->errors);
 				continue;
 			}
 			snprintf(b, sizeof(b), "%.60s %.30s %.255s %.20s", report_str_or(k->component, "-"),
