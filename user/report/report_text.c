@@ -1221,7 +1221,8 @@ static void hosts_text(struct ctx *c, const struct report_run *r)
 			fputs("\n#### Cross-checks of host ", c->out), report__md_text(c->out, h->host),
 				fputs("\n", c->out);
 		else
-			tline(c, "\ncross-checks of host '%s' (%s) against its own components' metrics",
+			tline(c, "%s", ""), tline(c, "cross-checks of host '%s' (%s) against its own "
+						  "components' metrics",
 			      report__clip(report_str_or(h->host, "?"), 30, a, sizeof(a)),
 			      report__clip(h->db, 40, b, sizeof(b)));
 		metrics_text(c, h);
