@@ -98,7 +98,7 @@ def record_masters():
             # each master's apiserver stand-in scraped too: its cross-checks are its own
             recs.append(itlib.start_record([CPPROF, "record", "--db", db(i + 1), "--label", LABEL,
                                             "--kind", "real", "--pid", str(srv.pid), "--sample-hz", "0",
-                                            "--component", "apiserver", "--apiserver", url,
+                                            "--component", "apiserver", "--apiserver", url, "--syscalls", "all",
                                             "--metrics-interval", "2"],
                                            os.path.join(TMP, f"m{i + 1}.log")))
         for i, (srv, url) in enumerate(srvs):
@@ -241,6 +241,10 @@ def report_cases():
           all(a.get("calls_agree") == 3 * len(RESOURCES) and a.get("calls_disagree") == 0 for a in agree),
           "cross-checks per host: each master's calls agree with its own apiserver_request_total",
           json.dumps(agree)[:400])
+    sc = run.get("syscalls") or []
+    check(sc and {x.get("host") for x in sc} == {"master-1", "master-2", "master-3"},
+          "syscalls per target: every master's, each with its host",
+          f"{len(sc)} groups, hosts {sorted({str(x.get('host')) for x in sc})}")
     tg = run["targets"]
     check(len(tg) == 3 and sorted(t.get("host") for t in tg) == ["master-1", "master-2", "master-3"],
           "three targets, each with its host", f"{[(t['pid'], t.get('host')) for t in tg]}")

@@ -438,6 +438,10 @@ static void json_sys_group(FILE *o, const struct report_sys *g, bool per_target)
 	json_key_str(o, "syscall", g->syscall);
 	if (per_target)
 		fprintf(o, ",\"target_id\":%lld,\"pid\":%lld", g->target_id, g->pid);
+	if (per_target && g->host) {   /* a run merged from several files: whose target */
+		fputc(',', o);
+		json_key_str(o, "host", g->host);
+	}
 	fprintf(o, ",\"count\":%lld,\"sum_ns\":%lld,\"p50_ns\":%lld,\"p99_ns\":%lld",
 		g->count, g->sum_ns, g->p50_ns, g->p99_ns);
 }

@@ -2275,6 +2275,9 @@ static int merge_sys(struct report_run *m)
 		    append(&m->syscalls, &m->nsyscalls, h->syscalls, h->nsyscalls,
 			   sizeof(*h->syscalls)))
 			return -ENOMEM;
+		/* target ids and pids are per host: say whose */
+		for (size_t j = m->nsyscalls - h->nsyscalls; j < m->nsyscalls; j++)
+			m->syscalls[j].host = str_or(h->host, h->db);
 		for (size_t j = 0; j < h->nclients; j++) {
 			const struct report_client *s = &h->clients[j];
 			struct report_client *d = NULL;

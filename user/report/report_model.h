@@ -189,6 +189,7 @@ struct report_sys {
 	long long start_ns, len_ns;          /* per-interval groups */
 	long long count, sum_ns, p50_ns, p99_ns;
 	__u64 hist[LOGHIST_NBUCKETS];
+	const char *host;    /* a merged run's per-target groups: run.hosts[i].host (not owned); else NULL */
 };
 
 /* Connections served by one component (table sock_stats). */

@@ -491,11 +491,16 @@ static void md_sys(FILE *o, const struct report_run *r)
 		fputs("\n### syscalls per target\n\n| component | pid | syscall | count | p50 | p99 | mean |\n"
 		      "|---|--:|---|--:|--:|--:|--:|\n", o);
 		for (size_t i = 0; i < r->nsyscalls; i++) {
+			char comp[160];
+
 			sys_fmt_ns(tg[i].p50_ns, v[0], sizeof(v[0]));
 			sys_fmt_ns(tg[i].p99_ns, v[1], sizeof(v[1]));
 			sys_mean(&tg[i], v[2], sizeof(v[2]));
 			fputc('|', o);
-			md_cell(o, tg[i].component);
+			/* a run merged from several masters: whose target */
+			snprintf(comp, sizeof(comp), "%s%s%.64s%s", tg[i].component,
+				 tg[i].host ? " (" : "", tg[i].host ? tg[i].host : "", tg[i].host ? ")" : "");
+			md_cell(o, comp);
 			fprintf(o, " %lld | %s | %lld | %s | %s | %s |\n", tg[i].pid,
 				tg[i].syscall, tg[i].count, v[0], v[1], v[2]);
 		}
@@ -553,6 +558,9 @@ static void text_sys(struct ctx *c, const struct report_run *r)
 		tline(c, "  %-10s %8s %-16s %10s %8s %8s %8s", "component", "pid", "syscall",
 		      "count", "p50", "p99", "mean");
 		for (size_t i = 0; i < r->nsyscalls; i++) {
+			/* a run merged from several masters: each one's targets under its name */
+			if (tg[i].host && (!i || tg[i - 1].host != tg[i].host))
+				tline(c, "  on %s", report__clip(tg[i].host, 60, v[0], sizeof(v[0])));
 			sys_fmt_ns(tg[i].p50_ns, v[0], sizeof(v[0]));
 			sys_fmt_ns(tg[i].p99_ns, v[1], sizeof(v[1]));
 			sys_mean(&tg[i], v[2], sizeof(v[2]));
