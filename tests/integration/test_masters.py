@@ -11,7 +11,9 @@ three run on this machine, so each file's runs.host is then set to
 master-1, -2, -3 (the only thing the test changes in a file). Then:
 
 - each master's apiserver stand-in is scraped (--apiserver): the per-host
-  cross-checks are each master's own calls against its own metrics.
+  cross-checks are each master's own calls against its own metrics; and
+  every syscall is timed (--syscalls all): the merged syscalls per target
+  say whose target each is.
 - report m1.db m2.db m3.db --format json: "files" names the three, the
   run has "hosts" (three, with their files and names); every call kind's
   count is the sum over the three files, and p50/p90/p99 are the nearest
