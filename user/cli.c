@@ -290,7 +290,7 @@ static int do_record(int argc, char **argv)
 /* ---- report ----------------------------------------------------------- */
 
 static const char report_help[] =
-"usage: cpprof report FILE [--label NAME] [--format text|md|json|html|folded]\n"
+"usage: cpprof report FILE[:LABEL]... [--label NAME] [--format text|md|json|html|folded]\n"
 "                     [--component C] [--cl2 PERFDATA.json] [-o OUT]\n"
 "\n"
 "Summarise the runs in FILE: per component, verb, resource and scope, the\n"
@@ -300,6 +300,15 @@ static const char report_help[] =
 "5 s in a namespace, 30 s cluster-wide; watch and other long-running calls\n"
 "excluded); requests over time, etcd WAL fsync, clients served, and sampled\n"
 "CPU with the serialization share and serialization CPU per request.\n"
+"\n"
+"Several FILEs are the files of one cluster's masters (HA control plane),\n"
+"each recorded on its own master: they are reported as one, every run\n"
+"label the same run across them. Counts and CPU are summed, percentiles\n"
+"are exact over the union of the requests, and a per-host section gives\n"
+"each master's count and p99 per call kind, its targets, and its metrics\n"
+"cross-checks. Files holding one run each merge whatever their labels;\n"
+"FILE:LABEL names one file's run. Refused: a file given twice (or a copy),\n"
+"a label one file lacks, one run of two kinds.\n"
 "\n"
 "  --label NAME   only this run (default: every run in FILE)\n"
 "  --format F     text (default, 100 columns), md, json (shape: REPORT-JSON.md),\n"
@@ -320,7 +329,8 @@ static const char report_help[] =
 "  cpprof report real.db --label real-2000 --format json -o real.json\n"
 "  cpprof report real.db --format html -o real.html\n"
 "  cpprof report real.db --cl2 APIResponsivenessPrometheus_load_2026-12-06.json\n"
-"  cpprof report real.db --format folded --component apiserver | flamegraph.pl > cpu.svg\n";
+"  cpprof report real.db --format folded --component apiserver | flamegraph.pl > cpu.svg\n"
+"  cpprof report master-1.db master-2.db master-3.db --label real-2000\n";
 
 /* Open OUT_PATH (NULL: stdout); NULL with a message on failure. */
 static FILE *open_out(const char *out_path)
@@ -381,13 +391,15 @@ static int write_html(FILE *out, const char *kind, const char *title,
 struct report_job {
 	const char *db;
 	struct report_opts ro;
+	struct report_src *src;   /* the FILE[:LABEL] arguments, one per master */
+	size_t nsrc;
 };
 
 static int report_json(void *arg, FILE *f)
 {
 	struct report_job *j = arg;
 
-	return report__write(j->db, &j->ro, f);
+	return report__write_many(j->src, j->nsrc, &j->ro, f);
 }
 
 static int do_report(int argc, char **argv)
@@ -428,37 +440,63 @@ static int do_report(int argc, char **argv)
 		default: return usage_error("report", "%s", "invalid option");
 		}
 	}
-	if (optind + 1 != argc)
-		return usage_error("report", "%s", optind >= argc ? "missing FILE: the database to report on"
-								 : "expected exactly one FILE");
+	if (optind >= argc)
+		return usage_error("report", "%s", "missing FILE: the database to report on");
 	if (component && !folded)
 		return usage_error("report", "--component '%s' goes with --format folded", component);
 	if (j.ro.cl2 && folded)
 		return usage_error("report", "--cl2 '%s' goes with --format text, md, json or html", j.ro.cl2);
 	j.db = argv[optind];
-	if (access(j.db, R_OK)) {
-		error("cannot read '%s': %s\n", j.db, strerror(errno));
+	/* several FILEs: the masters' files of one cluster, merged (FILE:LABEL names a run) */
+	j.nsrc = argc - optind;
+	if (!(j.src = calloc(j.nsrc, sizeof(*j.src)))) {
+		error("out of memory\n");
 		return EXIT_RUNTIME;
+	}
+	for (size_t i = 0; i < j.nsrc; i++) {
+		char *path, *label;
+
+		/* an existing file is a file, whatever its name (diff__split_spec) */
+		if (diff__split_spec(argv[optind + i], &path, &label)) {
+			error("out of memory\n");
+			return EXIT_RUNTIME;
+		}
+		j.src[i].path = path;
+		j.src[i].label = label ? label : j.ro.label;
+		if (access(path, R_OK)) {
+			error("cannot read '%s': %s\n", path, strerror(errno));
+			return EXIT_RUNTIME;
+		}
 	}
 	if (!(out = open_out(out_path)))
 		return EXIT_RUNTIME;
 	if (folded) {
-		err = report__folded(j.db, j.ro.label, component, out);
+		err = report__folded_many(j.src, j.nsrc, component, out);
 	} else if (html) {
-		snprintf(title, sizeof(title), "cpprof report: %s%s%s", j.db, j.ro.label ? ":" : "",
-			 j.ro.label ? j.ro.label : "");
+		snprintf(title, sizeof(title), "cpprof report: %s%s%s%s", j.db, j.nsrc > 1 ? " ..." : "",
+			 j.ro.label ? ":" : "", j.ro.label ? j.ro.label : "");
 		err = write_html(out, "report", title, report_json, &j);
 	} else {
-		err = report__write(j.db, &j.ro, out);
+		err = report__write_many(j.src, j.nsrc, &j.ro, out);
 	}
-	snprintf(title, sizeof(title), "report on '%s'", j.db);
+	if (j.nsrc > 1)
+		snprintf(title, sizeof(title), "report on '%s' and %zu more", j.db, j.nsrc - 1);
+	else
+		snprintf(title, sizeof(title), "report on '%s'", j.db);
+	for (size_t i = 0; i < j.nsrc; i++) {
+		free((char *)j.src[i].path);
+		if (j.src[i].label != j.ro.label)
+			free((char *)j.src[i].label);
+	}
+	free(j.src);
 	return close_out(out, out_path, err, title);
 }
 
 /* ---- diff ------------------------------------------------------------- */
 
 static const char diff_help[] =
-"usage: cpprof diff BASE.db[:LABEL] CAND.db[:LABEL] [--format text|md|json|html]\n"
+"usage: cpprof diff BASE.db[:LABEL][,BASE2.db[:LABEL]...] CAND.db[:LABEL][,...]\n"
+"                   [--format text|md|json|html]\n"
 "                   [--min-delta-ms MS] [-o OUT]\n"
 "       cpprof diff --trend REAL_BEFORE REAL_AFTER KUBEMARK_BEFORE KUBEMARK_AFTER [...]\n"
 "\n"
@@ -476,6 +514,9 @@ static const char diff_help[] =
 "both down with sizes within 2x of each other.\n"
 "\n"
 "A FILE holding several runs needs :LABEL ('cpprof runs FILE' lists them).\n"
+"A side may be several files, comma-separated: one per master of an HA\n"
+"control plane, merged as 'cpprof report' merges them (exact percentiles\n"
+"over the union of the requests, counts summed).\n"
 "\n"
 "  --format F        text (default, 100 columns), md, json (REPORT-JSON.md), html\n"
 "  --min-delta-ms MS p99 differences below MS are not flagged (default 1)\n"
@@ -485,7 +526,8 @@ static const char diff_help[] =
 "examples:\n"
 "  cpprof diff real.db km.db\n"
 "  cpprof diff both.db:real-2000 both.db:km-2000 --format html -o diff.html\n"
-"  cpprof diff --trend real-1.2.db real-1.3.db km-1.2.db km-1.3.db\n";
+"  cpprof diff --trend real-1.2.db real-1.3.db km-1.2.db km-1.3.db\n"
+"  cpprof diff m1.db,m2.db,m3.db km.db\n";
 
 struct diff_job {
 	const char *const *specs;

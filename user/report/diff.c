@@ -59,6 +59,60 @@ int diff__split_spec(const char *spec, char **path, char **label)
 	return 0;
 }
 
+int diff__split_side(const char *side, struct report_src **srcp, size_t *np, char ***strsp)
+{
+	struct report_src *src = NULL;
+	char **strs = NULL, *list;
+	size_t n = 0;
+	struct stat sb;
+	int err = 0;
+
+	*srcp = NULL;
+	*strsp = NULL;
+	*np = 0;
+	/* a file whose name has a comma is a file */
+	if (!(list = strdup(side)))
+		goto nomem;
+	for (char *save = NULL, *tok = stat(side, &sb) == 0 ? list : strtok_r(list, ",", &save);
+	     tok; tok = stat(side, &sb) == 0 ? NULL : strtok_r(NULL, ",", &save)) {
+		void *ns = realloc(src, (n + 1) * sizeof(*src));
+		void *nt = ns ? realloc(strs, 2 * (n + 1) * sizeof(*strs)) : NULL;
+
+		if (ns)
+			src = ns;
+		if (!ns || !nt)
+			goto nomem;
+		strs = nt;
+		if (diff__split_spec(tok, &strs[2 * n], &strs[2 * n + 1]))
+			goto nomem;
+		src[n].path = strs[2 * n];
+		src[n].label = strs[2 * n + 1];
+		n++;
+		if (stat(side, &sb) == 0)
+			break;
+	}
+	if (!n) {
+		cp_seterr("'%s' names no file; expected FILE[:LABEL][,FILE[:LABEL]...]", side);
+		err = -EINVAL;
+		goto fail;
+	}
+	free(list);
+	*srcp = src;
+	*strsp = strs;
+	*np = n;
+	return 0;
+nomem:
+	cp_seterr("out of memory");
+	err = -ENOMEM;
+fail:
+	for (size_t j = 0; j < 2 * n; j++)
+		free(strs[j]);
+	free(strs);
+	free(src);
+	free(list);
+	return err;
+}
+
 /* Call-key order of report.c (SQLite BINARY, a NULL path first). */
 static int key_cmp(const struct report_call *a, const struct report_call *b)
 {
@@ -121,6 +175,21 @@ static void json_runsum(FILE *o, const struct report_run *r, const char *role)
 		fprintf(o, "\"role\":\"%s\",", role);
 	fputs("\"db\":", o);
 	report__json_str(o, r->db);
+	if (r->nhosts) {   /* one side merged from several masters' files */
+		fputs(",\"hosts\":[", o);
+		for (size_t i = 0; i < r->nhosts; i++) {
+			const struct report_run *h = &r->hosts[i];
+
+			fputs(i ? ",{\"host\":" : "{\"host\":", o);
+			report__json_str(o, h->host);
+			fputs(",\"file\":", o);
+			report__json_str(o, h->db);
+			fputs(",\"label\":", o);
+			report__json_str(o, h->label);
+			fprintf(o, ",\"run_id\":%lld,\"requests\":%lld}", h->id, h->requests);
+		}
+		fputc(']', o);
+	}
 	fputs(",\"label\":", o);
 	report__json_str(o, r->label);
 	fputs(",\"kind\":", o);
@@ -952,15 +1021,17 @@ int diff__write(const char *const *specs, int nspecs, const struct diff_opts *o,
 		return -EINVAL;
 	}
 	for (int i = 0; i < nspecs && !err; i++) {
-		char *path, *label;
+		struct report_src *src = NULL;
+		char **strs = NULL;
+		size_t n = 0;
 
-		if (diff__split_spec(specs[i], &path, &label)) {
-			cp_seterr("out of memory");
-			return -ENOMEM;
-		}
-		err = report__load(path, label, &runs[i]);
-		free(path);
-		free(label);
+		if ((err = diff__split_side(specs[i], &src, &n, &strs)))
+			break;
+		err = report__load_many(src, n, &runs[i]);
+		for (size_t j = 0; j < 2 * n; j++)
+			free(strs[j]);
+		free(strs);
+		free(src);
 	}
 	if (!err)
 		err = nspecs == 2 ? write_pair(runs[0], runs[1], o, out) : write_trend(runs, o, out);

@@ -36,6 +36,14 @@ struct diff_opts {
 int diff__split_spec(const char *spec, char **path, char **label);
 
 /*
+ * Split one side of a diff, "FILE[:LABEL][,FILE[:LABEL]...]" (the masters'
+ * files of one cluster, merged: report__load_many), into *N sources. Their
+ * strings are in *STRS (2 * N of them, some NULL): free each, then *STRS
+ * and *SRC. A SIDE that names an existing file is that file.
+ */
+int diff__split_side(const char *side, struct report_src **src, size_t *n, char ***strs);
+
+/*
  * Compare NSPECS runs given as "FILE[:LABEL]": 2 (BASE CAND) or 4
  * (REAL_BEFORE REAL_AFTER KUBEMARK_BEFORE KUBEMARK_AFTER, the trend check).
  * 0, or negative errno with cp_lasterr() set.

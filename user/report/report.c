@@ -166,6 +166,14 @@ static const struct report_renderer {
 
 int report__write(const char *db_path, const struct report_opts *o, FILE *out)
 {
+	const struct report_src src = { db_path, o->label };
+
+	return report__write_many(&src, 1, o, out);
+}
+
+int report__write_many(const struct report_src *src, size_t n, const struct report_opts *o,
+		       FILE *out)
+{
 	const struct report_renderer *rd = NULL;
 	struct report_model_opts mo = { 0 };
 	struct report_model *m;
@@ -184,7 +192,7 @@ int report__write(const char *db_path, const struct report_opts *o, FILE *out)
 		mo.one_run = true;
 		mo.how = "choose the run of the clusterloader2 test with --label";
 	}
-	if (!(m = report_model__load(db_path, o->label, &mo, &err)))
+	if (!(m = report_model__load_many(src, n, &mo, &err)))
 		return err;
 	if (o->cl2 && m->nruns == 1) {
 		if ((err = cl2__load(o->cl2, &m->runs[0].cl2))) {
@@ -204,6 +212,13 @@ int report__write(const char *db_path, const struct report_opts *o, FILE *out)
 
 int report__folded(const char *db_path, const char *label, const char *component, FILE *out)
 {
+	const struct report_src src = { db_path, label };
+
+	return report__folded_many(&src, 1, component, out);
+}
+
+int report__folded_many(const struct report_src *src, size_t n, const char *component, FILE *out)
+{
 	const struct report_model_opts mo = {
 		.what = REPORT_LOAD_STACKS, .one_run = true, .how = "choose one with --label",
 		.component = component,
@@ -211,7 +226,7 @@ int report__folded(const char *db_path, const char *label, const char *component
 	struct report_model *m;
 	int err;
 
-	if (!(m = report_model__load(db_path, label, &mo, &err)))
+	if (!(m = report_model__load_many(src, n, &mo, &err)))
 		return err;
 	err = report_folded__write(out, &m->runs[0], component);
 	report_model__free(m);

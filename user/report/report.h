@@ -71,6 +71,15 @@ struct report_opts {
 int report__write(const char *db_path, const struct report_opts *o, FILE *out);
 
 /*
+ * The same over N files recorded at once on several hosts (the masters of
+ * an HA control plane), merged into one view with a per-host breakdown
+ * (report_model__load_many); each SRC's label, or O's when NULL. JSON has
+ * "files" and, per run, "hosts" (REPORT-JSON.md). N == 1 is report__write.
+ */
+int report__write_many(const struct report_src *src, size_t n, const struct report_opts *o,
+		       FILE *out);
+
+/*
  * Load run LABEL of DB_PATH (LABEL NULL: the file's only run; -EINVAL with
  * "'x.db' holds 3 runs (a, b, c); name one as x.db:LABEL" if it holds
  * several), with what diff compares (REPORT_LOAD_DIFF: the calls, CPU
@@ -78,6 +87,8 @@ int report__write(const char *db_path, const struct report_opts *o, FILE *out);
  * fine).
  */
 int report__load(const char *db_path, const char *label, struct report_run **run);
+/* The same run of N files (one per master) merged into one (report_model__load_many). */
+int report__load_many(const struct report_src *src, size_t n, struct report_run **run);
 void report__run_free(struct report_run *r);
 
 /* JSON pieces shared with diff (REPORT-JSON.md): HIST and CPU. */
@@ -91,6 +102,7 @@ void report__json_cpu(FILE *out, const struct report_cpu *cpu);
  * every component.
  */
 int report__folded(const char *db_path, const char *label, const char *component, FILE *out);
+int report__folded_many(const struct report_src *src, size_t n, const char *component, FILE *out);
 
 /*
  * The call groups of run LABEL in DB_PATH (LABEL NULL: the file's only

@@ -158,6 +158,10 @@ static void json_target(FILE *o, const struct report_target *t)
 	json_key_ll(o, "cpu_ns", t->cpu_ns);
 	fputc(',', o);
 	json_key_ll(o, "samples", t->samples);
+	if (t->host) {   /* a run merged from several files: whose target */
+		fputc(',', o);
+		json_key_str(o, "host", t->host);
+	}
 }
 
 static void json_verdict(FILE *o, const char *key, const struct report_verdict *v)
@@ -434,6 +438,10 @@ static void json_sys_group(FILE *o, const struct report_sys *g, bool per_target)
 	json_key_str(o, "syscall", g->syscall);
 	if (per_target)
 		fprintf(o, ",\"target_id\":%lld,\"pid\":%lld", g->target_id, g->pid);
+	if (per_target && g->host) {   /* a run merged from several files: whose target */
+		fputc(',', o);
+		json_key_str(o, "host", g->host);
+	}
 	fprintf(o, ",\"count\":%lld,\"sum_ns\":%lld,\"p50_ns\":%lld,\"p99_ns\":%lld",
 		g->count, g->sum_ns, g->p50_ns, g->p99_ns);
 }
@@ -560,9 +568,69 @@ void report__json_cpu(FILE *o, const struct report_cpu *cpu)
 	fputs("]}", o);
 }
 
+/*
+ * The run's "hosts": each file of a run merged from several (one per
+ * master), as that file alone says it: its row, and per call kind its own
+ * count and percentiles, its CPU and its metrics cross-checks.
+ */
+static void json_hosts(FILE *o, const struct report_run *r)
+{
+	fputs(",\n \"hosts\":[", o);
+	for (size_t i = 0; i < r->nhosts; i++) {
+		const struct report_run *h = &r->hosts[i];
+
+		fputs(i ? ",\n {" : "\n {", o);
+		json_key_str(o, "host", h->host);
+		fputc(',', o);
+		json_key_str(o, "file", h->db);
+		fputc(',', o);
+		json_key_str(o, "label", h->label);
+		fprintf(o, ",\"run_id\":%lld,", h->id);
+		json_key_ll(o, "started_ns", h->stored.started_ns);
+		fputc(',', o);
+		json_key_ll(o, "ended_ns", h->stored.ended_ns);
+		fputc(',', o);
+		json_key_ll(o, "requests", h->stored.requests);
+		fputc(',', o);
+		json_key_ll(o, "lost_events", h->stored.lost_events);
+		fputc(',', o);
+		json_key_ll(o, "unmatched", h->stored.unmatched);
+		json_ll_or_null(o, "duration_ns", h->duration_ns);
+		fprintf(o, ",\"targets\":%zu,\n  \"calls\":[", h->ntargets);
+		for (size_t j = 0; j < h->ncalls; j++) {
+			const struct report_call *k = &h->calls[j];
+
+			fputs(j ? ",\n   {" : "\n   {", o);
+			json_call_key(o, k->component, k->verb, k->resource, k->subresource, true,
+				      k->path, k->scope);
+			fprintf(o, ",\"count\":%lld,\"errors\":%lld,\"p50_ns\":%lld,\"p90_ns\":%lld,"
+				"\"p99_ns\":%lld,\"max_ns\":%lld}", k->count, k->errors, k->p50_ns,
+				k->p90_ns, k->p99_ns, k->max_ns);
+		}
+		fputs("]", o);
+		if (h->cpu) {
+			fputs(",\n \"cpu\":", o);
+			report__json_cpu(o, h->cpu);
+		}
+		if (h->metrics)
+			json_metrics(o, h->metrics);
+		fputc('}', o);
+	}
+	fputs("]", o);
+}
+
 int report_json__write(FILE *o, const struct report_model *m)
 {
-	fputs("{\"format_version\":1,\"runs\":[", o);
+	fputs("{\"format_version\":1,", o);
+	if (m->nfiles > 1) {   /* several masters' files merged: which, in the order given */
+		fputs("\"files\":[", o);
+		for (size_t i = 0; i < m->nfiles; i++) {
+			fputs(i ? "," : "", o);
+			report__json_str(o, m->files[i]);
+		}
+		fputs("],", o);
+	}
+	fputs("\"runs\":[", o);
 	for (size_t i = 0; i < m->nruns; i++) {
 		const struct report_run *r = &m->runs[i];
 
@@ -577,6 +645,8 @@ int report_json__write(FILE *o, const struct report_model *m)
 			json_metrics(o, r->metrics);
 		if (r->cl2)
 			json_cl2(o, r->cl2);
+		if (r->nhosts)
+			json_hosts(o, r);
 		fputc('}', o);
 	}
 	fputs("\n]}\n", o);

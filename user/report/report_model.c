@@ -16,6 +16,7 @@
  * store.c's requests_report index makes the second a scan of one index.
  */
 #include <errno.h>
+#include <stddef.h>
 #include <inttypes.h>
 #include <pthread.h>
 #include <stdbool.h>
@@ -150,6 +151,10 @@ static bool is_error(const char *protocol, const char *verb, int status)
 
 /* Must match the walk below, which pairs groups with rows by position. */
 #define GROUP_COLS "component, verb, resource, subresource, scope, path"
+
+/* Pass 2's rows: every latency of run ?1 sorted by group and latency (requests_report). */
+#define RANK_SQL "SELECT latency_ns FROM requests WHERE run_id = ?1 AND latency_ns IS NOT NULL" \
+	" ORDER BY " GROUP_COLS ", latency_ns"
 
 #define MAX_WINDOWS 100000      /* a start_ns far off the run is clamped, not allocated for */
 
@@ -664,8 +669,10 @@ static long long query_ll(sqlite3 *db, const char *sql, long long run_id, long l
  * with one run is scanned in table order (twice as fast as through the
  * run_id index); a file with several goes through requests_run.
  */
+static int accs_finish(struct accs *a, long long started_ns, struct calls_out *co);
+
 static int pass_windows(const char *path, sqlite3 *db, long long run_id, long long started_ns,
-			struct calls_out *co)
+			struct calls_out *co, struct accs *sum)
 {
 	static const char scan_sql[] =
 		"SELECT " GROUP_COLS ", start_ns, latency_ns, status, protocol FROM requests "
@@ -703,29 +710,37 @@ static int pass_windows(const char *path, sqlite3 *db, long long run_id, long lo
 		if (!err && (err = merge_accs(&a, &job.a)))
 			cp_seterr("out of memory");
 	}
-	if (err)
-		goto out;
-	if (a.n && !(co->calls = calloc(a.n, sizeof(*co->calls)))) {
-		err = -ENOMEM;
+	/* several files: the run's sum over them, before this file's windows are finished */
+	if (!err && sum && (err = merge_accs(sum, &a)))
 		cp_seterr("out of memory");
-		goto out;
+	if (!err)
+		err = accs_finish(&a, started_ns, co);
+	accs_free(&a);
+	accs_free(&job.a);
+	return err;
+}
+
+/* The groups of A as CO's calls, sorted, their windows turned into timelines and verdicts. */
+static int accs_finish(struct accs *a, long long started_ns, struct calls_out *co)
+{
+	if (a->n && !(co->calls = calloc(a->n, sizeof(*co->calls)))) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
 	}
-	for (size_t i = 0; i < a.n; i++) {
-		err = finish_group(&a.g[i], started_ns, co->tl_ns, co->dur_ns);
-		co->calls[i] = a.g[i].k;
-		memset(&a.g[i].k, 0, sizeof(a.g[i].k));
+	for (size_t i = 0; i < a->n; i++) {
+		int err = finish_group(&a->g[i], started_ns, co->tl_ns, co->dur_ns);
+
+		co->calls[i] = a->g[i].k;
+		memset(&a->g[i].k, 0, sizeof(a->g[i].k));
 		co->n++;
 		if (err) {
 			cp_seterr("out of memory");
-			goto out;
+			return err;
 		}
 	}
 	if (co->n)
 		qsort(co->calls, co->n, sizeof(*co->calls), call_cmp);
-out:
-	accs_free(&a);
-	accs_free(&job.a);
-	return err;
+	return 0;
 }
 
 /*
@@ -737,9 +752,6 @@ out:
 static int run_calls(const char *path, sqlite3 *db, long long run_id, long long started_ns,
 		     long long ended_ns, struct calls_out *co)
 {
-	static const char rows_sql[] =
-		"SELECT latency_ns FROM requests WHERE run_id = ?1 AND latency_ns IS NOT NULL"
-		" ORDER BY " GROUP_COLS ", latency_ns";
 	sqlite3_stmt *st = NULL;
 	int rc, err;
 
@@ -748,11 +760,11 @@ static int run_calls(const char *path, sqlite3 *db, long long run_id, long long 
 	if (err)
 		return err;
 	co->tl_ns = timeline_window(co->dur_ns);
-	err = pass_windows(path, db, run_id, started_ns, co);
+	err = pass_windows(path, db, run_id, started_ns, co, NULL);
 	if (err)
 		goto cleanup;
 
-	rc = sqlite3_prepare_v2(db, rows_sql, -1, &st, NULL);
+	rc = sqlite3_prepare_v2(db, RANK_SQL, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		st = NULL;
 		err = db_err(path, db, rc);
@@ -1378,6 +1390,7 @@ static int load_targets(const char *path, sqlite3 *db, struct report_run *r)
 		}
 		r->targets = np;
 		t = &r->targets[r->ntargets++];
+		memset(t, 0, sizeof(*t));
 		t->id = col_ll(st, 0, REPORT_NULL);
 		t->pid = col_ll(st, 1, REPORT_NULL);
 		t->component = xstrdup(sqlite3_column_text(st, 2));
@@ -1714,8 +1727,12 @@ void report_model__run_clear(struct report_run *r)
 		free(t->build_id);
 		free(t->offsets_source);
 		free(t->probes);
+		free(t->host);
 	}
 	free(r->targets);
+	for (size_t i = 0; i < r->nhosts; i++)
+		report_model__run_clear(&r->hosts[i]);
+	free(r->hosts);
 	report_model__calls_free(r->calls, r->ncalls);
 	cpu_free(r->cpu);
 	free(r->wal);
@@ -1738,19 +1755,819 @@ void report_model__free(struct report_model *m)
 		report_model__run_clear(&m->runs[i]);
 	free(m->runs);
 	free(m->db);
+	for (size_t i = 0; i < m->nfiles; i++)
+		free(m->files[i]);
+	free(m->files);
 	free(m);
+}
+
+/* ---------- several files: one run across the masters ---------- */
+
+/*
+ * An HA control plane has several masters, each recording its own file.
+ * report_model__load_many reads them as one model: each file's run is read
+ * as that file alone would be (its row, targets, CPU, syscalls, metrics
+ * cross-checks: report_run.hosts), with its calls' windows counted from the
+ * merged start, and the merged run is the union. Nothing that is not a sum
+ * is averaged: pass 1 of every file adds into one set of accumulators
+ * (counts, errors, histograms, windows), and pass 2 reads the files'
+ * sorted latencies side by side, merging them like sorted runs, so p50,
+ * p90 and p99 are the nearest ranks over the union of the requests, and
+ * each host's own percentiles come out of the same pass.
+ */
+
+/* One file of several: its connection and its runs (rows; loaded when merged). */
+struct mfile {
+	const char *path;
+	sqlite3 *db;
+	struct report_run *runs;
+	size_t nruns;
+};
+
+static void mfile_close(struct mfile *f)
+{
+	for (size_t i = 0; i < f->nruns; i++)
+		report_model__run_clear(&f->runs[i]);
+	free(f->runs);
+	if (f->db) {
+		sqlite3_exec(f->db, "COMMIT", NULL, NULL, NULL);
+		sqlite3_close(f->db);
+	}
+}
+
+/* The rows of F's runs (LABEL's, or every run), nothing else read yet. */
+static int mfile_rows(struct mfile *f, const char *label)
+{
+	sqlite3_stmt *st;
+	int rc, err = 0;
+
+	if (!(st = runs_stmt(f->path, f->db, label, false, &err)))
+		return err;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct report_run *np = realloc(f->runs, (f->nruns + 1) * sizeof(*np));
+
+		if (!np) {
+			cp_seterr("out of memory");
+			err = -ENOMEM;
+			break;
+		}
+		f->runs = np;
+		memset(&f->runs[f->nruns], 0, sizeof(*np));
+		if ((err = run_row(st, &f->runs[f->nruns++])))
+			break;
+	}
+	if (!err && rc != SQLITE_DONE)
+		err = db_err(f->path, f->db, rc);
+	sqlite3_finalize(st);
+	if (!err && label && !f->nruns)
+		err = no_such_label(f->path, f->db, label);
+	return err;
+}
+
+static ssize_t mfile_find(const struct mfile *f, const char *label)
+{
+	for (size_t i = 0; i < f->nruns; i++)
+		if (f->runs[i].label && label && strcmp(f->runs[i].label, label) == 0)
+			return (ssize_t)i;
+	return -1;
+}
+
+/* "run 'x' of 'a.db' is not in 'b.db' (runs: ...)" */
+static int run_missing(const struct mfile *has, const struct mfile *lacks, const char *label)
+{
+	char list[256];
+
+	list_labels(lacks->db, list, sizeof(list));
+	cp_seterr("run '%s' of '%s' is not in '%s' (runs: %s); every file needs the run: choose "
+		  "one with --label, or name each file's as FILE:LABEL", label, has->path,
+		  lacks->path, list);
+	return -ENOENT;
+}
+
+/*
+ * Pair the runs of the N files: the files' only runs (each holds one), or
+ * runs by label, each file's put in the order of the first file's.
+ */
+static int match_runs(struct mfile *f, size_t n, const struct report_model_opts *o,
+		      size_t *nlog)
+{
+	bool all_one = true;
+	long long id;
+
+	for (size_t i = 0; i < n; i++) {
+		if (!f[i].nruns) {
+			cp_seterr("'%s' holds no runs", f[i].path);
+			return -ENOENT;
+		}
+		all_one &= f[i].nruns == 1;
+	}
+	*nlog = 1;
+	if (all_one)
+		return 0;
+	for (size_t i = 0; i < n; i++)   /* says "holds 3 runs (a, b, c); HOW" */
+		if (o->one_run && f[i].nruns > 1)
+			return find_run(f[i].path, f[i].db, NULL, o->how, &id);
+	for (size_t i = 1; i < n; i++) {
+		for (size_t k = 0; k < f[0].nruns; k++) {
+			ssize_t j = mfile_find(&f[i], f[0].runs[k].label);
+			struct report_run t;
+
+			if (j < 0)
+				return run_missing(&f[0], &f[i], f[0].runs[k].label);
+			t = f[i].runs[k];
+			f[i].runs[k] = f[i].runs[j];
+			f[i].runs[j] = t;
+		}
+		for (size_t k = f[0].nruns; k < f[i].nruns; k++)
+			return run_missing(&f[i], &f[0], f[i].runs[k].label);
+	}
+	*nlog = f[0].nruns;
+	return 0;
+}
+
+static char *sdup(const char *s)
+{
+	return s ? strdup(s) : NULL;
+}
+
+/* The distinct non-NULL strings at offset OFF of the N runs, joined with SEP; NULL if none. */
+static char *join_runs(const struct report_run *r, size_t n, size_t off, const char *sep)
+{
+	size_t len = 1;
+	char *out;
+
+	for (size_t i = 0; i < n; i++) {
+		const char *s = *(char *const *)((const char *)&r[i] + off);
+
+		len += s ? strlen(s) + strlen(sep) : 0;
+	}
+	if (!(out = calloc(1, len)))
+		return NULL;
+	for (size_t i = 0; i < n; i++) {
+		const char *s = *(char *const *)((const char *)&r[i] + off);
+		bool seen = false;
+
+		for (size_t j = 0; s && j < i; j++) {
+			const char *p = *(char *const *)((const char *)&r[j] + off);
+
+			seen |= p && strcmp(p, s) == 0;
+		}
+		if (!s || seen)
+			continue;
+		if (*out)
+			strcat(out, sep);
+		strcat(out, s);
+	}
+	if (!*out) {
+		free(out);
+		return NULL;
+	}
+	return out;
+}
+
+/* The next latency of cursor C, which must have one (the file changed if not). */
+struct rcur {
+	sqlite3_stmt *st;
+	const char *path;
+	struct report_call *k;       /* the host's call of the group; NULL: none */
+	size_t j;                    /* the host's next call */
+	long long c, i, v;
+};
+
+static int rcur_step(struct rcur *c, sqlite3 *db)
+{
+	int rc = sqlite3_step(c->st);
+
+	if (rc == SQLITE_ROW) {
+		c->v = sqlite3_column_int64(c->st, 0);
+		return 0;
+	}
+	if (rc != SQLITE_DONE)
+		return db_err(c->path, db, rc);
+	cp_seterr("'%s': fewer requests than counted; the file changed while reading", c->path);
+	return -EIO;
+}
+
+/* Pass 2 over N files at once: the merged run's percentiles and every host's. */
+static int ranks_merged(struct mfile *f, size_t n, struct report_run *m)
+{
+	struct rcur *cur = calloc(n, sizeof(*cur));
+	int err = 0;
+
+	if (!cur) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		int rc = sqlite3_prepare_v2(f[i].db, RANK_SQL, -1, &cur[i].st, NULL);
+
+		cur[i].path = f[i].path;
+		if (rc != SQLITE_OK)
+			err = db_err(f[i].path, f[i].db, rc);
+		else
+			sqlite3_bind_int64(cur[i].st, 1, m->hosts[i].id);
+	}
+	for (size_t g = 0; g < m->ncalls && !err; g++) {
+		struct report_call *k = &m->calls[g];
+		long long r50 = rank(k->count, 50), r90 = rank(k->count, 90);
+		long long r99 = rank(k->count, 99);
+
+		for (size_t i = 0; i < n && !err; i++) {
+			const struct report_run *h = &m->hosts[i];
+			struct rcur *c = &cur[i];
+
+			c->k = NULL;
+			c->c = c->i = 0;
+			while (c->j < h->ncalls && key_cmp(&h->calls[c->j], k) < 0)
+				c->j++;
+			if (c->j < h->ncalls && key_cmp(&h->calls[c->j], k) == 0) {
+				c->k = &h->calls[c->j++];
+				c->c = c->k->count;
+				err = rcur_step(c, f[i].db);
+			}
+		}
+		for (long long i = 1; i <= k->count && !err; i++) {
+			struct rcur *best = NULL;
+			size_t bi = 0;
+
+			for (size_t j = 0; j < n; j++)
+				if (cur[j].i < cur[j].c && (!best || cur[j].v < best->v))
+					best = &cur[j], bi = j;
+			if (!best) {
+				cp_seterr("'%s': fewer requests than counted; the file changed while "
+					  "reading", f[0].path);
+				err = -EIO;
+				break;
+			}
+			if (i == r50)
+				k->p50_ns = best->v;
+			if (i == r90)
+				k->p90_ns = best->v;
+			if (i == r99)
+				k->p99_ns = best->v;
+			best->i++;
+			if (best->i == rank(best->c, 50))
+				best->k->p50_ns = best->v;
+			if (best->i == rank(best->c, 90))
+				best->k->p90_ns = best->v;
+			if (best->i == rank(best->c, 99))
+				best->k->p99_ns = best->v;
+			if (best->i < best->c)
+				err = rcur_step(best, f[bi].db);
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		sqlite3_finalize(cur[i].st);
+	free(cur);
+	return err;
+}
+
+/* The calls of the merged run M and of each of its hosts (both passes over every file). */
+static int merge_calls(struct mfile *f, size_t n, struct report_run *m)
+{
+	struct accs sum = { .started_ns = m->started_ns };
+	struct calls_out co = { 0 };
+	long long end = -1;
+	int err = 0;
+
+	/* the span of all the hosts' runs: first start to last end (or last request's end) */
+	for (size_t i = 0; i < n && !err; i++) {
+		struct report_run *h = &m->hosts[i];
+
+		err = run_duration(f[i].path, f[i].db, h->id, h->started_ns, h->ended_ns,
+				   &h->duration_ns);
+		if (!err && h->duration_ns >= 0 && h->started_ns + h->duration_ns > end)
+			end = h->started_ns + h->duration_ns;
+	}
+	co.dur_ns = end >= 0 ? end - m->started_ns : -1;
+	co.tl_ns = sum.tl_ns = timeline_window(co.dur_ns);
+	for (size_t i = 0; i < n && !err; i++) {
+		struct report_run *h = &m->hosts[i];
+		struct calls_out hc = { .dur_ns = co.dur_ns, .tl_ns = co.tl_ns };
+
+		err = pass_windows(f[i].path, f[i].db, h->id, m->started_ns, &hc, &sum);
+		h->calls = hc.calls;
+		h->ncalls = hc.n;
+		h->timeline_window_ns = hc.tl_ns;
+		for (size_t j = 0; j < h->ncalls; j++)
+			h->requests += h->calls[j].count;
+	}
+	if (!err)
+		err = accs_finish(&sum, m->started_ns, &co);
+	accs_free(&sum);
+	m->calls = co.calls;
+	m->ncalls = co.n;
+	m->duration_ns = co.dur_ns;
+	m->timeline_window_ns = co.tl_ns;
+	for (size_t j = 0; j < m->ncalls; j++)
+		m->requests += m->calls[j].count;
+	return err ? err : ranks_merged(f, n, m);
+}
+
+static int merge_targets(struct report_run *m)
+{
+	size_t n = 0;
+
+	for (size_t i = 0; i < m->nhosts; i++)
+		n += m->hosts[i].ntargets;
+	if (n && !(m->targets = calloc(n, sizeof(*m->targets))))
+		return -ENOMEM;
+	for (size_t i = 0; i < m->nhosts; i++) {
+		const struct report_run *h = &m->hosts[i];
+
+		for (size_t j = 0; j < h->ntargets; j++) {
+			const struct report_target *t = &h->targets[j];
+			struct report_target *d = &m->targets[m->ntargets++];
+
+			*d = *t;
+			d->component = sdup(t->component);
+			d->exe = sdup(t->exe);
+			d->go_version = sdup(t->go_version);
+			d->k8s_version = sdup(t->k8s_version);
+			d->etcd_version = sdup(t->etcd_version);
+			d->main_path = sdup(t->main_path);
+			d->build_id = sdup(t->build_id);
+			d->offsets_source = sdup(t->offsets_source);
+			d->probes = sdup(t->probes);
+			d->host = sdup(str_or(h->host, h->db));
+			if (!d->host)
+				return -ENOMEM;
+		}
+	}
+	return 0;
+}
+
+static int cat_cmp(const void *a, const void *b)
+{
+	const struct report_cpu_cat *x = a, *y = b;
+
+	if (x->cpu_ns != y->cpu_ns)
+		return x->cpu_ns > y->cpu_ns ? -1 : 1;
+	return strcmp(x->category, y->category);
+}
+
+static int comp_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct report_cpu_comp *)a)->component,
+		      ((const struct report_cpu_comp *)b)->component);
+}
+
+static bool ser_eq(const struct report_ser *a, const struct report_ser *b)
+{
+	return !strcmp(a->component, b->component) && !strcmp(a->verb, b->verb) &&
+	       !strcmp(a->resource, b->resource) && !strcmp(a->subresource, b->subresource) &&
+	       !strcmp(a->scope, b->scope);
+}
+
+/* Sampled CPU of every host, summed per component, category and call kind. */
+static int merge_cpu(struct report_run *m)
+{
+	struct report_cpu *cpu = NULL;
+
+	for (size_t i = 0; i < m->nhosts; i++) {
+		const struct report_cpu *hc = m->hosts[i].cpu;
+
+		if (!hc)
+			continue;
+		if (!cpu && !(m->cpu = cpu = calloc(1, sizeof(*cpu))))
+			return -ENOMEM;
+		for (size_t j = 0; j < hc->ncomps; j++) {
+			const struct report_cpu_comp *s = &hc->comps[j];
+			struct report_cpu_comp *d = NULL;
+
+			for (size_t x = 0; x < cpu->ncomps && !d; x++)
+				if (!strcmp(cpu->comps[x].component, s->component))
+					d = &cpu->comps[x];
+			if (!d) {
+				void *np = realloc(cpu->comps, (cpu->ncomps + 1) * sizeof(*d));
+
+				if (!np)
+					return -ENOMEM;
+				cpu->comps = np;
+				d = &cpu->comps[cpu->ncomps++];
+				memset(d, 0, sizeof(*d));
+				d->kernel_cpu_ns = -1;
+				if (!(d->component = strdup(s->component)))
+					return -ENOMEM;
+			}
+			d->samples += s->samples;
+			d->cpu_ns += s->cpu_ns;
+			d->ser_ns += s->ser_ns;
+			d->unknown_ns += s->unknown_ns;
+			if (s->kernel_cpu_ns >= 0)
+				d->kernel_cpu_ns = (d->kernel_cpu_ns < 0 ? 0 : d->kernel_cpu_ns) +
+						   s->kernel_cpu_ns;
+			for (size_t y = 0; y < s->ncats; y++) {
+				struct report_cpu_cat *c = NULL;
+
+				for (size_t x = 0; x < d->ncats && !c; x++)
+					if (!strcmp(d->cats[x].category, s->cats[y].category))
+						c = &d->cats[x];
+				if (!c) {
+					void *np = realloc(d->cats, (d->ncats + 1) * sizeof(*c));
+
+					if (!np)
+						return -ENOMEM;
+					d->cats = np;
+					c = &d->cats[d->ncats++];
+					memset(c, 0, sizeof(*c));
+					if (!(c->category = strdup(s->cats[y].category)))
+						return -ENOMEM;
+				}
+				c->samples += s->cats[y].samples;
+				c->cpu_ns += s->cats[y].cpu_ns;
+			}
+		}
+		for (size_t j = 0; j < hc->nser; j++) {
+			const struct report_ser *s = &hc->ser[j];
+			struct report_ser *d = NULL;
+
+			for (size_t x = 0; x < cpu->nser && !d; x++)
+				if (ser_eq(&cpu->ser[x], s))
+					d = &cpu->ser[x];
+			if (!d) {
+				void *np = realloc(cpu->ser, (cpu->nser + 1) * sizeof(*d));
+
+				if (!np)
+					return -ENOMEM;
+				cpu->ser = np;
+				d = &cpu->ser[cpu->nser++];
+				memset(d, 0, sizeof(*d));
+				d->component = strdup(s->component);
+				d->verb = strdup(s->verb);
+				d->resource = strdup(s->resource);
+				d->subresource = strdup(s->subresource);
+				d->scope = strdup(s->scope);
+				if (!d->component || !d->verb || !d->resource || !d->subresource ||
+				    !d->scope)
+					return -ENOMEM;
+			}
+			d->ser_ns += s->ser_ns;
+			d->requests += s->requests;
+		}
+	}
+	if (!cpu)
+		return 0;
+	for (size_t x = 0; x < cpu->ncomps; x++)
+		if (cpu->comps[x].ncats)
+			qsort(cpu->comps[x].cats, cpu->comps[x].ncats, sizeof(*cpu->comps[x].cats),
+			      cat_cmp);
+	if (cpu->ncomps)
+		qsort(cpu->comps, cpu->ncomps, sizeof(*cpu->comps), comp_cmp);
+	if (cpu->nser)
+		qsort(cpu->ser, cpu->nser, sizeof(*cpu->ser), ser_cmp);
+	return 0;
+}
+
+static int sys_iv_cmp(const void *a, const void *b)
+{
+	const struct report_sys *x = a, *y = b;
+	int r = strcmp(x->syscall, y->syscall);
+
+	return r ? r : x->start_ns < y->start_ns ? -1 : x->start_ns > y->start_ns;
+}
+
+static int stack_cmp(const void *a, const void *b)
+{
+	return strcmp(((const struct report_stack *)a)->stack,
+		      ((const struct report_stack *)b)->stack);
+}
+
+/* Append the N items of SIZE at SRC to *DST (*DN of them). */
+static int append(void *dst, size_t *dn, const void *src, size_t n, size_t size)
+{
+	void **d = dst;
+	char *np;
+
+	if (!n)
+		return 0;
+	if (!(np = realloc(*d, (*dn + n) * size)))
+		return -ENOMEM;
+	memcpy(np + *dn * size, src, n * size);
+	*d = np;
+	*dn += n;
+	return 0;
+}
+
+/*
+ * The WAL fsync merged per syscall, its intervals and the syscalls per
+ * target side by side (each host's own, in time and target order), the
+ * clients served summed per component, the CPU stacks summed per stack.
+ */
+static int merge_sys(struct report_run *m)
+{
+	for (size_t i = 0; i < m->nhosts; i++) {
+		const struct report_run *h = &m->hosts[i];
+
+		for (size_t j = 0; j < h->nwal; j++) {
+			struct report_sys *d = NULL;
+
+			for (size_t x = 0; x < m->nwal && !d; x++)
+				if (!strcmp(m->wal[x].syscall, h->wal[j].syscall))
+					d = &m->wal[x];
+			if (!d) {
+				if (append(&m->wal, &m->nwal, &h->wal[j], 1, sizeof(*d)))
+					return -ENOMEM;
+				continue;
+			}
+			loghist__merge(d->hist, h->wal[j].hist);
+			d->sum_ns += h->wal[j].sum_ns;
+		}
+		if (append(&m->wal_iv, &m->nwal_iv, h->wal_iv, h->nwal_iv, sizeof(*h->wal_iv)) ||
+		    append(&m->syscalls, &m->nsyscalls, h->syscalls, h->nsyscalls,
+			   sizeof(*h->syscalls)))
+			return -ENOMEM;
+		/* target ids and pids are per host: say whose */
+		for (size_t j = m->nsyscalls - h->nsyscalls; j < m->nsyscalls; j++)
+			m->syscalls[j].host = str_or(h->host, h->db);
+		for (size_t j = 0; j < h->nclients; j++) {
+			const struct report_client *s = &h->clients[j];
+			struct report_client *d = NULL;
+
+			for (size_t x = 0; x < m->nclients && !d; x++)
+				if (!strcmp(m->clients[x].component, s->component))
+					d = &m->clients[x];
+			if (!d) {
+				if (append(&m->clients, &m->nclients, s, 1, sizeof(*s)))
+					return -ENOMEM;
+				continue;
+			}
+			d->accepted += s->accepted;
+			d->closed += s->closed;
+			d->peers_max = s->peers_max > d->peers_max ? s->peers_max : d->peers_max;
+			d->bytes_in += s->bytes_in;
+			d->bytes_out += s->bytes_out;
+			d->retransmits += s->retransmits;
+			d->intervals += s->intervals;
+		}
+		for (size_t j = 0; j < h->nstacks; j++) {
+			struct report_stack s = { .stack = strdup(h->stacks[j].stack),
+						  .samples = h->stacks[j].samples };
+
+			if (!s.stack || append(&m->stacks, &m->nstacks, &s, 1, sizeof(s))) {
+				free(s.stack);
+				return -ENOMEM;
+			}
+		}
+	}
+	for (size_t x = 0; x < m->nwal; x++)
+		sys_finish(&m->wal[x]);
+	if (m->nwal_iv)
+		qsort(m->wal_iv, m->nwal_iv, sizeof(*m->wal_iv), sys_iv_cmp);
+	if (m->nstacks) {
+		size_t o = 0;
+
+		qsort(m->stacks, m->nstacks, sizeof(*m->stacks), stack_cmp);
+		for (size_t x = 1; x < m->nstacks; x++) {
+			if (!strcmp(m->stacks[o].stack, m->stacks[x].stack)) {
+				m->stacks[o].samples += m->stacks[x].samples;
+				free(m->stacks[x].stack);
+			} else {
+				m->stacks[++o] = m->stacks[x];
+			}
+		}
+		m->nstacks = o + 1;
+	}
+	return 0;
+}
+
+/* A stored integer summed over the hosts: NULL only if NULL in every one. */
+static long long sum_stored(const struct report_run *h, size_t n, size_t off)
+{
+	long long s = REPORT_NULL;
+
+	for (size_t i = 0; i < n; i++) {
+		long long v = *(const long long *)((const char *)&h[i].stored + off);
+
+		if (v != REPORT_NULL)
+			s = (s == REPORT_NULL ? 0 : s) + v;
+	}
+	return s;
+}
+
+/* The run row of M from its hosts' rows. */
+static int merge_row(struct report_run *m, size_t n)
+{
+	const struct report_run *h = m->hosts;
+	bool ended = true;
+
+	m->id = h[0].id;
+	m->stored.started_ns = m->stored.ended_ns = REPORT_NULL;
+	m->nodes = m->pods = m->namespaces = m->sample_hz = m->lost_samples = -1;
+	for (size_t i = 0; i < n; i++) {
+		const struct report_runrow *s = &h[i].stored;
+
+		if (s->started_ns != REPORT_NULL &&
+		    (m->stored.started_ns == REPORT_NULL || s->started_ns < m->stored.started_ns))
+			m->stored.started_ns = s->started_ns;
+		ended &= s->ended_ns != REPORT_NULL;
+		if (s->ended_ns != REPORT_NULL && s->ended_ns > m->stored.ended_ns)
+			m->stored.ended_ns = s->ended_ns;
+		/* the cluster's size is the cluster's, whichever master said it */
+		m->nodes = h[i].nodes > m->nodes ? h[i].nodes : m->nodes;
+		m->pods = h[i].pods > m->pods ? h[i].pods : m->pods;
+		m->namespaces = h[i].namespaces > m->namespaces ? h[i].namespaces : m->namespaces;
+		m->sample_hz = h[i].sample_hz > m->sample_hz ? h[i].sample_hz : m->sample_hz;
+		if (h[i].lost_samples >= 0)
+			m->lost_samples = (m->lost_samples < 0 ? 0 : m->lost_samples) +
+					  h[i].lost_samples;
+	}
+	if (!ended)
+		m->stored.ended_ns = REPORT_NULL;
+	m->stored.requests = sum_stored(h, n, offsetof(struct report_runrow, requests));
+	m->stored.lost_events = sum_stored(h, n, offsetof(struct report_runrow, lost_events));
+	m->stored.unmatched = sum_stored(h, n, offsetof(struct report_runrow, unmatched));
+	m->started_ns = m->stored.started_ns == REPORT_NULL ? 0 : m->stored.started_ns;
+	m->ended_ns = m->stored.ended_ns == REPORT_NULL ? -1 : m->stored.ended_ns;
+	m->duration_ns = -1;
+	m->slo_window_ns = REPORT_SLO_WINDOW_NS;
+	m->label = join_runs(h, n, offsetof(struct report_run, label), "+");
+	m->kind = sdup(h[0].kind);
+	m->host = join_runs(h, n, offsetof(struct report_run, host), ", ");
+	m->kernel = join_runs(h, n, offsetof(struct report_run, kernel), ", ");
+	m->command = sdup(h[0].command);
+	m->cluster_source = join_runs(h, n, offsetof(struct report_run, cluster_source), ", ");
+	m->db = join_runs(h, n, offsetof(struct report_run, db), ",");
+	return m->db && (m->label || !h[0].label) && (m->kind || !h[0].kind) ? 0 : -ENOMEM;
+}
+
+/* Refuse a run that is not one run across hosts: other kinds, or one file copied. */
+static int check_hosts(const struct mfile *f, size_t n, size_t k)
+{
+	for (size_t i = 1; i < n; i++) {
+		const struct report_run *a = &f[0].runs[k], *b = &f[i].runs[k];
+
+		if (strcmp(str_or(a->kind, ""), str_or(b->kind, ""))) {
+			cp_seterr("run '%s' is of kind '%s' in '%s' but '%s' in '%s'; the masters of "
+				  "one cluster record with the same --kind", str_or(b->label, "?"),
+				  str_or(a->kind, "?"), f[0].path, str_or(b->kind, "?"), f[i].path);
+			return -EINVAL;
+		}
+	}
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++) {
+			const struct report_run *a = &f[i].runs[k], *b = &f[j].runs[k];
+
+			if (a->stored.started_ns != REPORT_NULL &&
+			    a->stored.started_ns == b->stored.started_ns &&
+			    !strcmp(str_or(a->host, ""), str_or(b->host, ""))) {
+				cp_seterr("'%s' and '%s' hold the same recording (run '%s' of host "
+					  "'%s', started at the same nanosecond); give each master's "
+					  "file once", f[i].path, f[j].path, str_or(a->label, "?"),
+					  str_or(a->host, "?"));
+				return -EINVAL;
+			}
+		}
+	return 0;
+}
+
+/* Logical run K of the N files into M: the hosts' runs moved in, read, and merged. */
+static int merge_run(struct mfile *f, size_t n, size_t k, const struct report_model_opts *o,
+		     struct report_run *m)
+{
+	struct report_model_opts ho = *o;
+	int err;
+
+	if ((err = check_hosts(f, n, k)))
+		return err;
+	if (!(m->hosts = calloc(n, sizeof(*m->hosts))))
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		m->hosts[i] = f[i].runs[k];
+		memset(&f[i].runs[k], 0, sizeof(f[i].runs[k]));
+		m->nhosts++;
+		if (!(m->hosts[i].db = strdup(f[i].path)))
+			goto nomem;
+	}
+	if ((err = merge_row(m, n)))
+		goto nomem;
+	if ((o->what & REPORT_LOAD_CALLS) && (err = merge_calls(f, n, m)))
+		return err;
+	/* everything but the calls, as each file alone (load_run) */
+	ho.what &= ~REPORT_LOAD_CALLS;
+	for (size_t i = 0; i < n; i++) {
+		struct report_run *h = &m->hosts[i];
+		char *db = h->db;
+
+		h->db = NULL;   /* load_run sets it */
+		free(db);
+		if ((err = load_run(f[i].path, f[i].db, &ho, h)))
+			return err;
+	}
+	if (merge_targets(m) || merge_cpu(m) || merge_sys(m))
+		goto nomem;
+	return 0;
+nomem:
+	cp_seterr("out of memory");
+	return -ENOMEM;
+}
+
+struct report_model *report_model__load_many(const struct report_src *src, size_t n,
+					     const struct report_model_opts *o, int *errp)
+{
+	struct report_model *m = NULL;
+	struct mfile *f = NULL;
+	size_t nlog = 0;
+	int err = 0;
+
+	if (n == 1)
+		return report_model__load(src[0].path, src[0].label, o, errp);
+	if (!n || o->listing) {
+		cp_seterr("report_model__load_many: no files");
+		*errp = -EINVAL;
+		return NULL;
+	}
+	/* one file twice would count its requests twice: by inode, so ./a.db is a.db */
+	for (size_t i = 0; i < n; i++)
+		for (size_t j = i + 1; j < n; j++) {
+			struct stat a, b;
+
+			if (stat(src[i].path, &a) == 0 && stat(src[j].path, &b) == 0 &&
+			    a.st_dev == b.st_dev && a.st_ino == b.st_ino) {
+				if (strcmp(src[i].path, src[j].path))
+					cp_seterr("'%s' is given twice (also as '%s'); give each "
+						  "master's file once", src[i].path, src[j].path);
+				else
+					cp_seterr("'%s' is given twice; give each master's file once",
+						  src[i].path);
+				*errp = -EINVAL;
+				return NULL;
+			}
+		}
+	if (!(f = calloc(n, sizeof(*f)))) {
+		err = -ENOMEM;
+		cp_seterr("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n && !err; i++) {
+		f[i].path = src[i].path;
+		if ((err = open_db(f[i].path, &f[i].db)))
+			break;
+		/* one snapshot of each file for everything below */
+		if (sqlite3_exec(f[i].db, "BEGIN", NULL, NULL, NULL) != SQLITE_OK)
+			err = db_err(f[i].path, f[i].db, sqlite3_errcode(f[i].db));
+		else
+			err = mfile_rows(&f[i], src[i].label);
+	}
+	if (err || (err = match_runs(f, n, o, &nlog)))
+		goto out;
+	if (!(m = calloc(1, sizeof(*m))) || !(m->files = calloc(n, sizeof(*m->files))) ||
+	    !(m->runs = calloc(nlog, sizeof(*m->runs)))) {
+		err = -ENOMEM;
+		cp_seterr("out of memory");
+		goto out;
+	}
+	for (size_t i = 0; i < n; i++)
+		if (!(m->files[m->nfiles++] = strdup(src[i].path))) {
+			err = -ENOMEM;
+			cp_seterr("out of memory");
+			goto out;
+		}
+	for (size_t k = 0; k < nlog && !err; k++) {
+		m->nruns++;
+		err = merge_run(f, n, k, o, &m->runs[k]);
+	}
+	if (!err && !(m->db = strdup(m->runs[0].db))) {
+		err = -ENOMEM;
+		cp_seterr("out of memory");
+	}
+out:
+	for (size_t i = 0; f && i < n; i++)
+		mfile_close(&f[i]);
+	free(f);
+	if (err) {
+		report_model__free(m);
+		m = NULL;
+	}
+	*errp = err;
+	return m;
+}
+
+const struct report_call *report_model__host_call(const struct report_run *host,
+						  const struct report_call *k)
+{
+	if (!host->ncalls)
+		return NULL;
+	return bsearch(k, host->calls, host->ncalls, sizeof(*host->calls), call_cmp);
 }
 
 /* ---------- one run, for diff and the unit tests ---------- */
 
 int report__load(const char *db_path, const char *label, struct report_run **runp)
 {
+	const struct report_src src = { db_path, label };
+
+	return report__load_many(&src, 1, runp);
+}
+
+int report__load_many(const struct report_src *src, size_t n, struct report_run **runp)
+{
 	const struct report_model_opts o = { .what = REPORT_LOAD_DIFF, .one_run = true };
 	struct report_model *m;
 	int err;
 
 	*runp = NULL;
-	if (!(m = report_model__load(db_path, label, &o, &err)))
+	if (!(m = report_model__load_many(src, n, &o, &err)))
 		return err;
 	if (!(*runp = malloc(sizeof(**runp)))) {
 		report_model__free(m);

@@ -176,6 +176,7 @@ struct report_target {
 	long long id, pid, attached_ns, exited_ns, samples;
 	long long cpu_ns;            /* < 0: unknown (REPORT_NULL) */
 	long long started_ns;        /* the process's start; REPORT_NULL in older files */
+	char *host;                  /* runs.host of its file, in a run merged from several; else NULL */
 };
 
 /*
@@ -189,6 +190,7 @@ struct report_sys {
 	long long start_ns, len_ns;          /* per-interval groups */
 	long long count, sum_ns, p50_ns, p99_ns;
 	__u64 hist[LOGHIST_NBUCKETS];
+	const char *host;    /* a merged run's per-target groups: run.hosts[i].host (not owned); else NULL */
 };
 
 /* Connections served by one component (table sock_stats). */
@@ -235,10 +237,22 @@ struct report_run {
 	size_t nstacks;
 	struct report_metrics *metrics;          /* NULL: no scrapes (or not loaded) */
 	struct report_cl2 *cl2;                  /* NULL: no --cl2 file (set by report.c) */
+	/*
+	 * A run merged from several files (one per master, report_model__load_many):
+	 * the same run of each file, in the order given, as read from that file
+	 * alone (its row, targets, CPU, syscalls, metrics cross-checks) except
+	 * that its calls' windows start at the merged start. The merged run
+	 * above holds the union: calls with percentiles over every file's
+	 * requests, counts and CPU summed, targets of every host. NULL for one file.
+	 */
+	struct report_run *hosts;
+	size_t nhosts;
 };
 
 struct report_model {
-	char *db;
+	char *db;                                /* several files: joined with ',' */
+	char **files;                            /* the files read, in the order given */
+	size_t nfiles;
 	struct report_run *runs;                 /* by id */
 	size_t nruns;
 };
@@ -285,6 +299,27 @@ struct report_model_opts {
 struct report_model *report_model__load(const char *db_path, const char *label,
 					const struct report_model_opts *opts, int *err);
 void report_model__free(struct report_model *m);
+
+/* One file of several and the run to read of it (LABEL NULL: see report_model__load_many). */
+struct report_src {
+	const char *path, *label;
+};
+
+/*
+ * Read N files recorded at the same time on several hosts (the masters of
+ * an HA control plane) as one model: runs with the same label in every
+ * file are one run across the hosts, merged exactly (report_run.hosts).
+ * Files holding one run each, with no label asked for, merge whatever their
+ * labels. N == 1 is report_model__load. Refused with one line: a file
+ * given twice (or a copy of another), a label missing in one of the files,
+ * the same run of different kinds, and whatever report_model__load refuses.
+ */
+struct report_model *report_model__load_many(const struct report_src *src, size_t n,
+					     const struct report_model_opts *opts, int *err);
+
+/* The call of HOST (one of run.hosts) with the key of K, or NULL. */
+const struct report_call *report_model__host_call(const struct report_run *host,
+						  const struct report_call *k);
 
 /* Frees what a run holds (not R itself). */
 void report_model__run_clear(struct report_run *r);

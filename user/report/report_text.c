@@ -90,6 +90,9 @@ static void text_target(struct ctx *c, const struct report_target *t, bool first
 
 	snprintf(tmp2, sizeof(tmp2), "pid %-7d %-9s %-10s", (int)t->pid,
 		 report_str_or(t->component, "?"), report_str_or(t->go_version, "-"));
+	if (t->host)   /* a run merged from several masters' files: on which */
+		snprintf(tmp2, sizeof(tmp2), "%.16s pid %-7d %-9s %-10s", t->host, (int)t->pid,
+			 report_str_or(t->component, "?"), report_str_or(t->go_version, "-"));
 	if (k8s || etcd)
 		snprintf(ver, sizeof(ver), " (%s%s%s%s)", k8s ? "kubernetes " : "",
 			 k8s ? k8s : "", k8s && etcd ? ", etcd " : etcd ? "etcd " : "",
@@ -540,11 +543,16 @@ static void md_sys(FILE *o, const struct report_run *r)
 		fputs("\n### syscalls per target\n\n| component | pid | syscall | count | p50 | p99 | mean |\n"
 		      "|---|--:|---|--:|--:|--:|--:|\n", o);
 		for (size_t i = 0; i < r->nsyscalls; i++) {
+			char comp[160];
+
 			sys_fmt_ns(tg[i].p50_ns, v[0], sizeof(v[0]));
 			sys_fmt_ns(tg[i].p99_ns, v[1], sizeof(v[1]));
 			sys_mean(&tg[i], v[2], sizeof(v[2]));
 			fputc('|', o);
-			md_cell(o, tg[i].component);
+			/* a run merged from several masters: whose target */
+			snprintf(comp, sizeof(comp), "%s%s%.64s%s", tg[i].component,
+				 tg[i].host ? " (" : "", tg[i].host ? tg[i].host : "", tg[i].host ? ")" : "");
+			md_cell(o, comp);
 			fprintf(o, " %lld | %s | %lld | %s | %s | %s |\n", tg[i].pid,
 				tg[i].syscall, tg[i].count, v[0], v[1], v[2]);
 		}
@@ -602,6 +610,9 @@ static void text_sys(struct ctx *c, const struct report_run *r)
 		tline(c, "  %-10s %8s %-16s %10s %8s %8s %8s", "component", "pid", "syscall",
 		      "count", "p50", "p99", "mean");
 		for (size_t i = 0; i < r->nsyscalls; i++) {
+			/* a run merged from several masters: each one's targets under its name */
+			if (tg[i].host && (!i || tg[i - 1].host != tg[i].host))
+				tline(c, "  on %s", report__clip(tg[i].host, 60, v[0], sizeof(v[0])));
 			sys_fmt_ns(tg[i].p50_ns, v[0], sizeof(v[0]));
 			sys_fmt_ns(tg[i].p99_ns, v[1], sizeof(v[1]));
 			sys_mean(&tg[i], v[2], sizeof(v[2]));
@@ -1185,6 +1196,99 @@ static void cl2_text(struct ctx *c, const struct report_cl2 *cl)
 
 /* ---------- the renderers ---------- */
 
+/*
+ * A run merged from several masters' files: each host's own figures, per
+ * call kind its count and p99 beside the merged ones above, then each
+ * host's cross-checks against its own apiserver's and etcd's metrics.
+ */
+static void hosts_text(struct ctx *c, const struct report_run *r)
+{
+	const bool md = c->format == REPORT_MD;
+	char a[512], b[512], p99[32], tmp[256], hb[64];
+
+	if (!r->nhosts)
+		return;
+	if (md) {
+		fprintf(c->out, "\n### Per host\n\n%zu files merged; the percentiles above are over "
+			"the union of their requests.\n\n| host | file | requests | targets |\n"
+			"|---|---|--:|--:|\n", r->nhosts);
+		for (size_t i = 0; i < r->nhosts; i++) {
+			const struct report_run *h = &r->hosts[i];
+
+			fputs("| ", c->out);
+			report__md_text(c->out, h->host);
+			fputs(" | ", c->out);
+			report__md_text(c->out, h->db);
+			fprintf(c->out, " | %lld | %zu |\n", h->requests, h->ntargets);
+		}
+		fputs("\n| component | verb | resource | scope | host | count | p99 | errors |\n"
+		      "|---|---|---|---|---|--:|--:|--:|\n", c->out);
+	} else {
+		tline(c, "%s", "");
+		tline(c, "per host (%zu files merged; percentiles above are over the union of their "
+		      "requests)", r->nhosts);
+		tline(c, "  %-20s %-44s %10s %8s", "HOST", "FILE", "REQUESTS", "TARGETS");
+		for (size_t i = 0; i < r->nhosts; i++) {
+			const struct report_run *h = &r->hosts[i];
+
+			report__clip(report_str_or(h->host, "?"), 20, a, sizeof(a));
+			report__clip(h->db, 44, b, sizeof(b));
+			tline(c, "  %-*s %-*s %10lld %8zu", 20 + (int)strlen(a) - report__dwidth(a), a,
+			      44 + (int)strlen(b) - report__dwidth(b), b, h->requests, h->ntargets);
+		}
+		tline(c, "%s", "");
+		tline(c, "call kinds by host: count and p99");
+		tline(c, "  %-48s %-20s %9s %9s %7s", "CALL", "HOST", "COUNT", "P99", "ERRORS");
+	}
+	for (size_t i = 0; i < r->ncalls; i++) {
+		const struct report_call *k = &r->calls[i];
+		bool first = true;
+
+		call_name(k, tmp, sizeof(tmp));
+		for (size_t j = 0; j < r->nhosts; j++) {
+			const struct report_run *h = &r->hosts[j];
+			const struct report_call *hk = report_model__host_call(h, k);
+
+			if (!hk)
+				continue;
+			report__fmt_ns(hk->p99_ns, p99, sizeof(p99));
+			if (md) {
+				fputc('|', c->out);
+				md_cell(c->out, k->component);
+				md_cell(c->out, k->verb);
+				md_cell(c->out, tmp);
+				md_cell(c->out, k->scope);
+				md_cell(c->out, h->host);
+				fprintf(c->out, " %lld | %s | %lld |\n", hk->count, p99, hk->errors);
+				continue;
+			}
+			snprintf(b, sizeof(b), "%.60s %.30s %.255s %.20s", report_str_or(k->component, "-"),
+				 report_str_or(k->verb, "-"), tmp, report_str_or(k->scope, ""));
+			/* µs is two bytes and one column: pad by columns */
+			tline(c, "  %-48s %-20s %9lld %*s %7lld",
+			      first ? report__clip(b, 48, a, sizeof(a)) : "",
+			      report__clip(report_str_or(h->host, "?"), 20, hb, sizeof(hb)),
+			      hk->count, 9 + (int)strlen(p99) - report__dwidth(p99), p99, hk->errors);
+			first = false;
+		}
+	}
+	for (size_t j = 0; j < r->nhosts; j++) {
+		const struct report_run *h = &r->hosts[j];
+
+		if (!h->metrics)
+			continue;
+		if (md)
+			fputs("\n#### Cross-checks of host ", c->out), report__md_text(c->out, h->host),
+				fputs("\n", c->out);
+		else
+			tline(c, "%s", ""), tline(c, "cross-checks of host '%s' (%s) against its own "
+						  "components' metrics",
+			      report__clip(report_str_or(h->host, "?"), 30, a, sizeof(a)),
+			      report__clip(h->db, 40, b, sizeof(b)));
+		metrics_text(c, h);
+	}
+}
+
 static int write_human(FILE *out, const struct report_model *m, enum report_format f)
 {
 	struct ctx c = { .out = out, .format = f };
@@ -1206,6 +1310,7 @@ static int write_human(FILE *out, const struct report_model *m, enum report_form
 		cpu_text(&c, r->cpu);
 		metrics_text(&c, r);
 		cl2_text(&c, r->cl2);
+		hosts_text(&c, r);
 		c.nruns++;
 	}
 	if (!m->nruns)
