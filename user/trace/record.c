@@ -17,6 +17,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "cli.h"
 #include "cpuprof.h"
 #include "log.h"
@@ -241,6 +242,13 @@ static int recording__begin_run(struct recording *r, bool *started)
 		return err;
 	}
 	*started = true;
+	r->budget = budget__new(o->db, &(struct budget_opts){ .max_db_bytes = o->max_db_bytes,
+							     .min_free_bytes = o->min_free_bytes });
+	if (!r->budget) {
+		error("cannot record: out of memory\n");
+		return -ENOMEM;
+	}
+	store__set_budget(r->st, r->budget);
 	if (o->capi.url)
 		read_cluster(&o->capi, &cluster, true);
 	if (cluster.source && (err = store__set_cluster(r->st, r->run_id, &cluster))) {
@@ -443,6 +451,40 @@ static void recording__status(struct recording *r, int64_t elapsed)
 		(unsigned long long)c.top_count);
 }
 
+/*
+ * Once, when the store starts dropping rows (store__set_budget): which
+ * limit, what is no longer stored, and the way out.
+ */
+static void recording__say_drops(struct recording *r)
+{
+	static const char what[] = "no longer storing requests, CPU stacks, syscall, socket and metric "
+				   "rows, only counting them (the run is still saved)";
+	struct store_drops d;
+	char lim[32], got[32];
+
+	store__drops(r->st, &d);
+	if (r->drop_said || !d.reason)
+		return;
+	r->drop_said = true;
+	if (status_shown())
+		fputc('\n', stderr);
+	budget__fmt_size(d.limit_bytes, lim, sizeof(lim));
+	if (!strcmp(d.reason, "max-db-size")) {
+		error("database '%s' reached --max-db-size %s (%.1f MiB with its WAL): %s; "
+		      "to record more, raise --max-db-size\n",
+		      r->o->db, lim, d.measured_bytes / 1048576.0, what);
+	} else if (!strcmp(d.reason, "min-free")) {
+		budget__fmt_size(d.measured_bytes, got, sizeof(got));
+		error("free space on the filesystem of '%s' fell below %s%s (%.1f MiB left): %s; "
+		      "free space, put --db on a larger filesystem, or lower --min-free\n",
+		      r->o->db, r->o->min_free_bytes < 0 ? "the floor of --min-free " : "--min-free ",
+		      lim, d.measured_bytes / 1048576.0, what);
+	} else {
+		error("the filesystem of '%s' is full (SQLite: database or disk is full): %s; "
+		      "free space or put --db on a larger filesystem\n", r->o->db, what);
+	}
+}
+
 /* Once a second: the tracers' clocks, the store's batch, exited targets, the status line. */
 static int recording__tick(struct recording *r, struct record_clock *k, int64_t now, bool *done)
 {
@@ -461,6 +503,7 @@ static int recording__tick(struct recording *r, struct record_clock *k, int64_t 
 		error("cannot store requests: %s\n", cp_lasterr());
 		return err;
 	}
+	recording__say_drops(r);
 	if (!recording__reap(r)) {
 		info("every target has exited; stopping\n");
 		*done = true;
@@ -546,6 +589,7 @@ static int recording__end_run(struct recording *r, int err)
 	const struct record_opts *o = r->o;
 	struct cluster_size cluster = o->cluster;
 	struct tracer_counts c;
+	struct store_drops d;
 	struct run_stats rs;
 	int i, e2;
 
@@ -554,9 +598,13 @@ static int recording__end_run(struct recording *r, int err)
 	    store__set_cluster(r->st, r->run_id, &cluster))
 		error("cannot store the cluster size: %s\n", cp_lasterr());
 	recording__counts(r, &c);
+	/* the tracers count every call they handed the store; it kept all but the dropped */
+	store__flush(r->st);
+	recording__say_drops(r);
+	store__drops(r->st, &d);
 	rs = (struct run_stats){
 		.ended_ns = now_ns(CLOCK_REALTIME),
-		.requests = (int64_t)c.requests,
+		.requests = (int64_t)c.requests - d.requests,
 		.lost_events = (int64_t)c.lost,
 		.unmatched = (int64_t)c.unmatched,
 		.lost_samples = (int64_t)c.lost_samples,
@@ -568,6 +616,11 @@ static int recording__end_run(struct recording *r, int err)
 	}
 	info("run '%s': %lld requests stored, %lld lost, %lld unmatched -> %s\n", o->label,
 	     (long long)rs.requests, (long long)rs.lost_events, (long long)rs.unmatched, o->db);
+	store__drops(r->st, &d);
+	if (d.reason)
+		info("run '%s': %lld requests and %lld other rows dropped (%s); the report's index was "
+		     "not built, so 'cpprof report' reads the table (slower)\n", o->label,
+		     (long long)d.requests, (long long)d.rows, d.reason);
 	for (i = 0; i < r->ntracers; i++)
 		if (r->state[i] && r->tracers[i]->summary)
 			r->tracers[i]->summary(r, r->state[i]);
@@ -582,6 +635,7 @@ static void recording__close(struct recording *r)
 		if (r->state[i] && r->tracers[i]->close)
 			r->tracers[i]->close(r->state[i]);
 	store__close(r->st);
+	budget__free(r->budget);
 	free(r->state);
 	free(r);
 }
