@@ -181,7 +181,7 @@ int budget__parse_size(const char *s, int64_t *out)
 	if (*p < '0' || *p > '9')
 		return -EINVAL;
 	for (; *p >= '0' && *p <= '9'; p++) {
-		if (v > ((1LL << 62) - 9) / 10)
+		if (v > ((1LL << 62) - (*p - '0')) / 10)
 			return -ERANGE;
 		v = v * 10 + (*p - '0');
 	}

@@ -71,7 +71,7 @@ const char *budget__limit_name(enum budget_limit l);
 /*
  * Parse a size: digits with an optional K, M, G or T (powers of 1024,
  * optionally followed by "B" or "iB"), e.g. 500M, 2G, 1048576. Returns 0,
- * or -EINVAL (not a size) / -ERANGE (over 2^62).
+ * or -EINVAL (not a size) / -ERANGE (over 2^62 bytes).
  */
 int budget__parse_size(const char *s, int64_t *out);
 /* BYTES as the shortest exact size with a suffix ("50M", "1536K"), else plain digits. */
