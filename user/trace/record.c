@@ -484,10 +484,10 @@ static void recording__say_drops(struct recording *r)
 		      r->o->db, lim, d.measured_bytes / 1048576.0, what);
 	} else if (!strcmp(d.reason, "min-free")) {
 		budget__fmt_size(d.measured_bytes, got, sizeof(got));
-		error("free space on the filesystem of '%s' fell below %s%s (%.1f MiB left): %s; "
+		error("free space on the filesystem of '%s' fell below %s %s (%.1f MiB left): %s; "
 		      "free space, put --db on a larger filesystem, or lower --min-free\n",
-		      r->o->db, r->o->min_free_bytes < 0 ? "the floor of --min-free " : "--min-free ",
-		      lim, d.measured_bytes / 1048576.0, what);
+		      r->o->db, r->o->min_free_bytes < 0 ? "the default floor (5%, at most 1G)" :
+		      "--min-free", lim, d.measured_bytes / 1048576.0, what);
 	} else {
 		error("the filesystem of '%s' is full (SQLite: database or disk is full): %s; "
 		      "free space or put --db on a larger filesystem\n", r->o->db, what);
