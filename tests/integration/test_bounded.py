@@ -235,7 +235,7 @@ def sigkill_case():
         load = start_load(url, 30)  # more load beside the named requests
         for t in threads:
             t.start()
-        time.sleep(6)
+        time.sleep(8)
         kill_t = time.time()
         rec.send_signal(signal.SIGKILL)
         rec.wait(timeout=30)
