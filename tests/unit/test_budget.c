@@ -70,8 +70,8 @@ static void test_fmt_size(void)
 static void test_default_floor(void)
 {
 	CHECK_INT(budget__default_floor(100LL << 30), 1LL << 30);        /* 100G disk: 1G, not 5G */
-	CHECK_INT(budget__default_floor(10LL << 30), (10LL << 30) / 100 * 5); /* 10G: 512M */
-	CHECK_INT(budget__default_floor(8LL << 20), (8LL << 20) / 100 * 5);
+	CHECK_INT(budget__default_floor(10LL << 30), 524287LL << 10);   /* 10G: ~512M, in whole KiB */
+	CHECK_INT(budget__default_floor(8LL << 20), 409 << 10);          /* 8M: 409K */
 	CHECK_INT(budget__default_floor(0), 0);
 }
 

@@ -89,7 +89,8 @@ void budget__free(struct budget *b)
 
 int64_t budget__default_floor(int64_t total)
 {
-	int64_t f = total / 100 * BUDGET_FLOOR_PERCENT;
+	/* whole KiB, so that messages and the report can print it as such */
+	int64_t f = total / 100 * BUDGET_FLOOR_PERCENT / 1024 * 1024;
 
 	return f < BUDGET_FLOOR_MAX ? f : BUDGET_FLOOR_MAX;
 }

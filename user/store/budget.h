@@ -63,7 +63,7 @@ enum budget_limit budget__limit(const struct budget *b);
 /* The limit in bytes (--max-db-size, the floor in force), and the measure that reached it. */
 int64_t budget__limit_bytes(const struct budget *b);
 int64_t budget__measured_bytes(const struct budget *b);
-/* The floor for a filesystem of TOTAL bytes: 5%, at most 1 GiB. */
+/* The floor for a filesystem of TOTAL bytes: 5% (in whole KiB), at most 1 GiB. */
 int64_t budget__default_floor(int64_t total);
 /* "max-db-size", "min-free", "disk-full" (stored in runs.dropped_reason), or NULL. */
 const char *budget__limit_name(enum budget_limit l);

@@ -452,12 +452,16 @@ static bool status_shown(void)
 static void recording__status(struct recording *r, int64_t elapsed)
 {
 	struct tracer_counts c;
+	struct store_drops d;
 
 	recording__counts(r, &c);
 	fprintf(stderr, "\r\033[Kcpprof: %llus  requests %llu  lost %llu  top %s (%llu)",
 		(unsigned long long)(elapsed / NS_PER_SEC), (unsigned long long)c.requests,
 		(unsigned long long)c.live_lost, c.top_verb && c.top_verb[0] ? c.top_verb : "-",
 		(unsigned long long)c.top_count);
+	store__drops(r->st, &d);
+	if (d.reason)
+		fprintf(stderr, "  dropped %lld (%s)", (long long)d.requests, d.reason);
 }
 
 /*
@@ -469,7 +473,7 @@ static void recording__say_drops(struct recording *r)
 	static const char what[] = "no longer storing requests, CPU stacks, syscall, socket and metric "
 				   "rows, only counting them (the run is still saved)";
 	struct store_drops d;
-	char lim[32], got[32];
+	char lim[32];
 
 	store__drops(r->st, &d);
 	if (r->drop_said || !d.reason)
@@ -483,11 +487,10 @@ static void recording__say_drops(struct recording *r)
 		      "to record more, raise --max-db-size\n",
 		      r->o->db, lim, d.measured_bytes / 1048576.0, what);
 	} else if (!strcmp(d.reason, "min-free")) {
-		budget__fmt_size(d.measured_bytes, got, sizeof(got));
 		error("free space on the filesystem of '%s' fell below %s %s (%.1f MiB left): %s; "
 		      "free space, put --db on a larger filesystem, or lower --min-free\n",
 		      r->o->db, r->o->min_free_bytes < 0 ? "the default floor (5%, at most 1G)" :
-		      "--min-free", lim, d.measured_bytes / 1048576.0, what);
+		      "--min-free", lim, (double)(d.measured_bytes * 10 / 1048576) / 10, what);
 	} else {
 		error("the filesystem of '%s' is full (SQLite: database or disk is full): %s; "
 		      "free space or put --db on a larger filesystem\n", r->o->db, what);
