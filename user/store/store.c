@@ -656,6 +656,40 @@ int store__target_exited(struct store *s, int64_t target_id, int64_t exited_ns)
 	return step_done(s, s->target_exit);
 }
 
+static int batch_begin(struct store *s);
+static int batch_step(struct store *s, sqlite3_stmt *st);
+
+int store__add_request(struct store *s, const struct request_rec *r)
+{
+	sqlite3_stmt *st = s->ins_req;
+	bool is_resource = r->resource && r->resource[0];
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, r->run_id);
+	sqlite3_bind_int64(st, 2, r->target_id);
+	bind_key(st, 3, r->component);
+	bind_text(st, 4, r->protocol);
+	bind_text(st, 5, r->method);
+	bind_key(st, 6, r->verb);
+	bind_text(st, 7, r->api_group);
+	bind_text(st, 8, r->api_version);
+	bind_key(st, 9, r->resource);
+	bind_key(st, 10, r->subresource);
+	bind_text(st, 11, r->namespace);
+	bind_key(st, 12, r->scope);
+	bind_text(st, 13, r->name);
+	/* path is part of the report's group key: only where it names the call. */
+	bind_text(st, 14, is_resource ? NULL : r->path);
+	sqlite3_bind_int(st, 15, r->watch);
+	sqlite3_bind_int(st, 16, r->status);
+	sqlite3_bind_int64(st, 17, r->start_ns);
+	sqlite3_bind_int64(st, 18, r->latency_ns);
+	return batch_step(s, st);
+}
+
 /*
  * Which drop counter a row of statement ST belongs to: 0 requests, 1 the
  * other rows that grow with the run (cpu_stacks, syscalls, sock_stats,
@@ -767,37 +801,6 @@ static int batch_begin(struct store *s)
 	if (!err)
 		s->in_tx = true;
 	return err;
-}
-
-int store__add_request(struct store *s, const struct request_rec *r)
-{
-	sqlite3_stmt *st = s->ins_req;
-	bool is_resource = r->resource && r->resource[0];
-	int err;
-
-	err = batch_begin(s);
-	if (err)
-		return err;
-	sqlite3_bind_int64(st, 1, r->run_id);
-	sqlite3_bind_int64(st, 2, r->target_id);
-	bind_key(st, 3, r->component);
-	bind_text(st, 4, r->protocol);
-	bind_text(st, 5, r->method);
-	bind_key(st, 6, r->verb);
-	bind_text(st, 7, r->api_group);
-	bind_text(st, 8, r->api_version);
-	bind_key(st, 9, r->resource);
-	bind_key(st, 10, r->subresource);
-	bind_text(st, 11, r->namespace);
-	bind_key(st, 12, r->scope);
-	bind_text(st, 13, r->name);
-	/* path is part of the report's group key: only where it names the call. */
-	bind_text(st, 14, is_resource ? NULL : r->path);
-	sqlite3_bind_int(st, 15, r->watch);
-	sqlite3_bind_int(st, 16, r->status);
-	sqlite3_bind_int64(st, 17, r->start_ns);
-	sqlite3_bind_int64(st, 18, r->latency_ns);
-	return batch_step(s, st);
 }
 
 int store__add_syscall(struct store *s, const struct syscall_rec *r)
