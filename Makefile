@@ -129,6 +129,7 @@ $(OUTPUT)/probecost: tools/probecost/probecost.c $(LIB_OBJS)
 # Overhead, probe cost and CPU sampling (bench.py); hollow nodes per core and
 # generator RSS (bench_hollow.py); report and diff on 10M rows (bench_report.py).
 # make bench ROUNDS=2 SECS=4: a short run of bench.py (default 3 rounds of 8 s)
+# bench.py ends with a soak of CPPROF_SOAK_SECS (default 300; CPPROF_SOAK_SECS=30 to try it)
 ROUNDS ?= 3
 SECS ?= 8
 bench: $(OUTPUT)/cpprof $(OUTPUT)/probecost $(OUTPUT)/hollowload fixtures

@@ -9,7 +9,10 @@ saturating loopback load from the test client:
     goal <= 2), from /proc/PID/stat;
   - the cost of one probe hit on an emulated and on a single-stepped
     instruction (tools/probecost);
-  - cpprof's peak RSS while recording.
+  - cpprof's peak RSS while recording;
+  - a soak: the same load for CPPROF_SOAK_SECS (default 300) with the
+    default recording, and the collector's RSS at the start and the end
+    (it must stay flat), with the rows stored per second.
 These machines are noisy: compare ratios from the same run, not absolute
 figures across runs.
 
@@ -50,6 +53,14 @@ def cpu_s(pid):
     with open(f"/proc/{pid}/stat") as f:
         fields = f.read().rsplit(")", 1)[1].split()
     return (int(fields[11]) + int(fields[12])) / TICK  # utime, stime
+
+
+def rss_kb(pid):
+    with open(f"/proc/{pid}/status") as f:
+        for line in f:
+            if line.startswith("VmRSS:"):
+                return int(line.split()[1])
+    return 0
 
 
 def hwm_kb(pid):
@@ -202,6 +213,7 @@ def main():
     etcd_bench()
     syscall_tax()
     sampling_bench(server)
+    soak(server)
 
 
 def print_probe_plan(server):
@@ -271,6 +283,71 @@ def sampling_bench(server):
         print(f"sampling_ratio_{mode} {r:.3f}   (HTTP probes + sampling vs untraced; goal >= 0.98 at 199 Hz)")
         print(f"sampling_own_ratio_{mode} {own:.3f}   (sampling's own cost: vs the HTTP probes alone)")
     print(f"http_only_ratio_list {med([h / b for h, b in zip(res['http'], res['untraced'])]):.3f}")
+
+
+def soak(server):
+    """The collector's memory over a long run: the saturating load of the
+    throughput rounds (16 connections) for CPPROF_SOAK_SECS seconds (at
+    least 300 for the figures to mean anything; shorter to try the bench),
+    recorded with the default views (HTTP, fsync syscalls, sockets, CPU at
+    199 Hz). RSS is read 10 s in (everything attached and warm) and at the
+    end, and every minute between; rows/s is what reached the file."""
+    secs = int(os.environ.get("CPPROF_SOAK_SECS", "300"))
+    srv = subprocess.Popen([server, "-listen", "127.0.0.1:0"], stdout=subprocess.PIPE, text=True)
+    url = re.search(r"(https?://\S+)", srv.stdout.readline()).group(1)
+    path, conc = "/api/v1/namespaces/default/pods/soak", 16
+    subprocess.run([os.path.join(FIX, "client"), "-url", url, "-mix", "/dev/stdin"],
+                   input='POST /api/v1/namespaces/default/pods {"metadata":{"name":"soak"}}\n',
+                   capture_output=True, text=True)
+    db = os.path.join(TMP, "soak.db")
+    print(f"== soak: {os.path.basename(server)}, HTTP/1.1 GET {path}, {conc} connections, {secs}s "
+          "(CPPROF_SOAK_SECS), default recording")
+    rec = subprocess.Popen([os.path.join(OUT, "cpprof"), "-q", "record", "--db", db, "--pid", str(srv.pid)],
+                           stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
+    samples = []
+    try:
+        time.sleep(1.0)
+        t0 = time.time()
+        load = subprocess.Popen([os.path.join(FIX, "client"), "-url", url, "-load", "-duration", f"{secs}s",
+                                 "-concurrency", str(conc), "-path", path], stdout=subprocess.PIPE, text=True)
+        next_t = t0 + min(10, secs / 2)
+        while load.poll() is None:
+            if time.time() >= next_t and rec.poll() is None:
+                samples.append((time.time() - t0, rss_kb(rec.pid)))
+                next_t = t0 + 30 * (len(samples))
+            time.sleep(0.2)
+        kv = dict(l.split(None, 1) for l in load.stdout.read().splitlines() if " " in l)
+        if rec.poll() is None:
+            samples.append((time.time() - t0, rss_kb(rec.pid)))
+        peak = hwm_kb(rec.pid) if rec.poll() is None else 0
+        rec.send_signal(signal.SIGINT)
+        rec.wait(timeout=600)
+    finally:
+        if rec.poll() is None:
+            rec.kill()
+        srv.terminate()
+        srv.wait()
+    stored = subprocess.run(["sqlite3", db, "SELECT count(*) FROM requests"], capture_output=True,
+                            text=True).stdout.strip()
+    rows = int(stored or 0)
+    size = os.path.getsize(db)
+    for t, kb in samples:
+        print(f"  t={t:6.0f}s  collector RSS {kb / 1024:7.1f} MiB")
+    if len(samples) >= 2:
+        (t1, a), (t2, b) = samples[0], samples[-1]
+        # warm: the first sample a minute in, once the CPU profile has met the server's
+        # stacks and the views their first intervals (the growth before is a fixed cost)
+        tw, w = next(((t, kb) for t, kb in samples if t >= 55), samples[0])
+        print(f"soak_rss_start_mib {a / 1024:.1f}   (at {t1:.0f}s)")
+        print(f"soak_rss_warm_mib {w / 1024:.1f}   (at {tw:.0f}s)")
+        print(f"soak_rss_end_mib {b / 1024:.1f}   (at {t2:.0f}s; peak {peak / 1024:.1f})")
+        print(f"soak_rss_growth_ratio {b / max(w, 1):.3f}   (end / warm; goal <= 1.10: flat)")
+    else:
+        print(f"soak: the recorder exited early: {rec.stderr.read()[-400:]}")
+    print(f"soak_client_rps {float(kv.get('rps', 0)):.0f}")
+    print(f"soak_rows_per_s {rows / max(secs, 1):.0f}   ({rows} rows stored, {size / rows if rows else 0:.0f} "
+          f"bytes/row in the file, {size / 1048576:.0f} MiB)")
+    os.unlink(db)
 
 
 MODES = (("http", ["--no-syscalls", "--no-sockets", "--sample-hz", "0"]),

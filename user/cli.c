@@ -13,6 +13,7 @@
 #include <time.h>
 #include <unistd.h>
 
+#include "budget.h"
 #include "cli.h"
 #include "discover.h"
 #include "grpc.h"
@@ -107,6 +108,14 @@ static const char record_help[] =
 "                     end; an endpoint that fails is counted and skipped\n"
 "  --metrics-timeout SECS\n"
 "                     time allowed a scrape (default 10; its body: 64 MiB)\n"
+"  --max-db-size SIZE stop storing rows once FILE and its WAL reach SIZE\n"
+"                     (K, M, G, T: powers of 1024, e.g. 500M, 2G; default: none)\n"
+"  --min-free SIZE    stop storing rows once free space on FILE's filesystem\n"
+"                     falls below SIZE (default: 5% of the filesystem, at most\n"
+"                     1G; 0: no floor). At either limit, or when the disk is\n"
+"                     full anyway, requests, CPU stacks, syscall, socket and\n"
+"                     metric rows are counted instead of stored; the run is\n"
+"                     saved with the counts, and the report says so\n"
 "\n"
 "Needs root (uprobes). Probes sit on instructions the kernel emulates where\n"
 "the binary allows; see 'cpprof inspect'.\n"
@@ -165,6 +174,8 @@ static const struct option record_options[] = {
 	{ "apiserver-token-file", required_argument, NULL, 1005 },
 	{ "apiserver-insecure", no_argument, NULL, 1006 },
 	{ "follow", no_argument, NULL, 1013 },
+	{ "max-db-size", required_argument, NULL, 1014 },
+	{ "min-free", required_argument, NULL, 1015 },
 	{ "help", no_argument, NULL, 'h' },
 	{}
 };
@@ -247,6 +258,16 @@ static int record_option(int c, struct record_opts *o)
 			return usage_error("record", "invalid --metrics-timeout '%s': expected 1-600 seconds", optarg);
 		break;
 	case 1013: o->follow = true; break;
+	case 1014:
+		if (budget__parse_size(optarg, &o->max_db_bytes) || o->max_db_bytes < (1 << 20))
+			return usage_error("record", "invalid --max-db-size '%s': expected a size of at least 1M, "
+					   "e.g. 500M or 2G", optarg);
+		break;
+	case 1015:
+		if (budget__parse_size(optarg, &o->min_free_bytes))
+			return usage_error("record", "invalid --min-free '%s': expected a size, e.g. 1G, "
+					   "or 0 for no floor", optarg);
+		break;
 	case 'h': fputs(record_help, stdout); return EXIT_OK;
 	default: return usage_error("record", "%s", "invalid option");
 	}
@@ -262,7 +283,7 @@ static int do_record(int argc, char **argv)
 
 	o = (struct record_opts){
 		.kind = "other", .sample_hz = 199, .sys_mode = SYSLAT_FSYNC,
-		.metrics_interval_s = 15, .metrics_timeout_s = 10,
+		.metrics_interval_s = 15, .metrics_timeout_s = 10, .min_free_bytes = -1,
 		.cluster = { .nodes = -1, .pods = -1, .namespaces = -1 },
 	};
 	optind = 1;

@@ -626,6 +626,8 @@
       ["requests", fmtInt(run.requests) + " stored; " + fmtInt(run.lost_events) + " lost events, " +
         fmtInt(run.unmatched) + " unmatched"],
       ["CPU sampling", run.sample_hz ? run.sample_hz + " Hz, " + fmtInt(run.lost_samples) + " samples lost" : "off"],
+      ["dropped", run.dropped_note ? run.dropped_note + "; " + fmtInt(run.dropped_rows) +
+        " other rows (CPU stacks, syscalls, sockets, metrics)" : "none"],
       ["targets", targetsText(run.targets)],
       ["command", run.command || "-"]
     ])], "run"));

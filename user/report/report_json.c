@@ -127,6 +127,26 @@ static void json_ll_or_null(FILE *o, const char *key, long long v)
 		fprintf(o, ",\"%s\":%lld", key, v);
 }
 
+/*
+ * What --max-db-size, --min-free or a full disk kept out of the file:
+ * only for files that record it (made by a cpprof with those options).
+ */
+static void json_drops(FILE *o, const struct report_run *r)
+{
+	char note[160];
+
+	if (r->dropped_requests < 0)
+		return;
+
+	json_ll_or_null(o, "dropped_requests", r->dropped_requests);
+	json_ll_or_null(o, "dropped_rows", r->dropped_rows);
+	fputs(",\"dropped_reason\":", o);
+	report__json_str(o, r->dropped_reason);
+	json_ll_or_null(o, "drop_limit_bytes", r->drop_limit_bytes);
+	fputs(",\"dropped_note\":", o);
+	report__json_str(o, report__drop_note(r, note, sizeof(note)) ? note : NULL);
+}
+
 static void json_target(FILE *o, const struct report_target *t)
 {
 	json_key_ll(o, "id", t->id);
@@ -414,6 +434,7 @@ static void json_run(FILE *o, const struct report_run *r)
 	report__json_str(o, r->cluster_source);
 	json_ll_or_null(o, "sample_hz", r->sample_hz);
 	json_ll_or_null(o, "lost_samples", r->lost_samples);
+	json_drops(o, r);
 	fprintf(o, ",\"slo_window_ns\":%lld,\"timeline_window_ns\":%lld", r->slo_window_ns,
 		r->timeline_window_ns);
 	fputs(",\n \"targets\":[", o);

@@ -28,6 +28,7 @@
 
 #include <sqlite3.h>
 
+#include "budget.h"
 #include "cl2.h"
 #include "log.h"
 #include "loghist.h"
@@ -1419,16 +1420,18 @@ static sqlite3_stmt *runs_stmt(const char *path, sqlite3 *db, const char *label,
 			       int *err)
 {
 	static const char *const extra[] = { "nodes", "pods", "namespaces", "sample_hz",
-					     "lost_samples", "cluster_source" };
-	char sql[1024], c[6][64];
+					     "lost_samples", "cluster_source", "dropped_requests",
+					     "dropped_rows", "drop_limit_bytes", "dropped_reason" };
+	char sql[1024], c[10][64];
 	sqlite3_stmt *st = NULL;
 	int rc;
 
-	for (int i = 0; i < 6; i++)
+	for (int i = 0; i < 10; i++)
 		col_or_null(db, "runs", NULL, extra[i], c[i], sizeof(c[i]));
 	snprintf(sql, sizeof(sql), "SELECT id, label, kind, started_ns, ended_ns, host, kernel, "
-		 "command, requests, lost_events, unmatched, %s, %s, %s, %s, %s, %s FROM runs%s "
-		 "ORDER BY id", c[0], c[1], c[2], c[3], c[4], c[5], label ? " WHERE label = ?1" : "");
+		 "command, requests, lost_events, unmatched, %s, %s, %s, %s, %s, %s, %s, %s, %s, %s "
+		 "FROM runs%s ORDER BY id", c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7], c[8],
+		 c[9], label ? " WHERE label = ?1" : "");
 	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK) {
 		if (!listing) {
@@ -1468,12 +1471,17 @@ static int run_row(sqlite3_stmt *st, struct report_run *r)
 	for (int i = 0; i < 5; i++)
 		*extra[i] = col_ll(st, 11 + i, -1);
 	r->cluster_source = xstrdup(sqlite3_column_text(st, 16));
+	r->dropped_requests = col_ll(st, 17, -1);
+	r->dropped_rows = col_ll(st, 18, -1);
+	r->drop_limit_bytes = col_ll(st, 19, -1);
+	r->dropped_reason = xstrdup(sqlite3_column_text(st, 20));
 	r->started_ns = sqlite3_column_int64(st, 3);
 	r->ended_ns = col_ll(st, 4, -1);
 	r->duration_ns = -1;
 	r->slo_window_ns = REPORT_SLO_WINDOW_NS;
 	if ((sqlite3_column_type(st, 1) != SQLITE_NULL && !r->label) ||
-	    (sqlite3_column_type(st, 2) != SQLITE_NULL && !r->kind)) {
+	    (sqlite3_column_type(st, 2) != SQLITE_NULL && !r->kind) ||
+	    (sqlite3_column_type(st, 20) != SQLITE_NULL && !r->dropped_reason)) {
 		cp_seterr("out of memory");
 		return -ENOMEM;
 	}
@@ -1715,6 +1723,7 @@ void report_model__run_clear(struct report_run *r)
 	free(r->kernel);
 	free(r->command);
 	free(r->cluster_source);
+	free(r->dropped_reason);
 	for (size_t i = 0; i < r->ntargets; i++) {
 		struct report_target *t = &r->targets[i];
 
@@ -2609,4 +2618,27 @@ int report__calls(const char *db_path, const char *label, struct report_call **c
 void report__calls_free(struct report_call *calls, size_t n)
 {
 	report_model__calls_free(calls, n);
+}
+
+/* Why the run has fewer rows than calls: "N requests dropped: database reached --max-db-size 50M". */
+int report__drop_note(const struct report_run *r, char *buf, size_t n)
+{
+	char lim[32] = "";
+	const char *why = r->dropped_reason;
+
+	if (!why)
+		return 0;
+	if (r->drop_limit_bytes > 0)
+		budget__fmt_size(r->drop_limit_bytes, lim, sizeof(lim));
+	if (!strcmp(why, "max-db-size"))
+		snprintf(buf, n, "%lld requests dropped: database reached --max-db-size %s",
+			 r->dropped_requests, lim);
+	else if (!strcmp(why, "min-free"))
+		snprintf(buf, n, "%lld requests dropped: free space fell below --min-free %s",
+			 r->dropped_requests, lim);
+	else if (!strcmp(why, "disk-full"))
+		snprintf(buf, n, "%lld requests dropped: the disk was full", r->dropped_requests);
+	else
+		snprintf(buf, n, "%lld requests dropped: %s", r->dropped_requests, why);
+	return 1;
 }

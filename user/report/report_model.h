@@ -219,6 +219,9 @@ struct report_run {
 	long long requests;                      /* stored (counted over the calls) */
 	long long nodes, pods, namespaces;       /* -1: unknown */
 	long long sample_hz, lost_samples;       /* -1: unknown */
+	/* rows not stored once --max-db-size, --min-free or a full disk stopped them (-1: unknown) */
+	long long dropped_requests, dropped_rows, drop_limit_bytes;
+	char *dropped_reason;                    /* max-db-size, min-free, disk-full; NULL: none */
 	long long timeline_window_ns, slo_window_ns;
 	struct report_target *targets;
 	size_t ntargets;
@@ -336,6 +339,8 @@ long long report__slo_threshold_ns(const char *verb, const char *scope, const ch
 
 /* Serialization categories: json/protobuf encode/decode and yaml (gzip is compression). */
 int report__is_serialization(const char *category);
+/* R's rows not stored, and why, in words into BUF; 0 when none were dropped. */
+int report__drop_note(const struct report_run *r, char *buf, size_t n);
 extern const char *const report_ser_categories[];
 
 #define REPORT_SLO_WINDOW_NS (300 * 1000000000LL)

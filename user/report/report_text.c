@@ -157,7 +157,7 @@ static void text_restarts(struct ctx *c, const struct report_run *r)
 static void text_header(struct ctx *c, const struct report_run *r)
 {
 	const bool has_ended = r->stored.ended_ns != REPORT_NULL;
-	char a[64], b[64], d[64], tmp[512], tmp2[512];
+	char a[64], b[64], d[64], tmp[512], tmp2[512], note[160];
 
 	if (c->nruns)
 		tline(c, "%s", "");
@@ -197,6 +197,11 @@ static void text_header(struct ctx *c, const struct report_run *r)
 		      nz(r->stored.lost_events), nz(r->stored.unmatched));
 	else
 		tline(c, "  requests  %lld stored", r->requests);
+	if (report__drop_note(r, note, sizeof(note))) {
+		tline(c, "  dropped   %s", note);
+		tline(c, "            and %lld other rows (CPU stacks, syscalls, sockets, metrics)",
+		      r->dropped_rows);
+	}
 	for (size_t i = 0; i < r->ntargets; i++)
 		text_target(c, &r->targets[i], i == 0);
 	if (!r->ntargets)
@@ -372,7 +377,7 @@ static void md_cell(FILE *out, const char *s)
 
 static void md_header(struct ctx *c, const struct report_run *r)
 {
-	char a[64], b[64], d[64];
+	char a[64], b[64], d[64], note[160];
 
 	fputs(c->nruns ? "\n## Run " : "## Run ", c->out);
 	report__md_text(c->out, r->label);
@@ -398,6 +403,9 @@ static void md_header(struct ctx *c, const struct report_run *r)
 			r->stored.requests, nz(r->stored.lost_events), nz(r->stored.unmatched));
 	else
 		fprintf(c->out, "- requests: %lld stored\n", r->requests);
+	if (report__drop_note(r, note, sizeof(note)))
+		fprintf(c->out, "- **%s**, and %lld other rows (CPU stacks, syscalls, sockets, metrics)\n",
+			note, r->dropped_rows);
 	if (r->nodes >= 0 || r->pods >= 0 || r->namespaces >= 0) {
 		fprintf(c->out, "- cluster: %lld nodes, %lld pods, %lld namespaces (-1: unknown; from ",
 			r->nodes, r->pods, r->namespaces);

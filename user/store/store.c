@@ -16,10 +16,12 @@
 #include <stdlib.h>
 #include <string.h>
 #include <sys/stat.h>
+#include <time.h>
 #include <unistd.h>
 
 #include <sqlite3.h>
 
+#include "budget.h"
 #include "log.h"
 #include "store.h"
 
@@ -125,6 +127,11 @@ static const struct {
 	{ "cpu_profile", "subresource", "TEXT" },
 	{ "cpu_profile", "scope", "TEXT" },
 	{ "targets", "started_ns", "INTEGER" },
+	{ "runs", "dropped_requests", "INTEGER" },
+	{ "runs", "dropped_rows", "INTEGER" },
+	{ "runs", "dropped_reason", "TEXT" },
+	{ "runs", "dropped_since_ns", "INTEGER" },
+	{ "runs", "drop_limit_bytes", "INTEGER" },
 };
 
 /*
@@ -157,6 +164,12 @@ struct store {
 	sqlite3_stmt *set_cluster, *set_target_cpu, *ins_cpu, *ins_stack, *del_stacks;
 	sqlite3_stmt *ins_mscrape, *ins_mseries, *ins_msample;
 	sqlite3_stmt *del_msamples, *del_mseries, *del_mscrapes;
+	/* Bounded recording (budget.h): rows dropped since the budget was spent. */
+	struct budget *budget;
+	enum budget_limit limit;      /* BUDGET_OK while storing */
+	int64_t drop_since_ns;
+	int64_t dropped[2];           /* [0] requests, [1] other growing rows */
+	int pending_kind[2];          /* of the open batch: what SQLITE_FULL takes back */
 };
 
 #define STR_(x) #x
@@ -182,6 +195,9 @@ static int sqlite_errno(int rc)
 static int db_err(struct store *s, int rc)
 {
 	cp_seterr("'%s': %s", s->path, sqlite3_errmsg(s->db));
+	/* A full disk under the WAL or its index can come back as an I/O error. */
+	if ((rc & 0xff) == SQLITE_IOERR && sqlite3_system_errno(s->db) == ENOSPC)
+		return -ENOSPC;
 	return sqlite_errno(rc);
 }
 
@@ -436,7 +452,9 @@ struct store *store__open(const char *path, int *errp)
 	    (err = prepare(s, "INSERT INTO runs(label, kind, started_ns, host, kernel, command, "
 			      "sample_hz) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &s->ins_run)) ||
 	    (err = prepare(s, "UPDATE runs SET ended_ns = ?2, requests = ?3, lost_events = ?4, "
-			      "unmatched = ?5, lost_samples = ?6 WHERE id = ?1", &s->end_run)) ||
+			      "unmatched = ?5, lost_samples = ?6, dropped_requests = ?7, "
+			      "dropped_rows = ?8, dropped_reason = ?9, dropped_since_ns = ?10, "
+			      "drop_limit_bytes = ?11 WHERE id = ?1", &s->end_run)) ||
 	    (err = prepare(s, "INSERT INTO targets(run_id, pid, component, exe, go_version, "
 			      "main_path, build_id, offsets_source, probes, attached_ns, "
 			      "k8s_version, etcd_version) "
@@ -540,6 +558,8 @@ void store__close(struct store *s)
 	free(s);
 }
 
+static int store_full(struct store *s, int kind);
+
 int store__flush(struct store *s)
 {
 	int err;
@@ -547,13 +567,15 @@ int store__flush(struct store *s)
 	if (!s->in_tx)
 		return 0;
 	err = step_done(s, s->commit);
+	if (err == -ENOSPC)
+		return store_full(s, -1);
 	/*
-	 * A failed COMMIT (disk full) may have rolled the transaction back;
-	 * SQLite knows, so ask it rather than guess.
+	 * A failed COMMIT may have rolled the transaction back; SQLite
+	 * knows, so ask it rather than guess.
 	 */
 	s->in_tx = !sqlite3_get_autocommit(s->db);
 	if (!s->in_tx)
-		s->pending = 0;
+		s->pending = s->pending_kind[0] = s->pending_kind[1] = 0;
 	return err;
 }
 
@@ -651,18 +673,18 @@ int store__target_started(struct store *s, int64_t target_id, int64_t started_ns
 	return step_done(s, s->target_started);
 }
 
+static int batch_begin(struct store *s);
+static int batch_step(struct store *s, sqlite3_stmt *st);
+
 int store__add_request(struct store *s, const struct request_rec *r)
 {
 	sqlite3_stmt *st = s->ins_req;
 	bool is_resource = r->resource && r->resource[0];
 	int err;
 
-	if (!s->in_tx) {
-		err = step_done(s, s->begin);
-		if (err)
-			return err;
-		s->in_tx = true;
-	}
+	err = batch_begin(s);
+	if (err)
+		return err;
 	sqlite3_bind_int64(st, 1, r->run_id);
 	sqlite3_bind_int64(st, 2, r->target_id);
 	bind_key(st, 3, r->component);
@@ -682,27 +704,97 @@ int store__add_request(struct store *s, const struct request_rec *r)
 	sqlite3_bind_int(st, 16, r->status);
 	sqlite3_bind_int64(st, 17, r->start_ns);
 	sqlite3_bind_int64(st, 18, r->latency_ns);
-	err = step_done(s, st);
-	if (err)
-		return err;
-	if (++s->pending >= STORE_BATCH)
-		return store__flush(s);
+	return batch_step(s, st);
+}
+
+/*
+ * Which drop counter a row of statement ST belongs to: 0 requests, 1 the
+ * other rows that grow with the run (cpu_stacks, syscalls, sock_stats,
+ * metric_scrapes, metric_series, metric_samples), -1 rows that are always
+ * kept (cpu_profile: a bounded aggregate written once at the end, that
+ * the report's CPU section needs; runs and targets are not batched).
+ */
+static int row_kind(const struct store *s, sqlite3_stmt *st)
+{
+	if (st == s->ins_req)
+		return 0;
+	if (st == s->ins_cpu)
+		return -1;
+	return 1;
+}
+
+static int64_t clock_ns_(clockid_t id)
+{
+	struct timespec ts;
+
+	clock_gettime(id, &ts);
+	return (int64_t)ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int64_t mono_ns(void) { return clock_ns_(CLOCK_MONOTONIC); }
+static int64_t real_ns(void) { return clock_ns_(CLOCK_REALTIME); }
+
+/*
+ * The disk filled up despite the floor (SQLITE_FULL, or ENOSPC under the
+ * WAL). SQLite may already have rolled the batch back
+ * (https://sqlite.org/lang_transaction.html: "the transaction may be
+ * rolled back automatically" on SQLITE_FULL); make sure it is, so the
+ * file holds every batch before it and none of this one, count the
+ * batch's rows (and the row KIND that failed) as dropped, and drop from
+ * now on. Not an error: the run goes on counting, and ends properly.
+ */
+static int store_full(struct store *s, int kind)
+{
+	if (!sqlite3_get_autocommit(s->db))
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	s->in_tx = false;
+	s->pending = 0;
+	for (int k = 0; k < 2; k++) {
+		s->dropped[k] += s->pending_kind[k];
+		s->pending_kind[k] = 0;
+	}
+	if (kind >= 0)
+		s->dropped[kind]++;
+	if (!s->limit) {
+		s->limit = BUDGET_DISK_FULL;
+		s->drop_since_ns = real_ns();
+		/*
+		 * A checkpoint would grow the database file by the WAL's new
+		 * pages and eat the room the budget's reserve frees for the
+		 * run's last rows; the WAL is valid as it is (readers use it).
+		 */
+		sqlite3_wal_autocheckpoint(s->db, 0);
+		if (s->budget)
+			budget__exhaust(s->budget, BUDGET_DISK_FULL);
+	}
 	return 0;
 }
 
-/* Step a row of the current batch transaction (opened if needed); commit every STORE_BATCH rows. */
 /*
  * Step an insert of the open batch; *ID (if not NULL) gets its rowid, read
  * before the batch may commit. Commits when the batch is full.
  */
 static int batch_step_id(struct store *s, sqlite3_stmt *st, int64_t *id)
 {
-	int err = step_done(s, st);
+	int kind = row_kind(s, st), err;
 
+	if (s->limit && kind >= 0) {
+		/* The budget is spent: count the row instead of storing it. */
+		s->dropped[kind]++;
+		sqlite3_clear_bindings(st);
+		if (id)
+			*id = 0;
+		return 0;
+	}
+	err = step_done(s, st);
+	if (err == -ENOSPC)
+		return store_full(s, kind);
 	if (err)
 		return err;
 	if (id)
 		*id = sqlite3_last_insert_rowid(s->db);
+	if (kind >= 0)
+		s->pending_kind[kind]++;
 	if (++s->pending >= STORE_BATCH)
 		return store__flush(s);
 	return 0;
@@ -719,6 +811,9 @@ static int batch_begin(struct store *s)
 
 	if (s->in_tx)
 		return 0;
+	/* Between batches, never per row: budget__check measures at most every 0.1 s. */
+	if (s->budget && !s->limit && (s->limit = budget__check(s->budget, mono_ns())))
+		s->drop_since_ns = real_ns();
 	err = step_done(s, s->begin);
 	if (!err)
 		s->in_tx = true;
@@ -903,6 +998,7 @@ int store__add_metric_sample(struct store *s, int64_t scrape_id, int64_t series_
 
 int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st)
 {
+	struct store_drops d;
 	int err;
 
 	err = store__flush(s);
@@ -914,6 +1010,14 @@ int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st)
 	sqlite3_bind_int64(s->end_run, 4, st->lost_events);
 	sqlite3_bind_int64(s->end_run, 5, st->unmatched);
 	sqlite3_bind_int64(s->end_run, 6, st->lost_samples);
+	store__drops(s, &d);
+	sqlite3_bind_int64(s->end_run, 7, d.requests);
+	sqlite3_bind_int64(s->end_run, 8, d.rows);
+	bind_text(s->end_run, 9, d.reason);
+	if (d.reason)
+		sqlite3_bind_int64(s->end_run, 10, d.since_ns);
+	if (d.limit_bytes)
+		sqlite3_bind_int64(s->end_run, 11, d.limit_bytes);
 	err = step_done(s, s->end_run);
 	if (err)
 		return err;
@@ -921,7 +1025,38 @@ int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st)
 		cp_seterr("no run with id %lld in '%s'", (long long)run_id, s->path);
 		return -ENOENT;
 	}
-	return store__build_index(s);
+	/*
+	 * The report's index grows the file by about half of the requests
+	 * table: not past a limit the run already reached. The report reads
+	 * the table without it, only slower.
+	 */
+	if (d.reason)
+		return 0;
+	err = store__build_index(s);
+	if (err == -ENOSPC) {
+		/* CREATE INDEX is one statement: SQLite took it back whole. */
+		store_full(s, -1);
+		return 0;
+	}
+	return err;
+}
+
+void store__set_budget(struct store *s, struct budget *b)
+{
+	s->budget = b;
+}
+
+void store__drops(const struct store *s, struct store_drops *d)
+{
+	*d = (struct store_drops){
+		.requests = s->dropped[0], .rows = s->dropped[1],
+		.reason = budget__limit_name(s->limit),
+		.since_ns = s->drop_since_ns,
+	};
+	if (s->budget && s->limit != BUDGET_DISK_FULL) {
+		d->limit_bytes = budget__limit_bytes(s->budget);
+		d->measured_bytes = budget__measured_bytes(s->budget);
+	}
 }
 
 int store__build_index(struct store *s)

@@ -192,6 +192,27 @@ int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st);
  * costs 10x in insert rate. Idempotent.
  */
 int store__build_index(struct store *s);
+/*
+ * Bound what the recording stores (budget.h; B is not owned, NULL: no
+ * bound). Once a limit is reached, or SQLite reports the disk full, rows
+ * that grow with the run are counted instead of stored: requests, and
+ * cpu_stacks, syscalls, sock_stats, metric_scrapes, metric_series and
+ * metric_samples. runs, targets and cpu_profile are still written, and
+ * store__end_run records the counts and skips the report's index.
+ */
+struct budget;
+void store__set_budget(struct store *s, struct budget *b);
+
+struct store_drops {
+	int64_t requests;        /* request rows not stored */
+	int64_t rows;            /* other growing rows not stored */
+	const char *reason;      /* "max-db-size", "min-free", "disk-full"; NULL: nothing dropped */
+	int64_t since_ns;        /* CLOCK_REALTIME when dropping began */
+	int64_t limit_bytes;     /* the limit reached (0 for disk-full) */
+	int64_t measured_bytes;  /* the database's size, or the free space, that reached it */
+};
+void store__drops(const struct store *s, struct store_drops *d);
+
 /* Remove a run and everything of it (used when recording fails before any data). */
 int store__delete_run(struct store *s, int64_t run_id);
 

@@ -18,6 +18,7 @@
 #include <unistd.h>
 
 #include "bpfutil.h"
+#include "budget.h"
 #include "cli.h"
 #include "cpuprof.h"
 #include "execwatch.h"
@@ -321,6 +322,13 @@ static int recording__begin_run(struct recording *r, bool *started)
 		return err;
 	}
 	*started = true;
+	r->budget = budget__new(o->db, &(struct budget_opts){ .max_db_bytes = o->max_db_bytes,
+							     .min_free_bytes = o->min_free_bytes });
+	if (!r->budget) {
+		error("cannot record: out of memory\n");
+		return -ENOMEM;
+	}
+	store__set_budget(r->st, r->budget);
 	if (o->capi.url)
 		read_cluster(&o->capi, &cluster, true);
 	if (cluster.source && (err = store__set_cluster(r->st, r->run_id, &cluster))) {
@@ -435,8 +443,17 @@ static int recording__attach(struct recording *r)
 /* ---- 5. run ----------------------------------------------------------- */
 
 struct record_clock {
-	int64_t t0, tick, sweep, interval, status, follow, rescan;
+	int64_t t0, tick, sweep, interval, status, follow, rescan, commit;
 };
+
+/*
+ * How often the open batch is committed when it does not fill up first.
+ * A request reaches the batch within one poll (0.1 s) of its end; with
+ * this, it is in the file within about 0.35 s, well inside the promise
+ * that a SIGKILLed recorder keeps whatever ended a second before. A WAL
+ * commit with synchronous=NORMAL is a write(), not an fsync.
+ */
+#define RECORD_COMMIT_NS (250 * 1000000LL)
 
 static int recording__poll(struct recording *r)
 {
@@ -641,12 +658,49 @@ static void recording__counts(struct recording *r, struct tracer_counts *c)
 static void recording__status(struct recording *r, int64_t elapsed)
 {
 	struct tracer_counts c;
+	struct store_drops d;
 
 	recording__counts(r, &c);
 	fprintf(stderr, "\r\033[Kcpprof: %llus  requests %llu  lost %llu  top %s (%llu)",
 		(unsigned long long)(elapsed / NS_PER_SEC), (unsigned long long)c.requests,
 		(unsigned long long)c.live_lost, c.top_verb && c.top_verb[0] ? c.top_verb : "-",
 		(unsigned long long)c.top_count);
+	store__drops(r->st, &d);
+	if (d.reason)
+		fprintf(stderr, "  dropped %lld (%s)", (long long)d.requests, d.reason);
+}
+
+/*
+ * Once, when the store starts dropping rows (store__set_budget): which
+ * limit, what is no longer stored, and the way out.
+ */
+static void recording__say_drops(struct recording *r)
+{
+	static const char what[] = "no longer storing requests, CPU stacks, syscall, socket and metric "
+				   "rows, only counting them (the run is still saved)";
+	struct store_drops d;
+	char lim[32];
+
+	store__drops(r->st, &d);
+	if (r->drop_said || !d.reason)
+		return;
+	r->drop_said = true;
+	if (status_shown())
+		fputc('\n', stderr);
+	budget__fmt_size(d.limit_bytes, lim, sizeof(lim));
+	if (!strcmp(d.reason, "max-db-size")) {
+		error("database '%s' reached --max-db-size %s (%.1f MiB with its WAL): %s; "
+		      "to record more, raise --max-db-size\n",
+		      r->o->db, lim, d.measured_bytes / 1048576.0, what);
+	} else if (!strcmp(d.reason, "min-free")) {
+		error("free space on the filesystem of '%s' fell below %s %s (%.1f MiB left): %s; "
+		      "free space, put --db on a larger filesystem, or lower --min-free\n",
+		      r->o->db, r->o->min_free_bytes < 0 ? "the default floor (5%, at most 1G)" :
+		      "--min-free", lim, (double)(d.measured_bytes * 10 / 1048576) / 10, what);
+	} else {
+		error("the filesystem of '%s' is full (SQLite: database or disk is full): %s; "
+		      "free space or put --db on a larger filesystem\n", r->o->db, what);
+	}
 }
 
 /* Once a second: the tracers' clocks, the store's batch, exited targets, the status line. */
@@ -667,6 +721,7 @@ static int recording__tick(struct recording *r, struct record_clock *k, int64_t 
 		error("cannot store requests: %s\n", cp_lasterr());
 		return err;
 	}
+	recording__say_drops(r);
 	if (!r->follow && !recording__reap(r)) {
 		info("every target has exited; stopping\n");
 		*done = true;
@@ -690,7 +745,7 @@ static int recording__run_loop(struct recording *r)
 	sigemptyset(&sa.sa_mask);
 	sigaction(SIGINT, &sa, NULL);
 	sigaction(SIGTERM, &sa, NULL);
-	k.t0 = k.tick = k.sweep = k.interval = k.follow = k.rescan = now_ns(CLOCK_MONOTONIC);
+	k.t0 = k.tick = k.sweep = k.interval = k.follow = k.rescan = k.commit = now_ns(CLOCK_MONOTONIC);
 	info("recording run '%s' into '%s'%s\n", r->o->label, r->o->db,
 	     r->o->duration ? "" : "; stop with Ctrl-C");
 	while (!stop_requested && !done) {
@@ -701,6 +756,13 @@ static int recording__run_loop(struct recording *r)
 		now = now_ns(CLOCK_MONOTONIC);
 		if (duration && now - k.t0 >= duration)
 			break;
+		if (now - k.commit >= RECORD_COMMIT_NS) {
+			k.commit = now;
+			if ((err = store__flush(r->st))) {
+				error("cannot store requests: %s\n", cp_lasterr());
+				break;
+			}
+		}
 		if (r->follow && now - k.follow >= FOLLOW_INTERVAL_NS) {
 			uint64_t execs = r->execs ? execwatch__count(r->execs) : 0;
 
@@ -765,6 +827,7 @@ static int recording__end_run(struct recording *r, int err)
 	const struct record_opts *o = r->o;
 	struct cluster_size cluster = o->cluster;
 	struct tracer_counts c;
+	struct store_drops d;
 	struct run_stats rs;
 	int i, e2;
 
@@ -773,9 +836,13 @@ static int recording__end_run(struct recording *r, int err)
 	    store__set_cluster(r->st, r->run_id, &cluster))
 		error("cannot store the cluster size: %s\n", cp_lasterr());
 	recording__counts(r, &c);
+	/* the tracers count every call they handed the store; it kept all but the dropped */
+	store__flush(r->st);
+	recording__say_drops(r);
+	store__drops(r->st, &d);
 	rs = (struct run_stats){
 		.ended_ns = now_ns(CLOCK_REALTIME),
-		.requests = (int64_t)c.requests,
+		.requests = (int64_t)c.requests - d.requests,
 		.lost_events = (int64_t)c.lost,
 		.unmatched = (int64_t)c.unmatched,
 		.lost_samples = (int64_t)c.lost_samples,
@@ -787,6 +854,11 @@ static int recording__end_run(struct recording *r, int err)
 	}
 	info("run '%s': %lld requests stored, %lld lost, %lld unmatched -> %s\n", o->label,
 	     (long long)rs.requests, (long long)rs.lost_events, (long long)rs.unmatched, o->db);
+	store__drops(r->st, &d);
+	if (d.reason)
+		info("run '%s': %lld requests and %lld other rows dropped (%s); the report's index was "
+		     "not built, so 'cpprof report' reads the table (slower)\n", o->label,
+		     (long long)d.requests, (long long)d.rows, d.reason);
 	for (i = 0; i < r->ntracers; i++)
 		if (r->state[i] && r->tracers[i]->summary)
 			r->tracers[i]->summary(r, r->state[i]);
@@ -807,6 +879,7 @@ static void recording__close(struct recording *r)
 			r->tracers[i]->close(r->state[i]);
 	store__close(r->st);
 	execwatch__close(r->execs);
+	budget__free(r->budget);
 	free(r->state);
 	free(r->scan);
 	free(r->plans);

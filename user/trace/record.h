@@ -8,6 +8,7 @@
 #define CPPROF_RECORD_H
 
 #include <stdbool.h>
+#include <stdint.h>
 
 #include "cluster.h"
 #include "discover.h"
@@ -42,6 +43,8 @@ struct record_opts {
 	int nmetrics;
 	const char *etcd_ca, *etcd_cert, *etcd_key;
 	long metrics_interval_s, metrics_timeout_s;
+	int64_t max_db_bytes;          /* --max-db-size; 0: none */
+	int64_t min_free_bytes;        /* --min-free; -1: 5% of the filesystem, at most 1 GiB */
 };
 
 /* Record one run; EXIT_OK or EXIT_RUNTIME (cli.h), having said why. */

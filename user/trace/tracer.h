@@ -65,6 +65,8 @@ struct recording {
 	void **state;
 	int ntracers;
 	bool db_existed;
+	struct budget *budget;  /* --max-db-size, --min-free (budget.h) */
+	bool drop_said;         /* the line saying rows are being dropped was printed */
 };
 
 enum tracer_flush {
