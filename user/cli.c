@@ -284,7 +284,8 @@ static int do_record(int argc, char **argv)
 /* ---- report ----------------------------------------------------------- */
 
 static const char report_help[] =
-"usage: cpprof report FILE [--label NAME] [--format text|md|json|html|folded]\n"
+"usage: cpprof report FILE [--label NAME]\n"
+"                     [--format text|md|json|html|folded|pprof|perfdata]\n"
 "                     [--component C] [--cl2 PERFDATA.json] [-o OUT]\n"
 "\n"
 "Summarise the runs in FILE: per component, verb, resource and scope, the\n"
@@ -298,8 +299,15 @@ static const char report_help[] =
 "  --label NAME   only this run (default: every run in FILE)\n"
 "  --format F     text (default, 100 columns), md, json (shape: REPORT-JSON.md),\n"
 "                 html (one self-contained page with SVG charts), or folded\n"
-"                 (CPU stacks for flamegraph.pl and speedscope; one run)\n"
-"  --component C  with folded: only the stacks of component C (apiserver, etcd)\n"
+"                 (CPU stacks for flamegraph.pl and speedscope; one run), pprof\n"
+"                 (the same stacks as gzipped profile.proto for go tool pprof,\n"
+"                 labelled component, category, verb, resource, subresource,\n"
+"                 scope; one run; needs -o), or perfdata (perf-tests' PerfData\n"
+"                 of the apiserver calls for perfdash; one run, or with\n"
+"                 -o DIRECTORY one APIResponsivenessPrometheus_LABEL_TIME.json\n"
+"                 per run)\n"
+"  --component C  with folded or pprof: only the stacks of component C (apiserver,\n"
+"                 etcd); with perfdata: the calls of C instead of apiserver's\n"
 "  --cl2 FILE     clusterloader2's APIResponsivenessPrometheus PerfData of the\n"
 "                 same test: its p50/p90/p99 beside cpprof's per call kind (one run)\n"
 "  -o OUT         write to OUT instead of standard output\n"
@@ -314,7 +322,9 @@ static const char report_help[] =
 "  cpprof report real.db --label real-2000 --format json -o real.json\n"
 "  cpprof report real.db --format html -o real.html\n"
 "  cpprof report real.db --cl2 APIResponsivenessPrometheus_load_2026-12-06.json\n"
-"  cpprof report real.db --format folded --component apiserver | flamegraph.pl > cpu.svg\n";
+"  cpprof report real.db --format folded --component apiserver | flamegraph.pl > cpu.svg\n"
+"  cpprof report real.db --format pprof -o cpu.pb.gz && go tool pprof -top cpu.pb.gz\n"
+"  cpprof report real.db --format perfdata -o results/\n";
 
 /* Open OUT_PATH (NULL: stdout); NULL with a message on failure. */
 static FILE *open_out(const char *out_path)
@@ -397,7 +407,8 @@ static int do_report(int argc, char **argv)
 	};
 	struct report_job j = { .ro = { .format = REPORT_TEXT } };
 	const char *out_path = NULL, *component = NULL;
-	bool html = false, folded = false;
+	bool html = false, folded = false, pprof = false, perfdata = false;
+	struct stat sb;
 	char title[512];
 	FILE *out;
 	int c, err;
@@ -415,8 +426,10 @@ static int do_report(int argc, char **argv)
 			else if (!strcmp(optarg, "json")) j.ro.format = REPORT_JSON;
 			else if (!strcmp(optarg, "html")) html = true, j.ro.format = REPORT_JSON;
 			else if (!strcmp(optarg, "folded")) folded = true;
+			else if (!strcmp(optarg, "pprof")) pprof = true;
+			else if (!strcmp(optarg, "perfdata")) perfdata = true;
 			else
-				return usage_error("report", "invalid --format '%s': expected text, md, json, html or folded", optarg);
+				return usage_error("report", "invalid --format '%s': expected text, md, json, html, folded, pprof or perfdata", optarg);
 			break;
 		case 'h': fputs(report_help, stdout); return EXIT_OK;
 		default: return usage_error("report", "%s", "invalid option");
@@ -425,19 +438,30 @@ static int do_report(int argc, char **argv)
 	if (optind + 1 != argc)
 		return usage_error("report", "%s", optind >= argc ? "missing FILE: the database to report on"
 								 : "expected exactly one FILE");
-	if (component && !folded)
-		return usage_error("report", "--component '%s' goes with --format folded", component);
-	if (j.ro.cl2 && folded)
+	if (component && !folded && !pprof && !perfdata)
+		return usage_error("report", "--component '%s' goes with --format folded, pprof or perfdata", component);
+	if (pprof && !out_path && isatty(STDOUT_FILENO))
+		return usage_error("report", "%s", "--format pprof writes gzip: name a file with -o (cpu.pb.gz)");
+	if (j.ro.cl2 && (folded || pprof || perfdata))
 		return usage_error("report", "--cl2 '%s' goes with --format text, md, json or html", j.ro.cl2);
 	j.db = argv[optind];
 	if (access(j.db, R_OK)) {
 		error("cannot read '%s': %s\n", j.db, strerror(errno));
 		return EXIT_RUNTIME;
 	}
+	if (perfdata && out_path && !stat(out_path, &sb) && S_ISDIR(sb.st_mode)) {
+		err = report__perfdata(j.db, j.ro.label, component, stdout, out_path);
+		snprintf(title, sizeof(title), "report on '%s'", j.db);
+		return close_out(stdout, NULL, err, title);
+	}
 	if (!(out = open_out(out_path)))
 		return EXIT_RUNTIME;
 	if (folded) {
 		err = report__folded(j.db, j.ro.label, component, out);
+	} else if (pprof) {
+		err = report__pprof(j.db, j.ro.label, component, out);
+	} else if (perfdata) {
+		err = report__perfdata(j.db, j.ro.label, component, out, NULL);
 	} else if (html) {
 		snprintf(title, sizeof(title), "cpprof report: %s%s%s", j.db, j.ro.label ? ":" : "",
 			 j.ro.label ? j.ro.label : "");

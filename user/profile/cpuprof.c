@@ -787,7 +787,8 @@ int cpuprof__write(struct cpuprof *p)
 			.category = classify__name(p->stacks[k->stack].category),
 			.verb = tg->verb, .resource = tg->resource,
 			.stack = p->stacks[k->stack].folded,
-			.samples = (int64_t)n, .cpu_ns = (int64_t)(n * p->period_ns) });
+			.samples = (int64_t)n, .cpu_ns = (int64_t)(n * p->period_ns),
+			.subresource = tg->subresource, .scope = tg->scope });
 		if (err)
 			goto out;
 	}
