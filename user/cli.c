@@ -55,6 +55,7 @@ static const char record_help[] =
 "                     [--pid PID]... [--target NAME]... [--duration SECONDS]\n"
 "                     [--component apiserver|etcd|other] [--store-names]\n"
 "                     [--sample-hz N] [--metrics URL]... [--etcd-metrics URL]\n"
+"                     [--listen [HOST]:PORT]\n"
 "\n"
 "Trace Go HTTP servers (kube-apiserver by default) with uprobes and store\n"
 "every request's latency, tagged by Kubernetes verb and resource, in FILE\n"
@@ -103,6 +104,12 @@ static const char record_help[] =
 "                     end; an endpoint that fails is counted and skipped\n"
 "  --metrics-timeout SECS\n"
 "                     time allowed a scrape (default 10; its body: 64 MiB)\n"
+"  --listen [HOST]:PORT\n"
+"                     serve Prometheus metrics while recording (GET /metrics):\n"
+"                     cpprof_request_duration_seconds (the apiserver's buckets),\n"
+"                     CPU by category and call kind, drops, targets attached;\n"
+"                     PORT or :PORT listens on 127.0.0.1 only, 0.0.0.0:PORT or\n"
+"                     [::]:PORT on every interface (no TLS, no authentication)\n"
 "\n"
 "Needs root (uprobes). Probes sit on instructions the kernel emulates where\n"
 "the binary allows; see 'cpprof inspect'.\n"
@@ -110,7 +117,8 @@ static const char record_help[] =
 "examples:\n"
 "  sudo cpprof record --db real.db --label real-2000 --kind real --duration 3600\n"
 "  sudo cpprof record --db t.db --pid $(pidof kube-apiserver) --duration 60\n"
-"  sudo cpprof record --db t.db --target my-go-server\n";
+"  sudo cpprof record --db t.db --target my-go-server\n"
+"  sudo cpprof record --db real.db --kind real --listen :9464\n";
 
 static void default_label(char *buf, size_t len, const char *kind)
 {
@@ -153,6 +161,7 @@ static const struct option record_options[] = {
 	{ "etcd-metrics-key", required_argument, NULL, 1010 },
 	{ "metrics-interval", required_argument, NULL, 1011 },
 	{ "metrics-timeout", required_argument, NULL, 1012 },
+	{ "listen", required_argument, NULL, 1700 },
 	{ "nodes", required_argument, NULL, 1000 },
 	{ "pods", required_argument, NULL, 1001 },
 	{ "namespaces", required_argument, NULL, 1002 },
@@ -241,6 +250,7 @@ static int record_option(int c, struct record_opts *o)
 		if (parse_int(optarg, 1, 600, &o->metrics_timeout_s))
 			return usage_error("record", "invalid --metrics-timeout '%s': expected 1-600 seconds", optarg);
 		break;
+	case 1700: o->listen = optarg; break;
 	case 'h': fputs(record_help, stdout); return EXIT_OK;
 	default: return usage_error("record", "%s", "invalid option");
 	}

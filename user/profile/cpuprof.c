@@ -831,3 +831,21 @@ void cpuprof__stats(const struct cpuprof *p, struct cpuprof_stats *st)
 {
 	*st = p->st;
 }
+
+void cpuprof__each(const struct cpuprof *p, cpuprof_each_fn fn, void *ctx)
+{
+	size_t ss = slot_size(&p->agg);
+
+	for (size_t i = 0; i < p->agg.cap; i++) {
+		const uint8_t *slot = p->agg.slots + i * ss;
+		const struct agg_key *k = (const void *)(slot + SLOT_HDR);
+		uint64_t n = *(const uint64_t *)(slot + SLOT_HDR + sizeof(*k));
+		const struct tag *tg;
+
+		if (!slot[0])
+			continue;
+		tg = &p->tags[k->tag];
+		fn(ctx, p->targets[k->target].component, classify__name(p->stacks[k->stack].category),
+		   tg->verb, tg->resource, tg->subresource, tg->scope, n, n * p->period_ns);
+	}
+}

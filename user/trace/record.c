@@ -20,6 +20,7 @@
 #include "cli.h"
 #include "cpuprof.h"
 #include "log.h"
+#include "promserve.h"
 #include "record.h"
 #include "store.h"
 #include "syslat.h"
@@ -123,6 +124,8 @@ void recording__request_done(struct recording *r, int tgid, uint64_t key, uint64
 	if (r->cprof)
 		cpuprof__request_done(r->cprof, tgid, key, start_mono_ns, rec->verb, rec->resource,
 				      rec->subresource, rec->scope);
+	if (r->prom)
+		promserve__request(r->prom, rec);
 }
 
 /* ---- 1. resolve targets, 2. inspect and plan -------------------------- */
@@ -417,7 +420,7 @@ static int recording__reap(struct recording *r)
 	return alive;
 }
 
-static void recording__counts(struct recording *r, struct tracer_counts *c)
+void recording__counts(struct recording *r, struct tracer_counts *c)
 {
 	int i;
 

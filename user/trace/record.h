@@ -36,6 +36,7 @@ struct record_opts {
 	int nmetrics;
 	const char *etcd_ca, *etcd_cert, *etcd_key;
 	long metrics_interval_s, metrics_timeout_s;
+	const char *listen;            /* --listen ADDR: the live Prometheus endpoint; NULL none */
 };
 
 /* Record one run; EXIT_OK or EXIT_RUNTIME (cli.h), having said why. */
