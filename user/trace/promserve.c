@@ -437,7 +437,10 @@ static int parse_addr(const char *addr, char *host, size_t n, char *port, size_t
 		return -EINVAL;
 	}
 	/* no host (PORT, :PORT): loopback; every interface only when named */
-	snprintf(host, n, "%.*s", (int)hl, hl ? addr : "127.0.0.1");
+	if (hl)
+		snprintf(host, n, "%.*s", (int)hl, addr);
+	else
+		snprintf(host, n, "127.0.0.1");
 	return 0;
 }
 

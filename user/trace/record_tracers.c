@@ -781,7 +781,7 @@ static void prom_close(void *state)
  * before the first call is stored: its counts are the stored rows'.
  */
 static const struct tracer_ops prom_tracer = {
-	.name = "prom",
+	.name = "prom", .required = true,  /* when asked for: --listen that cannot listen fails */
 	.open = prom_open, .add_target = prom_add_target, .remove_target = prom_remove_target,
 	.poll = prom_poll, .stop = prom_stop, .summary = prom_summary, .close = prom_close,
 };
