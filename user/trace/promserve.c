@@ -337,11 +337,37 @@ static void respond(int fd, const char *status, const char *type, const char *bo
 	write_all(fd, body, len);
 }
 
+/*
+ * What the request line at the start of REQ (LEN bytes, any bytes) asks
+ * for: "GET /metrics HTTP/1.1", with a query or not; HEAD the same.
+ */
+int promserve__route(const char *req, size_t len)
+{
+	static const char path[] = "/metrics";
+	size_t m, pl = sizeof(path) - 1;
+	int route;
+
+	if (len >= 4 && !memcmp(req, "GET ", 4)) {
+		route = PROMSERVE_GET;
+		m = 4;
+	} else if (len >= 5 && !memcmp(req, "HEAD ", 5)) {
+		route = PROMSERVE_HEAD;
+		m = 5;
+	} else {
+		return PROMSERVE_BAD_METHOD;
+	}
+	if (len < m + pl + 1 || memcmp(req + m, path, pl) ||
+	    (req[m + pl] != ' ' && req[m + pl] != '?'))
+		return PROMSERVE_NOT_FOUND;
+	return route;
+}
+
 static void serve_one(struct promserve *ps, int fd)
 {
 	struct timeval tv = { .tv_sec = 2 };
 	char req[8192], *body = NULL;
 	size_t n = 0, len = 0;
+	int route;
 	FILE *f;
 
 	setsockopt(fd, SOL_SOCKET, SO_RCVTIMEO, &tv, sizeof(tv));
@@ -361,12 +387,12 @@ static void serve_one(struct promserve *ps, int fd)
 			break;
 	}
 	req[n] = '\0';
-	if (strncmp(req, "GET ", 4) && strncmp(req, "HEAD ", 5)) {
+	route = promserve__route(req, n);
+	if (route == PROMSERVE_BAD_METHOD) {
 		respond(fd, "405 Method Not Allowed", "text/plain", "GET /metrics\n", 13);
 		return;
 	}
-	if (strncmp(strchr(req, ' ') + 1, "/metrics", 8) ||
-	    !strchr(" ?", strchr(req, ' ')[9])) {
+	if (route == PROMSERVE_NOT_FOUND) {
 		respond(fd, "404 Not Found", "text/plain", "cpprof serves /metrics\n", 23);
 		return;
 	}
@@ -381,7 +407,7 @@ static void serve_one(struct promserve *ps, int fd)
 		respond(fd, "500 Internal Server Error", "text/plain", "out of memory\n", 14);
 	} else {
 		respond(fd, "200 OK", "text/plain; version=0.0.4; charset=utf-8",
-			!strncmp(req, "HEAD ", 5) ? "" : body, !strncmp(req, "HEAD ", 5) ? 0 : len);
+			route == PROMSERVE_HEAD ? "" : body, route == PROMSERVE_HEAD ? 0 : len);
 	}
 	free(body);
 }
@@ -413,8 +439,7 @@ static void *server(void *arg)
 	return NULL;
 }
 
-/* HOST and PORT of ADDR into HOST (N bytes) and *PORT; -EINVAL with the message set. */
-static int parse_addr(const char *addr, char *host, size_t n, char *port, size_t pn)
+int promserve__parse_addr(const char *addr, char *host, size_t n, char *port, size_t pn)
 {
 	const char *colon = strrchr(addr, ':');
 	const char *p = colon ? colon + 1 : addr;
@@ -455,7 +480,7 @@ struct promserve *promserve__open(const char *addr, const char *label, const cha
 	char host[256], port[8];
 	int rc, one = 1;
 
-	if ((*err = parse_addr(addr, host, sizeof(host), port, sizeof(port))))
+	if ((*err = promserve__parse_addr(addr, host, sizeof(host), port, sizeof(port))))
 		return NULL;
 	if (!(ps = calloc(1, sizeof(*ps)))) {
 		cp_seterr("out of memory");

@@ -21,6 +21,7 @@
 #define CPPROF_PROMSERVE_H
 
 #include <stdbool.h>
+#include <stddef.h>
 #include <stdint.h>
 
 struct promserve;
@@ -51,6 +52,16 @@ void promserve__cpu_add(void *ps, const char *component, const char *category, c
 			const char *resource, const char *subresource, const char *scope,
 			uint64_t samples, uint64_t cpu_ns);
 void promserve__cpu_end(struct promserve *ps);
+
+/* What a request line asks for (promserve__route): the server's one decision on outside bytes. */
+enum { PROMSERVE_BAD_METHOD, PROMSERVE_NOT_FOUND, PROMSERVE_GET, PROMSERVE_HEAD };
+int promserve__route(const char *req, size_t len);
+
+/*
+ * --listen's ADDR as HOST (N bytes; 127.0.0.1 when ADDR names none) and
+ * PORT (PN bytes, digits); -EINVAL with cp_lasterr() set.
+ */
+int promserve__parse_addr(const char *addr, char *host, size_t n, char *port, size_t pn);
 
 /* The bucket bounds, in seconds, of apiserver_request_duration_seconds. */
 extern const double promserve_buckets[];
