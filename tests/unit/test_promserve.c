@@ -65,7 +65,7 @@ static void test_route(void)
 static char *get(int port, const char *req, size_t *len)
 {
 	struct sockaddr_in sa = { .sin_family = AF_INET, .sin_port = htons(port) };
-	char *buf = malloc(1 << 20);
+	char *buf = malloc(1 << 24);
 	size_t n = 0;
 	ssize_t r;
 	int fd = socket(AF_INET, SOCK_STREAM, 0);
@@ -78,7 +78,7 @@ static char *get(int port, const char *req, size_t *len)
 		free(buf);
 		return NULL;
 	}
-	while (n < (1 << 20) - 1 && (r = read(fd, buf + n, (1 << 20) - 1 - n)) > 0)
+	while (n < (1 << 24) - 1 && (r = read(fd, buf + n, (1 << 24) - 1 - n)) > 0)
 		n += (size_t)r;
 	buf[n] = '\0';
 	close(fd);
@@ -190,8 +190,47 @@ static void test_serve(void)
 	CHECK(promserve__open("127.0.0.1:notaport", "x", "y", &err) == NULL && err == -EINVAL, "bad addr");
 }
 
+static int count_other(void *ctx, const struct prom_sample *s)
+{
+	long *n = ctx;
+	const char *r = promtext__label(s, "resource");
+
+	if (!strcmp(s->name, "cpprof_request_duration_seconds_count")) {
+		n[0]++;
+		if (r && !strcmp(r, "[other]") && !strcmp(promtext__label(s, "component"), "apiserver"))
+			n[1] += (long)s->value;
+	}
+	return 0;
+}
+
+/* Resource names come from URLs: past 2000 call kinds, new ones share one series. */
+static void test_bounded(void)
+{
+	struct promserve *ps;
+	char res[32], *text, *body;
+	long n[2] = { 0, 0 };
+	size_t len;
+	int err;
+
+	if (!(ps = promserve__open("127.0.0.1:0", "b", "other", &err)))
+		return;
+	for (int i = 0; i < 2500; i++) {
+		snprintf(res, sizeof(res), "r%d", i);
+		promserve__request(ps, &(struct request_rec){ .component = "apiserver", .verb = "get",
+			.resource = res, .latency_ns = 1 });
+	}
+	text = get(promserve__port(ps), "GET /metrics HTTP/1.1\r\n\r\n", &len);
+	body = text ? strstr(text, "\r\n\r\n") : NULL;
+	CHECK(body && promtext__parse(body + 4, strlen(body + 4), count_other, n) == 0, "parse");
+	CHECK_INT(n[0], 2001);
+	CHECK_INT(n[1], 500);
+	free(text);
+	promserve__close(ps);
+}
+
 int main(void)
 {
+	test_bounded();
 	test_addr();
 	test_route();
 	test_serve();

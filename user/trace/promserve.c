@@ -38,6 +38,12 @@ const double promserve_buckets[PROMSERVE_NBUCKETS] = {
 
 #define NLABELS 6
 #define HASH_SLOTS 4096          /* power of two; chains past it */
+/*
+ * Call kinds come from URLs (a client may ask for any resource name), so
+ * the series are bounded: past this many, new call kinds count in one
+ * series of resource "[other]", and the endpoint stays a few MiB.
+ */
+#define MAX_SERIES 2000
 
 /* One series (a call kind's histogram, or a CPU counter) and its labels. */
 struct series {
@@ -99,8 +105,11 @@ static void table_clear(struct table *t)
 	table_init(t);
 }
 
-/* The series of label values V (N of them), added if new; NULL when out of memory. */
-static struct series *table_get(struct table *t, const char *const *v, int n)
+/*
+ * The series of label values V (N of them), added if new (and ADD);
+ * NULL when out of memory or not found.
+ */
+static struct series *table_find(struct table *t, const char *const *v, int n, bool add)
 {
 	uint32_t h = key_hash(v, n) & (HASH_SLOTS - 1);
 	struct series *s;
@@ -113,6 +122,8 @@ static struct series *table_get(struct table *t, const char *const *v, int n)
 		if (j == n)
 			return &t->s[i];
 	}
+	if (!add)
+		return NULL;
 	if (t->n == t->cap) {
 		int cap = t->cap ? t->cap * 2 : 64;
 		void *ns = realloc(t->s, (size_t)cap * sizeof(*t->s));
@@ -134,6 +145,16 @@ static struct series *table_get(struct table *t, const char *const *v, int n)
 	s->next = t->head[h];
 	t->head[h] = t->n;
 	return &t->s[t->n++];
+}
+
+static struct series *table_get(struct table *t, const char *const *v, int n)
+{
+	const char *other[NLABELS] = { v[0], "", "[other]", "", "", "" };
+	struct series *s = table_find(t, v, n, t->n < MAX_SERIES);
+
+	if (s || t->n < MAX_SERIES)
+		return s;
+	return table_find(t, other, n, true);  /* the component stays: it is no URL's */
 }
 
 void promserve__request(struct promserve *ps, const struct request_rec *rec)

@@ -16,6 +16,9 @@
  *   cpprof_cpu_samples_lost_total     drops, as the run's status line counts them
  *   cpprof_target_attached            1 while a target is traced, by pid, component
  *   cpprof_run_info                   1, labelled with the run's label and kind
+ *
+ * Call kinds come from URLs, so their series are bounded (2000; past that
+ * new kinds count under resource "[other]").
  */
 #ifndef CPPROF_PROMSERVE_H
 #define CPPROF_PROMSERVE_H
