@@ -12,6 +12,7 @@
 #include <errno.h>
 #include <fcntl.h>
 #include <netdb.h>
+#include <math.h>
 #include <netinet/in.h>
 #include <poll.h>
 #include <pthread.h>
@@ -71,6 +72,7 @@ struct promserve {
 	bool started;
 	pthread_mutex_t mu;
 	struct table calls, cpu;
+	uint64_t bound_ns[PROMSERVE_NBUCKETS];  /* promserve_buckets in ns: no float per call */
 	uint64_t lost, unmatched, lost_samples;
 	struct ptarget targets[64];
 	int ntargets;
@@ -169,13 +171,19 @@ void promserve__request(struct promserve *ps, const struct request_rec *rec)
 	if ((s = table_get(&ps->calls, v, 5))) {
 		s->count++;
 		s->sum_ns += ns;
-		for (int i = 0; i < PROMSERVE_NBUCKETS; i++) {
-			/* le is inclusive: a call of exactly 1 s is in the 1.0 bucket */
-			if ((double)ns <= promserve_buckets[i] * 1e9) {
-				s->buckets[i]++;
-				break;
-			}
+		int lo = 0, hi = PROMSERVE_NBUCKETS;
+
+		/* the first bound >= ns (le is inclusive: a call of exactly 1 s is in le="1") */
+		while (lo < hi) {
+			int mid = (lo + hi) / 2;
+
+			if (ps->bound_ns[mid] >= ns)
+				hi = mid;
+			else
+				lo = mid + 1;
 		}
+		if (lo < PROMSERVE_NBUCKETS)
+			s->buckets[lo]++;
 	}
 	pthread_mutex_unlock(&ps->mu);
 }
@@ -512,6 +520,8 @@ struct promserve *promserve__open(const char *addr, const char *label, const cha
 	pthread_mutex_init(&ps->mu, NULL);
 	table_init(&ps->calls);
 	table_init(&ps->cpu);
+	for (int i = 0; i < PROMSERVE_NBUCKETS; i++)
+		ps->bound_ns[i] = (uint64_t)llround(promserve_buckets[i] * 1e9);
 	if (!(ps->label = strdup(label ? label : "")) || !(ps->kind = strdup(kind ? kind : ""))) {
 		cp_seterr("out of memory");
 		*err = -ENOMEM;
