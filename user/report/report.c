@@ -283,8 +283,10 @@ int report__perfdata(const char *db_path, const char *label, const char *compone
 		int fd;
 
 		if (!dir) {
+			/* one run (one_run): its error is the answer */
 			err = report_perfdata__write(out, &m->runs[i], component);
-			break;
+			report_model__free(m);
+			return err;
 		}
 		perfdata_name(&m->runs[i], name, sizeof(name));
 		if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
