@@ -56,6 +56,7 @@ static const char record_help[] =
 "                     [--pid PID]... [--target NAME]... [--duration SECONDS]\n"
 "                     [--component apiserver|etcd|other] [--store-names]\n"
 "                     [--sample-hz N] [--metrics URL]... [--etcd-metrics URL]\n"
+"                     [--listen [HOST]:PORT]\n"
 "\n"
 "Trace Go HTTP servers (kube-apiserver by default) with uprobes and store\n"
 "every request's latency, tagged by Kubernetes verb and resource, in FILE\n"
@@ -116,6 +117,12 @@ static const char record_help[] =
 "                     full anyway, requests, CPU stacks, syscall, socket and\n"
 "                     metric rows are counted instead of stored; the run is\n"
 "                     saved with the counts, and the report says so\n"
+"  --listen [HOST]:PORT\n"
+"                     serve Prometheus metrics while recording (GET /metrics):\n"
+"                     cpprof_request_duration_seconds (the apiserver's buckets),\n"
+"                     CPU by category and call kind, drops, targets attached;\n"
+"                     PORT or :PORT listens on 127.0.0.1 only, 0.0.0.0:PORT or\n"
+"                     [::]:PORT on every interface (no TLS, no authentication)\n"
 "\n"
 "Needs root (uprobes). Probes sit on instructions the kernel emulates where\n"
 "the binary allows; see 'cpprof inspect'.\n"
@@ -123,7 +130,8 @@ static const char record_help[] =
 "examples:\n"
 "  sudo cpprof record --db real.db --label real-2000 --kind real --duration 3600\n"
 "  sudo cpprof record --db t.db --pid $(pidof kube-apiserver) --duration 60\n"
-"  sudo cpprof record --db t.db --target my-go-server\n";
+"  sudo cpprof record --db t.db --target my-go-server\n"
+"  sudo cpprof record --db real.db --kind real --listen :9464\n";
 
 static void default_label(char *buf, size_t len, const char *kind)
 {
@@ -166,6 +174,7 @@ static const struct option record_options[] = {
 	{ "etcd-metrics-key", required_argument, NULL, 1010 },
 	{ "metrics-interval", required_argument, NULL, 1011 },
 	{ "metrics-timeout", required_argument, NULL, 1012 },
+	{ "listen", required_argument, NULL, 1700 },
 	{ "nodes", required_argument, NULL, 1000 },
 	{ "pods", required_argument, NULL, 1001 },
 	{ "namespaces", required_argument, NULL, 1002 },
@@ -268,6 +277,7 @@ static int record_option(int c, struct record_opts *o)
 			return usage_error("record", "invalid --min-free '%s': expected a size, e.g. 1G, "
 					   "or 0 for no floor", optarg);
 		break;
+	case 1700: o->listen = optarg; break;
 	case 'h': fputs(record_help, stdout); return EXIT_OK;
 	default: return usage_error("record", "%s", "invalid option");
 	}
@@ -311,7 +321,8 @@ static int do_record(int argc, char **argv)
 /* ---- report ----------------------------------------------------------- */
 
 static const char report_help[] =
-"usage: cpprof report FILE[:LABEL]... [--label NAME] [--format text|md|json|html|folded]\n"
+"usage: cpprof report FILE[:LABEL]... [--label NAME]\n"
+"                     [--format text|md|json|html|folded|pprof|perfdata]\n"
 "                     [--component C] [--cl2 PERFDATA.json] [-o OUT]\n"
 "\n"
 "Summarise the runs in FILE: per component, verb, resource and scope, the\n"
@@ -333,9 +344,16 @@ static const char report_help[] =
 "\n"
 "  --label NAME   only this run (default: every run in FILE)\n"
 "  --format F     text (default, 100 columns), md, json (shape: REPORT-JSON.md),\n"
-"                 html (one self-contained page with SVG charts), or folded\n"
-"                 (CPU stacks for flamegraph.pl and speedscope; one run)\n"
-"  --component C  with folded: only the stacks of component C (apiserver, etcd)\n"
+"                 html (one self-contained page with SVG charts), folded\n"
+"                 (CPU stacks for flamegraph.pl and speedscope; one run), pprof\n"
+"                 (the same stacks as gzipped profile.proto for go tool pprof,\n"
+"                 labelled component, category, verb, resource, subresource,\n"
+"                 scope; one run; to -o FILE or a pipe), or perfdata (perf-tests'\n"
+"                 PerfData of the apiserver calls for perfdash; one run, or with\n"
+"                 -o DIRECTORY one APIResponsivenessPrometheus_LABEL_TIME.json\n"
+"                 per run)\n"
+"  --component C  with folded or pprof: only the stacks of component C (apiserver,\n"
+"                 etcd); with perfdata: the calls of C instead of apiserver's\n"
 "  --cl2 FILE     clusterloader2's APIResponsivenessPrometheus PerfData of the\n"
 "                 same test: its p50/p90/p99 beside cpprof's per call kind (one run)\n"
 "  -o OUT         write to OUT instead of standard output\n"
@@ -351,7 +369,9 @@ static const char report_help[] =
 "  cpprof report real.db --format html -o real.html\n"
 "  cpprof report real.db --cl2 APIResponsivenessPrometheus_load_2026-12-06.json\n"
 "  cpprof report real.db --format folded --component apiserver | flamegraph.pl > cpu.svg\n"
-"  cpprof report master-1.db master-2.db master-3.db --label real-2000\n";
+"  cpprof report master-1.db master-2.db master-3.db --label real-2000\n"
+"  cpprof report real.db --format pprof -o cpu.pb.gz && go tool pprof -top cpu.pb.gz\n"
+"  cpprof report real.db --format perfdata -o results/\n";
 
 /* Open OUT_PATH (NULL: stdout); NULL with a message on failure. */
 static FILE *open_out(const char *out_path)
@@ -436,7 +456,8 @@ static int do_report(int argc, char **argv)
 	};
 	struct report_job j = { .ro = { .format = REPORT_TEXT } };
 	const char *out_path = NULL, *component = NULL;
-	bool html = false, folded = false;
+	bool html = false, folded = false, pprof = false, perfdata = false;
+	struct stat sb;
 	char title[512];
 	FILE *out;
 	int c, err;
@@ -454,8 +475,10 @@ static int do_report(int argc, char **argv)
 			else if (!strcmp(optarg, "json")) j.ro.format = REPORT_JSON;
 			else if (!strcmp(optarg, "html")) html = true, j.ro.format = REPORT_JSON;
 			else if (!strcmp(optarg, "folded")) folded = true;
+			else if (!strcmp(optarg, "pprof")) pprof = true;
+			else if (!strcmp(optarg, "perfdata")) perfdata = true;
 			else
-				return usage_error("report", "invalid --format '%s': expected text, md, json, html or folded", optarg);
+				return usage_error("report", "invalid --format '%s': expected text, md, json, html, folded, pprof or perfdata", optarg);
 			break;
 		case 'h': fputs(report_help, stdout); return EXIT_OK;
 		default: return usage_error("report", "%s", "invalid option");
@@ -463,9 +486,13 @@ static int do_report(int argc, char **argv)
 	}
 	if (optind >= argc)
 		return usage_error("report", "%s", "missing FILE: the database to report on");
-	if (component && !folded)
-		return usage_error("report", "--component '%s' goes with --format folded", component);
-	if (j.ro.cl2 && folded)
+	if (component && !folded && !pprof && !perfdata)
+		return usage_error("report", "--component '%s' goes with --format folded, pprof or perfdata", component);
+	if ((pprof || perfdata) && argc - optind > 1)
+		return usage_error("report", "--format %s takes one FILE (a master's own file)", pprof ? "pprof" : "perfdata");
+	if (pprof && !out_path && isatty(STDOUT_FILENO))
+		return usage_error("report", "%s", "--format pprof writes gzip: name a file with -o (cpu.pb.gz)");
+	if (j.ro.cl2 && (folded || pprof || perfdata))
 		return usage_error("report", "--cl2 '%s' goes with --format text, md, json or html", j.ro.cl2);
 	j.db = argv[optind];
 	/* several FILEs: the masters' files of one cluster, merged (FILE:LABEL names a run) */
@@ -489,10 +516,19 @@ static int do_report(int argc, char **argv)
 			return EXIT_RUNTIME;
 		}
 	}
-	if (!(out = open_out(out_path)))
+	if (perfdata && out_path && !stat(out_path, &sb) && S_ISDIR(sb.st_mode)) {
+		/* -o DIRECTORY: one file per run, named as perfdash looks for them */
+		out = stdout;
+		err = report__perfdata(j.src[0].path, j.src[0].label, component, stdout, out_path);
+		out_path = NULL;
+	} else if (!(out = open_out(out_path))) {
 		return EXIT_RUNTIME;
-	if (folded) {
+	} else if (folded) {
 		err = report__folded_many(j.src, j.nsrc, component, out);
+	} else if (pprof) {
+		err = report__pprof(j.src[0].path, j.src[0].label, component, out);
+	} else if (perfdata) {
+		err = report__perfdata(j.src[0].path, j.src[0].label, component, out, NULL);
 	} else if (html) {
 		snprintf(title, sizeof(title), "cpprof report: %s%s%s%s", j.db, j.nsrc > 1 ? " ..." : "",
 			 j.ro.label ? ":" : "", j.ro.label ? j.ro.label : "");

@@ -788,7 +788,8 @@ int cpuprof__write(struct cpuprof *p)
 			.category = classify__name(p->stacks[k->stack].category),
 			.verb = tg->verb, .resource = tg->resource,
 			.stack = p->stacks[k->stack].folded,
-			.samples = (int64_t)n, .cpu_ns = (int64_t)(n * p->period_ns) });
+			.samples = (int64_t)n, .cpu_ns = (int64_t)(n * p->period_ns),
+			.subresource = tg->subresource, .scope = tg->scope });
 		if (err)
 			goto out;
 	}
@@ -830,4 +831,22 @@ out:
 void cpuprof__stats(const struct cpuprof *p, struct cpuprof_stats *st)
 {
 	*st = p->st;
+}
+
+void cpuprof__each(const struct cpuprof *p, cpuprof_each_fn fn, void *ctx)
+{
+	size_t ss = slot_size(&p->agg);
+
+	for (size_t i = 0; i < p->agg.cap; i++) {
+		const uint8_t *slot = p->agg.slots + i * ss;
+		const struct agg_key *k = (const void *)(slot + SLOT_HDR);
+		uint64_t n = *(const uint64_t *)(slot + SLOT_HDR + sizeof(*k));
+		const struct tag *tg;
+
+		if (!slot[0])
+			continue;
+		tg = &p->tags[k->tag];
+		fn(ctx, p->targets[k->target].component, classify__name(p->stacks[k->stack].category),
+		   tg->verb, tg->resource, tg->subresource, tg->scope, n, n * p->period_ns);
+	}
 }

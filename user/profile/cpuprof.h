@@ -68,4 +68,14 @@ struct cpuprof_stats {
 };
 void cpuprof__stats(const struct cpuprof *p, struct cpuprof_stats *st);
 
+/*
+ * The samples tied so far, by target, category, call kind and stack, for
+ * the live endpoint (promserve.h): FN once per entry, strings NULL or ''
+ * where none. Samples of requests still in flight are not among them yet.
+ */
+typedef void (*cpuprof_each_fn)(void *ctx, const char *component, const char *category,
+				const char *verb, const char *resource, const char *subresource,
+				const char *scope, uint64_t samples, uint64_t cpu_ns);
+void cpuprof__each(const struct cpuprof *p, cpuprof_each_fn fn, void *ctx);
+
 #endif

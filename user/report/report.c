@@ -7,10 +7,12 @@
  * for a format and holds the formatting helpers they share.
  */
 #include <errno.h>
+#include <fcntl.h>
 #include <stdbool.h>
 #include <stdio.h>
 #include <string.h>
 #include <time.h>
+#include <unistd.h>
 
 #include "cl2.h"
 #include "log.h"
@@ -229,6 +231,111 @@ int report__folded_many(const struct report_src *src, size_t n, const char *comp
 	if (!(m = report_model__load_many(src, n, &mo, &err)))
 		return err;
 	err = report_folded__write(out, &m->runs[0], component);
+	report_model__free(m);
+	return err;
+}
+
+int report__pprof(const char *db_path, const char *label, const char *component, FILE *out)
+{
+	const struct report_model_opts mo = {
+		.what = REPORT_LOAD_STACK_LABELS, .one_run = true, .how = "choose one with --label",
+		.component = component,
+	};
+	struct report_model *m;
+	int err;
+
+	if (!(m = report_model__load(db_path, label, &mo, &err)))
+		return err;
+	err = report_pprof__write(out, &m->runs[0], component);
+	report_model__free(m);
+	return err;
+}
+
+/*
+ * The file name clusterloader2 gives APIResponsivenessPrometheus' summary,
+ * <SummaryName>_<test name>_<RFC 3339 time>.json (clusterloader2's
+ * cmd/clusterloader.go), and perfdash looks for: it lists a build's
+ * artifacts starting with <OutputFilePrefix>_<Name>, here
+ * APIResponsivenessPrometheus_<label> (perfdash/metrics-downloader.go).
+ * Characters of the label that would not keep it one name are '-': perfdash
+ * splits the rest of the name on '_' (a suite id).
+ */
+static void perfdata_name(const struct report_run *r, char *buf, size_t n)
+{
+	char label[128], when[32] = "unknown";
+	time_t t = (time_t)(r->started_ns / NS_PER_S);
+	struct tm tm;
+	size_t i;
+
+	for (i = 0; r->label && r->label[i] && i + 1 < sizeof(label); i++) {
+		char c = r->label[i];
+
+		label[i] = (c >= 'a' && c <= 'z') || (c >= 'A' && c <= 'Z') || (c >= '0' && c <= '9') ||
+			   c == '.' || c == '-' ? c : '-';
+	}
+	label[i] = '\0';
+	if (r->started_ns > 0 && gmtime_r(&t, &tm))
+		strftime(when, sizeof(when), "%Y-%m-%dT%H:%M:%SZ", &tm);
+	snprintf(buf, n, "APIResponsivenessPrometheus_%s_%s.json", label[0] ? label : "run", when);
+}
+
+int report__perfdata(const char *db_path, const char *label, const char *component,
+		     FILE *out, const char *dir)
+{
+	const struct report_model_opts mo = {
+		.what = REPORT_LOAD_CALLS, .one_run = !dir, .how = "choose one with --label, or "
+		"write one file per run with -o DIRECTORY",
+	};
+	struct report_model *m;
+	size_t written = 0;
+	int err = 0;
+
+	if (!(m = report_model__load(db_path, label, &mo, &err)))
+		return err;
+	for (size_t i = 0; !err && i < m->nruns; i++) {
+		char name[256], path[4096];
+		FILE *f;
+		int fd;
+
+		if (!dir) {
+			/* one run (one_run): its error is the answer */
+			err = report_perfdata__write(out, &m->runs[i], component);
+			report_model__free(m);
+			return err;
+		}
+		perfdata_name(&m->runs[i], name, sizeof(name));
+		if (snprintf(path, sizeof(path), "%s/%s", dir, name) >= (int)sizeof(path)) {
+			cp_seterr("path of '%s' in '%s' is too long", name, dir);
+			err = -ENAMETOOLONG;
+			break;
+		}
+		fd = open(path, O_WRONLY | O_CREAT | O_TRUNC | O_CLOEXEC, 0644);
+		if (fd < 0 || !(f = fdopen(fd, "w"))) {
+			cp_seterr("cannot write '%s': %s", path, strerror(errno));
+			if (fd >= 0)
+				close(fd);
+			err = -errno;
+			break;
+		}
+		err = report_perfdata__write(f, &m->runs[i], component);
+		if (fclose(f) && !err) {
+			cp_seterr("cannot write '%s': %s", path, strerror(errno));
+			err = -EIO;
+		}
+		if (err)
+			unlink(path);
+		else
+			fprintf(out, "%s\n", path), written++;
+		if (err == -ENOENT && m->nruns > 1) {
+			/* a run of etcd alone, say: the others still get their files */
+			info("no file for run '%s': %s\n", m->runs[i].label, cp_lasterr());
+			err = 0;
+		}
+	}
+	if (!err && !written) {
+		cp_seterr("no run of '%s' has API calls to chart", db_path);
+		err = -ENOENT;
+	}
 	report_model__free(m);
 	return err;
 }

@@ -105,6 +105,24 @@ int report__folded(const char *db_path, const char *label, const char *component
 int report__folded_many(const struct report_src *src, size_t n, const char *component, FILE *out);
 
 /*
+ * `cpprof report --format pprof`: the same stacks as a gzipped
+ * profile.proto (report_pprof.c), with values samples/count and
+ * cpu/nanoseconds and labels component, category, verb, resource,
+ * subresource and scope.
+ */
+int report__pprof(const char *db_path, const char *label, const char *component, FILE *out);
+
+/*
+ * `cpprof report --format perfdata`: the API calls of COMPONENT (NULL:
+ * apiserver) as perf-tests' PerfData (report_perfdata.c). DIR NULL: one
+ * run to OUT; else one file per run (or run LABEL) in DIR, named
+ * APIResponsivenessPrometheus_<label>_<start, RFC 3339>.json as perfdash
+ * expects, each path printed to OUT.
+ */
+int report__perfdata(const char *db_path, const char *label, const char *component,
+		     FILE *out, const char *dir);
+
+/*
  * The call groups of run LABEL in DB_PATH (LABEL NULL: the file's only
  * run; -EINVAL if it holds several), for diff. Free with report__calls_free.
  */

@@ -1534,8 +1534,16 @@ clients:
 	return err;
 }
 
-static int load_stacks(const char *path, sqlite3 *db, const char *component, struct report_run *r)
+/*
+ * Stacks of run R (of COMPONENT only, unless NULL), summed over rows with
+ * the same stack; with LABELS, summed only over rows that also share the
+ * component, category and call kind (pprof's labels). Files made before
+ * cpu_stacks had subresource and scope read them as ''.
+ */
+static int load_stacks(const char *path, sqlite3 *db, const char *component, bool labels,
+		       struct report_run *r)
 {
+	char sub[32], scope[32], sql[640];
 	sqlite3_stmt *st = NULL;
 	int rc, err = 0;
 
@@ -1543,11 +1551,20 @@ static int load_stacks(const char *path, sqlite3 *db, const char *component, str
 		cp_seterr("'%s' has no CPU stacks (recorded by a cpprof without CPU sampling)", path);
 		return -ENOENT;
 	}
-	rc = sqlite3_prepare_v2(db, component ?
-		"SELECT stack, sum(samples) FROM cpu_stacks WHERE run_id = ?1 AND component = ?2 "
-		"GROUP BY stack ORDER BY stack" :
-		"SELECT stack, sum(samples) FROM cpu_stacks WHERE run_id = ?1 "
-		"GROUP BY stack ORDER BY stack", -1, &st, NULL);
+	col_or_null(db, "cpu_stacks", NULL, "subresource", sub, sizeof(sub));
+	col_or_null(db, "cpu_stacks", NULL, "scope", scope, sizeof(scope));
+	if (labels)
+		snprintf(sql, sizeof(sql),
+			 "SELECT stack, sum(samples), sum(cpu_ns), component, category, verb, resource, "
+			 "ifnull(%s, '') AS sub, ifnull(%s, '') AS sc FROM cpu_stacks "
+			 "WHERE run_id = ?1%s GROUP BY stack, component, category, verb, resource, "
+			 "sub, sc ORDER BY stack, component, category, verb, resource, sub, sc",
+			 sub, scope, component ? " AND component = ?2" : "");
+	else
+		snprintf(sql, sizeof(sql),
+			 "SELECT stack, sum(samples), sum(cpu_ns) FROM cpu_stacks WHERE run_id = ?1%s "
+			 "GROUP BY stack ORDER BY stack", component ? " AND component = ?2" : "");
+	rc = sqlite3_prepare_v2(db, sql, -1, &st, NULL);
 	if (rc != SQLITE_OK)
 		return db_err(path, db, rc);
 	sqlite3_bind_int64(st, 1, r->id);
@@ -1556,6 +1573,7 @@ static int load_stacks(const char *path, sqlite3 *db, const char *component, str
 	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
 		const unsigned char *s = sqlite3_column_text(st, 0);
 		long long n = sqlite3_column_int64(st, 1);
+		struct report_stack *k;
 		void *np;
 
 		if (!s || !*s || n <= 0)
@@ -1565,11 +1583,26 @@ static int load_stacks(const char *path, sqlite3 *db, const char *component, str
 			break;
 		}
 		r->stacks = np;
-		r->stacks[r->nstacks].samples = n;
-		if (!(r->stacks[r->nstacks++].stack = xstrdup(s))) {
+		k = &r->stacks[r->nstacks++];
+		memset(k, 0, sizeof(*k));
+		k->samples = n;
+		k->cpu_ns = sqlite3_column_int64(st, 2);
+		if (!(k->stack = xstrdup(s))) {
 			err = -ENOMEM;
 			break;
 		}
+		if (!labels)
+			continue;
+		for (int c = 0; c < REPORT_STACK_NLABELS; c++) {
+			const unsigned char *v = sqlite3_column_text(st, 3 + c);
+
+			if (!(k->labels[c] = xstrdup(v ? v : (const unsigned char *)""))) {
+				err = -ENOMEM;
+				break;
+			}
+		}
+		if (err)
+			break;
 	}
 	if (err)
 		cp_seterr("out of memory");
@@ -1608,8 +1641,8 @@ static int load_run(const char *path, sqlite3 *db, const struct report_model_opt
 		return err;
 	if ((o->what & (REPORT_LOAD_WAL | REPORT_LOAD_SYS)) && (err = load_sys(path, db, o->what, r)))
 		return err;
-	if (o->what & REPORT_LOAD_STACKS)
-		err = load_stacks(path, db, o->component, r);
+	if (o->what & (REPORT_LOAD_STACKS | REPORT_LOAD_STACK_LABELS))
+		err = load_stacks(path, db, o->component, o->what & REPORT_LOAD_STACK_LABELS, r);
 	if (!err && (o->what & REPORT_LOAD_METRICS))
 		err = report_metrics__load(path, db, r);
 	return err;
@@ -1748,8 +1781,11 @@ void report_model__run_clear(struct report_run *r)
 	free(r->wal_iv);
 	free(r->syscalls);
 	free(r->clients);
-	for (size_t i = 0; i < r->nstacks; i++)
+	for (size_t i = 0; i < r->nstacks; i++) {
 		free(r->stacks[i].stack);
+		for (int c = 0; c < REPORT_STACK_NLABELS; c++)
+			free(r->stacks[i].labels[c]);
+	}
 	report_metrics__free(r->metrics);
 	cl2__free(r->cl2);
 	free(r->stacks);

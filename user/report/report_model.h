@@ -199,10 +199,18 @@ struct report_client {
 	long long accepted, closed, peers_max, bytes_in, bytes_out, retransmits, intervals;
 };
 
+#define REPORT_STACK_NLABELS 6
+enum { RSL_COMPONENT, RSL_CATEGORY, RSL_VERB, RSL_RESOURCE, RSL_SUBRESOURCE, RSL_SCOPE };
+
 /* One folded CPU stack (table cpu_stacks), samples summed. */
 struct report_stack {
 	char *stack;
-	long long samples;
+	long long samples, cpu_ns;
+	/*
+	 * With REPORT_LOAD_STACK_LABELS: component, category, verb, resource,
+	 * subresource, scope ('' when none); else NULL.
+	 */
+	char *labels[REPORT_STACK_NLABELS];
 };
 
 /* A row of table runs as stored: integers REPORT_NULL where NULL. */
@@ -269,6 +277,7 @@ enum {
 	REPORT_LOAD_SYS     = 1 << 3,   /* WAL per interval, syscalls per target, sock_stats */
 	REPORT_LOAD_STACKS  = 1 << 4,   /* cpu_stacks */
 	REPORT_LOAD_METRICS = 1 << 5,   /* scraped metrics beside cpprof's (needs CALLS, CPU, WAL) */
+	REPORT_LOAD_STACK_LABELS = 1 << 6, /* cpu_stacks, kept apart by component, category, call kind */
 	REPORT_LOAD_ALL     = REPORT_LOAD_CALLS | REPORT_LOAD_CPU | REPORT_LOAD_WAL | REPORT_LOAD_SYS |
 			      REPORT_LOAD_METRICS,
 	/* what diff compares: the calls, serialization CPU and WAL fsync */

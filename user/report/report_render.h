@@ -35,5 +35,9 @@ int report_md__write(FILE *out, const struct report_model *m);
 int report_json__write(FILE *out, const struct report_model *m);
 /* The stacks of R as folded lines; -ENOENT when it has none. */
 int report_folded__write(FILE *out, const struct report_run *r, const char *component);
+/* The stacks of R (REPORT_LOAD_STACK_LABELS) as gzipped profile.proto; -ENOENT when it has none. */
+int report_pprof__write(FILE *out, const struct report_run *r, const char *component);
+/* The apiserver calls (COMPONENT's, if set) of R as perf-tests' PerfData; -ENOENT when none. */
+int report_perfdata__write(FILE *out, const struct report_run *r, const char *component);
 
 #endif

@@ -132,6 +132,8 @@ static const struct {
 	{ "runs", "dropped_reason", "TEXT" },
 	{ "runs", "dropped_since_ns", "INTEGER" },
 	{ "runs", "drop_limit_bytes", "INTEGER" },
+	{ "cpu_stacks", "subresource", "TEXT" },
+	{ "cpu_stacks", "scope", "TEXT" },
 };
 
 /*
@@ -468,8 +470,8 @@ struct store *store__open(const char *path, int *errp)
 			      "verb, resource, subresource, scope, samples, cpu_ns) "
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &s->ins_cpu)) ||
 	    (err = prepare(s, "INSERT INTO cpu_stacks(run_id, target_id, component, category, "
-			      "verb, resource, stack, samples, cpu_ns) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &s->ins_stack)) ||
+			      "verb, resource, stack, samples, cpu_ns, subresource, scope) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &s->ins_stack)) ||
 	    (err = prepare(s, "DELETE FROM cpu_stacks WHERE run_id = ?1", &s->del_stacks)) ||
 	    (err = prepare(s, "UPDATE targets SET exited_ns = ?2 WHERE id = ?1",
 			   &s->target_exit)) ||
@@ -937,6 +939,8 @@ int store__add_stack(struct store *s, const struct stack_rec *r)
 	bind_key(st, 7, r->stack);
 	sqlite3_bind_int64(st, 8, r->samples);
 	sqlite3_bind_int64(st, 9, r->cpu_ns);
+	bind_key(st, 10, r->subresource);
+	bind_key(st, 11, r->scope);
 	return batch_step(s, st);
 }
 

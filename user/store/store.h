@@ -78,6 +78,8 @@ struct stack_rec {
 	const char *stack;        /* frames root first, ';'-separated; kernel frames end in "_[k]" */
 	int64_t samples;
 	int64_t cpu_ns;
+	const char *subresource;  /* of the request, for the pprof labels */
+	const char *scope;
 };
 
 struct request_rec {

@@ -23,6 +23,7 @@
 #include "cpuprof.h"
 #include "execwatch.h"
 #include "log.h"
+#include "promserve.h"
 #include "record.h"
 #include "store.h"
 #include "syslat.h"
@@ -128,6 +129,8 @@ void recording__request_done(struct recording *r, int tgid, uint64_t key, uint64
 	if (r->cprof)
 		cpuprof__request_done(r->cprof, tgid, key, start_mono_ns, rec->verb, rec->resource,
 				      rec->subresource, rec->scope);
+	if (r->prom)
+		promserve__request(r->prom, rec);
 }
 
 /* ---- 1. resolve targets, 2. inspect and plan -------------------------- */
@@ -645,7 +648,7 @@ static int recording__follow(struct recording *r)
 	return 0;
 }
 
-static void recording__counts(struct recording *r, struct tracer_counts *c)
+void recording__counts(struct recording *r, struct tracer_counts *c)
 {
 	int i;
 

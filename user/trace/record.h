@@ -45,6 +45,7 @@ struct record_opts {
 	long metrics_interval_s, metrics_timeout_s;
 	int64_t max_db_bytes;          /* --max-db-size; 0: none */
 	int64_t min_free_bytes;        /* --min-free; -1: 5% of the filesystem, at most 1 GiB */
+	const char *listen;            /* --listen ADDR: the live Prometheus endpoint; NULL none */
 };
 
 /* Record one run; EXIT_OK or EXIT_RUNTIME (cli.h), having said why. */

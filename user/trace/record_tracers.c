@@ -11,6 +11,7 @@
  * kernel views. A new tracer is one more adapter here and one more entry.
  */
 #include <errno.h>
+#include <time.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -22,6 +23,7 @@
 #include "cpprof/go_http.h"
 #include "grpc.h"
 #include "log.h"
+#include "promserve.h"
 #include "sampler.h"
 #include "scrape.h"
 #include "sockview.h"
@@ -721,9 +723,120 @@ static const struct tracer_ops metrics_tracer = {
 	.stop = metrics_stop, .summary = metrics_summary, .close = metrics_close,
 };
 
+/* ---- --listen: the live Prometheus endpoint (promserve.c) ------------- */
+
+struct prom_view {
+	struct promserve *ps;
+	int64_t last_ns;        /* CLOCK_MONOTONIC of the last counters update */
+};
+
+static int64_t mono_ns(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_MONOTONIC, &ts);
+	return ts.tv_sec * 1000000000LL + ts.tv_nsec;
+}
+
+static int prom_open(struct recording *r, void **state)
+{
+	struct prom_view *v;
+	int err;
+
+	if (!r->o->listen)
+		return 0;
+	if (!(v = zalloc(sizeof(*v))))
+		return -ENOMEM;
+	if (!(v->ps = promserve__open(r->o->listen, r->o->label, r->o->kind, &err))) {
+		error("cannot serve metrics: %s\n", cp_lasterr());
+		free(v);
+		return err;
+	}
+	info("serving metrics on port %d (--listen %s): GET /metrics\n", promserve__port(v->ps),
+	     r->o->listen);
+	r->prom = v->ps;
+	*state = v;
+	return 0;
+}
+
+static int prom_add_target(struct recording *r, void *state, struct record_target *t)
+{
+	struct prom_view *v = state;
+
+	promserve__target(v->ps, t->proc.pid, t->plan.component, true);
+	return 0;
+}
+
+static void prom_remove_target(struct recording *r, void *state, struct record_target *t)
+{
+	struct prom_view *v = state;
+
+	promserve__target(v->ps, t->proc.pid, t->plan.component, false);
+}
+
+/* The counters and the CPU profile so far into the endpoint's copy. */
+static void prom_update(struct recording *r, struct prom_view *v)
+{
+	struct tracer_counts c;
+
+	recording__counts(r, &c);
+	promserve__counts(v->ps, c.lost, c.unmatched, c.lost_samples);
+	if (r->cprof) {
+		promserve__cpu_begin(v->ps);
+		cpuprof__each(r->cprof, promserve__cpu_add, v->ps);
+		promserve__cpu_end(v->ps);
+	}
+	v->last_ns = mono_ns();
+}
+
+/* Once a second at most: the CPU profile's walk is over every stack it holds. */
+static int prom_poll(struct recording *r, void *state, int timeout_ms)
+{
+	struct prom_view *v = state;
+
+	if (mono_ns() - v->last_ns >= 1000000000LL)
+		prom_update(r, v);
+	return 0;
+}
+
+/* After every final flush (the CPU profile's last samples): the figures the file holds. */
+static void prom_summary(struct recording *r, void *state)
+{
+	prom_update(r, state);
+}
+
+static void prom_stop(struct recording *r, void *state)
+{
+	struct prom_view *v = state;
+
+	for (int i = 0; i < r->ntargets; i++)
+		promserve__target(v->ps, r->targets[i].proc.pid, r->targets[i].plan.component, false);
+}
+
+static void prom_close(void *state)
+{
+	struct prom_view *v = state;
+
+	if (!v)
+		return;
+	promserve__close(v->ps);
+	free(v);
+}
+
+/*
+ * Early in the table (right after the collector), so that it is open
+ * before the first call is stored: its counts are the stored rows'.
+ */
+static const struct tracer_ops prom_tracer = {
+	.name = "prom", .required = true,  /* when asked for: --listen that cannot listen fails */
+	.open = prom_open, .add_target = prom_add_target, .remove_target = prom_remove_target,
+	.poll = prom_poll, .stop = prom_stop, .summary = prom_summary, .close = prom_close,
+};
+
 const struct tracer_ops *const record_tracers[] = {
 	&go_http_tracer,
 	&collector_tracer,
+	&prom_tracer,
 	&grpc_tracer,
 	&cpu_tracer,
 	&syscalls_tracer,

@@ -25,6 +25,7 @@
 struct cpuprof;
 struct execwatch;
 struct plan_cache;
+struct promserve;
 struct request_rec;
 struct store;
 
@@ -60,6 +61,7 @@ struct recording {
 	/* published by tracers as they open, for the tracers after them; -1 or NULL: none */
 	int http_events_fd, http_inflight_fd, http_goreq_fd, grpc_inflight_fd;
 	struct cpuprof *cprof;
+	struct promserve *prom; /* --listen's endpoint (promserve.h), told of every stored call */
 	/* the session's own */
 	const struct tracer_ops *const *tracers;
 	void **state;
@@ -142,6 +144,8 @@ uint32_t record_target__component_id(const struct record_target *t);
 /* A call ended: tell the CPU profile, if any, so that its samples get its call kind. */
 void recording__request_done(struct recording *r, int tgid, uint64_t key, uint64_t start_mono_ns,
 			     const struct request_rec *rec);
+/* What the tracers add up to so far (each one's stats). */
+void recording__counts(struct recording *r, struct tracer_counts *c);
 /* Whether T is still being traced (taken, and not exited). */
 static inline bool record_target__live(const struct record_target *t)
 {
