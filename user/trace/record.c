@@ -24,6 +24,7 @@
 #include "store.h"
 #include "syslat.h"
 #include "tracer.h"
+#include "etcdc.h"
 
 #define NS_PER_SEC 1000000000LL
 
@@ -123,6 +124,8 @@ void recording__request_done(struct recording *r, int tgid, uint64_t key, uint64
 	if (r->cprof)
 		cpuprof__request_done(r->cprof, tgid, key, start_mono_ns, rec->verb, rec->resource,
 				      rec->subresource, rec->scope);
+	if (r->etcdc && !r->etcdc_err)
+		r->etcdc_err = etcdc_tracer__request_done(r->etcdc, tgid, key, start_mono_ns, rec);
 }
 
 /* ---- 1. resolve targets, 2. inspect and plan -------------------------- */

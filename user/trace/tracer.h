@@ -23,6 +23,7 @@
 #include "record.h"
 
 struct cpuprof;
+struct etcdc_tracer;
 struct request_rec;
 struct store;
 
@@ -44,6 +45,8 @@ struct recording {
 	/* published by tracers as they open, for the tracers after them; -1 or NULL: none */
 	int http_events_fd, http_inflight_fd, http_goreq_fd, grpc_inflight_fd;
 	struct cpuprof *cprof;
+	struct etcdc_tracer *etcdc;   /* the apiserver's etcd client calls, told of every stored request */
+	int etcdc_err;                /* its first failure there, returned by its next poll */
 	/* the session's own */
 	const struct tracer_ops *const *tracers;
 	void **state;

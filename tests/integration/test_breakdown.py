@@ -1,0 +1,214 @@
+#!/usr/bin/env python3
+"""The apiserver's etcd calls seen from its gRPC client, against etcd's own
+records of the same run, and each request's breakdown (issue 15), as root
+with real BPF.
+
+The server is the real k8s.io/apiserver (apiextensions-apiserver 1.36,
+Go 1.26, built by tests/apiserver/build.sh) over sid's etcd 3.5, set up as
+test_apiserver.py does. `cpprof record` traces both processes (--pid twice)
+with CPU sampling on (the goroutine lineage that ties a call to its request
+rides on the sampler's newproc1 probes). The test drives creates, gets,
+lists, updates, patches and deletes of a custom resource, then checks:
+
+- every etcd call the apiserver made, as its client saw it
+  (etcd_client_calls), is one etcd served, by method and resource: each
+  client call pairs with a distinct server call of the same method, verb
+  and resource that started and ended within it, and whose latency is not
+  above the client's; on the test's own resource, the counts per method
+  equal the server's exactly;
+- writes and uncached reads of the test's resource are tied to their
+  request (request_start_ns names a stored request of the apiserver);
+- request_breakdown has a row per apiserver request, its etcd_calls equal
+  the calls stored for that request, and no part exceeds the latency;
+  unknown parts are NULL.
+
+Usage: test_breakdown.py BUILD_DIR [FILTER]. Ends with
+"breakdown: N passed, N failed".
+"""
+import collections
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import itlib  # noqa: E402
+import test_apiserver as ta  # noqa: E402
+from itlib import Checks, Etcd, stop_record  # noqa: E402
+
+CPPROF = ta.CPPROF
+PREFIX = "/registry/cpprof-it"
+check = Checks()
+
+
+def drive(c, n):
+    """Creates, gets (from etcd: resourceVersion unset on a get goes to the
+    watch cache in 1.36, so some ask for a quorum read the old way),
+    lists, updates, patches, deletes of widgets in namespace bd."""
+    sent = collections.Counter()
+    for i in range(n):
+        st, _, _ = c.request("POST", ta.ns_path("bd", "widgets"), ta.widget(f"w{i}", size=i))
+        sent["create", st] += 1
+    for i in range(n):
+        st, _, body = c.request("GET", ta.ns_path("bd", "widgets", f"w{i}"))
+        sent["get", st] += 1
+        obj = __import__("json").loads(body)
+        obj["spec"]["size"] = i + 100
+        st, _, _ = c.request("PUT", ta.ns_path("bd", "widgets", f"w{i}"), obj)
+        sent["update", st] += 1
+        st, _, _ = c.request("PATCH", ta.ns_path("bd", "widgets", f"w{i}"), {"spec": {"color": "red"}},
+                             ctype="application/merge-patch+json")
+        sent["patch", st] += 1
+    for _ in range(3):
+        st, _, _ = c.request("GET", ta.ns_path("bd", "widgets") + "?limit=5")
+        sent["list", st] += 1
+    for i in range(n):
+        st, _, _ = c.request("DELETE", ta.ns_path("bd", "widgets", f"w{i}"))
+        sent["delete", st] += 1
+    return sent
+
+
+def pair_calls(con):
+    """Pair each client call with a server call; the unpaired and the pairs
+    whose latencies disagree."""
+    client = con.execute(
+        "SELECT c.method, c.verb, c.resource, c.start_ns, c.latency_ns FROM etcd_client_calls c "
+        "WHERE c.stream = 0 ORDER BY c.start_ns").fetchall()
+    server = collections.defaultdict(list)
+    for m, v, r, s, l in con.execute(
+            "SELECT method, verb, resource, start_ns, latency_ns FROM requests "
+            "WHERE component = 'etcd' ORDER BY start_ns"):
+        server[m, v, r].append([s, l, False])
+    unpaired, slower = [], []
+    slack = 200_000  # the two probes' clocks are converted separately: allow 0.2 ms
+    for m, v, r, s, l in client:
+        best = None
+        for sc in server.get((m, v, r), []):
+            if sc[2] or sc[0] < s - slack:
+                continue
+            if sc[0] > s + l + slack:
+                break
+            if sc[0] + sc[1] <= s + l + slack:
+                best = sc
+                break
+        if best is None:
+            unpaired.append((m, v, r, s, l))
+            continue
+        best[2] = True
+        if best[1] > l:
+            slower.append((m, r, l, best[1]))
+    return client, unpaired, slower
+
+
+def case():
+    for path in (ta.APISERVER, ta.ETCD35):
+        if not check(os.access(path, os.X_OK), f"{os.path.basename(path)} present",
+                     f"{path} is missing; run make deps / make apiserver"):
+            return
+    ta.CA, ta.CERT, ta.KEY = ta.make_certs()
+    etcd = Etcd(ta.TMP, "etcd-bd", exe=ta.ETCD35)
+    srv = rec = None
+    try:
+        check(etcd.healthy(30), "sid's etcd 3.5 healthy")
+        port = itlib.free_port()
+        fake = ta.write_kubeconfig(os.path.join(ta.TMP, "nowhere.kubeconfig"), "https://127.0.0.1:1")
+        slog = open(os.path.join(ta.TMP, "apiserver.log"), "w")
+        srv = subprocess.Popen(ta.server_args(etcd.url, port, ta.CA, fake), stdout=slog, stderr=subprocess.STDOUT)
+        admin = ta.H1(port, ta.CERT, ta.KEY, sent=None)
+        if not check(ta.wait_until(lambda: srv.poll() is None and admin.request("GET", "/healthz")[0] == 200, 90),
+                     "the real apiserver answers /healthz"):
+            return
+        st, _, body = admin.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                                    ta.crd("widgets", "Widget", "Namespaced", True))
+        check(st == 201, "CRD created", f"{st} {body[:200]!r}")
+        check(ta.wait_until(lambda: admin.request("GET", ta.ns_path("bd", "widgets"))[0] == 200, 30),
+              "custom resources served")
+        time.sleep(3)
+        db = os.path.join(ta.TMP, "bd.db")
+        rec, log = itlib.start_record([CPPROF, "-v", "record", "--db", db, "--label", "bd", "--pid", str(srv.pid),
+                                       "--pid", str(etcd.pid), "--etcd-prefix", PREFIX, "--sample-hz", "99",
+                                       "--no-syscalls", "--no-sockets"],
+                                      os.path.join(ta.TMP, "record.log"))
+        time.sleep(0.5)
+        sent = drive(admin, 20)
+        time.sleep(0.5)
+        rc, text = stop_record(rec, log)
+        rec = None
+        check(rc == 0, "cpprof record exits 0", text[-600:])
+        check("tracing etcd client calls of" in text, "record traces the apiserver's etcd client", text[-600:])
+        print("   sent:", dict(sent))
+        con = sqlite3.connect(db)
+        n = con.execute("SELECT COUNT(*) FROM etcd_client_calls").fetchone()[0]
+        check(n > 100, f"{n} etcd client calls stored")
+        client, unpaired, slower = pair_calls(con)
+        check(client and not unpaired,
+              f"each of {len(client)} client calls pairs with a distinct etcd server call of the same "
+              "method and resource within it", str(unpaired[:8]))
+        check(not slower, "client-observed latency >= server latency for every pair", str(slower[:8]))
+        cl = collections.Counter(con.execute(
+            "SELECT method, verb FROM etcd_client_calls WHERE resource = 'widgets' AND stream = 0").fetchall())
+        sv = collections.Counter(con.execute(
+            "SELECT method, verb FROM requests WHERE component = 'etcd' AND resource = 'widgets'").fetchall())
+        print("   widgets calls, client:", dict(cl))
+        print("   widgets calls, server:", dict(sv))
+        check(cl and cl == sv, "on the test's resource, client and server counts per method agree",
+              f"client {dict(cl)} server {dict(sv)}")
+        # writes are tied to their requests
+        tied = dict(con.execute(
+            "SELECT r.verb, COUNT(DISTINCT c.request_start_ns) FROM etcd_client_calls c "
+            "JOIN requests r ON r.target_id = c.target_id AND r.start_ns = c.request_start_ns "
+            "WHERE c.resource = 'widgets' AND r.resource = 'widgets' GROUP BY r.verb").fetchall())
+        print("   requests with their etcd calls, by verb:", tied)
+        want = {v: sent[v, s] for (v, s) in sent if v in ("create", "update", "patch", "delete") and s < 300}
+        check(all(tied.get(v, 0) == k for v, k in want.items()),
+              "every create, update, patch and delete of the test is tied to its etcd calls",
+              f"tied {tied} sent {want}")
+        # the breakdown
+        apis = con.execute("SELECT COUNT(*) FROM requests r JOIN targets t ON t.id = r.target_id "
+                           "WHERE t.pid = ?", (srv.pid,)).fetchone()[0]
+        rows = con.execute("SELECT COUNT(*) FROM request_breakdown").fetchone()[0]
+        check(rows == apis and rows > 0, f"a breakdown row per apiserver request ({rows} of {apis})")
+        bad = con.execute(
+            "SELECT b.request_start_ns, b.etcd_calls, COUNT(c.start_ns) FROM request_breakdown b "
+            "LEFT JOIN etcd_client_calls c ON c.target_id = b.target_id "
+            "AND c.request_start_ns = b.request_start_ns AND c.stream = 0 "
+            "GROUP BY b.target_id, b.request_start_ns HAVING b.etcd_calls != COUNT(c.start_ns)").fetchall()
+        check(not bad, "each breakdown counts the calls stored for its request", str(bad[:5]))
+        over = con.execute(
+            "SELECT * FROM request_breakdown WHERE etcd_ns > latency_ns OR etcd_ns < 0 OR "
+            "COALESCE(etcd_ns, 0) + COALESCE(cpu_ns, 0) + COALESCE(apf_wait_ns, 0) "
+            "+ COALESCE(other_ns, 0) > latency_ns").fetchall()
+        check(not over, "no request's parts add up to more than its latency", str(over[:5]))
+        writes = con.execute(
+            "SELECT MIN(b.etcd_calls), AVG(b.etcd_ns * 1.0 / b.latency_ns) FROM request_breakdown b "
+            "JOIN requests r ON r.target_id = b.target_id AND r.start_ns = b.request_start_ns "
+            "WHERE r.resource = 'widgets' AND r.verb IN ('create', 'update', 'delete')").fetchone()
+        print(f"   writes: min etcd calls {writes[0]}, mean etcd share of latency {writes[1]:.2f}")
+        check(writes[0] and writes[0] >= 1, "every write of the test made at least one etcd call")
+        con.close()
+    finally:
+        ta.teardown(rec, srv, etcd)
+
+
+def main():
+    if os.geteuid() != 0:
+        print("breakdown: needs root")
+        print("breakdown: 0 passed, 1 failed")
+        return 1
+    print("-- etcd client calls and request breakdown (apiextensions-apiserver 1.36 over etcd 3.5)")
+    try:
+        case()
+    except Exception as e:
+        check(False, "breakdown case ran to its end", f"{type(e).__name__}: {e}")
+    rc = check.summary("breakdown")
+    if rc == 0 and not os.environ.get("CPPROF_KEEP"):
+        shutil.rmtree(ta.TMP, ignore_errors=True)
+    else:
+        print(f"   (logs kept in {ta.TMP})")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
