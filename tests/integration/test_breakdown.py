@@ -181,6 +181,19 @@ def case():
             "COALESCE(etcd_ns, 0) + COALESCE(cpu_ns, 0) + COALESCE(apf_wait_ns, 0) "
             "+ COALESCE(other_ns, 0) > latency_ns").fetchall()
         check(not over, "no request's parts add up to more than its latency", str(over[:5]))
+        nulls = con.execute("SELECT COUNT(*) FROM request_breakdown WHERE cpu_ns IS NULL OR other_ns IS NULL "
+                            "OR serialization_ns IS NULL OR etcd_ns IS NULL").fetchone()[0]
+        check(nulls == 0, f"with sampling on, every row has its CPU, serialization and rest ({nulls} without)")
+        exact = con.execute("SELECT COUNT(*) FROM request_breakdown WHERE etcd_ns + cpu_ns + other_ns "
+                            "!= latency_ns OR serialization_ns > cpu_ns").fetchone()[0]
+        check(exact == 0, "etcd + CPU + rest = latency, serialization within CPU, in every row")
+        cpu_total, req_samples = con.execute(
+            "SELECT (SELECT SUM(cpu_ns) FROM request_breakdown), "
+            "(SELECT SUM(cpu_ns) FROM cpu_profile WHERE verb != '' AND component != 'etcd')").fetchone()
+        print(f"   CPU in breakdowns {cpu_total / 1e6:.1f} ms, in the profile's apiserver calls "
+              f"{(req_samples or 0) / 1e6:.1f} ms")
+        check(cpu_total and req_samples and cpu_total <= req_samples,
+              "the requests' sampled CPU is in their breakdowns (clipped, never more than the profile's)")
         writes = con.execute(
             "SELECT MIN(b.etcd_calls), AVG(b.etcd_ns * 1.0 / b.latency_ns) FROM request_breakdown b "
             "JOIN requests r ON r.target_id = b.target_id AND r.start_ns = b.request_start_ns "

@@ -108,7 +108,9 @@ static const char added_sql[] =
 	"CREATE TABLE IF NOT EXISTS request_breakdown(\n"
 	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER, request_start_ns INTEGER,\n"
 	"  latency_ns INTEGER, etcd_calls INTEGER, etcd_ns INTEGER, cpu_ns INTEGER,\n"
-	"  serialization_ns INTEGER, apf_wait_ns INTEGER, other_ns INTEGER);\n";
+	"  serialization_ns INTEGER, apf_wait_ns INTEGER, other_ns INTEGER);\n"
+	"CREATE INDEX IF NOT EXISTS request_breakdown_req ON request_breakdown(run_id, target_id,\n"
+	"  request_start_ns);\n";
 
 /*
  * Columns added within schema version 1 (table, column, type): run
@@ -164,7 +166,7 @@ struct store {
 	sqlite3_stmt *set_cluster, *set_target_cpu, *ins_cpu, *ins_stack, *del_stacks;
 	sqlite3_stmt *ins_mscrape, *ins_mseries, *ins_msample;
 	sqlite3_stmt *del_msamples, *del_mseries, *del_mscrapes;
-	sqlite3_stmt *ins_etcdc, *ins_bd, *del_etcdc, *del_bd;
+	sqlite3_stmt *ins_etcdc, *ins_bd, *del_etcdc, *del_bd, *set_bd_cpu;
 };
 
 #define STR_(x) #x
@@ -499,7 +501,14 @@ struct store *store__open(const char *path, int *errp)
 			      "latency_ns, etcd_calls, etcd_ns, cpu_ns, serialization_ns, apf_wait_ns, other_ns) "
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &s->ins_bd)) ||
 	    (err = prepare(s, "DELETE FROM etcd_client_calls WHERE run_id = ?1", &s->del_etcdc)) ||
-	    (err = prepare(s, "DELETE FROM request_breakdown WHERE run_id = ?1", &s->del_bd)))
+	    (err = prepare(s, "DELETE FROM request_breakdown WHERE run_id = ?1", &s->del_bd)) ||
+	    /* CPU is clipped to what etcd left of the latency; APF, when known, comes out of the rest */
+	    (err = prepare(s, "UPDATE request_breakdown SET "
+			      "cpu_ns = MIN(?4, latency_ns - COALESCE(etcd_ns, 0)), "
+			      "serialization_ns = MIN(?5, ?4, latency_ns - COALESCE(etcd_ns, 0)), "
+			      "other_ns = CASE WHEN etcd_ns IS NULL THEN NULL ELSE "
+			      "MAX(0, latency_ns - etcd_ns - MIN(?4, latency_ns - etcd_ns) - COALESCE(apf_wait_ns, 0)) END "
+			      "WHERE run_id = ?1 AND target_id = ?2 AND request_start_ns = ?3", &s->set_bd_cpu)))
 		goto cleanup;
 
 cleanup:
@@ -533,6 +542,7 @@ void store__close(struct store *s)
 	sqlite3_finalize(s->ins_bd);
 	sqlite3_finalize(s->del_etcdc);
 	sqlite3_finalize(s->del_bd);
+	sqlite3_finalize(s->set_bd_cpu);
 	sqlite3_finalize(s->del_req);
 	sqlite3_finalize(s->del_cpu);
 	sqlite3_finalize(s->del_targets);
@@ -1021,5 +1031,22 @@ int store__add_breakdown(struct store *s, const struct breakdown_rec *r)
 	bind_known(st, 8, r->serialization_ns);
 	bind_known(st, 9, r->apf_wait_ns);
 	bind_known(st, 10, r->other_ns);
+	return batch_step(s, st);
+}
+
+int store__set_breakdown_cpu(struct store *s, int64_t run_id, int64_t target_id, int64_t request_start_ns,
+			     int64_t cpu_ns, int64_t serialization_ns)
+{
+	sqlite3_stmt *st = s->set_bd_cpu;
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, target_id);
+	sqlite3_bind_int64(st, 3, request_start_ns);
+	sqlite3_bind_int64(st, 4, cpu_ns);
+	sqlite3_bind_int64(st, 5, serialization_ns);
 	return batch_step(s, st);
 }

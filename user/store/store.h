@@ -218,6 +218,13 @@ struct breakdown_rec {
 	int64_t etcd_calls, etcd_ns, cpu_ns, serialization_ns, apf_wait_ns, other_ns;
 };
 int store__add_breakdown(struct store *s, const struct breakdown_rec *r);
+/*
+ * The sampled CPU of the request (RUN_ID, TARGET_ID, REQUEST_START_NS) and
+ * its serialization part, clipped so that etcd, CPU and the rest never add
+ * up to more than its latency; other_ns becomes the rest.
+ */
+int store__set_breakdown_cpu(struct store *s, int64_t run_id, int64_t target_id, int64_t request_start_ns,
+			     int64_t cpu_ns, int64_t serialization_ns);
 
 /* Remove a run and everything of it (used when recording fails before any data). */
 int store__delete_run(struct store *s, int64_t run_id);

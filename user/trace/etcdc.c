@@ -487,9 +487,11 @@ int etcdc_tracer__request_done(struct etcdc_tracer *t, int tgid, uint64_t rw, ui
 	bd.latency_ns = rec->latency_ns;
 	bd.etcd_calls = ncalls;
 	bd.etcd_ns = etcd_ns > rec->latency_ns ? rec->latency_ns : etcd_ns;
-	/* not sampled per request here, nor APF's wait: unknown, so is the rest */
+	/* CPU comes from the profile once its samples are in (cpuprof__request_breakdown);
+	 * until then, or without sampling, it is unknown, and so is the rest. APF: not probed. */
 	bd.cpu_ns = bd.serialization_ns = bd.apf_wait_ns = bd.other_ns = -1;
-	return store__add_breakdown(t->opts.st, &bd);
+	err = store__add_breakdown(t->opts.st, &bd);
+	return err ? err : 1;
 }
 
 int etcdc_tracer__flush(struct etcdc_tracer *t)

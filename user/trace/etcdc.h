@@ -80,7 +80,8 @@ int etcdc_tracer__poll(struct etcdc_tracer *t, int timeout_ms);
 /*
  * The request of TGID keyed by RW that started at START_MONO_NS was
  * stored as REC: write its etcd calls and its breakdown. Drains the ring
- * first (its calls ended before it did).
+ * first (its calls ended before it did). 1 when a breakdown row was
+ * written, 0 when TGID is not traced here, or a negative errno.
  */
 int etcdc_tracer__request_done(struct etcdc_tracer *t, int tgid, uint64_t rw, uint64_t start_mono_ns,
 			       const struct request_rec *rec);

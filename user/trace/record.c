@@ -124,8 +124,14 @@ void recording__request_done(struct recording *r, int tgid, uint64_t key, uint64
 	if (r->cprof)
 		cpuprof__request_done(r->cprof, tgid, key, start_mono_ns, rec->verb, rec->resource,
 				      rec->subresource, rec->scope);
-	if (r->etcdc && !r->etcdc_err)
-		r->etcdc_err = etcdc_tracer__request_done(r->etcdc, tgid, key, start_mono_ns, rec);
+	if (r->etcdc && !r->etcdc_err) {
+		int n = etcdc_tracer__request_done(r->etcdc, tgid, key, start_mono_ns, rec);
+
+		if (n < 0)
+			r->etcdc_err = n;
+		else if (n > 0 && r->cprof) /* it has a breakdown row: its CPU goes there */
+			cpuprof__request_breakdown(r->cprof, tgid, key, start_mono_ns, rec->start_ns);
+	}
 }
 
 /* ---- 1. resolve targets, 2. inspect and plan -------------------------- */
