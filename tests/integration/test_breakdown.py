@@ -102,6 +102,43 @@ def pair_calls(con):
     return client, unpaired, slower
 
 
+def report_checks(con, db):
+    """report: per call kind, the median, mean and slowest 1% breakdowns, in
+    JSON (valid against report.schema.json), text, Markdown and HTML."""
+    import json
+    r = subprocess.run([CPPROF, "report", db, "--format", "json"], capture_output=True, text=True)
+    doc = json.loads(r.stdout)
+    bd = {(b["verb"], b["resource"]): b for b in doc["runs"][0].get("breakdown", [])}
+    schema = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schema",
+                                         "report.schema.json")))
+    try:
+        import jsonschema
+        errs = list(jsonschema.Draft7Validator(schema).iter_errors(doc))
+    except ImportError:
+        errs = ["python3-jsonschema missing (make deps)"]
+    check(not errs, "report json with its breakdown valid against report.schema.json", str(errs[:2])[:400])
+    want = dict(con.execute(
+        "SELECT r.verb, COUNT(*) FROM request_breakdown b JOIN requests r ON r.target_id = b.target_id "
+        "AND r.start_ns = b.request_start_ns WHERE r.resource = 'widgets' GROUP BY r.verb").fetchall())
+    got = {v: b["count"] for (v, res), b in bd.items() if res == "widgets"}
+    check(want and got == want, "report: a breakdown per call kind of the test's resource, with its count",
+          f"report {got} table {want}")
+    ok = all(b["p99"]["latency_ns"] >= b["median"]["latency_ns"] and
+             b["mean"]["etcd_ns"] + b["mean"]["cpu_ns"] + b["mean"]["other_ns"] <= b["mean"]["latency_ns"] + 3
+             for b in bd.values())
+    check(ok, "report: the slowest 1% no faster than the median, the mean's parts within its latency")
+    cr = bd.get(("create", "widgets"))
+    check(cr and cr["p99"]["requests"] == 1 and cr["median"]["requests"] == 1 and cr["mean"]["requests"] == 20 and
+          cr["mean"]["apf_wait_ns"] is None,
+          "report: 20 creates: the slowest 1% is one request, the mean all 20, APF wait unknown (null)", str(cr)[:300])
+    t = subprocess.run([CPPROF, "report", db], capture_output=True, text=True).stdout
+    check("Where the time goes, per request" in t and "|###" in t, "report text: the breakdown with its stacked bars")
+    m = subprocess.run([CPPROF, "report", db, "--format", "md"], capture_output=True, text=True).stdout
+    check("| call | requests | which |" in m, "report md: the breakdown table")
+    h = subprocess.run([CPPROF, "report", db, "--format", "html"], capture_output=True, text=True).stdout
+    check('"breakdown":[' in h and "renderBreakdown" in h, "report html: the breakdown data and its section")
+
+
 def case():
     for path in (ta.APISERVER, ta.ETCD35):
         if not check(os.access(path, os.X_OK), f"{os.path.basename(path)} present",
@@ -200,6 +237,7 @@ def case():
             "WHERE r.resource = 'widgets' AND r.verb IN ('create', 'update', 'delete')").fetchone()
         print(f"   writes: min etcd calls {writes[0]}, mean etcd share of latency {writes[1]:.2f}")
         check(writes[0] and writes[0] >= 1, "every write of the test made at least one etcd call")
+        report_checks(con, db)
         con.close()
     finally:
         ta.teardown(rec, srv, etcd)

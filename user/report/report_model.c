@@ -1589,6 +1589,8 @@ static int load_run(const char *path, sqlite3 *db, const struct report_model_opt
 		err = load_stacks(path, db, o->component, r);
 	if (!err && (o->what & REPORT_LOAD_METRICS))
 		err = report_metrics__load(path, db, r);
+	if (!err && (o->what & REPORT_LOAD_BREAKDOWN) && has_table(db, "request_breakdown"))
+		err = report_breakdown__load(path, db, r);
 	return err;
 }
 
@@ -1723,6 +1725,7 @@ void report_model__run_clear(struct report_run *r)
 	for (size_t i = 0; i < r->nstacks; i++)
 		free(r->stacks[i].stack);
 	report_metrics__free(r->metrics);
+	report_breakdown__free(r->bd, r->nbd);
 	cl2__free(r->cl2);
 	free(r->stacks);
 	memset(r, 0, sizeof(*r));
