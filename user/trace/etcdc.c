@@ -633,13 +633,13 @@ out:
 void etcdc_tracer__detach(struct etcdc_tracer *t, int pid)
 {
 	uint32_t key = pid;
-	int i, j;
 
+	/*
+	 * Its probes go, its row in the target list stays: the collector's
+	 * last drain, after every tracer stopped, still hands over requests of
+	 * PID, whose calls and breakdowns are written then.
+	 */
 	t->nlinks = bpfutil__links_drop_pid(t->links, t->nlinks, pid);
-	for (i = j = 0; i < t->ntargets; i++)
-		if (t->targets[i].pid != pid)
-			t->targets[j++] = t->targets[i];
-	t->ntargets = j;
 	bpf_map__delete_elem(t->skel->maps.targets, &key, sizeof(key), 0);
 }
 

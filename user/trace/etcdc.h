@@ -72,6 +72,7 @@ void etcdc_tracer__close(struct etcdc_tracer *t);
 /* Plan EXE (NULL: /proc/PID/exe) and attach to PID; as grpc_tracer__add_target. */
 int etcdc_tracer__add_target(struct etcdc_tracer *t, int pid, const char *exe, int64_t run_id,
 			     int64_t target_id);
+/* Detach PID's probes; its calls and requests still arriving are written. */
 void etcdc_tracer__detach(struct etcdc_tracer *t, int pid);
 
 /* Handle what arrived, waiting up to TIMEOUT_MS. Events handled, or a negative errno. */
