@@ -372,6 +372,19 @@ static int etcdc_add_target(struct recording *r, void *state, struct record_targ
 	if (!strcmp(t->plan.component, "etcd"))
 		return 0;
 	if (!v->et && !v->open_err[0]) {
+		struct etcdc_plan *p = malloc(sizeof(*p));
+		char exe[64];
+
+		/* no BPF to load for a run without an etcd client (Go test servers, etcd alone) */
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", t->proc.pid);
+		err = p ? etcdc_plan__build(exe, p) : -ENOMEM;
+		free(p);
+		if (err == -ENOENT) {
+			verbose("no etcd client in '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, cp_lasterr());
+			return 0;
+		}
+	}
+	if (!v->et && !v->open_err[0]) {
 		struct etcdc_tracer_opts eo = { .key_prefix = r->o->etcd_prefix, .st = r->st,
 						.goreq_fd = r->o->sample_hz > 0 ? r->http_goreq_fd : -1 };
 
