@@ -731,9 +731,68 @@
 
     renderFsync(run, app);
     renderCpu(run.cpu, app, run.label);
+    renderBreakdown(run, app);
     renderClients(run, app);
     renderMetricsCheck(run, app);
     renderCl2(run, app);
+  }
+
+  /* Where each call kind's requests spent their time (run.breakdown, REPORT-JSON.md):
+   * a stacked bar for the median request, the mean and the slowest 1%, all of one kind
+   * on the scale of the slowest 1%'s latency; what no part accounts for is "unknown". */
+  var BD_PARTS = [
+    { key: "etcd_ns", name: "etcd", color: "#4e79a7" },
+    { key: "ser_ns", name: "serialization", color: "#e15759" },
+    { key: "cpu_other_ns", name: "other CPU", color: "#f28e2b" },
+    { key: "apf_wait_ns", name: "APF wait", color: "#b07aa1" },
+    { key: "other_ns", name: "rest (waiting)", color: "#bab0ac" }
+  ];
+  function bdBar(p, scale) {
+    var vals = {
+      etcd_ns: p.etcd_ns, ser_ns: p.serialization_ns, apf_wait_ns: p.apf_wait_ns, other_ns: p.other_ns,
+      cpu_other_ns: p.cpu_ns === null ? null : p.cpu_ns - (p.serialization_ns || 0)
+    };
+    var bar = el("div", { style: "display:flex;height:18px;width:600px;background:#fff;border:1px solid #ccc" });
+    var known = 0;
+    BD_PARTS.forEach(function (d) {
+      var v = vals[d.key];
+      if (!(v > 0) || !(scale > 0)) return;
+      known += v;
+      bar.appendChild(el("div", { title: d.name + ": " + fmtNs(v), style: "background:" + d.color + ";width:" + (100 * v / scale).toFixed(2) + "%" }));
+    });
+    if (p.latency_ns > known && scale > 0) {
+      bar.appendChild(el("div", { title: "unknown: " + fmtNs(p.latency_ns - known),
+        style: "background:repeating-linear-gradient(45deg,#eee,#eee 3px,#ccc 3px,#ccc 6px);width:" + (100 * (p.latency_ns - known) / scale).toFixed(2) + "%" }));
+    }
+    return bar;
+  }
+  function renderBreakdown(run, app) {
+    var bd = run.breakdown || [];
+    if (!bd.length) return;
+    var rows = [];
+    bd.forEach(function (b) {
+      var name = b.component + " " + b.verb + " " + (b.resource || "-") + (b.subresource ? "/" + b.subresource : "") + (b.scope ? " " + b.scope : "");
+      [["median", b.median], ["mean", b.mean], ["slowest 1%", b.p99]].forEach(function (w, i) {
+        var p = w[1];
+        rows.push(el("tr", null, [
+          el("td", { text: i === 0 ? name + " (" + b.count + ")" : "" }), el("td", { text: w[0] }),
+          el("td", { "class": "num", text: fmtNs(p.latency_ns) }),
+          el("td", { "class": "num", text: p.etcd_calls === null ? "-" : p.etcd_calls.toFixed(1) }),
+          el("td", { "class": "num", text: fmtNs(p.etcd_ns) }), el("td", { "class": "num", text: fmtNs(p.cpu_ns) }),
+          el("td", { "class": "num", text: fmtNs(p.serialization_ns) }), el("td", { "class": "num", text: fmtNs(p.apf_wait_ns) }),
+          el("td", { "class": "num", text: fmtNs(p.other_ns) }), el("td", null, [bdBar(p, b.p99.latency_ns)])]));
+      });
+    });
+    var head = el("tr", null, ["call kind (requests)", "which", "latency", "etcd calls", "etcd", "CPU", "serialization", "APF wait", "rest", "where the time goes"]
+      .map(function (t) { return el("th", { text: t }); }));
+    var legend = el("p", { "class": "note" }, BD_PARTS.map(function (d) {
+      return el("span", { style: "margin-right:1em" }, [el("span", { style: "display:inline-block;width:12px;height:10px;background:" + d.color }), " " + d.name]);
+    }).concat([el("span", { text: "hatched: unknown (\u201c-\u201d: not measured in this run)" })]));
+    app.appendChild(section("Where the time goes, per request", [legend,
+      el("table", { "class": "calls" }, [el("thead", null, head), el("tbody", null, rows)]),
+      el("p", { "class": "note", text: "Per call kind: the median request, the mean over all, and the slowest 1% (at least one), each averaged; " +
+        "bars of one kind share the slowest 1%'s latency as scale. etcd is the union of the request's etcd calls as the apiserver's client saw them; " +
+        "CPU is sampled (an estimate per request); the rest is waiting (APF included while it is not measured)." })], "breakdown"));
   }
 
   function renderFsync(run, app) {

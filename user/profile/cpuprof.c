@@ -198,8 +198,12 @@ struct pending_val {
 
 struct done_val {
 	uint32_t tag;
-	uint32_t pad;
+	uint32_t target;          /* index in targets[] */
 	uint64_t ended_ts;        /* when cpuprof learnt of it (monotonic) */
+	/* the request's samples, for its row of request_breakdown (cpuprof__request_breakdown) */
+	uint32_t samples, ser_samples;
+	int64_t start_real;       /* its start_ns as stored; set when it has a breakdown row */
+	bool breakdown;
 };
 
 struct agg_key {
@@ -604,6 +608,18 @@ static int agg_add(struct cpuprof *p, uint32_t target, uint32_t tag, uint32_t st
 	return 0;
 }
 
+/* JSON, protobuf and CBOR encoding and decoding: what request_breakdown calls serialization. */
+static uint32_t is_serialization(uint32_t cat)
+{
+	switch (cat) {
+	case CAT_JSON_ENCODE: case CAT_JSON_DECODE: case CAT_PROTOBUF_ENCODE:
+	case CAT_PROTOBUF_DECODE: case CAT_CBOR_ENCODE: case CAT_CBOR_DECODE:
+		return 1;
+	default:
+		return 0;
+	}
+}
+
 int cpuprof__sample(void *ctx, const struct cpu_sample_event *e)
 {
 	struct cpuprof *p = ctx;
@@ -637,6 +653,8 @@ int cpuprof__sample(void *ctx, const struct cpu_sample_event *e)
 	dv = htab_get(&p->done, &rk);
 	if (dv) {
 		p->st.attributed++;
+		dv->samples++;
+		dv->ser_samples += is_serialization(cat);
 		return agg_add(p, ti, dv->tag, stack, 1);
 	}
 	if (p->npending >= MAX_PENDING) {
@@ -674,30 +692,72 @@ void cpuprof__request_done(struct cpuprof *p, int tgid, uint64_t rw, uint64_t st
 
 	if (tag_intern(p, verb, resource, subresource, scope, &tag))
 		tag = 0;
+	dv = htab_put(&p->done, &rk, &created);
+	if (dv) {
+		memset(dv, 0, sizeof(*dv));
+		dv->tag = tag;
+		dv->ended_ts = mono_ns();
+	}
 	pv = htab_get(&p->pending, &rk);
 	if (pv && pv->n) {
-		for (uint32_t i = 0; i < pv->n; i++)
+		for (uint32_t i = 0; i < pv->n; i++) {
 			if (agg_add(p, pv->refs[i].target, tag, pv->refs[i].stack, 1) == 0)
 				p->st.attributed++;
+			if (dv) {
+				dv->samples++;
+				dv->ser_samples += is_serialization(p->stacks[pv->refs[i].stack].category);
+			}
+		}
 		p->npending -= pv->n;
 		free(pv->refs);
 		pv->refs = NULL;
 		pv->n = pv->cap = 0;
 	}
-	dv = htab_put(&p->done, &rk, &created);
-	if (dv) {
-		dv->tag = tag;
-		dv->ended_ts = mono_ns();
+}
+
+void cpuprof__request_breakdown(struct cpuprof *p, int tgid, uint64_t rw, uint64_t start_mono_ns,
+				int64_t start_real_ns)
+{
+	struct req_key rk = { .tgid = (uint32_t)tgid, .rw = rw, .start_ns = start_mono_ns };
+	struct done_val *dv = htab_get(&p->done, &rk);
+	uint32_t ti;
+
+	if (dv && find_target(p, tgid, &ti)) {
+		dv->breakdown = true;
+		dv->target = ti;
+		dv->start_real = start_real_ns;
 	}
 }
 
+/* The request's sampled CPU into its request_breakdown row, once its late samples are in. */
+static int write_breakdown(struct cpuprof *p, const struct done_val *dv)
+{
+	if (!dv->breakdown)
+		return 0;
+	return store__set_breakdown_cpu(p->store, p->run_id, p->targets[dv->target].target_id,
+					dv->start_real, (int64_t)(dv->samples * p->period_ns),
+					(int64_t)(dv->ser_samples * p->period_ns));
+}
+
+struct sweep_ctx {
+	struct cpuprof *p;
+	uint64_t now;             /* 0: forget every one (the end) */
+	int err;
+};
+
 static bool keep_done(void *ctx, const void *key, void *val)
 {
+	struct sweep_ctx *c = ctx;
 	const struct done_val *dv = val;
-	uint64_t now = *(uint64_t *)ctx;
+	int err;
 
 	(void)key;
-	return dv->ended_ts + DONE_KEEP_NS > now;
+	if (c->now && dv->ended_ts + DONE_KEEP_NS > c->now)
+		return true;
+	err = write_breakdown(c->p, dv);
+	if (err && !c->err)
+		c->err = err;
+	return false;
 }
 
 static bool keep_pending(void *ctx, const void *key, void *val)
@@ -721,11 +781,11 @@ void cpuprof__read_cpu(struct cpuprof *p)
 
 void cpuprof__tick(struct cpuprof *p)
 {
-	uint64_t now = mono_ns();
+	struct sweep_ctx c = { .p = p, .now = mono_ns() };
 
 	cpuprof__read_cpu(p);
 	/* Forget old ends and emptied pending entries (out of memory: keep them, try later). */
-	htab_filter(&p->done, keep_done, &now);
+	htab_filter(&p->done, keep_done, &c);
 	htab_filter(&p->pending, keep_pending, NULL);
 }
 
@@ -759,6 +819,15 @@ int cpuprof__write(struct cpuprof *p)
 	if (err)
 		return err;
 	p->npending = 0;
+	{
+		struct sweep_ctx c = { .p = p, .now = 0 };
+
+		err = htab_filter(&p->done, keep_done, &c);
+		if (!err)
+			err = c.err;
+		if (err)
+			return err;
+	}
 	if (htab_init(&prof, sizeof(struct prof_key), sizeof(uint64_t), 1024))
 		return -ENOMEM;
 	ss = slot_size(&p->agg);

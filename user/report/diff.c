@@ -614,6 +614,184 @@ static void json_pair_wal(FILE *out, const struct report_run *B, const struct re
 
 #undef FLAG
 
+/* ---------- where the time went: the breakdowns' slowest 1%, part by part ---------- */
+
+/* The parts of the breakdown, as diff names them; value of part I of P, -1 unknown. */
+static const char *const bd_part_names[] = { "etcd", "serialization", "other CPU", "APF wait", "rest" };
+static const char *const bd_short_names[] = { "etcd", "ser", "cpu", "apf", "rest" };
+#define BD_NPARTS 5
+
+static long long bd_part(const struct report_parts *p, int i)
+{
+	switch (i) {
+	case 0: return p->etcd_ns;
+	case 1: return p->ser_ns;
+	case 2: return p->cpu_ns >= 0 && p->ser_ns >= 0 ? p->cpu_ns - p->ser_ns : p->cpu_ns;
+	case 3: return p->apf_ns;
+	default: return p->other_ns;
+	}
+}
+
+/*
+ * The part that moved the slowest 1%'s latency most: the largest change in
+ * the latency's direction, in ns; -1 when no part is known on both sides.
+ */
+static int bd_moved(const struct report_parts *b, const struct report_parts *c, long long *delta)
+{
+	long long dl = c->latency_ns - b->latency_ns, best = 0;
+	int at = -1;
+
+	for (int i = 0; i < BD_NPARTS; i++) {
+		long long x = bd_part(b, i), y = bd_part(c, i), d;
+
+		if (x < 0 || y < 0)
+			continue;
+		d = dl >= 0 ? y - x : x - y;
+		if (at < 0 || d > best) {
+			best = d;
+			at = i;
+		}
+	}
+	*delta = at < 0 ? 0 : (dl >= 0 ? best : -best);
+	return at;
+}
+
+/* A ratio of two parts: CAND/BASE, NAN when either is unknown or BASE is 0 */
+static double bd_ratio(long long c, long long b)
+{
+	return c < 0 || b <= 0 ? NAN : (double)c / (double)b;
+}
+
+static void bd_each(const struct report_run *B, const struct report_run *C,
+		    void (*fn)(void *ctx, const struct report_breakdown *b, const struct report_breakdown *c),
+		    void *ctx)
+{
+	for (size_t i = 0; i < B->nbd; i++) {
+		const struct report_breakdown *b = &B->bd[i];
+		const struct report_breakdown *c = report_breakdown__find(C, b->component, b->verb, b->resource,
+									  b->subresource, b->scope);
+
+		if (c && b->p99.latency_ns > 0 && c->p99.latency_ns >= 0)
+			fn(ctx, b, c);
+	}
+}
+
+struct bd_out {
+	FILE *out;
+	enum report_format f;
+	int n;
+};
+
+static void json_bd_one(void *ctx, const struct report_breakdown *b, const struct report_breakdown *c)
+{
+	struct bd_out *o = ctx;
+	static const char *const keys[BD_NPARTS] = { "etcd", "serialization", "other_cpu", "apf_wait", "rest" };
+	long long delta;
+	int m = bd_moved(&b->p99, &c->p99, &delta);
+
+	fputs(o->n++ ? ",\n {\"component\":" : "\n {\"component\":", o->out);
+	report__json_str(o->out, b->component);
+	fputs(",\"verb\":", o->out);
+	report__json_str(o->out, b->verb);
+	fputs(",\"resource\":", o->out);
+	report__json_str(o->out, b->resource);
+	fputs(",\"subresource\":", o->out);
+	report__json_str(o->out, b->subresource);
+	fputs(",\"scope\":", o->out);
+	report__json_str(o->out, b->scope);
+	fputs(",\"p99_ratio\":{\"latency\":", o->out);
+	json_num(o->out, bd_ratio(c->p99.latency_ns, b->p99.latency_ns));
+	for (int i = 0; i < BD_NPARTS; i++) {
+		fprintf(o->out, ",\"%s\":", keys[i]);
+		json_num(o->out, bd_ratio(bd_part(&c->p99, i), bd_part(&b->p99, i)));
+	}
+	fputs("},\"moved\":", o->out);
+	report__json_str(o->out, m < 0 ? NULL : keys[m]);
+	fprintf(o->out, ",\"moved_ns\":%lld", delta);
+	/* the median request too: the slowest 1% of a small run is one request, whose
+	 * time a busy machine's run queue can own */
+	m = bd_moved(&b->median, &c->median, &delta);
+	fputs(",\"median_ratio\":", o->out);
+	json_num(o->out, bd_ratio(c->median.latency_ns, b->median.latency_ns));
+	fputs(",\"median_moved\":", o->out);
+	report__json_str(o->out, m < 0 ? NULL : keys[m]);
+	fprintf(o->out, ",\"median_moved_ns\":%lld}", delta);
+}
+
+static void human_bd_one(void *ctx, const struct report_breakdown *b, const struct report_breakdown *c)
+{
+	struct bd_out *o = ctx;
+	char line[512], r[32], mr[32], name[256];
+	long long delta, mdelta;
+	int m = bd_moved(&b->p99, &c->p99, &delta), mm = bd_moved(&b->median, &c->median, &mdelta), n;
+
+	if (!o->n++) {
+		if (o->f == REPORT_MD)
+			fputs("\n### Where the slowest 1% spent their time\n\n| call | p99 CAND/BASE | parts CAND/BASE "
+			      "| moved most | median CAND/BASE | median: moved most |\n"
+			      "|---|--:|---|---|--:|---|\n", o->out);
+		else {
+			tline(o->out, "%s", "");
+			tline(o->out, "where the slowest 1%% spent their time (request_breakdown): p99 CAND/BASE, the part");
+			tline(o->out, "that moved most and by how much, and each part's CAND/BASE (ser: serialization,");
+			tline(o->out, "cpu: other CPU, apf: APF wait, rest: waiting; ?: unknown on a side)");
+		}
+	}
+	snprintf(name, sizeof(name), "%s %s%s%s%s%s", b->verb, str_or(b->resource, "-"), *b->subresource ? "/" : "",
+		 b->subresource, *b->scope ? " " : "", b->scope);
+	fmt_ratio(bd_ratio(c->p99.latency_ns, b->p99.latency_ns), r, sizeof(r));
+	fmt_ratio(bd_ratio(c->median.latency_ns, b->median.latency_ns), mr, sizeof(mr));
+	n = 0;
+	line[0] = 0;
+	for (int i = 0; i < BD_NPARTS; i++) {
+		char pr[32];
+		long long x = bd_part(&b->p99, i), y = bd_part(&c->p99, i);
+
+		if (x < 0 && y < 0)
+			continue; /* known on neither side (APF wait today) */
+		if (x < 0 || y < 0)
+			snprintf(pr, sizeof(pr), "?");
+		else if (x == 0)
+			snprintf(pr, sizeof(pr), y ? "new" : "-");
+		else
+			fmt_ratio(bd_ratio(y, x), pr, sizeof(pr));
+		n += snprintf(line + n, sizeof(line) - n, "%s%s %s", n ? ", " : "",
+			      o->f == REPORT_MD ? bd_part_names[i] : bd_short_names[i], pr);
+		if (n >= (int)sizeof(line))
+			break;
+	}
+	if (o->f == REPORT_MD)
+		fprintf(o->out, "| %s %s | %s | %s | %s (%+.1fms) | %s | %s (%+.1fms) |\n", b->component, name, r,
+			line, m < 0 ? "?" : bd_part_names[m], delta / 1e6, mr,
+			mm < 0 ? "?" : bd_part_names[mm], mdelta / 1e6);
+	else {
+		tline(o->out, "  %-40.40s p99 %6s  most: %-4s %+9.1fms", name, r,
+		      m < 0 ? "?" : bd_short_names[m], delta / 1e6);
+		tline(o->out, "      %.92s", line);
+		tline(o->out, "      median request %s, most: %s %+.1fms", mr, mm < 0 ? "?" : bd_short_names[mm],
+		      mdelta / 1e6);
+	}
+}
+
+static void json_pair_bd(FILE *out, const struct report_run *B, const struct report_run *C)
+{
+	struct bd_out o = { .out = out, .f = REPORT_JSON };
+
+	if (!B->nbd && !C->nbd)
+		return; /* runs recorded without the etcd client probes */
+	fputs(",\n\"breakdown\":[", out);
+	bd_each(B, C, json_bd_one, &o);
+	fputs("]", out);
+}
+
+static void human_pair_bd(FILE *out, enum report_format f, const struct report_run *B,
+			  const struct report_run *C)
+{
+	struct bd_out o = { .out = out, .f = f };
+
+	bd_each(B, C, human_bd_one, &o);
+}
+
 static void json_pair(FILE *out, const struct report_run *B, const struct report_run *C,
 		      const struct diff_opts *o, const struct pairs *s,
 		      const struct ser_pair *sp, size_t nsp)
@@ -630,7 +808,9 @@ static void json_pair(FILE *out, const struct report_run *B, const struct report
 	json_pair_ser(out, sp, nsp);
 	fputs("],\n\"wal_fsync\":[", out);
 	json_pair_wal(out, B, C, o->min_delta_ns);
-	fprintf(out, "],\n\"summary\":{\"both\":%lld,\"within\":%lld,\"outside\":%lld,"
+	fputs("]", out);
+	json_pair_bd(out, B, C);
+	fprintf(out, ",\n\"summary\":{\"both\":%lld,\"within\":%lld,\"outside\":%lld,"
 		"\"low_confidence\":%lld,\"base_only\":%lld,\"cand_only\":%lld,"
 		"\"slo_differs\":%lld,\"text\":", s->both, s->within, s->outside, s->low, s->bonly,
 		s->conly, s->slo);
@@ -786,6 +966,7 @@ static void human_pair(FILE *out, const struct report_run *B, const struct repor
 	/* Serialization CPU per request, and etcd WAL fsync. */
 	human_pair_ser(out, f, sp, nsp);
 	human_pair_wal(out, f, B, C);
+	human_pair_bd(out, f, B, C);
 	if (f == REPORT_TEXT)
 		text_pair_footer(out, s->summary, o->min_delta_ns);
 }

@@ -664,6 +664,7 @@ int report_json__write(FILE *o, const struct report_model *m)
 		}
 		if (r->metrics)
 			json_metrics(o, r->metrics);
+		report_breakdown__json(o, r);
 		if (r->cl2)
 			json_cl2(o, r->cl2);
 		if (r->nhosts)

@@ -1645,6 +1645,8 @@ static int load_run(const char *path, sqlite3 *db, const struct report_model_opt
 		err = load_stacks(path, db, o->component, o->what & REPORT_LOAD_STACK_LABELS, r);
 	if (!err && (o->what & REPORT_LOAD_METRICS))
 		err = report_metrics__load(path, db, r);
+	if (!err && (o->what & REPORT_LOAD_BREAKDOWN) && has_table(db, "request_breakdown"))
+		err = report_breakdown__load(path, db, r);
 	return err;
 }
 
@@ -1787,6 +1789,7 @@ void report_model__run_clear(struct report_run *r)
 			free(r->stacks[i].labels[c]);
 	}
 	report_metrics__free(r->metrics);
+	report_breakdown__free(r->bd, r->nbd);
 	cl2__free(r->cl2);
 	free(r->stacks);
 	memset(r, 0, sizeof(*r));

@@ -213,6 +213,29 @@ struct report_stack {
 	char *labels[REPORT_STACK_NLABELS];
 };
 
+/*
+ * Where one request's time went (table request_breakdown), averaged over
+ * a set of requests of a call kind. A part is -1 when no request of the
+ * set knows it (NULL in the table); a known part is averaged over the
+ * requests that know it.
+ */
+struct report_parts {
+	long long requests;          /* in the set */
+	long long latency_ns, etcd_ns, cpu_ns, ser_ns, apf_ns, other_ns;
+	double etcd_calls;           /* < 0: unknown */
+};
+
+/*
+ * One call kind's breakdown: every request (mean), the median request
+ * (the one at the middle rank by latency) and the slowest 1% (at least
+ * one request), each averaged.
+ */
+struct report_breakdown {
+	char *component, *verb, *resource, *subresource, *scope;
+	long long count;
+	struct report_parts mean, median, p99;
+};
+
 /* A row of table runs as stored: integers REPORT_NULL where NULL. */
 struct report_runrow {
 	long long started_ns, ended_ns, requests, lost_events, unmatched;
@@ -247,6 +270,8 @@ struct report_run {
 	struct report_stack *stacks;             /* sorted by stack */
 	size_t nstacks;
 	struct report_metrics *metrics;          /* NULL: no scrapes (or not loaded) */
+	struct report_breakdown *bd;             /* per call kind, sorted as calls (REPORT_LOAD_BREAKDOWN) */
+	size_t nbd;
 	struct report_cl2 *cl2;                  /* NULL: no --cl2 file (set by report.c) */
 	/*
 	 * A run merged from several files (one per master, report_model__load_many):
@@ -278,10 +303,11 @@ enum {
 	REPORT_LOAD_STACKS  = 1 << 4,   /* cpu_stacks */
 	REPORT_LOAD_METRICS = 1 << 5,   /* scraped metrics beside cpprof's (needs CALLS, CPU, WAL) */
 	REPORT_LOAD_STACK_LABELS = 1 << 6, /* cpu_stacks, kept apart by component, category, call kind */
+	REPORT_LOAD_BREAKDOWN = 1 << 7, /* request_breakdown per call kind */
 	REPORT_LOAD_ALL     = REPORT_LOAD_CALLS | REPORT_LOAD_CPU | REPORT_LOAD_WAL | REPORT_LOAD_SYS |
-			      REPORT_LOAD_METRICS,
-	/* what diff compares: the calls, serialization CPU and WAL fsync */
-	REPORT_LOAD_DIFF    = REPORT_LOAD_CALLS | REPORT_LOAD_CPU | REPORT_LOAD_WAL,
+			      REPORT_LOAD_METRICS | REPORT_LOAD_BREAKDOWN,
+	/* what diff compares: the calls, serialization CPU, WAL fsync and the breakdowns */
+	REPORT_LOAD_DIFF    = REPORT_LOAD_CALLS | REPORT_LOAD_CPU | REPORT_LOAD_WAL | REPORT_LOAD_BREAKDOWN,
 };
 
 struct report_model_opts {
@@ -359,5 +385,15 @@ extern const char *const report_ser_categories[];
 int report_metrics__load(const char *path, sqlite3 *db, struct report_run *r);
 #endif
 void report_metrics__free(struct report_metrics *m);
+
+/* report_breakdown.c: REPORT_LOAD_BREAKDOWN of run R; nothing when the file has no breakdowns. */
+#ifdef SQLITE_VERSION
+int report_breakdown__load(const char *path, sqlite3 *db, struct report_run *r);
+#endif
+void report_breakdown__free(struct report_breakdown *bd, size_t n);
+/* The breakdown of call kind K of R, or NULL. */
+const struct report_breakdown *report_breakdown__find(const struct report_run *r, const char *component,
+						      const char *verb, const char *resource,
+						      const char *subresource, const char *scope);
 
 #endif

@@ -33,6 +33,9 @@ void report__fmt_span(long long ns, char *buf, size_t n);
 int report_text__write(FILE *out, const struct report_model *m);
 int report_md__write(FILE *out, const struct report_model *m);
 int report_json__write(FILE *out, const struct report_model *m);
+/* The per-request breakdown of R's call kinds (report_breakdown_render.c); nothing if none. */
+void report_breakdown__text(FILE *out, const struct report_run *r, bool md);
+void report_breakdown__json(FILE *out, const struct report_run *r);
 /* The stacks of R as folded lines; -ENOENT when it has none. */
 int report_folded__write(FILE *out, const struct report_run *r, const char *component);
 /* The stacks of R (REPORT_LOAD_STACK_LABELS) as gzipped profile.proto; -ENOENT when it has none. */

@@ -1316,6 +1316,7 @@ static int write_human(FILE *out, const struct report_model *m, enum report_form
 			text_sys(&c, r);
 		}
 		cpu_text(&c, r->cpu);
+		report_breakdown__text(out, r, f == REPORT_MD);
 		metrics_text(&c, r);
 		cl2_text(&c, r->cl2);
 		hosts_text(&c, r);

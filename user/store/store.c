@@ -101,7 +101,18 @@ static const char added_sql[] =
 	"CREATE INDEX IF NOT EXISTS metric_series_run ON metric_series(run_id, name);\n"
 	"CREATE TABLE IF NOT EXISTS metric_samples(\n"
 	"  scrape_id INTEGER REFERENCES metric_scrapes(id), series_id INTEGER, value REAL);\n"
-	"CREATE INDEX IF NOT EXISTS metric_samples_scrape ON metric_samples(scrape_id);\n";
+	"CREATE INDEX IF NOT EXISTS metric_samples_scrape ON metric_samples(scrape_id);\n"
+	"CREATE TABLE IF NOT EXISTS etcd_client_calls(\n"
+	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER,\n"
+	"  request_start_ns INTEGER, method TEXT, verb TEXT, resource TEXT,\n"
+	"  namespace TEXT, list INTEGER, stream INTEGER, start_ns INTEGER,\n"
+	"  latency_ns INTEGER, status INTEGER);\n"
+	"CREATE TABLE IF NOT EXISTS request_breakdown(\n"
+	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER, request_start_ns INTEGER,\n"
+	"  latency_ns INTEGER, etcd_calls INTEGER, etcd_ns INTEGER, cpu_ns INTEGER,\n"
+	"  serialization_ns INTEGER, apf_wait_ns INTEGER, other_ns INTEGER);\n"
+	"CREATE INDEX IF NOT EXISTS request_breakdown_req ON request_breakdown(run_id, target_id,\n"
+	"  request_start_ns);\n";
 
 /*
  * Columns added within schema version 1 (table, column, type): run
@@ -172,6 +183,7 @@ struct store {
 	int64_t drop_since_ns;
 	int64_t dropped[2];           /* [0] requests, [1] other growing rows */
 	int pending_kind[2];          /* of the open batch: what SQLITE_FULL takes back */
+	sqlite3_stmt *ins_etcdc, *ins_bd, *del_etcdc, *del_bd, *set_bd_cpu;
 };
 
 #define STR_(x) #x
@@ -505,7 +517,22 @@ struct store *store__open(const char *path, int *errp)
 	    (err = prepare(s, "DELETE FROM metric_samples WHERE scrape_id IN "
 			      "(SELECT id FROM metric_scrapes WHERE run_id = ?1)", &s->del_msamples)) ||
 	    (err = prepare(s, "DELETE FROM metric_series WHERE run_id = ?1", &s->del_mseries)) ||
-	    (err = prepare(s, "DELETE FROM metric_scrapes WHERE run_id = ?1", &s->del_mscrapes)))
+	    (err = prepare(s, "DELETE FROM metric_scrapes WHERE run_id = ?1", &s->del_mscrapes)) ||
+	    (err = prepare(s, "INSERT INTO etcd_client_calls(run_id, target_id, request_start_ns, "
+			      "method, verb, resource, namespace, list, stream, start_ns, latency_ns, status) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &s->ins_etcdc)) ||
+	    (err = prepare(s, "INSERT INTO request_breakdown(run_id, target_id, request_start_ns, "
+			      "latency_ns, etcd_calls, etcd_ns, cpu_ns, serialization_ns, apf_wait_ns, other_ns) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &s->ins_bd)) ||
+	    (err = prepare(s, "DELETE FROM etcd_client_calls WHERE run_id = ?1", &s->del_etcdc)) ||
+	    (err = prepare(s, "DELETE FROM request_breakdown WHERE run_id = ?1", &s->del_bd)) ||
+	    /* CPU is clipped to what etcd left of the latency; APF, when known, comes out of the rest */
+	    (err = prepare(s, "UPDATE request_breakdown SET "
+			      "cpu_ns = MIN(?4, latency_ns - COALESCE(etcd_ns, 0)), "
+			      "serialization_ns = MIN(?5, ?4, latency_ns - COALESCE(etcd_ns, 0)), "
+			      "other_ns = CASE WHEN etcd_ns IS NULL THEN NULL ELSE "
+			      "MAX(0, latency_ns - etcd_ns - MIN(?4, latency_ns - etcd_ns) - COALESCE(apf_wait_ns, 0)) END "
+			      "WHERE run_id = ?1 AND target_id = ?2 AND request_start_ns = ?3", &s->set_bd_cpu)))
 		goto cleanup;
 
 cleanup:
@@ -536,6 +563,11 @@ void store__close(struct store *s)
 	sqlite3_finalize(s->target_exit);
 	sqlite3_finalize(s->target_started);
 	sqlite3_finalize(s->ins_req);
+	sqlite3_finalize(s->ins_etcdc);
+	sqlite3_finalize(s->ins_bd);
+	sqlite3_finalize(s->del_etcdc);
+	sqlite3_finalize(s->del_bd);
+	sqlite3_finalize(s->set_bd_cpu);
 	sqlite3_finalize(s->del_req);
 	sqlite3_finalize(s->del_cpu);
 	sqlite3_finalize(s->del_targets);
@@ -1075,7 +1107,7 @@ int store__build_index(struct store *s)
 
 int store__delete_run(struct store *s, int64_t run_id)
 {
-	sqlite3_stmt *dels[] = { s->del_req, s->del_cpu, s->del_stacks, s->del_syscalls,
+	sqlite3_stmt *dels[] = { s->del_etcdc, s->del_bd, s->del_req, s->del_cpu, s->del_stacks, s->del_syscalls,
 				 s->del_sock, s->del_msamples, s->del_mseries, s->del_mscrapes,
 				 s->del_targets, s->del_run };
 	int err;
@@ -1103,4 +1135,74 @@ int store__delete_run(struct store *s, int64_t run_id)
 rollback:
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	return err;
+}
+
+/* A nullable int64: NULL when negative (unknown). */
+static void bind_known(sqlite3_stmt *st, int i, int64_t v)
+{
+	if (v >= 0)
+		sqlite3_bind_int64(st, i, v);
+	else
+		sqlite3_bind_null(st, i);
+}
+
+int store__add_etcd_call(struct store *s, const struct etcd_call_rec *r)
+{
+	sqlite3_stmt *st = s->ins_etcdc;
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, r->run_id);
+	sqlite3_bind_int64(st, 2, r->target_id);
+	bind_known(st, 3, r->request_start_ns);
+	bind_text(st, 4, r->method);
+	bind_key(st, 5, r->verb);
+	bind_key(st, 6, r->resource);
+	bind_text(st, 7, r->namespace);
+	sqlite3_bind_int(st, 8, r->list);
+	sqlite3_bind_int(st, 9, r->stream);
+	sqlite3_bind_int64(st, 10, r->start_ns);
+	bind_known(st, 11, r->latency_ns);
+	bind_known(st, 12, r->status);
+	return batch_step(s, st);
+}
+
+int store__add_breakdown(struct store *s, const struct breakdown_rec *r)
+{
+	sqlite3_stmt *st = s->ins_bd;
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, r->run_id);
+	sqlite3_bind_int64(st, 2, r->target_id);
+	sqlite3_bind_int64(st, 3, r->request_start_ns);
+	sqlite3_bind_int64(st, 4, r->latency_ns);
+	bind_known(st, 5, r->etcd_calls);
+	bind_known(st, 6, r->etcd_ns);
+	bind_known(st, 7, r->cpu_ns);
+	bind_known(st, 8, r->serialization_ns);
+	bind_known(st, 9, r->apf_wait_ns);
+	bind_known(st, 10, r->other_ns);
+	return batch_step(s, st);
+}
+
+int store__set_breakdown_cpu(struct store *s, int64_t run_id, int64_t target_id, int64_t request_start_ns,
+			     int64_t cpu_ns, int64_t serialization_ns)
+{
+	sqlite3_stmt *st = s->set_bd_cpu;
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, run_id);
+	sqlite3_bind_int64(st, 2, target_id);
+	sqlite3_bind_int64(st, 3, request_start_ns);
+	sqlite3_bind_int64(st, 4, cpu_ns);
+	sqlite3_bind_int64(st, 5, serialization_ns);
+	return batch_step(s, st);
 }

@@ -215,6 +215,42 @@ struct store_drops {
 };
 void store__drops(const struct store *s, struct store_drops *d);
 
+/*
+ * One etcd call of the apiserver seen from its gRPC client (etcdc.h).
+ * request_start_ns: start_ns of the request it was made for, in the same
+ * target; -1 (NULL) when none. latency_ns and status -1 (NULL) for a
+ * stream, which is stored when it opens.
+ */
+struct etcd_call_rec {
+	int64_t run_id, target_id, request_start_ns;
+	const char *method;       /* "/etcdserverpb.KV/Range" */
+	const char *verb;         /* range, put, txn, ... (etcd_key.h) */
+	const char *resource;     /* from the key; "" when none */
+	const char *namespace;
+	int list, stream;
+	int64_t start_ns;         /* CLOCK_REALTIME */
+	int64_t latency_ns;
+	int64_t status;           /* 0 ok, 2 error (code not read), -1 unknown */
+};
+int store__add_etcd_call(struct store *s, const struct etcd_call_rec *r);
+
+/*
+ * Where one request's time went. Every part is -1 (NULL) when it cannot
+ * be known; the known parts never add up to more than latency_ns.
+ */
+struct breakdown_rec {
+	int64_t run_id, target_id, request_start_ns, latency_ns;
+	int64_t etcd_calls, etcd_ns, cpu_ns, serialization_ns, apf_wait_ns, other_ns;
+};
+int store__add_breakdown(struct store *s, const struct breakdown_rec *r);
+/*
+ * The sampled CPU of the request (RUN_ID, TARGET_ID, REQUEST_START_NS) and
+ * its serialization part, clipped so that etcd, CPU and the rest never add
+ * up to more than its latency; other_ns becomes the rest.
+ */
+int store__set_breakdown_cpu(struct store *s, int64_t run_id, int64_t target_id, int64_t request_start_ns,
+			     int64_t cpu_ns, int64_t serialization_ns);
+
 /* Remove a run and everything of it (used when recording fails before any data). */
 int store__delete_run(struct store *s, int64_t run_id);
 

@@ -28,6 +28,7 @@
 #include "store.h"
 #include "syslat.h"
 #include "tracer.h"
+#include "etcdc.h"
 
 #define NS_PER_SEC 1000000000LL
 
@@ -131,6 +132,14 @@ void recording__request_done(struct recording *r, int tgid, uint64_t key, uint64
 				      rec->subresource, rec->scope);
 	if (r->prom)
 		promserve__request(r->prom, rec);
+	if (r->etcdc && !r->etcdc_err) {
+		int n = etcdc_tracer__request_done(r->etcdc, tgid, key, start_mono_ns, rec);
+
+		if (n < 0)
+			r->etcdc_err = n;
+		else if (n > 0 && r->cprof) /* it has a breakdown row: its CPU goes there */
+			cpuprof__request_breakdown(r->cprof, tgid, key, start_mono_ns, rec->start_ns);
+	}
 }
 
 /* ---- 1. resolve targets, 2. inspect and plan -------------------------- */

@@ -21,6 +21,7 @@
 #include "collector.h"
 #include "cpuprof.h"
 #include "cpprof/go_http.h"
+#include "etcdc.h"
 #include "grpc.h"
 #include "log.h"
 #include "promserve.h"
@@ -370,6 +371,149 @@ static const struct tracer_ops grpc_tracer = {
 	.open = grpc_open, .add_target = grpc_add_target, .remove_target = grpc_remove_target,
 	.poll = grpc_poll, .flush = grpc_flush, .stop = grpc_stop, .stats = grpc_stats,
 	.close = grpc_close,
+};
+
+/* ---- etcd client: the apiserver's calls to etcd (etcdc.c) ------------ */
+
+struct etcdc_view {
+	struct etcdc_tracer *et;  /* opened with the first apiserver target */
+	char open_err[256];
+};
+
+static int etcdc_open(struct recording *r, void **state)
+{
+	struct etcdc_view *v = zalloc(sizeof(*v));
+
+	if (!v)
+		return -ENOMEM;
+	*state = v;
+	return 0;
+}
+
+/*
+ * Every traced process that links etcd's v3 client (kube-apiserver,
+ * apiextensions-apiserver, ...): its calls are tied to requests through
+ * go_http's goroutine map, which the lineage probes fill only when CPU
+ * sampling is on; without it, calls are stored without a request.
+ */
+static int etcdc_add_target(struct recording *r, void *state, struct record_target *t)
+{
+	struct etcdc_view *v = state;
+	int err;
+
+	if (!strcmp(t->plan.component, "etcd"))
+		return 0;
+	if (!v->et && !v->open_err[0]) {
+		struct etcdc_plan *p = malloc(sizeof(*p));
+		char exe[64];
+
+		/* no BPF to load for a run without an etcd client (Go test servers, etcd alone) */
+		snprintf(exe, sizeof(exe), "/proc/%d/exe", t->proc.pid);
+		err = p ? etcdc_plan__build(exe, p) : -ENOMEM;
+		free(p);
+		if (err == -ENOENT) {
+			verbose("no etcd client in '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, cp_lasterr());
+			return 0;
+		}
+	}
+	if (!v->et && !v->open_err[0]) {
+		struct etcdc_tracer_opts eo = { .key_prefix = r->o->etcd_prefix, .st = r->st,
+						.goreq_fd = r->o->sample_hz > 0 ? r->http_goreq_fd : -1 };
+
+		v->et = etcdc_tracer__open(&eo, &err);
+		if (!v->et)
+			snprintf(v->open_err, sizeof(v->open_err), "%s", cp_lasterr());
+		r->etcdc = v->et;
+	}
+	if (!v->et) {
+		info("no etcd client tracing of '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, v->open_err);
+		return -ENOENT;
+	}
+	err = etcdc_tracer__add_target(v->et, t->proc.pid, NULL, r->run_id, t->target_id);
+	if (err == -ENOENT) {
+		verbose("no etcd client in '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, cp_lasterr());
+		return 0; /* nothing of this kind to trace there */
+	}
+	if (err)
+		info("no etcd client tracing of '%s' (pid %d): %s\n", t->proc.exe, t->proc.pid, cp_lasterr());
+	else
+		info("tracing etcd client calls of '%s' (pid %d)%s\n", t->proc.exe, t->proc.pid,
+		     r->o->sample_hz > 0 ? "" : ", without their requests (CPU sampling is off)");
+	return err;
+}
+
+static void etcdc_remove_target(struct recording *r, void *state, struct record_target *t)
+{
+	struct etcdc_view *v = state;
+
+	if (v->et)
+		etcdc_tracer__detach(v->et, t->proc.pid);
+}
+
+static int etcdc_poll(struct recording *r, void *state, int timeout_ms)
+{
+	struct etcdc_view *v = state;
+
+	if (r->etcdc_err)
+		return r->etcdc_err;
+	return v->et ? etcdc_tracer__poll(v->et, timeout_ms) : 0;
+}
+
+static int etcdc_flush(struct recording *r, void *state, enum tracer_flush why)
+{
+	struct etcdc_view *v = state;
+
+	if (r->etcdc_err)
+		return r->etcdc_err;
+	return v->et && why == TRACER_FLUSH_FINAL ? etcdc_tracer__flush(v->et) : 0;
+}
+
+static void etcdc_stop(struct recording *r, void *state)
+{
+	for (int i = 0; i < r->ntargets; i++)
+		if (record_target__live(&r->targets[i]))
+			etcdc_remove_target(r, state, &r->targets[i]);
+}
+
+static void etcdc_stats(struct recording *r, void *state, struct tracer_counts *c)
+{
+	struct etcdc_view *v = state;
+	struct etcdc_tracer_stats s;
+
+	if (!v->et || etcdc_tracer__stats(v->et, &s))
+		return;
+	c->lost += s.bpf[ESTAT_RB_DROPS] + s.bpf[ESTAT_FULL];
+	c->unmatched += s.bpf[ESTAT_REPLACED] + s.unknown_pid;
+}
+
+static void etcdc_summary(struct recording *r, void *state)
+{
+	struct etcdc_view *v = state;
+	struct etcdc_tracer_stats s;
+
+	if (!v->et || etcdc_tracer__stats(v->et, &s))
+		return;
+	verbose("etcd client: calls %llu streams %llu stored %llu for requests %llu keys %llu "
+		"read-errors %llu replaced %llu without a stored request %llu\n",
+		(unsigned long long)s.bpf[ESTAT_ENDS], (unsigned long long)s.bpf[ESTAT_STREAMS],
+		(unsigned long long)s.stored, (unsigned long long)s.for_requests,
+		(unsigned long long)s.bpf[ESTAT_KEYS], (unsigned long long)s.bpf[ESTAT_READ_ERR],
+		(unsigned long long)s.bpf[ESTAT_REPLACED], (unsigned long long)s.orphaned);
+}
+
+static void etcdc_close(void *state)
+{
+	struct etcdc_view *v = state;
+
+	etcdc_tracer__close(v->et);
+	free(v);
+}
+
+static const struct tracer_ops etcdc_tracer = {
+	.name = "etcd_client",
+	.open = etcdc_open, .add_target = etcdc_add_target, .remove_target = etcdc_remove_target,
+	.poll = etcdc_poll, .flush = etcdc_flush, .stop = etcdc_stop, .stats = etcdc_stats,
+	.summary = etcdc_summary, .close = etcdc_close,
 };
 
 /* ---- CPU: sampled stacks into a profile (sampler.c, cpuprof.c) -------- */
@@ -838,6 +982,7 @@ const struct tracer_ops *const record_tracers[] = {
 	&collector_tracer,
 	&prom_tracer,
 	&grpc_tracer,
+	&etcdc_tracer,
 	&cpu_tracer,
 	&syscalls_tracer,
 	&sockets_tracer,

@@ -26,6 +26,7 @@ struct cpuprof;
 struct execwatch;
 struct plan_cache;
 struct promserve;
+struct etcdc_tracer;
 struct request_rec;
 struct store;
 
@@ -62,6 +63,8 @@ struct recording {
 	int http_events_fd, http_inflight_fd, http_goreq_fd, grpc_inflight_fd;
 	struct cpuprof *cprof;
 	struct promserve *prom; /* --listen's endpoint (promserve.h), told of every stored call */
+	struct etcdc_tracer *etcdc;   /* the apiserver's etcd client calls, told of every stored request */
+	int etcdc_err;                /* its first failure there, returned by its next poll */
 	/* the session's own */
 	const struct tracer_ops *const *tracers;
 	void **state;

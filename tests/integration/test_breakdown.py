@@ -1,0 +1,410 @@
+#!/usr/bin/env python3
+"""The apiserver's etcd calls seen from its gRPC client, against etcd's own
+records of the same run, and each request's breakdown (issue 15), as root
+with real BPF.
+
+The server is the real k8s.io/apiserver (apiextensions-apiserver 1.36,
+Go 1.26, built by tests/apiserver/build.sh) over sid's etcd 3.5, set up as
+test_apiserver.py does. `cpprof record` traces both processes (--pid twice)
+with CPU sampling on (the goroutine lineage that ties a call to its request
+rides on the sampler's newproc1 probes). The test drives creates, gets,
+lists, updates, patches and deletes of a custom resource, then checks:
+
+- every etcd call the apiserver made, as its client saw it
+  (etcd_client_calls), is one etcd served, by method and resource: each
+  client call pairs with a distinct server call of the same method, verb
+  and resource that started and ended within it, and whose latency is not
+  above the client's; on the test's own resource, the counts per method
+  equal the server's exactly;
+- writes and uncached reads of the test's resource are tied to their
+  request (request_start_ns names a stored request of the apiserver);
+- request_breakdown has a row per apiserver request, its etcd_calls equal
+  the calls stored for that request, and no part exceeds the latency;
+  unknown parts are NULL;
+- report shows it per call kind (json valid against its schema, text, md,
+  html), and the etcd client probes' hits per request are printed (one
+  Invoke hit per unary call stored);
+- runs that change one cause: etcd slowed (SIGSTOP/SIGCONT duty cycle, a
+  stalling disk as the apiserver sees it) is named "etcd" by the diff for
+  the median create and delete; a large-object list from the watch cache
+  grows serialization and is not blamed on etcd. (APF wait is not probed,
+  so the APF flood case is not here.)
+
+Usage: test_breakdown.py BUILD_DIR [FILTER]. Ends with
+"breakdown: N passed, N failed".
+"""
+import collections
+import os
+import shutil
+import sqlite3
+import subprocess
+import sys
+import time
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+import itlib  # noqa: E402
+import test_apiserver as ta  # noqa: E402
+from itlib import Checks, Etcd, stop_record  # noqa: E402
+
+CPPROF = ta.CPPROF
+PREFIX = "/registry/cpprof-it"
+check = Checks()
+
+
+def drive(c, n):
+    """Creates, gets (from etcd: resourceVersion unset on a get goes to the
+    watch cache in 1.36, so some ask for a quorum read the old way),
+    lists, updates, patches, deletes of widgets in namespace bd."""
+    sent = collections.Counter()
+    for i in range(n):
+        st, _, _ = c.request("POST", ta.ns_path("bd", "widgets"), ta.widget(f"w{i}", size=i))
+        sent["create", st] += 1
+    for i in range(n):
+        st, _, body = c.request("GET", ta.ns_path("bd", "widgets", f"w{i}"))
+        sent["get", st] += 1
+        obj = __import__("json").loads(body)
+        obj["spec"]["size"] = i + 100
+        st, _, _ = c.request("PUT", ta.ns_path("bd", "widgets", f"w{i}"), obj)
+        sent["update", st] += 1
+        st, _, _ = c.request("PATCH", ta.ns_path("bd", "widgets", f"w{i}"), {"spec": {"color": "red"}},
+                             ctype="application/merge-patch+json")
+        sent["patch", st] += 1
+    for _ in range(3):
+        st, _, _ = c.request("GET", ta.ns_path("bd", "widgets") + "?limit=5")
+        sent["list", st] += 1
+    for i in range(n):
+        st, _, _ = c.request("DELETE", ta.ns_path("bd", "widgets", f"w{i}"))
+        sent["delete", st] += 1
+    return sent
+
+
+def pair_calls(con):
+    """Pair each client call with a server call; the unpaired and the pairs
+    whose latencies disagree."""
+    client = con.execute(
+        "SELECT c.method, c.verb, c.resource, c.start_ns, c.latency_ns FROM etcd_client_calls c "
+        "WHERE c.stream = 0 ORDER BY c.start_ns").fetchall()
+    server = collections.defaultdict(list)
+    for m, v, r, s, l in con.execute(
+            "SELECT method, verb, resource, start_ns, latency_ns FROM requests "
+            "WHERE component = 'etcd' ORDER BY start_ns"):
+        server[m, v, r].append([s, l, False])
+    unpaired, slower = [], []
+    slack = 200_000  # the two probes' clocks are converted separately: allow 0.2 ms
+    for m, v, r, s, l in client:
+        best = None
+        for sc in server.get((m, v, r), []):
+            if sc[2] or sc[0] < s - slack:
+                continue
+            if sc[0] > s + l + slack:
+                break
+            if sc[0] + sc[1] <= s + l + slack:
+                best = sc
+                break
+        if best is None:
+            unpaired.append((m, v, r, s, l))
+            continue
+        best[2] = True
+        if best[1] > l:
+            slower.append((m, r, l, best[1]))
+    return client, unpaired, slower
+
+
+def report_checks(con, db):
+    """report: per call kind, the median, mean and slowest 1% breakdowns, in
+    JSON (valid against report.schema.json), text, Markdown and HTML."""
+    import json
+    r = subprocess.run([CPPROF, "report", db, "--format", "json"], capture_output=True, text=True)
+    doc = json.loads(r.stdout)
+    bd = {(b["verb"], b["resource"]): b for b in doc["runs"][0].get("breakdown", [])}
+    schema = json.load(open(os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "schema",
+                                         "report.schema.json")))
+    try:
+        import jsonschema
+        errs = list(jsonschema.Draft7Validator(schema).iter_errors(doc))
+    except ImportError:
+        errs = ["python3-jsonschema missing (make deps)"]
+    check(not errs, "report json with its breakdown valid against report.schema.json", str(errs[:2])[:400])
+    want = dict(con.execute(
+        "SELECT r.verb, COUNT(*) FROM request_breakdown b JOIN requests r ON r.target_id = b.target_id "
+        "AND r.start_ns = b.request_start_ns WHERE r.resource = 'widgets' GROUP BY r.verb").fetchall())
+    got = {v: b["count"] for (v, res), b in bd.items() if res == "widgets"}
+    check(want and got == want, "report: a breakdown per call kind of the test's resource, with its count",
+          f"report {got} table {want}")
+    ok = all(b["p99"]["latency_ns"] >= b["median"]["latency_ns"] and
+             b["mean"]["etcd_ns"] + b["mean"]["cpu_ns"] + b["mean"]["other_ns"] <= b["mean"]["latency_ns"] + 3
+             for b in bd.values())
+    check(ok, "report: the slowest 1% no faster than the median, the mean's parts within its latency")
+    cr = bd.get(("create", "widgets"))
+    check(cr and cr["p99"]["requests"] == 1 and cr["median"]["requests"] == 1 and cr["mean"]["requests"] == 20 and
+          cr["mean"]["apf_wait_ns"] is None,
+          "report: 20 creates: the slowest 1% is one request, the mean all 20, APF wait unknown (null)", str(cr)[:300])
+    t = subprocess.run([CPPROF, "report", db], capture_output=True, text=True).stdout
+    check("Where the time goes, per request" in t and "|###" in t, "report text: the breakdown with its stacked bars")
+    m = subprocess.run([CPPROF, "report", db, "--format", "md"], capture_output=True, text=True).stdout
+    check("| call | requests | which |" in m, "report md: the breakdown table")
+    h = subprocess.run([CPPROF, "report", db, "--format", "html"], capture_output=True, text=True).stdout
+    check('"breakdown":[' in h and "renderBreakdown" in h, "report html: the breakdown data and its section")
+
+
+def record_run(srv, etcd, label, load, hz=99):
+    db = os.path.join(ta.TMP, label + ".db")
+    rec, log = itlib.start_record([CPPROF, "record", "--db", db, "--label", label, "--pid", str(srv.pid),
+                                   "--pid", str(etcd.pid), "--etcd-prefix", PREFIX, "--sample-hz", str(hz),
+                                   "--no-syscalls", "--no-sockets"], os.path.join(ta.TMP, label + ".log"),
+                                  timeout=120)
+    try:
+        time.sleep(0.5)
+        load()
+        time.sleep(0.5)
+    finally:
+        rc, text = stop_record(rec, log)
+    check(rc == 0, f"{label}: cpprof record exits 0", text[-400:])
+    return db
+
+
+def diff_json(base, cand):
+    import json
+    r = subprocess.run([CPPROF, "diff", base, cand, "--format", "json"], capture_output=True, text=True)
+    t = subprocess.run([CPPROF, "diff", base, cand], capture_output=True, text=True).stdout
+    i = t.find("where the slowest 1%")
+    print("   " + "\n   ".join(t[i:].splitlines()[:14]))
+    return {(b["verb"], b["resource"]): b for b in json.loads(r.stdout).get("breakdown", [])}
+
+
+class Pauser:
+    """etcd slowed, and nothing else: SIGSTOP for STOP_S, SIGCONT for RUN_S,
+    over and over (a stalling disk, as the apiserver sees it)."""
+
+    def __init__(self, pid, stop_s=0.1, run_s=0.01):
+        import threading
+        self.pid, self.stop_s, self.run_s = pid, stop_s, run_s
+        self.done = threading.Event()
+        self.t = threading.Thread(target=self.loop)
+
+    def loop(self):
+        import signal
+        while not self.done.is_set():
+            os.kill(self.pid, signal.SIGSTOP)
+            time.sleep(self.stop_s)
+            os.kill(self.pid, signal.SIGCONT)
+            time.sleep(self.run_s)
+
+    def __enter__(self):
+        self.t.start()
+        return self
+
+    def __exit__(self, *a):
+        import signal
+        self.done.set()
+        self.t.join()
+        os.kill(self.pid, signal.SIGCONT)
+
+
+def one_cause_runs(srv, etcd, admin):
+    """Runs that change one cause each, named by the diff: etcd slowed
+    (paused in a duty cycle), and lists of large objects from the watch
+    cache (serialization). The third cause of the issue, a flood into a
+    small APF share, is not here: APF wait is not probed yet."""
+    def writes(tag):
+        def load():
+            for i in range(30):
+                admin.request("POST", ta.ns_path("oc", "widgets"), ta.widget(f"{tag}{i}", size=i))
+            for i in range(30):
+                admin.request("DELETE", ta.ns_path("oc", "widgets", f"{tag}{i}"))
+        return load
+    base = record_run(srv, etcd, "oc-base", writes("b"))
+    with Pauser(etcd.pid):
+        cand = record_run(srv, etcd, "oc-etcd-slow", writes("c"))
+    bd = diff_json(base, cand)
+    named = {v: (b["median_moved"], b["median_ratio"], b["moved"]) for (v, r), b in bd.items() if r == "widgets"}
+    check(all(named.get(v, (0, 0))[0] == "etcd" and named[v][1] > 1.5 for v in ("create", "delete")),
+          "etcd slowed: the diff names etcd as what moved the median create and delete", str(named))
+    # (the slowest 1% of 30 requests is one request: on a loaded machine the run queue
+    # can own it in BASE, so its "moved" is printed above, not checked)
+
+    # large objects, listed: serialization (CPU sampled at 999 Hz)
+    big = "x" * 20000
+    for i in range(60):
+        admin.request("POST", ta.ns_path("big", "widgets"),
+                      {"apiVersion": f"{ta.GROUP}/{ta.VERSION}", "kind": "Widget", "metadata": {"name": f"g{i}"},
+                       "spec": {"size": i, "color": big}})
+
+    def lists(ns):
+        def load():
+            for _ in range(25):
+                # resourceVersion=0: served from the watch cache, no etcd call
+                admin.request("GET", ta.ns_path(ns, "widgets") + "?resourceVersion=0")
+        return load
+    base = record_run(srv, etcd, "oc-list-small", lists("empty"), hz=999)
+    cand = record_run(srv, etcd, "oc-list-large", lists("big"), hz=999)
+    bd = diff_json(base, cand)
+    lst = bd.get(("list", "widgets"))
+    # What the diff names here is measured, not assumed: on this machine the
+    # Python client reading 1.2 MB over TLS keeps the server blocked in its
+    # writes, which is waiting ("rest"), beside the CPU of encoding. So the
+    # check is that serialization grew and etcd was not blamed.
+    import json
+
+    def ser_mean(db):
+        r = subprocess.run([CPPROF, "report", db, "--format", "json"], capture_output=True, text=True)
+        b = [b for b in json.loads(r.stdout)["runs"][0].get("breakdown", []) if b["verb"] == "list"]
+        return b[0]["mean"] if b else None
+    mb, mc = ser_mean(base), ser_mean(cand)
+    print(f"   list: mean serialization {mb and mb['serialization_ns']} -> {mc and mc['serialization_ns']} ns, "
+          f"etcd calls {mb and mb['etcd_calls']} -> {mc and mc['etcd_calls']}; the diff names "
+          f"{lst and lst['moved']} (p99), {lst and lst['median_moved']} (median)")
+    check(lst and lst["moved"] != "etcd" and lst["median_moved"] != "etcd" and lst["p99_ratio"]["etcd"] is None,
+          "large-object list from the cache: the diff does not blame etcd (no etcd call on either side)", str(lst))
+    check(mb and mc and mc["etcd_calls"] == 0 and mc["serialization_ns"] > 5 * max(mb["serialization_ns"] or 0, 1),
+          "large-object list: the mean request's serialization grew more than 5x", f"{mb} {mc}")
+
+
+def case():
+    for path in (ta.APISERVER, ta.ETCD35):
+        if not check(os.access(path, os.X_OK), f"{os.path.basename(path)} present",
+                     f"{path} is missing; run make deps / make apiserver"):
+            return
+    ta.CA, ta.CERT, ta.KEY = ta.make_certs()
+    etcd = Etcd(ta.TMP, "etcd-bd", exe=ta.ETCD35)
+    srv = rec = None
+    try:
+        check(etcd.healthy(30), "sid's etcd 3.5 healthy")
+        port = itlib.free_port()
+        fake = ta.write_kubeconfig(os.path.join(ta.TMP, "nowhere.kubeconfig"), "https://127.0.0.1:1")
+        slog = open(os.path.join(ta.TMP, "apiserver.log"), "w")
+        srv = subprocess.Popen(ta.server_args(etcd.url, port, ta.CA, fake), stdout=slog, stderr=subprocess.STDOUT)
+        admin = ta.H1(port, ta.CERT, ta.KEY, sent=None)
+        if not check(ta.wait_until(lambda: srv.poll() is None and admin.request("GET", "/healthz")[0] == 200, 90),
+                     "the real apiserver answers /healthz"):
+            return
+        st, _, body = admin.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                                    ta.crd("widgets", "Widget", "Namespaced", True))
+        check(st == 201, "CRD created", f"{st} {body[:200]!r}")
+        check(ta.wait_until(lambda: admin.request("GET", ta.ns_path("bd", "widgets"))[0] == 200, 30),
+              "custom resources served")
+        time.sleep(3)
+        db = os.path.join(ta.TMP, "bd.db")
+        rec, log = itlib.start_record([CPPROF, "-v", "record", "--db", db, "--label", "bd", "--pid", str(srv.pid),
+                                       "--pid", str(etcd.pid), "--etcd-prefix", PREFIX, "--sample-hz", "99",
+                                       "--no-syscalls", "--no-sockets"],
+                                      os.path.join(ta.TMP, "record.log"), timeout=120)
+        time.sleep(0.5)
+        sent = drive(admin, 20)
+        time.sleep(0.5)
+        progs = itlib.prog_stats(rec.pid)
+        rc, text = stop_record(rec, log)
+        rec = None
+        check(rc == 0, "cpprof record exits 0", text[-600:])
+        check("tracing etcd client calls of" in text, "record traces the apiserver's etcd client", text[-600:])
+        print("   sent:", dict(sent))
+        con = sqlite3.connect(db)
+        n = con.execute("SELECT COUNT(*) FROM etcd_client_calls").fetchone()[0]
+        check(n > 100, f"{n} etcd client calls stored")
+        client, unpaired, slower = pair_calls(con)
+        check(client and not unpaired,
+              f"each of {len(client)} client calls pairs with a distinct etcd server call of the same "
+              "method and resource within it", str(unpaired[:8]))
+        check(not slower, "client-observed latency >= server latency for every pair", str(slower[:8]))
+        # the cost: probe hits of the etcd client programs per apiserver request
+        apis = con.execute("SELECT COUNT(*) FROM requests r JOIN targets t ON t.id = r.target_id "
+                           "WHERE t.pid = ?", (srv.pid,)).fetchone()[0]
+        hits = {k: progs.get(k, (0, 0)) for k in ("invoke", "finish", "new_stream")}
+        total = sum(c for _, c in hits.values())
+        ns = sum(t for t, _ in hits.values())
+        print(f"   etcd client probes: {hits} (run_time_ns, hits); {total / max(apis, 1):.2f} hits and "
+              f"{ns / max(apis, 1) / 1000:.2f} us of BPF per apiserver request ({apis} requests)")
+        check(hits["invoke"][1] == len(client),
+              f"one Invoke probe hit per unary call stored ({hits['invoke'][1]} hits, {len(client)} calls)")
+        cl = collections.Counter(con.execute(
+            "SELECT method, verb FROM etcd_client_calls WHERE resource = 'widgets' AND stream = 0").fetchall())
+        sv = collections.Counter(con.execute(
+            "SELECT method, verb FROM requests WHERE component = 'etcd' AND resource = 'widgets'").fetchall())
+        print("   widgets calls, client:", dict(cl))
+        print("   widgets calls, server:", dict(sv))
+        check(cl and cl == sv, "on the test's resource, client and server counts per method agree",
+              f"client {dict(cl)} server {dict(sv)}")
+        # writes are tied to their requests
+        tied = dict(con.execute(
+            "SELECT r.verb, COUNT(DISTINCT c.request_start_ns) FROM etcd_client_calls c "
+            "JOIN requests r ON r.target_id = c.target_id AND r.start_ns = c.request_start_ns "
+            "WHERE c.resource = 'widgets' AND r.resource = 'widgets' GROUP BY r.verb").fetchall())
+        print("   requests with their etcd calls, by verb:", tied)
+        want = {v: sent[v, s] for (v, s) in sent if v in ("create", "update", "patch", "delete") and s < 300}
+        check(all(tied.get(v, 0) == k for v, k in want.items()),
+              "every create, update, patch and delete of the test is tied to its etcd calls",
+              f"tied {tied} sent {want}")
+        # the breakdown
+        apis = con.execute("SELECT COUNT(*) FROM requests r JOIN targets t ON t.id = r.target_id "
+                           "WHERE t.pid = ?", (srv.pid,)).fetchone()[0]
+        rows = con.execute("SELECT COUNT(*) FROM request_breakdown").fetchone()[0]
+        check(rows == apis and rows > 0, f"a breakdown row per apiserver request ({rows} of {apis})")
+        bad = con.execute(
+            "SELECT b.request_start_ns, b.etcd_calls, COUNT(c.start_ns) FROM request_breakdown b "
+            "LEFT JOIN etcd_client_calls c ON c.target_id = b.target_id "
+            "AND c.request_start_ns = b.request_start_ns AND c.stream = 0 "
+            "GROUP BY b.target_id, b.request_start_ns HAVING b.etcd_calls != COUNT(c.start_ns)").fetchall()
+        check(not bad, "each breakdown counts the calls stored for its request", str(bad[:5]))
+        over = con.execute(
+            "SELECT * FROM request_breakdown WHERE etcd_ns > latency_ns OR etcd_ns < 0 OR "
+            "COALESCE(etcd_ns, 0) + COALESCE(cpu_ns, 0) + COALESCE(apf_wait_ns, 0) "
+            "+ COALESCE(other_ns, 0) > latency_ns").fetchall()
+        check(not over, "no request's parts add up to more than its latency", str(over[:5]))
+        nulls = con.execute("SELECT COUNT(*) FROM request_breakdown WHERE cpu_ns IS NULL OR other_ns IS NULL "
+                            "OR serialization_ns IS NULL OR etcd_ns IS NULL").fetchone()[0]
+        check(nulls == 0, f"with sampling on, every row has its CPU, serialization and rest ({nulls} without)")
+        exact = con.execute("SELECT COUNT(*) FROM request_breakdown WHERE etcd_ns + cpu_ns + other_ns "
+                            "!= latency_ns OR serialization_ns > cpu_ns").fetchone()[0]
+        check(exact == 0, "etcd + CPU + rest = latency, serialization within CPU, in every row")
+        cpu_total, req_samples = con.execute(
+            "SELECT (SELECT SUM(cpu_ns) FROM request_breakdown), "
+            "(SELECT SUM(cpu_ns) FROM cpu_profile WHERE verb != '' AND component != 'etcd')").fetchone()
+        print(f"   CPU in breakdowns {cpu_total / 1e6:.1f} ms, in the profile's apiserver calls "
+              f"{(req_samples or 0) / 1e6:.1f} ms")
+        check(cpu_total and req_samples and cpu_total <= req_samples,
+              "the requests' sampled CPU is in their breakdowns (clipped, never more than the profile's)")
+        writes = con.execute(
+            "SELECT MIN(b.etcd_calls), AVG(b.etcd_ns * 1.0 / b.latency_ns) FROM request_breakdown b "
+            "JOIN requests r ON r.target_id = b.target_id AND r.start_ns = b.request_start_ns "
+            "WHERE r.resource = 'widgets' AND r.verb IN ('create', 'update', 'delete')").fetchone()
+        print(f"   writes: min etcd calls {writes[0]}, mean etcd share of latency {writes[1]:.2f}")
+        check(writes[0] and writes[0] >= 1, "every write of the test made at least one etcd call")
+        report_checks(con, db)
+        con.close()
+        one_cause_runs(srv, etcd, admin)
+    finally:
+        ta.teardown(rec, srv, etcd)
+
+
+def main():
+    stats = "/proc/sys/kernel/bpf_stats_enabled"
+    saved = open(stats).read().strip() if os.path.exists(stats) else None
+    if saved == "0":
+        open(stats, "w").write("1")  # run counts of the BPF programs (the probe hits)
+    try:
+        return run_main()
+    finally:
+        if saved == "0":
+            open(stats, "w").write("0")
+
+
+def run_main():
+    if os.geteuid() != 0:
+        print("breakdown: needs root")
+        print("breakdown: 0 passed, 1 failed")
+        return 1
+    print("-- etcd client calls and request breakdown (apiextensions-apiserver 1.36 over etcd 3.5)")
+    try:
+        case()
+    except Exception as e:
+        check(False, "breakdown case ran to its end", f"{type(e).__name__}: {e}")
+    rc = check.summary("breakdown")
+    if rc == 0 and not os.environ.get("CPPROF_KEEP"):
+        shutil.rmtree(ta.TMP, ignore_errors=True)
+    else:
+        print(f"   (logs kept in {ta.TMP})")
+    return rc
+
+
+if __name__ == "__main__":
+    sys.exit(main())
