@@ -30,6 +30,17 @@
  */
 #define STORE_BATCH 1000
 
+/* The call_kinds row of the row NEW of an insert into the requests view. */
+#define KIND_MATCH_NEW \
+	"k.run_id IS NEW.run_id AND k.target_id IS NEW.target_id " \
+	"AND k.component = ifnull(NEW.component, '') AND k.protocol IS NEW.protocol " \
+	"AND k.method IS NEW.method AND k.verb = ifnull(NEW.verb, '') " \
+	"AND k.api_group IS NEW.api_group AND k.api_version IS NEW.api_version " \
+	"AND k.resource = ifnull(NEW.resource, '') AND k.subresource = ifnull(NEW.subresource, '') " \
+	"AND k.namespace IS NEW.namespace AND k.scope = ifnull(NEW.scope, '') " \
+	"AND k.name IS NEW.name AND k.path IS NEW.path AND k.watch IS NEW.watch " \
+	"AND k.status IS NEW.status"
+
 /*
  * The schema, created in one transaction. requests_run serves deletes and
  * the foreign key; it only ever grows at its end while a run records.
@@ -50,18 +61,80 @@ static const char schema_sql[] =
 	"  main_path TEXT, build_id TEXT, offsets_source TEXT, probes TEXT,\n"
 	"  attached_ns INTEGER, exited_ns INTEGER);\n"
 	"CREATE INDEX targets_run ON targets(run_id);\n"
-	"CREATE TABLE requests(\n"
+	/*
+	 * Version 2: a request is four integers (request_rows), everything
+	 * that repeats is one call_kinds row, and requests is a view with the
+	 * columns of version 1 (SCHEMA.md). See store__add_request.
+	 */
+	"CREATE TABLE call_kinds(\n"
+	"  id INTEGER PRIMARY KEY,\n"
 	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER,\n"
-	"  component TEXT, protocol TEXT, method TEXT, verb TEXT,\n"
-	"  api_group TEXT, api_version TEXT, resource TEXT, subresource TEXT,\n"
-	"  namespace TEXT, scope TEXT, name TEXT, path TEXT,\n"
-	"  watch INTEGER, status INTEGER, start_ns INTEGER, latency_ns INTEGER);\n"
-	"CREATE INDEX requests_run ON requests(run_id);\n"
+	"  component TEXT NOT NULL, protocol TEXT, method TEXT, verb TEXT NOT NULL,\n"
+	"  api_group TEXT, api_version TEXT, resource TEXT NOT NULL, subresource TEXT NOT NULL,\n"
+	"  namespace TEXT, scope TEXT NOT NULL, name TEXT, path TEXT,\n"
+	"  watch INTEGER, status INTEGER, base_ns INTEGER NOT NULL);\n"
+	"CREATE INDEX call_kinds_run ON call_kinds(run_id);\n"
+	"CREATE TABLE request_rows(\n"
+	"  id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,\n"
+	"  start_off INTEGER NOT NULL, latency_ns INTEGER);\n"
+	"CREATE TABLE request_spans(\n"
+	"  run_id INTEGER NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL);\n"
+	"CREATE INDEX request_spans_run ON request_spans(run_id);\n"
+	"CREATE VIEW requests AS SELECT\n"
+	"  k.run_id AS run_id, k.target_id AS target_id, k.component AS component,\n"
+	"  k.protocol AS protocol, k.method AS method, k.verb AS verb,\n"
+	"  k.api_group AS api_group, k.api_version AS api_version, k.resource AS resource,\n"
+	"  k.subresource AS subresource, k.namespace AS namespace, k.scope AS scope,\n"
+	"  k.name AS name, k.path AS path, k.watch AS watch, k.status AS status,\n"
+	"  k.base_ns + r.start_off AS start_ns, r.latency_ns AS latency_ns, r.id AS id\n"
+	"  FROM request_rows r JOIN call_kinds k ON k.id = r.kind;\n"
+	/* So that SQL written for version 1 that inserts or deletes keeps working. */
+	"CREATE TRIGGER requests_delete INSTEAD OF DELETE ON requests BEGIN\n"
+	"  DELETE FROM request_rows WHERE id = OLD.id; END;\n"
+	"CREATE TRIGGER requests_insert INSTEAD OF INSERT ON requests BEGIN\n"
+	"  INSERT INTO call_kinds(run_id, target_id, component, protocol, method, verb,\n"
+	"    api_group, api_version, resource, subresource, namespace, scope, name, path,\n"
+	"    watch, status, base_ns)\n"
+	"  SELECT NEW.run_id, NEW.target_id, ifnull(NEW.component, ''), NEW.protocol, NEW.method,\n"
+	"    ifnull(NEW.verb, ''), NEW.api_group, NEW.api_version, ifnull(NEW.resource, ''),\n"
+	"    ifnull(NEW.subresource, ''), NEW.namespace, ifnull(NEW.scope, ''), NEW.name,\n"
+	"    NEW.path, NEW.watch, NEW.status,\n"
+	"    ifnull((SELECT started_ns FROM runs WHERE id = NEW.run_id), 0)\n"
+	"  WHERE NOT EXISTS (SELECT 1 FROM call_kinds k WHERE " KIND_MATCH_NEW ");\n"
+	"  INSERT INTO request_rows(id, kind, start_off, latency_ns)\n"
+	"  SELECT NEW.id, k.id, NEW.start_ns - k.base_ns, NEW.latency_ns\n"
+	"  FROM call_kinds k WHERE " KIND_MATCH_NEW " ORDER BY k.id LIMIT 1;\n"
+	"  INSERT INTO request_spans(run_id, first_id, last_id)\n"
+	"  SELECT NEW.run_id, last_insert_rowid(), last_insert_rowid(); END;\n"
 	"CREATE TABLE cpu_profile(\n"
 	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER,\n"
 	"  category TEXT, verb TEXT, resource TEXT,\n"
 	"  samples INTEGER, cpu_ns INTEGER);\n"
-	"CREATE INDEX cpu_profile_run ON cpu_profile(run_id);\n";
+	"CREATE INDEX cpu_profile_run ON cpu_profile(run_id);\n"
+	/*
+	 * CPU stacks as pprof keeps them (profile.proto's Function and
+	 * Location tables): each frame name once, each distinct stack once
+	 * as a JSON array of frame ids, and the samples pointing at it; the
+	 * cpu_stacks view spells the stack out as version 1 stored it.
+	 */
+	"CREATE TABLE cpu_functions(id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+	"CREATE TABLE cpu_stack_ids(id INTEGER PRIMARY KEY, frames TEXT NOT NULL);\n"
+	"CREATE TABLE cpu_stack_samples(\n"
+	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER, component TEXT,\n"
+	"  category TEXT, verb TEXT, resource TEXT, stack_id INTEGER,\n"
+	"  samples INTEGER, cpu_ns INTEGER);\n"
+	"CREATE INDEX cpu_stack_samples_run ON cpu_stack_samples(run_id);\n"
+	"CREATE VIEW cpu_stacks AS SELECT\n"
+	"  s.run_id AS run_id, s.target_id AS target_id, s.component AS component,\n"
+	"  s.category AS category, s.verb AS verb, s.resource AS resource,\n"
+	"  (SELECT group_concat((SELECT name FROM cpu_functions WHERE id = j.value), ';')\n"
+	"   FROM json_each(t.frames) j) AS stack,\n"
+	"  s.samples AS samples, s.cpu_ns AS cpu_ns\n"
+	"  FROM cpu_stack_samples s JOIN cpu_stack_ids t ON t.id = s.stack_id;\n"
+	"CREATE TRIGGER cpu_stacks_delete INSTEAD OF DELETE ON cpu_stacks BEGIN\n"
+	"  DELETE FROM cpu_stack_samples WHERE run_id IS OLD.run_id\n"
+	"    AND target_id IS OLD.target_id AND category IS OLD.category\n"
+	"    AND verb IS OLD.verb AND resource IS OLD.resource; END;\n";
 
 /*
  * Tables added within schema version 1, created in every file opened for
@@ -83,11 +156,6 @@ static const char added_sql[] =
 	"  accepted INTEGER, closed INTEGER, peers INTEGER,\n"
 	"  bytes_in INTEGER, bytes_out INTEGER, retransmits INTEGER);\n"
 	"CREATE INDEX IF NOT EXISTS sock_stats_run ON sock_stats(run_id);\n"
-	"CREATE TABLE IF NOT EXISTS cpu_stacks(\n"
-	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER, component TEXT,\n"
-	"  category TEXT, verb TEXT, resource TEXT, stack TEXT,\n"
-	"  samples INTEGER, cpu_ns INTEGER);\n"
-	"CREATE INDEX IF NOT EXISTS cpu_stacks_run ON cpu_stacks(run_id);\n"
 	"CREATE TABLE IF NOT EXISTS metric_scrapes(\n"
 	"  id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id),\n"
 	"  endpoint TEXT, component TEXT, t_ns INTEGER, duration_ns INTEGER,\n"
@@ -127,21 +195,29 @@ static const struct {
 };
 
 /*
- * The report's index, in the order report.c reads a run (group key, then
- * latency, then status): its GROUP BY and its sorted pass become scans of
- * this index that never touch the table. path is in the key because
- * non-resource requests are grouped by path; store__add_request keeps it
- * NULL for resource requests so that it never splits their groups.
- *
- * It is built when a run ends, not kept up to date while recording:
- * latency in the key scatters every batch over the whole index, and
- * maintaining it cut inserts from about 300,000 to 26,000 rows/s on a
- * 2-core KVM guest, while building it afterwards takes about 3.7 s per
- * million rows. Without it the report is still right, only slower.
+ * An in-memory dictionary: a byte string (a call kind's fields, a frame
+ * name, a stack's frame ids) -> its row id, open addressing on FNV-1a, so
+ * that a request costs a hash lookup, not a SELECT. Entries live as long
+ * as the store; a rolled-back batch empties it (its rows may be gone).
  */
-static const char report_index_sql[] =
-	"CREATE INDEX IF NOT EXISTS requests_report ON requests(run_id, component, verb,\n"
-	"  resource, subresource, scope, path, latency_ns, status, protocol)";
+struct dict_ent {
+	uint64_t hash;
+	int64_t id;
+	size_t len;
+	char *key;
+};
+
+struct dict {
+	struct dict_ent *tab;
+	size_t n, cap;   /* cap: a power of two, or 0 */
+};
+
+/* A stretch of request ids of one run written in the open batch (table request_spans). */
+struct span {
+	int64_t run_id, first, last;
+};
+
+#define SPANS 8
 
 struct store {
 	sqlite3 *db;
@@ -155,6 +231,12 @@ struct store {
 	sqlite3_stmt *set_cluster, *set_target_cpu, *ins_cpu, *ins_stack, *del_stacks;
 	sqlite3_stmt *ins_mscrape, *ins_mseries, *ins_msample;
 	sqlite3_stmt *del_msamples, *del_mseries, *del_mscrapes;
+	sqlite3_stmt *ins_kind, *ins_span, *run_base, *ins_func, *ins_stackid;
+	sqlite3_stmt *del_kinds, *del_spans;
+	struct dict kinds, funcs, stacks;
+	struct span spans[SPANS];
+	int nspans;
+	int64_t base_run, base_ns;  /* started_ns of the run last written to */
 };
 
 #define STR_(x) #x
@@ -223,6 +305,80 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 static void bind_key(sqlite3_stmt *st, int i, const char *v)
 {
 	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+static uint64_t fnv1a(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0xcbf29ce484222325ULL;
+
+	for (size_t i = 0; i < n; i++)
+		h = (h ^ b[i]) * 0x100000001b3ULL;
+	return h;
+}
+
+/* The id of KEY, or 0 (row ids start at 1); *HASH gets its hash for dict_put. */
+static int64_t dict_get(const struct dict *d, const void *key, size_t len, uint64_t *hash)
+{
+	uint64_t h = fnv1a(key, len);
+
+	*hash = h;
+	if (!d->cap)
+		return 0;
+	for (size_t i = h & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
+		const struct dict_ent *e = &d->tab[i];
+
+		if (!e->key)
+			return 0;
+		if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0)
+			return e->id;
+	}
+}
+
+static int dict_put(struct dict *d, const void *key, size_t len, uint64_t h, int64_t id)
+{
+	struct dict_ent *e;
+
+	if ((d->n + 1) * 2 > d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 256;
+		struct dict_ent *nt = calloc(nc, sizeof(*nt));
+
+		if (!nt)
+			return -ENOMEM;
+		for (size_t i = 0; i < d->cap; i++) {
+			size_t j;
+
+			if (!d->tab[i].key)
+				continue;
+			for (j = d->tab[i].hash & (nc - 1); nt[j].key; j = (j + 1) & (nc - 1))
+				;
+			nt[j] = d->tab[i];
+		}
+		free(d->tab);
+		d->tab = nt;
+		d->cap = nc;
+	}
+	for (size_t i = h & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
+		e = &d->tab[i];
+		if (!e->key)
+			break;
+	}
+	if (!(e->key = malloc(len ? len : 1)))
+		return -ENOMEM;
+	memcpy(e->key, key, len);
+	e->len = len;
+	e->hash = h;
+	e->id = id;
+	d->n++;
+	return 0;
+}
+
+static void dict_clear(struct dict *d)
+{
+	for (size_t i = 0; i < d->cap; i++)
+		free(d->tab[i].key);
+	free(d->tab);
+	memset(d, 0, sizeof(*d));
 }
 
 /* One integer from a query, or -errno. */
@@ -366,6 +522,16 @@ static int check_or_create(struct store *s)
 			  s->path, version, STORE_SCHEMA_VERSION);
 		return -EPROTO;
 	}
+	if (version < STORE_SCHEMA_VERSION) {
+		/*
+		 * Version 1 kept every request as a row of text; converting
+		 * a file of millions of them in place would hold the recording
+		 * for minutes. report and diff read it as it is.
+		 */
+		cp_seterr("'%s' has schema version %lld, written by an older cpprof; record into "
+			  "a new --db file (report and diff still read this one)", s->path, version);
+		return -EPROTO;
+	}
 	/* Persistent in the file; a no-op for databases we created. */
 	err = exec(s, "PRAGMA journal_mode=WAL");
 	if (err)
@@ -374,6 +540,22 @@ static int check_or_create(struct store *s)
 	if (err)
 		return err;
 	return add_columns(s);
+}
+
+/* Record the id stretches of the open batch, so a reader finds a run's rows without an index. */
+static int write_spans(struct store *s)
+{
+	int err = 0;
+
+	for (int i = 0; i < s->nspans && !err; i++) {
+		sqlite3_bind_int64(s->ins_span, 1, s->spans[i].run_id);
+		sqlite3_bind_int64(s->ins_span, 2, s->spans[i].first);
+		sqlite3_bind_int64(s->ins_span, 3, s->spans[i].last);
+		err = step_done(s, s->ins_span);
+	}
+	if (!err)
+		s->nspans = 0;
+	return err;
 }
 
 struct store *store__open(const char *path, int *errp)
@@ -447,18 +629,28 @@ struct store *store__open(const char *path, int *errp)
 	    (err = prepare(s, "INSERT INTO cpu_profile(run_id, target_id, component, category, "
 			      "verb, resource, subresource, scope, samples, cpu_ns) "
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &s->ins_cpu)) ||
-	    (err = prepare(s, "INSERT INTO cpu_stacks(run_id, target_id, component, category, "
-			      "verb, resource, stack, samples, cpu_ns) "
+	    (err = prepare(s, "INSERT INTO cpu_stack_samples(run_id, target_id, component, "
+			      "category, verb, resource, stack_id, samples, cpu_ns) "
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9)", &s->ins_stack)) ||
-	    (err = prepare(s, "DELETE FROM cpu_stacks WHERE run_id = ?1", &s->del_stacks)) ||
+	    (err = prepare(s, "DELETE FROM cpu_stack_samples WHERE run_id = ?1", &s->del_stacks)) ||
+	    (err = prepare(s, "INSERT INTO cpu_functions(name) VALUES (?1)", &s->ins_func)) ||
+	    (err = prepare(s, "INSERT INTO cpu_stack_ids(frames) VALUES (?1)", &s->ins_stackid)) ||
+	    (err = prepare(s, "INSERT INTO call_kinds(run_id, target_id, component, protocol, "
+			      "method, verb, api_group, api_version, resource, subresource, "
+			      "namespace, scope, name, path, watch, status, base_ns) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+			      "?14, ?15, ?16, ?17)", &s->ins_kind)) ||
+	    (err = prepare(s, "INSERT INTO request_spans(run_id, first_id, last_id) "
+			      "VALUES (?1, ?2, ?3)", &s->ins_span)) ||
+	    (err = prepare(s, "SELECT started_ns FROM runs WHERE id = ?1", &s->run_base)) ||
+	    (err = prepare(s, "DELETE FROM call_kinds WHERE run_id = ?1", &s->del_kinds)) ||
+	    (err = prepare(s, "DELETE FROM request_spans WHERE run_id = ?1", &s->del_spans)) ||
 	    (err = prepare(s, "UPDATE targets SET exited_ns = ?2 WHERE id = ?1",
 			   &s->target_exit)) ||
-	    (err = prepare(s, "INSERT INTO requests(run_id, target_id, component, protocol, "
-			      "method, verb, api_group, api_version, resource, subresource, "
-			      "namespace, scope, name, path, watch, status, start_ns, latency_ns) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-			      "?14, ?15, ?16, ?17, ?18)", &s->ins_req)) ||
-	    (err = prepare(s, "DELETE FROM requests WHERE run_id = ?1", &s->del_req)) ||
+	    (err = prepare(s, "INSERT INTO request_rows(kind, start_off, latency_ns) "
+			      "VALUES (?1, ?2, ?3)", &s->ins_req)) ||
+	    (err = prepare(s, "DELETE FROM request_rows WHERE kind IN "
+			      "(SELECT id FROM call_kinds WHERE run_id = ?1)", &s->del_req)) ||
 	    (err = prepare(s, "DELETE FROM cpu_profile WHERE run_id = ?1", &s->del_cpu)) ||
 	    (err = prepare(s, "DELETE FROM targets WHERE run_id = ?1", &s->del_targets)) ||
 	    (err = prepare(s, "DELETE FROM runs WHERE id = ?1", &s->del_run)) ||
@@ -502,8 +694,10 @@ void store__close(struct store *s)
 	if (!s)
 		return;
 	/* Best effort: the caller that cares about the last batch calls store__flush. */
-	if (s->in_tx && s->db)
+	if (s->in_tx && s->db) {
+		write_spans(s);
 		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	}
 	sqlite3_finalize(s->begin);
 	sqlite3_finalize(s->commit);
 	sqlite3_finalize(s->ins_run);
@@ -530,6 +724,16 @@ void store__close(struct store *s)
 	sqlite3_finalize(s->del_msamples);
 	sqlite3_finalize(s->del_mseries);
 	sqlite3_finalize(s->del_mscrapes);
+	sqlite3_finalize(s->ins_kind);
+	sqlite3_finalize(s->ins_span);
+	sqlite3_finalize(s->run_base);
+	sqlite3_finalize(s->ins_func);
+	sqlite3_finalize(s->ins_stackid);
+	sqlite3_finalize(s->del_kinds);
+	sqlite3_finalize(s->del_spans);
+	dict_clear(&s->kinds);
+	dict_clear(&s->funcs);
+	dict_clear(&s->stacks);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -541,7 +745,9 @@ int store__flush(struct store *s)
 
 	if (!s->in_tx)
 		return 0;
-	err = step_done(s, s->commit);
+	err = write_spans(s);
+	if (!err)
+		err = step_done(s, s->commit);
 	/*
 	 * A failed COMMIT (disk full) may have rolled the transaction back;
 	 * SQLite knows, so ask it rather than guess.
@@ -549,6 +755,13 @@ int store__flush(struct store *s)
 	s->in_tx = !sqlite3_get_autocommit(s->db);
 	if (!s->in_tx)
 		s->pending = 0;
+	if (err && !s->in_tx) {
+		/* Rolled back: the kinds, frames and stacks of the batch are gone with it. */
+		dict_clear(&s->kinds);
+		dict_clear(&s->funcs);
+		dict_clear(&s->stacks);
+		s->nspans = 0;
+	}
 	return err;
 }
 
@@ -557,10 +770,6 @@ int store__begin_run(struct store *s, const struct run_info *ri, int64_t *run_id
 	int err;
 
 	err = store__flush(s);
-	if (err)
-		return err;
-	/* Rebuilt by store__end_run; see report_index_sql. */
-	err = exec(s, "DROP INDEX IF EXISTS requests_report");
 	if (err)
 		return err;
 	bind_text(s->ins_run, 1, ri->label);
@@ -634,18 +843,72 @@ int store__target_exited(struct store *s, int64_t target_id, int64_t exited_ns)
 	return step_done(s, s->target_exit);
 }
 
-int store__add_request(struct store *s, const struct request_rec *r)
+/* Append field V (NULL and "" told apart) to the key being built in BUF. */
+static size_t key_add(char *buf, size_t at, size_t cap, const char *v)
 {
-	sqlite3_stmt *st = s->ins_req;
-	bool is_resource = r->resource && r->resource[0];
+	size_t n = v ? strlen(v) : 0;
+
+	if (at + n + 2 > cap)
+		return cap + 1;     /* too long to intern: the caller stores no kind */
+	buf[at++] = v ? 1 : 0;
+	memcpy(buf + at, v ? v : "", n);
+	at += n;
+	buf[at++] = 0;
+	return at;
+}
+
+/* started_ns of RUN_ID, the base of its rows' start_off; cached for the run being written. */
+static int run_base(struct store *s, int64_t run_id, int64_t *base)
+{
+	int rc;
+
+	if (run_id == s->base_run && run_id) {
+		*base = s->base_ns;
+		return 0;
+	}
+	sqlite3_bind_int64(s->run_base, 1, run_id);
+	rc = sqlite3_step(s->run_base);
+	*base = rc == SQLITE_ROW ? sqlite3_column_int64(s->run_base, 0) : 0;
+	sqlite3_reset(s->run_base);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, rc);
+	s->base_run = run_id;
+	s->base_ns = *base;
+	return 0;
+}
+
+/*
+ * The call_kinds id of R: the in-memory dictionary, or a new row written
+ * in the open batch. Everything of a request but its start and latency is
+ * its kind, so a run of any length has only as many kinds as distinct
+ * calls (a few hundred on a scale test; more when names are stored).
+ */
+static int kind_id(struct store *s, const struct request_rec *r, const char *path,
+		   int64_t *id, int64_t *base)
+{
+	const char *text[] = { r->component, r->protocol, r->method, r->verb, r->api_group,
+			       r->api_version, r->resource, r->subresource, r->namespace,
+			       r->scope, r->name, path };
+	char key[2048];
+	size_t n = 0;
+	int32_t ints[2] = { r->watch, r->status };
+	int64_t ids[2] = { r->run_id, r->target_id };
+	uint64_t h;
 	int err;
 
-	if (!s->in_tx) {
-		err = step_done(s, s->begin);
-		if (err)
-			return err;
-		s->in_tx = true;
-	}
+	memcpy(key, ids, sizeof(ids));
+	memcpy(key + sizeof(ids), ints, sizeof(ints));
+	n = sizeof(ids) + sizeof(ints);
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]) && n <= sizeof(key); i++)
+		n = key_add(key, n, sizeof(key), text[i]);
+	err = run_base(s, r->run_id, base);
+	if (err)
+		return err;
+	if (n <= sizeof(key) && (*id = dict_get(&s->kinds, key, n, &h)))
+		return 0;
+
+	sqlite3_stmt *st = s->ins_kind;
+
 	sqlite3_bind_int64(st, 1, r->run_id);
 	sqlite3_bind_int64(st, 2, r->target_id);
 	bind_key(st, 3, r->component);
@@ -659,18 +922,77 @@ int store__add_request(struct store *s, const struct request_rec *r)
 	bind_text(st, 11, r->namespace);
 	bind_key(st, 12, r->scope);
 	bind_text(st, 13, r->name);
-	/* path is part of the report's group key: only where it names the call. */
-	bind_text(st, 14, is_resource ? NULL : r->path);
+	bind_text(st, 14, path);
 	sqlite3_bind_int(st, 15, r->watch);
 	sqlite3_bind_int(st, 16, r->status);
-	sqlite3_bind_int64(st, 17, r->start_ns);
-	sqlite3_bind_int64(st, 18, r->latency_ns);
+	sqlite3_bind_int64(st, 17, *base);
 	err = step_done(s, st);
+	if (err)
+		return err;
+	*id = sqlite3_last_insert_rowid(s->db);
+	if (n <= sizeof(key) && dict_put(&s->kinds, key, n, h, *id)) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/* Note request ID of RUN_ID in the batch's spans (written at commit). */
+static int span_add(struct store *s, int64_t run_id, int64_t id)
+{
+	int err;
+
+	for (int i = 0; i < s->nspans; i++) {
+		if (s->spans[i].run_id == run_id) {
+			if (id > s->spans[i].last)
+				s->spans[i].last = id;
+			return 0;
+		}
+	}
+	if (s->nspans == SPANS && (err = write_spans(s)))
+		return err;
+	s->spans[s->nspans++] = (struct span){ run_id, id, id };
+	return 0;
+}
+
+int store__add_request_id(struct store *s, const struct request_rec *r, int64_t *idp)
+{
+	sqlite3_stmt *st = s->ins_req;
+	bool is_resource = r->resource && r->resource[0];
+	int64_t kind, base, id;
+	int err;
+
+	if (!s->in_tx) {
+		err = step_done(s, s->begin);
+		if (err)
+			return err;
+		s->in_tx = true;
+	}
+	/* path is part of the report's group key: only where it names the call. */
+	err = kind_id(s, r, is_resource ? NULL : r->path, &kind, &base);
+	if (err)
+		return err;
+	sqlite3_bind_int64(st, 1, kind);
+	sqlite3_bind_int64(st, 2, r->start_ns - base);
+	sqlite3_bind_int64(st, 3, r->latency_ns);
+	err = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, sqlite3_errcode(s->db));
+	sqlite3_reset(st);
+	if (err)
+		return err;
+	id = sqlite3_last_insert_rowid(s->db);
+	if (idp)
+		*idp = id;
+	err = span_add(s, r->run_id, id);
 	if (err)
 		return err;
 	if (++s->pending >= STORE_BATCH)
 		return store__flush(s);
 	return 0;
+}
+
+int store__add_request(struct store *s, const struct request_rec *r)
+{
+	return store__add_request_id(s, r, NULL);
 }
 
 /* Step a row of the current batch transaction (opened if needed); commit every STORE_BATCH rows. */
@@ -808,12 +1130,76 @@ int store__add_cpu(struct store *s, const struct cpu_rec *r)
 	return batch_step(s, st);
 }
 
+/* The id of NAME in DICT, inserted with INS (one text parameter) when new. */
+static int intern(struct store *s, struct dict *d, sqlite3_stmt *ins, const char *name,
+		  size_t len, int64_t *id)
+{
+	uint64_t h;
+	int err;
+
+	if ((*id = dict_get(d, name, len, &h)))
+		return 0;
+	sqlite3_bind_text(ins, 1, name, (int)len, SQLITE_STATIC);
+	err = step_done(s, ins);
+	if (err)
+		return err;
+	*id = sqlite3_last_insert_rowid(s->db);
+	if (dict_put(d, name, len, h, *id)) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * A folded stack is split at ';' into frames, each frame name interned
+ * in cpu_functions and the stack, as a JSON array of their ids, in
+ * cpu_stack_ids: a deep Go stack of 2 KB of text becomes about 60 bytes
+ * once its frames are known.
+ */
 int store__add_stack(struct store *s, const struct stack_rec *r)
 {
 	sqlite3_stmt *st = s->ins_stack;
+	const char *p = r->stack ? r->stack : "";
+	size_t cap = 256, n = 0;
+	char *frames = malloc(cap);
+	int64_t fid, sid;
 	int err;
 
+	if (!frames) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
 	err = batch_begin(s);
+	frames[n++] = '[';
+	while (!err) {
+		const char *e = strchr(p, ';');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		err = intern(s, &s->funcs, s->ins_func, p, len, &fid);
+		if (err)
+			break;
+		if (n + 24 > cap) {
+			char *nf = realloc(frames, cap *= 2);
+
+			if (!nf) {
+				cp_seterr("out of memory");
+				err = -ENOMEM;
+				break;
+			}
+			frames = nf;
+		}
+		n += (size_t)snprintf(frames + n, cap - n, "%s%lld", n > 1 ? "," : "",
+				      (long long)fid);
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	if (!err) {
+		frames[n++] = ']';
+		err = intern(s, &s->stacks, s->ins_stackid, frames, n, &sid);
+	}
+	free(frames);
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, r->run_id);
@@ -822,7 +1208,7 @@ int store__add_stack(struct store *s, const struct stack_rec *r)
 	bind_key(st, 4, r->category);
 	bind_key(st, 5, r->verb);
 	bind_key(st, 6, r->resource);
-	bind_key(st, 7, r->stack);
+	sqlite3_bind_int64(st, 7, sid);
 	sqlite3_bind_int64(st, 8, r->samples);
 	sqlite3_bind_int64(st, 9, r->cpu_ns);
 	return batch_step(s, st);
@@ -909,17 +1295,14 @@ int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st)
 
 int store__build_index(struct store *s)
 {
-	int err;
-
-	err = store__flush(s);
-	if (err)
-		return err;
-	return exec(s, report_index_sql);
+	/* Version 2 needs no report index (see report_model.c): only the flush is left. */
+	return store__flush(s);
 }
 
 int store__delete_run(struct store *s, int64_t run_id)
 {
-	sqlite3_stmt *dels[] = { s->del_req, s->del_cpu, s->del_stacks, s->del_syscalls,
+	sqlite3_stmt *dels[] = { s->del_req, s->del_kinds, s->del_spans, s->del_cpu,
+				 s->del_stacks, s->del_syscalls,
 				 s->del_sock, s->del_msamples, s->del_mseries, s->del_mscrapes,
 				 s->del_targets, s->del_run };
 	int err;

@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -158,6 +158,8 @@ int store__add_target(struct store *s, int64_t run_id, const struct target_info 
 int store__target_exited(struct store *s, int64_t target_id, int64_t exited_ns);
 /* Buffered: written in the current batch transaction. */
 int store__add_request(struct store *s, const struct request_rec *r);
+/* The same, and *ID gets the request's id (requests.id) for tables keyed by it. */
+int store__add_request_id(struct store *s, const struct request_rec *r, int64_t *id);
 /* Buffered like requests: a row of table syscalls. */
 int store__add_syscall(struct store *s, const struct syscall_rec *r);
 /* Buffered like requests: a row of table sock_stats. */
