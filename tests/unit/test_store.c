@@ -283,7 +283,8 @@ static void test_foreign_files(void)
 	CHECK(s == NULL, "recorded into a version 1 file");
 	CHECK_INT(err, -EPROTO);
 	snprintf(want, sizeof(want), "'%s' has schema version 1, written by an older cpprof; "
-		 "record into a new --db file (report and diff still read this one)", newer);
+		 "record into a new --db file, or convert it with 'cpprof migrate %s NEW.db' (report and "
+		 "diff read it as it is)", newer, newer);
 	CHECK_STR(cp_lasterr(), want);
 	CHECK_INT(sql_int(newer, "SELECT version FROM schema_version"), 1);
 	store__close(s);

@@ -76,7 +76,7 @@ static const char schema_sql[] =
 	"CREATE INDEX call_kinds_run ON call_kinds(run_id);\n"
 	"CREATE TABLE request_rows(\n"
 	"  id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,\n"
-	"  start_off INTEGER NOT NULL, latency_ns INTEGER);\n"
+	"  start_off INTEGER, latency_ns INTEGER);\n"
 	"CREATE TABLE request_spans(\n"
 	"  run_id INTEGER NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL);\n"
 	"CREATE INDEX request_spans_run ON request_spans(run_id);\n"
@@ -529,7 +529,8 @@ static int check_or_create(struct store *s)
 		 * for minutes. report and diff read it as it is.
 		 */
 		cp_seterr("'%s' has schema version %lld, written by an older cpprof; record into "
-			  "a new --db file (report and diff still read this one)", s->path, version);
+			  "a new --db file, or convert it with 'cpprof migrate %s NEW.db' (report and "
+			  "diff read it as it is)", s->path, version, s->path);
 		return -EPROTO;
 	}
 	/* Persistent in the file; a no-op for databases we created. */
@@ -1329,5 +1330,178 @@ int store__delete_run(struct store *s, int64_t run_id)
 
 rollback:
 	sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+	return err;
+}
+
+/* The columns of TABLE in schema SCHEMA, comma-separated, that OTHER.TABLE has too. */
+static int common_columns(struct store *s, const char *table, char *out, size_t cap)
+{
+	char sql[512];
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int rc;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT m.name FROM pragma_table_info('%s', 'main') m "
+		 "JOIN pragma_table_info('%s', 'old') o ON o.name = m.name ORDER BY m.cid",
+		 table, table);
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(s, rc);
+	out[0] = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 0);
+
+		n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s%s", n ? ", " : "", c);
+	}
+	sqlite3_finalize(st);
+	if (n >= cap) {
+		cp_seterr("too many columns in table %s", table);
+		return -E2BIG;
+	}
+	return rc == SQLITE_DONE ? 0 : db_err(s, rc);
+}
+
+/* Key columns of call_kinds as version 1 rows R of old.requests give them (see schema_sql). */
+#define V1_KIND_COLS \
+	"r.run_id, r.target_id, ifnull(r.component, ''), r.protocol, r.method, " \
+	"ifnull(r.verb, ''), r.api_group, r.api_version, ifnull(r.resource, ''), " \
+	"ifnull(r.subresource, ''), r.namespace, ifnull(r.scope, ''), r.name, r.path, " \
+	"r.watch, r.status"
+#define V1_KIND_MATCH \
+	"k.run_id IS r.run_id AND k.target_id IS r.target_id " \
+	"AND k.component = ifnull(r.component, '') AND k.protocol IS r.protocol " \
+	"AND k.method IS r.method AND k.verb = ifnull(r.verb, '') " \
+	"AND k.api_group IS r.api_group AND k.api_version IS r.api_version " \
+	"AND k.resource = ifnull(r.resource, '') AND k.subresource = ifnull(r.subresource, '') " \
+	"AND k.namespace IS r.namespace AND k.scope = ifnull(r.scope, '') " \
+	"AND k.name IS r.name AND k.path IS r.path AND k.watch IS r.watch " \
+	"AND k.status IS r.status"
+
+int store__migrate(const char *from, const char *to)
+{
+	static const char *const tables[] = { "runs", "targets", "cpu_profile", "syscalls",
+		"sock_stats", "metric_scrapes", "metric_series", "metric_samples" };
+	sqlite3_stmt *st = NULL;
+	struct store *s;
+	long long version = 0, have;
+	char cols[2048], sql[4096];
+	int err = 0, rc;
+
+	if (access(to, F_OK) == 0) {
+		cp_seterr("'%s' exists; migrate into a new file", to);
+		return -EEXIST;
+	}
+	if (access(from, R_OK) != 0) {
+		err = -errno;
+		cp_seterr("cannot read '%s': %s", from, strerror(errno));
+		return err;
+	}
+	s = store__open(to, &err);
+	if (!s)
+		return err;
+	rc = sqlite3_prepare_v2(s->db, "ATTACH ?1 AS old", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err = db_err(s, rc);
+		goto out;
+	}
+	err = query_int(s, "SELECT max(version) FROM old.schema_version", &version);
+	if (err || version != 1) {
+		cp_seterr("'%s' is not a cpprof database of schema version 1 (%s); nothing to migrate",
+			  from, err ? "no schema_version table" : "another version");
+		err = -EINVAL;
+		goto out;
+	}
+	/* A copy as it is: rows of deleted runs stay (as the old file kept them). */
+	err = exec(s, "PRAGMA foreign_keys=OFF; BEGIN");
+	for (size_t i = 0; !err && i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM old.sqlite_master "
+			 "WHERE type = 'table' AND name = '%s'", tables[i]);
+		err = query_int(s, sql, &have);
+		if (err || !have)
+			continue;   /* added within version 1: older files lack it */
+		err = common_columns(s, tables[i], cols, sizeof(cols));
+		if (err)
+			break;
+		snprintf(sql, sizeof(sql), "INSERT INTO main.%s(%s) SELECT %s FROM old.%s",
+			 tables[i], cols, cols, tables[i]);
+		err = exec(s, sql);
+	}
+	/*
+	 * Requests: their distinct kinds first, then each row as its kind's
+	 * id, with its rowid kept (the id of the requests view); a temporary
+	 * index makes the lookup of 16 columns a seek.
+	 */
+	if (!err)
+		err = exec(s, "INSERT INTO call_kinds(run_id, target_id, component, protocol, method, "
+			   "verb, api_group, api_version, resource, subresource, namespace, scope, "
+			   "name, path, watch, status, base_ns) "
+			   "SELECT DISTINCT " V1_KIND_COLS ", ifnull(u.started_ns, 0) "
+			   "FROM old.requests r LEFT JOIN old.runs u ON u.id = r.run_id;"
+			   "CREATE INDEX call_kinds_migrate ON call_kinds(run_id, target_id, component, "
+			   "verb, resource, subresource, scope, status);"
+			   "INSERT INTO request_rows(id, kind, start_off, latency_ns) "
+			   "SELECT r.rowid, k.id, r.start_ns - k.base_ns, r.latency_ns "
+			   "FROM old.requests r JOIN call_kinds k ON " V1_KIND_MATCH " ORDER BY r.rowid;"
+			   "INSERT INTO request_spans(run_id, first_id, last_id) "
+			   "SELECT run_id, min(rowid), max(rowid) FROM old.requests GROUP BY run_id;"
+			   "DROP INDEX call_kinds_migrate;");
+	if (err) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	err = exec(s, "COMMIT");
+	if (err)
+		goto out;
+	err = query_int(s, "SELECT count(*) FROM old.sqlite_master "
+			   "WHERE type = 'table' AND name = 'cpu_stacks'", &have);
+	if (!err && have) {
+		/* Stacks through store__add_stack, which interns their frames. */
+		rc = sqlite3_prepare_v2(s->db, "SELECT run_id, target_id, component, category, verb, "
+					"resource, stack, samples, cpu_ns FROM old.cpu_stacks "
+					"ORDER BY rowid", -1, &st, NULL);
+		if (rc != SQLITE_OK) {
+			err = db_err(s, rc);
+			goto out;
+		}
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct stack_rec r = {
+				.run_id = sqlite3_column_int64(st, 0),
+				.target_id = sqlite3_column_int64(st, 1),
+				.component = (const char *)sqlite3_column_text(st, 2),
+				.category = (const char *)sqlite3_column_text(st, 3),
+				.verb = (const char *)sqlite3_column_text(st, 4),
+				.resource = (const char *)sqlite3_column_text(st, 5),
+				.stack = (const char *)sqlite3_column_text(st, 6),
+				.samples = sqlite3_column_int64(st, 7),
+				.cpu_ns = sqlite3_column_int64(st, 8),
+			};
+
+			err = store__add_stack(s, &r);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = db_err(s, rc);
+		sqlite3_finalize(st);
+		if (!err)
+			err = store__flush(s);
+	}
+out:
+	if (!err)
+		err = exec(s, "DETACH old");
+	store__close(s);
+	if (err) {
+		char p[4096];
+
+		unlink(to);
+		snprintf(p, sizeof(p), "%s-wal", to);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s-shm", to);
+		unlink(p);
+	}
 	return err;
 }

@@ -192,6 +192,12 @@ int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st);
  * costs 10x in insert rate. Idempotent.
  */
 int store__build_index(struct store *s);
+/*
+ * Copy the schema version 1 file FROM into a new version 2 file TO (which
+ * must not exist): every table, requests as call kinds and narrow rows
+ * with their rowids as ids, CPU stacks interned. TO is removed on failure.
+ */
+int store__migrate(const char *from, const char *to);
 /* Remove a run and everything of it (used when recording fails before any data). */
 int store__delete_run(struct store *s, int64_t run_id);
 
