@@ -398,6 +398,22 @@ static void test_unwritable(void)
 	store__close(s);
 }
 
+/* CPU time of this thread: the store's cost without the machine's other load. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long long file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -417,7 +433,7 @@ static void test_throughput(void)
 	struct request_rec r;
 	int64_t run_id = 0;
 	struct store *s;
-	double t0, dt, dt_index;
+	double t0, dt, dt_index, c0, dc;
 	int err = 0;
 	long i;
 
@@ -427,6 +443,7 @@ static void test_throughput(void)
 		return;
 	CHECK_INT(store__begin_run(s, &ri, &run_id), 0);
 	t0 = now_s();
+	c0 = cpu_s();
 	for (i = 0; i < rows; i++) {
 		fill_request(&r, run_id, 1, (int)i);
 		if (store__add_request(s, &r))
@@ -434,14 +451,16 @@ static void test_throughput(void)
 	}
 	CHECK_INT(store__flush(s), 0);
 	dt = now_s() - t0;
+	dc = cpu_s() - c0;
 	CHECK_INT(i, rows);
 	t0 = now_s();
 	CHECK_INT(store__end_run(s, run_id, &rs), 0);
 	dt_index = now_s() - t0;
 	store__close(s);
 	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests"), rows);
-	printf("store: %ld requests in %.2f s: %.0f rows/s; end_run (report index) %.2f s\n",
-	       rows, dt, dt > 0 ? rows / dt : 0.0, dt_index);
+	printf("store: %ld requests in %.2f s: %.0f rows/s, %.2f us CPU a row; end_run %.2f s; "
+	       "%.1f bytes a request\n", rows, dt, dt > 0 ? rows / dt : 0.0, dc / rows * 1e6, dt_index,
+	       (double)file_size(path) / rows);
 }
 
 int main(void)
