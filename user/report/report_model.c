@@ -13,7 +13,10 @@
  * first pass, the nearest ranks of p50/p90/p99 are known before the
  * group's rows go by, so the exact percentiles come out of one streaming
  * pass, and memory holds only one entry per group, never the rows.
- * store.c's requests_report index makes the second a scan of one index.
+ * In a schema version 1 file, store.c's requests_report index makes the
+ * second a scan of one index. A version 2 file has no such index: both
+ * passes scan request_rows (kind id, start, latency), and the second keeps
+ * only the latencies in the histogram buckets of the ranks (ranks_v2).
  */
 #include <errno.h>
 #include <inttypes.h>

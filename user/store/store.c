@@ -2,7 +2,9 @@
 /*
  * store: cpprof's SQLite database (schema in SCHEMA.md). The recorder
  * writes one run at a time: a runs row, a targets row per traced process,
- * and a requests row per completed call. Requests arrive at up to tens of
+ * and a request_rows row per completed call (three integers: its kind,
+ * interned in call_kinds through an in-memory hash, its start and its
+ * latency; schema version 2). Requests arrive at up to tens of
  * thousands per second, so they go through one statement prepared at open
  * and are committed in batches of STORE_BATCH rows; everything else is
  * rare and committed at once (after the pending batch, so the file never

@@ -145,7 +145,8 @@ struct metric_scrape_rec {
 /*
  * Open or create PATH. A new file is created mode 0600. Returns NULL with
  * *err and cp_lasterr() set (e.g. "'x.db' is not a cpprof database",
- * "schema version 7 is newer than this cpprof (1)").
+ * "schema version 7 is newer than this cpprof (2)"); a file of schema version 1
+ * is refused too (-EPROTO; store__migrate converts it).
  */
 struct store *store__open(const char *path, int *err);
 void store__close(struct store *s);
@@ -180,17 +181,9 @@ int store__add_metric_series(struct store *s, int64_t run_id, const char *name,
 int store__add_metric_sample(struct store *s, int64_t scrape_id, int64_t series_id, double value);
 /* Commit the current batch (cheap if empty). */
 int store__flush(struct store *s);
-/*
- * Flush, record the end of the run and its counters, then build the
- * report's index (store__build_index): this takes about 4 s per million
- * requests in the file, so say so before calling it on a long run.
- */
+/* Flush, and record the end of the run and its counters. */
 int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st);
-/*
- * Build the index `cpprof report` reads through, if missing. It is
- * dropped by store__begin_run, because keeping it current while recording
- * costs 10x in insert rate. Idempotent.
- */
+/* Schema version 1 had a report index built here; version 2 needs none: a flush. */
 int store__build_index(struct store *s);
 /*
  * Copy the schema version 1 file FROM into a new version 2 file TO (which
