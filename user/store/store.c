@@ -1468,7 +1468,7 @@ int store__migrate(const char *from, const char *to)
 	sqlite3_stmt *st = NULL;
 	struct store *s;
 	long long version = 0, have;
-	char cols[2048], sql[4096];
+	char cols[2048], sql[2 * 2048 + 256];
 	int err = 0, rc;
 
 	if (access(to, F_OK) == 0) {
