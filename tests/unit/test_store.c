@@ -373,6 +373,32 @@ static void test_view_roundtrip(void)
 			  "WHERE component = 'etcd'"), 11);
 	CHECK_INT(sql_int(path, "SELECT count(*) FROM call_kinds WHERE component = 'etcd'"), 1);
 	CHECK_INT(sql_int(path, "SELECT count(*) FROM cpu_stacks"), 1);
+
+	/* Many kinds (object names stored): the in-memory dictionary grows and still finds each. */
+	s = store__open(path, &err);
+	CHECK(s != NULL, "reopen: %s", cp_lasterr());
+	if (!s)
+		return;
+	ri.label = "names";
+	CHECK_INT(store__begin_run(s, &ri, &run), 0);
+	for (int i = 0; i < 6000; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "node-%d", i % 3000);
+		fill_request(&r, run, t, 1);
+		r.name = name;
+		r.latency_ns = i;
+		CHECK_INT(store__add_request(s, &r), 0);
+	}
+	CHECK_INT(store__flush(s), 0);
+	store__close(s);
+	snprintf(buf, sizeof(buf), "SELECT count(*) FROM call_kinds WHERE run_id = %lld", (long long)run);
+	CHECK_INT(sql_int(path, buf), 3000);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests WHERE name = 'node-2999' AND "
+			  "latency_ns IN (2999, 5999)"), 2);
+	snprintf(buf, sizeof(buf), "SELECT count(DISTINCT name) FROM requests WHERE run_id = %lld",
+		 (long long)run);
+	CHECK_INT(sql_int(path, buf), 3000);
 }
 
 static void test_unwritable(void)
