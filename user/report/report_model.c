@@ -951,6 +951,106 @@ static int ll_cmp(const void *a, const void *b)
 	return x < y ? -1 : x > y;
 }
 
+static void ranks_free(struct call_ranks *cr, size_t n)
+{
+	for (size_t g = 0; cr && g < n; g++)
+		for (int j = 0; j < cr[g].nrb; j++)
+			free(cr[g].rb[j].v);
+	free(cr);
+}
+
+static int bucket_append(struct rank_bucket *q, const long long *v, size_t n)
+{
+	if (q->n + n > q->cap) {
+		size_t nc = q->cap ? 2 * q->cap : 16;
+		long long *nv;
+
+		while (nc < q->n + n)
+			nc *= 2;
+		if (!(nv = realloc(q->v, nc * sizeof(*nv))))
+			return -ENOMEM;
+		q->v = nv;
+		q->cap = nc;
+	}
+	memcpy(q->v + q->n, v, n * sizeof(*v));
+	q->n += n;
+	return 0;
+}
+
+/* Keep the latencies of request ids [LO, HI] that fall in a rank's bucket of their group. */
+static int rank_rows(const char *path, sqlite3 *db, const struct kinds *ks, struct call_ranks *cr,
+		     long long lo, long long hi)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err = 0;
+
+	rc = sqlite3_prepare_v2(db, rows_v2_sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(path, db, rc);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const struct kind *k;
+		struct call_ranks *x;
+		long long lat;
+		size_t ki;
+		__u32 b;
+
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL ||
+		    !(k = kind_of(ks, sqlite3_column_int64(st, 0), &ki)) || k->call == (size_t)-1)
+			continue;
+		lat = sqlite3_column_int64(st, 2);
+		b = loghist_bucket(lat < 0 ? 0 : (__u64)lat);
+		x = &cr[k->call];
+		for (int j = 0; j < x->nrb; j++) {
+			if (x->rb[j].b != b)
+				continue;
+			if (bucket_append(&x->rb[j], &lat, 1)) {
+				sqlite3_finalize(st);
+				cp_seterr("out of memory");
+				return -ENOMEM;
+			}
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		err = db_err(path, db, rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+struct rank_job {
+	const char *path;
+	const struct kinds *ks;
+	struct call_ranks *cr;
+	size_t ncr;
+	long long lo, hi;
+	int err;
+	char errmsg[512];
+};
+
+/* The second rank scanner: its own read-only connection, its own buckets. */
+static void *rank_thread(void *arg)
+{
+	struct rank_job *j = arg;
+	sqlite3 *db = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(j->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		j->err = db ? db_err(j->path, db, rc) : -ENOMEM;
+	} else {
+		sqlite3_busy_timeout(db, 5000);
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		j->err = rank_rows(j->path, db, j->ks, j->cr, j->lo, j->hi);
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	if (j->err)
+		snprintf(j->errmsg, sizeof(j->errmsg), "%s", cp_lasterr());
+	sqlite3_close(db);
+	return NULL;
+}
+
 /*
  * Pass 2 of a version 2 file, without an index: each percentile's nearest
  * rank falls in a known bucket of the group's whole-run histogram (pass
@@ -961,8 +1061,11 @@ static int ll_cmp(const void *a, const void *b)
 static int ranks_v2(const char *path, sqlite3 *db, struct kinds *ks, struct calls_out *co)
 {
 	struct call_ranks *cr = calloc(co->n ? co->n : 1, sizeof(*cr));
-	sqlite3_stmt *st = NULL;
-	int rc, err = 0;
+	struct rank_job job = { 0 };
+	bool threaded = false;
+	long long mid;
+	pthread_t th;
+	int err = 0;
 
 	if (!cr)
 		goto nomem;
@@ -995,48 +1098,35 @@ static int ranks_v2(const char *path, sqlite3 *db, struct kinds *ks, struct call
 				x->rb[x->nrb++].b = b;
 		}
 	}
-	rc = sqlite3_prepare_v2(db, rows_v2_sql, -1, &st, NULL);
-	if (rc != SQLITE_OK) {
-		err = db_err(path, db, rc);
-		goto out;
-	}
-	sqlite3_bind_int64(st, 2, ks->lo);
-	sqlite3_bind_int64(st, 3, ks->hi);
-	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
-		const struct kind *k;
-		struct call_ranks *x;
-		long long lat;
-		size_t ki;
-		__u32 b;
-
-		if (sqlite3_column_type(st, 2) == SQLITE_NULL ||
-		    !(k = kind_of(ks, sqlite3_column_int64(st, 0), &ki)) || k->call == (size_t)-1)
-			continue;
-		lat = sqlite3_column_int64(st, 2);
-		b = loghist_bucket(lat < 0 ? 0 : (__u64)lat);
-		x = &cr[k->call];
-		for (int j = 0; j < x->nrb; j++) {
-			struct rank_bucket *q = &x->rb[j];
-
-			if (q->b != b)
-				continue;
-			if (q->n == q->cap) {
-				size_t nc = q->cap ? 2 * q->cap : 16;
-				long long *nv = realloc(q->v, nc * sizeof(*nv));
-
-				if (!nv)
-					goto nomem;
-				q->v = nv;
-				q->cap = nc;
-			}
-			q->v[q->n++] = lat;
-			break;
+	mid = ks->lo + (ks->hi - ks->lo) / 2;
+	if (ks->hi - ks->lo > 100000 && (job.cr = calloc(co->n ? co->n : 1, sizeof(*job.cr)))) {
+		/* The second half of the rows on a thread of its own, as pass 1 does. */
+		for (size_t g = 0; g < co->n; g++) {
+			job.cr[g].nrb = cr[g].nrb;
+			for (int j = 0; j < cr[g].nrb; j++)
+				job.cr[g].rb[j].b = cr[g].rb[j].b;
 		}
+		job.path = path;
+		job.ks = ks;
+		job.ncr = co->n;
+		job.lo = mid + 1;
+		job.hi = ks->hi;
+		threaded = pthread_create(&th, NULL, rank_thread, &job) == 0;
 	}
-	if (rc != SQLITE_DONE) {
-		err = db_err(path, db, rc);
+	err = rank_rows(path, db, ks, cr, ks->lo, threaded ? mid : ks->hi);
+	if (threaded) {
+		pthread_join(th, NULL);
+		if (!err && job.err) {
+			err = job.err;
+			cp_seterr("%s", job.errmsg);
+		}
+		for (size_t g = 0; !err && g < co->n; g++)
+			for (int j = 0; !err && j < cr[g].nrb; j++)
+				if (bucket_append(&cr[g].rb[j], job.cr[g].rb[j].v, job.cr[g].rb[j].n))
+					goto nomem;
+	}
+	if (err)
 		goto out;
-	}
 	for (size_t g = 0; g < co->n; g++) {
 		struct call_ranks *x = &cr[g];
 		long long v[3];
@@ -1059,11 +1149,8 @@ static int ranks_v2(const char *path, sqlite3 *db, struct kinds *ks, struct call
 		co->calls[g].p99_ns = v[2];
 	}
 out:
-	sqlite3_finalize(st);
-	for (size_t g = 0; cr && g < co->n; g++)
-		for (int j = 0; j < cr[g].nrb; j++)
-			free(cr[g].rb[j].v);
-	free(cr);
+	ranks_free(cr, co->n);
+	ranks_free(job.cr, job.ncr);
 	return err;
 nomem:
 	err = -ENOMEM;
