@@ -967,6 +967,7 @@ static int kind_id(struct store *s, const struct request_rec *r, const char *pat
 	const char *text[] = { r->component, r->protocol, r->method, r->verb, r->api_group,
 			       r->api_version, r->resource, r->subresource, r->namespace,
 			       r->scope, r->name, path };
+	sqlite3_stmt *st = s->ins_kind;
 	char key[2048];
 	size_t n = 0;
 	int32_t ints[2] = { r->watch, r->status };
@@ -984,9 +985,6 @@ static int kind_id(struct store *s, const struct request_rec *r, const char *pat
 		return err;
 	if (n <= sizeof(key) && (*id = dict_get(&s->kinds, key, n, &h)))
 		return 0;
-
-	sqlite3_stmt *st = s->ins_kind;
-
 	sqlite3_bind_int64(st, 1, r->run_id);
 	sqlite3_bind_int64(st, 2, r->target_id);
 	bind_key(st, 3, r->component);
