@@ -5,8 +5,11 @@ request rows (the goal: under 5 s each, in bounded memory).
     tools/bench_report.py [BUILD_DIR] [--rows N] [--repeat 3]
 
 The database is made once by tools/gen_bigdb.py (two runs, "base" and
-"cand", N/2 rows each) and kept as BUILD_DIR/bench-<N>.db; it is made
-again only when missing or holding another row count. Each command runs
+"cand", N/2 rows each) and kept as BUILD_DIR/bench-<N>-v2.db; it is made
+again only when missing or holding another row count. A schema version 1
+file of the same shape (BUILD_DIR/bench-<N>.db, gen_bigdb --schema 1) is
+kept too: the lines "schema 2 vs schema 1" time report and diff on both,
+taking turns, and "bytes per request" compares their sizes. Each command runs
 --repeat times with its output thrown away; the lines give every wall
 time, the median, and the peak resident memory of the slowest run, read
 from the child's own rusage (wait4), e.g.
@@ -39,7 +42,9 @@ def rows_in(db):
     try:
         con = sqlite3.connect(f"file:{db}?mode=ro", uri=True)
         n = con.execute("SELECT sum(requests) FROM runs WHERE label IN ('base', 'cand')").fetchone()[0]
-        idx = con.execute("SELECT count(*) FROM sqlite_master WHERE name = 'requests_report'").fetchone()[0]
+        # complete: version 1 has its report index, version 2 its narrow rows
+        idx = con.execute("SELECT count(*) FROM sqlite_master WHERE name IN "
+                          "('requests_report', 'request_rows')").fetchone()[0]
         con.close()
         return n if idx else None
     except sqlite3.Error:
@@ -108,17 +113,23 @@ def main():
         print(f"bench_report: no '{cpprof}': run 'make' first", file=sys.stderr)
         return 1
     tag = f"{a.rows // 1_000_000}M" if a.rows % 1_000_000 == 0 else str(a.rows)
-    db = os.path.join(a.build, f"bench-{tag}.db")
-    if rows_in(db) != a.rows:
-        print(f"bench: generating '{db}' ({a.rows:,} rows; once, about 10 s per million rows)")
-        sys.stdout.flush()
-        r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gen_bigdb.py"),
-                            "--rows", str(a.rows), "--out", db])
-        if r.returncode != 0 or rows_in(db) != a.rows:
-            print("bench: gen_bigdb failed")
-            return 1
-    size = os.path.getsize(db)
+    db = os.path.join(a.build, f"bench-{tag}-v2.db")
+    old = os.path.join(a.build, f"bench-{tag}.db")   # schema version 1, as before
+    for path, schema in ((db, 2), (old, 1)):
+        if rows_in(path) != a.rows:
+            print(f"bench: generating '{path}' ({a.rows:,} rows, schema version {schema}; once, "
+                  f"about {10 if schema == 1 else 5} s per million rows)")
+            sys.stdout.flush()
+            r = subprocess.run([sys.executable, os.path.join(ROOT, "tools", "gen_bigdb.py"),
+                                "--rows", str(a.rows), "--out", path, "--schema", str(schema)])
+            if r.returncode != 0 or rows_in(path) != a.rows:
+                print("bench: gen_bigdb failed")
+                return 1
+    size, size_old = os.path.getsize(db), os.path.getsize(old)
     print(f"bench: '{db}': {a.rows:,} request rows in two runs (base, cand), {size / 2**20:.0f} MiB")
+    print(f"bench: bytes per request, whole file: {size / a.rows:.1f} (schema 2) vs {size_old / a.rows:.1f} "
+          f"(schema 1): ratio {size / size_old:.3f} (goal <= 40 B)")
+    sys.stdout.flush()
     ok = True
     if a.against:
         other = os.path.join(a.against, "cpprof")
@@ -131,6 +142,21 @@ def main():
                  a.rows)):
             ok &= against(name, cmd, other, rows, a.repeat)
         return 0 if ok else 1
+    # The same build on the two schemas, taking turns: what the compact schema did to the time.
+    for name, args in (("report (both runs)", ["report", "{}", "--format", "json"]),
+                       ("diff base cand", ["diff", "{}:base", "{}:cand", "--format", "json"])):
+        t2, t1 = [], []
+        for _ in range(a.repeat):
+            for times, path in ((t2, db), (t1, old)):
+                wall, _, rc, err = run([cpprof] + [x.format(path) for x in args])
+                if rc != 0:
+                    print(f"bench: {name} on '{path}': FAILED (exit {rc}): {err.strip()[-300:]}")
+                    return 1
+                times.append(wall)
+        m2, m1 = statistics.median(t2), statistics.median(t1)
+        print(f"bench: {name} on {a.rows:,} rows, schema 2 vs schema 1: {m2:.2f} s vs {m1:.2f} s "
+              f"(medians of {a.repeat}, taking turns): ratio {m2 / m1:.3f} (goal <= 1)")
+        sys.stdout.flush()
     ok &= bench("report (both runs)", [cpprof, "report", db, "--format", "json"], a.rows, a.repeat)
     ok &= bench("report --label base", [cpprof, "report", db, "--label", "base", "--format", "json"],
                 a.rows // 2, a.repeat)

@@ -25,6 +25,7 @@ import argparse
 import math
 import os
 import random
+import re
 import sqlite3
 import sys
 import time
@@ -80,6 +81,39 @@ CREATE TABLE IF NOT EXISTS cpu_stacks(
 CREATE INDEX IF NOT EXISTS cpu_stacks_run ON cpu_stacks(run_id);
 INSERT INTO schema_version VALUES (1);
 """
+
+
+def store_ddl():
+    """The version 2 schema exactly as user/store/store.c creates it: its
+    schema_sql and added_sql (C string literals and the macros they use)
+    and its added_columns, read from the source so the two cannot drift."""
+    src = open(os.path.join(ROOT, "user", "store", "store.c")).read()
+    macros = {}
+    for m in re.finditer(r"#define (\w+) \\\n((?:.*\\\n)*.*)\n", src):
+        macros[m.group(1)] = "".join(c_literal(t) for t in re.findall(r'"(?:[^"\\]|\\.)*"', m.group(2)))
+
+    def block(name):
+        i = src.index(f"static const char {name}[] =") + len(f"static const char {name}[] =")
+        out = []
+        for tok in re.finditer(r'/\*.*?\*/|"(?:[^"\\]|\\.)*"|\w+|;|\s+', src[i:], re.S):
+            t = tok.group(0)
+            if t == ";":
+                return "".join(out)
+            if t.startswith('"'):
+                out.append(c_literal(t))
+            elif t in macros:
+                out.append(macros[t])
+        raise ValueError(name)
+    ddl = block("schema_sql") + block("added_sql")
+    for table, col, typ in re.findall(r'\{ "(\w+)", "(\w+)", "(\w+)" \}', src):
+        ddl += f"ALTER TABLE {table} ADD COLUMN {col} {typ};\n"
+    return ddl + "INSERT INTO schema_version VALUES (2);\n"
+
+
+def c_literal(t):
+    return t[1:-1].replace("\\n", "\n").replace('\\"', '"').replace("\\\\", "\\")
+
+
 # user/store/store.c: built when a run ends (requests_run is created with the
 # table there; here after the bulk insert, which is faster and the same).
 INDEXES = """
@@ -125,11 +159,12 @@ KINDS += [
 CAND_FACTOR = {"pods": 3.0}
 CAND_LIST_FACTOR = {"configmaps": 0.7}
 HOUR_NS = 3600 * 10**9
+ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 CATEGORIES = ("json_encode", "json_decode", "protobuf_encode", "protobuf_decode", "gzip", "tls",
               "http2", "grpc", "etcd_storage", "gc", "syscall", "other")
 
 
-def create(db):
+def create(db, schema=2):
     for suffix in ("", "-wal", "-shm", "-journal"):
         try:
             os.unlink(db + suffix)
@@ -142,7 +177,7 @@ def create(db):
     con.execute("PRAGMA synchronous=OFF")
     con.execute("PRAGMA cache_size=-262144")  # 256 MiB for the index sort
     con.execute("PRAGMA temp_store=MEMORY")
-    con.executescript(SCHEMA)
+    con.executescript(SCHEMA if schema == 1 else store_ddl())
     return con
 
 
@@ -194,18 +229,24 @@ def inv_norm(p):
         (((((b[0] * r + b[1]) * r + b[2]) * r + b[3]) * r + b[4]) * r + 1)
 
 
-def add_run(con, run_id, label, kind, rows, nslots, started, rng):
+RUN_COLS = ("id, label, kind, started_ns, ended_ns, host, kernel, command, requests, lost_events, "
+            "unmatched, nodes, pods, namespaces, cluster_source, sample_hz, lost_samples")
+TARGET_COLS = ("id, run_id, pid, component, exe, go_version, main_path, build_id, offsets_source, probes, "
+               "attached_ns, exited_ns, k8s_version, etcd_version, cpu_ns, samples")
+
+
+def add_run(con, run_id, label, kind, rows, nslots, started, rng, schema=2):
     ended = started + HOUR_NS
-    con.execute("INSERT INTO runs VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    con.execute(f"INSERT INTO runs({RUN_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (run_id, label, kind, started, ended, "bench-master-0", "6.1.0-bench",
                  f"tools/gen_bigdb.py --rows {rows}", rows, 0, 0,
                  5000 if kind == "real" else 5000, 150000, 40, "flags", 99, 0))
     tid_a, tid_e = run_id * 10 + 1, run_id * 10 + 2
-    con.execute("INSERT INTO targets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    con.execute(f"INSERT INTO targets({TARGET_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (tid_a, run_id, 1000 + run_id, "apiserver", "/usr/local/bin/kube-apiserver", "go1.22.5",
                  "k8s.io/kubernetes/cmd/kube-apiserver", "bench", "offsets table (go1.22)",
                  "net/http server", started, None, "v1.31.0", None, 2400 * 10**9, 240000))
-    con.execute("INSERT INTO targets VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
+    con.execute(f"INSERT INTO targets({TARGET_COLS}) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)",
                 (tid_e, run_id, 2000 + run_id, "etcd", "/usr/local/bin/etcd", "go1.22.5",
                  "go.etcd.io/etcd/server/v3", "bench", "accessor decoding", "gRPC server",
                  started, None, None, "3.5.15", 900 * 10**9, 90000))
@@ -215,7 +256,10 @@ def add_run(con, run_id, label, kind, rows, nslots, started, rng):
     # one statement: a counter, a weighted kind, a lognormal factor, a
     # status; starts spread evenly over the hour with a little jitter
     con.execute("BEGIN")
-    con.execute(f"""
+    if schema == 2:
+        add_rows_v2(con, run_id, rows, nslots, started, tid_a, tid_e, pods, cml)
+    else:
+        con.execute(f"""
         WITH RECURSIVE c(n, r1, r2, r3) AS (
             SELECT 0, abs(random()), abs(random()), abs(random())
             UNION ALL
@@ -264,8 +308,12 @@ def add_run(con, run_id, label, kind, rows, nslots, started, rng):
             stacks.append((run_id, tid, comp, cat, verb, res,
                            f"runtime.goexit;net/http.(*conn).serve;k8s.io/apiserver.handle;{cat}.work",
                            samples, cpu))
-    con.executemany("INSERT INTO cpu_profile VALUES (?,?,?,?,?,?,?,?,?,?)", prof)
-    con.executemany("INSERT INTO cpu_stacks VALUES (?,?,?,?,?,?,?,?,?)", stacks)
+    con.executemany("INSERT INTO cpu_profile(run_id, target_id, category, verb, resource, samples, cpu_ns, "
+                    "component, subresource, scope) VALUES (?,?,?,?,?,?,?,?,?,?)", prof)
+    if schema == 1:
+        con.executemany("INSERT INTO cpu_stacks VALUES (?,?,?,?,?,?,?,?,?)", stacks)
+    else:
+        add_stacks_v2(con, stacks)
 
     # etcd fdatasync histograms per 10 s and connection counters
     sysrows, sock = [], []
@@ -282,25 +330,94 @@ def add_run(con, run_id, label, kind, rows, nslots, started, rng):
     con.executemany("INSERT INTO sock_stats VALUES (?,?,?,?,?,?,?,?,?,?,?)", sock)
 
 
+# call_kinds ids of a run: KINDS index x namespace (ns-0..7, or '' as 0) x status
+# slot (0: 200/201 or gRPC OK, 1: 500 or gRPC 14, 2: 429), as store.c would intern them
+def kind_base(run_id):
+    return (run_id - 1) * len(KINDS) * 32 + 1
+
+
+def add_rows_v2(con, run_id, rows, nslots, started, tid_a, tid_e, pods, cml):
+    """The rows of add_run, written as store.c writes schema version 2:
+    one call_kinds row per distinct kind, request_rows of integers."""
+    kb = kind_base(run_id)
+    kinds = []
+    for i, k in enumerate(KINDS):
+        comp, proto, method, verb, grp, res, sub, scope, path, med_ms, w = k
+        for nsi in range(8):
+            ns = f"ns-{nsi}" if scope in ("namespace", "resource") else ""
+            if not ns and nsi:
+                continue
+            for si, st in enumerate((0, 14) if comp == E else (201 if method == "POST" else 200, 500, 429)):
+                kinds.append((kb + (i * 8 + nsi) * 4 + si, run_id, tid_e if comp == E else tid_a, comp, proto,
+                              method, verb, grp, "v1" if path is None else "", res, sub, ns, scope, None, path,
+                              0, st, started))
+    con.executemany("INSERT INTO call_kinds(id, run_id, target_id, component, protocol, method, verb, "
+                    "api_group, api_version, resource, subresource, namespace, scope, name, path, watch, "
+                    "status, base_ns) VALUES (?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?,?)", kinds)
+    first = (con.execute("SELECT max(id) FROM request_rows").fetchone()[0] or 0) + 1
+    con.execute("""
+        WITH RECURSIVE c(n, r1, r2, r3) AS (
+            SELECT 0, abs(random()), abs(random()), abs(random())
+            UNION ALL
+            SELECT n + 1, abs(random()), abs(random()), abs(random()) FROM c WHERE n < :rows - 1)
+        INSERT INTO request_rows(kind, start_off, latency_ns)
+        SELECT :kb + (k.id * 8 + CASE WHEN k.scope IN ('namespace', 'resource') THEN n % 8 ELSE 0 END) * 4
+                   + CASE WHEN k.component = 'etcd' THEN (CASE WHEN n % 5003 = 0 THEN 1 ELSE 0 END)
+                          WHEN n % 997 = 0 THEN 1 WHEN n % 1999 = 0 THEN 2 ELSE 0 END,
+               n * (3600000000000 / :rows) + r3 % 1000000,
+               CAST(k.median_ns * l.f
+                    * (CASE WHEN k.resource = 'pods' AND k.component = 'apiserver' THEN :pods ELSE 1.0 END)
+                    * (CASE WHEN k.resource = 'configmaps' AND k.verb = 'list' THEN :cml ELSE 1.0 END)
+                    * (1.0 + 0.3 * sin(n * 6.283 / :rows * 3)) AS INTEGER)
+        FROM c
+        JOIN slots s ON s.slot = r1 % :nslots
+        JOIN kinds k ON k.id = s.kind_id
+        JOIN lat l ON l.i = r2 % 4096
+    """, {"rows": rows, "kb": kb, "pods": pods, "cml": cml, "nslots": nslots})
+    last = con.execute("SELECT max(id) FROM request_rows").fetchone()[0]
+    con.execute("INSERT INTO request_spans(run_id, first_id, last_id) VALUES (?, ?, ?)", (run_id, first, last))
+
+
+def add_stacks_v2(con, stacks):
+    """cpu_stacks rows as store__add_stack writes them: frames interned."""
+    funcs = {n: i for i, n in con.execute("SELECT id, name FROM cpu_functions")}
+    ids = {f: i for i, f in con.execute("SELECT id, frames FROM cpu_stack_ids")}
+    for run_id, tid, comp, cat, verb, res, stack, samples, cpu in stacks:
+        fr = []
+        for name in stack.split(";"):
+            if name not in funcs:
+                funcs[name] = con.execute("INSERT INTO cpu_functions(name) VALUES (?)", (name,)).lastrowid
+            fr.append(str(funcs[name]))
+        key = "[" + ",".join(fr) + "]"
+        if key not in ids:
+            ids[key] = con.execute("INSERT INTO cpu_stack_ids(frames) VALUES (?)", (key,)).lastrowid
+        con.execute("INSERT INTO cpu_stack_samples(run_id, target_id, component, category, verb, resource, "
+                    "stack_id, samples, cpu_ns) VALUES (?,?,?,?,?,?,?,?,?)",
+                    (run_id, tid, comp, cat, verb, res, ids[key], samples, cpu))
+
+
 def main():
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--rows", type=int, default=10_000_000, help="request rows in all (default 10,000,000)")
     ap.add_argument("--out", default="build/bench-10M.db")
     ap.add_argument("--seed", type=int, default=1)
+    ap.add_argument("--schema", type=int, choices=(1, 2), default=2,
+                    help="schema version to write: 2 (today's, default) or 1 (before 2026-12, for comparisons)")
     a = ap.parse_args()
     if a.rows < 2:
         ap.error("--rows must be at least 2")
     rng = random.Random(a.seed)
     t0 = time.time()
     os.makedirs(os.path.dirname(os.path.abspath(a.out)), exist_ok=True)
-    con = create(a.out)
+    con = create(a.out, a.schema)
     nslots = lookup_tables(con, rng)
     base_rows = a.rows // 2
     start = 1_700_000_000 * 10**9
-    add_run(con, 1, "base", "real", base_rows, nslots, start, rng)
-    add_run(con, 2, "cand", "kubemark", a.rows - base_rows, nslots, start + 2 * HOUR_NS, rng)
+    add_run(con, 1, "base", "real", base_rows, nslots, start, rng, a.schema)
+    add_run(con, 2, "cand", "kubemark", a.rows - base_rows, nslots, start + 2 * HOUR_NS, rng, a.schema)
     t1 = time.time()
-    con.executescript(INDEXES)
+    if a.schema == 1:
+        con.executescript(INDEXES)  # version 2 has none: the report scans request_rows
     con.execute("PRAGMA journal_mode=WAL")  # as cpprof leaves its files
     con.close()
     print(f"gen_bigdb: {a.rows:,} request rows in '{a.out}' (rows {t1 - t0:.1f} s, "

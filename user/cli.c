@@ -25,6 +25,7 @@
 #include "diff.h"
 #include "html.h"
 #include "runs.h"
+#include "store.h"
 
 #define CPPROF_VERSION "0.1.0"
 
@@ -944,6 +945,38 @@ static int do_inspect(int argc, char **argv)
 	return EXIT_OK;
 }
 
+/* ---- migrate ---------------------------------------------------------- */
+
+static const char migrate_help[] =
+"usage: cpprof migrate OLD.db NEW.db\n"
+"\n"
+"Copy a database of schema version 1 (cpprof before 2026-12) into a new file\n"
+"of the current schema (SCHEMA.md): the same runs, requests (with the same\n"
+"ids), CPU profile and stacks, in about a quarter of the space. report and\n"
+"diff read version 1 files as they are; record only writes the current\n"
+"version. OLD.db is not changed; NEW.db must not exist.\n"
+"\n"
+"examples:\n"
+"  cpprof migrate scale-2025.db scale-2025-v2.db\n";
+
+static int do_migrate(int argc, char **argv)
+{
+	int err;
+
+	if (argc == 2 && (!strcmp(argv[1], "-h") || !strcmp(argv[1], "--help"))) {
+		fputs(migrate_help, stdout);
+		return EXIT_OK;
+	}
+	if (argc != 3)
+		return usage_error("migrate", "%s", "expected OLD.db and NEW.db");
+	err = store__migrate(argv[1], argv[2]);
+	if (err) {
+		error("cannot migrate '%s': %s\n", argv[1], cp_lasterr());
+		return EXIT_RUNTIME;
+	}
+	return EXIT_OK;
+}
+
 /* ---- main ------------------------------------------------------------- */
 
 static const struct cmd {
@@ -956,6 +989,7 @@ static const struct cmd {
 	{ "inspect", do_inspect, "show Go version, probe sites and offsets of a binary" },
 	{ "diff",    do_diff,    "compare two runs call kind by call kind, or four (--trend)" },
 	{ "runs",    do_runs,    "list the runs a database holds" },
+	{ "migrate", do_migrate, "copy a database of an older schema into the current one" },
 };
 
 static void main_usage(FILE *f)

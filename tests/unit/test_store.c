@@ -99,7 +99,10 @@ static void test_create_and_roundtrip(void)
 	CHECK_STR(sql_text(path, "PRAGMA journal_mode", buf, sizeof(buf)), "wal");
 	CHECK_INT(sql_int(path, "SELECT version FROM schema_version"), STORE_SCHEMA_VERSION);
 	CHECK_INT(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name IN "
-			  "('runs','targets','requests','cpu_profile','requests_run')"), 5);
+			  "('runs','targets','requests','cpu_profile','call_kinds','request_rows',"
+			  "'request_spans','cpu_stacks')"), 8);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'view' AND "
+			  "name IN ('requests','cpu_stacks')"), 2);
 
 	CHECK_INT(store__begin_run(s, &ri, &run_id), 0);
 	CHECK(run_id > 0, "run_id %lld", (long long)run_id);
@@ -137,7 +140,12 @@ static void test_create_and_roundtrip(void)
 	store__close(s);
 	CHECK_INT(file_mode(path), 0600);
 	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests"), 10000);
-	CHECK_INT(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE name = 'requests_report'"), 1);
+	/* Version 2: the requests are ids into a few kinds, and the view spells them out. */
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM request_rows"), 10000);
+	CHECK(sql_int(path, "SELECT count(*) FROM call_kinds") < 1000, "kinds are shared");
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests WHERE id IS NULL"), 0);
+	CHECK_INT(sql_int(path, "SELECT count(DISTINCT id) FROM requests"), 10000);
+	CHECK_INT(sql_int(path, "SELECT sum(last_id - first_id + 1) FROM request_spans"), 10000);
 	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests WHERE path IS NOT NULL"), 0);
 	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests WHERE status = 500"), 100);
 	CHECK_INT(sql_int(path, "SELECT count(*) FROM targets"), 2);
@@ -262,9 +270,135 @@ static void test_foreign_files(void)
 	s = store__open(newer, &err);
 	CHECK(s == NULL, "opened a newer schema");
 	CHECK_INT(err, -EPROTO);
-	CHECK(strstr(cp_lasterr(), "schema version 7, newer than this cpprof (1); upgrade cpprof"),
+	CHECK(strstr(cp_lasterr(), "schema version 7, newer than this cpprof (2); upgrade cpprof"),
 	      "%s", cp_lasterr());
 	store__close(s);
+
+	/* A version 1 file: record refuses it with the fix, and leaves it as it was. */
+	if (sqlite3_open(newer, &db) == SQLITE_OK) {
+		sqlite3_exec(db, "UPDATE schema_version SET version = 1", NULL, NULL, NULL);
+		sqlite3_close(db);
+	}
+	s = store__open(newer, &err);
+	CHECK(s == NULL, "recorded into a version 1 file");
+	CHECK_INT(err, -EPROTO);
+	snprintf(want, sizeof(want), "'%s' has schema version 1, written by an older cpprof; "
+		 "record into a new --db file, or convert it with 'cpprof migrate %s NEW.db' (report and "
+		 "diff read it as it is)", newer, newer);
+	CHECK_STR(cp_lasterr(), want);
+	CHECK_INT(sql_int(newer, "SELECT version FROM schema_version"), 1);
+	store__close(s);
+}
+
+/*
+ * Version 2 keeps a request as a kind id and two integers: every column of
+ * version 1 comes back through the requests view as it went in, the id the
+ * store hands back is the view's id, SQL inserts and deletes through the
+ * view still work, and a folded stack comes back from its interned frames.
+ */
+static void test_view_roundtrip(void)
+{
+	const char *path = tmp("v.db");
+	struct run_info ri = { .label = "v", .kind = "other", .started_ns = 1700000000000000000LL };
+	struct target_info ti = { .pid = 7, .component = "apiserver" };
+	struct request_rec r;
+	int64_t run = 0, t = 0, id = 0, id2 = 0;
+	struct store *s;
+	char buf[512];
+	int err = 0;
+
+	s = store__open(path, &err);
+	CHECK(s != NULL, "store__open: %d %s", err, cp_lasterr());
+	if (!s)
+		return;
+	CHECK_INT(store__begin_run(s, &ri, &run), 0);
+	CHECK_INT(store__add_target(s, run, &ti, &t), 0);
+	fill_request(&r, run, t, 3);
+	r.name = "pod-1";
+	r.start_ns = 1699999999000000000LL;  /* before the run began: a negative offset */
+	r.latency_ns = 123456789012LL;
+	CHECK_INT(store__add_request_id(s, &r, &id), 0);
+	fill_request(&r, run, t, 4);
+	r.resource = "";
+	r.path = "/healthz";
+	r.api_group = NULL;
+	CHECK_INT(store__add_request_id(s, &r, &id2), 0);
+	CHECK(id > 0 && id2 == id + 1, "ids %lld %lld", (long long)id, (long long)id2);
+	CHECK_INT(store__add_stack(s, &(struct stack_rec){ .run_id = run, .target_id = t,
+		.component = "apiserver", .category = "json_encode", .verb = "get",
+		.resource = "pods", .stack = "runtime.goexit;main.serve;json.Marshal",
+		.samples = 3, .cpu_ns = 30 }), 0);
+	CHECK_INT(store__add_stack(s, &(struct stack_rec){ .run_id = run, .target_id = t,
+		.component = "apiserver", .category = "other", .verb = "", .resource = "",
+		.stack = "runtime.goexit;main.serve", .samples = 1, .cpu_ns = 10 }), 0);
+	CHECK_INT(store__flush(s), 0);
+
+	snprintf(buf, sizeof(buf), "SELECT id FROM requests WHERE name = 'pod-1'");
+	CHECK_INT(sql_int(path, buf), id);
+	CHECK_STR(sql_text(path, "SELECT component || '|' || protocol || '|' || method || '|' || "
+			   "verb || '|' || api_group || '|' || api_version || '|' || resource || '|' || "
+			   "subresource || '|' || namespace || '|' || scope || '|' || name || '|' || "
+			   "ifnull(path, 'NULL') || '|' || watch || '|' || status || '|' || start_ns || "
+			   "'|' || latency_ns FROM requests WHERE name = 'pod-1'", buf, sizeof(buf)),
+		  "apiserver|HTTP/2|GET|update||v1|events||default|namespace|pod-1|NULL|0|200|"
+		  "1699999999000000000|123456789012");
+	CHECK_STR(sql_text(path, "SELECT path || '|' || resource || '|' || ifnull(api_group, 'NULL') "
+			   "FROM requests WHERE path IS NOT NULL", buf, sizeof(buf)),
+		  "/healthz||NULL");
+	CHECK_STR(sql_text(path, "SELECT group_concat(stack || '=' || samples, ' ') FROM "
+			   "(SELECT * FROM cpu_stacks ORDER BY samples)", buf, sizeof(buf)),
+		  "runtime.goexit;main.serve=1 runtime.goexit;main.serve;json.Marshal=3");
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM cpu_functions"), 3);
+	store__close(s);
+
+	/* SQL written for version 1: insert and delete through the view. */
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests"), 2);
+	{
+		sqlite3 *db;
+
+		CHECK_INT(sqlite3_open(path, &db), SQLITE_OK);
+		CHECK_INT(sqlite3_exec(db,
+			"INSERT INTO requests(run_id, target_id, component, verb, resource, "
+			"subresource, scope, status, start_ns, latency_ns) VALUES "
+			"(1, 1, 'etcd', 'range', 'pods', '', '', 0, 1700000000000000005, 42);"
+			"INSERT INTO requests(run_id, target_id, component, verb, resource, "
+			"subresource, scope, status, start_ns, latency_ns) VALUES "
+			"(1, 1, 'etcd', 'range', 'pods', '', '', 0, 1700000000000000006, 43);"
+			"DELETE FROM requests WHERE path = '/healthz'; DELETE FROM cpu_stacks "
+			"WHERE category = 'other';", NULL, NULL, NULL), SQLITE_OK);
+		sqlite3_close(db);
+	}
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests"), 3);
+	CHECK_INT(sql_int(path, "SELECT sum(start_ns - 1700000000000000000) FROM requests "
+			  "WHERE component = 'etcd'"), 11);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM call_kinds WHERE component = 'etcd'"), 1);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM cpu_stacks"), 1);
+
+	/* Many kinds (object names stored): the in-memory dictionary grows and still finds each. */
+	s = store__open(path, &err);
+	CHECK(s != NULL, "reopen: %s", cp_lasterr());
+	if (!s)
+		return;
+	ri.label = "names";
+	CHECK_INT(store__begin_run(s, &ri, &run), 0);
+	for (int i = 0; i < 6000; i++) {
+		char name[32];
+
+		snprintf(name, sizeof(name), "node-%d", i % 3000);
+		fill_request(&r, run, t, 1);
+		r.name = name;
+		r.latency_ns = i;
+		CHECK_INT(store__add_request(s, &r), 0);
+	}
+	CHECK_INT(store__flush(s), 0);
+	store__close(s);
+	snprintf(buf, sizeof(buf), "SELECT count(*) FROM call_kinds WHERE run_id = %lld", (long long)run);
+	CHECK_INT(sql_int(path, buf), 3000);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests WHERE name = 'node-2999' AND "
+			  "latency_ns IN (2999, 5999)"), 2);
+	snprintf(buf, sizeof(buf), "SELECT count(DISTINCT name) FROM requests WHERE run_id = %lld",
+		 (long long)run);
+	CHECK_INT(sql_int(path, buf), 3000);
 }
 
 static void test_unwritable(void)
@@ -290,6 +424,22 @@ static void test_unwritable(void)
 	store__close(s);
 }
 
+/* CPU time of this thread: the store's cost without the machine's other load. */
+static double cpu_s(void)
+{
+	struct timespec ts;
+
+	clock_gettime(CLOCK_THREAD_CPUTIME_ID, &ts);
+	return ts.tv_sec + ts.tv_nsec / 1e9;
+}
+
+static long long file_size(const char *path)
+{
+	struct stat sb;
+
+	return stat(path, &sb) == 0 ? (long long)sb.st_size : 0;
+}
+
 static double now_s(void)
 {
 	struct timespec ts;
@@ -309,7 +459,7 @@ static void test_throughput(void)
 	struct request_rec r;
 	int64_t run_id = 0;
 	struct store *s;
-	double t0, dt, dt_index;
+	double t0, dt, dt_index, c0, dc;
 	int err = 0;
 	long i;
 
@@ -319,6 +469,7 @@ static void test_throughput(void)
 		return;
 	CHECK_INT(store__begin_run(s, &ri, &run_id), 0);
 	t0 = now_s();
+	c0 = cpu_s();
 	for (i = 0; i < rows; i++) {
 		fill_request(&r, run_id, 1, (int)i);
 		if (store__add_request(s, &r))
@@ -326,14 +477,16 @@ static void test_throughput(void)
 	}
 	CHECK_INT(store__flush(s), 0);
 	dt = now_s() - t0;
+	dc = cpu_s() - c0;
 	CHECK_INT(i, rows);
 	t0 = now_s();
 	CHECK_INT(store__end_run(s, run_id, &rs), 0);
 	dt_index = now_s() - t0;
 	store__close(s);
 	CHECK_INT(sql_int(path, "SELECT count(*) FROM requests"), rows);
-	printf("store: %ld requests in %.2f s: %.0f rows/s; end_run (report index) %.2f s\n",
-	       rows, dt, dt > 0 ? rows / dt : 0.0, dt_index);
+	printf("store: %ld requests in %.2f s: %.0f rows/s, %.2f us CPU a row; end_run %.2f s; "
+	       "%.1f bytes a request\n", rows, dt, dt > 0 ? rows / dt : 0.0, dc / rows * 1e6, dt_index,
+	       (double)file_size(path) / rows);
 }
 
 int main(void)
@@ -345,6 +498,7 @@ int main(void)
 	test_create_and_roundtrip();
 	test_labels_and_delete();
 	test_foreign_files();
+	test_view_roundtrip();
 	test_unwritable();
 	test_throughput();
 

@@ -138,7 +138,7 @@ static void test_old_file(void)
 		return;
 	CHECK_INT(sql_int(path, "SELECT count(*) FROM sqlite_master WHERE type = 'table' AND name IN "
 			  "('syscalls', 'sock_stats')"), 2);
-	CHECK_INT(sql_int(path, "SELECT max(version) FROM schema_version"), 1);
+	CHECK_INT(sql_int(path, "SELECT max(version) FROM schema_version"), STORE_SCHEMA_VERSION);
 	CHECK_INT(begin(s, "old", &run_id, &tid, "etcd"), 0);
 	{
 		struct sock_stats_rec k = { .run_id = run_id, .target_id = tid, .component = "etcd",

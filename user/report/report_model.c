@@ -13,7 +13,10 @@
  * first pass, the nearest ranks of p50/p90/p99 are known before the
  * group's rows go by, so the exact percentiles come out of one streaming
  * pass, and memory holds only one entry per group, never the rows.
- * store.c's requests_report index makes the second a scan of one index.
+ * In a schema version 1 file, store.c's requests_report index makes the
+ * second a scan of one index. A version 2 file has no such index: both
+ * passes scan request_rows (kind id, start, latency), and the second keeps
+ * only the latencies in the histogram buckets of the ranks (ranks_v2).
  */
 #include <errno.h>
 #include <stddef.h>
@@ -504,6 +507,223 @@ static size_t win_index(long long start, long long started_ns, long long len)
 	return wi >= MAX_WINDOWS ? MAX_WINDOWS - 1 : wi;
 }
 
+/* One integer of SQL bound to RUN_ID, or DFLT when NULL or no row. */
+static long long query_ll(sqlite3 *db, const char *sql, long long run_id, long long dflt)
+{
+	sqlite3_stmt *st = NULL;
+	long long v = dflt;
+
+	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
+		sqlite3_bind_int64(st, 1, run_id);
+		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
+			v = sqlite3_column_int64(st, 0);
+	}
+	sqlite3_finalize(st);
+	return v;
+}
+
+/* Count one request of group G into A; -ENOMEM when a window cannot be allocated. */
+static int acc_row(struct accs *a, struct gacc *g, long long start, long long lat, int status,
+		   bool e)
+{
+	__u32 b = loghist_bucket(lat < 0 ? 0 : (__u64)lat);
+	struct win_acc *w;
+
+	g->k.count++;
+	g->k.errors += e;
+	if (lat > g->k.max_ns)
+		g->k.max_ns = lat;
+	g->k.hist[b]++;
+	if (add_status(g, status, e, 1))
+		return -ENOMEM;
+	if (!(w = win_at(&g->tl, win_index(start, a->started_ns, a->tl_ns))))
+		return -ENOMEM;
+	w->count++;
+	w->errors += e;
+	w->hist[b]++;
+	if (g->k.slo_threshold_ns) {
+		if (!(w = win_at(&g->slo, win_index(start, a->started_ns, REPORT_SLO_WINDOW_NS))))
+			return -ENOMEM;
+		w->count++;
+		w->over += lat > g->k.slo_threshold_ns;
+		w->hist[b]++;
+	}
+	return 0;
+}
+
+/*
+ * Schema version 2 (store.c): the run's call kinds, read once. A request
+ * row is a kind id, a start offset and a latency, so the scans below look
+ * a row's group, error verdict and time base up in this array instead of
+ * comparing six strings per row.
+ */
+struct kind {
+	const unsigned char *v[6];   /* GROUP_COLS, into cols */
+	char *cols[6];
+	int status;
+	bool error;
+	long long base_ns;
+	size_t call;                 /* index in calls_out after pass 1 */
+};
+
+struct kinds {
+	struct kind *k;
+	size_t n;
+	long long min_id;
+	int32_t *map;                /* kind id - min_id -> index in k, or -1 (another run's) */
+	size_t nmap;
+	long long lo, hi;            /* the run's request ids lie within [lo, hi] */
+};
+
+static void kinds_free(struct kinds *ks)
+{
+	for (size_t i = 0; i < ks->n; i++)
+		for (int j = 0; j < 6; j++)
+			free(ks->k[i].cols[j]);
+	free(ks->k);
+	free(ks->map);
+	memset(ks, 0, sizeof(*ks));
+}
+
+static int kinds_load(const char *path, sqlite3 *db, long long run_id, struct kinds *ks)
+{
+	sqlite3_stmt *st = NULL;
+	long long max_id = 0;
+	size_t cap = 0;
+	int rc;
+
+	memset(ks, 0, sizeof(*ks));
+	rc = sqlite3_prepare_v2(db, "SELECT id, " GROUP_COLS ", protocol, status, base_ns "
+				"FROM call_kinds WHERE run_id = ?1 ORDER BY id", -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(path, db, rc);
+	sqlite3_bind_int64(st, 1, run_id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		struct kind *k;
+
+		if (ks->n == cap) {
+			struct kind *nk = realloc(ks->k, (cap = cap ? 2 * cap : 64) * sizeof(*nk));
+
+			if (!nk)
+				goto nomem;
+			ks->k = nk;
+		}
+		k = &ks->k[ks->n++];
+		memset(k, 0, sizeof(*k));
+		if (ks->n == 1)
+			ks->min_id = sqlite3_column_int64(st, 0);
+		max_id = sqlite3_column_int64(st, 0);
+		for (int j = 0; j < 6; j++) {
+			const unsigned char *t = sqlite3_column_text(st, 1 + j);
+
+			if (t && !(k->cols[j] = strdup((const char *)t)))
+				goto nomem;
+			k->v[j] = (const unsigned char *)k->cols[j];
+		}
+		k->status = sqlite3_column_int(st, 8);
+		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
+			k->error = is_error((const char *)sqlite3_column_text(st, 7), k->cols[1],
+					    k->status);
+		k->base_ns = sqlite3_column_int64(st, 9);
+	}
+	if (rc != SQLITE_DONE) {
+		rc = db_err(path, db, rc);
+		sqlite3_finalize(st);
+		kinds_free(ks);
+		return rc;
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (ks->n) {
+		ks->nmap = (size_t)(max_id - ks->min_id + 1);
+		if (!(ks->map = malloc(ks->nmap * sizeof(*ks->map))))
+			goto nomem;
+		memset(ks->map, 0xff, ks->nmap * sizeof(*ks->map));
+	}
+	/* Kinds are read ORDER BY id: map them in a second loop over the array. */
+	rc = sqlite3_prepare_v2(db, "SELECT id FROM call_kinds WHERE run_id = ?1 ORDER BY id",
+				-1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		kinds_free(ks);
+		return db_err(path, db, rc);
+	}
+	sqlite3_bind_int64(st, 1, run_id);
+	for (size_t i = 0; i < ks->n && sqlite3_step(st) == SQLITE_ROW; i++)
+		ks->map[sqlite3_column_int64(st, 0) - ks->min_id] = (int32_t)i;
+	sqlite3_finalize(st);
+	ks->lo = query_ll(db, "SELECT min(first_id) FROM request_spans WHERE run_id = ?1", run_id, 0);
+	ks->hi = query_ll(db, "SELECT max(last_id) FROM request_spans WHERE run_id = ?1", run_id, -1);
+	return 0;
+nomem:
+	sqlite3_finalize(st);
+	kinds_free(ks);
+	cp_seterr("out of memory");
+	return -ENOMEM;
+}
+
+/* The kind of a row's kind id, or NULL when it belongs to another run. */
+static inline const struct kind *kind_of(const struct kinds *ks, long long id, size_t *idx)
+{
+	long long i = id - ks->min_id;
+
+	if (i < 0 || (size_t)i >= ks->nmap || ks->map[i] < 0)
+		return NULL;
+	*idx = (size_t)ks->map[i];
+	return &ks->k[*idx];
+}
+
+static const char rows_v2_sql[] =
+	"SELECT kind, start_off, latency_ns FROM request_rows WHERE id BETWEEN ?2 AND ?3";
+
+/* Pass 1 over request ids [LO, HI] of a version 2 file into A (see pass_windows). */
+static int scan_rows_v2(const char *path, sqlite3 *db, const struct kinds *ks,
+			long long lo, long long hi, struct accs *a)
+{
+	size_t *gi = malloc((ks->n ? ks->n : 1) * sizeof(*gi));
+	sqlite3_stmt *st = NULL;
+	int rc, err = 0;
+
+	if (!gi)
+		goto nomem;
+	for (size_t i = 0; i < ks->n; i++)
+		gi[i] = (size_t)-1;
+	rc = sqlite3_prepare_v2(db, rows_v2_sql, -1, &st, NULL);
+	if (rc != SQLITE_OK) {
+		free(gi);
+		return db_err(path, db, rc);
+	}
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const struct kind *k;
+		size_t ki;
+
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL ||
+		    !(k = kind_of(ks, sqlite3_column_int64(st, 0), &ki)))
+			continue;
+		if (gi[ki] == (size_t)-1) {
+			struct gacc *g = acc_find(a, k->v, key_hash(k->v));
+
+			if (!g)
+				goto nomem;
+			gi[ki] = (size_t)(g - a->g);
+		}
+		if (acc_row(a, &a->g[gi[ki]], k->base_ns + sqlite3_column_int64(st, 1),
+			    sqlite3_column_int64(st, 2), k->status, k->error))
+			goto nomem;
+	}
+	if (rc != SQLITE_DONE)
+		err = db_err(path, db, rc);
+	sqlite3_finalize(st);
+	free(gi);
+	return err;
+nomem:
+	sqlite3_finalize(st);
+	free(gi);
+	cp_seterr("out of memory");
+	return -ENOMEM;
+}
+
 /* Scan the rows SQL yields (bound to RUN_ID, LO, HI) into A. */
 static int scan_rows(const char *path, sqlite3 *db, const char *sql, long long run_id,
 		     long long lo, long long hi, struct accs *a)
@@ -523,8 +743,6 @@ static int scan_rows(const char *path, sqlite3 *db, const char *sql, long long r
 		int status = sqlite3_column_int(st, 8);
 		bool e = false;
 		struct gacc *g;
-		struct win_acc *w;
-		__u32 b;
 
 		for (int i = 0; i < 6; i++)
 			v[i] = sqlite3_column_text(st, i);
@@ -532,26 +750,8 @@ static int scan_rows(const char *path, sqlite3 *db, const char *sql, long long r
 			goto nomem;
 		if (sqlite3_column_type(st, 8) != SQLITE_NULL)
 			e = is_error((const char *)sqlite3_column_text(st, 9), g->k.verb, status);
-		b = loghist_bucket(lat < 0 ? 0 : (__u64)lat);
-		g->k.count++;
-		g->k.errors += e;
-		if (lat > g->k.max_ns)
-			g->k.max_ns = lat;
-		g->k.hist[b]++;
-		if (add_status(g, status, e, 1))
+		if (acc_row(a, g, start, lat, status, e))
 			goto nomem;
-		if (!(w = win_at(&g->tl, win_index(start, a->started_ns, a->tl_ns))))
-			goto nomem;
-		w->count++;
-		w->errors += e;
-		w->hist[b]++;
-		if (g->k.slo_threshold_ns) {
-			if (!(w = win_at(&g->slo, win_index(start, a->started_ns, REPORT_SLO_WINDOW_NS))))
-				goto nomem;
-			w->count++;
-			w->over += lat > g->k.slo_threshold_ns;
-			w->hist[b]++;
-		}
 	}
 	if (rc != SQLITE_DONE)
 		err = db_err(path, db, rc);
@@ -614,6 +814,7 @@ static int merge_accs(struct accs *dst, const struct accs *src)
 
 struct scan_job {
 	const char *path, *sql;
+	const struct kinds *ks;     /* version 2: scan request_rows (sql unused) */
 	long long run_id, lo, hi;
 	struct accs a;
 	int err;
@@ -633,28 +834,14 @@ static void *scan_thread(void *arg)
 	} else {
 		sqlite3_busy_timeout(db, 5000);
 		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
-		j->err = scan_rows(j->path, db, j->sql, j->run_id, j->lo, j->hi, &j->a);
+		j->err = j->ks ? scan_rows_v2(j->path, db, j->ks, j->lo, j->hi, &j->a) :
+			 scan_rows(j->path, db, j->sql, j->run_id, j->lo, j->hi, &j->a);
 		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
 	}
 	if (j->err)	/* cp_lasterr() is per thread: carry the message over */
 		snprintf(j->errmsg, sizeof(j->errmsg), "%s", cp_lasterr());
 	sqlite3_close(db);
 	return NULL;
-}
-
-/* One integer of SQL bound to RUN_ID, or DFLT when NULL or no row. */
-static long long query_ll(sqlite3 *db, const char *sql, long long run_id, long long dflt)
-{
-	sqlite3_stmt *st = NULL;
-	long long v = dflt;
-
-	if (sqlite3_prepare_v2(db, sql, -1, &st, NULL) == SQLITE_OK) {
-		sqlite3_bind_int64(st, 1, run_id);
-		if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL)
-			v = sqlite3_column_int64(st, 0);
-	}
-	sqlite3_finalize(st);
-	return v;
 }
 
 /*
@@ -673,7 +860,7 @@ static long long query_ll(sqlite3 *db, const char *sql, long long run_id, long l
 static int accs_finish(struct accs *a, long long started_ns, struct calls_out *co);
 
 static int pass_windows(const char *path, sqlite3 *db, long long run_id, long long started_ns,
-			struct calls_out *co, struct accs *sum)
+			const struct kinds *ks, struct calls_out *co, struct accs *sum)
 {
 	static const char scan_sql[] =
 		"SELECT " GROUP_COLS ", start_ns, latency_ns, status, protocol FROM requests "
@@ -688,12 +875,18 @@ static int pass_windows(const char *path, sqlite3 *db, long long run_id, long lo
 	pthread_t th;
 	int err = 0;
 
-	nruns = query_ll(db, "SELECT count(*) FROM runs", run_id, 0);
-	lo = query_ll(db, "SELECT rowid FROM requests WHERE run_id = ?1 ORDER BY rowid LIMIT 1",
-		      run_id, 0);
-	hi = query_ll(db, "SELECT rowid FROM requests WHERE run_id = ?1 ORDER BY rowid DESC LIMIT 1",
-		      run_id, -1);
-	job.sql = nruns <= 1 ? scan_sql : index_sql;
+	if (ks) {
+		lo = ks->lo;
+		hi = ks->hi;
+		job.ks = ks;
+	} else {
+		nruns = query_ll(db, "SELECT count(*) FROM runs", run_id, 0);
+		lo = query_ll(db, "SELECT rowid FROM requests WHERE run_id = ?1 ORDER BY rowid LIMIT 1",
+			      run_id, 0);
+		hi = query_ll(db, "SELECT rowid FROM requests WHERE run_id = ?1 ORDER BY rowid DESC "
+			      "LIMIT 1", run_id, -1);
+		job.sql = nruns <= 1 ? scan_sql : index_sql;
+	}
 	mid = lo + (hi - lo) / 2;
 	job.a = (struct accs){ .started_ns = started_ns, .tl_ns = co->tl_ns };
 	if (hi - lo > 100000) {
@@ -701,7 +894,8 @@ static int pass_windows(const char *path, sqlite3 *db, long long run_id, long lo
 		job.hi = hi;
 		threaded = pthread_create(&th, NULL, scan_thread, &job) == 0;
 	}
-	err = scan_rows(path, db, job.sql, run_id, lo, threaded ? mid : hi, &a);
+	err = ks ? scan_rows_v2(path, db, ks, lo, threaded ? mid : hi, &a) :
+		   scan_rows(path, db, job.sql, run_id, lo, threaded ? mid : hi, &a);
 	if (threaded) {
 		pthread_join(th, NULL);
 		if (!err && job.err) {
@@ -750,9 +944,240 @@ static int accs_finish(struct accs *a, long long started_ns, struct calls_out *c
  * nearest ranks of p50/p90/p99 are known before the group's rows go by,
  * so the exact percentiles come out of one streaming pass.
  */
+static bool has_table(sqlite3 *db, const char *name);
+
+/* The loghist bucket holding one or more of a group's ranks, and its latencies once read. */
+struct rank_bucket {
+	__u32 b;
+	long long *v;
+	size_t n, cap;
+};
+
+struct call_ranks {
+	struct rank_bucket rb[3];
+	int nrb;
+	int at[3];                /* p50, p90, p99: index in rb */
+	long long within[3];      /* ... and 1-based rank within that bucket */
+};
+
+static int ll_cmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
+static void ranks_free(struct call_ranks *cr, size_t n)
+{
+	for (size_t g = 0; cr && g < n; g++)
+		for (int j = 0; j < cr[g].nrb; j++)
+			free(cr[g].rb[j].v);
+	free(cr);
+}
+
+static int bucket_append(struct rank_bucket *q, const long long *v, size_t n)
+{
+	if (q->n + n > q->cap) {
+		size_t nc = q->cap ? 2 * q->cap : 16;
+		long long *nv;
+
+		while (nc < q->n + n)
+			nc *= 2;
+		if (!(nv = realloc(q->v, nc * sizeof(*nv))))
+			return -ENOMEM;
+		q->v = nv;
+		q->cap = nc;
+	}
+	memcpy(q->v + q->n, v, n * sizeof(*v));
+	q->n += n;
+	return 0;
+}
+
+/* Keep the latencies of request ids [LO, HI] that fall in a rank's bucket of their group. */
+static int rank_rows(const char *path, sqlite3 *db, const struct kinds *ks, struct call_ranks *cr,
+		     long long lo, long long hi)
+{
+	sqlite3_stmt *st = NULL;
+	int rc, err = 0;
+
+	rc = sqlite3_prepare_v2(db, rows_v2_sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(path, db, rc);
+	sqlite3_bind_int64(st, 2, lo);
+	sqlite3_bind_int64(st, 3, hi);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const struct kind *k;
+		struct call_ranks *x;
+		long long lat;
+		size_t ki;
+		__u32 b;
+
+		if (sqlite3_column_type(st, 2) == SQLITE_NULL ||
+		    !(k = kind_of(ks, sqlite3_column_int64(st, 0), &ki)) || k->call == (size_t)-1)
+			continue;
+		lat = sqlite3_column_int64(st, 2);
+		b = loghist_bucket(lat < 0 ? 0 : (__u64)lat);
+		x = &cr[k->call];
+		for (int j = 0; j < x->nrb; j++) {
+			if (x->rb[j].b != b)
+				continue;
+			if (bucket_append(&x->rb[j], &lat, 1)) {
+				sqlite3_finalize(st);
+				cp_seterr("out of memory");
+				return -ENOMEM;
+			}
+			break;
+		}
+	}
+	if (rc != SQLITE_DONE)
+		err = db_err(path, db, rc);
+	sqlite3_finalize(st);
+	return err;
+}
+
+struct rank_job {
+	const char *path;
+	const struct kinds *ks;
+	struct call_ranks *cr;
+	size_t ncr;
+	long long lo, hi;
+	int err;
+	char errmsg[512];
+};
+
+/* The second rank scanner: its own read-only connection, its own buckets. */
+static void *rank_thread(void *arg)
+{
+	struct rank_job *j = arg;
+	sqlite3 *db = NULL;
+	int rc;
+
+	rc = sqlite3_open_v2(j->path, &db, SQLITE_OPEN_READONLY | SQLITE_OPEN_NOMUTEX, NULL);
+	if (rc != SQLITE_OK) {
+		j->err = db ? db_err(j->path, db, rc) : -ENOMEM;
+	} else {
+		sqlite3_busy_timeout(db, 5000);
+		sqlite3_exec(db, "BEGIN", NULL, NULL, NULL);
+		j->err = rank_rows(j->path, db, j->ks, j->cr, j->lo, j->hi);
+		sqlite3_exec(db, "COMMIT", NULL, NULL, NULL);
+	}
+	if (j->err)
+		snprintf(j->errmsg, sizeof(j->errmsg), "%s", cp_lasterr());
+	sqlite3_close(db);
+	return NULL;
+}
+
+/*
+ * Pass 2 of a version 2 file, without an index: each percentile's nearest
+ * rank falls in a known bucket of the group's whole-run histogram (pass
+ * 1), so one more scan of the rows keeps only the latencies of those
+ * buckets (at most three per group, each at most 25% wide), and sorting
+ * them gives the exact value. Memory is those rows, not the run's.
+ */
+static int ranks_v2(const char *path, sqlite3 *db, struct kinds *ks, struct calls_out *co)
+{
+	struct call_ranks *cr = calloc(co->n ? co->n : 1, sizeof(*cr));
+	struct rank_job job = { 0 };
+	bool threaded = false;
+	long long mid;
+	pthread_t th;
+	int err = 0;
+
+	if (!cr)
+		goto nomem;
+	for (size_t i = 0; i < ks->n; i++) {
+		struct kind *k = &ks->k[i];
+		struct report_call key = {
+			.component = k->cols[0], .verb = k->cols[1], .resource = k->cols[2],
+			.subresource = k->cols[3], .scope = k->cols[4], .path = k->cols[5],
+		};
+		struct report_call *c = co->n ? bsearch(&key, co->calls, co->n, sizeof(*c),
+							call_cmp) : NULL;
+
+		k->call = c ? (size_t)(c - co->calls) : (size_t)-1;
+	}
+	for (size_t g = 0; g < co->n; g++) {
+		const struct report_call *c = &co->calls[g];
+		long long r[3] = { rank(c->count, 50), rank(c->count, 90), rank(c->count, 99) };
+		struct call_ranks *x = &cr[g];
+
+		for (int p = 0; p < 3; p++) {
+			long long cum = 0;
+			__u32 b = 0;
+
+			while (b < LOGHIST_NBUCKETS - 1 && cum + (long long)c->hist[b] < r[p])
+				cum += (long long)c->hist[b++];
+			x->within[p] = r[p] - cum;
+			for (x->at[p] = 0; x->at[p] < x->nrb && x->rb[x->at[p]].b != b; x->at[p]++)
+				;
+			if (x->at[p] == x->nrb)
+				x->rb[x->nrb++].b = b;
+		}
+	}
+	mid = ks->lo + (ks->hi - ks->lo) / 2;
+	if (ks->hi - ks->lo > 100000 && (job.cr = calloc(co->n ? co->n : 1, sizeof(*job.cr)))) {
+		/* The second half of the rows on a thread of its own, as pass 1 does. */
+		for (size_t g = 0; g < co->n; g++) {
+			job.cr[g].nrb = cr[g].nrb;
+			for (int j = 0; j < cr[g].nrb; j++)
+				job.cr[g].rb[j].b = cr[g].rb[j].b;
+		}
+		job.path = path;
+		job.ks = ks;
+		job.ncr = co->n;
+		job.lo = mid + 1;
+		job.hi = ks->hi;
+		threaded = pthread_create(&th, NULL, rank_thread, &job) == 0;
+	}
+	err = rank_rows(path, db, ks, cr, ks->lo, threaded ? mid : ks->hi);
+	if (threaded) {
+		pthread_join(th, NULL);
+		if (!err && job.err) {
+			err = job.err;
+			cp_seterr("%s", job.errmsg);
+		}
+		for (size_t g = 0; !err && g < co->n; g++)
+			for (int j = 0; !err && j < cr[g].nrb; j++)
+				if (bucket_append(&cr[g].rb[j], job.cr[g].rb[j].v, job.cr[g].rb[j].n))
+					goto nomem;
+	}
+	if (err)
+		goto out;
+	for (size_t g = 0; g < co->n; g++) {
+		struct call_ranks *x = &cr[g];
+		long long v[3];
+
+		for (int j = 0; j < x->nrb; j++)
+			qsort(x->rb[j].v, x->rb[j].n, sizeof(long long), ll_cmp);
+		for (int p = 0; p < 3; p++) {
+			const struct rank_bucket *q = &x->rb[x->at[p]];
+
+			if ((size_t)x->within[p] > q->n) {
+				cp_seterr("'%s': fewer requests than counted; the file changed "
+					  "while reading", path);
+				err = -EIO;
+				goto out;
+			}
+			v[p] = q->v[x->within[p] - 1];
+		}
+		co->calls[g].p50_ns = v[0];
+		co->calls[g].p90_ns = v[1];
+		co->calls[g].p99_ns = v[2];
+	}
+out:
+	ranks_free(cr, co->n);
+	ranks_free(job.cr, job.ncr);
+	return err;
+nomem:
+	err = -ENOMEM;
+	cp_seterr("out of memory");
+	goto out;
+}
+
 static int run_calls(const char *path, sqlite3 *db, long long run_id, long long started_ns,
 		     long long ended_ns, struct calls_out *co)
 {
+	struct kinds ks;
 	sqlite3_stmt *st = NULL;
 	int rc, err;
 
@@ -761,7 +1186,18 @@ static int run_calls(const char *path, sqlite3 *db, long long run_id, long long 
 	if (err)
 		return err;
 	co->tl_ns = timeline_window(co->dur_ns);
-	err = pass_windows(path, db, run_id, started_ns, co, NULL);
+	if (has_table(db, "request_rows")) {
+		/* Schema version 2: two scans of the narrow rows, no index. */
+		err = kinds_load(path, db, run_id, &ks);
+		if (err)
+			goto cleanup;
+		err = pass_windows(path, db, run_id, started_ns, &ks, co, NULL);
+		if (!err)
+			err = ranks_v2(path, db, &ks, co);
+		kinds_free(&ks);
+		goto cleanup;
+	}
+	err = pass_windows(path, db, run_id, started_ns, NULL, co, NULL);
 	if (err)
 		goto cleanup;
 
@@ -923,7 +1359,9 @@ static bool has_table(sqlite3 *db, const char *name)
 	sqlite3_stmt *st = NULL;
 	bool yes = false;
 
-	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND name = ?1",
+	/* cpu_stacks is a view since schema version 2 */
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type IN ('table', 'view') "
+			       "AND name = ?1",
 			       -1, &st, NULL) == SQLITE_OK) {
 		sqlite3_bind_text(st, 1, name, -1, SQLITE_STATIC);
 		yes = sqlite3_step(st) == SQLITE_ROW;
@@ -2093,7 +2531,16 @@ static int merge_calls(struct mfile *f, size_t n, struct report_run *m)
 		struct report_run *h = &m->hosts[i];
 		struct calls_out hc = { .dur_ns = co.dur_ns, .tl_ns = co.tl_ns };
 
-		err = pass_windows(f[i].path, f[i].db, h->id, m->started_ns, &hc, &sum);
+		struct kinds ks = {};
+		bool v2 = has_table(f[i].db, "request_rows");
+
+		/* schema version 2: the narrow rows through their kinds, as for one file */
+		if (v2)
+			err = kinds_load(f[i].path, f[i].db, h->id, &ks);
+		if (!err)
+			err = pass_windows(f[i].path, f[i].db, h->id, m->started_ns, v2 ? &ks : NULL, &hc, &sum);
+		if (v2)
+			kinds_free(&ks);
 		h->calls = hc.calls;
 		h->ncalls = hc.n;
 		h->timeline_window_ns = hc.tl_ns;

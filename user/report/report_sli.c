@@ -24,6 +24,7 @@
 
 #include <sqlite3.h>
 
+#include "cpprof/loghist.h"
 #include "log.h"
 #include "metrics_check.h"
 #include "report_model.h"
@@ -73,6 +74,13 @@ static long long nearest_rank(long long n)
 	return r < 1 ? 1 : r;
 }
 
+static int ll_cmp(const void *a, const void *b)
+{
+	long long x = *(const long long *)a, y = *(const long long *)b;
+
+	return x < y ? -1 : x > y;
+}
+
 /* cpprof's count and exact p99 of call K per window, in two passes over its rows. */
 static int cpprof_windows(sqlite3 *db, const struct report_run *r, const struct report_call *k,
 			  long long nwin, long long *count, long long *p99)
@@ -118,6 +126,186 @@ static int cpprof_windows(sqlite3 *db, const struct report_run *r, const struct 
 	sqlite3_finalize(st);
 	free(seen);
 	return rc == SQLITE_DONE ? 0 : -EIO;
+}
+
+/* Schema version 2 (store.c): requests are request_rows of call kinds. */
+static int has_request_rows(sqlite3 *db)
+{
+	sqlite3_stmt *st = NULL;
+	int yes = 0;
+
+	if (sqlite3_prepare_v2(db, "SELECT 1 FROM sqlite_master WHERE type = 'table' AND "
+			       "name = 'request_rows'", -1, &st, NULL) == SQLITE_OK)
+		yes = sqlite3_step(st) == SQLITE_ROW;
+	sqlite3_finalize(st);
+	return yes;
+}
+
+/* A (call, window) of cpprof_windows_v2: its histogram, then the latencies of its p99's bucket. */
+struct win_rank {
+	uint32_t *hist;          /* LOGHIST_NBUCKETS counts, allocated at its first row */
+	uint32_t b;              /* the bucket holding the p99 */
+	long long within;        /* its rank inside that bucket, from 1 */
+	long long *v;
+	size_t n, cap;
+};
+
+struct v2_kind {
+	int row;                 /* row in cnt/p99, or -1 */
+	long long base_ns;
+};
+
+/*
+ * Schema version 2 has no index on the requests, so asking the view once
+ * per call kind and window pass would scan the run twice per kind: here
+ * every kind's windows come out of two scans of request_rows, the first
+ * counting each (call, window) with a log-linear histogram, the second
+ * keeping only the latencies of the bucket that holds its nearest-rank
+ * p99 (exact, as cpprof_windows). ROW_OF_CALL[i] is the row of call i
+ * in CNT and P99 plus one, or 0.
+ */
+static int cpprof_windows_v2(sqlite3 *db, const struct report_run *r, const int *row_of_call,
+			     long long ncw, long long nwin, long long *cnt, long long *p99)
+{
+	struct v2_kind *km = NULL;
+	struct win_rank *wr = NULL;
+	sqlite3_stmt *st = NULL;
+	long long kmin = 0, kmax = -1, lo = 0, hi = -1;
+	int rc, err = -EIO;
+
+	if (sqlite3_prepare_v2(db, "SELECT min(id), max(id) FROM call_kinds WHERE run_id = ?1",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, r->id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		kmin = sqlite3_column_int64(st, 0);
+		kmax = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (kmax < kmin)
+		return 0;
+	if (!(km = malloc((size_t)(kmax - kmin + 1) * sizeof(*km))) ||
+	    !(wr = calloc((size_t)(ncw * nwin), sizeof(*wr))))
+		goto oom;
+	for (long long i = 0; i <= kmax - kmin; i++)
+		km[i].row = -1;
+	if (sqlite3_prepare_v2(db, "SELECT id, verb, resource, ifnull(subresource, ''), scope, base_ns "
+			       "FROM call_kinds WHERE run_id = ?1 AND component = 'apiserver' "
+			       "AND path IS NULL", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, r->id);
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		long long id = sqlite3_column_int64(st, 0);
+		const char *v[4];
+
+		for (int j = 0; j < 4; j++)
+			v[j] = (const char *)sqlite3_column_text(st, 1 + j);
+		for (size_t i = 0; i < r->ncalls && v[0] && v[1] && v[2] && v[3]; i++) {
+			const struct report_call *k = &r->calls[i];
+
+			if (row_of_call[i] && !strcmp(k->verb ? k->verb : "", v[0]) &&
+			    !strcmp(k->resource ? k->resource : "", v[1]) &&
+			    !strcmp(k->subresource ? k->subresource : "", v[2]) &&
+			    !strcmp(k->scope ? k->scope : "", v[3])) {
+				km[id - kmin].row = row_of_call[i] - 1;
+				km[id - kmin].base_ns = sqlite3_column_int64(st, 5);
+				break;
+			}
+		}
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (rc != SQLITE_DONE)
+		goto out;
+	if (sqlite3_prepare_v2(db, "SELECT min(first_id), max(last_id) FROM request_spans "
+			       "WHERE run_id = ?1", -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	sqlite3_bind_int64(st, 1, r->id);
+	if (sqlite3_step(st) == SQLITE_ROW && sqlite3_column_type(st, 0) != SQLITE_NULL) {
+		lo = sqlite3_column_int64(st, 0);
+		hi = sqlite3_column_int64(st, 1);
+	}
+	sqlite3_finalize(st);
+	st = NULL;
+	if (sqlite3_prepare_v2(db, "SELECT kind, start_off, latency_ns FROM request_rows "
+			       "WHERE id BETWEEN ?1 AND ?2 AND latency_ns IS NOT NULL",
+			       -1, &st, NULL) != SQLITE_OK)
+		goto out;
+	for (int pass = 0; pass < 2; pass++) {
+		sqlite3_reset(st);
+		sqlite3_bind_int64(st, 1, lo);
+		sqlite3_bind_int64(st, 2, hi);
+		while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+			long long kid = sqlite3_column_int64(st, 0), lat = sqlite3_column_int64(st, 2), w;
+			const struct v2_kind *k;
+			struct win_rank *x;
+			uint32_t b;
+
+			if (kid < kmin || kid > kmax || (k = &km[kid - kmin])->row < 0)
+				continue;
+			w = (k->base_ns + sqlite3_column_int64(st, 1) - r->started_ns) / REPORT_SLO_WINDOW_NS;
+			if (w < 0 || w >= nwin)
+				continue;
+			x = &wr[k->row * nwin + w];
+			b = loghist_bucket(lat < 0 ? 0 : (__u64)lat);
+			if (!pass) {
+				if (!x->hist && !(x->hist = calloc(LOGHIST_NBUCKETS, sizeof(*x->hist))))
+					goto oom;
+				x->hist[b]++;
+				cnt[k->row * nwin + w]++;
+				continue;
+			}
+			if (b != x->b)
+				continue;
+			if (x->n == x->cap) {
+				size_t nc = x->cap ? 2 * x->cap : 16;
+				long long *nv = realloc(x->v, nc * sizeof(*nv));
+
+				if (!nv)
+					goto oom;
+				x->v = nv;
+				x->cap = nc;
+			}
+			x->v[x->n++] = lat;
+		}
+		if (rc != SQLITE_DONE)
+			goto out;
+		for (long long j = 0; !pass && j < ncw * nwin; j++) {
+			long long want = nearest_rank(cnt[j]), cum = 0;
+			uint32_t b = 0;
+
+			if (!cnt[j])
+				continue;
+			while (b < LOGHIST_NBUCKETS - 1 && cum + wr[j].hist[b] < want)
+				cum += wr[j].hist[b++];
+			wr[j].b = b;
+			wr[j].within = want - cum;
+		}
+	}
+	for (long long j = 0; j < ncw * nwin; j++) {
+		if (!cnt[j])
+			continue;
+		qsort(wr[j].v, wr[j].n, sizeof(long long), ll_cmp);
+		if ((size_t)wr[j].within > wr[j].n)
+			goto out;   /* the file changed between the scans */
+		p99[j] = wr[j].v[wr[j].within - 1];
+	}
+	err = 0;
+out:
+	if (err == -EIO)
+		cp_seterr("cannot read requests: %s", sqlite3_errmsg(db));
+	sqlite3_finalize(st);
+	for (long long j = 0; wr && j < ncw * nwin; j++) {
+		free(wr[j].hist);
+		free(wr[j].v);
+	}
+	free(wr);
+	free(km);
+	return err;
+oom:
+	err = -ENOMEM;
+	goto out;
 }
 
 /* The increase of every SLI bucket series between scrapes B and E into VAL (by series index). */
@@ -335,12 +523,17 @@ int report_sli__load(sqlite3 *db, struct report_run *r, struct report_metrics *m
 		goto oom;
 	for (long long j = 0; j < ncw * nwin; j++)
 		p99[j] = -1;
-	for (size_t i = 0; i < r->ncalls; i++) {
-		long long row = group_of_call[i] - 1;
-
-		if (row >= 0 && (err = cpprof_windows(db, r, &r->calls[i], nwin, cnt + row * nwin,
-						      p99 + row * nwin)))
+	if (has_request_rows(db)) {
+		if ((err = cpprof_windows_v2(db, r, group_of_call, ncw, nwin, cnt, p99)))
 			goto out;
+	} else {
+		for (size_t i = 0; i < r->ncalls; i++) {
+			long long row = group_of_call[i] - 1;
+
+			if (row >= 0 && (err = cpprof_windows(db, r, &r->calls[i], nwin,
+							      cnt + row * nwin, p99 + row * nwin)))
+				goto out;
+		}
 	}
 	/* the SLI's side: each window's two scrapes read once, for every call kind */
 	for (long long w = 0; w < nwin; w++) {

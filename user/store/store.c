@@ -2,7 +2,9 @@
 /*
  * store: cpprof's SQLite database (schema in SCHEMA.md). The recorder
  * writes one run at a time: a runs row, a targets row per traced process,
- * and a requests row per completed call. Requests arrive at up to tens of
+ * and a request_rows row per completed call (three integers: its kind,
+ * interned in call_kinds through an in-memory hash, its start and its
+ * latency; schema version 2). Requests arrive at up to tens of
  * thousands per second, so they go through one statement prepared at open
  * and are committed in batches of STORE_BATCH rows; everything else is
  * rare and committed at once (after the pending batch, so the file never
@@ -32,6 +34,17 @@
  */
 #define STORE_BATCH 1000
 
+/* The call_kinds row of the row NEW of an insert into the requests view. */
+#define KIND_MATCH_NEW \
+	"k.run_id IS NEW.run_id AND k.target_id IS NEW.target_id " \
+	"AND k.component = ifnull(NEW.component, '') AND k.protocol IS NEW.protocol " \
+	"AND k.method IS NEW.method AND k.verb = ifnull(NEW.verb, '') " \
+	"AND k.api_group IS NEW.api_group AND k.api_version IS NEW.api_version " \
+	"AND k.resource = ifnull(NEW.resource, '') AND k.subresource = ifnull(NEW.subresource, '') " \
+	"AND k.namespace IS NEW.namespace AND k.scope = ifnull(NEW.scope, '') " \
+	"AND k.name IS NEW.name AND k.path IS NEW.path AND k.watch IS NEW.watch " \
+	"AND k.status IS NEW.status"
+
 /*
  * The schema, created in one transaction. requests_run serves deletes and
  * the foreign key; it only ever grows at its end while a run records.
@@ -52,18 +65,81 @@ static const char schema_sql[] =
 	"  main_path TEXT, build_id TEXT, offsets_source TEXT, probes TEXT,\n"
 	"  attached_ns INTEGER, exited_ns INTEGER);\n"
 	"CREATE INDEX targets_run ON targets(run_id);\n"
-	"CREATE TABLE requests(\n"
+	/*
+	 * Version 2: a request is four integers (request_rows), everything
+	 * that repeats is one call_kinds row, and requests is a view with the
+	 * columns of version 1 (SCHEMA.md). See store__add_request.
+	 */
+	"CREATE TABLE call_kinds(\n"
+	"  id INTEGER PRIMARY KEY,\n"
 	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER,\n"
-	"  component TEXT, protocol TEXT, method TEXT, verb TEXT,\n"
-	"  api_group TEXT, api_version TEXT, resource TEXT, subresource TEXT,\n"
-	"  namespace TEXT, scope TEXT, name TEXT, path TEXT,\n"
-	"  watch INTEGER, status INTEGER, start_ns INTEGER, latency_ns INTEGER);\n"
-	"CREATE INDEX requests_run ON requests(run_id);\n"
+	"  component TEXT NOT NULL, protocol TEXT, method TEXT, verb TEXT NOT NULL,\n"
+	"  api_group TEXT, api_version TEXT, resource TEXT NOT NULL, subresource TEXT NOT NULL,\n"
+	"  namespace TEXT, scope TEXT NOT NULL, name TEXT, path TEXT,\n"
+	"  watch INTEGER, status INTEGER, base_ns INTEGER NOT NULL);\n"
+	"CREATE INDEX call_kinds_run ON call_kinds(run_id);\n"
+	"CREATE TABLE request_rows(\n"
+	"  id INTEGER PRIMARY KEY, kind INTEGER NOT NULL,\n"
+	"  start_off INTEGER, latency_ns INTEGER);\n"
+	"CREATE TABLE request_spans(\n"
+	"  run_id INTEGER NOT NULL, first_id INTEGER NOT NULL, last_id INTEGER NOT NULL);\n"
+	"CREATE INDEX request_spans_run ON request_spans(run_id);\n"
+	"CREATE VIEW requests AS SELECT\n"
+	"  k.run_id AS run_id, k.target_id AS target_id, k.component AS component,\n"
+	"  k.protocol AS protocol, k.method AS method, k.verb AS verb,\n"
+	"  k.api_group AS api_group, k.api_version AS api_version, k.resource AS resource,\n"
+	"  k.subresource AS subresource, k.namespace AS namespace, k.scope AS scope,\n"
+	"  k.name AS name, k.path AS path, k.watch AS watch, k.status AS status,\n"
+	"  k.base_ns + r.start_off AS start_ns, r.latency_ns AS latency_ns, r.id AS id\n"
+	"  FROM request_rows r JOIN call_kinds k ON k.id = r.kind;\n"
+	/* So that SQL written for version 1 that inserts or deletes keeps working. */
+	"CREATE TRIGGER requests_delete INSTEAD OF DELETE ON requests BEGIN\n"
+	"  DELETE FROM request_rows WHERE id = OLD.id; END;\n"
+	"CREATE TRIGGER requests_insert INSTEAD OF INSERT ON requests BEGIN\n"
+	"  INSERT INTO call_kinds(run_id, target_id, component, protocol, method, verb,\n"
+	"    api_group, api_version, resource, subresource, namespace, scope, name, path,\n"
+	"    watch, status, base_ns)\n"
+	"  SELECT NEW.run_id, NEW.target_id, ifnull(NEW.component, ''), NEW.protocol, NEW.method,\n"
+	"    ifnull(NEW.verb, ''), NEW.api_group, NEW.api_version, ifnull(NEW.resource, ''),\n"
+	"    ifnull(NEW.subresource, ''), NEW.namespace, ifnull(NEW.scope, ''), NEW.name,\n"
+	"    NEW.path, NEW.watch, NEW.status,\n"
+	"    ifnull((SELECT started_ns FROM runs WHERE id = NEW.run_id), 0)\n"
+	"  WHERE NOT EXISTS (SELECT 1 FROM call_kinds k WHERE " KIND_MATCH_NEW ");\n"
+	"  INSERT INTO request_rows(id, kind, start_off, latency_ns)\n"
+	"  SELECT NEW.id, k.id, NEW.start_ns - k.base_ns, NEW.latency_ns\n"
+	"  FROM call_kinds k WHERE " KIND_MATCH_NEW " ORDER BY k.id LIMIT 1;\n"
+	"  INSERT INTO request_spans(run_id, first_id, last_id)\n"
+	"  SELECT NEW.run_id, last_insert_rowid(), last_insert_rowid(); END;\n"
 	"CREATE TABLE cpu_profile(\n"
 	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER,\n"
 	"  category TEXT, verb TEXT, resource TEXT,\n"
 	"  samples INTEGER, cpu_ns INTEGER);\n"
-	"CREATE INDEX cpu_profile_run ON cpu_profile(run_id);\n";
+	"CREATE INDEX cpu_profile_run ON cpu_profile(run_id);\n"
+	/*
+	 * CPU stacks as pprof keeps them (profile.proto's Function and
+	 * Location tables): each frame name once, each distinct stack once
+	 * as a JSON array of frame ids, and the samples pointing at it; the
+	 * cpu_stacks view spells the stack out as version 1 stored it.
+	 */
+	"CREATE TABLE cpu_functions(id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+	"CREATE TABLE cpu_stack_ids(id INTEGER PRIMARY KEY, frames TEXT NOT NULL);\n"
+	"CREATE TABLE cpu_stack_samples(\n"
+	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER, component TEXT,\n"
+	"  category TEXT, verb TEXT, resource TEXT, stack_id INTEGER,\n"
+	"  samples INTEGER, cpu_ns INTEGER, subresource TEXT, scope TEXT);\n"
+	"CREATE INDEX cpu_stack_samples_run ON cpu_stack_samples(run_id);\n"
+	"CREATE VIEW cpu_stacks AS SELECT\n"
+	"  s.run_id AS run_id, s.target_id AS target_id, s.component AS component,\n"
+	"  s.category AS category, s.verb AS verb, s.resource AS resource,\n"
+	"  (SELECT group_concat((SELECT name FROM cpu_functions WHERE id = j.value), ';')\n"
+	"   FROM json_each(t.frames) j) AS stack,\n"
+	"  s.samples AS samples, s.cpu_ns AS cpu_ns,\n"
+	"  s.subresource AS subresource, s.scope AS scope\n"
+	"  FROM cpu_stack_samples s JOIN cpu_stack_ids t ON t.id = s.stack_id;\n"
+	"CREATE TRIGGER cpu_stacks_delete INSTEAD OF DELETE ON cpu_stacks BEGIN\n"
+	"  DELETE FROM cpu_stack_samples WHERE run_id IS OLD.run_id\n"
+	"    AND target_id IS OLD.target_id AND category IS OLD.category\n"
+	"    AND verb IS OLD.verb AND resource IS OLD.resource; END;\n";
 
 /*
  * Tables added within schema version 1, created in every file opened for
@@ -85,11 +161,6 @@ static const char added_sql[] =
 	"  accepted INTEGER, closed INTEGER, peers INTEGER,\n"
 	"  bytes_in INTEGER, bytes_out INTEGER, retransmits INTEGER);\n"
 	"CREATE INDEX IF NOT EXISTS sock_stats_run ON sock_stats(run_id);\n"
-	"CREATE TABLE IF NOT EXISTS cpu_stacks(\n"
-	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER, component TEXT,\n"
-	"  category TEXT, verb TEXT, resource TEXT, stack TEXT,\n"
-	"  samples INTEGER, cpu_ns INTEGER);\n"
-	"CREATE INDEX IF NOT EXISTS cpu_stacks_run ON cpu_stacks(run_id);\n"
 	"CREATE TABLE IF NOT EXISTS metric_scrapes(\n"
 	"  id INTEGER PRIMARY KEY, run_id INTEGER REFERENCES runs(id),\n"
 	"  endpoint TEXT, component TEXT, t_ns INTEGER, duration_ns INTEGER,\n"
@@ -148,21 +219,43 @@ static const struct {
 };
 
 /*
- * The report's index, in the order report.c reads a run (group key, then
- * latency, then status): its GROUP BY and its sorted pass become scans of
- * this index that never touch the table. path is in the key because
- * non-resource requests are grouped by path; store__add_request keeps it
- * NULL for resource requests so that it never splits their groups.
- *
- * It is built when a run ends, not kept up to date while recording:
- * latency in the key scatters every batch over the whole index, and
- * maintaining it cut inserts from about 300,000 to 26,000 rows/s on a
- * 2-core KVM guest, while building it afterwards takes about 3.7 s per
- * million rows. Without it the report is still right, only slower.
+ * An in-memory dictionary: a byte string (a call kind's fields, a frame
+ * name, a stack's frame ids) -> its row id, open addressing on key_hash, so
+ * that a request costs a hash lookup, not a SELECT. Entries live as long
+ * as the store; a rolled-back batch empties it (its rows may be gone).
  */
-static const char report_index_sql[] =
-	"CREATE INDEX IF NOT EXISTS requests_report ON requests(run_id, component, verb,\n"
-	"  resource, subresource, scope, path, latency_ns, status, protocol)";
+struct dict_ent {
+	uint64_t hash;
+	int64_t id;
+	size_t len;
+	char *key;
+};
+
+struct dict {
+	struct dict_ent *tab;
+	size_t n, cap;   /* cap: a power of two, or 0 */
+};
+
+/* A stretch of request ids of one run written in the open batch (table request_spans). */
+struct span {
+	int64_t run_id, first, last;
+};
+
+#define SPANS 8
+
+/*
+ * Requests are inserted REQ_ROWS at a time by one multi-row INSERT: a
+ * single-row statement spends about a fifth of its time starting and
+ * halting (0.55 vs 0.45 us of CPU a row on a 2-core KVM guest). Their ids
+ * are given by the store, max(id) + 1 on, as SQLite would give them: the
+ * batch transaction is BEGIN IMMEDIATE, so no other writer can take one
+ * meanwhile, and store__add_request_id can hand the id back at once.
+ */
+#define REQ_ROWS 64
+
+struct req_row {
+	int64_t id, kind, start_off, latency_ns;
+};
 
 struct store {
 	sqlite3 *db;
@@ -184,6 +277,16 @@ struct store {
 	int64_t dropped[2];           /* [0] requests, [1] other growing rows */
 	int pending_kind[2];          /* of the open batch: what SQLITE_FULL takes back */
 	sqlite3_stmt *ins_etcdc, *ins_bd, *del_etcdc, *del_bd, *set_bd_cpu;
+	sqlite3_stmt *ins_kind, *ins_span, *run_base, *ins_func, *ins_stackid;
+	sqlite3_stmt *del_kinds, *del_spans;
+	struct dict kinds, funcs, stacks;
+	struct span spans[SPANS];
+	int nspans;
+	sqlite3_stmt *ins_reqs, *max_req;  /* REQ_ROWS rows at once; the highest id */
+	struct req_row reqs[REQ_ROWS];
+	int nreqs;
+	int64_t next_id;                   /* 0: not read yet in this transaction */
+	int64_t base_run, base_ns;  /* started_ns of the run last written to */
 };
 
 #define STR_(x) #x
@@ -255,6 +358,91 @@ static void bind_text(sqlite3_stmt *st, int i, const char *v)
 static void bind_key(sqlite3_stmt *st, int i, const char *v)
 {
 	sqlite3_bind_text(st, i, v ? v : "", -1, SQLITE_STATIC);
+}
+
+/*
+ * A word at a time (murmur3's 64-bit finalizer constants): a kind's key is
+ * about 100 bytes, and FNV-1a's byte loop over it was the store's largest
+ * single cost per request (perf -e cpu-clock on test_store's throughput).
+ */
+static uint64_t key_hash(const void *p, size_t n)
+{
+	const unsigned char *b = p;
+	uint64_t h = 0x9e3779b97f4a7c15ULL ^ n, w;
+
+	for (; n >= 8; b += 8, n -= 8) {
+		memcpy(&w, b, 8);
+		h = (h ^ w) * 0xff51afd7ed558ccdULL;
+		h ^= h >> 32;
+	}
+	w = 0;
+	memcpy(&w, b, n);
+	h = (h ^ w) * 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 29);
+}
+
+/* The id of KEY, or 0 (row ids start at 1); *HASH gets its hash for dict_put. */
+static int64_t dict_get(const struct dict *d, const void *key, size_t len, uint64_t *hash)
+{
+	uint64_t h = key_hash(key, len);
+
+	*hash = h;
+	if (!d->cap)
+		return 0;
+	for (size_t i = h & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
+		const struct dict_ent *e = &d->tab[i];
+
+		if (!e->key)
+			return 0;
+		if (e->hash == h && e->len == len && memcmp(e->key, key, len) == 0)
+			return e->id;
+	}
+}
+
+static int dict_put(struct dict *d, const void *key, size_t len, uint64_t h, int64_t id)
+{
+	struct dict_ent *e;
+
+	if ((d->n + 1) * 2 > d->cap) {
+		size_t nc = d->cap ? d->cap * 2 : 256;
+		struct dict_ent *nt = calloc(nc, sizeof(*nt));
+
+		if (!nt)
+			return -ENOMEM;
+		for (size_t i = 0; i < d->cap; i++) {
+			size_t j;
+
+			if (!d->tab[i].key)
+				continue;
+			for (j = d->tab[i].hash & (nc - 1); nt[j].key; j = (j + 1) & (nc - 1))
+				;
+			nt[j] = d->tab[i];
+		}
+		free(d->tab);
+		d->tab = nt;
+		d->cap = nc;
+	}
+	for (size_t i = h & (d->cap - 1);; i = (i + 1) & (d->cap - 1)) {
+		e = &d->tab[i];
+		if (!e->key)
+			break;
+	}
+	if (!(e->key = malloc(len ? len : 1)))
+		return -ENOMEM;
+	memcpy(e->key, key, len);
+	e->len = len;
+	e->hash = h;
+	e->id = id;
+	d->n++;
+	return 0;
+}
+
+static void dict_clear(struct dict *d)
+{
+	for (size_t i = 0; i < d->cap; i++)
+		free(d->tab[i].key);
+	free(d->tab);
+	memset(d, 0, sizeof(*d));
 }
 
 /* One integer from a query, or -errno. */
@@ -398,6 +586,17 @@ static int check_or_create(struct store *s)
 			  s->path, version, STORE_SCHEMA_VERSION);
 		return -EPROTO;
 	}
+	if (version < STORE_SCHEMA_VERSION) {
+		/*
+		 * Version 1 kept every request as a row of text; converting
+		 * a file of millions of them in place would hold the recording
+		 * for minutes. report and diff read it as it is.
+		 */
+		cp_seterr("'%s' has schema version %lld, written by an older cpprof; record into "
+			  "a new --db file, or convert it with 'cpprof migrate %s NEW.db' (report and "
+			  "diff read it as it is)", s->path, version, s->path);
+		return -EPROTO;
+	}
 	/* Persistent in the file; a no-op for databases we created. */
 	err = exec(s, "PRAGMA journal_mode=WAL");
 	if (err)
@@ -406,6 +605,49 @@ static int check_or_create(struct store *s)
 	if (err)
 		return err;
 	return add_columns(s);
+}
+
+/* Insert the buffered requests: REQ_ROWS at once, or one by one for the rest of a batch. */
+static int write_reqs(struct store *s)
+{
+	sqlite3_stmt *st = s->nreqs == REQ_ROWS ? s->ins_reqs : s->ins_req;
+	int err = 0;
+
+	for (int i = 0; i < s->nreqs && !err; i++) {
+		const struct req_row *q = &s->reqs[i];
+		int at = st == s->ins_reqs ? 4 * i : 0;
+
+		sqlite3_bind_int64(st, at + 1, q->id);
+		sqlite3_bind_int64(st, at + 2, q->kind);
+		sqlite3_bind_int64(st, at + 3, q->start_off);
+		sqlite3_bind_int64(st, at + 4, q->latency_ns);
+		if (st == s->ins_req || i == s->nreqs - 1) {
+			err = sqlite3_step(st) == SQLITE_DONE ? 0 : db_err(s, sqlite3_errcode(s->db));
+			sqlite3_reset(st);
+		}
+	}
+	s->nreqs = 0;
+	return err;
+}
+
+/*
+ * Write what the open batch holds in memory: the buffered requests, and
+ * the id stretches of each run, so a reader finds a run's rows without an
+ * index on them.
+ */
+static int write_spans(struct store *s)
+{
+	int err = write_reqs(s);
+
+	for (int i = 0; i < s->nspans && !err; i++) {
+		sqlite3_bind_int64(s->ins_span, 1, s->spans[i].run_id);
+		sqlite3_bind_int64(s->ins_span, 2, s->spans[i].first);
+		sqlite3_bind_int64(s->ins_span, 3, s->spans[i].last);
+		err = step_done(s, s->ins_span);
+	}
+	if (!err)
+		s->nspans = 0;
+	return err;
 }
 
 struct store *store__open(const char *path, int *errp)
@@ -438,7 +680,8 @@ struct store *store__open(const char *path, int *errp)
 	}
 	close(fd);
 
-	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE, NULL);
+	/* One thread at a time uses a store (struct store is not locked either): no mutex per call. */
+	rc = sqlite3_open_v2(path, &s->db, SQLITE_OPEN_READWRITE | SQLITE_OPEN_NOMUTEX, NULL);
 	if (rc != SQLITE_OK) {
 		err = s->db ? db_err(s, rc) : -ENOMEM;
 		goto cleanup;
@@ -461,7 +704,20 @@ struct store *store__open(const char *path, int *errp)
 	if (err)
 		goto cleanup;
 
-	if ((err = prepare(s, "BEGIN", &s->begin)) ||
+	{
+		/* "INSERT ... VALUES (?,?,?,?),(?,?,?,?),..." for REQ_ROWS rows */
+		char sql[64 + REQ_ROWS * 12];
+		size_t n = (size_t)snprintf(sql, sizeof(sql), "INSERT INTO request_rows(id, kind, "
+					    "start_off, latency_ns) VALUES (?,?,?,?)");
+
+		for (int i = 1; i < REQ_ROWS; i++)
+			n += (size_t)snprintf(sql + n, sizeof(sql) - n, ",(?,?,?,?)");
+		err = prepare(s, sql, &s->ins_reqs);
+		if (err)
+			goto cleanup;
+	}
+	if ((err = prepare(s, "BEGIN IMMEDIATE", &s->begin)) ||
+	    (err = prepare(s, "SELECT ifnull(max(id), 0) FROM request_rows", &s->max_req)) ||
 	    (err = prepare(s, "COMMIT", &s->commit)) ||
 	    (err = prepare(s, "INSERT INTO runs(label, kind, started_ns, host, kernel, command, "
 			      "sample_hz) VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7)", &s->ins_run)) ||
@@ -481,20 +737,30 @@ struct store *store__open(const char *path, int *errp)
 	    (err = prepare(s, "INSERT INTO cpu_profile(run_id, target_id, component, category, "
 			      "verb, resource, subresource, scope, samples, cpu_ns) "
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &s->ins_cpu)) ||
-	    (err = prepare(s, "INSERT INTO cpu_stacks(run_id, target_id, component, category, "
-			      "verb, resource, stack, samples, cpu_ns, subresource, scope) "
+	    (err = prepare(s, "INSERT INTO cpu_stack_samples(run_id, target_id, component, "
+			      "category, verb, resource, stack_id, samples, cpu_ns, subresource, scope) "
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &s->ins_stack)) ||
-	    (err = prepare(s, "DELETE FROM cpu_stacks WHERE run_id = ?1", &s->del_stacks)) ||
+	    (err = prepare(s, "DELETE FROM cpu_stack_samples WHERE run_id = ?1", &s->del_stacks)) ||
+	    (err = prepare(s, "INSERT INTO cpu_functions(name) VALUES (?1)", &s->ins_func)) ||
+	    (err = prepare(s, "INSERT INTO cpu_stack_ids(frames) VALUES (?1)", &s->ins_stackid)) ||
+	    (err = prepare(s, "INSERT INTO call_kinds(run_id, target_id, component, protocol, "
+			      "method, verb, api_group, api_version, resource, subresource, "
+			      "namespace, scope, name, path, watch, status, base_ns) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
+			      "?14, ?15, ?16, ?17)", &s->ins_kind)) ||
+	    (err = prepare(s, "INSERT INTO request_spans(run_id, first_id, last_id) "
+			      "VALUES (?1, ?2, ?3)", &s->ins_span)) ||
+	    (err = prepare(s, "SELECT started_ns FROM runs WHERE id = ?1", &s->run_base)) ||
+	    (err = prepare(s, "DELETE FROM call_kinds WHERE run_id = ?1", &s->del_kinds)) ||
+	    (err = prepare(s, "DELETE FROM request_spans WHERE run_id = ?1", &s->del_spans)) ||
 	    (err = prepare(s, "UPDATE targets SET exited_ns = ?2 WHERE id = ?1",
 			   &s->target_exit)) ||
 	    (err = prepare(s, "UPDATE targets SET started_ns = ?2 WHERE id = ?1",
 			   &s->target_started)) ||
-	    (err = prepare(s, "INSERT INTO requests(run_id, target_id, component, protocol, "
-			      "method, verb, api_group, api_version, resource, subresource, "
-			      "namespace, scope, name, path, watch, status, start_ns, latency_ns) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13, "
-			      "?14, ?15, ?16, ?17, ?18)", &s->ins_req)) ||
-	    (err = prepare(s, "DELETE FROM requests WHERE run_id = ?1", &s->del_req)) ||
+	    (err = prepare(s, "INSERT INTO request_rows(id, kind, start_off, latency_ns) "
+			      "VALUES (?1, ?2, ?3, ?4)", &s->ins_req)) ||
+	    (err = prepare(s, "DELETE FROM request_rows WHERE kind IN "
+			      "(SELECT id FROM call_kinds WHERE run_id = ?1)", &s->del_req)) ||
 	    (err = prepare(s, "DELETE FROM cpu_profile WHERE run_id = ?1", &s->del_cpu)) ||
 	    (err = prepare(s, "DELETE FROM targets WHERE run_id = ?1", &s->del_targets)) ||
 	    (err = prepare(s, "DELETE FROM runs WHERE id = ?1", &s->del_run)) ||
@@ -553,8 +819,10 @@ void store__close(struct store *s)
 	if (!s)
 		return;
 	/* Best effort: the caller that cares about the last batch calls store__flush. */
-	if (s->in_tx && s->db)
+	if (s->in_tx && s->db) {
+		write_spans(s);
 		sqlite3_exec(s->db, "COMMIT", NULL, NULL, NULL);
+	}
 	sqlite3_finalize(s->begin);
 	sqlite3_finalize(s->commit);
 	sqlite3_finalize(s->ins_run);
@@ -568,6 +836,8 @@ void store__close(struct store *s)
 	sqlite3_finalize(s->del_etcdc);
 	sqlite3_finalize(s->del_bd);
 	sqlite3_finalize(s->set_bd_cpu);
+	sqlite3_finalize(s->ins_reqs);
+	sqlite3_finalize(s->max_req);
 	sqlite3_finalize(s->del_req);
 	sqlite3_finalize(s->del_cpu);
 	sqlite3_finalize(s->del_targets);
@@ -587,6 +857,16 @@ void store__close(struct store *s)
 	sqlite3_finalize(s->del_msamples);
 	sqlite3_finalize(s->del_mseries);
 	sqlite3_finalize(s->del_mscrapes);
+	sqlite3_finalize(s->ins_kind);
+	sqlite3_finalize(s->ins_span);
+	sqlite3_finalize(s->run_base);
+	sqlite3_finalize(s->ins_func);
+	sqlite3_finalize(s->ins_stackid);
+	sqlite3_finalize(s->del_kinds);
+	sqlite3_finalize(s->del_spans);
+	dict_clear(&s->kinds);
+	dict_clear(&s->funcs);
+	dict_clear(&s->stacks);
 	sqlite3_close(s->db);
 	free(s->path);
 	free(s);
@@ -594,13 +874,30 @@ void store__close(struct store *s)
 
 static int store_full(struct store *s, int kind);
 
+/*
+ * A batch was rolled back: the call kinds, frames and stacks it wrote are
+ * gone with it, so the in-memory dictionaries that point at them go too,
+ * with the buffered rows and spans; ids are read afresh next batch.
+ */
+static void batch_forget(struct store *s)
+{
+	dict_clear(&s->kinds);
+	dict_clear(&s->funcs);
+	dict_clear(&s->stacks);
+	s->nspans = 0;
+	s->nreqs = 0;
+	s->next_id = 0;
+}
+
 int store__flush(struct store *s)
 {
 	int err;
 
 	if (!s->in_tx)
 		return 0;
-	err = step_done(s, s->commit);
+	err = write_spans(s);
+	if (!err)
+		err = step_done(s, s->commit);
 	if (err == -ENOSPC)
 		return store_full(s, -1);
 	/*
@@ -608,8 +905,12 @@ int store__flush(struct store *s)
 	 * knows, so ask it rather than guess.
 	 */
 	s->in_tx = !sqlite3_get_autocommit(s->db);
-	if (!s->in_tx)
+	if (!s->in_tx) {
 		s->pending = s->pending_kind[0] = s->pending_kind[1] = 0;
+		s->next_id = 0;   /* another writer may take ids before our next batch */
+	}
+	if (err && !s->in_tx)
+		batch_forget(s);   /* rolled back: the kinds, frames and stacks of the batch are gone with it */
 	return err;
 }
 
@@ -618,10 +919,6 @@ int store__begin_run(struct store *s, const struct run_info *ri, int64_t *run_id
 	int err;
 
 	err = store__flush(s);
-	if (err)
-		return err;
-	/* Rebuilt by store__end_run; see report_index_sql. */
-	err = exec(s, "DROP INDEX IF EXISTS requests_report");
 	if (err)
 		return err;
 	bind_text(s->ins_run, 1, ri->label);
@@ -710,15 +1007,70 @@ int store__target_started(struct store *s, int64_t target_id, int64_t started_ns
 static int batch_begin(struct store *s);
 static int batch_step(struct store *s, sqlite3_stmt *st);
 
-int store__add_request(struct store *s, const struct request_rec *r)
+/* Append field V (NULL and "" told apart) to the key being built in BUF. */
+static size_t key_add(char *buf, size_t at, size_t cap, const char *v)
 {
-	sqlite3_stmt *st = s->ins_req;
-	bool is_resource = r->resource && r->resource[0];
+	size_t n = v ? strlen(v) : 0;
+
+	if (at + n + 2 > cap)
+		return cap + 1;     /* too long to intern: the caller stores no kind */
+	buf[at++] = v ? 1 : 0;
+	memcpy(buf + at, v ? v : "", n);
+	at += n;
+	buf[at++] = 0;
+	return at;
+}
+
+/* started_ns of RUN_ID, the base of its rows' start_off; cached for the run being written. */
+static int run_base(struct store *s, int64_t run_id, int64_t *base)
+{
+	int rc;
+
+	if (run_id == s->base_run && run_id) {
+		*base = s->base_ns;
+		return 0;
+	}
+	sqlite3_bind_int64(s->run_base, 1, run_id);
+	rc = sqlite3_step(s->run_base);
+	*base = rc == SQLITE_ROW ? sqlite3_column_int64(s->run_base, 0) : 0;
+	sqlite3_reset(s->run_base);
+	if (rc != SQLITE_ROW && rc != SQLITE_DONE)
+		return db_err(s, rc);
+	s->base_run = run_id;
+	s->base_ns = *base;
+	return 0;
+}
+
+/*
+ * The call_kinds id of R: the in-memory dictionary, or a new row written
+ * in the open batch. Everything of a request but its start and latency is
+ * its kind, so a run of any length has only as many kinds as distinct
+ * calls (a few hundred on a scale test; more when names are stored).
+ */
+static int kind_id(struct store *s, const struct request_rec *r, const char *path,
+		   int64_t *id, int64_t *base)
+{
+	const char *text[] = { r->component, r->protocol, r->method, r->verb, r->api_group,
+			       r->api_version, r->resource, r->subresource, r->namespace,
+			       r->scope, r->name, path };
+	sqlite3_stmt *st = s->ins_kind;
+	char key[2048];
+	size_t n = 0;
+	int32_t ints[2] = { r->watch, r->status };
+	int64_t ids[2] = { r->run_id, r->target_id };
+	uint64_t h;
 	int err;
 
-	err = batch_begin(s);
+	memcpy(key, ids, sizeof(ids));
+	memcpy(key + sizeof(ids), ints, sizeof(ints));
+	n = sizeof(ids) + sizeof(ints);
+	for (size_t i = 0; i < sizeof(text) / sizeof(text[0]) && n <= sizeof(key); i++)
+		n = key_add(key, n, sizeof(key), text[i]);
+	err = run_base(s, r->run_id, base);
 	if (err)
 		return err;
+	if (n <= sizeof(key) && (*id = dict_get(&s->kinds, key, n, &h)))
+		return 0;
 	sqlite3_bind_int64(st, 1, r->run_id);
 	sqlite3_bind_int64(st, 2, r->target_id);
 	bind_key(st, 3, r->component);
@@ -732,13 +1084,19 @@ int store__add_request(struct store *s, const struct request_rec *r)
 	bind_text(st, 11, r->namespace);
 	bind_key(st, 12, r->scope);
 	bind_text(st, 13, r->name);
-	/* path is part of the report's group key: only where it names the call. */
-	bind_text(st, 14, is_resource ? NULL : r->path);
+	bind_text(st, 14, path);
 	sqlite3_bind_int(st, 15, r->watch);
 	sqlite3_bind_int(st, 16, r->status);
-	sqlite3_bind_int64(st, 17, r->start_ns);
-	sqlite3_bind_int64(st, 18, r->latency_ns);
-	return batch_step(s, st);
+	sqlite3_bind_int64(st, 17, *base);
+	err = step_done(s, st);
+	if (err)
+		return err;
+	*id = sqlite3_last_insert_rowid(s->db);
+	if (n <= sizeof(key) && dict_put(&s->kinds, key, n, h, *id)) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	return 0;
 }
 
 /*
@@ -783,6 +1141,7 @@ static int store_full(struct store *s, int kind)
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 	s->in_tx = false;
 	s->pending = 0;
+	batch_forget(s);
 	for (int k = 0; k < 2; k++) {
 		s->dropped[k] += s->pending_kind[k];
 		s->pending_kind[k] = 0;
@@ -804,6 +1163,77 @@ static int store_full(struct store *s, int kind)
 	return 0;
 }
 
+
+/* Note request ID of RUN_ID in the batch's spans (written at commit). */
+static int span_add(struct store *s, int64_t run_id, int64_t id)
+{
+	int err;
+
+	for (int i = 0; i < s->nspans; i++) {
+		if (s->spans[i].run_id == run_id) {
+			if (id > s->spans[i].last)
+				s->spans[i].last = id;
+			return 0;
+		}
+	}
+	if (s->nspans == SPANS && (err = write_spans(s)))
+		return err;
+	s->spans[s->nspans++] = (struct span){ run_id, id, id };
+	return 0;
+}
+
+int store__add_request_id(struct store *s, const struct request_rec *r, int64_t *idp)
+{
+	bool is_resource = r->resource && r->resource[0];
+	int64_t kind, base, id;
+	struct req_row *q;
+	int err;
+
+	err = batch_begin(s);
+	if (err)
+		return err;
+	if (s->limit) {
+		/* The budget is spent (budget.h): count the request instead of storing it. */
+		s->dropped[0]++;
+		if (idp)
+			*idp = 0;
+		return 0;
+	}
+	if (!s->next_id) {
+		/* Within BEGIN IMMEDIATE: nobody else can insert until we commit. */
+		int rc = sqlite3_step(s->max_req);
+
+		s->next_id = rc == SQLITE_ROW ? sqlite3_column_int64(s->max_req, 0) + 1 : 0;
+		sqlite3_reset(s->max_req);
+		if (rc != SQLITE_ROW)
+			return db_err(s, rc);
+	}
+	/* path is part of the report's group key: only where it names the call. */
+	err = kind_id(s, r, is_resource ? NULL : r->path, &kind, &base);
+	if (err)
+		return err;
+	id = s->next_id++;
+	q = &s->reqs[s->nreqs++];
+	*q = (struct req_row){ id, kind, r->start_ns - base, r->latency_ns };
+	s->pending_kind[0]++;
+	if (s->nreqs == REQ_ROWS && (err = write_reqs(s)))
+		return err == -ENOSPC ? store_full(s, -1) : err;
+	if (idp)
+		*idp = id;
+	err = span_add(s, r->run_id, id);
+	if (err)
+		return err == -ENOSPC ? store_full(s, -1) : err;
+	if (++s->pending >= STORE_BATCH)
+		return store__flush(s);
+	return 0;
+}
+
+int store__add_request(struct store *s, const struct request_rec *r)
+{
+	return store__add_request_id(s, r, NULL);
+}
+
+/* Step a row of the current batch transaction (opened if needed); commit every STORE_BATCH rows. */
 /*
  * Step an insert of the open batch; *ID (if not NULL) gets its rowid, read
  * before the batch may commit. Commits when the batch is full.
@@ -954,12 +1384,76 @@ int store__add_cpu(struct store *s, const struct cpu_rec *r)
 	return batch_step(s, st);
 }
 
+/* The id of NAME in DICT, inserted with INS (one text parameter) when new. */
+static int intern(struct store *s, struct dict *d, sqlite3_stmt *ins, const char *name,
+		  size_t len, int64_t *id)
+{
+	uint64_t h;
+	int err;
+
+	if ((*id = dict_get(d, name, len, &h)))
+		return 0;
+	sqlite3_bind_text(ins, 1, name, (int)len, SQLITE_STATIC);
+	err = step_done(s, ins);
+	if (err)
+		return err;
+	*id = sqlite3_last_insert_rowid(s->db);
+	if (dict_put(d, name, len, h, *id)) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * A folded stack is split at ';' into frames, each frame name interned
+ * in cpu_functions and the stack, as a JSON array of their ids, in
+ * cpu_stack_ids: a deep Go stack of 2 KB of text becomes about 60 bytes
+ * once its frames are known.
+ */
 int store__add_stack(struct store *s, const struct stack_rec *r)
 {
 	sqlite3_stmt *st = s->ins_stack;
+	const char *p = r->stack ? r->stack : "";
+	size_t cap = 256, n = 0;
+	char *frames = malloc(cap);
+	int64_t fid, sid;
 	int err;
 
+	if (!frames) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
 	err = batch_begin(s);
+	frames[n++] = '[';
+	while (!err) {
+		const char *e = strchr(p, ';');
+		size_t len = e ? (size_t)(e - p) : strlen(p);
+
+		err = intern(s, &s->funcs, s->ins_func, p, len, &fid);
+		if (err)
+			break;
+		if (n + 24 > cap) {
+			char *nf = realloc(frames, cap *= 2);
+
+			if (!nf) {
+				cp_seterr("out of memory");
+				err = -ENOMEM;
+				break;
+			}
+			frames = nf;
+		}
+		n += (size_t)snprintf(frames + n, cap - n, "%s%lld", n > 1 ? "," : "",
+				      (long long)fid);
+		if (!e)
+			break;
+		p = e + 1;
+	}
+	if (!err) {
+		frames[n++] = ']';
+		err = intern(s, &s->stacks, s->ins_stackid, frames, n, &sid);
+	}
+	free(frames);
 	if (err)
 		return err;
 	sqlite3_bind_int64(st, 1, r->run_id);
@@ -968,7 +1462,7 @@ int store__add_stack(struct store *s, const struct stack_rec *r)
 	bind_key(st, 4, r->category);
 	bind_key(st, 5, r->verb);
 	bind_key(st, 6, r->resource);
-	bind_key(st, 7, r->stack);
+	sqlite3_bind_int64(st, 7, sid);
 	sqlite3_bind_int64(st, 8, r->samples);
 	sqlite3_bind_int64(st, 9, r->cpu_ns);
 	bind_key(st, 10, r->subresource);
@@ -1097,17 +1591,14 @@ void store__drops(const struct store *s, struct store_drops *d)
 
 int store__build_index(struct store *s)
 {
-	int err;
-
-	err = store__flush(s);
-	if (err)
-		return err;
-	return exec(s, report_index_sql);
+	/* Version 2 needs no report index (see report_model.c): only the flush is left. */
+	return store__flush(s);
 }
 
 int store__delete_run(struct store *s, int64_t run_id)
 {
-	sqlite3_stmt *dels[] = { s->del_etcdc, s->del_bd, s->del_req, s->del_cpu, s->del_stacks, s->del_syscalls,
+	sqlite3_stmt *dels[] = { s->del_etcdc, s->del_bd, s->del_req, s->del_kinds, s->del_spans, s->del_cpu,
+				 s->del_stacks, s->del_syscalls,
 				 s->del_sock, s->del_msamples, s->del_mseries, s->del_mscrapes,
 				 s->del_targets, s->del_run };
 	int err;
@@ -1205,4 +1696,177 @@ int store__set_breakdown_cpu(struct store *s, int64_t run_id, int64_t target_id,
 	sqlite3_bind_int64(st, 4, cpu_ns);
 	sqlite3_bind_int64(st, 5, serialization_ns);
 	return batch_step(s, st);
+}
+
+/* The columns of TABLE in schema SCHEMA, comma-separated, that OTHER.TABLE has too. */
+static int common_columns(struct store *s, const char *table, char *out, size_t cap)
+{
+	char sql[512];
+	sqlite3_stmt *st = NULL;
+	size_t n = 0;
+	int rc;
+
+	snprintf(sql, sizeof(sql),
+		 "SELECT m.name FROM pragma_table_info('%s', 'main') m "
+		 "JOIN pragma_table_info('%s', 'old') o ON o.name = m.name ORDER BY m.cid",
+		 table, table);
+	rc = sqlite3_prepare_v2(s->db, sql, -1, &st, NULL);
+	if (rc != SQLITE_OK)
+		return db_err(s, rc);
+	out[0] = 0;
+	while ((rc = sqlite3_step(st)) == SQLITE_ROW) {
+		const char *c = (const char *)sqlite3_column_text(st, 0);
+
+		n += (size_t)snprintf(out + n, n < cap ? cap - n : 0, "%s%s", n ? ", " : "", c);
+	}
+	sqlite3_finalize(st);
+	if (n >= cap) {
+		cp_seterr("too many columns in table %s", table);
+		return -E2BIG;
+	}
+	return rc == SQLITE_DONE ? 0 : db_err(s, rc);
+}
+
+/* Key columns of call_kinds as version 1 rows R of old.requests give them (see schema_sql). */
+#define V1_KIND_COLS \
+	"r.run_id, r.target_id, ifnull(r.component, ''), r.protocol, r.method, " \
+	"ifnull(r.verb, ''), r.api_group, r.api_version, ifnull(r.resource, ''), " \
+	"ifnull(r.subresource, ''), r.namespace, ifnull(r.scope, ''), r.name, r.path, " \
+	"r.watch, r.status"
+#define V1_KIND_MATCH \
+	"k.run_id IS r.run_id AND k.target_id IS r.target_id " \
+	"AND k.component = ifnull(r.component, '') AND k.protocol IS r.protocol " \
+	"AND k.method IS r.method AND k.verb = ifnull(r.verb, '') " \
+	"AND k.api_group IS r.api_group AND k.api_version IS r.api_version " \
+	"AND k.resource = ifnull(r.resource, '') AND k.subresource = ifnull(r.subresource, '') " \
+	"AND k.namespace IS r.namespace AND k.scope = ifnull(r.scope, '') " \
+	"AND k.name IS r.name AND k.path IS r.path AND k.watch IS r.watch " \
+	"AND k.status IS r.status"
+
+int store__migrate(const char *from, const char *to)
+{
+	static const char *const tables[] = { "runs", "targets", "cpu_profile", "syscalls",
+		"sock_stats", "metric_scrapes", "metric_series", "metric_samples" };
+	sqlite3_stmt *st = NULL;
+	struct store *s;
+	long long version = 0, have;
+	char cols[2048], sql[2 * 2048 + 256];
+	int err = 0, rc;
+
+	if (access(to, F_OK) == 0) {
+		cp_seterr("'%s' exists; migrate into a new file", to);
+		return -EEXIST;
+	}
+	if (access(from, R_OK) != 0) {
+		err = -errno;
+		cp_seterr("cannot read '%s': %s", from, strerror(errno));
+		return err;
+	}
+	s = store__open(to, &err);
+	if (!s)
+		return err;
+	rc = sqlite3_prepare_v2(s->db, "ATTACH ?1 AS old", -1, &st, NULL);
+	if (rc == SQLITE_OK) {
+		sqlite3_bind_text(st, 1, from, -1, SQLITE_STATIC);
+		rc = sqlite3_step(st);
+	}
+	sqlite3_finalize(st);
+	if (rc != SQLITE_DONE) {
+		err = db_err(s, rc);
+		goto out;
+	}
+	err = query_int(s, "SELECT max(version) FROM old.schema_version", &version);
+	if (err || version != 1) {
+		cp_seterr("'%s' is not a cpprof database of schema version 1 (%s); nothing to migrate",
+			  from, err ? "no schema_version table" : "another version");
+		err = -EINVAL;
+		goto out;
+	}
+	/* A copy as it is: rows of deleted runs stay (as the old file kept them). */
+	err = exec(s, "PRAGMA foreign_keys=OFF; BEGIN");
+	for (size_t i = 0; !err && i < sizeof(tables) / sizeof(tables[0]); i++) {
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM old.sqlite_master "
+			 "WHERE type = 'table' AND name = '%s'", tables[i]);
+		err = query_int(s, sql, &have);
+		if (err || !have)
+			continue;   /* added within version 1: older files lack it */
+		err = common_columns(s, tables[i], cols, sizeof(cols));
+		if (err)
+			break;
+		snprintf(sql, sizeof(sql), "INSERT INTO main.%s(%s) SELECT %s FROM old.%s",
+			 tables[i], cols, cols, tables[i]);
+		err = exec(s, sql);
+	}
+	/*
+	 * Requests: their distinct kinds first, then each row as its kind's
+	 * id, with its rowid kept (the id of the requests view); a temporary
+	 * index makes the lookup of 16 columns a seek.
+	 */
+	if (!err)
+		err = exec(s, "INSERT INTO call_kinds(run_id, target_id, component, protocol, method, "
+			   "verb, api_group, api_version, resource, subresource, namespace, scope, "
+			   "name, path, watch, status, base_ns) "
+			   "SELECT DISTINCT " V1_KIND_COLS ", ifnull(u.started_ns, 0) "
+			   "FROM old.requests r LEFT JOIN old.runs u ON u.id = r.run_id;"
+			   "CREATE INDEX call_kinds_migrate ON call_kinds(run_id, target_id, component, "
+			   "verb, resource, subresource, scope, status);"
+			   "INSERT INTO request_rows(id, kind, start_off, latency_ns) "
+			   "SELECT r.rowid, k.id, r.start_ns - k.base_ns, r.latency_ns "
+			   "FROM old.requests r JOIN call_kinds k ON " V1_KIND_MATCH " ORDER BY r.rowid;"
+			   "INSERT INTO request_spans(run_id, first_id, last_id) "
+			   "SELECT run_id, min(rowid), max(rowid) FROM old.requests GROUP BY run_id;"
+			   "DROP INDEX call_kinds_migrate;");
+	if (err) {
+		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
+		goto out;
+	}
+	err = exec(s, "COMMIT");
+	if (err)
+		goto out;
+	err = query_int(s, "SELECT count(*) FROM old.sqlite_master "
+			   "WHERE type = 'table' AND name = 'cpu_stacks'", &have);
+	if (!err && have) {
+		/* Stacks through store__add_stack, which interns their frames. */
+		rc = sqlite3_prepare_v2(s->db, "SELECT run_id, target_id, component, category, verb, "
+					"resource, stack, samples, cpu_ns FROM old.cpu_stacks "
+					"ORDER BY rowid", -1, &st, NULL);
+		if (rc != SQLITE_OK) {
+			err = db_err(s, rc);
+			goto out;
+		}
+		while (!err && (rc = sqlite3_step(st)) == SQLITE_ROW) {
+			struct stack_rec r = {
+				.run_id = sqlite3_column_int64(st, 0),
+				.target_id = sqlite3_column_int64(st, 1),
+				.component = (const char *)sqlite3_column_text(st, 2),
+				.category = (const char *)sqlite3_column_text(st, 3),
+				.verb = (const char *)sqlite3_column_text(st, 4),
+				.resource = (const char *)sqlite3_column_text(st, 5),
+				.stack = (const char *)sqlite3_column_text(st, 6),
+				.samples = sqlite3_column_int64(st, 7),
+				.cpu_ns = sqlite3_column_int64(st, 8),
+			};
+
+			err = store__add_stack(s, &r);
+		}
+		if (!err && rc != SQLITE_DONE)
+			err = db_err(s, rc);
+		sqlite3_finalize(st);
+		if (!err)
+			err = store__flush(s);
+	}
+out:
+	if (!err)
+		err = exec(s, "DETACH old");
+	store__close(s);
+	if (err) {
+		char p[4096];
+
+		unlink(to);
+		snprintf(p, sizeof(p), "%s-wal", to);
+		unlink(p);
+		snprintf(p, sizeof(p), "%s-shm", to);
+		unlink(p);
+	}
+	return err;
 }

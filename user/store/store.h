@@ -11,7 +11,7 @@
 
 #include <stdint.h>
 
-#define STORE_SCHEMA_VERSION 1
+#define STORE_SCHEMA_VERSION 2
 
 struct store;
 
@@ -147,7 +147,8 @@ struct metric_scrape_rec {
 /*
  * Open or create PATH. A new file is created mode 0600. Returns NULL with
  * *err and cp_lasterr() set (e.g. "'x.db' is not a cpprof database",
- * "schema version 7 is newer than this cpprof (1)").
+ * "schema version 7 is newer than this cpprof (2)"); a file of schema version 1
+ * is refused too (-EPROTO; store__migrate converts it).
  */
 struct store *store__open(const char *path, int *err);
 void store__close(struct store *s);
@@ -162,6 +163,8 @@ int store__target_exited(struct store *s, int64_t target_id, int64_t exited_ns);
 int store__target_started(struct store *s, int64_t target_id, int64_t started_ns);
 /* Buffered: written in the current batch transaction. */
 int store__add_request(struct store *s, const struct request_rec *r);
+/* The same, and *ID gets the request's id (requests.id) for tables keyed by it. */
+int store__add_request_id(struct store *s, const struct request_rec *r, int64_t *id);
 /* Buffered like requests: a row of table syscalls. */
 int store__add_syscall(struct store *s, const struct syscall_rec *r);
 /* Buffered like requests: a row of table sock_stats. */
@@ -182,17 +185,9 @@ int store__add_metric_series(struct store *s, int64_t run_id, const char *name,
 int store__add_metric_sample(struct store *s, int64_t scrape_id, int64_t series_id, double value);
 /* Commit the current batch (cheap if empty). */
 int store__flush(struct store *s);
-/*
- * Flush, record the end of the run and its counters, then build the
- * report's index (store__build_index): this takes about 4 s per million
- * requests in the file, so say so before calling it on a long run.
- */
+/* Flush, and record the end of the run and its counters. */
 int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st);
-/*
- * Build the index `cpprof report` reads through, if missing. It is
- * dropped by store__begin_run, because keeping it current while recording
- * costs 10x in insert rate. Idempotent.
- */
+/* Schema version 1 had a report index built here; version 2 needs none: a flush. */
 int store__build_index(struct store *s);
 /*
  * Bound what the recording stores (budget.h; B is not owned, NULL: no
@@ -251,6 +246,12 @@ int store__add_breakdown(struct store *s, const struct breakdown_rec *r);
 int store__set_breakdown_cpu(struct store *s, int64_t run_id, int64_t target_id, int64_t request_start_ns,
 			     int64_t cpu_ns, int64_t serialization_ns);
 
+/*
+ * Copy the schema version 1 file FROM into a new version 2 file TO (which
+ * must not exist): every table, requests as call kinds and narrow rows
+ * with their rowids as ids, CPU stacks interned. TO is removed on failure.
+ */
+int store__migrate(const char *from, const char *to);
 /* Remove a run and everything of it (used when recording fails before any data). */
 int store__delete_run(struct store *s, int64_t run_id);
 
