@@ -1555,20 +1555,7 @@ int store__end_run(struct store *s, int64_t run_id, const struct run_stats *st)
 		cp_seterr("no run with id %lld in '%s'", (long long)run_id, s->path);
 		return -ENOENT;
 	}
-	/*
-	 * The report's index grows the file by about half of the requests
-	 * table: not past a limit the run already reached. The report reads
-	 * the table without it, only slower.
-	 */
-	if (d.reason)
-		return 0;
-	err = store__build_index(s);
-	if (err == -ENOSPC) {
-		/* CREATE INDEX is one statement: SQLite took it back whole. */
-		store_full(s, -1);
-		return 0;
-	}
-	return err;
+	return 0;
 }
 
 void store__set_budget(struct store *s, struct budget *b)

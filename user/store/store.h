@@ -195,7 +195,7 @@ int store__build_index(struct store *s);
  * that grow with the run are counted instead of stored: requests, and
  * cpu_stacks, syscalls, sock_stats, metric_scrapes, metric_series and
  * metric_samples. runs, targets and cpu_profile are still written, and
- * store__end_run records the counts and skips the report's index.
+ * store__end_run records the counts.
  */
 struct budget;
 void store__set_budget(struct store *s, struct budget *b);

@@ -868,8 +868,7 @@ static int recording__end_run(struct recording *r, int err)
 	     (long long)rs.requests, (long long)rs.lost_events, (long long)rs.unmatched, o->db);
 	store__drops(r->st, &d);
 	if (d.reason)
-		info("run '%s': %lld requests and %lld other rows dropped (%s); the report's index was "
-		     "not built, so 'cpprof report' reads the table (slower)\n", o->label,
+		info("run '%s': %lld requests and %lld other rows dropped (%s)\n", o->label,
 		     (long long)d.requests, (long long)d.rows, d.reason);
 	for (i = 0; i < r->ntracers; i++)
 		if (r->state[i] && r->tracers[i]->summary)
