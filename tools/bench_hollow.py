@@ -57,7 +57,7 @@ def vm(pid, key):
 def run(n, url, tmp):
     js = os.path.join(tmp, f"bench-{n}.json")
     cmd = ["taskset", "-c", "1", HOLLOW, "--server", url, "--insecure", "--nodes", str(n),
-           "--ramp", f"{RAMP}s", "--duration", f"{RAMP + STEADY + 1}s", "--json", js]
+           "--ramp", f"{RAMP}s", "--duration", f"{RAMP + STEADY + 1}s", "--report", js]
     p = subprocess.Popen(cmd, stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True,
                          preexec_fn=nofile)
     time.sleep(RAMP + 0.5)

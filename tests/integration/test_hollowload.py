@@ -78,7 +78,7 @@ def start_record(db, pid):
 
 def hollowload(url, *args, timeout=120):
     js = os.path.join(TMP, f"hl-{time.time_ns()}.json")
-    cmd = [HOLLOW, "--server", url, "--json", js, *args]
+    cmd = [HOLLOW, "--server", url, "--report", js, *args]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     data = None
     try:
@@ -369,8 +369,8 @@ def main():
             return 1
     if not os.path.isdir("/sys/kernel/tracing/events"):
         subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=False)
-    cases = [lambda: recorded_case("h2-tls-json", True, []),
-             lambda: recorded_case("http1-json", False, ["--http1"]),
+    cases = [lambda: recorded_case("h2-tls-json", True, ["--json"]),
+             lambda: recorded_case("http1-json", False, ["--http1", "--json"]),
              lambda: recorded_case("h2-tls-protobuf", True, ["--protobuf"]),
              error_cases, usage_cases, ops_case]
     try:

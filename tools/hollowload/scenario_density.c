@@ -20,7 +20,7 @@
 #include "scenario.h"
 
 enum dphase { D_WAIT_NODES, D_NAMESPACES, D_PODS, D_RUNNING, D_LIST, D_DELETE, D_DONE };
-enum pstate { P_UNSENT, P_SENT, P_CREATED, P_PATCHING, P_RUNNING, P_FAILED, P_DELETED };
+enum pstate { P_UNSENT, P_SENT, P_CREATED, P_STARTING, P_PATCHING, P_RUNNING, P_FAILED, P_DELETED };
 
 #define DELETE_WINDOW 32
 
@@ -217,43 +217,73 @@ static void create_pod(struct density *d, int i)
 		d->pods[i].state = P_FAILED;
 }
 
+static void run_pod(struct density *d, int node, int i, int running);
+
 static void patched(struct hl_req *r)
 {
 	struct density *d = r->arg;
 	struct dpod *p;
+	int i = (int)(r->iarg >> 1);
 
 	if (r->cancelled || !d->pods)
 		return;
-	p = &d->pods[r->iarg];
-	if (!(r->status >= 200 && r->status < 300) && p->state == P_PATCHING)
-		p->state = P_FAILED;
+	p = &d->pods[i];
+	if (!(r->status >= 200 && r->status < 300)) {
+		if (p->state == P_STARTING || p->state == P_PATCHING)
+			p->state = P_FAILED;
+	} else if (p->state == P_STARTING && !d->x->stopping) {
+		/* the containers run: the status manager's second transition */
+		run_pod(d, 0, i, 1);
+	}
 	if (d->phase == D_RUNNING && pods_settled(d))
 		enter(d, D_LIST);
 }
 
-/* the owning node's kubelet "starts" the pod: status to Running */
-static void run_pod(struct density *d, struct hnode *n, int i, const char *ns, const char *name)
+/*
+ * The owning node's kubelet "starts" the pod, and its status manager
+ * patches pods/status at each transition (pkg/kubelet/status
+ * status_manager.go syncPod: a strategic merge patch per change): first
+ * Pending with the container waiting in ContainerCreating and hostIP set,
+ * then Running and Ready.
+ */
+static void run_pod(struct density *d, int node, int i, int running)
 {
+	const struct hl_opts *o = d->x->o;
 	struct hl_req *r;
-	char ts[48], *body = NULL;
+	char ts[48], ns[128], name[160], *body = NULL;
 	int len;
 
+	ns_name(d->x, i % o->namespaces, ns, sizeof(ns));
+	snprintf(name, sizeof(name), "%s%d", d->prefix, i);
 	r = hl_req_new("PATCH", "patch", "pods", "status", "/api/v1/namespaces/%s/pods/%s/status",
 		       ns, name);
 	if (!r)
 		return;
 	hl_timestamp(ts, sizeof(ts), 0);
-	len = asprintf(&body,
-		"{\"status\":{\"phase\":\"Running\",\"startTime\":\"%s\",\"hostIP\":\"10.%d.%d.%d\","
-		"\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"%s\"}]}}",
-		ts, 64 + (n->idx >> 16 & 63), n->idx >> 8 & 255, n->idx & 255, ts);
+	if (running)
+		len = asprintf(&body,
+			"{\"status\":{\"phase\":\"Running\",\"conditions\":["
+			"{\"type\":\"ContainersReady\",\"status\":\"True\",\"lastTransitionTime\":\"%s\"},"
+			"{\"type\":\"Ready\",\"status\":\"True\",\"lastTransitionTime\":\"%s\"}],"
+			"\"containerStatuses\":[{\"name\":\"pause\",\"ready\":true,\"restartCount\":0,"
+			"\"image\":\"registry.k8s.io/pause:3.9\",\"imageID\":\"\",\"started\":true,"
+			"\"state\":{\"running\":{\"startedAt\":\"%s\"}}}]}}", ts, ts, ts);
+	else
+		len = asprintf(&body,
+			"{\"status\":{\"phase\":\"Pending\",\"startTime\":\"%s\",\"hostIP\":\"10.%d.%d.%d\","
+			"\"conditions\":[{\"type\":\"Initialized\",\"status\":\"True\",\"lastTransitionTime\":\"%s\"},"
+			"{\"type\":\"Ready\",\"status\":\"False\",\"reason\":\"ContainersNotReady\",\"lastTransitionTime\":\"%s\"}],"
+			"\"containerStatuses\":[{\"name\":\"pause\",\"ready\":false,\"restartCount\":0,"
+			"\"image\":\"registry.k8s.io/pause:3.9\",\"imageID\":\"\",\"started\":false,"
+			"\"state\":{\"waiting\":{\"reason\":\"ContainerCreating\"}}}]}}",
+			ts, 64 + (node >> 16 & 63), node >> 8 & 255, node & 255, ts, ts);
 	if (len > 0)
 		hl_req_body(r, BODY_SMP, body, len);
 	r->arg = d;
-	r->iarg = i;
+	r->iarg = (long)i << 1 | running;
 	r->done = patched;
-	r->retries = d->x->o->retries;
-	d->pods[i].state = P_PATCHING;
+	r->retries = o->retries;
+	d->pods[i].state = running ? P_PATCHING : P_STARTING;
 	if (client__submit(&d->x->c, r) < 0)
 		d->pods[i].state = P_FAILED;
 }
@@ -293,7 +323,7 @@ void density__on_pod(struct hl_ctx *x, struct hnode *n, const struct watch_event
 		return;
 	}
 	if ((p->state == P_SENT || p->state == P_CREATED) && !ev->obj.deleting)
-		run_pod(d, n, (int)i, ev->obj.namespace, ev->obj.name);
+		run_pod(d, n->idx, (int)i, 0);
 }
 
 /* ---- list and delete ---------------------------------------------------- */
