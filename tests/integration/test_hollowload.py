@@ -169,7 +169,7 @@ def recorded_case(name, tls, args):
               f"({sum(got.values())} stored, {unended} seen start but not end, {unmatched} replaced "
               f"in flight, {lost} lost)",
               f"cpprof {sorted(got.items())} hollowload {sorted(want.items())}")
-        for k in ("create/nodes", "update/leases", "patch/nodes/status", "create/pods",
+        for k in ("create/nodes", "update/leases", "patch/nodes/status", "create/pods", "create/pods/binding",
                   "patch/pods/status", "list/pods", "delete/pods", "watch/pods"):
             parts = k.split("/")
             key = (parts[0], parts[1], parts[2] if len(parts) > 2 else "")
@@ -575,6 +575,47 @@ def relist_case():
         stop(srv)
 
 
+def density_components_case():
+    print("-- density: who binds the pods")
+    import urllib.error
+    import urllib.request
+    srv, url = start_server(False)
+    try:
+        # no kube-scheduler Lease: hollowload binds every pod itself
+        r, data = hollowload(url, "--scenario", "density", "--nodes", "4", "--pods", "12",
+                             "--pod-rate", "50", "--namespaces", "2", "-v")
+        q = {(x["verb"], x["resource"], x["subresource"]): x["count"] for x in (data or {}).get("requests", [])}
+        check(r.returncode == 0 and q.get(("create", "pods", "binding")) == 12 and
+              (data or {}).get("pod_startup", {}).get("running") == 12,
+              "no scheduler: 12 pods bound with pods/binding and seen Running", f"{q} {r.stderr[-300:]}")
+        check("hollowload binds the pods" in r.stderr, "no scheduler: said on stderr", r.stderr[-300:])
+
+        # a kube-scheduler Lease: the scheduler binds, hollowload does not
+        def post(path, body):
+            req = urllib.request.Request(url + path, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+            try:
+                urllib.request.urlopen(req, timeout=10).read()
+            except urllib.error.HTTPError as e:
+                if e.code != 409:   # kube-system may be there already
+                    raise
+        post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}})
+        post("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases",
+             {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+              "metadata": {"name": "kube-scheduler", "namespace": "kube-system"},
+              "spec": {"holderIdentity": "test"}})
+        r, data = hollowload(url, "--scenario", "density", "--nodes", "4", "--pods", "6", "--pod-rate", "50",
+                             "--namespaces", "2", "--density-timeout", "2s", "--prefix", "sched", "-v")
+        q = {(x["verb"], x["resource"], x["subresource"]): x["count"] for x in (data or {}).get("requests", [])}
+        ps = (data or {}).get("pod_startup", {})
+        check(r.returncode == 0 and ("create", "pods", "binding") not in q and ps.get("created") == 6
+              and ps.get("not_running") == 6,
+              "a scheduler's Lease: hollowload leaves binding to it (none bound here, 6 never ran)",
+              f"{q} {ps} {r.stderr[-300:]}")
+    finally:
+        stop(srv)
+
+
 def main():
     if os.geteuid() != 0:
         print("integration: cpprof record loads BPF programs and needs root; run as root (CI does)")
@@ -590,7 +631,8 @@ def main():
     cases = [lambda: recorded_case("h2-tls-json", True, ["--json"]),
              lambda: recorded_case("http1-json", False, ["--http1", "--json"]),
              lambda: recorded_case("h2-tls-protobuf", True, ["--protobuf"]),
-             error_cases, usage_cases, ops_case, plan_case, kubemark_case, order_case, relist_case]
+             error_cases, usage_cases, ops_case, plan_case, kubemark_case, order_case, relist_case,
+             density_components_case]
     try:
         for c in cases:
             try:

@@ -1,16 +1,19 @@
 // SPDX-License-Identifier: MIT
 /*
- * scenario_density: the Kubernetes 1.3 density test without a scheduler
- * or controller-manager. It creates K namespaces and their "default"
- * ServiceAccount (which the ServiceAccount admission plugin requires and
- * only the controller-manager would otherwise make), then P pods at
- * --pod-rate, round-robin over the namespaces, each with spec.nodeName
- * set to a hollow node. The owning node sees ADDED on its watch and
- * patches pods/status to Running; the MODIFIED event with phase Running
- * ends the pod's startup latency (create sent to Running seen). Then it
- * lists the pods of each namespace and deletes them (gracePeriodSeconds=0,
- * since no real kubelet will confirm a graceful deletion). Namespaces are
- * kept: deleting them needs the namespace controller.
+ * scenario_density: the Kubernetes 1.3 density test. It first asks which
+ * components run (their leader-election Leases in kube-system), creates K
+ * namespaces and their "default" ServiceAccount (which the ServiceAccount
+ * admission plugin requires and only the controller-manager would
+ * otherwise make), then P pods at --pod-rate, round-robin over the
+ * namespaces, unscheduled. With a kube-scheduler running, it binds them;
+ * without one, hollowload binds each to a hollow node with POST
+ * pods/binding, the scheduler's call. The owning node sees the pod on its
+ * watch and its status manager patches pods/status (Pending, then
+ * Running); the MODIFIED event with phase Running ends the pod's startup
+ * latency (create sent to Running seen). Then it lists the pods of each
+ * namespace and deletes them (gracePeriodSeconds=0, since no real kubelet
+ * will confirm a graceful deletion). Namespaces are kept: deleting them
+ * needs the namespace controller.
  */
 #include <stdio.h>
 #include <stdlib.h>
@@ -19,7 +22,7 @@
 #include "pb.h"
 #include "scenario.h"
 
-enum dphase { D_WAIT_NODES, D_NAMESPACES, D_PODS, D_RUNNING, D_LIST, D_DELETE, D_DONE };
+enum dphase { D_WAIT_NODES, D_DETECT, D_NAMESPACES, D_PODS, D_RUNNING, D_LIST, D_DELETE, D_DONE };
 enum pstate { P_UNSENT, P_SENT, P_CREATED, P_STARTING, P_PATCHING, P_RUNNING, P_FAILED, P_DELETED };
 
 #define DELETE_WINDOW 32
@@ -35,6 +38,7 @@ struct density {
 	struct hl_timer t;
 	double phase_start, last_create;
 	int ns_left, list_left, next_pod, next_delete, deletes_out;
+	int detect_left, scheduler, controller_manager;   /* their leader leases exist */
 	char prefix[96];      /* pod name prefix: PREFIX-RUNID-pod- */
 	struct dpod *pods;
 };
@@ -152,6 +156,48 @@ static int pods_settled(const struct density *d)
 	return d->next_pod == d->x->o->pods;
 }
 
+static void bound(struct hl_req *r)
+{
+	struct density *d = r->arg;
+
+	if (r->cancelled || !d->pods)
+		return;
+	if (!(r->status >= 200 && r->status < 300) && d->pods[r->iarg].state == P_CREATED)
+		d->pods[r->iarg].state = P_FAILED;
+	if (d->phase == D_RUNNING && pods_settled(d))
+		enter(d, D_LIST);
+}
+
+/* what kube-scheduler does when none runs: POST pods/binding, round-robin
+ * over the hollow nodes (pkg/scheduler/framework/plugins/defaultbinder) */
+static void bind_pod(struct density *d, int i)
+{
+	struct hl_ctx *x = d->x;
+	const char *node = x->nnodes ? x->nodes[i % x->nnodes].name : "none";
+	char ns[128], *body = NULL;
+	struct hl_req *r;
+	int len;
+
+	ns_name(x, i % x->o->namespaces, ns, sizeof(ns));
+	r = hl_req_new("POST", "create", "pods", "binding", "/api/v1/namespaces/%s/pods/%s%d/binding",
+		       ns, d->prefix, i);
+	if (!r)
+		return;
+	/* JSON: the stand-in server decodes protobuf bodies of core kinds
+	 * it stores, and a Binding is not stored */
+	len = asprintf(&body, "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":"
+		       "{\"name\":\"%s%d\",\"namespace\":\"%s\"},\"target\":{\"apiVersion\":\"v1\","
+		       "\"kind\":\"Node\",\"name\":\"%s\"}}", d->prefix, i, ns, node);
+	if (len > 0)
+		hl_req_body(r, BODY_JSON, body, len);
+	r->arg = d;
+	r->iarg = i;
+	r->done = bound;
+	r->retries = x->o->retries;
+	if (client__submit(&x->c, r) < 0)
+		d->pods[i].state = P_FAILED;
+}
+
 static void created(struct hl_req *r)
 {
 	struct density *d = r->arg;
@@ -165,6 +211,8 @@ static void created(struct hl_req *r)
 		d->x->st.pods_created++;
 		if (p->state == P_SENT)
 			p->state = P_CREATED;
+		if (!d->scheduler)
+			bind_pod(d, (int)r->iarg);
 	} else if (p->state == P_SENT) {
 		p->state = P_FAILED;
 	}
@@ -177,7 +225,7 @@ static void create_pod(struct density *d, int i)
 	struct hl_ctx *x = d->x;
 	const struct hl_opts *o = x->o;
 	char ns[128], name[160], run[16];
-	const char *node = x->nnodes ? x->nodes[i % x->nnodes].name : "none";
+	const char *node = "";   /* unscheduled: the scheduler, or we, bind it */
 	struct hl_req *r;
 
 	ns_name(x, i % o->namespaces, ns, sizeof(ns));
@@ -201,8 +249,8 @@ static void create_pod(struct density *d, int i)
 		int len = asprintf(&body,
 			"{\"apiVersion\":\"v1\",\"kind\":\"Pod\",\"metadata\":{\"name\":\"%s\","
 			"\"namespace\":\"%s\",\"labels\":{\"app\":\"hollowload\",\"run\":\"%s\"}},"
-			"\"spec\":{\"nodeName\":\"%s\",\"containers\":[{\"name\":\"pause\","
-			"\"image\":\"registry.k8s.io/pause:3.9\"}]}}", name, ns, run, node);
+			"\"spec\":{\"containers\":[{\"name\":\"pause\","
+			"\"image\":\"registry.k8s.io/pause:3.9\"}]}}", name, ns, run);
 
 		if (len > 0)
 			hl_req_body(r, BODY_JSON, body, len);
@@ -379,6 +427,54 @@ static void delete_more(struct density *d)
 		enter(d, D_DONE);
 }
 
+/* ---- which components run ------------------------------------------------ */
+
+static void detected(struct hl_req *r)
+{
+	struct density *d = r->arg;
+
+	if (r->cancelled)
+		return;
+	if (r->status >= 200 && r->status < 300) {
+		if (r->iarg)
+			d->controller_manager = 1;
+		else
+			d->scheduler = 1;
+	}
+	if (--d->detect_left == 0) {
+		hl_info("density: %s, %s", d->scheduler ? "kube-scheduler runs: it binds the pods"
+			: "no kube-scheduler: hollowload binds the pods (pods/binding)",
+			d->controller_manager ? "kube-controller-manager runs (pods are created "
+			"directly all the same: see README)" : "no kube-controller-manager: pods created directly");
+		enter(d, D_NAMESPACES);
+	}
+}
+
+/* a component runs when its leader-election Lease exists in kube-system */
+static void detect(struct density *d)
+{
+	static const char *const names[] = { "kube-scheduler", "kube-controller-manager" };
+
+	d->detect_left = 2;
+	for (int k = 0; k < 2; k++) {
+		struct hl_req *r = hl_req_new("GET", "get", "leases", "",
+			"/apis/coordination.k8s.io/v1/namespaces/kube-system/leases/%s", names[k]);
+
+		if (!r) {
+			d->detect_left--;
+			continue;
+		}
+		r->arg = d;
+		r->iarg = k;
+		r->done = detected;
+		r->retries = d->x->o->retries;
+		if (client__submit(&d->x->c, r) < 0)
+			d->detect_left--;
+	}
+	if (d->detect_left <= 0)
+		enter(d, D_NAMESPACES);
+}
+
 /* ---- phases ------------------------------------------------------------- */
 
 static void enter(struct density *d, enum dphase p)
@@ -392,6 +488,9 @@ static void enter(struct density *d, enum dphase p)
 	sched__del(&x->s, &d->t);
 	hl_debug("density: phase %d", p);
 	switch (p) {
+	case D_DETECT:
+		detect(d);
+		break;
 	case D_NAMESPACES:
 		create_namespaces(d);
 		break;
@@ -450,7 +549,7 @@ static void on_timer(struct hl_timer *t)
 	case D_WAIT_NODES:
 		/* wait for every node's watch, or give up waiting after a while */
 		if (x->nodes_ready >= x->nnodes || now - d->phase_start > x->o->density_timeout)
-			enter(d, D_NAMESPACES);
+			enter(d, D_DETECT);
 		else
 			rearm(d, 0.05);
 		break;
