@@ -66,6 +66,8 @@ struct hl_ctx {
 	struct stats st;
 	struct hnode *nodes;
 	int nnodes, nodes_ready, active_nodes;
+	int nodes_registered;        /* through the registration sequence */
+	double started;
 	struct density *d;
 	hl_pod_fn on_pod;            /* set by main; NULL: pod events are only counted by the watch */
 	int stopping;
