@@ -618,6 +618,78 @@ def density_components_case():
     finally:
         stop(srv)
 
+    # a controller-manager's Lease and a stand-in for its ReplicaSet
+    # controller (this thread): the pods come from ReplicaSets, hollowload
+    # binds them (no scheduler) and its kubelets run them
+    srv, url = start_server(False)
+    stop_cm = threading.Event()
+
+    def call(method, path, body=None):
+        req = urllib.request.Request(url + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            if e.code != 409:
+                raise
+            return {}
+
+    def replicaset_controller():
+        made, owned = {}, {}
+        while not stop_cm.is_set():
+            items = call("GET", "/apis/apps/v1/replicasets").get("items") or []
+            live = set()
+            for rs in items:
+                md = rs["metadata"]
+                key = (md["namespace"], md["name"])
+                live.add(key)
+                tmpl = rs["spec"]["template"]
+                while made.get(key, 0) < rs["spec"]["replicas"]:
+                    pod = call("POST", f"/api/v1/namespaces/{key[0]}/pods", {
+                        "apiVersion": "v1", "kind": "Pod",
+                        "metadata": {"generateName": md["name"] + "-", "namespace": key[0],
+                                     "labels": tmpl["metadata"]["labels"]},
+                        "spec": tmpl["spec"]})
+                    made[key] = made.get(key, 0) + 1
+                    owned.setdefault(key, []).append(pod["metadata"]["name"])
+            for key in [k for k in owned if k not in live]:   # the garbage collector
+                for name in owned.pop(key):
+                    try:
+                        call("DELETE", f"/api/v1/namespaces/{key[0]}/pods/{name}")
+                    except urllib.error.HTTPError:
+                        pass
+            stop_cm.wait(0.1)
+
+    t = threading.Thread(target=replicaset_controller, daemon=True)
+    try:
+        call("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                             "metadata": {"name": "kube-system"}})
+        call("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases",
+             {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+              "metadata": {"name": "kube-controller-manager", "namespace": "kube-system"},
+              "spec": {"holderIdentity": "test"}})
+        t.start()
+        r, data = hollowload(url, "--scenario", "density", "--nodes", "4", "--pods", "9",
+                             "--namespaces", "2", "--density-timeout", "20s", "--prefix", "rs", "-v")
+        q = {(x["verb"], x["resource"], x["subresource"]): x["count"] for x in (data or {}).get("requests", [])}
+        ps = (data or {}).get("pod_startup", {})
+        check(r.returncode == 0 and "a ReplicaSet per namespace" in r.stderr,
+              "a controller-manager's Lease: said on stderr", r.stderr[-300:])
+        check(q.get(("create", "replicasets", "")) == 2 and q.get(("delete", "replicasets", "")) == 2
+              and ("create", "pods", "") not in q,
+              "a controller-manager's Lease: 2 ReplicaSets created and deleted, no pod created by hollowload",
+              str(q))
+        check(q.get(("create", "pods", "binding")) == 9 and ps.get("running") == 9 and ps.get("not_running") == 0,
+              "a controller-manager's Lease: the ReplicaSets' 9 pods bound by hollowload and seen Running",
+              f"{q} {ps}")
+    finally:
+        stop_cm.set()
+        if t.is_alive():
+            t.join(5)
+        stop(srv)
+
 
 def main():
     if os.geteuid() != 0:

@@ -5,14 +5,17 @@
  * namespaces and their "default" ServiceAccount (which the ServiceAccount
  * admission plugin requires and only the controller-manager would
  * otherwise make), then P pods at --pod-rate, round-robin over the
- * namespaces, unscheduled. With a kube-scheduler running, it binds them;
- * without one, hollowload binds each to a hollow node with POST
- * pods/binding, the scheduler's call. The owning node sees the pod on its
+ * namespaces, unscheduled; or, when a kube-controller-manager runs, one
+ * ReplicaSet per namespace whose controller makes them. With a
+ * kube-scheduler running, it binds them; without one, hollowload binds
+ * each to a hollow node with POST pods/binding, the scheduler's call
+ * (finding ReplicaSet pods by a watch of the run's unbound pods). The owning node sees the pod on its
  * watch and its status manager patches pods/status (Pending, then
  * Running); the MODIFIED event with phase Running ends the pod's startup
  * latency (create sent to Running seen). Then it lists the pods of each
  * namespace and deletes them (gracePeriodSeconds=0, since no real kubelet
- * will confirm a graceful deletion). Namespaces are kept: deleting them
+ * will confirm a graceful deletion), or deletes the ReplicaSets, whose
+ * pods' graceful deletion the hollow kubelets confirm. Namespaces are kept: deleting them
  * needs the namespace controller.
  */
 #include <stdio.h>
@@ -29,7 +32,8 @@ enum pstate { P_UNSENT, P_SENT, P_CREATED, P_STARTING, P_PATCHING, P_RUNNING, P_
 
 struct dpod {
 	double created;
-	unsigned char state, created_ok;
+	unsigned char state, created_ok, bound, kubelet_deleted;
+	short ns;             /* namespace index (ReplicaSet pods) */
 };
 
 struct density {
@@ -41,6 +45,21 @@ struct density {
 	int detect_left, scheduler, controller_manager;   /* their leader leases exist */
 	char prefix[96];      /* pod name prefix: PREFIX-RUNID-pod- */
 	struct dpod *pods;
+
+	/* with a controller-manager: one ReplicaSet per namespace makes the
+	 * pods, named RS-xxxxx; pods[i] is the i-th one seen, its name in
+	 * names[i], found again through the open-addressing table slot[] */
+	char rs[96];          /* PREFIX-RUNID-rs */
+	char (*names)[128];
+	int *slot;
+	size_t nslots;
+	double *rs_sent;      /* per namespace: the ReplicaSet's create sent */
+	int rs_left;
+	/* without a scheduler: a watch of the run's unbound pods, as kube-scheduler's */
+	struct hl_req *sched_watch;
+	struct watch_parser swp;
+	struct hl_timer sched_t;
+	char sched_rv[32];
 };
 
 static const char *ns_name(const struct hl_ctx *x, int k, char *buf, size_t len)
@@ -50,6 +69,58 @@ static const char *ns_name(const struct hl_ctx *x, int k, char *buf, size_t len)
 }
 
 static void enter(struct density *d, enum dphase p);
+
+/* namespace and name of pod I */
+static void pod_id(const struct density *d, int i, char *ns, size_t nslen, char *name, size_t len)
+{
+	if (d->names) {
+		ns_name(d->x, d->pods[i].ns, ns, nslen);
+		snprintf(name, len, "%s", d->names[i]);
+	} else {
+		ns_name(d->x, i % d->x->o->namespaces, ns, nslen);
+		snprintf(name, len, "%s%d", d->prefix, i);
+	}
+}
+
+static size_t name_hash(const char *s)
+{
+	size_t h = 1469598103934665603ull;
+
+	for (; *s; s++)
+		h = (h ^ (unsigned char)*s) * 1099511628211ull;
+	return h;
+}
+
+/* the index of ReplicaSet pod NAME in NS, a new one when ADD; -1 if none */
+static int rs_pod(struct density *d, const char *ns, const char *name, int add)
+{
+	size_t plen = strlen(d->x->o->prefix) + strlen("-density-");
+	size_t h = name_hash(name) % d->nslots;
+	char *end;
+	long k;
+
+	for (;; h = (h + 1) % d->nslots) {
+		int i = d->slot[h] - 1;
+
+		if (i < 0)
+			break;
+		if (!strcmp(d->names[i], name))
+			return i;
+	}
+	if (!add || d->next_pod >= d->x->o->pods || strlen(ns) <= plen)
+		return -1;
+	k = strtol(ns + plen, &end, 10);
+	if (*end || k < 0 || k >= d->x->o->namespaces)
+		return -1;
+	d->slot[h] = d->next_pod + 1;
+	snprintf(d->names[d->next_pod], sizeof(d->names[0]), "%s", name);
+	d->pods[d->next_pod].ns = (short)k;
+	d->pods[d->next_pod].created = d->rs_sent[k];
+	d->pods[d->next_pod].state = P_CREATED;
+	d->pods[d->next_pod].created_ok = 1;
+	d->x->st.pods_created++;
+	return d->next_pod++;
+}
 
 static void rearm(struct density *d, double delay)
 {
@@ -174,20 +245,21 @@ static void bind_pod(struct density *d, int i)
 {
 	struct hl_ctx *x = d->x;
 	const char *node = x->nnodes ? x->nodes[i % x->nnodes].name : "none";
-	char ns[128], *body = NULL;
+	char ns[128], name[160], *body = NULL;
 	struct hl_req *r;
 	int len;
 
-	ns_name(x, i % x->o->namespaces, ns, sizeof(ns));
-	r = hl_req_new("POST", "create", "pods", "binding", "/api/v1/namespaces/%s/pods/%s%d/binding",
-		       ns, d->prefix, i);
+	pod_id(d, i, ns, sizeof(ns), name, sizeof(name));
+	r = hl_req_new("POST", "create", "pods", "binding", "/api/v1/namespaces/%s/pods/%s/binding",
+		       ns, name);
 	if (!r)
 		return;
+	d->pods[i].bound = 1;
 	/* JSON: the stand-in server decodes protobuf bodies of core kinds
 	 * it stores, and a Binding is not stored */
 	len = asprintf(&body, "{\"apiVersion\":\"v1\",\"kind\":\"Binding\",\"metadata\":"
-		       "{\"name\":\"%s%d\",\"namespace\":\"%s\"},\"target\":{\"apiVersion\":\"v1\","
-		       "\"kind\":\"Node\",\"name\":\"%s\"}}", d->prefix, i, ns, node);
+		       "{\"name\":\"%s\",\"namespace\":\"%s\"},\"target\":{\"apiVersion\":\"v1\","
+		       "\"kind\":\"Node\",\"name\":\"%s\"}}", name, ns, node);
 	if (len > 0)
 		hl_req_body(r, BODY_JSON, body, len);
 	r->arg = d;
@@ -301,8 +373,7 @@ static void run_pod(struct density *d, int node, int i, int running)
 	char ts[48], ns[128], name[160], *body = NULL;
 	int len;
 
-	ns_name(d->x, i % o->namespaces, ns, sizeof(ns));
-	snprintf(name, sizeof(name), "%s%d", d->prefix, i);
+	pod_id(d, i, ns, sizeof(ns), name, sizeof(name));
 	r = hl_req_new("PATCH", "patch", "pods", "status", "/api/v1/namespaces/%s/pods/%s/status",
 		       ns, name);
 	if (!r)
@@ -336,6 +407,24 @@ static void run_pod(struct density *d, int node, int i, int running)
 		d->pods[i].state = P_FAILED;
 }
 
+/* the kubelet confirms a graceful deletion: its status manager deletes
+ * the pod with gracePeriodSeconds=0 once the containers are gone */
+static void kubelet_delete(struct density *d, int i)
+{
+	char ns[128], name[160];
+	struct hl_req *r;
+
+	pod_id(d, i, ns, sizeof(ns), name, sizeof(name));
+	r = hl_req_new("DELETE", "delete", "pods", "", "/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=0",
+		       ns, name);
+	if (!r)
+		return;
+	d->pods[i].kubelet_deleted = 1;
+	r->retries = d->x->o->retries;
+	if (client__submit(&d->x->c, r) < 0)
+		d->pods[i].kubelet_deleted = 0;
+}
+
 void density__on_pod(struct hl_ctx *x, struct hnode *n, const struct watch_event *ev)
 {
 	struct density *d = x->d;
@@ -346,15 +435,29 @@ void density__on_pod(struct hl_ctx *x, struct hnode *n, const struct watch_event
 
 	if (!d || !d->pods || x->stopping)
 		return;
-	plen = strlen(d->prefix);
-	if (strncmp(ev->obj.name, d->prefix, plen))
-		return;   /* not a pod of this run */
-	i = strtol(ev->obj.name + plen, &end, 10);
-	if (*end || i < 0 || i >= d->next_pod)
-		return;
+	if (d->names) {
+		plen = strlen(d->rs);
+		if (strncmp(ev->obj.name, d->rs, plen) || ev->obj.name[plen] != '-')
+			return;   /* not a pod of this run's ReplicaSets */
+		i = rs_pod(d, ev->obj.namespace, ev->obj.name, strcmp(ev->type, "DELETED") != 0);
+		if (i < 0)
+			return;
+	} else {
+		plen = strlen(d->prefix);
+		if (strncmp(ev->obj.name, d->prefix, plen))
+			return;   /* not a pod of this run */
+		i = strtol(ev->obj.name + plen, &end, 10);
+		if (*end || i < 0 || i >= d->next_pod)
+			return;
+	}
 	p = &d->pods[i];
 	if (!strcmp(ev->type, "DELETED")) {
 		p->state = P_DELETED;
+		return;
+	}
+	if (ev->obj.deleting) {
+		if (!p->kubelet_deleted)
+			kubelet_delete(d, (int)i);
 		return;
 	}
 	if (!strcmp(ev->obj.phase, "Running")) {
@@ -370,8 +473,191 @@ void density__on_pod(struct hl_ctx *x, struct hnode *n, const struct watch_event
 			enter(d, D_LIST);
 		return;
 	}
-	if ((p->state == P_SENT || p->state == P_CREATED) && !ev->obj.deleting)
+	if (p->state == P_SENT || p->state == P_CREATED)
 		run_pod(d, n->idx, (int)i, 0);
+}
+
+/* ---- with a controller-manager: ReplicaSets, and binding their pods ------- */
+
+static void sched_watch_start(struct density *d);
+
+static void sched_event(const struct watch_event *ev, void *arg)
+{
+	struct density *d = arg;
+	size_t plen = strlen(d->rs);
+	int i;
+
+	if (ev->obj.rv[0])
+		snprintf(d->sched_rv, sizeof(d->sched_rv), "%s", ev->obj.rv);
+	if (!strcmp(ev->type, "ERROR")) {
+		if (ev->obj.code == 410)
+			snprintf(d->sched_rv, sizeof(d->sched_rv), "0");   /* start over: ADDED for all */
+		return;
+	}
+	if (strcmp(ev->type, "ADDED") && strcmp(ev->type, "MODIFIED"))
+		return;
+	if (ev->obj.node[0] || ev->obj.deleting || strncmp(ev->obj.name, d->rs, plen))
+		return;
+	i = rs_pod(d, ev->obj.namespace, ev->obj.name, 1);
+	if (i >= 0 && !d->pods[i].bound && !d->x->stopping)
+		bind_pod(d, i);
+}
+
+static void sched_open(struct hl_req *r)
+{
+	struct density *d = r->arg;
+
+	watch__reset(&d->swp);
+	d->swp.protobuf = r->resp_protobuf;
+}
+
+static int sched_data(struct hl_req *r, const char *data, size_t len)
+{
+	struct density *d = r->arg;
+
+	return watch__feed(&d->swp, data, len, sched_event, d);
+}
+
+static void sched_done(struct hl_req *r)
+{
+	struct density *d = r->arg;
+
+	d->sched_watch = NULL;
+	if (r->cancelled || d->x->stopping || d->phase >= D_DELETE)
+		return;
+	if (r->status != 200)
+		snprintf(d->sched_rv, sizeof(d->sched_rv), "0");
+	sched__add(&d->x->s, &d->sched_t, hl_now() + (r->status == 200 ? 0.05 : 1.0));
+}
+
+static void on_sched_timer(struct hl_timer *t)
+{
+	struct density *d = container_of(t, struct density, sched_t);
+
+	if (!d->sched_watch && !d->x->stopping)
+		sched_watch_start(d);
+}
+
+/* the run's pods no node has: resourceVersion=0 gives ADDED for those
+ * already there, then each new one */
+static void sched_watch_start(struct density *d)
+{
+	struct hl_req *r = hl_req_new("GET", "watch", "pods", "",
+		"/api/v1/pods?labelSelector=run%%3D%s&fieldSelector=spec.nodeName%%3D&watch=true"
+		"&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%ld", d->x->o->run_id,
+		d->sched_rv[0] ? d->sched_rv : "0", (long)d->x->o->watch_timeout);
+
+	if (!r)
+		return;
+	r->stream = 1;
+	r->on_open = sched_open;
+	r->on_data = sched_data;
+	r->arg = d;
+	r->done = sched_done;
+	if (client__submit(&d->x->c, r) == 0)
+		d->sched_watch = r;
+}
+
+static void rs_created(struct hl_req *r)
+{
+	if (r->cancelled)
+		return;
+	if (!(r->status >= 200 && r->status < 300) && r->status != 409)
+		hl_debug("density: ReplicaSet in namespace %ld: HTTP %ld", r->iarg, r->status);
+}
+
+static void create_replicasets(struct density *d)
+{
+	struct hl_ctx *x = d->x;
+	const struct hl_opts *o = x->o;
+	char ns[128], *body;
+
+	for (int k = 0; k < o->namespaces; k++) {
+		int replicas = o->pods / o->namespaces + (k < o->pods % o->namespaces);
+		struct hl_req *r = hl_req_new("POST", "create", "replicasets", "",
+					      "/apis/apps/v1/namespaces/%s/replicasets",
+					      ns_name(x, k, ns, sizeof(ns)));
+		int len;
+
+		if (!r)
+			continue;
+		/* JSON: the stand-in server has no protobuf for apps/v1 */
+		body = NULL;
+		len = asprintf(&body,
+			"{\"apiVersion\":\"apps/v1\",\"kind\":\"ReplicaSet\",\"metadata\":{\"name\":\"%s\","
+			"\"namespace\":\"%s\",\"labels\":{\"app\":\"hollowload\",\"run\":\"%s\"}},"
+			"\"spec\":{\"replicas\":%d,\"selector\":{\"matchLabels\":{\"run\":\"%s\"}},"
+			"\"template\":{\"metadata\":{\"labels\":{\"app\":\"hollowload\",\"run\":\"%s\"}},"
+			"\"spec\":{\"containers\":[{\"name\":\"pause\",\"image\":\"registry.k8s.io/pause:3.9\"}]}}}}",
+			d->rs, ns, o->run_id, replicas, o->run_id, o->run_id);
+		if (len > 0)
+			hl_req_body(r, BODY_JSON, body, len);
+		r->arg = d;
+		r->iarg = k;
+		r->done = rs_created;
+		r->retries = o->retries;
+		d->rs_sent[k] = hl_now();
+		client__submit(&x->c, r);
+	}
+}
+
+static void rs_deleted(struct hl_req *r)
+{
+	struct density *d = r->arg;
+
+	if (--d->rs_left <= 0 && !r->cancelled)
+		enter(d, D_DONE);
+}
+
+/* deleting a ReplicaSet: the garbage collector deletes its pods (gracefully:
+ * the hollow kubelets confirm each one) */
+static void delete_replicasets(struct density *d)
+{
+	struct hl_ctx *x = d->x;
+	char ns[128];
+
+	d->rs_left = x->o->namespaces;
+	for (int k = 0; k < x->o->namespaces; k++) {
+		struct hl_req *r = hl_req_new("DELETE", "delete", "replicasets", "",
+			"/apis/apps/v1/namespaces/%s/replicasets/%s?propagationPolicy=Background",
+			ns_name(x, k, ns, sizeof(ns)), d->rs);
+
+		if (!r) {
+			d->rs_left--;
+			continue;
+		}
+		r->arg = d;
+		r->done = rs_deleted;
+		r->retries = x->o->retries;
+		if (client__submit(&x->c, r) < 0)
+			d->rs_left--;
+	}
+	if (d->rs_left <= 0)
+		enter(d, D_DONE);
+}
+
+/* the arrays of the ReplicaSet mode */
+static int rs_mode(struct density *d)
+{
+	const struct hl_opts *o = d->x->o;
+
+	d->nslots = 2 * (size_t)(o->pods ? o->pods : 1) + 1;
+	d->names = calloc(o->pods ? o->pods : 1, sizeof(*d->names));
+	d->slot = calloc(d->nslots, sizeof(*d->slot));
+	d->rs_sent = calloc(o->namespaces, sizeof(*d->rs_sent));
+	if (!d->names || !d->slot || !d->rs_sent) {
+		free(d->names);
+		free(d->slot);
+		free(d->rs_sent);
+		d->names = NULL;
+		d->slot = NULL;
+		d->rs_sent = NULL;
+		return -1;
+	}
+	snprintf(d->rs, sizeof(d->rs), "%s-%s-rs", o->prefix, o->run_id);
+	watch__init(&d->swp, 0);
+	d->sched_t.fn = on_sched_timer;
+	return 0;
 }
 
 /* ---- list and delete ---------------------------------------------------- */
@@ -442,10 +728,12 @@ static void detected(struct hl_req *r)
 			d->scheduler = 1;
 	}
 	if (--d->detect_left == 0) {
+		if (d->controller_manager && rs_mode(d) < 0)
+			d->controller_manager = 0;
 		hl_info("density: %s, %s", d->scheduler ? "kube-scheduler runs: it binds the pods"
 			: "no kube-scheduler: hollowload binds the pods (pods/binding)",
-			d->controller_manager ? "kube-controller-manager runs (pods are created "
-			"directly all the same: see README)" : "no kube-controller-manager: pods created directly");
+			d->controller_manager ? "kube-controller-manager runs: a ReplicaSet per namespace "
+			"makes the pods" : "no kube-controller-manager: pods created directly");
 		enter(d, D_NAMESPACES);
 	}
 }
@@ -495,6 +783,13 @@ static void enter(struct density *d, enum dphase p)
 		create_namespaces(d);
 		break;
 	case D_PODS:
+		if (d->names) {
+			if (!d->scheduler)
+				sched_watch_start(d);
+			create_replicasets(d);
+			enter(d, D_RUNNING);
+			break;
+		}
 		rearm(d, 0);
 		break;
 	case D_RUNNING:
@@ -509,6 +804,8 @@ static void enter(struct density *d, enum dphase p)
 		for (int i = 0; i < d->next_pod; i++)
 			if (d->pods[i].state != P_RUNNING && d->pods[i].created_ok)
 				x->st.pods_not_running++;
+		if (d->names)   /* pods no ReplicaSet made */
+			x->st.pods_not_running += x->o->pods - d->next_pod;
 		d->list_left = x->o->namespaces;
 		for (int k = 0; k < x->o->namespaces; k++) {
 			struct hl_req *r = hl_req_new("GET", "list", "pods", "",
@@ -530,6 +827,12 @@ static void enter(struct density *d, enum dphase p)
 		break;
 	}
 	case D_DELETE:
+		if (d->names) {
+			if (d->sched_watch)
+				client__cancel(&x->c, d->sched_watch);
+			delete_replicasets(d);
+			break;
+		}
 		delete_more(d);
 		break;
 	default:
@@ -606,6 +909,11 @@ void density__stop(struct hl_ctx *x)
 	if (!d)
 		return;
 	sched__del(&x->s, &d->t);
+	sched__del(&x->s, &d->sched_t);
+	if (d->sched_watch)
+		client__cancel(&x->c, d->sched_watch);
+	if (d->phase < D_LIST && d->names)   /* pods no ReplicaSet made */
+		x->st.pods_not_running += x->o->pods - d->next_pod;
 	if (d->phase < D_LIST)   /* stopped before the pods settled */
 		for (int i = 0; i < d->next_pod; i++)
 			if (d->pods[i].state != P_RUNNING && d->pods[i].created_ok)
@@ -617,6 +925,10 @@ void density__free(struct hl_ctx *x)
 	if (!x->d)
 		return;
 	free(x->d->pods);
+	free(x->d->names);
+	free(x->d->slot);
+	free(x->d->rs_sent);
+	watch__free(&x->d->swp);
 	free(x->d);
 	x->d = NULL;
 }
