@@ -39,6 +39,7 @@ struct informer {
 	struct watch_parser wp;
 	char rv[32];
 	unsigned char kind, relist, backoff;
+	unsigned char unavail;   /* a list at rv answered 410: list the latest (relistResourceVersion "") */
 };
 
 struct hnode {
@@ -49,7 +50,9 @@ struct hnode {
 	struct hl_timer reg_t, lease_t, status_t, ready_t;
 	struct informer inf[INF_COUNT];
 	double lease_due, last_report;
+	double started_at;           /* NewMainKubelet: the pod source polls node sync from here */
 	unsigned char step, started, registered, lease_state, ever_ready, node_seen;
+	unsigned char pods_gate;     /* 1: the pod informer is scheduled (the node informer synced) */
 	unsigned char ready, reported_ready, lease_busy, status_busy, backoff;
 };
 

@@ -361,12 +361,13 @@ static void patched(struct hl_req *r)
 
 /*
  * The owning node's kubelet "starts" the pod, and its status manager
- * patches pods/status at each transition (pkg/kubelet/status
- * status_manager.go syncPod: a strategic merge patch per change): first
- * Pending with the container waiting in ContainerCreating and hostIP set,
- * then Running and Ready.
+ * syncs pods/status at each transition: first Pending with the container
+ * waiting in ContainerCreating and hostIP set, then Running and Ready.
+ * Each sync is status_manager.go syncPod: a get of the pod from the API
+ * server (not the informer: kubeClient.CoreV1().Pods().Get, in every
+ * version from 1.32 to 1.36), then a strategic merge patch of its status.
  */
-static void run_pod(struct density *d, int node, int i, int running)
+static void patch_pod(struct density *d, int node, int i, int running)
 {
 	const struct hl_opts *o = d->x->o;
 	struct hl_req *r;
@@ -376,8 +377,10 @@ static void run_pod(struct density *d, int node, int i, int running)
 	pod_id(d, i, ns, sizeof(ns), name, sizeof(name));
 	r = hl_req_new("PATCH", "patch", "pods", "status", "/api/v1/namespaces/%s/pods/%s/status",
 		       ns, name);
-	if (!r)
+	if (!r) {
+		d->pods[i].state = P_FAILED;
 		return;
+	}
 	hl_timestamp(ts, sizeof(ts), 0);
 	if (running)
 		len = asprintf(&body,
@@ -402,14 +405,59 @@ static void run_pod(struct density *d, int node, int i, int running)
 	r->iarg = (long)i << 1 | running;
 	r->done = patched;
 	r->retries = o->retries;
-	d->pods[i].state = running ? P_PATCHING : P_STARTING;
 	if (client__submit(&d->x->c, r) < 0)
 		d->pods[i].state = P_FAILED;
 }
 
-/* the kubelet confirms a graceful deletion: its status manager deletes
- * the pod with gracePeriodSeconds=0 once the containers are gone */
-static void kubelet_delete(struct density *d, int i)
+/* syncPod's get answered: patch; on an error (404 included) syncPod
+ * returns without patching */
+static void pod_got(struct hl_req *r)
+{
+	struct density *d = r->arg;
+	int i = (int)(r->iarg >> 1 & 0x7fffffff), running = (int)(r->iarg & 1);
+	int node = (int)(r->iarg >> 32);
+	struct dpod *p;
+
+	if (r->cancelled || !d->pods)
+		return;
+	p = &d->pods[i];
+	if (r->status >= 200 && r->status < 300 && !d->x->stopping) {
+		patch_pod(d, node, i, running);
+		return;
+	}
+	if (p->state == P_STARTING || p->state == P_PATCHING)
+		p->state = P_FAILED;
+	if (d->phase == D_RUNNING && pods_settled(d))
+		enter(d, D_LIST);
+}
+
+static void run_pod(struct density *d, int node, int i, int running)
+{
+	struct hl_req *r;
+	char ns[128], name[160];
+
+	pod_id(d, i, ns, sizeof(ns), name, sizeof(name));
+	d->pods[i].state = running ? P_PATCHING : P_STARTING;
+	r = hl_req_new("GET", "get", "pods", "", "/api/v1/namespaces/%s/pods/%s", ns, name);
+	if (!r) {
+		d->pods[i].state = P_FAILED;
+		return;
+	}
+	r->arg = d;
+	r->iarg = (long)node << 32 | (long)i << 1 | running;
+	r->done = pod_got;
+	r->retries = d->x->o->retries;
+	if (client__submit(&d->x->c, r) < 0)
+		d->pods[i].state = P_FAILED;
+}
+
+/*
+ * The kubelet confirms a graceful deletion once the containers are gone:
+ * one syncPod again, a get of the pod, a patch of its terminal status,
+ * then (canBeDeleted) a delete with gracePeriodSeconds=0 (the kubelet adds
+ * a UID precondition, which hollowload leaves out).
+ */
+static void kubelet_delete_send(struct density *d, int i)
 {
 	char ns[128], name[160];
 	struct hl_req *r;
@@ -417,9 +465,75 @@ static void kubelet_delete(struct density *d, int i)
 	pod_id(d, i, ns, sizeof(ns), name, sizeof(name));
 	r = hl_req_new("DELETE", "delete", "pods", "", "/api/v1/namespaces/%s/pods/%s?gracePeriodSeconds=0",
 		       ns, name);
+	if (!r) {
+		d->pods[i].kubelet_deleted = 0;
+		return;
+	}
+	r->retries = d->x->o->retries;
+	if (client__submit(&d->x->c, r) < 0)
+		d->pods[i].kubelet_deleted = 0;
+}
+
+static void kubelet_delete_patched(struct hl_req *r)
+{
+	struct density *d = r->arg;
+
+	if (r->cancelled || !d->pods || d->x->stopping)
+		return;
+	kubelet_delete_send(d, (int)r->iarg);
+}
+
+static void kubelet_delete_got(struct hl_req *r)
+{
+	struct density *d = r->arg;
+	int i = (int)r->iarg;
+	char ts[48], ns[128], name[160], *body = NULL;
+	struct hl_req *p;
+	int len;
+
+	if (r->cancelled || !d->pods || d->x->stopping)
+		return;
+	if (!(r->status >= 200 && r->status < 300)) {
+		d->pods[i].kubelet_deleted = r->status == 404;   /* gone already */
+		return;
+	}
+	pod_id(d, i, ns, sizeof(ns), name, sizeof(name));
+	p = hl_req_new("PATCH", "patch", "pods", "status", "/api/v1/namespaces/%s/pods/%s/status", ns, name);
+	if (!p) {
+		d->pods[i].kubelet_deleted = 0;
+		return;
+	}
+	hl_timestamp(ts, sizeof(ts), 0);
+	len = asprintf(&body,
+		"{\"status\":{\"phase\":\"Succeeded\",\"conditions\":["
+		"{\"type\":\"Ready\",\"status\":\"False\",\"reason\":\"PodCompleted\",\"lastTransitionTime\":\"%s\"}],"
+		"\"containerStatuses\":[{\"name\":\"pause\",\"ready\":false,\"restartCount\":0,"
+		"\"image\":\"registry.k8s.io/pause:3.9\",\"imageID\":\"\",\"started\":false,"
+		"\"state\":{\"terminated\":{\"exitCode\":0,\"reason\":\"Completed\",\"finishedAt\":\"%s\"}}}]}}",
+		ts, ts);
+	if (len > 0)
+		hl_req_body(p, BODY_SMP, body, len);
+	p->arg = d;
+	p->iarg = i;
+	p->done = kubelet_delete_patched;
+	p->retries = d->x->o->retries;
+	if (client__submit(&d->x->c, p) < 0)
+		d->pods[i].kubelet_deleted = 0;
+}
+
+static void kubelet_delete(struct density *d, int i)
+{
+	char ns[128], name[160];
+	struct hl_req *r;
+
+	pod_id(d, i, ns, sizeof(ns), name, sizeof(name));
+	r = hl_req_new("GET", "get", "pods", "", "/api/v1/namespaces/%s/pods/%s", ns, name);
 	if (!r)
 		return;
 	d->pods[i].kubelet_deleted = 1;
+	r->arg = d;
+	r->iarg = i;
+	r->done = kubelet_delete_got;
 	r->retries = d->x->o->retries;
 	if (client__submit(&d->x->c, r) < 0)
 		d->pods[i].kubelet_deleted = 0;

@@ -6,18 +6,21 @@
  *
  *  1. its informers list, then watch: services (fieldSelector
  *     spec.clusterIP!=None, pkg/kubelet/kubelet.go since 1.30), its own
- *     node (metadata.name=NODE), its pods (spec.nodeName=NODE,
- *     pkg/kubelet/config/apiserver.go), csidrivers and runtimeclasses;
- *     a watch the server ends is resumed from the last resourceVersion,
- *     a 410 Gone (status or ERROR event) relists, as client-go's reflector;
+ *     node (metadata.name=NODE), csidrivers and runtimeclasses, and once
+ *     the node informer synced its pods (spec.nodeName=NODE,
+ *     pkg/kubelet/config/apiserver.go NewSourceApiserver); a watch the
+ *     server ends is resumed from the last resourceVersion, a 410 Gone
+ *     (status or ERROR event) relists at that resourceVersion, and at the
+ *     latest only if that 410s too (client-go tools/cache/reflector.go);
  *  2. get csinodes (csi_plugin.go waitForAPIServerForever: 404 is fine);
  *  3. create nodes (kubelet_node_status.go registerWithAPIServer; 409:
  *     get nodes, the node of an earlier run);
  *  4. get csinodes, 404: get nodes (the owner's UID), create csinodes
  *     (csi nodeinfomanager tryInitializeCSINodeWithAnnotation, CreateCSINode);
- *  5. get leases, 404: get nodes (setNodeOwnerFunc), create leases
- *     (pkg/kubelet/nodelease ensureLease), then update leases every
- *     --lease-period (10 s: renewInterval, a quarter of 40 s);
+ *  5. get leases, 404: get nodes (SetNodeOwnerFunc), create leases
+ *     (component-helpers apimachinery/lease/controller.go ensureLease),
+ *     then update leases every --lease-period (10 s: renewInterval, a
+ *     quarter of 40 s); on 409 a get, then the update at once;
  *  6. node status every --status-period (10 s, nodeStatusUpdateFrequency)
  *     but patched only when it changed (NotReady at registration, Ready
  *     --ready-delay later) or --status-report (5 min,
@@ -205,6 +208,24 @@ static void start_watch(struct informer *in)
 		sched__add(&x->s, &in->t, hl_now() + backoff(&in->backoff));
 }
 
+/*
+ * The kubelet's pod source (pkg/kubelet/config/apiserver.go,
+ * NewSourceApiserver) starts its reflector only once the node informer has
+ * synced: it checks nodeHasSynced at once, then every
+ * WaitForAPIServerSyncPeriod (1 s). So the pods list comes at the first
+ * whole second after the node list answered, counted from the start.
+ */
+static void pods_after_node_sync(struct hnode *n)
+{
+	struct hl_ctx *x = n->x;
+	double now = hl_now(), k = ceil(now - n->started_at);
+
+	if (n->pods_gate)
+		return;
+	n->pods_gate = 1;
+	sched__add(&x->s, &n->inf[INF_PODS].t, n->started_at + (k < 1 ? 1 : k));
+}
+
 static void listed(struct hl_req *r)
 {
 	struct informer *in = r->arg;
@@ -216,7 +237,17 @@ static void listed(struct hl_req *r)
 	if (ok(r) && answer_obj(r, 1, &o) == 0) {
 		snprintf(in->rv, sizeof(in->rv), "%s", o.rv);
 		in->relist = 0;
+		in->unavail = 0;
+		if (in->kind == INF_NODES)
+			pods_after_node_sync(in->n);
 		start_watch(in);
+		return;
+	}
+	if (r->status == 410 && in->rv[0] && !in->unavail) {
+		/* reflector.go list(): the RV listed at is expired; retry at
+		 * once with ResourceVersion "" (the latest, from etcd) */
+		in->unavail = 1;
+		list_informer(in);
 		return;
 	}
 	in->relist = 1;
@@ -225,14 +256,27 @@ static void listed(struct hl_req *r)
 
 static void list_informer(struct informer *in)
 {
-	char path[256];
+	char path[256], q[64];
+	const char *sep;
 	struct hl_req *r;
 
 	inf_path(in, path, sizeof(path));
-	/* the reflector's first list asks resourceVersion=0 (the watch
-	 * cache); after a 410 it asks the latest (no resourceVersion) */
-	r = hl_req_new("GET", "list", inf_names[in->kind], "", "%s%slimit=500%s", path,
-		       path[strlen(path) - 1] == '?' ? "" : "&", in->rv[0] ? "" : "&resourceVersion=0");
+	sep = path[strlen(path) - 1] == '?' ? "" : "&";
+	/*
+	 * client-go's reflector (tools/cache/reflector.go, list and
+	 * relistResourceVersion): the first list asks resourceVersion=0 (the
+	 * watch cache, which ignores limit) with the pager's limit=500; a
+	 * relist asks the last resourceVersion seen without a limit (so the
+	 * watch cache serves it); only when that answers 410 does it ask the
+	 * latest (no resourceVersion, limit=500, from etcd).
+	 */
+	if (!in->rv[0])
+		snprintf(q, sizeof(q), "limit=500&resourceVersion=0");
+	else if (in->unavail)
+		snprintf(q, sizeof(q), "limit=500");
+	else
+		snprintf(q, sizeof(q), "resourceVersion=%s", in->rv);
+	r = hl_req_new("GET", "list", inf_names[in->kind], "", "%s%s%s", path, sep, q);
 	if (submit(in->n->x, r, in, listed) < 0)
 		sched__add(&in->n->x->s, &in->t, hl_now() + backoff(&in->backoff));
 }
@@ -428,11 +472,14 @@ static void on_register(struct hl_timer *t)
 	struct hnode *n = container_of(t, struct hnode, reg_t);
 
 	if (!n->started) {
-		/* the kubelet starts its informers first (NewMainKubelet);
-		 * a passive node (density alone) watches its pods only */
+		/* the kubelet starts its informers first (NewMainKubelet),
+		 * its pod source once the node informer synced
+		 * (pods_after_node_sync); a passive node (density alone)
+		 * watches its pods only, at once */
 		n->started = 1;
+		n->started_at = hl_now();
 		for (int k = 0; k < INF_COUNT; k++)
-			if (n->x->active_nodes || k == INF_PODS)
+			if (n->x->active_nodes ? k != INF_PODS : k == INF_PODS)
 				list_informer(&n->inf[k]);
 	}
 	step(n);
@@ -471,6 +518,22 @@ static void lease_body(struct hnode *n, struct hl_req *r, int create)
 	}
 }
 
+static void lease_done(struct hl_req *r);
+
+/* update leases from the last resourceVersion: the controller's
+ * latestLease, so no get before it (controller.go sync) */
+static void lease_update(struct hnode *n)
+{
+	struct hl_req *r = hl_req_new("PUT", "update", "leases", "",
+				      "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/%s",
+				      n->name);
+
+	if (r)
+		lease_body(n, r, 0);
+	if (r && submit(n->x, r, n, lease_done) == 0)
+		n->lease_busy = 1;
+}
+
 static void lease_done(struct hl_req *r)
 {
 	struct hnode *n = r->arg;
@@ -487,6 +550,11 @@ static void lease_done(struct hl_req *r)
 		if (!strcmp(r->verb, "update"))
 			samples__add(&x->st.lease_lag, (now - n->lease_due) * 1e3);
 		n->lease_state = 2;
+		/* the lease read back after a conflict: retryUpdateLease
+		 * (component-helpers apimachinery/lease/controller.go) updates
+		 * it at once, not a period later */
+		if (!strcmp(r->verb, "get") && !x->stopping)
+			lease_update(n);
 	} else if (r->status == 409) {
 		/* our resourceVersion is stale: nodelease reads the lease back */
 		n->lease_state = 3;
@@ -512,16 +580,13 @@ static void on_lease(struct hl_timer *t)
 		return;
 	}
 	n->lease_due = due;
-	if (n->lease_state == 3) {
-		r = hl_req_new("GET", "get", "leases", "",
-			       "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/%s", n->name);
-		n->lease_state = 2;
-	} else {
-		r = hl_req_new("PUT", "update", "leases", "",
-			       "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/%s", n->name);
-		if (r)
-			lease_body(n, r, 0);
+	if (n->lease_state != 3) {
+		lease_update(n);
+		return;
 	}
+	r = hl_req_new("GET", "get", "leases", "",
+		       "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/%s", n->name);
+	n->lease_state = 2;
 	if (r && submit(x, r, n, lease_done) == 0)
 		n->lease_busy = 1;
 }
@@ -717,9 +782,13 @@ int nodes__plan(const struct hl_opts *o, FILE *f)
 	fprintf(f, "# hollowload --plan: calls of one hollow node (lease %gs, status sync %gs, "
 		"status report %gs, watch %gs..%gs, Ready after %gs)\n", o->lease_period,
 		o->status_period, o->status_report, o->watch_timeout, 2 * o->watch_timeout, o->ready_delay);
+	/* the pod source's list last: it waits for the node informer's sync
+	 * (pods_after_node_sync), so it may come after the first registration calls */
 	fprintf(f, "sequence:");
 	for (int k = 0; k < INF_COUNT; k++)
-		fprintf(f, " list %s,", inf_names[k]);
+		if (k != INF_PODS)
+			fprintf(f, " list %s,", inf_names[k]);
+	fprintf(f, " list %s,", inf_names[INF_PODS]);
 	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
 		fprintf(f, " %s%s", seq[i], i + 1 < sizeof(seq) / sizeof(seq[0]) ? "," : "\n");
 	fprintf(f, "%-28s %12s %12s\n", "call", "startup/85s", "steady/min");
