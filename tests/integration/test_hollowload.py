@@ -570,8 +570,15 @@ def order_case():
 
 def relist_case():
     print("-- relist on 410")
-    srv, url = start_server(False, ["-watch-history", "20"])
+    # -v: the server logs each request's URL, to a file (a pipe would fill and stall it)
+    logpath = os.path.join(TMP, "relist-server.log")
+    with open(logpath, "w") as logf:
+        srv = subprocess.Popen([SERVER, "-listen", "127.0.0.1:0", "-watch-history", "20", "-v"],
+                               stdout=subprocess.PIPE, stderr=logf, text=True)
+    m = re.search(r"(https?://\S+)", srv.stdout.readline())
     try:
+        check(m is not None, "relist: the server started")
+        url = m.group(1) if m else "http://127.0.0.1:1"
         r, data = hollowload(url, "--nodes", "5", "--ramp", "0.2s", "--lease-period", "0.2s",
                              "--watch-timeout", "1s", "--duration", "8s")
         lists = {q["resource"]: q["count"] for q in (data or {}).get("requests", []) if q["verb"] == "list"}
@@ -581,6 +588,15 @@ def relist_case():
         check(watching == 5, "410 on a resumed watch: every node still watches at the end", str(watching))
     finally:
         stop(srv)
+    with open(logpath) as f:
+        log = f.read()
+    # client-go's reflector relists at the last resourceVersion seen, without a limit
+    # (relistResourceVersion; the watch cache serves it), not at the latest
+    relists = re.findall(r"/api/v1/services\?fieldSelector=spec\.clusterIP%21%3DNone&(\S*)", log)
+    at_rv = [q for q in relists if re.fullmatch(r"resourceVersion=[1-9][0-9]*", q)]
+    latest = [q for q in relists if q.startswith("limit=500") and "resourceVersion" not in q]
+    check(at_rv and not latest, "410 on a resumed watch: relists ask the last resourceVersion, no limit",
+          f"{len(at_rv)} at an RV, {len(latest)} at the latest; {sorted(set(relists))[:6]}")
 
 
 def density_components_case():
