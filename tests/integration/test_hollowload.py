@@ -566,6 +566,11 @@ def order_case():
            or s_ + ("" if s_.endswith("?") else "&") + "watch=true&resourceVersion=" not in log]
     check(not bad, "order: lists and watches carry the kubelet's field selectors (server log)",
           f"{bad} {log[:600]}")
+    # csi_plugin.go waitForAPIServerForever asks the watch cache; the nodeinfomanager's get does not
+    check("/apis/storage.k8s.io/v1/csinodes/hollow-node-0?resourceVersion=0" in log and
+          re.search(r"/apis/storage\.k8s\.io/v1/csinodes/hollow-node-0(?![?\w-])", log) is not None,
+          "order: the first get csinodes at resourceVersion=0, the second without (server log)",
+          "\n".join(l for l in log.splitlines() if "csinodes" in l)[:400])
 
 
 def relist_case():

@@ -181,6 +181,12 @@ static void watch_done(struct hl_req *r)
 		sched__add(&x->s, &in->t, now + (r->err ? backoff(&in->backoff) : hl_rand() * 0.1));
 		return;
 	}
+	if (!in->relist && (r->status == 429 || r->err == ERR_CONNECT)) {
+		/* reflector.go watch: a watch refused by 429 or a refused
+		 * connection is retried after a backoff, without a relist */
+		sched__add(&x->s, &in->t, now + backoff(&in->backoff));
+		return;
+	}
 	in->relist = 1;
 	sched__add(&x->s, &in->t, now + backoff(&in->backoff));
 }
@@ -423,6 +429,14 @@ static void step(struct hnode *n)
 		return;
 	switch (n->step) {
 	case ST_WAIT_API:
+		/* pkg/volume/csi/csi_plugin.go waitForAPIServerForever: in the
+		 * newest kubelets (the copy read has MutableCSINodeAllocatableCount,
+		 * 1.33+) the object is discarded, so it asks the watch cache
+		 * (util.FromApiserverCache: resourceVersion=0); older copies
+		 * ask without */
+		r = hl_req_new("GET", "get", "csinodes", "", "/apis/storage.k8s.io/v1/csinodes/%s?resourceVersion=0",
+			       name);
+		break;
 	case ST_GET_CSINODE:
 		r = hl_req_new("GET", "get", "csinodes", "", "/apis/storage.k8s.io/v1/csinodes/%s", name);
 		break;
