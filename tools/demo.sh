@@ -107,7 +107,7 @@ record() {
 	"$out/hollowload" --server "$url" --insecure --http2 --scenario hollow-nodes,density \
 		--nodes 300 --lease-period 10s --status-period 10s --ramp 5s \
 		--pods 400 --pod-rate 40 --namespaces 8 --duration 30s --prefix "$label" \
-		--json "$tmp/hollow-$label.json" "$@" | sed -n '1,40p'
+		--report "$tmp/hollow-$label.json" "$@" | sed -n '1,40p'
 	sleep 1
 	kill -INT "$rec"
 	wait "$rec" || true

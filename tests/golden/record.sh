@@ -78,7 +78,7 @@ record() {
 	rec=
 	tail -1 "$tmp/record-$label.log"
 }
-record json
+record json --json
 record protobuf --protobuf
 sqlite3 "$db" 'VACUUM'
 ls -l "$db"

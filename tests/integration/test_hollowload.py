@@ -78,7 +78,7 @@ def start_record(db, pid):
 
 def hollowload(url, *args, timeout=120):
     js = os.path.join(TMP, f"hl-{time.time_ns()}.json")
-    cmd = [HOLLOW, "--server", url, "--json", js, *args]
+    cmd = [HOLLOW, "--server", url, "--report", js, *args]
     r = subprocess.run(cmd, capture_output=True, text=True, timeout=timeout)
     data = None
     try:
@@ -169,7 +169,7 @@ def recorded_case(name, tls, args):
               f"({sum(got.values())} stored, {unended} seen start but not end, {unmatched} replaced "
               f"in flight, {lost} lost)",
               f"cpprof {sorted(got.items())} hollowload {sorted(want.items())}")
-        for k in ("create/nodes", "update/leases", "patch/nodes/status", "create/pods",
+        for k in ("create/nodes", "update/leases", "patch/nodes/status", "create/pods", "create/pods/binding",
                   "patch/pods/status", "list/pods", "delete/pods", "watch/pods"):
             parts = k.split("/")
             key = (parts[0], parts[1], parts[2] if len(parts) > 2 else "")
@@ -274,6 +274,9 @@ class FakeServer(socketserver.ThreadingMixIn, http.server.HTTPServer):
     daemon_threads = True
     allow_reuse_address = True
 
+    def handle_error(self, request, client_address):
+        pass   # the "close" mode breaks connections on purpose: no traceback per one
+
 
 def fake_case(mode, expect_kind, expect_rc):
     handler = type(f"Fake{mode}", (Fake,), {"mode": mode, "counter": [0]})
@@ -357,6 +360,363 @@ def ops_case():
         stop(srv)
 
 
+# ---- the calls of a hollow node against Kubemark's ----------------------------
+
+# Issue 16's figures: real Kubemark v1.32 hollow kubelets on kube-apiserver
+# v1.32 recorded by cpprof. Startup: 15 nodes, first 85 s (the table gives
+# list+watch as one figure: 15 lists and 15 watches). Steady: 10 nodes,
+# 330 s after a minute of warm-up; the watches stay open (none counted).
+KM_STARTUP = {"create csinodes": 15, "get csinodes": 30, "get nodes": 41, "get leases": 16,
+              "create nodes": 15, "create leases": 15, "update leases": 128, "patch nodes/status": 22}
+for _inf in ("services", "nodes", "pods", "csidrivers", "runtimeclasses"):
+    KM_STARTUP["list " + _inf] = 15
+    KM_STARTUP["watch " + _inf] = 15
+KM_STEADY = {"update leases": 352, "patch nodes/status": 10, "list services": 4}
+KM_STARTUP_NODES, KM_STARTUP_S, KM_STEADY_NODES, KM_STEADY_S = 15, 85.0, 10, 330.0
+# Steady list services come from kube-apiserver's 410s (README: "Where
+# they differ"); the stand-in server sends none in a steady run.
+KM_STEADY_SERVER_MADE = {"list services"}
+SCALE = 10.0   # every kubelet period divided by this: 85 s -> 8.5 s, 330 s -> 33 s
+SCALED = ["--lease-period", "1s", "--status-period", "1s", "--status-report", "30s",
+          "--watch-timeout", "30s", "--ready-delay", "0.5s"]
+
+
+def plan(*args):
+    r = subprocess.run([HOLLOW, "--plan", *args], capture_output=True, text=True)
+    rows, seq = {}, []
+    for line in r.stdout.splitlines():
+        m = re.match(r"^(\w+ [\w/]+)\s+([\d.]+)\s+([\d.]+)$", line.strip())
+        if m:
+            rows[m.group(1)] = (float(m.group(2)), float(m.group(3)))
+        if line.startswith("sequence:"):
+            seq = [x.strip() for x in line.split(":", 1)[1].split(",")]
+    return r, rows, seq
+
+
+def readme_table():
+    path = os.path.join(os.path.dirname(os.path.abspath(__file__)), "../../tools/hollowload/README.md")
+    rows = {}
+    with open(path) as f:
+        for line in f:
+            cells = [c.strip() for c in line.strip().strip("|").split("|")]
+            if len(cells) == 6 and re.match(r"^\w+ [\w/]+$", cells[0]) and cells[1].isdigit():
+                rows[cells[0]] = cells[1:]
+    return rows
+
+
+def within2(ours, theirs):
+    return theirs > 0 and 0.5 <= ours / theirs <= 2.0
+
+
+def plan_case():
+    print("-- --plan and the README's table")
+    r, rows, seq = plan()
+    check(r.returncode == 0 and len(rows) == 18, "--plan: exit 0, 18 call kinds", r.stdout + r.stderr)
+    table = readme_table()
+    check(set(table) == set(rows), "README table: the same call kinds as --plan",
+          f"{sorted(set(table) ^ set(rows))}")
+    bad = []
+    for k, cells in table.items():
+        km_count, km_start, hl_start, km_steady, hl_steady = cells
+        if int(km_count) != KM_STARTUP.get(k, 0):
+            bad.append(f"{k}: Kubemark count {km_count} != issue {KM_STARTUP.get(k, 0)}")
+        want = KM_STARTUP.get(k, 0) / KM_STARTUP_NODES / KM_STARTUP_S * 60
+        if abs(float(km_start) - want) > 0.006:
+            bad.append(f"{k}: Kubemark startup/min {km_start} != {want:.2f}")
+        if km_steady != "open" and abs(float(km_steady) - KM_STEADY.get(k, 0) / KM_STEADY_NODES
+                                       / KM_STEADY_S * 60) > 0.0006:
+            bad.append(f"{k}: Kubemark steady/min {km_steady}")
+        if k in rows and abs(float(hl_start) - rows[k][0] / 85 * 60) > 0.006:
+            bad.append(f"{k}: hollowload startup/min {hl_start} != --plan {rows[k][0] / 85 * 60:.2f}")
+        if k in rows and abs(float(hl_steady) - rows[k][1]) > 0.0006:
+            bad.append(f"{k}: hollowload steady/min {hl_steady} != --plan {rows[k][1]:.3f}")
+    check(not bad, "README table: Kubemark columns are the issue's figures, hollowload's are --plan's",
+          "; ".join(bad))
+    # hollowload's own schedule against Kubemark: every kind within 2x, none extra
+    far = [k for k, n in KM_STARTUP.items() if not within2(rows.get(k, (0, 0))[0],
+                                                          n / KM_STARTUP_NODES)]
+    extra = [k for k, v in rows.items() if v[0] > 0 and k not in KM_STARTUP]
+    check(not far and not extra, "--plan at startup: every Kubemark call kind within 2x per node, none extra",
+          f"far {far} extra {extra}")
+    far = [k for k, n in KM_STEADY.items() if k not in KM_STEADY_SERVER_MADE and
+           not within2(rows.get(k, (0, 0))[1], n / KM_STEADY_NODES / KM_STEADY_S * 60)]
+    extra = [k for k, v in rows.items() if v[1] > 0 and k not in KM_STEADY and not k.startswith("watch ")]
+    check(not far and not extra, "--plan steady: update leases and patch nodes/status within 2x, none extra",
+          f"far {far} extra {extra}")
+    r, rows, _ = plan(*SCALED)
+    check(rows.get("patch nodes/status", (0, 0))[1] == 2.0 and rows.get("update leases", (0, 0))[1] == 60.0,
+          "--plan follows the periods given (scaled by 10: 60 renewals, 2 reports a minute)", str(rows))
+    check(seq[:5] == ["list services", "list nodes", "list csidrivers", "list runtimeclasses", "list pods"]
+          and seq[5:] == ["get csinodes", "create nodes", "get csinodes", "get nodes", "create csinodes",
+                          "get leases", "get nodes", "create leases", "patch nodes/status"],
+          "--plan: the kubelet's registration sequence", str(seq))
+
+
+def recorded_rows(db):
+    con = sqlite3.connect(db)
+    rows = con.execute("""SELECT verb, resource, subresource, name, path, start_ns, status FROM requests
+                          WHERE run_id = (SELECT id FROM runs WHERE label='hollow')
+                            AND component != 'etcd' ORDER BY start_ns""").fetchall()
+    con.close()
+    return rows
+
+
+def kind_of(row):
+    verb, res, sub = row[0], row[1] or "", row[2] or ""
+    return f"{verb} {res}/{sub}" if sub else f"{verb} {res}"
+
+
+def kubemark_case():
+    print("-- recorded: hollow nodes against Kubemark's figures")
+    db = os.path.join(TMP, "kubemark.db")
+    srv, url = start_server(True)
+    rec = None
+    n = 15
+    try:
+        rec, log = start_record(db, srv.pid)
+        r, data = hollowload(url, "--insecure", "--nodes", str(n), "--ramp", "0.5s", *SCALED,
+                             "--duration", "40s", timeout=120)
+        time.sleep(1.0)
+        rc, text = itlib.stop_record(rec, log)
+        rec = None
+        check(r.returncode == 0 and data and data["protobuf"] is True,
+              "kubemark: hollowload exits 0, protobuf by default", r.stderr[-400:])
+        check(rc == 0, "kubemark: cpprof record exits 0", text[-400:])
+        rows = [x for x in recorded_rows(db) if x[1]]   # the /version preflight is hollowload's own
+        check(len(rows) > 0, "kubemark: cpprof stored the run's requests")
+        if not rows:
+            return
+        t0 = min(x[5] for x in rows)
+        start_end = t0 + (KM_STARTUP_S / SCALE + 0.25) * 1e9
+        steady0, steady1 = t0 + 60 / SCALE * 1e9, t0 + (60 + KM_STEADY_S) / SCALE * 1e9
+        startup, steady = {}, {}
+        for x in rows:
+            k = kind_of(x)
+            if x[5] < start_end:
+                startup[k] = startup.get(k, 0) + 1
+            if steady0 <= x[5] < steady1:
+                steady[k] = steady.get(k, 0) + 1
+        rates = {k: (startup.get(k, 0) / n, c / KM_STARTUP_NODES) for k, c in KM_STARTUP.items()}
+        print("   startup per node (hollowload recorded, Kubemark): " +
+              ", ".join(f"{k} {a:.2f}/{b:.2f}" for k, (a, b) in sorted(rates.items())))
+        far = {k: v for k, v in rates.items() if not within2(*v)}
+        extra = {k: c for k, c in startup.items() if k not in KM_STARTUP}
+        check(not far, "kubemark startup: every call kind Kubemark makes, at a per-node rate within 2x",
+              str(far))
+        check(not extra, "kubemark startup: no call kind Kubemark lacks", str(extra))
+        srates = {k: (steady.get(k, 0) / n, c / KM_STEADY_NODES) for k, c in KM_STEADY.items()}
+        print("   steady per node (hollowload recorded, Kubemark): " +
+              ", ".join(f"{k} {a:.2f}/{b:.2f}" for k, (a, b) in sorted(srates.items())))
+        far = {k: v for k, v in srates.items() if k not in KM_STEADY_SERVER_MADE and not within2(*v)}
+        extra = {k: c for k, c in steady.items() if k not in KM_STEADY and not k.startswith("watch ")}
+        check(not far, "kubemark steady: update leases and patch nodes/status within 2x per node", str(far))
+        check(not extra, "kubemark steady: no call kind Kubemark lacks (watch re-opens aside)", str(extra))
+        print(f"   steady list services: {steady.get('list services', 0)} "
+              f"(Kubemark {KM_STEADY['list services']}: made by kube-apiserver's 410s, see README)")
+    finally:
+        if rec:
+            rec.kill()
+        stop(srv)
+
+
+def order_case():
+    print("-- recorded: one hollow node's calls in the kubelet's order")
+    _, _, seq = plan()
+    db = os.path.join(TMP, "order.db")
+    srv, url = start_server(True, ["-v"])   # -v: the server logs each request's URL
+    rec = None
+    try:
+        rec, log = start_record(db, srv.pid)
+        r, _ = hollowload(url, "--insecure", "--nodes", "1", "--ramp", "0", *SCALED, "--duration", "4s")
+        time.sleep(1.0)
+        rc, text = itlib.stop_record(rec, log)
+        rec = None
+        check(r.returncode == 0 and rc == 0, "order: hollowload and cpprof exit 0", r.stderr[-300:] + text[-300:])
+        rows = [x for x in recorded_rows(db) if x[1]]
+        kinds = [kind_of(x) for x in rows]
+        lists = [k for k in seq if k.startswith("list ")]
+        chain = [k for k in kinds if not k.startswith(("list ", "watch ", "update leases"))]
+        want = seq[len(lists):]
+        # a get nodes before the first status patch when the node informer had not seen the node yet
+        if chain[len(want) - 1:len(want)] == ["get nodes"]:
+            chain.pop(len(want) - 1)
+        check(chain[:len(want)] == want, "order: the registration calls, in the kubelet's order",
+              f"got {chain[:len(want) + 1]} want {want}")
+        first = {k: kinds.index(k) for k in set(kinds)}
+        create = first.get("create nodes", -1)
+        # the pod source lists once the node informer synced (pkg/kubelet/config/apiserver.go
+        # NewSourceApiserver polls nodeHasSynced every second): after the node list, not
+        # necessarily before the node registers
+        check(all(0 <= first.get(k, 99999) < create for k in lists if k != "list pods"),
+              "order: every informer but the pod source lists before the node registers", str(kinds[:12]))
+        check(first.get("list nodes", 99999) < first.get("list pods", -1),
+              "order: the pod source lists after the node informer", str(kinds[:12]))
+        check(all(first.get("watch " + k[5:], -1) > first.get(k, 99999) for k in lists),
+              "order: every informer watches after its list", str(kinds[:20]))
+    finally:
+        if rec:
+            rec.kill()
+        stop(srv)
+    log = srv.stderr.read()
+    sel = ["/api/v1/services?fieldSelector=spec.clusterIP%21%3DNone",
+           "/api/v1/nodes?fieldSelector=metadata.name%3Dhollow-node-0",
+           "/api/v1/pods?fieldSelector=spec.nodeName%3Dhollow-node-0",
+           "/apis/storage.k8s.io/v1/csidrivers?", "/apis/node.k8s.io/v1/runtimeclasses?"]
+    bad = [s_ for s_ in sel if s_ + ("" if s_.endswith("?") else "&") + "limit=500&resourceVersion=0" not in log
+           or s_ + ("" if s_.endswith("?") else "&") + "watch=true&resourceVersion=" not in log]
+    check(not bad, "order: lists and watches carry the kubelet's field selectors (server log)",
+          f"{bad} {log[:600]}")
+    # csi_plugin.go waitForAPIServerForever asks the watch cache; the nodeinfomanager's get does not
+    check("/apis/storage.k8s.io/v1/csinodes/hollow-node-0?resourceVersion=0" in log and
+          re.search(r"/apis/storage\.k8s\.io/v1/csinodes/hollow-node-0(?![?\w-])", log) is not None,
+          "order: the first get csinodes at resourceVersion=0, the second without (server log)",
+          "\n".join(l for l in log.splitlines() if "csinodes" in l)[:400])
+
+
+def relist_case():
+    print("-- relist on 410")
+    # -v: the server logs each request's URL, to a file (a pipe would fill and stall it)
+    logpath = os.path.join(TMP, "relist-server.log")
+    with open(logpath, "w") as logf:
+        srv = subprocess.Popen([SERVER, "-listen", "127.0.0.1:0", "-watch-history", "20", "-v"],
+                               stdout=subprocess.PIPE, stderr=logf, text=True)
+    m = re.search(r"(https?://\S+)", srv.stdout.readline())
+    try:
+        check(m is not None, "relist: the server started")
+        url = m.group(1) if m else "http://127.0.0.1:1"
+        r, data = hollowload(url, "--nodes", "5", "--ramp", "0.2s", "--lease-period", "0.2s",
+                             "--watch-timeout", "1s", "--duration", "8s")
+        lists = {q["resource"]: q["count"] for q in (data or {}).get("requests", []) if q["verb"] == "list"}
+        check(r.returncode == 0 and all(lists.get(k, 0) > 5 for k in ("services", "csidrivers", "runtimeclasses")),
+              "410 on a resumed watch: the informers relist (more lists than nodes)", str(lists))
+        watching = (data or {}).get("nodes_watching")
+        check(watching == 5, "410 on a resumed watch: every node still watches at the end", str(watching))
+    finally:
+        stop(srv)
+    with open(logpath) as f:
+        log = f.read()
+    # client-go's reflector relists at the last resourceVersion seen, without a limit
+    # (relistResourceVersion; the watch cache serves it), not at the latest
+    relists = re.findall(r"/api/v1/services\?fieldSelector=spec\.clusterIP%21%3DNone&(\S*)", log)
+    at_rv = [q for q in relists if re.fullmatch(r"resourceVersion=[1-9][0-9]*", q)]
+    latest = [q for q in relists if q.startswith("limit=500") and "resourceVersion" not in q]
+    check(at_rv and not latest, "410 on a resumed watch: relists ask the last resourceVersion, no limit",
+          f"{len(at_rv)} at an RV, {len(latest)} at the latest; {sorted(set(relists))[:6]}")
+
+
+def density_components_case():
+    print("-- density: who binds the pods")
+    import urllib.error
+    import urllib.request
+    srv, url = start_server(False)
+    try:
+        # no kube-scheduler Lease: hollowload binds every pod itself
+        r, data = hollowload(url, "--scenario", "density", "--nodes", "4", "--pods", "12",
+                             "--pod-rate", "50", "--namespaces", "2", "-v")
+        q = {(x["verb"], x["resource"], x["subresource"]): x["count"] for x in (data or {}).get("requests", [])}
+        check(r.returncode == 0 and q.get(("create", "pods", "binding")) == 12 and
+              (data or {}).get("pod_startup", {}).get("running") == 12,
+              "no scheduler: 12 pods bound with pods/binding and seen Running", f"{q} {r.stderr[-300:]}")
+        check("hollowload binds the pods" in r.stderr, "no scheduler: said on stderr", r.stderr[-300:])
+
+        # a kube-scheduler Lease: the scheduler binds, hollowload does not
+        def post(path, body):
+            req = urllib.request.Request(url + path, data=json.dumps(body).encode(), method="POST",
+                                         headers={"Content-Type": "application/json"})
+            try:
+                urllib.request.urlopen(req, timeout=10).read()
+            except urllib.error.HTTPError as e:
+                if e.code != 409:   # kube-system may be there already
+                    raise
+        post("/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace", "metadata": {"name": "kube-system"}})
+        post("/apis/coordination.k8s.io/v1/namespaces/kube-system/leases",
+             {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+              "metadata": {"name": "kube-scheduler", "namespace": "kube-system"},
+              "spec": {"holderIdentity": "test"}})
+        r, data = hollowload(url, "--scenario", "density", "--nodes", "4", "--pods", "6", "--pod-rate", "50",
+                             "--namespaces", "2", "--density-timeout", "2s", "--prefix", "sched", "-v")
+        q = {(x["verb"], x["resource"], x["subresource"]): x["count"] for x in (data or {}).get("requests", [])}
+        ps = (data or {}).get("pod_startup", {})
+        check(r.returncode == 0 and ("create", "pods", "binding") not in q and ps.get("created") == 6
+              and ps.get("not_running") == 6,
+              "a scheduler's Lease: hollowload leaves binding to it (none bound here, 6 never ran)",
+              f"{q} {ps} {r.stderr[-300:]}")
+    finally:
+        stop(srv)
+
+    # a controller-manager's Lease and a stand-in for its ReplicaSet
+    # controller (this thread): the pods come from ReplicaSets, hollowload
+    # binds them (no scheduler) and its kubelets run them
+    srv, url = start_server(False)
+    stop_cm = threading.Event()
+
+    def call(method, path, body=None):
+        req = urllib.request.Request(url + path, method=method,
+                                     data=json.dumps(body).encode() if body is not None else None,
+                                     headers={"Content-Type": "application/json"})
+        try:
+            with urllib.request.urlopen(req, timeout=10) as resp:
+                return json.loads(resp.read() or b"{}")
+        except urllib.error.HTTPError as e:
+            if e.code != 409:
+                raise
+            return {}
+
+    def replicaset_controller():
+        made, owned = {}, {}
+        while not stop_cm.is_set():
+            items = call("GET", "/apis/apps/v1/replicasets").get("items") or []
+            live = set()
+            for rs in items:
+                md = rs["metadata"]
+                key = (md["namespace"], md["name"])
+                live.add(key)
+                tmpl = rs["spec"]["template"]
+                while made.get(key, 0) < rs["spec"]["replicas"]:
+                    pod = call("POST", f"/api/v1/namespaces/{key[0]}/pods", {
+                        "apiVersion": "v1", "kind": "Pod",
+                        "metadata": {"generateName": md["name"] + "-", "namespace": key[0],
+                                     "labels": tmpl["metadata"]["labels"]},
+                        "spec": tmpl["spec"]})
+                    made[key] = made.get(key, 0) + 1
+                    owned.setdefault(key, []).append(pod["metadata"]["name"])
+            for key in [k for k in owned if k not in live]:   # the garbage collector
+                for name in owned.pop(key):
+                    try:
+                        call("DELETE", f"/api/v1/namespaces/{key[0]}/pods/{name}")
+                    except urllib.error.HTTPError:
+                        pass
+            stop_cm.wait(0.1)
+
+    t = threading.Thread(target=replicaset_controller, daemon=True)
+    try:
+        call("POST", "/api/v1/namespaces", {"apiVersion": "v1", "kind": "Namespace",
+                                             "metadata": {"name": "kube-system"}})
+        call("POST", "/apis/coordination.k8s.io/v1/namespaces/kube-system/leases",
+             {"apiVersion": "coordination.k8s.io/v1", "kind": "Lease",
+              "metadata": {"name": "kube-controller-manager", "namespace": "kube-system"},
+              "spec": {"holderIdentity": "test"}})
+        t.start()
+        r, data = hollowload(url, "--scenario", "density", "--nodes", "4", "--pods", "9",
+                             "--namespaces", "2", "--density-timeout", "20s", "--prefix", "rs", "-v")
+        q = {(x["verb"], x["resource"], x["subresource"]): x["count"] for x in (data or {}).get("requests", [])}
+        ps = (data or {}).get("pod_startup", {})
+        check(r.returncode == 0 and "a ReplicaSet per namespace" in r.stderr,
+              "a controller-manager's Lease: said on stderr", r.stderr[-300:])
+        check(q.get(("create", "replicasets", "")) == 2 and q.get(("delete", "replicasets", "")) == 2
+              and ("create", "pods", "") not in q,
+              "a controller-manager's Lease: 2 ReplicaSets created and deleted, no pod created by hollowload",
+              str(q))
+        check(q.get(("create", "pods", "binding")) == 9 and ps.get("running") == 9 and ps.get("not_running") == 0,
+              "a controller-manager's Lease: the ReplicaSets' 9 pods bound by hollowload and seen Running",
+              f"{q} {ps}")
+    finally:
+        stop_cm.set()
+        if t.is_alive():
+            t.join(5)
+        stop(srv)
+
+
 def main():
     if os.geteuid() != 0:
         print("integration: cpprof record loads BPF programs and needs root; run as root (CI does)")
@@ -369,10 +729,11 @@ def main():
             return 1
     if not os.path.isdir("/sys/kernel/tracing/events"):
         subprocess.run(["mount", "-t", "tracefs", "nodev", "/sys/kernel/tracing"], check=False)
-    cases = [lambda: recorded_case("h2-tls-json", True, []),
-             lambda: recorded_case("http1-json", False, ["--http1"]),
+    cases = [lambda: recorded_case("h2-tls-json", True, ["--json"]),
+             lambda: recorded_case("http1-json", False, ["--http1", "--json"]),
              lambda: recorded_case("h2-tls-protobuf", True, ["--protobuf"]),
-             error_cases, usage_cases, ops_case]
+             error_cases, usage_cases, ops_case, plan_case, kubemark_case, order_case, relist_case,
+             density_components_case]
     try:
         for c in cases:
             try:

@@ -37,8 +37,11 @@ static void usage(FILE *f)
 "  --insecure            do not verify the server's certificate\n"
 "  --http1 | --http2     protocol (default: HTTP/2 over TLS for https, else HTTP/1.1;\n"
 "                        --http2 on http:// means h2c with prior knowledge)\n"
-"  --protobuf            ask for application/vnd.kubernetes.protobuf and send\n"
-"                        creates and updates as protobuf (patches stay JSON)\n"
+"  --json                speak JSON (Accept and bodies application/json); the default\n"
+"                        is protobuf, as the kubelet's --kube-api-content-type:\n"
+"                        application/vnd.kubernetes.protobuf asked for (JSON accepted),\n"
+"                        creates and updates sent as protobuf (patches stay JSON)\n"
+"  --protobuf            protobuf (the default; kept for old command lines)\n"
 "  --connections N       at most N connections (default: as many as needed)\n"
 "  --streams N           HTTP/2 streams per connection (default 200; Go servers allow 250)\n"
 "  --retries N           retries of a failed request (default 3; connection errors,\n"
@@ -47,10 +50,15 @@ static void usage(FILE *f)
 "Scenarios (--scenario hollow-nodes,density; default hollow-nodes):\n"
 "  --nodes N             hollow nodes (default 100)\n"
 "  --lease-period D      Lease renewal period (default 10s)\n"
-"  --status-period D     node status patch period (default 10s)\n"
+"  --status-period D     node status sync period (default 10s, nodeStatusUpdateFrequency);\n"
+"                        a sync patches only when the status changed\n"
+"  --status-report D     patch an unchanged status this often (default 5m,\n"
+"                        nodeStatusReportFrequency)\n"
+"  --ready-delay D       registration to the NodeReady transition (default 5s)\n"
 "  --jitter F            +-fraction of every period (default 0.1)\n"
 "  --ramp D              spread node registrations over D (default 5s)\n"
-"  --watch-timeout D     watch timeoutSeconds asked, times 1..2 (default 300s)\n"
+"  --watch-timeout D     informers' watch timeoutSeconds, times 1..2 (default 300s,\n"
+"                        client-go's minWatchTimeout)\n"
 "  --pods P              density: pods to create (default 100)\n"
 "  --pod-rate R          density: pods per second (default 20; '20/s' works too)\n"
 "  --namespaces K        density: namespaces (default 8)\n"
@@ -61,7 +69,11 @@ static void usage(FILE *f)
 "  --duration D          stop after D (default: 60s with hollow-nodes;\n"
 "                        density alone stops when its pods are deleted)\n"
 "  --ops N               stop after N requests\n"
-"  --json FILE|-         also write the report as JSON\n"
+"  --report FILE|-       also write the report as JSON (was --json FILE before\n"
+"                        --json chose the content type)\n"
+"  --plan                print each hollow node's calls (the registration sequence,\n"
+"                        calls per node at startup and per minute after) for the\n"
+"                        periods given, and exit; no server needed\n"
 "  --seed N              random seed (jitter, names of the run)\n"
 "  -v                    more messages (-vv: every failed request)\n"
 "  -h, --help            this help\n"
@@ -76,9 +88,10 @@ static void usage(FILE *f)
 "  hollowload --server https://127.0.0.1:6443 --ca ca.crt --token-file token \\\n"
 "      --nodes 500 --duration 5m\n"
 "  hollowload --server http://127.0.0.1:8080 --scenario hollow-nodes,density \\\n"
-"      --nodes 300 --pods 3000 --pod-rate 50 --duration 3m --json out.json\n"
+"      --nodes 300 --pods 3000 --pod-rate 50 --duration 3m --report out.json\n"
+"  hollowload --plan\n"
 "  hollowload --server https://10.0.0.1:6443 --cert admin.crt --key admin.key --ca ca.crt \\\n"
-"      --protobuf --scenario density --nodes 50 --pods 500\n");
+"      --json --scenario density --nodes 50 --pods 500\n");
 }
 
 static int parse_duration(const char *s, double *out)
@@ -124,7 +137,8 @@ static int parse_args(int argc, char **argv, struct hl_opts *o, uint64_t *seed)
 {
 	enum { O_CA = 256, O_CERT, O_KEY, O_TOKEN, O_INSECURE, O_H1, O_H2, O_PB, O_SCEN, O_NODES,
 	       O_LEASE, O_STATUS, O_JITTER, O_RAMP, O_WT, O_PODS, O_RATE, O_NS, O_DT, O_DUR, O_OPS,
-	       O_JSON, O_PREFIX, O_CONN, O_STREAMS, O_RETRIES, O_SEED, O_SERVER };
+	       O_JSON, O_PREFIX, O_CONN, O_STREAMS, O_RETRIES, O_SEED, O_SERVER, O_REPORT,
+	       O_SREPORT, O_READY, O_PLAN };
 	static const struct option lo[] = {
 		{ "server", 1, 0, O_SERVER }, { "ca", 1, 0, O_CA }, { "cert", 1, 0, O_CERT },
 		{ "key", 1, 0, O_KEY }, { "token-file", 1, 0, O_TOKEN }, { "insecure", 0, 0, O_INSECURE },
@@ -133,7 +147,9 @@ static int parse_args(int argc, char **argv, struct hl_opts *o, uint64_t *seed)
 		{ "status-period", 1, 0, O_STATUS }, { "jitter", 1, 0, O_JITTER }, { "ramp", 1, 0, O_RAMP },
 		{ "watch-timeout", 1, 0, O_WT }, { "pods", 1, 0, O_PODS }, { "pod-rate", 1, 0, O_RATE },
 		{ "namespaces", 1, 0, O_NS }, { "density-timeout", 1, 0, O_DT },
-		{ "duration", 1, 0, O_DUR }, { "ops", 1, 0, O_OPS }, { "json", 1, 0, O_JSON },
+		{ "duration", 1, 0, O_DUR }, { "ops", 1, 0, O_OPS }, { "json", 0, 0, O_JSON },
+		{ "report", 1, 0, O_REPORT }, { "status-report", 1, 0, O_SREPORT },
+		{ "ready-delay", 1, 0, O_READY }, { "plan", 0, 0, O_PLAN },
 		{ "prefix", 1, 0, O_PREFIX }, { "connections", 1, 0, O_CONN },
 		{ "streams", 1, 0, O_STREAMS }, { "retries", 1, 0, O_RETRIES }, { "seed", 1, 0, O_SEED },
 		{ "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' }, { 0 }
@@ -213,7 +229,8 @@ static int parse_args(int argc, char **argv, struct hl_opts *o, uint64_t *seed)
 			*seed = (uint64_t)v;
 			break;
 		case O_LEASE: case O_STATUS: case O_RAMP: case O_WT: case O_DT: case O_DUR:
-			if (parse_duration(optarg, &d) || (c != O_RAMP && d <= 0))
+		case O_SREPORT: case O_READY:
+			if (parse_duration(optarg, &d) || (c != O_RAMP && c != O_READY && d <= 0))
 			{
 				char name[32] = "--?";
 
@@ -227,6 +244,8 @@ static int parse_args(int argc, char **argv, struct hl_opts *o, uint64_t *seed)
 			else if (c == O_RAMP) o->ramp = d;
 			else if (c == O_WT) o->watch_timeout = d < 1 ? 1 : d;
 			else if (c == O_DT) o->density_timeout = d;
+			else if (c == O_SREPORT) o->status_report = d;
+			else if (c == O_READY) o->ready_delay = d;
 			else { o->duration = d; duration_set = 1; }
 			break;
 		case O_JITTER: {
@@ -247,7 +266,9 @@ static int parse_args(int argc, char **argv, struct hl_opts *o, uint64_t *seed)
 			o->pod_rate = d;
 			break;
 		}
-		case O_JSON: o->json = optarg; break;
+		case O_JSON: o->protobuf = 0; break;
+		case O_REPORT: o->report = optarg; break;
+		case O_PLAN: o->plan = 1; break;
 		case O_PREFIX:
 			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(optarg) ||
 			    strlen(optarg) > 40)
@@ -262,9 +283,17 @@ static int parse_args(int argc, char **argv, struct hl_opts *o, uint64_t *seed)
 		}
 	}
 	if (optind < argc) {
+		for (int i = 1; i + 1 < argc; i++)
+			if (!strcmp(argv[i], "--json") && !strcmp(argv[i + 1], argv[optind])) {
+				hl_error("--json takes no file now: it selects JSON instead of protobuf; "
+					 "write the report with --report %s", argv[optind]);
+				return 2;
+			}
 		hl_error("unexpected argument '%s'; options only, see --help", argv[optind]);
 		return 2;
 	}
+	if (o->plan)
+		return 0;
 	if (!o->server) {
 		hl_error("no API server given; use --server URL, e.g. --server https://127.0.0.1:6443");
 		return 2;
@@ -317,7 +346,7 @@ static void report(struct hl_ctx *x, double elapsed, const char *outcome)
 	       stats__total(&x->st), elapsed, elapsed > 0 ? stats__total(&x->st) / elapsed : 0,
 	       x->nnodes, x->nodes_ready);
 	fflush(stdout);
-	if (!o->json)
+	if (!o->report)
 		return;
 	json_str(server, sizeof(server), o->server);
 	snprintf(meta, sizeof(meta),
@@ -328,18 +357,18 @@ static void report(struct hl_ctx *x, double elapsed, const char *outcome)
 		 o->hollow_nodes && o->density ? ", " : "", o->density ? "\"density\"" : "",
 		 x->nnodes, x->nodes_ready, o->density ? o->pods : 0, o->namespaces,
 		 o->protobuf ? "true" : "false", o->http_version, elapsed, outcome);
-	if (!strcmp(o->json, "-")) {
+	if (!strcmp(o->report, "-")) {
 		stats__json(&x->st, stdout, meta);
 	} else {
-		FILE *f = fopen(o->json, "w");
+		FILE *f = fopen(o->report, "w");
 
 		if (!f) {
-			hl_error("cannot write --json '%s': %s", o->json, strerror(errno));
+			hl_error("cannot write --report '%s': %s", o->report, strerror(errno));
 			return;
 		}
 		stats__json(&x->st, f, meta);
 		if (fclose(f))
-			hl_error("cannot write --json '%s': %s", o->json, strerror(errno));
+			hl_error("cannot write --report '%s': %s", o->report, strerror(errno));
 	}
 }
 
@@ -405,6 +434,7 @@ int main(int argc, char **argv)
 {
 	struct hl_opts o = {
 		.lease_period = 10, .status_period = 10, .jitter = 0.1, .ramp = 5,
+		.status_report = 300, .ready_delay = 5, .protobuf = 1,
 		.pods = 100, .pod_rate = 20, .namespaces = 8, .nodes = 100,
 		.watch_timeout = 300, .density_timeout = 60, .prefix = "hollow",
 		.streams = 200, .retries = 3, .hollow_nodes = 1,
@@ -423,6 +453,8 @@ int main(int argc, char **argv)
 	if (err)
 		return err;
 	hl_verbose = o.verbose;
+	if (o.plan)
+		return nodes__plan(&o, stdout);
 	if (!seeded) {
 		struct timespec ts;
 

@@ -20,6 +20,9 @@ struct hl_opts {
 	int hollow_nodes, density;   /* scenarios */
 	int nodes;
 	double lease_period, status_period, jitter, ramp;
+	double status_report;        /* nodeStatusReportFrequency: status unchanged, patched this often */
+	double ready_delay;          /* registration to the NodeReady transition */
+	int plan;                    /* print the per-node schedule and exit */
 	int pods;
 	double pod_rate;
 	int namespaces;
@@ -27,7 +30,7 @@ struct hl_opts {
 	long ops;                    /* 0: none */
 	double watch_timeout;        /* timeoutSeconds asked for on watches */
 	double density_timeout;      /* how long to wait for pods to run */
-	const char *json;            /* NULL, "-" or a file */
+	const char *report;          /* JSON report: NULL, "-" or a file */
 	const char *prefix;
 	int connections;             /* 0: libcurl decides */
 	int streams;                 /* HTTP/2 streams per connection */

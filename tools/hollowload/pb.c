@@ -206,7 +206,8 @@ int pb_pod(struct pbuf *out, const struct hl_pod_spec *ps)
 	pb_str(&c, 1, "pause");               /* Container.name */
 	pb_str(&c, 2, "registry.k8s.io/pause:3.9"); /* Container.image */
 	pb_msg(&spec, 2, &c);                 /* PodSpec.containers */
-	pb_str(&spec, 10, ps->node);          /* PodSpec.nodeName */
+	if (ps->node && *ps->node)
+		pb_str(&spec, 10, ps->node);  /* PodSpec.nodeName; unset: to be bound */
 	pb_msg(&pod, 1, &meta);               /* Pod.metadata */
 	pb_msg(&pod, 2, &spec);               /* Pod.spec */
 	err = wrap(out, "v1", "Pod", &pod);

@@ -14,6 +14,8 @@
 #ifndef HOLLOWLOAD_SCENARIO_H
 #define HOLLOWLOAD_SCENARIO_H
 
+#include <stdio.h>
+
 #include "client.h"
 #include "hollowload.h"
 #include "sched.h"
@@ -24,17 +26,34 @@
 
 struct hl_ctx;
 
+/* the informers a kubelet starts, in the order it starts them */
+enum { INF_SERVICES, INF_NODES, INF_PODS, INF_CSIDRIVERS, INF_RUNTIMECLASSES, INF_COUNT };
+
+struct hnode;
+
+/* one reflector: list, then watch from the list's resourceVersion */
+struct informer {
+	struct hnode *n;
+	struct hl_timer t;
+	struct hl_req *watch;
+	struct watch_parser wp;
+	char rv[32];
+	unsigned char kind, relist, backoff;
+	unsigned char unavail;   /* a list at rv answered 410: list the latest (relistResourceVersion "") */
+};
+
 struct hnode {
 	struct hl_ctx *x;
 	int idx;
 	char name[64];
-	char lease_rv[32], pods_rv[32];
-	struct hl_timer reg_t, lease_t, status_t, watch_t;
-	struct hl_req *watch;
-	struct watch_parser wp;
-	double lease_due;
-	unsigned char registered, lease_state, watching, ever_ready;
-	unsigned char lease_busy, status_busy, relist, backoff;
+	char lease_rv[32];
+	struct hl_timer reg_t, lease_t, status_t, ready_t;
+	struct informer inf[INF_COUNT];
+	double lease_due, last_report;
+	double started_at;           /* NewMainKubelet: the pod source polls node sync from here */
+	unsigned char step, started, registered, lease_state, ever_ready, node_seen;
+	unsigned char pods_gate;     /* 1: the pod informer is scheduled (the node informer synced) */
+	unsigned char ready, reported_ready, lease_busy, status_busy, backoff;
 };
 
 struct density;
@@ -50,6 +69,8 @@ struct hl_ctx {
 	struct stats st;
 	struct hnode *nodes;
 	int nnodes, nodes_ready, active_nodes;
+	int nodes_registered;        /* through the registration sequence */
+	double started;
 	struct density *d;
 	hl_pod_fn on_pod;            /* set by main; NULL: pod events are only counted by the watch */
 	int stopping;
@@ -61,6 +82,8 @@ int nodes__start(struct hl_ctx *x, int active);
 void nodes__stop_timers(struct hl_ctx *x);
 void nodes__stop_watches(struct hl_ctx *x);
 void nodes__free(struct hl_ctx *x);
+/* --plan: print one node's schedule (sequence, startup and steady counts) */
+int nodes__plan(const struct hl_opts *o, FILE *f);
 
 int density__start(struct hl_ctx *x);
 int density__done(const struct hl_ctx *x);

@@ -1,17 +1,36 @@
 // SPDX-License-Identifier: MIT
 /*
- * scenario_nodes: N hollow kubelets on timers. Each one, like a kubelet
- * (pkg/kubelet/kubelet_node_status.go, pkg/kubelet/nodelease), creates its
- * Node (409 AlreadyExists is fine: it is ours from an earlier run), keeps
- * a Lease in kube-node-lease renewed every --lease-period with PUT (the
- * resourceVersion of the last answer makes it a conditional update),
- * patches node status every --status-period with a strategic merge patch,
- * and lists then watches the pods bound to it (fieldSelector
- * spec.nodeName), re-watching from the last resourceVersion when the
- * server ends the watch and relisting after 410 Gone. Every period is
- * jittered and registrations are spread over --ramp so nodes do not beat
- * in step.
+ * scenario_nodes: N hollow kubelets on timers, making the calls a kubelet
+ * of Kubernetes 1.32 to 1.36 makes, in its order (README.md, "What a
+ * hollow node calls", cites the kubelet source for each):
+ *
+ *  1. its informers list, then watch: services (fieldSelector
+ *     spec.clusterIP!=None, pkg/kubelet/kubelet.go since 1.30), its own
+ *     node (metadata.name=NODE), csidrivers and runtimeclasses, and once
+ *     the node informer synced its pods (spec.nodeName=NODE,
+ *     pkg/kubelet/config/apiserver.go NewSourceApiserver); a watch the
+ *     server ends is resumed from the last resourceVersion, a 410 Gone
+ *     (status or ERROR event) relists at that resourceVersion, and at the
+ *     latest only if that 410s too (client-go tools/cache/reflector.go);
+ *  2. get csinodes (csi_plugin.go waitForAPIServerForever: 404 is fine);
+ *  3. create nodes (kubelet_node_status.go registerWithAPIServer; 409:
+ *     get nodes, the node of an earlier run);
+ *  4. get csinodes, 404: get nodes (the owner's UID), create csinodes
+ *     (csi nodeinfomanager tryInitializeCSINodeWithAnnotation, CreateCSINode);
+ *  5. get leases, 404: get nodes (SetNodeOwnerFunc), create leases
+ *     (component-helpers apimachinery/lease/controller.go ensureLease),
+ *     then update leases every --lease-period (10 s: renewInterval, a
+ *     quarter of 40 s); on 409 a get, then the update at once;
+ *  6. node status every --status-period (10 s, nodeStatusUpdateFrequency)
+ *     but patched only when it changed (NotReady at registration, Ready
+ *     --ready-delay later) or --status-report (5 min,
+ *     nodeStatusReportFrequency) after the last report; the node comes
+ *     from the node informer (tryUpdateNodeStatus's first try), from a
+ *     get nodes while the informer has not seen it yet.
+ *
+ * Every period is jittered and nodes start spread over --ramp.
  */
+#include <math.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
@@ -21,8 +40,16 @@
 #include "pb.h"
 #include "scenario.h"
 
-static void list_pods(struct hnode *n);
-static void start_watch(struct hnode *n);
+/* the registration sequence, one request at a time */
+enum {
+	ST_WAIT_API, ST_CREATE_NODE, ST_GET_OLD_NODE, ST_GET_CSINODE, ST_GET_NODE_CSI,
+	ST_CREATE_CSINODE, ST_GET_LEASE, ST_GET_NODE_LEASE, ST_CREATE_LEASE, ST_DONE
+};
+
+static const char *const inf_names[INF_COUNT] = { "services", "nodes", "pods", "csidrivers", "runtimeclasses" };
+
+static void step(struct hnode *n);
+static void list_informer(struct informer *in);
 
 /* parse what an answer says about its object (JSON or protobuf) */
 static int answer_obj(const struct hl_req *r, int is_list, struct hl_obj *o)
@@ -44,57 +71,316 @@ static int answer_obj(const struct hl_req *r, int is_list, struct hl_obj *o)
 	return json_object(r->resp, r->resp_len, o);
 }
 
-static int submit(struct hl_ctx *x, struct hl_req *r, struct hnode *n, hl_done_fn done)
+static int submit(struct hl_ctx *x, struct hl_req *r, void *arg, hl_done_fn done)
 {
 	if (!r)
 		return -1;
-	r->arg = n;
+	r->arg = arg;
 	r->done = done;
 	r->retries = r->stream ? 0 : x->o->retries;
 	return client__submit(&x->c, r);
 }
 
-static double backoff(struct hnode *n)
+/* 1 s .. 32 s, jittered; COUNT is the caller's failure count */
+static double backoff(unsigned char *count)
 {
-	double b = 1 << (n->backoff < 5 ? n->backoff : 5);   /* 1 s .. 32 s */
+	double b = 1 << (*count < 5 ? *count : 5);
 
-	if (n->backoff < 10)
-		n->backoff++;
+	if (*count < 10)
+		(*count)++;
 	return hl_jitter(b, 0.5);
 }
 
-/* ---- registration ----------------------------------------------------- */
-
-static void registered(struct hl_req *r)
+static int ok(const struct hl_req *r)
 {
-	struct hnode *n = r->arg;
-	struct hl_ctx *x = n->x;
+	return r->status >= 200 && r->status < 300;
+}
+
+/* ---- informers: list, then watch ----------------------------------------- */
+
+/* the collection path and selector of informer KIND of node N */
+static void inf_path(const struct informer *in, char *buf, size_t len)
+{
+	const char *name = in->n->name;
+
+	switch (in->kind) {
+	case INF_SERVICES:
+		snprintf(buf, len, "/api/v1/services?fieldSelector=spec.clusterIP%%21%%3DNone");
+		break;
+	case INF_NODES:
+		snprintf(buf, len, "/api/v1/nodes?fieldSelector=metadata.name%%3D%s", name);
+		break;
+	case INF_PODS:
+		snprintf(buf, len, "/api/v1/pods?fieldSelector=spec.nodeName%%3D%s", name);
+		break;
+	case INF_CSIDRIVERS:
+		snprintf(buf, len, "/apis/storage.k8s.io/v1/csidrivers?");
+		break;
+	default:
+		snprintf(buf, len, "/apis/node.k8s.io/v1/runtimeclasses?");
+		break;
+	}
+}
+
+static void watch_event(const struct watch_event *ev, void *arg)
+{
+	struct informer *in = arg;
+	struct hnode *n = in->n;
+
+	if (ev->obj.rv[0])
+		snprintf(in->rv, sizeof(in->rv), "%s", ev->obj.rv);
+	if (!strcmp(ev->type, "ERROR")) {
+		if (ev->obj.code == 410)
+			in->relist = 1;
+		return;
+	}
+	if (!strcmp(ev->type, "BOOKMARK"))
+		return;
+	if (in->kind == INF_NODES && !strcmp(ev->obj.name, n->name))
+		n->node_seen = strcmp(ev->type, "DELETED") != 0;
+	if (in->kind == INF_PODS && n->x->on_pod)
+		n->x->on_pod(n->x, n, ev);
+}
+
+static void watch_open(struct hl_req *r)
+{
+	struct informer *in = r->arg;
+	struct hnode *n = in->n;
+
+	in->backoff = 0;
+	if (in->kind == INF_PODS && !n->ever_ready) {
+		n->ever_ready = 1;
+		n->x->nodes_ready++;
+	}
+	watch__reset(&in->wp);
+	in->wp.protobuf = r->resp_protobuf;
+}
+
+static int watch_data(struct hl_req *r, const char *data, size_t len)
+{
+	struct informer *in = r->arg;
+
+	return watch__feed(&in->wp, data, len, watch_event, in);
+}
+
+static void watch_done(struct hl_req *r)
+{
+	struct informer *in = r->arg;
+	struct hl_ctx *x = in->n->x;
 	double now = hl_now();
+
+	in->watch = NULL;
+	watch__reset(&in->wp);
+	if (r->cancelled || x->stopping)
+		return;
+	if (r->status == 410)
+		in->relist = 1;
+	if (r->status == 200 && (r->err == ERR_NONE || r->err == ERR_RESET) && !in->relist) {
+		/* the server ended it (timeoutSeconds) or dropped it: the
+		 * reflector watches again from the last resourceVersion */
+		sched__add(&x->s, &in->t, now + (r->err ? backoff(&in->backoff) : hl_rand() * 0.1));
+		return;
+	}
+	if (!in->relist && (r->status == 429 || r->err == ERR_CONNECT)) {
+		/* reflector.go watch: a watch refused by 429 or a refused
+		 * connection is retried after a backoff, without a relist */
+		sched__add(&x->s, &in->t, now + backoff(&in->backoff));
+		return;
+	}
+	in->relist = 1;
+	sched__add(&x->s, &in->t, now + backoff(&in->backoff));
+}
+
+static void start_watch(struct informer *in)
+{
+	struct hl_ctx *x = in->n->x;
+	struct hl_req *r;
+	char path[256];
+	/* client-go's reflector: timeoutSeconds in [minWatchTimeout, 2x) */
+	long timeout = (long)(x->o->watch_timeout * (1 + hl_rand()));
+
+	inf_path(in, path, sizeof(path));
+	r = hl_req_new("GET", "watch", inf_names[in->kind], "",
+		       "%s%swatch=true&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%ld",
+		       path, path[strlen(path) - 1] == '?' ? "" : "&", in->rv, timeout < 1 ? 1 : timeout);
+	if (!r)
+		return;
+	r->stream = 1;
+	r->on_open = watch_open;
+	r->on_data = watch_data;
+	if (submit(x, r, in, watch_done) == 0)
+		in->watch = r;
+	else
+		sched__add(&x->s, &in->t, hl_now() + backoff(&in->backoff));
+}
+
+/*
+ * The kubelet's pod source (pkg/kubelet/config/apiserver.go,
+ * NewSourceApiserver) starts its reflector only once the node informer has
+ * synced: it checks nodeHasSynced at once, then every
+ * WaitForAPIServerSyncPeriod (1 s). So the pods list comes at the first
+ * whole second after the node list answered, counted from the start.
+ */
+static void pods_after_node_sync(struct hnode *n)
+{
+	struct hl_ctx *x = n->x;
+	double now = hl_now(), k = ceil(now - n->started_at);
+
+	if (n->pods_gate)
+		return;
+	n->pods_gate = 1;
+	sched__add(&x->s, &n->inf[INF_PODS].t, n->started_at + (k < 1 ? 1 : k));
+}
+
+static void listed(struct hl_req *r)
+{
+	struct informer *in = r->arg;
+	struct hl_ctx *x = in->n->x;
+	struct hl_obj o;
 
 	if (r->cancelled || x->stopping)
 		return;
-	if ((r->status >= 200 && r->status < 300) || r->status == 409) {
-		n->registered = 1;
-		n->backoff = 0;
-		if (x->active_nodes) {
-			sched__add(&x->s, &n->lease_t, now);   /* create the lease now */
-			sched__add(&x->s, &n->status_t, now + hl_rand() * x->o->status_period);
-		}
-		list_pods(n);
+	if (ok(r) && answer_obj(r, 1, &o) == 0) {
+		snprintf(in->rv, sizeof(in->rv), "%s", o.rv);
+		in->relist = 0;
+		in->unavail = 0;
+		if (in->kind == INF_NODES)
+			pods_after_node_sync(in->n);
+		start_watch(in);
 		return;
 	}
-	sched__add(&x->s, &n->reg_t, now + backoff(n));
+	if (r->status == 410 && in->rv[0] && !in->unavail) {
+		/* reflector.go list(): the RV listed at is expired; retry at
+		 * once with ResourceVersion "" (the latest, from etcd) */
+		in->unavail = 1;
+		list_informer(in);
+		return;
+	}
+	in->relist = 1;
+	sched__add(&x->s, &in->t, hl_now() + backoff(&in->backoff));
 }
 
-static void on_register(struct hl_timer *t)
+static void list_informer(struct informer *in)
 {
-	struct hnode *n = container_of(t, struct hnode, reg_t);
+	char path[256], q[64];
+	const char *sep;
+	struct hl_req *r;
+
+	inf_path(in, path, sizeof(path));
+	sep = path[strlen(path) - 1] == '?' ? "" : "&";
+	/*
+	 * client-go's reflector (tools/cache/reflector.go, list and
+	 * relistResourceVersion): the first list asks resourceVersion=0 (the
+	 * watch cache, which ignores limit) with the pager's limit=500; a
+	 * relist asks the last resourceVersion seen without a limit (so the
+	 * watch cache serves it); only when that answers 410 does it ask the
+	 * latest (no resourceVersion, limit=500, from etcd).
+	 */
+	if (!in->rv[0])
+		snprintf(q, sizeof(q), "limit=500&resourceVersion=0");
+	else if (in->unavail)
+		snprintf(q, sizeof(q), "limit=500");
+	else
+		snprintf(q, sizeof(q), "resourceVersion=%s", in->rv);
+	r = hl_req_new("GET", "list", inf_names[in->kind], "", "%s%s%s", path, sep, q);
+	if (submit(in->n->x, r, in, listed) < 0)
+		sched__add(&in->n->x->s, &in->t, hl_now() + backoff(&in->backoff));
+}
+
+static void on_informer_timer(struct hl_timer *t)
+{
+	struct informer *in = container_of(t, struct informer, t);
+
+	if (in->n->x->stopping || in->watch)
+		return;
+	if (in->relist || !in->rv[0])
+		list_informer(in);
+	else
+		start_watch(in);
+}
+
+/* ---- registration -------------------------------------------------------- */
+
+static void lease_body(struct hnode *n, struct hl_req *r, int create);
+
+static void step_done(struct hl_req *r)
+{
+	struct hnode *n = r->arg;
 	struct hl_ctx *x = n->x;
+	struct hl_obj o;
+	int next = -1;
+
+	if (r->cancelled || x->stopping)
+		return;
+	switch (n->step) {
+	case ST_WAIT_API:        /* any answer means the API server is there */
+		if (ok(r) || r->status == 404)
+			next = ST_CREATE_NODE;
+		break;
+	case ST_CREATE_NODE:
+		if (ok(r))
+			next = x->active_nodes ? ST_GET_CSINODE : ST_DONE;
+		else if (r->status == 409)
+			next = ST_GET_OLD_NODE;
+		break;
+	case ST_GET_OLD_NODE:
+		if (ok(r))
+			next = x->active_nodes ? ST_GET_CSINODE : ST_DONE;
+		break;
+	case ST_GET_CSINODE:
+		if (r->status == 404)
+			next = ST_GET_NODE_CSI;
+		else if (ok(r))
+			next = ST_GET_LEASE;
+		break;
+	case ST_GET_NODE_CSI:
+		next = ok(r) ? ST_CREATE_CSINODE : -1;
+		break;
+	case ST_CREATE_CSINODE:
+		if (ok(r) || r->status == 409)
+			next = ST_GET_LEASE;
+		break;
+	case ST_GET_LEASE:
+		if (r->status == 404) {
+			next = ST_GET_NODE_LEASE;
+		} else if (ok(r)) {
+			if (answer_obj(r, 0, &o) == 0 && o.rv[0])
+				snprintf(n->lease_rv, sizeof(n->lease_rv), "%s", o.rv);
+			n->lease_state = 2;
+			next = ST_DONE;
+		}
+		break;
+	case ST_GET_NODE_LEASE:
+		next = ST_CREATE_LEASE;   /* without the owner the lease is made all the same */
+		break;
+	case ST_CREATE_LEASE:
+		if (ok(r)) {
+			if (answer_obj(r, 0, &o) == 0 && o.rv[0])
+				snprintf(n->lease_rv, sizeof(n->lease_rv), "%s", o.rv);
+			n->lease_state = 2;
+			next = ST_DONE;
+		} else if (r->status == 409) {
+			n->lease_state = 3;   /* read it back at the first renewal */
+			next = ST_DONE;
+		}
+		break;
+	}
+	if (next < 0) {
+		sched__add(&x->s, &n->reg_t, hl_now() + backoff(&n->backoff));
+		return;
+	}
+	n->backoff = 0;
+	n->step = (unsigned char)next;
+	step(n);
+}
+
+static struct hl_req *create_node_req(struct hnode *n)
+{
 	struct hl_req *r = hl_req_new("POST", "create", "nodes", "", "/api/v1/nodes");
 
 	if (!r)
-		return;
-	if (x->o->protobuf) {
+		return NULL;
+	if (n->x->o->protobuf) {
 		struct pbuf b = { 0 };
 
 		if (pb_meta_object(&b, "v1", "Node", n->name, NULL) == 0)
@@ -113,11 +399,154 @@ static void on_register(struct hl_timer *t)
 		if (len > 0)
 			hl_req_body(r, BODY_JSON, body, len);
 	}
-	if (submit(x, r, n, registered) < 0)
-		sched__add(&x->s, &n->reg_t, hl_now() + backoff(n));
+	return r;
 }
 
-/* ---- lease -------------------------------------------------------------- */
+static void registered(struct hnode *n)
+{
+	struct hl_ctx *x = n->x;
+	const struct hl_opts *o = x->o;
+	double now = hl_now();
+
+	n->registered = 1;
+	n->last_report = -1;
+	if (++x->nodes_registered == x->nnodes)   /* tools/bench_hollow.py waits for this line */
+		hl_info("all %d nodes registered in %.1f s", x->nnodes, now - x->started);
+	if (!x->active_nodes)
+		return;
+	sched__add(&x->s, &n->lease_t, now + hl_jitter(o->lease_period, o->jitter));
+	sched__add(&x->s, &n->status_t, now);           /* the first status: NotReady */
+	sched__add(&x->s, &n->ready_t, now + o->ready_delay);
+}
+
+static void step(struct hnode *n)
+{
+	struct hl_ctx *x = n->x;
+	struct hl_req *r = NULL;
+	const char *name = n->name;
+
+	if (x->stopping)
+		return;
+	switch (n->step) {
+	case ST_WAIT_API:
+		/* pkg/volume/csi/csi_plugin.go waitForAPIServerForever: in the
+		 * newest kubelets (the copy read has MutableCSINodeAllocatableCount,
+		 * 1.33+) the object is discarded, so it asks the watch cache
+		 * (util.FromApiserverCache: resourceVersion=0); older copies
+		 * ask without */
+		r = hl_req_new("GET", "get", "csinodes", "", "/apis/storage.k8s.io/v1/csinodes/%s?resourceVersion=0",
+			       name);
+		break;
+	case ST_GET_CSINODE:
+		r = hl_req_new("GET", "get", "csinodes", "", "/apis/storage.k8s.io/v1/csinodes/%s", name);
+		break;
+	case ST_CREATE_NODE:
+		r = create_node_req(n);
+		break;
+	case ST_GET_OLD_NODE:
+	case ST_GET_NODE_CSI:
+	case ST_GET_NODE_LEASE:
+		r = hl_req_new("GET", "get", "nodes", "", "/api/v1/nodes/%s", name);
+		break;
+	case ST_CREATE_CSINODE: {
+		char *body = NULL;
+		int len;
+
+		/* JSON even with protobuf: the stand-in server decodes
+		 * protobuf bodies of core kinds and Lease only */
+		r = hl_req_new("POST", "create", "csinodes", "", "/apis/storage.k8s.io/v1/csinodes");
+		len = asprintf(&body, "{\"apiVersion\":\"storage.k8s.io/v1\",\"kind\":\"CSINode\","
+			       "\"metadata\":{\"name\":\"%s\"},\"spec\":{\"drivers\":[]}}", name);
+		if (r && len > 0)
+			hl_req_body(r, BODY_JSON, body, len);
+		else
+			free(body);
+		break;
+	}
+	case ST_GET_LEASE:
+		r = hl_req_new("GET", "get", "leases", "",
+			       "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/%s", name);
+		break;
+	case ST_CREATE_LEASE:
+		r = hl_req_new("POST", "create", "leases", "",
+			       "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases");
+		if (r)
+			lease_body(n, r, 1);
+		break;
+	default:
+		registered(n);
+		return;
+	}
+	if (submit(x, r, n, step_done) < 0)
+		sched__add(&x->s, &n->reg_t, hl_now() + backoff(&n->backoff));
+}
+
+static void on_register(struct hl_timer *t)
+{
+	struct hnode *n = container_of(t, struct hnode, reg_t);
+
+	if (!n->started) {
+		/* the kubelet starts its informers first (NewMainKubelet),
+		 * its pod source once the node informer synced
+		 * (pods_after_node_sync); a passive node (density alone)
+		 * watches its pods only, at once */
+		n->started = 1;
+		n->started_at = hl_now();
+		for (int k = 0; k < INF_COUNT; k++)
+			if (n->x->active_nodes ? k != INF_PODS : k == INF_PODS)
+				list_informer(&n->inf[k]);
+	}
+	step(n);
+}
+
+/* ---- lease --------------------------------------------------------------- */
+
+static void lease_body(struct hnode *n, struct hl_req *r, int create)
+{
+	const char *ns = "kube-node-lease";
+	struct timespec now;
+
+	clock_gettime(CLOCK_REALTIME, &now);
+	if (n->x->o->protobuf) {
+		struct pbuf b = { 0 };
+
+		if (pb_lease(&b, n->name, n->name, create ? NULL : n->lease_rv, now.tv_sec,
+			     (int32_t)(now.tv_nsec / 1000 * 1000), 40) == 0)
+			hl_req_body(r, BODY_PROTOBUF, (char *)b.p, b.len);
+		else
+			pb_free(&b);
+	} else {
+		char *body = NULL, rv[64] = "", ts[48];
+		int len;
+
+		hl_timestamp(ts, sizeof(ts), 1);
+		if (!create && n->lease_rv[0])
+			snprintf(rv, sizeof(rv), ",\"resourceVersion\":\"%s\"", n->lease_rv);
+		len = asprintf(&body,
+			"{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
+			"\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"%s},"
+			"\"spec\":{\"holderIdentity\":\"%s\",\"leaseDurationSeconds\":40,"
+			"\"renewTime\":\"%s\"}}", n->name, ns, rv, n->name, ts);
+		if (len > 0)
+			hl_req_body(r, BODY_JSON, body, len);
+	}
+}
+
+static void lease_done(struct hl_req *r);
+
+/* update leases from the last resourceVersion: the controller's
+ * latestLease, so no get before it (controller.go sync) */
+static void lease_update(struct hnode *n)
+{
+	struct hl_req *r = hl_req_new("PUT", "update", "leases", "",
+				      "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/%s",
+				      n->name);
+
+	if (r)
+		lease_body(n, r, 0);
+	if (r && submit(n->x, r, n, lease_done) == 0)
+		n->lease_busy = 1;
+}
 
 static void lease_done(struct hl_req *r)
 {
@@ -129,20 +558,22 @@ static void lease_done(struct hl_req *r)
 	n->lease_busy = 0;
 	if (r->cancelled)
 		return;
-	if (r->status >= 200 && r->status < 300) {
+	if (ok(r)) {
 		if (answer_obj(r, 0, &o) == 0 && o.rv[0])
 			snprintf(n->lease_rv, sizeof(n->lease_rv), "%s", o.rv);
-		if (n->lease_state == 2 && !strcmp(r->verb, "update"))
+		if (!strcmp(r->verb, "update"))
 			samples__add(&x->st.lease_lag, (now - n->lease_due) * 1e3);
 		n->lease_state = 2;
+		/* the lease read back after a conflict: retryUpdateLease
+		 * (component-helpers apimachinery/lease/controller.go) updates
+		 * it at once, not a period later */
+		if (!strcmp(r->verb, "get") && !x->stopping)
+			lease_update(n);
 	} else if (r->status == 409) {
-		/* it exists (create) or our resourceVersion is stale (update):
-		 * read it back before the next renewal */
+		/* our resourceVersion is stale: nodelease reads the lease back */
 		n->lease_state = 3;
 		if (!x->stopping)
 			sched__add(&x->s, &n->lease_t, now);
-	} else if (r->status == 404) {
-		n->lease_state = 0;
 	}
 }
 
@@ -151,231 +582,117 @@ static void on_lease(struct hl_timer *t)
 	struct hnode *n = container_of(t, struct hnode, lease_t);
 	struct hl_ctx *x = n->x;
 	const struct hl_opts *o = x->o;
-	const char *ns = "kube-node-lease";
-	struct hl_req *r;
-	char ts[48];
-
 	double due = t->due;
+	struct hl_req *r;
 
 	if (x->stopping)
 		return;
-	if (n->lease_state == 2)
-		sched__add(&x->s, &n->lease_t, due + hl_jitter(o->lease_period, o->jitter));
+	sched__add(&x->s, &n->lease_t, due + hl_jitter(o->lease_period, o->jitter));
 	if (n->lease_busy) {
 		/* the last renewal is still out: this one is at least a period late */
 		samples__add(&x->st.lease_lag, o->lease_period * 1e3);
 		return;
 	}
 	n->lease_due = due;
-	if (n->lease_state == 3) {
-		r = hl_req_new("GET", "get", "leases", "",
-			       "/apis/coordination.k8s.io/v1/namespaces/%s/leases/%s", ns, n->name);
-		if (r)
-			r->iarg = 0;
-		n->lease_state = 2;
-		if (!n->lease_t.idx)
-			sched__add(&x->s, &n->lease_t, hl_now() + hl_jitter(o->lease_period, o->jitter));
-	} else {
-		int create = n->lease_state == 0;
-		struct timespec now;
-
-		clock_gettime(CLOCK_REALTIME, &now);
-		if (create) {
-			r = hl_req_new("POST", "create", "leases", "",
-				       "/apis/coordination.k8s.io/v1/namespaces/%s/leases", ns);
-			/* next attempt or first renewal */
-			sched__add(&x->s, &n->lease_t, hl_now() + hl_jitter(o->lease_period, o->jitter));
-		} else {
-			r = hl_req_new("PUT", "update", "leases", "",
-				       "/apis/coordination.k8s.io/v1/namespaces/%s/leases/%s", ns, n->name);
-		}
-		if (r && o->protobuf) {
-			struct pbuf b = { 0 };
-
-			if (pb_lease(&b, n->name, n->name, create ? NULL : n->lease_rv, now.tv_sec,
-				     (int32_t)(now.tv_nsec / 1000 * 1000), 40) == 0)
-				hl_req_body(r, BODY_PROTOBUF, (char *)b.p, b.len);
-			else
-				pb_free(&b);
-		} else if (r) {
-			char *body = NULL, rv[64] = "";
-			int len;
-
-			hl_timestamp(ts, sizeof(ts), 1);
-			if (!create && n->lease_rv[0])
-				snprintf(rv, sizeof(rv), ",\"resourceVersion\":\"%s\"", n->lease_rv);
-			len = asprintf(&body,
-				"{\"apiVersion\":\"coordination.k8s.io/v1\",\"kind\":\"Lease\","
-				"\"metadata\":{\"name\":\"%s\",\"namespace\":\"%s\"%s},"
-				"\"spec\":{\"holderIdentity\":\"%s\",\"leaseDurationSeconds\":40,"
-				"\"renewTime\":\"%s\"}}", n->name, ns, rv, n->name, ts);
-			if (len > 0)
-				hl_req_body(r, BODY_JSON, body, len);
-		}
+	if (n->lease_state != 3) {
+		lease_update(n);
+		return;
 	}
+	r = hl_req_new("GET", "get", "leases", "",
+		       "/apis/coordination.k8s.io/v1/namespaces/kube-node-lease/leases/%s", n->name);
+	n->lease_state = 2;
 	if (r && submit(x, r, n, lease_done) == 0)
 		n->lease_busy = 1;
 }
 
-/* ---- node status -------------------------------------------------------- */
+/* ---- node status ----------------------------------------------------------- */
 
 static void status_done(struct hl_req *r)
 {
 	struct hnode *n = r->arg;
 
 	n->status_busy = 0;
+	if (r->cancelled)
+		return;
+	if (ok(r)) {
+		n->reported_ready = (unsigned char)r->iarg;
+		n->last_report = hl_now();
+	}
+}
+
+static void patch_status(struct hnode *n)
+{
+	struct hl_ctx *x = n->x;
+	struct hl_req *r;
+	char ts[48], *body = NULL;
+	int len;
+
+	r = hl_req_new("PATCH", "patch", "nodes", "status", "/api/v1/nodes/%s/status", n->name);
+	if (!r)
+		return;
+	hl_timestamp(ts, sizeof(ts), 0);
+	/* what the kubelet's patch carries: the conditions' heartbeat times
+	 * (a strategic merge patch: JSON with protobuf too, as in client-go) */
+	len = asprintf(&body,
+		"{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"%s\","
+		"\"reason\":\"%s\",\"message\":\"hollow kubelet is posting %s status\","
+		"\"lastHeartbeatTime\":\"%s\"}]}}", n->ready ? "True" : "False",
+		n->ready ? "KubeletReady" : "KubeletNotReady", n->ready ? "ready" : "not ready", ts);
+	if (len > 0)
+		hl_req_body(r, BODY_SMP, body, len);
+	r->iarg = n->ready;
+	if (submit(x, r, n, status_done) == 0)
+		n->status_busy = 1;
+}
+
+/* tryUpdateNodeStatus's first try read the node from the informer; it had
+ * not seen it, so the kubelet got it from the API server */
+static void node_got(struct hl_req *r)
+{
+	struct hnode *n = r->arg;
+
+	n->status_busy = 0;
+	if (r->cancelled || n->x->stopping)
+		return;
+	if (ok(r))
+		patch_status(n);
 }
 
 static void on_status(struct hl_timer *t)
 {
 	struct hnode *n = container_of(t, struct hnode, status_t);
 	struct hl_ctx *x = n->x;
+	const struct hl_opts *o = x->o;
+	double now = hl_now();
 	struct hl_req *r;
-	char ts[48], *body = NULL;
-	int len;
 
 	if (x->stopping)
 		return;
-	sched__add(&x->s, &n->status_t, hl_now() + hl_jitter(x->o->status_period, x->o->jitter));
+	sched__add(&x->s, &n->status_t, now + hl_jitter(o->status_period, o->jitter));
 	if (n->status_busy)
 		return;
-	r = hl_req_new("PATCH", "patch", "nodes", "status", "/api/v1/nodes/%s/status", n->name);
-	if (!r)
+	/* since node leases, the kubelet patches status only when it changed
+	 * or nodeStatusReportFrequency after its last report */
+	if (n->last_report >= 0 && n->ready == n->reported_ready &&
+	    now - n->last_report < o->status_report)
 		return;
-	hl_timestamp(ts, sizeof(ts), 0);
-	/* what a kubelet's heartbeat changes: the Ready condition's times
-	 * (patches stay JSON in protobuf mode, as in client-go) */
-	len = asprintf(&body,
-		"{\"status\":{\"conditions\":[{\"type\":\"Ready\",\"status\":\"True\","
-		"\"reason\":\"KubeletReady\",\"message\":\"hollow kubelet is posting ready status\","
-		"\"lastHeartbeatTime\":\"%s\"}]}}", ts);
-	if (len > 0)
-		hl_req_body(r, BODY_SMP, body, len);
-	if (submit(x, r, n, status_done) == 0)
+	if (n->node_seen) {
+		patch_status(n);
+		return;
+	}
+	r = hl_req_new("GET", "get", "nodes", "", "/api/v1/nodes/%s", n->name);
+	if (submit(x, r, n, node_got) == 0)
 		n->status_busy = 1;
 }
 
-/* ---- pods bound to the node: list, then watch ---------------------------- */
-
-static void watch_event(const struct watch_event *ev, void *arg)
+static void on_ready(struct hl_timer *t)
 {
-	struct hnode *n = arg;
+	struct hnode *n = container_of(t, struct hnode, ready_t);
 
-	if (ev->obj.rv[0])
-		snprintf(n->pods_rv, sizeof(n->pods_rv), "%s", ev->obj.rv);
-	if (!strcmp(ev->type, "ERROR")) {
-		if (ev->obj.code == 410)
-			n->relist = 1;
-		return;
-	}
-	if (!strcmp(ev->type, "BOOKMARK"))
-		return;
-	if (n->x->on_pod)
-		n->x->on_pod(n->x, n, ev);
+	n->ready = 1;   /* the next status sync reports the change */
 }
 
-static void watch_open(struct hl_req *r)
-{
-	struct hnode *n = r->arg;
-
-	n->watching = 1;
-	n->backoff = 0;
-	if (!n->ever_ready) {
-		n->ever_ready = 1;
-		n->x->nodes_ready++;
-	}
-	watch__reset(&n->wp);
-	n->wp.protobuf = r->resp_protobuf;
-}
-
-static int watch_data(struct hl_req *r, const char *data, size_t len)
-{
-	struct hnode *n = r->arg;
-
-	return watch__feed(&n->wp, data, len, watch_event, n);
-}
-
-static void watch_done(struct hl_req *r)
-{
-	struct hnode *n = r->arg;
-	struct hl_ctx *x = n->x;
-	double now = hl_now();
-
-	n->watch = NULL;
-	n->watching = 0;
-	watch__reset(&n->wp);
-	if (r->cancelled || x->stopping)
-		return;
-	if (r->status == 410)
-		n->relist = 1;
-	if (r->status == 200 && (r->err == ERR_NONE || r->err == ERR_RESET) && !n->relist) {
-		/* the server ended it (timeoutSeconds) or dropped it: resume */
-		sched__add(&x->s, &n->watch_t, now + (r->err ? backoff(n) : hl_rand() * 0.1));
-		return;
-	}
-	n->relist = 1;
-	sched__add(&x->s, &n->watch_t, now + backoff(n));
-}
-
-static void start_watch(struct hnode *n)
-{
-	struct hl_ctx *x = n->x;
-	struct hl_req *r;
-	long timeout = (long)(x->o->watch_timeout * (1 + hl_rand()));
-
-	/* kubelet's reflector asks timeoutSeconds in [minWatchTimeout, 2x) */
-	r = hl_req_new("GET", "watch", "pods", "",
-		       "/api/v1/pods?fieldSelector=spec.nodeName%%3D%s&watch=true&resourceVersion=%s"
-		       "&allowWatchBookmarks=true&timeoutSeconds=%ld", n->name, n->pods_rv, timeout);
-	if (!r)
-		return;
-	r->stream = 1;
-	r->on_open = watch_open;
-	r->on_data = watch_data;
-	if (submit(x, r, n, watch_done) == 0)
-		n->watch = r;
-	else
-		sched__add(&x->s, &n->watch_t, hl_now() + backoff(n));
-}
-
-static void listed(struct hl_req *r)
-{
-	struct hnode *n = r->arg;
-	struct hl_ctx *x = n->x;
-	struct hl_obj o;
-
-	if (r->cancelled || x->stopping)
-		return;
-	if (r->status >= 200 && r->status < 300 && answer_obj(r, 1, &o) == 0) {
-		snprintf(n->pods_rv, sizeof(n->pods_rv), "%s", o.rv);
-		n->relist = 0;
-		start_watch(n);
-		return;
-	}
-	n->relist = 1;
-	sched__add(&x->s, &n->watch_t, hl_now() + backoff(n));
-}
-
-static void list_pods(struct hnode *n)
-{
-	struct hl_req *r = hl_req_new("GET", "list", "pods", "",
-				      "/api/v1/pods?fieldSelector=spec.nodeName%%3D%s", n->name);
-
-	if (submit(n->x, r, n, listed) < 0)
-		sched__add(&n->x->s, &n->watch_t, hl_now() + backoff(n));
-}
-
-static void on_watch_timer(struct hl_timer *t)
-{
-	struct hnode *n = container_of(t, struct hnode, watch_t);
-
-	if (n->x->stopping || n->watch)
-		return;
-	if (n->relist || !n->pods_rv[0])
-		list_pods(n);
-	else
-		start_watch(n);
-}
+/* ---- start and stop ------------------------------------------------------- */
 
 int nodes__start(struct hl_ctx *x, int active)
 {
@@ -384,6 +701,7 @@ int nodes__start(struct hl_ctx *x, int active)
 
 	x->nnodes = o->nodes;
 	x->active_nodes = active;
+	x->started = now;
 	x->nodes = calloc(x->nnodes ? x->nnodes : 1, sizeof(*x->nodes));
 	if (!x->nodes)
 		return -1;
@@ -396,9 +714,15 @@ int nodes__start(struct hl_ctx *x, int active)
 		n->reg_t.fn = on_register;
 		n->lease_t.fn = on_lease;
 		n->status_t.fn = on_status;
-		n->watch_t.fn = on_watch_timer;
-		watch__init(&n->wp, 0);
-		/* registrations spread evenly over the ramp, with jitter */
+		n->ready_t.fn = on_ready;
+		for (int k = 0; k < INF_COUNT; k++) {
+			n->inf[k].n = n;
+			n->inf[k].kind = (unsigned char)k;
+			n->inf[k].t.fn = on_informer_timer;
+			watch__init(&n->inf[k].wp, 0);
+		}
+		/* passive nodes (density alone) only register and watch pods */
+		n->step = active ? ST_WAIT_API : ST_CREATE_NODE;
 		sched__add(&x->s, &n->reg_t, now + o->ramp * (i + hl_rand()) / x->nnodes);
 	}
 	return 0;
@@ -412,22 +736,92 @@ void nodes__stop_timers(struct hl_ctx *x)
 		sched__del(&x->s, &n->reg_t);
 		sched__del(&x->s, &n->lease_t);
 		sched__del(&x->s, &n->status_t);
-		sched__del(&x->s, &n->watch_t);
+		sched__del(&x->s, &n->ready_t);
+		for (int k = 0; k < INF_COUNT; k++)
+			sched__del(&x->s, &n->inf[k].t);
 	}
 }
 
 void nodes__stop_watches(struct hl_ctx *x)
 {
 	for (int i = 0; i < x->nnodes; i++)
-		if (x->nodes[i].watch)
-			client__cancel(&x->c, x->nodes[i].watch);
+		for (int k = 0; k < INF_COUNT; k++)
+			if (x->nodes[i].inf[k].watch)
+				client__cancel(&x->c, x->nodes[i].inf[k].watch);
 }
 
 void nodes__free(struct hl_ctx *x)
 {
 	for (int i = 0; i < x->nnodes; i++)
-		watch__free(&x->nodes[i].wp);
+		for (int k = 0; k < INF_COUNT; k++)
+			watch__free(&x->nodes[i].inf[k].wp);
 	free(x->nodes);
 	x->nodes = NULL;
 	x->nnodes = 0;
+}
+
+/* ---- the schedule, for --plan -------------------------------------------- */
+
+#define PLAN_STARTUP 85.0
+
+/* V rounded up to a whole number of periods P: a timer ticking every P notices V late */
+static double ceil_to(double v, double p)
+{
+	return p > 0 ? ceil(v / p - 1e-9) * p : v;
+}   /* the startup window of issue 16's Kubemark figures */
+
+/* status patches in [0, W) of a node registered at 0: NotReady at once,
+ * Ready at the first sync after --ready-delay, then every --status-report
+ * (at the sync after it is due) */
+static double plan_status(const struct hl_opts *o, double w)
+{
+	double t, count = 1, every = ceil_to(o->status_report, o->status_period);
+
+	t = ceil_to(o->ready_delay > 0 ? o->ready_delay : o->status_period, o->status_period);
+	if (t < w)
+		count++;
+	for (t += every; t < w; t += every)
+		count++;
+	return count;
+}
+
+int nodes__plan(const struct hl_opts *o, FILE *f)
+{
+	static const char *const seq[] = {
+		"get csinodes", "create nodes", "get csinodes", "get nodes", "create csinodes",
+		"get leases", "get nodes", "create leases", "patch nodes/status",
+	};
+	double w = PLAN_STARTUP, mean_watch = 1.5 * o->watch_timeout;
+
+	fprintf(f, "# hollowload --plan: calls of one hollow node (lease %gs, status sync %gs, "
+		"status report %gs, watch %gs..%gs, Ready after %gs)\n", o->lease_period,
+		o->status_period, o->status_report, o->watch_timeout, 2 * o->watch_timeout, o->ready_delay);
+	/* the pod source's list last: it waits for the node informer's sync
+	 * (pods_after_node_sync), so it may come after the first registration calls */
+	fprintf(f, "sequence:");
+	for (int k = 0; k < INF_COUNT; k++)
+		if (k != INF_PODS)
+			fprintf(f, " list %s,", inf_names[k]);
+	fprintf(f, " list %s,", inf_names[INF_PODS]);
+	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
+		fprintf(f, " %s%s", seq[i], i + 1 < sizeof(seq) / sizeof(seq[0]) ? "," : "\n");
+	fprintf(f, "%-28s %12s %12s\n", "call", "startup/85s", "steady/min");
+	for (int k = 0; k < INF_COUNT; k++) {
+		char name[48];
+
+		snprintf(name, sizeof(name), "list %s", inf_names[k]);
+		fprintf(f, "%-28s %12.2f %12.3f\n", name, 1.0, 0.0);
+		snprintf(name, sizeof(name), "watch %s", inf_names[k]);
+		fprintf(f, "%-28s %12.2f %12.3f\n", name, 1.0 + floor(w / mean_watch), 60 / mean_watch);
+	}
+	fprintf(f, "%-28s %12.2f %12.3f\n", "get csinodes", 2.0, 0.0);
+	fprintf(f, "%-28s %12.2f %12.3f\n", "create nodes", 1.0, 0.0);
+	fprintf(f, "%-28s %12.2f %12.3f\n", "get nodes", 2.0, 0.0);
+	fprintf(f, "%-28s %12.2f %12.3f\n", "create csinodes", 1.0, 0.0);
+	fprintf(f, "%-28s %12.2f %12.3f\n", "get leases", 1.0, 0.0);
+	fprintf(f, "%-28s %12.2f %12.3f\n", "create leases", 1.0, 0.0);
+	fprintf(f, "%-28s %12.2f %12.3f\n", "update leases", floor(w / o->lease_period), 60 / o->lease_period);
+	fprintf(f, "%-28s %12.2f %12.3f\n", "patch nodes/status", plan_status(o, w),
+		60 / ceil_to(o->status_report, o->status_period));
+	return 0;
 }
