@@ -206,11 +206,20 @@ def one_cause_runs(srv, etcd, admin):
     (paused in a duty cycle), and lists of large objects from the watch
     cache (serialization). The third cause of the issue, a flood into a
     small APF share, is not here: APF wait is not probed yet."""
+    # Requests arrive at random moments, not back to back: a client that sends
+    # the next request as soon as the last one ended would find etcd awake
+    # (just woken for the last one) more often than not, and the median
+    # request of a paused etcd would be a fast one.
+    import random
+    rnd = random.Random(15)
+
     def writes(tag):
         def load():
             for i in range(30):
+                time.sleep(rnd.uniform(0, 0.11))
                 admin.request("POST", ta.ns_path("oc", "widgets"), ta.widget(f"{tag}{i}", size=i))
             for i in range(30):
+                time.sleep(rnd.uniform(0, 0.11))
                 admin.request("DELETE", ta.ns_path("oc", "widgets", f"{tag}{i}"))
         return load
     base = record_run(srv, etcd, "oc-base", writes("b"))
