@@ -600,6 +600,12 @@ static uint32_t build_stack(struct cpuprof *p, const struct target *t,
 				     FRAMES_MAX - n < INLINE_MAX ? FRAMES_MAX - n : INLINE_MAX);
 		if (k < 1)
 			continue;
+		/*
+		 * The frames of one address end in the function it is in; cut
+		 * short at MAX, the last would claim the next address's frame
+		 * as the caller it was inlined into.
+		 */
+		p->frames[n + k - 1].inlined = false;
 		for (int j = 0; j < k; j++)
 			p->kernel[n + j] = false;
 		n += k;

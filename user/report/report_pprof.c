@@ -7,12 +7,15 @@
  * github.com/google/pprof/proto/profile.proto; no protobuf library is
  * worth one message) and compressed with zlib's gzip wrapper.
  *
- * What is stored decides what the profile holds: table cpu_stacks keeps
- * folded function names, outermost first, with inlined functions as frames
- * of their own, and no file, line or address. So each distinct frame name
- * is one Function and one Location (one Line, line 0) of a single mapping
- * marked has_functions, which keeps pprof from trying to symbolize it
- * again. Samples carry the values samples/count and cpu/nanoseconds and
+ * What is stored decides what the profile holds: table cpu_functions keeps
+ * each frame's name, file, line and whether it was inlined into its caller
+ * (SCHEMA.md), and no address. So each name and file is one Function, and
+ * each frame together with the frames inlined into it is one Location,
+ * their Lines innermost first, of a single mapping marked has_functions
+ * (which keeps pprof from trying to symbolize it again) and has_filenames,
+ * has_line_numbers, has_inline_frames as the frames have them. Files made
+ * before cpu_functions had file and line give names only: a Location of
+ * one Line, line 0, per frame. Samples carry the values samples/count and cpu/nanoseconds and
  * the string labels component, category, verb, resource, subresource and
  * scope; a label whose value is '' (samples of no request) is left out, as
  * pprof drops empty string labels when it reads a profile.
