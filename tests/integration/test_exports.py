@@ -294,9 +294,13 @@ def pprof_line_checks(gobin, db, out):
     go_rows, inl_rows = con.execute(
         "SELECT count(*) FILTER (WHERE file LIKE '%.go' AND line > 0), "
         "count(*) FILTER (WHERE inlined = 1 AND line > 0) FROM cpu_functions").fetchone()
+    # what positions cost: stacks of frame ids against the folded stacks they spell
+    nids, nfolded = con.execute("SELECT (SELECT count(*) FROM cpu_stack_ids), "
+                                "(SELECT count(DISTINCT stack) FROM cpu_stacks)").fetchone()
     con.close()
     check(go_rows > 0 and inl_rows > 0,
-          f"pprof: cpu_functions keeps file:line ({go_rows} frames in .go files, {inl_rows} inlined)")
+          f"pprof: cpu_functions keeps file:line ({go_rows} frames in .go files, {inl_rows} inlined; "
+          f"{nids} stacks of frame ids for {nfolded} folded stacks)")
     rc, locs, err = pprof_locations(gobin, out)
     lines = [ln for ls in locs.values() for ln in ls]
     served = [ln for ln in lines if ln[0].startswith("net/http.") and ln[1].endswith("/net/http/server.go")
