@@ -327,6 +327,25 @@ def pprof_line_checks(gobin, db, out):
           "pprof: -traces marks inlined frames (inline)", r.stderr[-300:])
 
 
+def pprof_v1_checks(gobin):
+    """A version 1 file (tests/golden/real.db, names only) still gives a profile, without file:line."""
+    v1 = os.path.join(os.path.dirname(os.path.abspath(__file__)), "..", "golden", "real.db")
+    out = os.path.join(TMP, "v1.pb.gz")
+    r = subprocess.run([CPPROF, "report", v1, "--label", "json", "--format", "pprof", "-o", out],
+                       capture_output=True, text=True)
+    con = sqlite3.connect(f"file:{v1}?mode=ro", uri=True)
+    want = con.execute("SELECT sum(s.samples), sum(s.cpu_ns) FROM cpu_stacks s JOIN runs r "
+                       "ON r.id = s.run_id WHERE r.label = 'json'").fetchone()
+    con.close()
+    rc, s, ns, err = pprof_raw_totals(gobin, out) if r.returncode == 0 else (1, 0, 0, r.stderr)
+    m = subprocess.run([gobin, "tool", "pprof", "-raw", out], capture_output=True, text=True,
+                       env=dict(os.environ, HOME=TMP, PPROF_TMPDIR=TMP)).stdout
+    flags = re.findall(r"^1: \S+ cpprof\s+(\S*)$", m, re.M)
+    check(rc == 0 and (s, ns) == want and flags == ["[FN]"],
+          f"pprof: a version 1 file reports names only ({s} samples, {ns} ns of {want}; mapping {flags})",
+          err[-300:])
+
+
 def pprof_checks(db, run_id):
     gobin = go_binary()
     if not check(gobin is not None, "pprof: a Go toolchain of make deps is installed (/usr/lib/go-1.2x)"):
@@ -355,6 +374,7 @@ def pprof_checks(db, run_id):
     check(rc == 0 and ns == list_ns and list_ns > 0,
           f"pprof: -tagfocus verb=list keeps the list samples ({ns} ns; cpu_profile {list_ns})", err[-300:])
     pprof_line_checks(gobin, db, out)
+    pprof_v1_checks(gobin)
     r = subprocess.run([gobin, "tool", "pprof", "-tags", out], capture_output=True, text=True,
                        env=dict(os.environ, HOME=TMP))
     tags = set(re.findall(r"^\s*(\w+): Total", r.stdout, re.M))
