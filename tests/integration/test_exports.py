@@ -18,7 +18,10 @@ CPU sampling and --listen on a free loopback port:
   exceed cpu_profile; the target shows as attached;
 - `go tool pprof -raw` of the pprof file sums to the run's cpu_profile
   (samples and nanoseconds), `-tags` lists the labels, `-tagfocus
-  verb=list` keeps the list samples, `-top` runs;
+  verb=list` keeps the list samples, `-top` runs; `-raw` shows net/http
+  frames at server.go:LINE, locations of several Lines whose inner Lines
+  are frames stored as inlined, `-traces` marks them (inline); a version 1
+  file (tests/golden/real.db) still gives a profile, of names only;
 - the PerfData validates against tests/schema/perfdata.schema.json, has
   one item per charted call kind, and its Perc99 and Count equal the
   report's p99 and count for every call kind; -o DIRECTORY writes
