@@ -489,6 +489,61 @@ static void test_throughput(void)
 	       (double)file_size(path) / rows);
 }
 
+/*
+ * Frames with their file:line (issue 17): one folded stack sampled at two
+ * lines is two stacks of frame ids, and the cpu_stacks view spells both,
+ * and a stack without positions (migrated), as the same folded text.
+ */
+static void test_stack_lines(void)
+{
+	const char *path = tmp("lines.db");
+	struct run_info ri = { .label = "l", .kind = "other", .started_ns = 1700000000000000000LL };
+	struct target_info ti = { .pid = 8, .component = "apiserver" };
+	const char *folded = "runtime.goexit;main.serve;json.Marshal;tcp_sendmsg_[k]";
+	const char *lines[] = {
+		"0\t1700\t/go/src/runtime/asm_amd64.s\n0\t10\t/src/main.go\n"
+		"1\t20\t/go/src/encoding/json/encode.go\n0\t0\t",
+		"0\t1700\t/go/src/runtime/asm_amd64.s\n0\t12\t/src/main.go\n"
+		"1\t20\t/go/src/encoding/json/encode.go\n0\t0\t",
+		NULL,
+	};
+	int64_t run = 0, t = 0;
+	struct store *s;
+	char buf[512];
+	int err = 0;
+
+	s = store__open(path, &err);
+	CHECK(s != NULL, "store__open: %d %s", err, cp_lasterr());
+	if (!s)
+		return;
+	CHECK_INT(store__begin_run(s, &ri, &run), 0);
+	CHECK_INT(store__add_target(s, run, &ti, &t), 0);
+	for (int i = 0; i < 3; i++)
+		CHECK_INT(store__add_stack(s, &(struct stack_rec){ .run_id = run, .target_id = t,
+			.component = "apiserver", .category = "json_encode", .verb = "get",
+			.resource = "pods", .stack = folded, .samples = i + 1, .cpu_ns = 10 * (i + 1),
+			.lines = lines[i] }), 0);
+	CHECK_INT(store__flush(s), 0);
+	store__close(s);
+
+	CHECK_STR(sql_text(path, "SELECT group_concat(stack || '=' || n, ' ') FROM "
+			   "(SELECT stack, sum(samples) AS n FROM cpu_stacks GROUP BY stack)",
+			   buf, sizeof(buf)),
+		  "runtime.goexit;main.serve;json.Marshal;tcp_sendmsg_[k]=6");
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM cpu_stacks"), 3);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM cpu_stack_ids"), 3);
+	CHECK_STR(sql_text(path, "SELECT group_concat(ifnull(file, '-') || ':' || ifnull(line, '-') || "
+			   "':' || ifnull(inlined, '-'), ' ') FROM (SELECT * FROM cpu_functions "
+			   "WHERE name = 'main.serve' ORDER BY id)", buf, sizeof(buf)),
+		  "/src/main.go:10:0 /src/main.go:12:0 -:-:-");
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM cpu_functions WHERE name = 'json.Marshal' "
+			  "AND inlined = 1 AND line = 20"), 1);
+	/* a frame without a position is its name alone, as the frames of migrated stacks */
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM cpu_functions WHERE name = 'tcp_sendmsg_[k]' "
+			  "AND file IS NULL"), 1);
+	CHECK_INT(sql_int(path, "SELECT count(*) FROM cpu_functions"), 8);
+}
+
 int main(void)
 {
 	if (!mkdtemp(dir)) {
@@ -499,6 +554,7 @@ int main(void)
 	test_labels_and_delete();
 	test_foreign_files();
 	test_view_roundtrip();
+	test_stack_lines();
 	test_unwritable();
 	test_throughput();
 

@@ -29,6 +29,7 @@
 #define DONE_KEEP_NS   (30ULL * 1000000000ULL)
 #define FRAMES_MAX     512        /* frames per sample after inline expansion */
 #define FOLDED_MAX     16384      /* bytes of one folded stack */
+#define LINES_MAX      32768      /* bytes of its frames' file:line (stack_rec.lines) */
 #define INLINE_MAX     16
 
 /* ---- a small open-addressing hash of fixed-size keys ------------------- */
@@ -220,7 +221,8 @@ struct intern_key {
 };
 
 struct stack_entry {
-	char *folded;
+	char *folded;             /* one allocation with lines after its NUL */
+	char *lines;
 	uint32_t category;
 };
 
@@ -256,6 +258,7 @@ struct cpuprof {
 	struct cpuprof_stats st;
 	uint64_t last_ts;         /* newest sample time seen */
 	char folded[FOLDED_MAX];
+	char lines[LINES_MAX];
 	struct sym_frame frames[FRAMES_MAX];
 	const char *names[FRAMES_MAX];
 	bool kernel[FRAMES_MAX];
@@ -482,9 +485,35 @@ static void fold_append(char *buf, size_t *off, const char *s, const char *suffi
 	*off = o;
 }
 
+/*
+ * Append frame F's source position to p->lines at *OFF: whole or not at
+ * all (once full, the deeper frames have none), so no entry is cut short.
+ */
+static void lines_append(struct cpuprof *p, size_t *off, const struct sym_frame *f)
+{
+	char buf[64];
+	size_t o = *off, n;
+	int k;
+
+	k = snprintf(buf, sizeof(buf), "%s%d\t%d\t", o ? "\n" : "", f->inlined ? 1 : 0,
+		     f->line > 0 ? f->line : 0);
+	n = strlen(f->file ? f->file : "");
+	if (k < 0 || o + (size_t)k + n + 1 > LINES_MAX) {
+		*off = LINES_MAX;   /* full */
+		return;
+	}
+	memcpy(p->lines + o, buf, (size_t)k);
+	o += (size_t)k;
+	for (size_t i = 0; i < n; i++)
+		p->lines[o++] = (f->file[i] == '\n' || f->file[i] == '\t') ? '_' : f->file[i];
+	p->lines[o] = 0;
+	*off = o;
+}
+
+/* A stack is its frames' names and their positions: p->folded and p->lines. */
 static bool same_stack(const struct cpuprof *p, uint64_t id, const void *arg)
 {
-	return !strcmp(p->stacks[id].folded, arg);
+	return !strcmp(p->stacks[id].folded, arg) && !strcmp(p->stacks[id].lines, p->lines);
 }
 
 /*
@@ -494,19 +523,26 @@ static bool same_stack(const struct cpuprof *p, uint64_t id, const void *arg)
  */
 static int stack_intern_upto(struct cpuprof *p, uint32_t category, uint32_t limit, uint32_t *id)
 {
+	size_t fl = strlen(p->folded), ll = strlen(p->lines);
 	uint64_t *slot;
+	char *copy;
 	bool found;
 
-	slot = intern_slot(p, &p->stack_ids, hash_bytes(p->folded, strlen(p->folded)), same_stack,
-			   p->folded, p->nstacks < limit, &found);
+	slot = intern_slot(p, &p->stack_ids,
+			   hash_bytes(p->folded, fl) ^ (hash_bytes(p->lines, ll) * 31),
+			   same_stack, p->folded, p->nstacks < limit, &found);
 	if (found) {
 		*id = (uint32_t)*slot;
 		return 0;
 	}
 	if (p->nstacks >= limit)
 		return -ENOSPC;
-	if (!slot || !(p->stacks[p->nstacks].folded = strdup(p->folded)))
+	if (!slot || !(copy = malloc(fl + ll + 2)))
 		return -ENOMEM;
+	memcpy(copy, p->folded, fl + 1);
+	memcpy(copy + fl + 1, p->lines, ll + 1);
+	p->stacks[p->nstacks].folded = copy;
+	p->stacks[p->nstacks].lines = copy + fl + 1;
 	p->stacks[p->nstacks].category = category;
 	*slot = p->nstacks;
 	*id = p->nstacks++;
@@ -527,6 +563,7 @@ static int stack_intern(struct cpuprof *p, uint32_t category, uint32_t *id)
 static int overflow_stack(struct cpuprof *p, uint32_t category, uint32_t *id)
 {
 	snprintf(p->folded, sizeof(p->folded), "[stack table full];[%s]", classify__name(category));
+	p->lines[0] = 0;
 	return stack_intern_upto(p, category, MAX_STACKS + CAT__COUNT, id);
 }
 
@@ -540,7 +577,7 @@ static uint32_t build_stack(struct cpuprof *p, const struct target *t,
 	int nk = e->kstack_bytes > 0 ? e->kstack_bytes / 8 : 0;
 	int nu = e->ustack_bytes > 0 ? e->ustack_bytes / 8 : 0;
 	int n = 0, i, k;
-	size_t off = 0;
+	size_t off = 0, loff = 0;
 	bool leaf_unknown;
 	uint32_t cat;
 
@@ -563,6 +600,12 @@ static uint32_t build_stack(struct cpuprof *p, const struct target *t,
 				     FRAMES_MAX - n < INLINE_MAX ? FRAMES_MAX - n : INLINE_MAX);
 		if (k < 1)
 			continue;
+		/*
+		 * The frames of one address end in the function it is in; cut
+		 * short at MAX, the last would claim the next address's frame
+		 * as the caller it was inlined into.
+		 */
+		p->frames[n + k - 1].inlined = false;
 		for (int j = 0; j < k; j++)
 			p->kernel[n + j] = false;
 		n += k;
@@ -579,8 +622,11 @@ static uint32_t build_stack(struct cpuprof *p, const struct target *t,
 	if (leaf_unknown)
 		p->st.unknown_leaf++;
 	/* Folded: outermost first; unknown frames keep the text the symbolizer gave (binary+offset). */
-	for (i = n; i-- > 0;)
+	p->lines[0] = 0;
+	for (i = n; i-- > 0;) {
 		fold_append(p->folded, &off, p->frames[i].func, p->kernel[i] ? "_[k]" : NULL);
+		lines_append(p, &loff, &p->frames[i]);
+	}
 	return cat;
 }
 
@@ -856,7 +902,7 @@ int cpuprof__write(struct cpuprof *p)
 			.run_id = p->run_id, .target_id = t->target_id, .component = t->component,
 			.category = classify__name(p->stacks[k->stack].category),
 			.verb = tg->verb, .resource = tg->resource,
-			.stack = p->stacks[k->stack].folded,
+			.stack = p->stacks[k->stack].folded, .lines = p->stacks[k->stack].lines,
 			.samples = (int64_t)n, .cpu_ns = (int64_t)(n * p->period_ns),
 			.subresource = tg->subresource, .scope = tg->scope });
 		if (err)

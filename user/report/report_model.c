@@ -1981,9 +1981,10 @@ clients:
 static int load_stacks(const char *path, sqlite3 *db, const char *component, bool labels,
 		       struct report_run *r)
 {
-	char sub[32], scope[32], sql[640];
+	char sub[32], scope[32], sql[1536];
 	sqlite3_stmt *st = NULL;
 	int rc, err = 0;
+	bool lines;
 
 	if (!has_table(db, "cpu_stacks")) {
 		cp_seterr("'%s' has no CPU stacks (recorded by a cpprof without CPU sampling)", path);
@@ -1991,7 +1992,30 @@ static int load_stacks(const char *path, sqlite3 *db, const char *component, boo
 	}
 	col_or_null(db, "cpu_stacks", NULL, "subresource", sub, sizeof(sub));
 	col_or_null(db, "cpu_stacks", NULL, "scope", scope, sizeof(scope));
-	if (labels)
+	/*
+	 * The frames' file:line (cpu_functions.file, line, inlined, made by
+	 * cpprof since issue 17) only for pprof's labelled stacks: rows of one
+	 * folded stack at different lines stay apart, grouped by the frames'
+	 * positions as the cpu_stacks view groups by their names.
+	 */
+	lines = labels && has_column(db, "cpu_functions", "file");
+	if (lines)
+		snprintf(sql, sizeof(sql),
+			 "SELECT stack, sum(samples), sum(cpu_ns), component, category, verb, resource, "
+			 "sub, sc, lines FROM (SELECT "
+			 "(SELECT group_concat((SELECT name FROM cpu_functions WHERE id = j.value), ';') "
+			 "FROM json_each(t.frames) j) AS stack, "
+			 "(SELECT group_concat((SELECT ifnull(inlined, 0) || char(9) || ifnull(line, 0) "
+			 "|| char(9) || ifnull(file, '') FROM cpu_functions WHERE id = j.value), char(10)) "
+			 "FROM json_each(t.frames) j) AS lines, "
+			 "s.samples AS samples, s.cpu_ns AS cpu_ns, s.component AS component, "
+			 "s.category AS category, s.verb AS verb, s.resource AS resource, "
+			 "ifnull(s.subresource, '') AS sub, ifnull(s.scope, '') AS sc "
+			 "FROM cpu_stack_samples s JOIN cpu_stack_ids t ON t.id = s.stack_id "
+			 "WHERE s.run_id = ?1%s) GROUP BY stack, lines, component, category, verb, "
+			 "resource, sub, sc ORDER BY stack, lines, component, category, verb, resource, "
+			 "sub, sc", component ? " AND s.component = ?2" : "");
+	else if (labels)
 		snprintf(sql, sizeof(sql),
 			 "SELECT stack, sum(samples), sum(cpu_ns), component, category, verb, resource, "
 			 "ifnull(%s, '') AS sub, ifnull(%s, '') AS sc FROM cpu_stacks "
@@ -2041,6 +2065,11 @@ static int load_stacks(const char *path, sqlite3 *db, const char *component, boo
 		}
 		if (err)
 			break;
+		if (lines && sqlite3_column_text(st, 9) &&
+		    !(k->lines = xstrdup(sqlite3_column_text(st, 9)))) {
+			err = -ENOMEM;
+			break;
+		}
 	}
 	if (err)
 		cp_seterr("out of memory");
@@ -2223,6 +2252,7 @@ void report_model__run_clear(struct report_run *r)
 	free(r->clients);
 	for (size_t i = 0; i < r->nstacks; i++) {
 		free(r->stacks[i].stack);
+		free(r->stacks[i].lines);
 		for (int c = 0; c < REPORT_STACK_NLABELS; c++)
 			free(r->stacks[i].labels[c]);
 	}

@@ -211,6 +211,12 @@ struct report_stack {
 	 * subresource, scope ('' when none); else NULL.
 	 */
 	char *labels[REPORT_STACK_NLABELS];
+	/*
+	 * With REPORT_LOAD_STACK_LABELS from a file whose cpu_functions has
+	 * file and line: each frame's "INLINED\tLINE\tFILE", '\n'-separated,
+	 * in the order of stack (store.h, stack_rec.lines); else NULL.
+	 */
+	char *lines;
 };
 
 /*

@@ -121,7 +121,8 @@ static const char schema_sql[] =
 	 * as a JSON array of frame ids, and the samples pointing at it; the
 	 * cpu_stacks view spells the stack out as version 1 stored it.
 	 */
-	"CREATE TABLE cpu_functions(id INTEGER PRIMARY KEY, name TEXT NOT NULL);\n"
+	"CREATE TABLE cpu_functions(id INTEGER PRIMARY KEY, name TEXT NOT NULL,\n"
+	"  file TEXT, line INTEGER, inlined INTEGER);\n"
 	"CREATE TABLE cpu_stack_ids(id INTEGER PRIMARY KEY, frames TEXT NOT NULL);\n"
 	"CREATE TABLE cpu_stack_samples(\n"
 	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER, component TEXT,\n"
@@ -216,6 +217,9 @@ static const struct {
 	{ "runs", "drop_limit_bytes", "INTEGER" },
 	{ "cpu_stacks", "subresource", "TEXT" },
 	{ "cpu_stacks", "scope", "TEXT" },
+	{ "cpu_functions", "file", "TEXT" },
+	{ "cpu_functions", "line", "INTEGER" },
+	{ "cpu_functions", "inlined", "INTEGER" },
 };
 
 /*
@@ -741,7 +745,8 @@ struct store *store__open(const char *path, int *errp)
 			      "category, verb, resource, stack_id, samples, cpu_ns, subresource, scope) "
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &s->ins_stack)) ||
 	    (err = prepare(s, "DELETE FROM cpu_stack_samples WHERE run_id = ?1", &s->del_stacks)) ||
-	    (err = prepare(s, "INSERT INTO cpu_functions(name) VALUES (?1)", &s->ins_func)) ||
+	    (err = prepare(s, "INSERT INTO cpu_functions(name, file, line, inlined) "
+			      "VALUES (?1, ?2, ?3, ?4)", &s->ins_func)) ||
 	    (err = prepare(s, "INSERT INTO cpu_stack_ids(frames) VALUES (?1)", &s->ins_stackid)) ||
 	    (err = prepare(s, "INSERT INTO call_kinds(run_id, target_id, component, protocol, "
 			      "method, verb, api_group, api_version, resource, subresource, "
@@ -1406,15 +1411,71 @@ static int intern(struct store *s, struct dict *d, sqlite3_stmt *ins, const char
 }
 
 /*
- * A folded stack is split at ';' into frames, each frame name interned
- * in cpu_functions and the stack, as a JSON array of their ids, in
- * cpu_stack_ids: a deep Go stack of 2 KB of text becomes about 60 bytes
- * once its frames are known.
+ * Frame NAME (LEN bytes) with its source position DETAIL (DLEN bytes of
+ * stack_rec.lines' "INLINED\tLINE\tFILE", or none) in cpu_functions,
+ * inserted when new: a frame is its name and its position, so one
+ * function at two lines is two rows of the same name.
+ */
+static int intern_frame(struct store *s, const char *name, size_t len, const char *detail,
+			size_t dlen, int64_t *id)
+{
+	sqlite3_stmt *ins = s->ins_func;
+	long long inl = 0, line = 0;
+	const char *file = NULL;
+	size_t flen = 0;
+	char key[4096];
+	uint64_t h;
+	int err;
+
+	if (detail && dlen) {
+		char num[48];
+		const char *t1 = memchr(detail, '\t', dlen), *t2;
+
+		t2 = t1 ? memchr(t1 + 1, '\t', dlen - (size_t)(t1 + 1 - detail)) : NULL;
+		if (t2 && (size_t)(t2 - detail) < sizeof(num)) {
+			memcpy(num, detail, (size_t)(t2 - detail));
+			num[t2 - detail] = 0;
+			inl = strtoll(num, NULL, 10);
+			line = strtoll(num + (t1 + 1 - detail), NULL, 10);
+			file = t2 + 1;
+			flen = dlen - (size_t)(t2 + 1 - detail);
+		}
+	}
+	/* no position (kernel, unknown, migrated frames): the name alone is the key */
+	if ((!flen && !line && !inl) || len + 1 + dlen > sizeof(key))
+		return intern(s, &s->funcs, ins, name, len, id);
+	memcpy(key, name, len);
+	key[len] = 0;   /* a name has no NUL: name and position cannot run together */
+	memcpy(key + len + 1, detail, dlen);
+	if ((*id = dict_get(&s->funcs, key, len + 1 + dlen, &h)))
+		return 0;
+	sqlite3_bind_text(ins, 1, name, (int)len, SQLITE_STATIC);
+	if (flen)
+		sqlite3_bind_text(ins, 2, file, (int)flen, SQLITE_STATIC);
+	sqlite3_bind_int64(ins, 3, line);
+	sqlite3_bind_int64(ins, 4, inl);
+	err = step_done(s, ins);
+	sqlite3_clear_bindings(ins);
+	if (err)
+		return err;
+	*id = sqlite3_last_insert_rowid(s->db);
+	if (dict_put(&s->funcs, key, len + 1 + dlen, h, *id)) {
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	return 0;
+}
+
+/*
+ * A folded stack is split at ';' into frames, each frame (its name, and
+ * its file:line from r->lines when given) interned in cpu_functions and
+ * the stack, as a JSON array of their ids, in cpu_stack_ids: a deep Go
+ * stack of 2 KB of text becomes about 60 bytes once its frames are known.
  */
 int store__add_stack(struct store *s, const struct stack_rec *r)
 {
 	sqlite3_stmt *st = s->ins_stack;
-	const char *p = r->stack ? r->stack : "";
+	const char *p = r->stack ? r->stack : "", *l = r->lines;
 	size_t cap = 256, n = 0;
 	char *frames = malloc(cap);
 	int64_t fid, sid;
@@ -1429,10 +1490,13 @@ int store__add_stack(struct store *s, const struct stack_rec *r)
 	while (!err) {
 		const char *e = strchr(p, ';');
 		size_t len = e ? (size_t)(e - p) : strlen(p);
+		const char *le = l ? strchr(l, '\n') : NULL;
+		size_t llen = l ? (le ? (size_t)(le - l) : strlen(l)) : 0;
 
-		err = intern(s, &s->funcs, s->ins_func, p, len, &fid);
+		err = intern_frame(s, p, len, l, llen, &fid);
 		if (err)
 			break;
+		l = le ? le + 1 : NULL;
 		if (n + 24 > cap) {
 			char *nf = realloc(frames, cap *= 2);
 

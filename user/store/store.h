@@ -80,6 +80,13 @@ struct stack_rec {
 	int64_t cpu_ns;
 	const char *subresource;  /* of the request, for the pprof labels */
 	const char *scope;
+	/*
+	 * NULL, or the source position of each frame of stack, in its order,
+	 * '\n'-separated: "INLINED\tLINE\tFILE" (INLINED 1: the frame was
+	 * inlined into the one before it, its caller); stored with the frame
+	 * in cpu_functions for `report --format pprof`.
+	 */
+	const char *lines;
 };
 
 struct request_rec {
