@@ -184,6 +184,54 @@ static void test_pb(void)
 	}
 }
 
+/*
+ * The bookmark that ends a watch-list's initial events (client-go
+ * reflector.go watchHandler): metadata.annotations
+ * "k8s.io/initial-events-end": "true"; any other annotation, or "false",
+ * is an ordinary bookmark.
+ */
+static void test_initial_end(void)
+{
+	struct watch_event ev;
+	const char *yes = "{\"type\":\"BOOKMARK\",\"object\":{\"kind\":\"Pod\",\"metadata\":{\"resourceVersion\":\"12\","
+			  "\"annotations\":{\"a\":\"k8s.io/initial-events-end\",\"k8s.io/initial-events-end\" : \"true\"}}}}";
+	const char *no = "{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"13\","
+			 "\"annotations\":{\"x\":\"k8s.io/initial-events-end\",\"k8s.io/initial-events-end\":\"false\"}}}}";
+	const char *plain = "{\"type\":\"BOOKMARK\",\"object\":{\"metadata\":{\"resourceVersion\":\"14\"}}}";
+	/* Pod{1: ObjectMeta{6: "12", 12: {1: key, 2: value}}} */
+	uint8_t pb[80], *q = pb;
+	static const char key[] = "k8s.io/initial-events-end";
+	const size_t klen = sizeof(key) - 1;
+	struct hl_obj o;
+
+	memset(&ev, 0, sizeof(ev));
+	CHECK_INT(watch__event(0, yes, strlen(yes), &ev), 0);
+	CHECK(ev.obj.initial_end == 1 && !strcmp(ev.obj.rv, "12") && !strcmp(ev.type, "BOOKMARK"),
+	      "JSON: the initial-events-end bookmark");
+	memset(&ev, 0, sizeof(ev));
+	CHECK_INT(watch__event(0, no, strlen(no), &ev), 0);
+	CHECK(ev.obj.initial_end == 0, "JSON: \"false\" (and the key as a value) is no end");
+	memset(&ev, 0, sizeof(ev));
+	CHECK_INT(watch__event(0, plain, strlen(plain), &ev), 0);
+	CHECK(ev.obj.initial_end == 0 && !strcmp(ev.obj.rv, "14"), "JSON: a bookmark without annotations");
+
+	for (int val = 0; val < 2; val++) {
+		const char *v = val ? "true" : "false";
+		size_t vlen = strlen(v), entry = 2 + klen + 2 + vlen, meta = 4 + 2 + entry;
+
+		q = pb;
+		*q++ = 0x0a; *q++ = (uint8_t)meta;                   /* Pod.metadata */
+		*q++ = 0x32; *q++ = 2; *q++ = '1'; *q++ = '2';       /* resourceVersion */
+		*q++ = 0x62; *q++ = (uint8_t)entry;                  /* annotations entry */
+		*q++ = 0x0a; *q++ = (uint8_t)klen; memcpy(q, key, klen); q += klen;
+		*q++ = 0x12; *q++ = (uint8_t)vlen; memcpy(q, v, vlen); q += vlen;
+		memset(&o, 0, sizeof(o));
+		CHECK_INT(pb_object(pb, (size_t)(q - pb), 0, &o), 0);
+		CHECK(o.initial_end == val && !strcmp(o.rv, "12"),
+		      val ? "protobuf: the initial-events-end bookmark" : "protobuf: \"false\" is no end");
+	}
+}
+
 static void test_json(void)
 {
 	const char *doc = "{\"a\": {\"b\": [1, {\"c\": 2}], \"d\": \"x\\\"y\"}, \"metadata\": {\"resourceVersion\": \"5\"},"
@@ -267,6 +315,7 @@ int main(void)
 	test_watch_pb();
 	test_pb();
 	test_json();
+	test_initial_end();
 	test_stats();
 	test_sched();
 	return check_summary("test_hollowload_parse");

@@ -376,6 +376,9 @@ KM_STARTUP_NODES, KM_STARTUP_S, KM_STEADY_NODES, KM_STEADY_S = 15, 85.0, 10, 330
 # Steady list services come from kube-apiserver's 410s (README: "Where
 # they differ"); the stand-in server sends none in a steady run.
 KM_STEADY_SERVER_MADE = {"list services"}
+# the issue's figures are of v1.32 kubelets: list, then watch (hollowload's
+# default, 1.36, starts its informers with watch-lists instead)
+V132 = ["--kubelet-version", "1.32"]
 SCALE = 10.0   # every kubelet period divided by this: 85 s -> 8.5 s, 330 s -> 33 s
 SCALED = ["--lease-period", "1s", "--status-period", "1s", "--status-report", "30s",
           "--watch-timeout", "30s", "--ready-delay", "0.5s"]
@@ -399,7 +402,7 @@ def readme_table():
     with open(path) as f:
         for line in f:
             cells = [c.strip() for c in line.strip().strip("|").split("|")]
-            if len(cells) == 6 and re.match(r"^\w+ [\w/]+$", cells[0]) and cells[1].isdigit():
+            if len(cells) == 8 and re.match(r"^\w+ [\w/]+$", cells[0]) and cells[1].isdigit():
                 rows[cells[0]] = cells[1:]
     return rows
 
@@ -410,14 +413,18 @@ def within2(ours, theirs):
 
 def plan_case():
     print("-- --plan and the README's table")
-    r, rows, seq = plan()
+    # the issue's Kubemark figures are of v1.32 kubelets: compare with 1.32's calls
+    r, rows, seq = plan(*V132)
     check(r.returncode == 0 and len(rows) == 18, "--plan: exit 0, 18 call kinds", r.stdout + r.stderr)
+    r_new, rows_new, seq_new = plan()
+    check(r_new.returncode == 0 and set(rows_new) == set(rows), "--plan (default 1.36): exit 0, the same 18 kinds",
+          r_new.stdout + r_new.stderr)
     table = readme_table()
     check(set(table) == set(rows), "README table: the same call kinds as --plan",
           f"{sorted(set(table) ^ set(rows))}")
     bad = []
     for k, cells in table.items():
-        km_count, km_start, hl_start, km_steady, hl_steady = cells
+        km_count, km_start, hl_start, hl_start_new, km_steady, hl_steady, hl_steady_new = cells
         if int(km_count) != KM_STARTUP.get(k, 0):
             bad.append(f"{k}: Kubemark count {km_count} != issue {KM_STARTUP.get(k, 0)}")
         want = KM_STARTUP.get(k, 0) / KM_STARTUP_NODES / KM_STARTUP_S * 60
@@ -430,6 +437,10 @@ def plan_case():
             bad.append(f"{k}: hollowload startup/min {hl_start} != --plan {rows[k][0] / 85 * 60:.2f}")
         if k in rows and abs(float(hl_steady) - rows[k][1]) > 0.0006:
             bad.append(f"{k}: hollowload steady/min {hl_steady} != --plan {rows[k][1]:.3f}")
+        if k in rows_new and abs(float(hl_start_new) - rows_new[k][0] / 85 * 60) > 0.006:
+            bad.append(f"{k}: hollowload 1.35+ startup/min {hl_start_new} != --plan {rows_new[k][0] / 85 * 60:.2f}")
+        if k in rows_new and abs(float(hl_steady_new) - rows_new[k][1]) > 0.0006:
+            bad.append(f"{k}: hollowload 1.35+ steady/min {hl_steady_new} != --plan {rows_new[k][1]:.3f}")
     check(not bad, "README table: Kubemark columns are the issue's figures, hollowload's are --plan's",
           "; ".join(bad))
     # hollowload's own schedule against Kubemark: every kind within 2x, none extra
@@ -443,6 +454,13 @@ def plan_case():
     extra = [k for k, v in rows.items() if v[1] > 0 and k not in KM_STEADY and not k.startswith("watch ")]
     check(not far and not extra, "--plan steady: update leases and patch nodes/status within 2x, none extra",
           f"far {far} extra {extra}")
+    # 1.35+: no list at startup, the watch-list is each informer's first watch
+    check(all(rows_new[k][0] == 0 for k in rows_new if k.startswith("list ")) and
+          all(rows_new[k] == rows[k] for k in rows_new if not k.startswith("list ")),
+          "--plan 1.36: no lists, the other calls as 1.32's", str(rows_new))
+    check(seq_new[:5] == ["watch-list services", "watch-list nodes", "watch-list csidrivers",
+                          "watch-list runtimeclasses", "watch-list pods"] and seq_new[5:] == seq[5:],
+          "--plan 1.36: watch-lists instead of lists, then the same registration", str(seq_new))
     r, rows, _ = plan(*SCALED)
     check(rows.get("patch nodes/status", (0, 0))[1] == 2.0 and rows.get("update leases", (0, 0))[1] == 60.0,
           "--plan follows the periods given (scaled by 10: 60 renewals, 2 reports a minute)", str(rows))
@@ -474,7 +492,7 @@ def kubemark_case():
     n = 15
     try:
         rec, log = start_record(db, srv.pid)
-        r, data = hollowload(url, "--insecure", "--nodes", str(n), "--ramp", "0.5s", *SCALED,
+        r, data = hollowload(url, "--insecure", "--nodes", str(n), "--ramp", "0.5s", *SCALED, *V132,
                              "--duration", "40s", timeout=120)
         time.sleep(1.0)
         rc, text = itlib.stop_record(rec, log)
@@ -521,13 +539,13 @@ def kubemark_case():
 
 def order_case():
     print("-- recorded: one hollow node's calls in the kubelet's order")
-    _, _, seq = plan()
+    _, _, seq = plan(*V132)
     db = os.path.join(TMP, "order.db")
     srv, url = start_server(True, ["-v"])   # -v: the server logs each request's URL
     rec = None
     try:
         rec, log = start_record(db, srv.pid)
-        r, _ = hollowload(url, "--insecure", "--nodes", "1", "--ramp", "0", *SCALED, "--duration", "4s")
+        r, _ = hollowload(url, "--insecure", "--nodes", "1", "--ramp", "0", *SCALED, *V132, "--duration", "4s")
         time.sleep(1.0)
         rc, text = itlib.stop_record(rec, log)
         rec = None
@@ -585,7 +603,7 @@ def relist_case():
         check(m is not None, "relist: the server started")
         url = m.group(1) if m else "http://127.0.0.1:1"
         r, data = hollowload(url, "--nodes", "5", "--ramp", "0.2s", "--lease-period", "0.2s",
-                             "--watch-timeout", "1s", "--duration", "8s")
+                             "--watch-timeout", "1s", "--duration", "8s", *V132)
         lists = {q["resource"]: q["count"] for q in (data or {}).get("requests", []) if q["verb"] == "list"}
         check(r.returncode == 0 and all(lists.get(k, 0) > 5 for k in ("services", "csidrivers", "runtimeclasses")),
               "410 on a resumed watch: the informers relist (more lists than nodes)", str(lists))
@@ -602,6 +620,68 @@ def relist_case():
     latest = [q for q in relists if q.startswith("limit=500") and "resourceVersion" not in q]
     check(at_rv and not latest, "410 on a resumed watch: relists ask the last resourceVersion, no limit",
           f"{len(at_rv)} at an RV, {len(latest)} at the latest; {sorted(set(relists))[:6]}")
+
+
+INFORMER_PATHS = ["/api/v1/services?fieldSelector=spec.clusterIP%21%3DNone&",
+                  "/api/v1/nodes?fieldSelector=metadata.name%3Dhollow-node-{i}&",
+                  "/api/v1/pods?fieldSelector=spec.nodeName%3Dhollow-node-{i}&",
+                  "/apis/storage.k8s.io/v1/csidrivers?", "/apis/node.k8s.io/v1/runtimeclasses?"]
+WATCH_LIST_Q = re.compile(r"watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+                          r"&allowWatchBookmarks=true&timeoutSeconds=(\d+) -> (\d+)")
+
+
+def watch_list_case():
+    print("-- 1.35+ (the default): watch-lists instead of lists, and the fallback")
+    n = 4
+    for name, extra, args in (("protobuf", [], []), ("json", [], ["--json"]),
+                              ("refused", ["-no-watch-list"], [])):
+        logpath = os.path.join(TMP, f"wl-{name}.log")
+        with open(logpath, "w") as logf:
+            srv = subprocess.Popen([SERVER, "-listen", "127.0.0.1:0", "-v", *extra],
+                                   stdout=subprocess.PIPE, stderr=logf, text=True)
+        m = re.search(r"(https?://\S+)", srv.stdout.readline())
+        try:
+            check(m is not None, f"watch-list {name}: the server started")
+            url = m.group(1) if m else "http://127.0.0.1:1"
+            r, data = hollowload(url, "--nodes", str(n), "--ramp", "0.2s", "--watch-timeout", "2s",
+                                 "--duration", "5s", *args)
+        finally:
+            stop(srv)
+        with open(logpath) as f:
+            log = f.read()
+        q = {(x["verb"], x["resource"]): x for x in (data or {}).get("requests", [])}
+        wl = (data or {}).get("watch_lists", {})
+        lists = sum(x["count"] for k, x in q.items() if k[0] == "list")
+        check(r.returncode == 0 and (data or {}).get("nodes_watching") == n,
+              f"watch-list {name}: exit 0, every node watching at the end", r.stderr[-300:])
+        # each informer's first request: the watch-list, with client-go's parameters
+        # (reflector.go watchList: no resourceVersion at first, timeoutSeconds in [min, 2 min))
+        bad = []
+        for i in range(n):
+            for p in INFORMER_PATHS:
+                p = p.format(i=i)
+                first = [l for l in log.splitlines() if " GET " + p in l]
+                mm = WATCH_LIST_Q.search(first[0][first[0].index(p) + len(p):]) if first else None
+                if not mm or not 2 <= int(mm.group(1)) < 4:
+                    bad.append(f"{p}: {first[:1]}")
+                elif mm.group(2) != ("422" if name == "refused" else "200"):
+                    bad.append(f"{p}: answered {mm.group(2)}")
+        check(not bad, f"watch-list {name}: every informer starts with a watch sendInitialEvents=true&"
+              "resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true (server log)", "; ".join(bad[:4]))
+        if name == "refused":
+            # reflector.go ListAndWatch: a watch-list error falls back to list, then watch
+            check(wl.get("fell_back") == 5 * n and wl.get("synced") == 0 and lists == 5 * n and
+                  log.count("limit=500&resourceVersion=0") == 5 * n,
+                  f"watch-list refused (422): each of the {5 * n} informers lists at resourceVersion=0, then watches",
+                  f"{wl} lists {lists}")
+        else:
+            check(wl.get("synced") == 5 * n and wl.get("fell_back") == 0 and lists == 0 and
+                  "limit=500" not in log,
+                  f"watch-list {name}: {5 * n} informers synced by the initial-events-end bookmark, no list",
+                  f"{wl} lists {lists}")
+            # a resumed watch (timeoutSeconds 2..4 s) is a plain watch from the bookmark's resourceVersion
+            check(re.search(r"watch=true&resourceVersion=[1-9]\d*&allowWatchBookmarks=true", log) is not None,
+                  f"watch-list {name}: the informers watch on from the last resourceVersion", log[-300:])
 
 
 def density_components_case():
@@ -733,7 +813,7 @@ def main():
              lambda: recorded_case("http1-json", False, ["--http1", "--json"]),
              lambda: recorded_case("h2-tls-protobuf", True, ["--protobuf"]),
              error_cases, usage_cases, ops_case, plan_case, kubemark_case, order_case, relist_case,
-             density_components_case]
+             watch_list_case, density_components_case]
     try:
         for c in cases:
             try:

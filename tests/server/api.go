@@ -145,6 +145,10 @@ type apiServer struct {
 	// serializeInChild: list responses are encoded in a goroutine the
 	// handler starts (a grandchild of the serving goroutine).
 	serializeInChild bool
+	// noWatchList: refuse ?sendInitialEvents=true with 422 Invalid, as a
+	// kube-apiserver with the WatchList feature gate off does (clients
+	// then fall back to list and watch).
+	noWatchList bool
 }
 
 func isFail500(name string) bool { return strings.HasPrefix(name, "fail-500") }
@@ -772,6 +776,37 @@ func (a *apiServer) serveWatch(w http.ResponseWriter, r *http.Request, info *req
 		}
 		wt.sinceRV = n
 	}
+	// The streaming list (KEP-3157, client-go reflector.go watchList):
+	// ?sendInitialEvents=true asks for ADDED events of the current state
+	// (at a resourceVersion not older than the one given), then, with
+	// allowWatchBookmarks, a BOOKMARK annotated
+	// "k8s.io/initial-events-end": "true" at the state's resourceVersion.
+	// kube-apiserver's validation (ValidateListOptions) requires
+	// resourceVersionMatch=NotOlderThan with it, and refuses it outright
+	// when its WatchList feature gate is off (-no-watch-list here).
+	initialEnd := false
+	if s := q.Get("sendInitialEvents"); s != "" {
+		if a.noWatchList {
+			writeError(w, &apiError{422, "Invalid", "ListOptions.meta.k8s.io \"\" is invalid: sendInitialEvents: Forbidden: sendInitialEvents is forbidden for watch unless the WatchList feature gate is enabled",
+				map[string]interface{}{"kind": "ListOptions", "group": "meta.k8s.io"}})
+			return
+		}
+		if s != "true" && s != "false" {
+			writeError(w, errBadRequest(fmt.Sprintf("invalid sendInitialEvents: %q", s)))
+			return
+		}
+		if q.Get("resourceVersionMatch") != "NotOlderThan" {
+			writeError(w, &apiError{422, "Invalid", "ListOptions.meta.k8s.io \"\" is invalid: resourceVersionMatch: Forbidden: sendInitialEvents requires setting resourceVersionMatch to NotOlderThan",
+				map[string]interface{}{"kind": "ListOptions", "group": "meta.k8s.io"}})
+			return
+		}
+		if s == "true" {
+			// the current state is not older than any resourceVersion
+			// the client saw: send it whole, from this store's now
+			wt.sinceRV = 0
+			initialEnd = q.Get("allowWatchBookmarks") == "true"
+		}
+	}
 	enc, aerr := a.watchEncoder(w, r, info)
 	if aerr != nil {
 		writeError(w, aerr)
@@ -802,6 +837,15 @@ func (a *apiServer) serveWatch(w http.ResponseWriter, r *http.Request, info *req
 	}
 	for _, ev := range initial {
 		if enc.encode(ev) != nil {
+			return
+		}
+	}
+	if initialEnd {
+		bm := object{"apiVersion": apiVersionOf(info), "kind": typeOf(info.Resource).kind,
+			"metadata": map[string]interface{}{
+				"resourceVersion": strconv.FormatInt(wt.snapshotRV, 10),
+				"annotations":     map[string]interface{}{"k8s.io/initial-events-end": "true"}}}
+		if enc.encode(watchEvent{"BOOKMARK", bm}) != nil {
 			return
 		}
 	}

@@ -356,6 +356,7 @@ func (e *etcdStore) watch(ctx context.Context, w *watcher) ([]watchEvent, *apiEr
 			return nil, etcdError(err)
 		}
 		e.seen(resp.Header.Revision)
+		w.snapshotRV = resp.Header.Revision
 		for _, kv := range resp.Kvs {
 			o, aerr := decode(kv, kv.ModRevision)
 			if aerr != nil {

@@ -259,6 +259,7 @@ func main() {
 	etcdURLs := flag.String("etcd", "", "store objects in this etcd (comma-separated client URLs, e.g. http://127.0.0.1:2379) instead of memory; needs a build with -tags etcd")
 	etcdPrefix := flag.String("etcd-prefix", "/registry", "etcd key prefix (kube-apiserver's --etcd-prefix)")
 	strictNS := flag.Bool("strict-namespaces", true, "creating an object in a namespace that does not exist is 404 NotFound (kube-apiserver's NamespaceLifecycle); -strict-namespaces=false allows it")
+	noWatchList := flag.Bool("no-watch-list", false, "refuse watches with ?sendInitialEvents=true (422 Invalid), as a kube-apiserver with the WatchList feature gate off")
 	watchTimeout := flag.Duration("watch-timeout", 2*time.Second, "length of a watch without ?timeoutSeconds=")
 	maxWatch := flag.Duration("max-watch-timeout", 30*time.Minute, "upper bound of a watch's length (?timeoutSeconds= included)")
 	watchHistory := flag.Int("watch-history", 10000, "events kept for watches from a ?resourceVersion= (older: 410 Expired); in-memory store only")
@@ -301,7 +302,8 @@ func main() {
 	}
 	historySize = *watchHistory
 	api := &apiServer{store: st, delays: delays, stop: make(chan struct{}), strictNamespaces: *strictNS,
-		watchTimeout: *watchTimeout, maxWatch: *maxWatch, serializeInChild: *inChild}
+		watchTimeout: *watchTimeout, maxWatch: *maxWatch, serializeInChild: *inChild,
+		noWatchList: *noWatchList}
 	if err := seedObjects(st); err != nil {
 		fmt.Fprintf(os.Stderr, "testserver: creating the initial objects: %v\n", err)
 		os.Exit(1)

@@ -324,3 +324,33 @@ func TestAuthForbidThrottle(t *testing.T) {
 		t.Errorf("throttle: %d %v", c, h)
 	}
 }
+
+// sendInitialEvents=true (client-go's watch-list): the current objects as
+// ADDED, then a BOOKMARK annotated k8s.io/initial-events-end at the
+// state's resourceVersion; 422 without resourceVersionMatch=NotOlderThan,
+// and with -no-watch-list.
+func TestWatchSendInitialEvents(t *testing.T) {
+	e := newTestEnv(t, nil)
+	e.must(201, "POST", "/api/v1/namespaces/default/pods", "", pod("a", "n1", ""))
+	e.must(201, "POST", "/api/v1/namespaces/default/pods", "", pod("b", "n2", ""))
+	l := e.must(200, "GET", "/api/v1/namespaces/default/pods", "", "")
+	rv := metadataOf(l)["resourceVersion"].(string)
+	got := e.watch("/api/v1/namespaces/default/pods?watch=true&timeoutSeconds=1&sendInitialEvents=true" +
+		"&resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true&resourceVersion=" + rv)
+	if evs(got) != "ADDED:a ADDED:b BOOKMARK:" {
+		t.Fatalf("watch-list: %s", evs(got))
+	}
+	md := metadataOf(got[2].Object)
+	ann, _ := md["annotations"].(map[string]interface{})
+	if md["resourceVersion"] != rv || ann["k8s.io/initial-events-end"] != "true" {
+		t.Errorf("watch-list bookmark: %v", got[2].Object)
+	}
+	if code, b, _ := e.do("GET", "/api/v1/namespaces/default/pods?watch=true&sendInitialEvents=true", "", ""); code != 422 {
+		t.Errorf("sendInitialEvents without resourceVersionMatch: %d %s", code, b)
+	}
+	off := newTestEnv(t, func(a *apiServer, _ *server) { a.noWatchList = true })
+	if code, b, _ := off.do("GET", "/api/v1/pods?watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan", "", ""); code != 422 ||
+		!strings.Contains(string(b), "WatchList feature gate") {
+		t.Errorf("-no-watch-list: %d %s", code, b)
+	}
+}

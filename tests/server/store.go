@@ -29,8 +29,12 @@ type watcher struct {
 	// only the events after N (410 Expired when they are no longer
 	// kept). 0: ADDED events for the objects that exist now first.
 	sinceRV int64
-	ch      chan watchEvent // closed by the in-memory store only when the watcher falls behind
-	cancel  func()          // etcd backend: ends the etcd watch
+	// snapshotRV: set by the backend's watch when it sends the current
+	// state (sinceRV 0): the resourceVersion of that state, for the
+	// sendInitialEvents bookmark.
+	snapshotRV int64
+	ch         chan watchEvent // closed by the in-memory store only when the watcher falls behind
+	cancel     func()          // etcd backend: ends the etcd watch
 }
 
 // eventFor decides what a watcher sees of a change, like kube-apiserver's
@@ -269,6 +273,7 @@ func (s *store) watch(_ context.Context, w *watcher) ([]watchEvent, *apiError) {
 			}
 		}
 	} else {
+		w.snapshotRV = s.rv
 		for _, o := range s.listLocked(w.group, w.resource, w.namespace, w.sel) {
 			if w.name == "" || metadataOf(o)["name"] == w.name {
 				out = append(out, watchEvent{"ADDED", o})

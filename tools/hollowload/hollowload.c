@@ -59,6 +59,10 @@ static void usage(FILE *f)
 "  --ramp D              spread node registrations over D (default 5s)\n"
 "  --watch-timeout D     informers' watch timeoutSeconds, times 1..2 (default 300s,\n"
 "                        client-go's minWatchTimeout)\n"
+"  --kubelet-version V   the kubelet's informer calls: 1.32 to 1.34 list, then\n"
+"                        watch; 1.35 and 1.36 (default 1.36: client-go's\n"
+"                        WatchListClient) a watch with sendInitialEvents=true,\n"
+"                        falling back to list and watch when refused\n"
 "  --pods P              density: pods to create (default 100)\n"
 "  --pod-rate R          density: pods per second (default 20; '20/s' works too)\n"
 "  --namespaces K        density: namespaces (default 8)\n"
@@ -138,7 +142,7 @@ static int parse_args(int argc, char **argv, struct hl_opts *o, uint64_t *seed)
 	enum { O_CA = 256, O_CERT, O_KEY, O_TOKEN, O_INSECURE, O_H1, O_H2, O_PB, O_SCEN, O_NODES,
 	       O_LEASE, O_STATUS, O_JITTER, O_RAMP, O_WT, O_PODS, O_RATE, O_NS, O_DT, O_DUR, O_OPS,
 	       O_JSON, O_PREFIX, O_CONN, O_STREAMS, O_RETRIES, O_SEED, O_SERVER, O_REPORT,
-	       O_SREPORT, O_READY, O_PLAN };
+	       O_SREPORT, O_READY, O_PLAN, O_KVER };
 	static const struct option lo[] = {
 		{ "server", 1, 0, O_SERVER }, { "ca", 1, 0, O_CA }, { "cert", 1, 0, O_CERT },
 		{ "key", 1, 0, O_KEY }, { "token-file", 1, 0, O_TOKEN }, { "insecure", 0, 0, O_INSECURE },
@@ -150,6 +154,7 @@ static int parse_args(int argc, char **argv, struct hl_opts *o, uint64_t *seed)
 		{ "duration", 1, 0, O_DUR }, { "ops", 1, 0, O_OPS }, { "json", 0, 0, O_JSON },
 		{ "report", 1, 0, O_REPORT }, { "status-report", 1, 0, O_SREPORT },
 		{ "ready-delay", 1, 0, O_READY }, { "plan", 0, 0, O_PLAN },
+		{ "kubelet-version", 1, 0, O_KVER },
 		{ "prefix", 1, 0, O_PREFIX }, { "connections", 1, 0, O_CONN },
 		{ "streams", 1, 0, O_STREAMS }, { "retries", 1, 0, O_RETRIES }, { "seed", 1, 0, O_SEED },
 		{ "verbose", 0, 0, 'v' }, { "help", 0, 0, 'h' }, { 0 }
@@ -269,6 +274,20 @@ static int parse_args(int argc, char **argv, struct hl_opts *o, uint64_t *seed)
 		case O_JSON: o->protobuf = 0; break;
 		case O_REPORT: o->report = optarg; break;
 		case O_PLAN: o->plan = 1; break;
+		case O_KVER: {
+			char *end = optarg;
+			long minor = -1;
+
+			if (!strncmp(optarg, "1.", 2) || !strncmp(optarg, "v1.", 3))
+				minor = strtol(optarg + (*optarg == 'v' ? 3 : 2), &end, 10);
+			if (minor < 32 || minor > 36 || (*end && *end != '.'))
+				return bad("--kubelet-version", optarg, "want 1.32 to 1.36, e.g. 1.34");
+			o->kubelet_minor = (int)minor;
+			/* client-go features/known_features.go: WatchListClient
+			 * Beta, off by default from 1.30, on from 1.35 */
+			o->watch_list = minor >= 35;
+			break;
+		}
 		case O_PREFIX:
 			if (!*optarg || strspn(optarg, "abcdefghijklmnopqrstuvwxyz0123456789-") != strlen(optarg) ||
 			    strlen(optarg) > 40)
@@ -438,6 +457,7 @@ int main(int argc, char **argv)
 		.pods = 100, .pod_rate = 20, .namespaces = 8, .nodes = 100,
 		.watch_timeout = 300, .density_timeout = 60, .prefix = "hollow",
 		.streams = 200, .retries = 3, .hollow_nodes = 1,
+		.kubelet_minor = 36, .watch_list = 1,
 	};
 	struct hl_ctx x = { .o = &o };
 	uint64_t seed = 0;

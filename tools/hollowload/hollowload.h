@@ -29,6 +29,8 @@ struct hl_opts {
 	double duration;             /* 0: none */
 	long ops;                    /* 0: none */
 	double watch_timeout;        /* timeoutSeconds asked for on watches */
+	int kubelet_minor;           /* --kubelet-version 1.MINOR (32..36) */
+	int watch_list;              /* informers start with a watch-list (1.35+, WatchListClient) */
 	double density_timeout;      /* how long to wait for pods to run */
 	const char *report;          /* JSON report: NULL, "-" or a file */
 	const char *prefix;

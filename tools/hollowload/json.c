@@ -173,6 +173,27 @@ int json_get_str(const char *s, size_t n, const char *path, char *out, size_t ca
 	return 1;
 }
 
+static int annotation_end(const char *v, size_t vl)
+{
+	static const char key[] = "\"k8s.io/initial-events-end\"";
+	const char *e = v + vl, *p;
+
+	for (p = v; (size_t)(e - p) >= sizeof(key) - 1; p++) {
+		const char *q = p + sizeof(key) - 1;
+
+		if (memcmp(p, key, sizeof(key) - 1))
+			continue;
+		while (q < e && strchr(" \t\r\n", *q))
+			q++;
+		if (q >= e || *q++ != ':')
+			continue;
+		while (q < e && strchr(" \t\r\n", *q))
+			q++;
+		return e - q >= 6 && !memcmp(q, "\"true\"", 6);
+	}
+	return 0;
+}
+
 int json_object(const char *s, size_t n, struct hl_obj *o)
 {
 	char code[16];
@@ -188,6 +209,11 @@ int json_object(const char *s, size_t n, struct hl_obj *o)
 	json_get_str(s, n, "status.phase", o->phase, sizeof(o->phase));
 	if (json_get(s, n, "metadata.deletionTimestamp", &v, &vl) == 1 && strncmp(v, "null", 4))
 		o->deleting = 1;
+	/* the watch-list's closing bookmark (client-go reflector.go
+	 * watchHandler); json_get's path splits at dots, so the key is
+	 * matched in the annotations map: "KEY" then ':' then "true" */
+	if (json_get(s, n, "metadata.annotations", &v, &vl) == 1 && vl && *v == '{')
+		o->initial_end = annotation_end(v, vl);
 	if (json_get_str(s, n, "code", code, sizeof(code)) == 1)
 		o->code = strtol(code, NULL, 10);
 	return 0;

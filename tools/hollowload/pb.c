@@ -288,6 +288,30 @@ static void copy(char *dst, size_t cap, const uint8_t *s, size_t n)
 	dst[k] = 0;
 }
 
+/*
+ * One ObjectMeta.annotations entry (map<string,string>: key 1, value 2):
+ * 1 when it is "k8s.io/initial-events-end": "true", the annotation of the
+ * bookmark that ends a watch-list's initial events (client-go
+ * tools/cache/reflector.go, watchHandler).
+ */
+static int annotation_end(const uint8_t *p, size_t len)
+{
+	static const char key[] = "k8s.io/initial-events-end";
+	const uint8_t *end = p + len;
+	struct pb_field f;
+	int k = 0, v = 0;
+
+	while (pb_next(&p, end, &f) == 1) {
+		if (f.wire != 2)
+			continue;
+		if (f.num == 1)
+			k = f.len == sizeof(key) - 1 && !memcmp(f.data, key, f.len);
+		else if (f.num == 2)
+			v = f.len == 4 && !memcmp(f.data, "true", 4);
+	}
+	return k && v;
+}
+
 int pb_object(const uint8_t *raw, size_t len, int is_list, struct hl_obj *o)
 {
 	const uint8_t *p = raw, *end = raw + len, *q, *qe;
@@ -313,6 +337,8 @@ int pb_object(const uint8_t *raw, size_t len, int is_list, struct hl_obj *o)
 					copy(o->rv, sizeof(o->rv), g.data, g.len);
 				else if (g.num == 9)
 					o->deleting = 1;                        /* deletionTimestamp */
+				else if (g.num == 12 && annotation_end(g.data, g.len))
+					o->initial_end = 1;                     /* annotations entry */
 			} else if (f.num == 2 && !is_list && g.num == 10 && g.wire == 2)
 				copy(o->node, sizeof(o->node), g.data, g.len);  /* PodSpec.nodeName */
 			else if (f.num == 3 && !is_list && g.num == 1 && g.wire == 2)

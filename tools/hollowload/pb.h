@@ -63,6 +63,7 @@ int pb_unwrap(const uint8_t *data, size_t len, const uint8_t **raw, size_t *rawl
 struct hl_obj {
 	char name[254], namespace[64], rv[32], phase[24], node[254];
 	int deleting;       /* metadata.deletionTimestamp set */
+	int initial_end;    /* annotation k8s.io/initial-events-end: "true" (a watch-list's end) */
 	long code;          /* Status.code */
 };
 /* fill O from an unwrapped object's protobuf; KIND_LIST reads ListMeta */

@@ -40,6 +40,8 @@ struct informer {
 	char rv[32];
 	unsigned char kind, relist, backoff;
 	unsigned char unavail;   /* a list at rv answered 410: list the latest (relistResourceVersion "") */
+	unsigned char wl;        /* the open watch is a watch-list that has not had its closing bookmark */
+	unsigned char wl_fail;   /* that watch-list failed: fall back to list, then watch */
 };
 
 struct hnode {

@@ -50,6 +50,14 @@ static const char *const inf_names[INF_COUNT] = { "services", "nodes", "pods", "
 
 static void step(struct hnode *n);
 static void list_informer(struct informer *in);
+static void start_watch_list(struct informer *in);
+static void watch_list_done(struct informer *in, struct hl_req *r);
+static void pods_after_node_sync(struct hnode *n);
+
+static int x_watch_list(const struct informer *in)
+{
+	return in->n->x->o->watch_list;
+}
 
 /* parse what an answer says about its object (JSON or protobuf) */
 static int answer_obj(const struct hl_req *r, int is_list, struct hl_obj *o)
@@ -127,7 +135,35 @@ static void watch_event(const struct watch_event *ev, void *arg)
 	struct informer *in = arg;
 	struct hnode *n = in->n;
 
-	if (ev->obj.rv[0])
+	if (in->wl) {
+		/*
+		 * client-go reflector.go watchList: the initial events go to a
+		 * temporary store and the resourceVersion is kept only once the
+		 * bookmark annotated "k8s.io/initial-events-end": "true" came;
+		 * then the same watch goes on as the informer's watch. An
+		 * ERROR event fails the watch-list: 410 (expired) asks again at
+		 * resourceVersion "", anything else falls back to list.
+		 */
+		if (!strcmp(ev->type, "ERROR")) {
+			if (ev->obj.code == 410)
+				in->unavail = 1;
+			else
+				in->wl_fail = 1;
+			return;
+		}
+		if (!strcmp(ev->type, "BOOKMARK")) {
+			if (!ev->obj.initial_end)
+				return;
+			snprintf(in->rv, sizeof(in->rv), "%s", ev->obj.rv);
+			in->wl = 0;
+			in->relist = 0;
+			in->unavail = 0;
+			n->x->st.watch_lists++;
+			if (in->kind == INF_NODES)
+				pods_after_node_sync(n);
+			return;
+		}
+	} else if (ev->obj.rv[0])
 		snprintf(in->rv, sizeof(in->rv), "%s", ev->obj.rv);
 	if (!strcmp(ev->type, "ERROR")) {
 		if (ev->obj.code == 410)
@@ -173,6 +209,10 @@ static void watch_done(struct hl_req *r)
 	watch__reset(&in->wp);
 	if (r->cancelled || x->stopping)
 		return;
+	if (in->wl) {
+		watch_list_done(in, r);
+		return;
+	}
 	if (r->status == 410)
 		in->relist = 1;
 	if (r->status == 200 && (r->err == ERR_NONE || r->err == ERR_RESET) && !in->relist) {
@@ -189,6 +229,39 @@ static void watch_done(struct hl_req *r)
 	}
 	in->relist = 1;
 	sched__add(&x->s, &in->t, now + backoff(&in->backoff));
+}
+
+/*
+ * A watch-list that ended before its closing bookmark (client-go
+ * reflector.go, watchList and ListAndWatch): refused by 429 or a refused
+ * connection (isWatchErrorRetriable), it is asked again after a backoff;
+ * 410 or an expired ERROR event, again at once at resourceVersion "";
+ * ended by the server with neither, again at once; any other refusal (an
+ * API server without the WatchList feature answers 4xx) or ERROR event
+ * makes this ListAndWatch fall back to list, then watch.
+ */
+static void watch_list_done(struct informer *in, struct hl_req *r)
+{
+	struct hl_ctx *x = in->n->x;
+	double now = hl_now();
+
+	in->wl = 0;
+	if (r->status == 429 || r->err == ERR_CONNECT) {
+		sched__add(&x->s, &in->t, now + backoff(&in->backoff));
+		return;
+	}
+	if (r->status == 410)
+		in->unavail = 1;
+	if (r->status == 410 || (r->status == 200 && !in->wl_fail && !r->err)) {
+		in->relist = 1;
+		start_watch_list(in);
+		return;
+	}
+	in->wl_fail = 0;
+	x->st.watch_list_fallbacks++;
+	hl_debug("%s: watch-list of %s refused (HTTP %ld): list, then watch", in->n->name,
+		 inf_names[in->kind], r->status);
+	list_informer(in);
 }
 
 static void start_watch(struct informer *in)
@@ -212,6 +285,42 @@ static void start_watch(struct informer *in)
 		in->watch = r;
 	else
 		sched__add(&x->s, &in->t, hl_now() + backoff(&in->backoff));
+}
+
+/*
+ * client-go reflector.go watchList (1.35+: WatchListClient on by default):
+ * instead of a list, a watch with sendInitialEvents=true,
+ * resourceVersionMatch=NotOlderThan, allowWatchBookmarks=true and
+ * timeoutSeconds in [minWatchTimeout, 2x), at rewatchResourceVersion: ""
+ * at first and after an expired one, else the last resourceVersion synced.
+ */
+static void start_watch_list(struct informer *in)
+{
+	struct hl_ctx *x = in->n->x;
+	struct hl_req *r;
+	char path[256], rv[64] = "";
+	long timeout = (long)(x->o->watch_timeout * (1 + hl_rand()));
+
+	if (in->rv[0] && !in->unavail)
+		snprintf(rv, sizeof(rv), "&resourceVersion=%s", in->rv);
+	inf_path(in, path, sizeof(path));
+	r = hl_req_new("GET", "watch", inf_names[in->kind], "",
+		       "%s%swatch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
+		       "&allowWatchBookmarks=true%s&timeoutSeconds=%ld",
+		       path, path[strlen(path) - 1] == '?' ? "" : "&", rv, timeout < 1 ? 1 : timeout);
+	if (!r)
+		return;
+	r->stream = 1;
+	r->on_open = watch_open;
+	r->on_data = watch_data;
+	in->wl = 1;
+	in->wl_fail = 0;
+	if (submit(x, r, in, watch_done) == 0) {
+		in->watch = r;
+	} else {
+		in->wl = 0;
+		sched__add(&x->s, &in->t, hl_now() + backoff(&in->backoff));
+	}
 }
 
 /*
@@ -293,7 +402,9 @@ static void on_informer_timer(struct hl_timer *t)
 
 	if (in->n->x->stopping || in->watch)
 		return;
-	if (in->relist || !in->rv[0])
+	if ((in->relist || !in->rv[0]) && x_watch_list(in))
+		start_watch_list(in);
+	else if (in->relist || !in->rv[0])
 		list_informer(in);
 	else
 		start_watch(in);
@@ -493,8 +604,12 @@ static void on_register(struct hl_timer *t)
 		n->started = 1;
 		n->started_at = hl_now();
 		for (int k = 0; k < INF_COUNT; k++)
-			if (n->x->active_nodes ? k != INF_PODS : k == INF_PODS)
-				list_informer(&n->inf[k]);
+			if (n->x->active_nodes ? k != INF_PODS : k == INF_PODS) {
+				if (x_watch_list(&n->inf[k]))
+					start_watch_list(&n->inf[k]);
+				else
+					list_informer(&n->inf[k]);
+			}
 	}
 	step(n);
 }
@@ -798,11 +913,15 @@ int nodes__plan(const struct hl_opts *o, FILE *f)
 		o->status_period, o->status_report, o->watch_timeout, 2 * o->watch_timeout, o->ready_delay);
 	/* the pod source's list last: it waits for the node informer's sync
 	 * (pods_after_node_sync), so it may come after the first registration calls */
+	/* 1.35+ (WatchListClient): each list is a watch-list instead, the
+	 * informer's first watch (client-go reflector.go, ListAndWatch) */
+	fprintf(f, "# kubelet %d.%d: informers %s\n", 1, o->kubelet_minor, o->watch_list ?
+		"watch with sendInitialEvents=true (list, then watch, if refused)" : "list, then watch");
 	fprintf(f, "sequence:");
 	for (int k = 0; k < INF_COUNT; k++)
 		if (k != INF_PODS)
-			fprintf(f, " list %s,", inf_names[k]);
-	fprintf(f, " list %s,", inf_names[INF_PODS]);
+			fprintf(f, " %s %s,", o->watch_list ? "watch-list" : "list", inf_names[k]);
+	fprintf(f, " %s %s,", o->watch_list ? "watch-list" : "list", inf_names[INF_PODS]);
 	for (size_t i = 0; i < sizeof(seq) / sizeof(seq[0]); i++)
 		fprintf(f, " %s%s", seq[i], i + 1 < sizeof(seq) / sizeof(seq[0]) ? "," : "\n");
 	fprintf(f, "%-28s %12s %12s\n", "call", "startup/85s", "steady/min");
@@ -810,7 +929,7 @@ int nodes__plan(const struct hl_opts *o, FILE *f)
 		char name[48];
 
 		snprintf(name, sizeof(name), "list %s", inf_names[k]);
-		fprintf(f, "%-28s %12.2f %12.3f\n", name, 1.0, 0.0);
+		fprintf(f, "%-28s %12.2f %12.3f\n", name, o->watch_list ? 0.0 : 1.0, 0.0);
 		snprintf(name, sizeof(name), "watch %s", inf_names[k]);
 		fprintf(f, "%-28s %12.2f %12.3f\n", name, 1.0 + floor(w / mean_watch), 60 / mean_watch);
 	}

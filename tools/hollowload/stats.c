@@ -196,6 +196,9 @@ void stats__print(struct stats *s, FILE *f)
 			s->startup.len, samples__pct(&s->startup, 50), samples__pct(&s->startup, 90),
 			samples__pct(&s->startup, 99), samples__max(&s->startup), s->pods_created,
 			s->pods_not_running);
+	if (s->watch_lists || s->watch_list_fallbacks)
+		fprintf(f, "watch-lists: %ld synced by their initial-events-end bookmark, "
+			"%ld refused (then list and watch)\n", s->watch_lists, s->watch_list_fallbacks);
 	if (s->lease_lag.len)
 		fprintf(f, "lease renewals: %zu, lag behind schedule p50 %.2f ms, p99 %.2f ms, max %.2f ms\n",
 			s->lease_lag.len, samples__pct(&s->lease_lag, 50),
@@ -245,7 +248,9 @@ void stats__json(struct stats *s, FILE *f, const char *meta)
 	json_pcts(f, &s->startup);
 	fprintf(f, "},\n  \"lease_lag\": {");
 	json_pcts(f, &s->lease_lag);
-	fprintf(f, "},\n  \"total\": %ld,\n  \"ok\": %ld\n}\n", stats__total(s), s->ok);
+	fprintf(f, "},\n  \"total\": %ld,\n  \"ok\": %ld,\n"
+		"  \"watch_lists\": {\"synced\": %ld, \"fell_back\": %ld}\n}\n",
+		stats__total(s), s->ok, s->watch_lists, s->watch_list_fallbacks);
 }
 
 void stats__free(struct stats *s)

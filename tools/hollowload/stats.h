@@ -52,6 +52,8 @@ struct stats {
 	struct samples lease_lag;   /* lease renewal: due to answered, ms */
 	long pods_created, pods_running, pods_not_running;
 	long ok;                    /* attempts answered 2xx */
+	long watch_lists;           /* watch-lists synced by their closing bookmark */
+	long watch_list_fallbacks;  /* watch-lists refused: list, then watch */
 };
 
 struct stat_key *stats__key(struct stats *s, const char *verb, const char *resource,
