@@ -104,10 +104,18 @@ def store_ddl():
             elif t in macros:
                 out.append(macros[t])
         raise ValueError(name)
-    ddl = block("schema_sql") + block("added_sql")
-    for table, col, typ in re.findall(r'\{ "(\w+)", "(\w+)", "(\w+)" \}', src):
-        ddl += f"ALTER TABLE {table} ADD COLUMN {col} {typ};\n"
-    return ddl + "INSERT INTO schema_version VALUES (2);\n"
+    ddl = block("schema_sql") + block("added_sql") + "INSERT INTO schema_version VALUES (2);\n"
+    return ddl, re.findall(r'\{ "(\w+)", "(\w+)", "(\w+)" \}', src)
+
+
+def create_v2(con):
+    """store.c's schema, then its added_columns where the table (or view)
+    lacks them, as its add_columns does: a version 2 view may have them."""
+    ddl, added = store_ddl()
+    con.executescript(ddl)
+    for table, col, typ in added:
+        if not any(r[1] == col for r in con.execute(f"PRAGMA table_info({table})")):
+            con.execute(f"ALTER TABLE {table} ADD COLUMN {col} {typ}")
 
 
 def c_literal(t):
@@ -177,7 +185,10 @@ def create(db, schema=2):
     con.execute("PRAGMA synchronous=OFF")
     con.execute("PRAGMA cache_size=-262144")  # 256 MiB for the index sort
     con.execute("PRAGMA temp_store=MEMORY")
-    con.executescript(SCHEMA if schema == 1 else store_ddl())
+    if schema == 1:
+        con.executescript(SCHEMA)
+    else:
+        create_v2(con)
     return con
 
 
