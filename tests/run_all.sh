@@ -13,8 +13,10 @@ pass=0 fail=0 broken=""
 stage() {
 	name=$1; shift
 	echo "== $name"
+	t0=$(date +%s)
 	"$@" 2>&1 | tee "$log/$name.log"
 	rc=$?
+	echo "== $name took $(( $(date +%s) - t0 )) s"
 	# POSIX sh has no PIPESTATUS: the stage's own status comes from its summary
 	sum=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' "$log/$name.log" | tail -1)
 	if [ -z "$sum" ]; then

@@ -10,9 +10,11 @@ dir=$(dirname "$0")
 pass=0 fail=0
 for t in test_server_go.py test_http.py test_etcd.py test_sys.py test_cpu.py test_hollowload.py test_diff.py test_report_html.py test_report_golden.py test_scrape.py test_apiserver.py test_install.py test_follow.py test_masters.py test_bounded.py test_exports.py test_breakdown.py; do
 	[ -f "$dir/$t" ] || continue
+	t0=$(date +%s)
 	python3 "$dir/$t" "$out" ${IT_FILTER:-} > /tmp/cpprof-it-$$.log 2>&1
 	rc=$?
 	cat /tmp/cpprof-it-$$.log
+	echo "  ($t took $(( $(date +%s) - t0 )) s)"
 	sum=$(grep -E '^[a-z-]+: [0-9]+ passed, [0-9]+ failed' /tmp/cpprof-it-$$.log | tail -1)
 	rm -f /tmp/cpprof-it-$$.log
 	if [ -z "$sum" ]; then
