@@ -954,7 +954,7 @@ struct rank_bucket {
 };
 
 struct call_ranks {
-	struct rank_bucket rb[3];
+	struct rank_bucket rb[6];         /* 3 of the group; 3 more of a host's own (merged runs) */
 	int nrb;
 	int at[3];                /* p50, p90, p99: index in rb */
 	long long within[3];      /* ... and 1-based rank within that bucket */
@@ -2538,6 +2538,179 @@ static int ranks_merged(struct mfile *f, size_t n, struct report_run *m)
 	return err;
 }
 
+/*
+ * The bucket of GROUP's histogram H (of COUNT latencies) holding the nearest
+ * rank of percentile P, and the rank within it; the bucket is added to X's
+ * list if new.
+ */
+static void rank_bucket_of(struct call_ranks *x, const __u64 *h, long long count, int p,
+			   __u32 *bucket, long long *within)
+{
+	long long r = rank(count, p), cum = 0;
+	__u32 b = 0;
+	int j;
+
+	while (b < LOGHIST_NBUCKETS - 1 && cum + (long long)h[b] < r)
+		cum += (long long)h[b++];
+	*bucket = b;
+	*within = r - cum;
+	for (j = 0; j < x->nrb && x->rb[j].b != b; j++)
+		;
+	if (j == x->nrb)
+		x->rb[x->nrb++].b = b;
+}
+
+static const struct rank_bucket *bucket_find(const struct call_ranks *x, __u32 b)
+{
+	for (int j = 0; j < x->nrb; j++)
+		if (x->rb[j].b == b)
+			return &x->rb[j];
+	return NULL;
+}
+
+/*
+ * Pass 2 over N version 2 files, as ranks_v2 does for one: the merged
+ * histogram (the sum of the hosts') names the bucket holding each merged
+ * rank, and each host's own histogram its own. One scan of each file keeps
+ * the latencies of those buckets only; the merged value is then the
+ * within-bucket rank of the union of the hosts' bucket rows. No file is
+ * sorted, and memory is those buckets' rows.
+ */
+static int ranks_merged_v2(struct mfile *f, size_t n, struct report_run *m)
+{
+	const int pct[3] = { 50, 90, 99 };
+	struct call_ranks **cr = calloc(n, sizeof(*cr));
+	size_t *hj = calloc(n, sizeof(*hj));
+	long long *vals = NULL;
+	size_t cap = 0;
+	int err = 0;
+
+	if (!cr || !hj)
+		goto nomem;
+	for (size_t i = 0; i < n; i++) {
+		const struct report_run *h = &m->hosts[i];
+		struct kinds ks;
+
+		if (!(cr[i] = calloc(m->ncalls ? m->ncalls : 1, sizeof(**cr))))
+			goto nomem;
+		for (size_t g = 0; g < m->ncalls; g++) {
+			const struct report_call *k = &m->calls[g];
+			__u32 b;
+			long long w;
+
+			for (int p = 0; p < 3; p++)
+				rank_bucket_of(&cr[i][g], k->hist, k->count, pct[p], &b, &w);
+		}
+		for (size_t j = 0; j < h->ncalls; j++) {
+			const struct report_call *hc = &h->calls[j];
+			const struct report_call *k = m->ncalls ?
+				bsearch(hc, m->calls, m->ncalls, sizeof(*k), call_cmp) : NULL;
+			__u32 b;
+			long long w;
+
+			for (int p = 0; k && p < 3; p++)
+				rank_bucket_of(&cr[i][k - m->calls], hc->hist, hc->count, pct[p], &b, &w);
+		}
+		if ((err = kinds_load(f[i].path, f[i].db, h->id, &ks)))
+			goto out;
+		for (size_t j = 0; j < ks.n; j++) {
+			struct kind *kk = &ks.k[j];
+			struct report_call key = {
+				.component = kk->cols[0], .verb = kk->cols[1], .resource = kk->cols[2],
+				.subresource = kk->cols[3], .scope = kk->cols[4], .path = kk->cols[5],
+			};
+			const struct report_call *c = m->ncalls ?
+				bsearch(&key, m->calls, m->ncalls, sizeof(*c), call_cmp) : NULL;
+
+			kk->call = c ? (size_t)(c - m->calls) : (size_t)-1;
+		}
+		err = rank_rows(f[i].path, f[i].db, &ks, cr[i], ks.lo, ks.hi);
+		kinds_free(&ks);
+		if (err)
+			goto out;
+		for (size_t g = 0; g < m->ncalls; g++)
+			for (int j = 0; j < cr[i][g].nrb; j++)
+				qsort(cr[i][g].rb[j].v, cr[i][g].rb[j].n, sizeof(long long), ll_cmp);
+	}
+	for (size_t g = 0; g < m->ncalls; g++) {
+		struct report_call *k = &m->calls[g];
+		long long *out[3] = { &k->p50_ns, &k->p90_ns, &k->p99_ns };
+
+		for (int p = 0; p < 3; p++) {
+			struct call_ranks scratch = { 0 };
+			long long w;
+			size_t tot = 0;
+			__u32 b;
+
+			rank_bucket_of(&scratch, k->hist, k->count, pct[p], &b, &w);
+			for (size_t i = 0; i < n; i++) {
+				const struct rank_bucket *q = bucket_find(&cr[i][g], b);
+
+				tot += q ? q->n : 0;
+			}
+			if ((size_t)w > tot)
+				goto changed;
+			if (tot > cap) {
+				long long *nv = realloc(vals, tot * sizeof(*nv));
+
+				if (!nv)
+					goto nomem;
+				vals = nv;
+				cap = tot;
+			}
+			tot = 0;
+			for (size_t i = 0; i < n; i++) {
+				const struct rank_bucket *q = bucket_find(&cr[i][g], b);
+
+				if (q && q->n)
+					memcpy(vals + tot, q->v, q->n * sizeof(*vals));
+				tot += q ? q->n : 0;
+			}
+			qsort(vals, tot, sizeof(*vals), ll_cmp);
+			*out[p] = vals[w - 1];
+		}
+		/* each host's own percentiles of the group, from its own buckets */
+		for (size_t i = 0; i < n; i++) {
+			struct report_run *h = &m->hosts[i];
+			struct report_call *hc;
+
+			while (hj[i] < h->ncalls && key_cmp(&h->calls[hj[i]], k) < 0)
+				hj[i]++;
+			if (hj[i] == h->ncalls || key_cmp(&h->calls[hj[i]], k) != 0)
+				continue;
+			hc = &h->calls[hj[i]++];
+			long long *hout[3] = { &hc->p50_ns, &hc->p90_ns, &hc->p99_ns };
+			for (int p = 0; p < 3; p++) {
+				struct call_ranks scratch = { 0 };
+				const struct rank_bucket *q;
+				long long w;
+				__u32 b;
+
+				rank_bucket_of(&scratch, hc->hist, hc->count, pct[p], &b, &w);
+				q = bucket_find(&cr[i][g], b);
+				if (!q || (size_t)w > q->n)
+					goto changed;
+				*hout[p] = q->v[w - 1];
+			}
+		}
+	}
+out:
+	for (size_t i = 0; cr && i < n; i++)
+		ranks_free(cr[i], m->ncalls);
+	free(cr);
+	free(hj);
+	free(vals);
+	return err;
+changed:
+	cp_seterr("'%s': fewer requests than counted; the file changed while reading", f[0].path);
+	err = -EIO;
+	goto out;
+nomem:
+	cp_seterr("out of memory");
+	err = -ENOMEM;
+	goto out;
+}
+
 /* The calls of the merged run M and of each of its hosts (both passes over every file). */
 static int merge_calls(struct mfile *f, size_t n, struct report_run *m)
 {
@@ -2586,7 +2759,12 @@ static int merge_calls(struct mfile *f, size_t n, struct report_run *m)
 	m->timeline_window_ns = co.tl_ns;
 	for (size_t j = 0; j < m->ncalls; j++)
 		m->requests += m->calls[j].count;
-	return err ? err : ranks_merged(f, n, m);
+	if (err)
+		return err;
+	for (size_t i = 0; i < n; i++)
+		if (!has_table(f[i].db, "request_rows"))
+			return ranks_merged(f, n, m);   /* a version 1 file: sorted through its index */
+	return ranks_merged_v2(f, n, m);
 }
 
 static int merge_targets(struct report_run *m)
