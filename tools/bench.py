@@ -232,8 +232,10 @@ def print_probe_plan(server):
               + (f"   (status read here: {st['field']})" if st and st.get("proven") else ""))
     lin = plan.get("lineage", {})
     if "entry" in lin:
+        hits = lin.get("hits_per_goroutine", 2)
         print(f"  probe {'lineage':12} {'emulated' if lin.get('emulated') else 'single-stepped':14} "
-              f"{'':17} runtime.newproc1 entry and its newg call: 2 hits per goroutine created")
+              f"{'':17} runtime.newproc1's newg call" + ("" if hits == 1 else " and its entry")
+              + f": {hits} hit{'s' if hits != 1 else ''} per goroutine created")
 
 
 def sampling_bench(server):
@@ -426,8 +428,10 @@ def report_figures():
             cnt = med([p.get(k, (0, 0))[1] for p in m["progs"]])
             print(f"  prog {k:16} {cnt:7.3f} runs/request {ns:7.0f} ns/request"
                   + (f" {ns / cnt:6.0f} ns/run" if cnt else ""))
-        if "newproc_entry" in names:
-            g = med([p.get("newproc_entry", (0, 0))[1] for p in m["progs"]])
+        if "newproc_newg" in names:
+            # newproc_newg runs once per goroutine created; newproc_entry only
+            # where callergp's slot is not proven (cpprof inspect)
+            g = med([p.get("newproc_newg", (0, 0))[1] for p in m["progs"]])
             both = med([p.get("newproc_entry", (0, 0))[1] + p.get("newproc_newg", (0, 0))[1] for p in m["progs"]])
             print(f"lineage_probes_per_goroutine_{mode} {both / g if g else 0:.2f}   "
                   f"({g:.2f} goroutines created per request)")
