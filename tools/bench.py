@@ -8,7 +8,9 @@ saturating loopback load from the test client:
   - the CPU added per traced request in microseconds (server + cpprof,
     goal <= 2), from /proc/PID/stat;
   - the cost of one probe hit on an emulated and on a single-stepped
-    instruction (tools/probecost);
+    instruction (tools/probecost), as wall time and as the target's CPU
+    time (the *_cpu_us lines: the figure to compare with the CPU added
+    per request);
   - cpprof's peak RSS while recording;
   - a soak: the same load for CPPROF_SOAK_SECS (default 300) with the
     default recording, and the collector's RSS at the start and the end
