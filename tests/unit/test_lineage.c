@@ -205,7 +205,8 @@ static int slot_of(const uint8_t *spill, size_t nspill, const uint8_t *body, siz
 	n += sizeof(pro);
 	memcpy(code + n, spill, nspill);
 	n += nspill;
-	memcpy(code + n, body, nbody);
+	if (nbody)
+		memcpy(code + n, body, nbody);
 	n += nbody;
 	memcpy(code + n, tail, sizeof(tail));
 	*slot = -1;
