@@ -8,7 +8,9 @@ saturating loopback load from the test client:
   - the CPU added per traced request in microseconds (server + cpprof,
     goal <= 2), from /proc/PID/stat;
   - the cost of one probe hit on an emulated and on a single-stepped
-    instruction (tools/probecost);
+    instruction (tools/probecost), as wall time and as the target's CPU
+    time (the *_cpu_us lines: the figure to compare with the CPU added
+    per request);
   - cpprof's peak RSS while recording;
   - a soak: the same load for CPPROF_SOAK_SECS (default 300) with the
     default recording, and the collector's RSS at the start and the end
@@ -175,6 +177,10 @@ def main():
     print("== probe cost (tools/probecost: main.work called in a loop, median of 3 runs each)")
     r = subprocess.run([os.path.join(OUT, "probecost"), loop, "2000000"], capture_output=True, text=True)
     print(r.stdout.strip() or r.stderr.strip())
+    m = re.search(r"probe_hit_emulated_push_cpu_us ([0-9.]+)", r.stdout) or \
+        re.search(r"probe_hit_emulated_cpu_us ([0-9.]+)", r.stdout)
+    if m:
+        PROBE_CPU_US.append(float(m.group(1)))
 
     server = sorted(glob.glob(os.path.join(FIX, "testserver-go1.*-stripped")))
     server = [s for s in server if "cgo" not in s][-1]
@@ -232,8 +238,10 @@ def print_probe_plan(server):
               + (f"   (status read here: {st['field']})" if st and st.get("proven") else ""))
     lin = plan.get("lineage", {})
     if "entry" in lin:
+        hits = lin.get("hits_per_goroutine", 2)
         print(f"  probe {'lineage':12} {'emulated' if lin.get('emulated') else 'single-stepped':14} "
-              f"{'':17} runtime.newproc1 entry and its newg call: 2 hits per goroutine created")
+              f"{'':17} runtime.newproc1's newg call" + ("" if hits == 1 else " and its entry")
+              + f": {hits} hit{'s' if hits != 1 else ''} per goroutine created")
 
 
 def sampling_bench(server):
@@ -358,6 +366,14 @@ BASE_CPU = []
 CPU = {m: {"srv": [], "col": [], "bpf": [], "rows": [], "hits": [], "progs": []} for m, _ in MODES}
 RSS = []
 HTTP_PROGS = ("serve_http", "write_header", "finish_h1", "finish_h2")
+# Every uprobe program (bpf/*.bpf.c SEC("uprobe")), by the kernel's name (at
+# most 15 characters): each run is a trap into the kernel, the cost that
+# dominates in a PVM guest (tools/probecost's *_cpu_us).
+UPROBE_PROGS = ("serve_http", "write_header", "finish_h1", "finish_h2", "newproc_entry", "newproc_newg",
+                "handle_stream", "write_status_h2", "write_status_ha", "finish", "new_stream", "invoke",
+                "etcd_request")
+TRAPS = {m: [] for m, _ in MODES}
+PROBE_CPU_US = []
 
 
 def traced_round(srv, url, conc, path, i, mode, extra):
@@ -384,6 +400,7 @@ def traced_round(srv, url, conc, path, i, mode, extra):
     m["bpf"].append(sum(ns for ns, _ in d.values()) / max(n2, 1))
     m["hits"].append(sum(c for k, (_, c) in d.items() if k in HTTP_PROGS) / max(n2, 1))
     m["progs"].append({k: (ns / max(n2, 1), c / max(n2, 1)) for k, (ns, c) in d.items() if c})
+    TRAPS[mode].append(sum(c for k, (_, c) in d.items() if k[:15] in UPROBE_PROGS) / max(n2, 1))
     return rows, rps2
 
 
@@ -426,12 +443,19 @@ def report_figures():
             cnt = med([p.get(k, (0, 0))[1] for p in m["progs"]])
             print(f"  prog {k:16} {cnt:7.3f} runs/request {ns:7.0f} ns/request"
                   + (f" {ns / cnt:6.0f} ns/run" if cnt else ""))
-        if "newproc_entry" in names:
-            g = med([p.get("newproc_entry", (0, 0))[1] for p in m["progs"]])
+        if "newproc_newg" in names:
+            # newproc_newg runs once per goroutine created; newproc_entry only
+            # where callergp's slot is not proven (cpprof inspect)
+            g = med([p.get("newproc_newg", (0, 0))[1] for p in m["progs"]])
             both = med([p.get("newproc_entry", (0, 0))[1] + p.get("newproc_newg", (0, 0))[1] for p in m["progs"]])
             print(f"lineage_probes_per_goroutine_{mode} {both / g if g else 0:.2f}   "
                   f"({g:.2f} goroutines created per request)")
         print(f"collector_cpu_per_row_us_{mode} {med(m['col']) * 1e6:.2f}   (goal <= 1)")
+        hits = med(TRAPS[mode])
+        print(f"uprobe_hits_per_request_{mode} {hits:.2f}   (every uprobe: HTTP, lineage, gRPC; each a trap)")
+        if PROBE_CPU_US:
+            print(f"trap_cpu_us_per_request_{mode} {hits * PROBE_CPU_US[0]:.1f}   "
+                  f"(hits x probe_hit_emulated_push_cpu_us {PROBE_CPU_US[0]:.2f} of this run)")
         print(f"target_cpu_added_per_request_us_{mode} {(med(m['srv']) - base) * 1e6:.2f}")
     print(f"collector_peak_rss_mib {max(RSS) / 1024:.1f}")
 

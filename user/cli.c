@@ -780,7 +780,10 @@ static void inspect_json_lineage(const char *target)
 		report__json_str(stdout, lp.entry.insn);
 		printf(",\"newg\":%llu,\"newg_instruction\":", (unsigned long long)lp.newg.addr);
 		report__json_str(stdout, lp.newg.insn);
-		printf(",\"emulated\":%s}", lp.entry.emulated && lp.newg.emulated ? "true" : "false");
+		printf(",\"emulated\":%s", lp.entry.emulated && lp.newg.emulated ? "true" : "false");
+		/* -1: callergp's slot not proven, the entry probe is attached too */
+		printf(",\"callergp_sp\":%d,\"hits_per_goroutine\":%d}", lp.callergp_sp,
+		       lp.callergp_sp >= 0 ? 1 : 2);
 	} else {
 		printf("{\"error\":");
 		report__json_str(stdout, cp_lasterr());
@@ -888,6 +891,11 @@ static void inspect_text(const char *target, const struct probe_plan *plan)
 		       (unsigned long long)lp.entry.addr, lp.entry.insn,
 		       lp.entry.emulated ? "emulated" : "single-step", (unsigned long long)lp.newg.addr,
 		       lp.newg.insn, lp.newg.emulated ? "emulated" : "single-step");
+		if (lp.callergp_sp >= 0)
+			printf("               callergp at [rsp+0x%x] there: the newg probe alone, one hit a goroutine\n",
+			       (unsigned)lp.callergp_sp);
+		else
+			printf("               callergp's slot not proven: both probes, two hits a goroutine\n");
 	} else {
 		printf("lineage:       none (%s): CPU samples count for a request only on its own goroutine\n",
 		       cp_lasterr());

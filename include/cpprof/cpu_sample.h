@@ -68,7 +68,7 @@ enum cpu_stat {
 	CPU_STAT_STALE,           /* goroutine mapped to a request that had ended */
 	CPU_STAT_SPAWN,           /* goroutines created (newproc1) in targets */
 	CPU_STAT_SPAWN_REQ,       /* of which by a goroutine working for a request */
-	CPU_STAT_SPAWN_NOPARENT,  /* creation seen without its newproc1 entry */
+	CPU_STAT_SPAWN_NOPARENT,  /* creation seen without its newproc1 entry, or callergp unreadable */
 	CPU_STAT_GOREQ_FULL,      /* goreq map full: child not followed */
 	CPU_STAT__MAX,
 };

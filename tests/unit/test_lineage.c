@@ -80,6 +80,40 @@ static long long objdump_newg(const char *path, uint64_t start, uint64_t end, ui
 	return found;
 }
 
+/*
+ * objdump's answer for callergp's slot: the displacement of the first
+ * "mov %rbx,0xNN(%rsp)" in [START, END) before any call, or -1.
+ */
+static long long objdump_spill(const char *path, uint64_t start, uint64_t end)
+{
+	char cmd[8192], line[512];
+	long long disp = -1;
+	FILE *f;
+
+	snprintf(cmd, sizeof(cmd),
+		 "objdump -d --no-show-raw-insn --start-address=0x%llx --stop-address=0x%llx '%s'",
+		 (unsigned long long)start, (unsigned long long)end, path);
+	f = popen(cmd, "r");
+	if (!f)
+		return -2;
+	while (fgets(line, sizeof(line), f)) {
+		char *insn = strchr(line, ':');
+		unsigned long long d;
+
+		if (!insn || disp >= 0)
+			continue;
+		insn++;
+		while (*insn == ' ' || *insn == '\t')
+			insn++;
+		if (strncmp(insn, "call", 4) == 0)
+			break;
+		if (sscanf(insn, "mov %%rbx,0x%llx(%%rsp)", &d) == 1)
+			disp = (long long)d;
+	}
+	pclose(f);
+	return disp;
+}
+
 static void test_fixtures(void)
 {
 	struct fixture fx[MAX_FX];
@@ -118,6 +152,10 @@ static void test_fixtures(void)
 		CHECK(lp.entry.emulated && lp.entry.addr >= np.entry && lp.entry.addr < np.end,
 		      "%s: entry site inside newproc1 and emulated (%s)", fx[i].file, lp.entry.insn);
 		CHECK(lp.newg.file_off > 0 && lp.entry.file_off > 0, "%s: file offsets", fx[i].file);
+		want = objdump_spill(path, np.entry, np.end);
+		CHECK(lp.callergp_sp >= 0 && lp.callergp_sp == want,
+		      "%s: callergp slot [rsp+0x%x], objdump's prologue spills rbx to 0x%llx", fx[i].file,
+		      (unsigned)lp.callergp_sp, want);
 		gopclntab__close(pt);
 		goelf__close(g);
 	}
@@ -150,6 +188,59 @@ static void test_synthetic(void)
 	CHECK_INT(lineage__find_newg_call(one, 0, 0x1000, 0x2000, &call), -ENOENT);
 }
 
+/*
+ * Hand-made newproc1 shapes at 0x1000 for lineage__find_callergp_slot:
+ * push rbp; mov rbp,rsp; sub rsp,0x50; [spill]; [body]; mov ebx,6;
+ * call; add rsp,0x50; pop rbp; ret.
+ */
+static int slot_of(const uint8_t *spill, size_t nspill, const uint8_t *body, size_t nbody, int32_t *slot)
+{
+	static const uint8_t pro[] = { 0x55, 0x48, 0x89, 0xe5, 0x48, 0x83, 0xec, 0x50 };
+	static const uint8_t tail[] = { 0xbb, 6, 0, 0, 0, 0xe8, 0, 0, 0, 0,
+					0x48, 0x83, 0xc4, 0x50, 0x5d, 0xc3 };
+	uint8_t code[128];
+	size_t n = 0;
+
+	memcpy(code + n, pro, sizeof(pro));
+	n += sizeof(pro);
+	memcpy(code + n, spill, nspill);
+	n += nspill;
+	if (nbody)
+		memcpy(code + n, body, nbody);
+	n += nbody;
+	memcpy(code + n, tail, sizeof(tail));
+	*slot = -1;
+	return lineage__find_callergp_slot(code, n + sizeof(tail), 0x1000, 0x1000 + n + 5, slot);
+}
+
+static void test_callergp_slot(void)
+{
+	static const uint8_t spill[] = { 0x48, 0x89, 0x5c, 0x24, 0x68 };    /* mov [rsp+0x68],rbx */
+	static const uint8_t spill_rcx[] = { 0x48, 0x89, 0x4c, 0x24, 0x68 }; /* mov [rsp+0x68],rcx */
+	/* mov ebx,1; mov [rsp+0x68],rbx: RBX is no longer callergp */
+	static const uint8_t late[] = { 0xbb, 1, 0, 0, 0, 0x48, 0x89, 0x5c, 0x24, 0x68 };
+	static const uint8_t over[] = { 0x48, 0x89, 0x44, 0x24, 0x68 };     /* mov [rsp+0x68],rax */
+	static const uint8_t over4[] = { 0x89, 0x44, 0x24, 0x6c };          /* mov [rsp+0x6c],eax */
+	static const uint8_t near[] = { 0x48, 0x89, 0x44, 0x24, 0x70 };     /* mov [rsp+0x70],rax */
+	static const uint8_t lea[] = { 0x48, 0x8d, 0x44, 0x24, 0x20 };      /* lea rax,[rsp+0x20] */
+	static const uint8_t push[] = { 0x50 };                             /* push rax */
+	static const uint8_t mov_rsp[] = { 0x48, 0x89, 0xc4 };              /* mov rsp,rax */
+	int32_t slot;
+
+	CHECK_INT(slot_of(spill, sizeof(spill), NULL, 0, &slot), 0);
+	CHECK_INT(slot, 0x68);
+	CHECK_INT(slot_of(spill, sizeof(spill), near, sizeof(near), &slot), 0);
+	CHECK_INT(slot, 0x68);
+	CHECK_INT(slot_of(spill_rcx, sizeof(spill_rcx), NULL, 0, &slot), -ENOENT);
+	CHECK_INT(slot_of(late, sizeof(late), NULL, 0, &slot), -ENOENT);
+	CHECK_INT(slot_of(spill, sizeof(spill), over, sizeof(over), &slot), -EINVAL);
+	CHECK_INT(slot_of(spill, sizeof(spill), over4, sizeof(over4), &slot), -EINVAL);
+	CHECK_INT(slot_of(spill, sizeof(spill), lea, sizeof(lea), &slot), -EINVAL);
+	CHECK_INT(slot_of(spill, sizeof(spill), push, sizeof(push), &slot), -EINVAL);
+	CHECK_INT(slot_of(spill, sizeof(spill), mov_rsp, sizeof(mov_rsp), &slot), -EINVAL);
+	CHECK_INT(slot, -1);
+}
+
 static void test_refusals(void)
 {
 	struct lineage_plan lp;
@@ -163,6 +254,7 @@ static void test_refusals(void)
 int main(void)
 {
 	test_synthetic();
+	test_callergp_slot();
 	test_refusals();
 	test_fixtures();
 	return check_summary("test_lineage");

@@ -156,6 +156,158 @@ out:
 	return err;
 }
 
+/* The bytes [D, D+SIZE) of a memory operand [RSP + D] overlap [SLOT, SLOT+8). */
+static bool rsp_overlaps(const cs_x86_op *op, int64_t slot)
+{
+	int64_t d = op->mem.disp, n = op->size ? op->size : 8;
+
+	return op->mem.base == X86_REG_RSP && d < slot + 8 && slot < d + n;
+}
+
+int lineage__find_callergp_slot(const uint8_t *code, size_t len, uint64_t vaddr, uint64_t call,
+				int32_t *slot)
+{
+	const uint8_t *p = code;
+	size_t left = len;
+	uint64_t a = vaddr;
+	int64_t depth = 0, body = -1, spill = -1, frame = 0;
+	uint64_t spill_at = 0;
+	bool bx_written = false, framed = false, call_ok = false;
+	cs_insn *in = NULL;
+	csh h;
+	int err = 0;
+
+	if (cs_open(CS_ARCH_X86, CS_MODE_64, &h) != CS_ERR_OK) {
+		cp_seterr("cannot start the Capstone disassembler");
+		return -ENOMEM;
+	}
+	cs_option(h, CS_OPT_DETAIL, CS_OPT_ON);
+	in = cs_malloc(h);
+	if (!in) {
+		cs_close(&h);
+		cp_seterr("out of memory");
+		return -ENOMEM;
+	}
+	/*
+	 * Pass 1, the prologue, straight-line from the entry: the stack check,
+	 * the frame ("push rbp; mov rbp, rsp; sub rsp, N", or Go 1.19's
+	 * "sub rsp, N; mov [rsp+N-8], rbp; lea rbp, [rsp+N-8]"), then the
+	 * spill of callergp: "mov [rsp+X], rbx" while RBX still holds the
+	 * argument, before any call and any branch after the frame is set.
+	 */
+	while (left && cs_disasm_iter(h, &p, &left, &a, in)) {
+		const cs_x86 *x = &in->detail->x86;
+
+		if (in->id == X86_INS_CALL || (framed && is_branch(h, in)))
+			break;
+		if (in->id == X86_INS_PUSH && !framed) {
+			depth += 8;
+			continue;
+		}
+		if (in->id == X86_INS_SUB && x->op_count == 2 && x->operands[0].type == X86_OP_REG &&
+		    x->operands[0].reg == X86_REG_RSP && x->operands[1].type == X86_OP_IMM && !framed) {
+			frame = x->operands[1].imm;
+			depth += frame;
+			framed = true;
+			continue;
+		}
+		if (framed && in->id == X86_INS_MOV && x->op_count == 2 && x->operands[0].type == X86_OP_MEM &&
+		    x->operands[0].mem.base == X86_REG_RSP && x->operands[0].mem.index == X86_REG_INVALID &&
+		    x->operands[0].size == 8 && x->operands[1].type == X86_OP_REG &&
+		    x->operands[1].reg == X86_REG_RBX && !bx_written) {
+			spill = x->operands[0].mem.disp;
+			spill_at = in->address;
+			break;
+		}
+		if (writes_bx(h, in))
+			bx_written = true;
+	}
+	if (spill < 0 || !framed || frame <= 0) {
+		cp_seterr("runtime.newproc1 does not spill callergp (RBX) to its frame in the prologue");
+		err = -ENOENT;
+		goto out;
+	}
+	body = depth;
+	/*
+	 * Pass 2, the whole function: nothing else writes the slot or takes an
+	 * address on the stack (lea [rsp+D]) that could reach it, and RSP
+	 * changes only by the prologue's and epilogues' push/pop/sub/add N
+	 * and calls, so at the casgstatus call RSP is the body's and the slot
+	 * is [RSP + X]. A linear sweep: after a ret or jmp the next block is
+	 * taken to run at the body's depth (Go lays out no other kind).
+	 */
+	p = code;
+	left = len;
+	a = vaddr;
+	depth = 0;
+	while (left && cs_disasm_iter(h, &p, &left, &a, in)) {
+		const cs_x86 *x = &in->detail->x86;
+		cs_regs rd, wr;
+		uint8_t nrd, nwr;
+		bool writes_rsp = false;
+
+		if (in->address == call)
+			call_ok = depth == body;
+		for (int i = 0; i < x->op_count; i++) {
+			const cs_x86_op *op = &x->operands[i];
+
+			if (op->type != X86_OP_MEM || in->address == spill_at)
+				continue;
+			if (in->id == X86_INS_LEA && op->mem.base == X86_REG_RSP && op->mem.disp <= spill + 7 &&
+			    depth == body) {
+				cp_seterr("runtime.newproc1 takes a stack address at 0x%llx that may reach callergp's slot",
+					  (unsigned long long)in->address);
+				err = -EINVAL;
+				goto out;
+			}
+			if ((op->access & CS_AC_WRITE) && depth == body && rsp_overlaps(op, spill)) {
+				cp_seterr("runtime.newproc1 overwrites callergp's slot at 0x%llx",
+					  (unsigned long long)in->address);
+				err = -EINVAL;
+				goto out;
+			}
+		}
+		if (cs_regs_access(h, in, rd, &nrd, wr, &nwr) != CS_ERR_OK) {
+			writes_rsp = true;
+		} else {
+			for (int i = 0; i < nwr; i++)
+				if (wr[i] == X86_REG_RSP || wr[i] == X86_REG_ESP || wr[i] == X86_REG_SP)
+					writes_rsp = true;
+		}
+		if (in->id == X86_INS_RET || in->id == X86_INS_JMP) {
+			depth = body;
+			continue;
+		}
+		if (!writes_rsp || in->id == X86_INS_CALL)
+			continue;
+		if (in->id == X86_INS_PUSH) {
+			depth += 8;
+		} else if (in->id == X86_INS_POP) {
+			depth -= 8;
+		} else if ((in->id == X86_INS_SUB || in->id == X86_INS_ADD) && x->op_count == 2 &&
+			   x->operands[0].type == X86_OP_REG && x->operands[0].reg == X86_REG_RSP &&
+			   x->operands[1].type == X86_OP_IMM && x->operands[1].imm == frame) {
+			depth += in->id == X86_INS_SUB ? frame : -frame;
+		} else {
+			cp_seterr("runtime.newproc1 moves RSP at 0x%llx (%s %s)", (unsigned long long)in->address,
+				  in->mnemonic, in->op_str);
+			err = -EINVAL;
+			goto out;
+		}
+	}
+	if (!call_ok) {
+		cp_seterr("RSP at the casgstatus call 0x%llx is not runtime.newproc1's body frame",
+			  (unsigned long long)call);
+		err = -EINVAL;
+		goto out;
+	}
+	*slot = (int32_t)spill;
+out:
+	cs_free(in, 1);
+	cs_close(&h);
+	return err;
+}
+
 int lineage__plan(const char *path, struct lineage_plan *out)
 {
 	struct goelf *g = NULL;
@@ -207,9 +359,15 @@ int lineage__plan(const char *path, struct lineage_plan *out)
 	out->newg.once = true;
 	out->newg.emulated = true;
 	err = goelf__vaddr_to_offset(g, call, &out->newg.file_off);
-	if (err)
+	if (err) {
 		cp_seterr("casgstatus call at 0x%llx is outside the executable segment",
 			  (unsigned long long)call);
+		goto out;
+	}
+	/* Not proven: the entry probe remembers callergp instead (two hits a goroutine). */
+	out->callergp_sp = -1;
+	if (lineage__find_callergp_slot(code, size, np.entry, call, &out->callergp_sp))
+		out->callergp_sp = -1;
 out:
 	gopclntab__close(pt);
 	goelf__close(g);

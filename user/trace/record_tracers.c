@@ -628,8 +628,10 @@ static void cpu_summary(struct recording *r, void *state)
 	info("CPU: %llu samples (%llu tied to requests, %llu with an unsymbolized leaf, %llu lost)\n",
 	     (unsigned long long)cs.samples, (unsigned long long)cs.attributed,
 	     (unsigned long long)cs.unknown_leaf, (unsigned long long)s[CPU_STAT_RB_DROPS]);
-	verbose("CPU counters: goroutines created %llu (%llu by requests), stale %llu, unresolved %llu, stacks %llu\n",
+	verbose("CPU counters: goroutines created %llu (%llu by requests, %llu creator unknown), stale %llu, "
+		"unresolved %llu, stacks %llu\n",
 		(unsigned long long)s[CPU_STAT_SPAWN], (unsigned long long)s[CPU_STAT_SPAWN_REQ],
+		(unsigned long long)s[CPU_STAT_SPAWN_NOPARENT],
 		(unsigned long long)s[CPU_STAT_STALE], (unsigned long long)cs.unresolved,
 		(unsigned long long)cs.stacks);
 }

@@ -248,7 +248,13 @@ int sampler__add_target(struct sampler *s, int pid, char *note, size_t notelen)
 		err = -ENOENT;
 	}
 	if (!err) {
-		t->entry = bpfutil__attach_site(s->skel->progs.newproc_entry, pid, path, &lp.entry, 0, &err);
+		/* With callergp's slot proven, the newg probe alone (cookie: slot + 1). */
+		if (lp.callergp_sp >= 0)
+			t->newg = bpfutil__attach_site(s->skel->progs.newproc_newg, pid, path, &lp.newg,
+						       (uint64_t)lp.callergp_sp + 1, &err);
+		else
+			t->entry = bpfutil__attach_site(s->skel->progs.newproc_entry, pid, path, &lp.entry,
+							0, &err);
 		if (t->entry)
 			t->newg = bpfutil__attach_site(s->skel->progs.newproc_newg, pid, path, &lp.newg, 0,
 						       &err);
