@@ -30,6 +30,9 @@
  * Range, Put and DeleteRange carry Key (and RangeEnd), Txn the first
  * Compare's Key (kube-apiserver's etcd3 store compares the object's key
  * first: create, update, delete).
+ *
+ * One more probe, not of grpc: the start of the request's handler
+ * (handler_start, below), which ends the wait before it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -258,5 +261,46 @@ int BPF_UPROBE(new_stream)
 	e->flags |= ETCDC_F_STREAM;
 	submit(e);
 	stat_inc(&stats, ESTAT_STREAMS);
+	return 0;
+}
+
+/*
+ * k8s.io/apiserver/pkg/server.director.ServeHTTP(w, req): the innermost
+ * handler of the generic server's filter chain (server/handler.go,
+ * NewAPIServerHandler: FullHandlerChain = DefaultBuildHandlerChain(director)),
+ * entered after authentication, APF (or max-in-flight) and authorization
+ * (server/config.go DefaultBuildHandlerChain), on the goroutine the
+ * timeout filter spawned, which the lineage probes tie to the request.
+ * Only the time and the goroutine's request are taken: no argument is
+ * read. A delegation chain (kube-apiserver's aggregator, then its own
+ * server, then apiextensions) enters one director per server: userspace
+ * keeps the first.
+ */
+SEC("uprobe")
+int BPF_UPROBE(handler_start)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct goreq_key gk = { .tgid = tgid, .g = ctx->r14 };
+	struct goreq_val *gv;
+	struct etcdc_event *r;
+
+	gv = bpf_map_lookup_elem(&goreq, &gk);
+	if (!gv || gv->kind != GOREQ_HTTP || !bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		stat_inc(&stats, ESTAT_RB_DROPS);
+		return 0;
+	}
+	__builtin_memset(r, 0, __builtin_offsetof(struct etcdc_event, method));
+	r->start_ns = bpf_ktime_get_ns();
+	r->g = gk.g;
+	r->tgid = tgid;
+	r->req_rw = gv->rw;
+	r->req_start_ns = gv->start_ns;
+	r->flags = ETCDC_F_REQ | ETCDC_F_HANDLER;
+	bpf_ringbuf_submit(r, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
+				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	stat_inc(&stats, ESTAT_HANDLERS);
 	return 0;
 }

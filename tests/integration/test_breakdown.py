@@ -27,8 +27,13 @@ lists, updates, patches and deletes of a custom resource, then checks:
 - runs that change one cause: etcd slowed (SIGSTOP/SIGCONT duty cycle, a
   stalling disk as the apiserver sees it) is named "etcd" by the diff for
   the median create and delete; a large-object list from the watch cache
-  grows serialization and is not blamed on etcd. (APF wait is not probed,
-  so the APF flood case is not here.)
+  grows serialization and is not blamed on etcd;
+- every request has its wait before the handler (director.ServeHTTP);
+  a flood of gets from 8 clients into a FlowSchema's priority level of 1
+  seat that queues (the server's own APF, configured through
+  flowcontrol.apiserver.k8s.io/v1 objects it serves itself as custom
+  resources, see apf_case) is named "apf_wait" by the diff, and cpprof's
+  wait covers the server's own APF queue-wait histogram over the flood.
 
 Usage: test_breakdown.py BUILD_DIR [FILTER]. Ends with
 "breakdown: N passed, N failed".
@@ -132,13 +137,15 @@ def report_checks(con, db):
     check(want and got == want, "report: a breakdown per call kind of the test's resource, with its count",
           f"report {got} table {want}")
     ok = all(b["p99"]["latency_ns"] >= b["median"]["latency_ns"] and
-             b["mean"]["etcd_ns"] + b["mean"]["cpu_ns"] + b["mean"]["other_ns"] <= b["mean"]["latency_ns"] + 3
+             b["mean"]["etcd_ns"] + b["mean"]["cpu_ns"] + (b["mean"]["apf_wait_ns"] or 0) + b["mean"]["other_ns"]
+             <= b["mean"]["latency_ns"] + 4
              for b in bd.values())
     check(ok, "report: the slowest 1% no faster than the median, the mean's parts within its latency")
     cr = bd.get(("create", "widgets"))
     check(cr and cr["p99"]["requests"] == 1 and cr["median"]["requests"] == 1 and cr["mean"]["requests"] == 20 and
-          cr["mean"]["apf_wait_ns"] is None,
-          "report: 20 creates: the slowest 1% is one request, the mean all 20, APF wait unknown (null)", str(cr)[:300])
+          cr["mean"]["apf_wait_ns"] is not None and 0 < cr["mean"]["apf_wait_ns"] < cr["mean"]["latency_ns"],
+          "report: 20 creates: the slowest 1% is one request, the mean all 20, the wait before the handler known",
+          str(cr)[:300])
     t = subprocess.run([CPPROF, "report", db], capture_output=True, text=True).stdout
     check("Where the time goes, per request" in t and "|###" in t, "report text: the breakdown with its stacked bars")
     m = subprocess.run([CPPROF, "report", db, "--format", "md"], capture_output=True, text=True).stdout
@@ -205,7 +212,7 @@ def one_cause_runs(srv, etcd, admin):
     """Runs that change one cause each, named by the diff: etcd slowed
     (paused in a duty cycle), and lists of large objects from the watch
     cache (serialization). The third cause of the issue, a flood into a
-    small APF share, is not here: APF wait is not probed yet."""
+    small APF share, needs a server configured for it: apf_case."""
     # Requests arrive at random moments, not back to back: a client that sends
     # the next request as soon as the last one ended would find etcd awake
     # (just woken for the last one) more often than not, and the median
@@ -269,6 +276,198 @@ def one_cause_runs(srv, etcd, admin):
           "large-object list: the mean request's serialization grew more than 5x", f"{mb} {mc}")
 
 
+# ---- a request flood into a small APF share (waiting before the handler) ----------
+
+FC = "flowcontrol.apiserver.k8s.io"
+
+
+def fc_crd(plural, kind):
+    """flowcontrol.apiserver.k8s.io/v1 served by the server itself as a custom
+    resource: apiextensions-apiserver has no flowcontrol API of its own, but
+    its APF controller (apiserver/pkg/server/options/feature.go ApplyTo:
+    utilflowcontrol.New over the --kubeconfig clientset's FlowcontrolV1)
+    reads FlowSchemas and PriorityLevelConfigurations through informers, from
+    whatever serves them. A *.k8s.io group needs api-approved.kubernetes.io."""
+    free = {"type": "object", "x-kubernetes-preserve-unknown-fields": True}
+    return {"apiVersion": "apiextensions.k8s.io/v1", "kind": "CustomResourceDefinition",
+            "metadata": {"name": f"{plural}.{FC}",
+                         "annotations": {"api-approved.kubernetes.io": "https://github.com/kubernetes/enhancements/pull/1040"}},
+            "spec": {"group": FC, "scope": "Cluster",
+                     "names": {"plural": plural, "singular": kind.lower(), "kind": kind, "listKind": kind + "List"},
+                     "versions": [{"name": "v1", "served": True, "storage": True, "subresources": {"status": {}},
+                                   "schema": {"openAPIV3Schema": {"type": "object", "properties": {
+                                       "spec": free, "status": free}}}}]}}
+
+
+def fc_objects():
+    """The two mandatory levels and schemas as kube-apiserver's bootstrap
+    writes them (apiserver/pkg/apis/flowcontrol/bootstrap/default.go), and
+    one schema that catches the test's system:masters client for namespace
+    apf into a level of 1 seat with one queue. Matching order is
+    matchingPrecedence, then name (apihelpers FlowSchemaSequence.Less), and
+    the built-in exempt schema goes first only when no object named exempt
+    exists (apf_controller.go digestFlowSchemasLocked): so exempt is given as
+    an object, and "apf-flood", precedence 1 too, sorts before it."""
+    def pl(name, spec):
+        return {"apiVersion": f"{FC}/v1", "kind": "PriorityLevelConfiguration", "metadata": {"name": name},
+                "spec": spec}
+
+    def fs(name, prec, level, rules):
+        return {"apiVersion": f"{FC}/v1", "kind": "FlowSchema", "metadata": {"name": name},
+                "spec": {"matchingPrecedence": prec, "priorityLevelConfiguration": {"name": level},
+                         "distinguisherMethod": {"type": "ByUser"}, "rules": rules}}
+    everything = [{"verbs": ["*"], "apiGroups": ["*"], "resources": ["*"], "clusterScope": True,
+                   "namespaces": ["*"]}]
+    return [
+        ("prioritylevelconfigurations", pl("exempt", {"type": "Exempt", "exempt": {
+            "nominalConcurrencyShares": 0, "lendablePercent": 0}})),
+        ("prioritylevelconfigurations", pl("catch-all", {"type": "Limited", "limited": {
+            "nominalConcurrencyShares": 5, "lendablePercent": 0, "limitResponse": {"type": "Reject"}}})),
+        ("prioritylevelconfigurations", pl("cpprof-small", {"type": "Limited", "limited": {
+            "nominalConcurrencyShares": 1, "lendablePercent": 0, "borrowingLimitPercent": 0,
+            "limitResponse": {"type": "Queue", "queuing": {"queues": 1, "handSize": 1, "queueLengthLimit": 200}}}})),
+        ("flowschemas", fs("exempt", 1, "exempt", [{"subjects": [{"kind": "Group", "group": {"name": "system:masters"}}],
+                                                   "resourceRules": everything,
+                                                   "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}]}])),
+        ("flowschemas", fs("apf-flood", 1, "cpprof-small", [{
+            "subjects": [{"kind": "Group", "group": {"name": "system:masters"}}],
+            "resourceRules": [{"verbs": ["*"], "apiGroups": [ta.GROUP], "resources": ["*"], "namespaces": ["apf"]}]}])),
+        ("flowschemas", fs("catch-all", 10000, "catch-all", [{"subjects": [{"kind": "Group", "group": {"name": "system:unauthenticated"}}, {"kind": "Group", "group": {"name": "system:authenticated"}}],
+                                                             "resourceRules": everything,
+                                                             "nonResourceRules": [{"verbs": ["*"], "nonResourceURLs": ["*"]}]}])),
+    ]
+
+
+def apf_case(etcd):
+    """Gets of one object, one at a time (BASE), then from 8 clients at once
+    (CAND), all caught by a FlowSchema into a priority level of 1 seat that
+    queues: the server's own APF queues them before their handler, and the
+    diff names the wait as what moved. The server's concurrency is 2
+    (--max-requests-inflight 1, --max-mutating-requests-inflight 1): APF
+    divides it by nominal shares (catch-all 5, cpprof-small 1) and rounds
+    up, so cpprof-small gets 1 seat and borrows none."""
+    port = itlib.free_port()
+    url = f"https://127.0.0.1:{port}"
+    selfcfg = ta.write_kubeconfig(os.path.join(ta.TMP, "self.kubeconfig"), url, ta.CERT, ta.KEY)
+    args = ta.server_args(etcd.url, port, ta.CA, selfcfg, certdir="serving-apf")
+    # the core API client (--kubeconfig) is the server itself; delegated authn/authz stay nowhere
+    fake = os.path.join(ta.TMP, "nowhere.kubeconfig")
+    for flag in ("--authentication-kubeconfig", "--authorization-kubeconfig"):
+        args[args.index(flag) + 1] = fake
+    args += ["--max-requests-inflight", "1", "--max-mutating-requests-inflight", "1"]
+    slog = open(os.path.join(ta.TMP, "apiserver-apf.log"), "w")
+    srv = subprocess.Popen(args, stdout=slog, stderr=subprocess.STDOUT)
+    admin = ta.H1(port, ta.CERT, ta.KEY, sent=None)
+    try:
+        if not check(ta.wait_until(lambda: srv.poll() is None and admin.request("GET", "/healthz")[0] == 200, 90),
+                     "apf: the server with APF reading from itself answers /healthz"):
+            return
+        for plural, kind in (("flowschemas", "FlowSchema"),
+                             ("prioritylevelconfigurations", "PriorityLevelConfiguration")):
+            st, _, body = admin.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                                        fc_crd(plural, kind))
+            check(st in (201, 409), f"apf: {plural}.{FC} served as a custom resource", f"{st} {body[:300]!r}")
+        ta.wait_until(lambda: admin.request("GET", f"/apis/{FC}/v1/flowschemas")[0] == 200, 30)
+        for plural, obj in fc_objects():
+            st, _, body = admin.request("POST", f"/apis/{FC}/v1/{plural}", obj)
+            check(st in (201, 409), f"apf: {plural} {obj['metadata']['name']} created", f"{st} {body[:300]!r}")
+        st, _, _ = admin.request("POST", ta.ns_path("apf", "widgets"), ta.widget("a0", size=1))
+
+        def level_seats():
+            st, _, body = admin.request("GET", "/metrics")
+            for line in body.decode(errors="replace").splitlines():
+                if line.startswith("apiserver_flowcontrol_nominal_limit_seats{") and \
+                        'priority_level="cpprof-small"' in line:
+                    return float(line.rsplit(" ", 1)[1])
+            return None
+        # the reflectors back off while flowcontrol is not served: up to ~30 s
+        ok = ta.wait_until(lambda: level_seats() is not None, 90, step=1)
+        seats = level_seats()
+        print(f"   apf: priority level cpprof-small in use by the server's APF controller, {seats} seat(s)")
+        if not check(ok and seats == 1, "apf: the server's APF controller took the FlowSchemas (1 seat)"):
+            return
+        target = ta.ns_path("apf", "widgets", "a0")
+        import random
+        import threading
+        rnd = random.Random(16)
+
+        def one_by_one():
+            for _ in range(40):
+                time.sleep(rnd.uniform(0, 0.03))
+                admin.request("GET", target)
+
+        def flood():
+            errs = []
+
+            def client():
+                c = ta.H1(port, ta.CERT, ta.KEY, sent=None)
+                try:
+                    for _ in range(15):
+                        st, _, _ = c.request("GET", target)
+                        if st != 200:
+                            errs.append(st)
+                finally:
+                    c.close()
+            ts = [threading.Thread(target=client) for _ in range(8)]
+            for t in ts:
+                t.start()
+            for t in ts:
+                t.join()
+            check(not errs, "apf: the flood was queued, not rejected (every get 200)", str(errs[:5]))
+        def queued():
+            # the server's own view: apiserver_flowcontrol_request_wait_duration_seconds
+            # (apf_filter.go: from the request's arrival at APF to its dispatch), count and sum
+            st, _, body = admin.request("GET", "/metrics")
+            got = {}
+            for line in body.decode(errors="replace").splitlines():
+                for k in ("_count{", "_sum{"):
+                    if line.startswith("apiserver_flowcontrol_request_wait_duration_seconds" + k) and \
+                            'priority_level="cpprof-small"' in line and 'execute="true"' in line:
+                        got[k[1:-1]] = float(line.rsplit(" ", 1)[1])
+            return got
+        base = record_run(srv, etcd, "apf-base", one_by_one)
+        q0 = queued()
+        cand = record_run(srv, etcd, "apf-flood", flood)
+        q1 = queued()
+        bd = diff_json(base, cand)
+        g = bd.get(("get", "widgets"))
+
+        def waits(db):
+            con = sqlite3.connect(db)
+            r = con.execute(
+                "SELECT COUNT(*), COUNT(b.apf_wait_ns), AVG(b.apf_wait_ns), AVG(b.latency_ns) FROM request_breakdown b "
+                "JOIN requests r ON r.target_id = b.target_id AND r.start_ns = b.request_start_ns "
+                "WHERE r.resource = 'widgets' AND r.verb = 'get'").fetchone()
+            con.close()
+            return r
+        wb, wc = waits(base), waits(cand)
+        print(f"   apf: gets {wb[0]} -> {wc[0]}, mean wait before the handler {(wb[2] or 0) / 1e6:.2f} -> "
+              f"{(wc[2] or 0) / 1e6:.2f} ms of mean latency {(wb[3] or 0) / 1e6:.2f} -> {(wc[3] or 0) / 1e6:.2f} ms")
+        n_srv = q1.get("count", 0) - q0.get("count", 0)
+        s_srv = q1.get("sum", 0) - q0.get("sum", 0)
+        print(f"   apf: the server's APF queue wait over the flood: {n_srv:.0f} requests, {s_srv * 1e3:.1f} ms in all; "
+              f"cpprof's wait before the handler: {wc[1]} requests, {(wc[2] or 0) * wc[1] / 1e6:.1f} ms in all")
+        check(n_srv == wc[0] and (wc[2] or 0) * wc[1] >= 0.9 * s_srv * 1e9,
+              "apf: as many gets as the server's APF counted, and their wait before the handler covers its "
+              "APF queue wait (authentication and authorization come on top)")
+        check(wb[0] == 40 and wc[0] == 120 and wb[1] == wb[0] and wc[1] == wc[0],
+              "apf: every get of both runs has its wait before the handler", f"{wb} {wc}")
+        check(wc[2] and wb[2] and wc[2] > 5 * wb[2] and wc[2] > 0.5 * wc[3],
+              "apf: queued behind 1 seat, the wait grew more than 5x and is most of the latency")
+        check(g and g["median_moved"] == "apf_wait" and g["moved"] == "apf_wait",
+              "apf flood: the diff names the wait before the handler as what moved the median and the slowest 1%",
+              str(g)[:400])
+    finally:
+        admin.close()
+        if srv.poll() is None:
+            srv.terminate()
+            try:
+                srv.wait(20)
+            except subprocess.TimeoutExpired:
+                srv.kill()
+                srv.wait()
+
+
 def case():
     for path in (ta.APISERVER, ta.ETCD35):
         if not check(os.access(path, os.X_OK), f"{os.path.basename(path)} present",
@@ -306,6 +505,9 @@ def case():
         rec = None
         check(rc == 0, "cpprof record exits 0", text[-600:])
         check("tracing etcd client calls of" in text, "record traces the apiserver's etcd client", text[-600:])
+        check("handler start: k8s.io/apiserver/pkg/server.director.ServeHTTP at 0x" in text,
+              "record probes the handler's start (director.ServeHTTP) on a proven instruction",
+              [l for l in text.splitlines() if "etcdc:" in l][:2])
         print("   sent:", dict(sent))
         con = sqlite3.connect(db)
         n = con.execute("SELECT COUNT(*) FROM etcd_client_calls").fetchone()[0]
@@ -318,7 +520,7 @@ def case():
         # the cost: probe hits of the etcd client programs per apiserver request
         apis = con.execute("SELECT COUNT(*) FROM requests r JOIN targets t ON t.id = r.target_id "
                            "WHERE t.pid = ?", (srv.pid,)).fetchone()[0]
-        hits = {k: progs.get(k, (0, 0)) for k in ("invoke", "finish", "new_stream")}
+        hits = {k: progs.get(k, (0, 0)) for k in ("invoke", "finish", "new_stream", "handler_start")}
         total = sum(c for _, c in hits.values())
         ns = sum(t for t, _ in hits.values())
         print(f"   etcd client probes: {hits} (run_time_ns, hits); {total / max(apis, 1):.2f} hits and "
@@ -362,9 +564,22 @@ def case():
         nulls = con.execute("SELECT COUNT(*) FROM request_breakdown WHERE cpu_ns IS NULL OR other_ns IS NULL "
                             "OR serialization_ns IS NULL OR etcd_ns IS NULL").fetchone()[0]
         check(nulls == 0, f"with sampling on, every row has its CPU, serialization and rest ({nulls} without)")
-        exact = con.execute("SELECT COUNT(*) FROM request_breakdown WHERE etcd_ns + cpu_ns + other_ns "
-                            "!= latency_ns OR serialization_ns > cpu_ns").fetchone()[0]
-        check(exact == 0, "etcd + CPU + rest = latency, serialization within CPU, in every row")
+        # the wait before the handler (director.ServeHTTP): every request of the test
+        # reached its handler, so each has it; a request the filters answer would not
+        waits = con.execute(
+            "SELECT COUNT(*), COUNT(b.apf_wait_ns), AVG(b.apf_wait_ns), MAX(b.apf_wait_ns * 1.0 / b.latency_ns) "
+            "FROM request_breakdown b JOIN requests r ON r.target_id = b.target_id "
+            "AND r.start_ns = b.request_start_ns WHERE r.resource = 'widgets'").fetchone()
+        print(f"   wait before the handler: {waits[1]} of {waits[0]} widgets requests, mean "
+              f"{(waits[2] or 0) / 1e6:.2f} ms, at most {(waits[3] or 0):.2f} of a latency")
+        check(waits[0] and waits[1] == waits[0] and waits[3] <= 1,
+              "every widgets request has its wait before the handler, within its latency")
+        hs = progs.get("handler_start", (0, 0))[1]
+        check(hs >= waits[0], f"one handler probe hit at least per request that reached it ({hs} hits)")
+        exact = con.execute("SELECT COUNT(*) FROM request_breakdown WHERE etcd_ns + cpu_ns + "
+                            "COALESCE(apf_wait_ns, 0) + other_ns != latency_ns OR serialization_ns > cpu_ns"
+                            ).fetchone()[0]
+        check(exact == 0, "etcd + CPU + wait + rest = latency, serialization within CPU, in every row")
         cpu_total, req_samples = con.execute(
             "SELECT (SELECT SUM(cpu_ns) FROM request_breakdown), "
             "(SELECT SUM(cpu_ns) FROM cpu_profile WHERE verb != '' AND component != 'etcd')").fetchone()
@@ -381,6 +596,10 @@ def case():
         report_checks(con, db)
         con.close()
         one_cause_runs(srv, etcd, admin)
+        admin.close()
+        srv.terminate()  # one server at a time on the same etcd prefix
+        srv.wait(30)
+        apf_case(etcd)
     finally:
         ta.teardown(rec, srv, etcd)
 

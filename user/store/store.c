@@ -797,12 +797,19 @@ struct store *store__open(const char *path, int *errp)
 			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &s->ins_bd)) ||
 	    (err = prepare(s, "DELETE FROM etcd_client_calls WHERE run_id = ?1", &s->del_etcdc)) ||
 	    (err = prepare(s, "DELETE FROM request_breakdown WHERE run_id = ?1", &s->del_bd)) ||
-	    /* CPU is clipped to what etcd left of the latency; APF, when known, comes out of the rest */
+	    /*
+	     * The measured intervals (etcd calls, the wait before the handler) are
+	     * disjoint in time; sampled CPU, an estimate that may overlap them (a
+	     * child goroutine's), is clipped to what they leave of the latency, and
+	     * the rest is what all three leave.
+	     */
 	    (err = prepare(s, "UPDATE request_breakdown SET "
-			      "cpu_ns = MIN(?4, latency_ns - COALESCE(etcd_ns, 0)), "
-			      "serialization_ns = MIN(?5, ?4, latency_ns - COALESCE(etcd_ns, 0)), "
+			      "cpu_ns = MIN(?4, latency_ns - COALESCE(etcd_ns, 0) - COALESCE(apf_wait_ns, 0)), "
+			      "serialization_ns = MIN(?5, ?4, latency_ns - COALESCE(etcd_ns, 0) - "
+			      "COALESCE(apf_wait_ns, 0)), "
 			      "other_ns = CASE WHEN etcd_ns IS NULL THEN NULL ELSE "
-			      "MAX(0, latency_ns - etcd_ns - MIN(?4, latency_ns - etcd_ns) - COALESCE(apf_wait_ns, 0)) END "
+			      "MAX(0, latency_ns - etcd_ns - COALESCE(apf_wait_ns, 0) - "
+			      "MIN(?4, latency_ns - etcd_ns - COALESCE(apf_wait_ns, 0))) END "
 			      "WHERE run_id = ?1 AND target_id = ?2 AND request_start_ns = ?3", &s->set_bd_cpu)))
 		goto cleanup;
 
