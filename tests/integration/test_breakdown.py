@@ -26,8 +26,10 @@ lists, updates, patches and deletes of a custom resource, then checks:
   Invoke hit per unary call stored);
 - runs that change one cause: etcd slowed (SIGSTOP/SIGCONT duty cycle, a
   stalling disk as the apiserver sees it) is named "etcd" by the diff for
-  the median create and delete; a large-object list from the watch cache
-  grows serialization and is not blamed on etcd;
+  the median create and delete; a list of objects large in fields (1000
+  labels each) from the watch cache grows serialization more than any
+  other measured part, serialization is most of its CPU, and the diff
+  blames neither etcd nor APF;
 - every request has its wait before the handler (director.ServeHTTP);
   a flood of gets from 8 clients into a FlowSchema's priority level of 1
   seat that queues (the server's own APF, configured through
@@ -239,16 +241,23 @@ def one_cause_runs(srv, etcd, admin):
     # (the slowest 1% of 30 requests is one request: on a loaded machine the run queue
     # can own it in BASE, so its "moved" is printed above, not checked)
 
-    # large objects, listed: serialization (CPU sampled at 999 Hz)
-    big = "x" * 20000
-    for i in range(60):
+    # Large objects, listed: serialization (CPU sampled at 999 Hz). Large in
+    # fields, not bytes: 1000 labels each. A 20 KB string is cheap to encode
+    # and dear to send: with it, the list's extra CPU was mostly the TLS and
+    # write(2) of the output (made from inside the streaming encoder,
+    # serializer/json.streamingEncodeUnstructuredList, and charged to tls and
+    # syscall by classify.c's innermost-frame rule) and its extra time mostly
+    # waiting for the client to drain 1.2 MB. Encoding 1000 map entries per
+    # object (sorted keys, reflection) is serialization by any reading.
+    for i in range(40):
         admin.request("POST", ta.ns_path("big", "widgets"),
-                      {"apiVersion": f"{ta.GROUP}/{ta.VERSION}", "kind": "Widget", "metadata": {"name": f"g{i}"},
-                       "spec": {"size": i, "color": big}})
+                      {"apiVersion": f"{ta.GROUP}/{ta.VERSION}", "kind": "Widget",
+                       "metadata": {"name": f"g{i}", "labels": {f"l{j:04d}": "v" for j in range(1000)}},
+                       "spec": {"size": i, "color": "blue"}})
 
     def lists(ns):
         def load():
-            for _ in range(25):
+            for _ in range(20):
                 # resourceVersion=0: served from the watch cache, no etcd call
                 admin.request("GET", ta.ns_path(ns, "widgets") + "?resourceVersion=0")
         return load
@@ -256,24 +265,37 @@ def one_cause_runs(srv, etcd, admin):
     cand = record_run(srv, etcd, "oc-list-large", lists("big"), hz=999)
     bd = diff_json(base, cand)
     lst = bd.get(("list", "widgets"))
-    # What the diff names here is measured, not assumed: on this machine the
-    # Python client reading 1.2 MB over TLS keeps the server blocked in its
-    # writes, which is waiting ("rest"), beside the CPU of encoding. So the
-    # check is that serialization grew and etcd was not blamed.
     import json
 
-    def ser_mean(db):
+    def list_mean(db):
         r = subprocess.run([CPPROF, "report", db, "--format", "json"], capture_output=True, text=True)
         b = [b for b in json.loads(r.stdout)["runs"][0].get("breakdown", []) if b["verb"] == "list"]
         return b[0]["mean"] if b else None
-    mb, mc = ser_mean(base), ser_mean(cand)
-    print(f"   list: mean serialization {mb and mb['serialization_ns']} -> {mc and mc['serialization_ns']} ns, "
-          f"etcd calls {mb and mb['etcd_calls']} -> {mc and mc['etcd_calls']}; the diff names "
-          f"{lst and lst['moved']} (p99), {lst and lst['median_moved']} (median)")
-    check(lst and lst["moved"] != "etcd" and lst["median_moved"] != "etcd" and lst["p99_ratio"]["etcd"] is None,
-          "large-object list from the cache: the diff does not blame etcd (no etcd call on either side)", str(lst))
-    check(mb and mc and mc["etcd_calls"] == 0 and mc["serialization_ns"] > 5 * max(mb["serialization_ns"] or 0, 1),
-          "large-object list: the mean request's serialization grew more than 5x", f"{mb} {mc}")
+    mb, mc = list_mean(base), list_mean(cand)
+    grew = {}
+    if mb and mc:
+        parts = {"etcd": "etcd_ns", "serialization": "serialization_ns", "apf_wait": "apf_wait_ns",
+                 "rest": "other_ns"}
+        grew = {k: (mc[c] or 0) - (mb[c] or 0) for k, c in parts.items()}
+        grew["other_cpu"] = ((mc["cpu_ns"] or 0) - (mc["serialization_ns"] or 0)) - \
+            ((mb["cpu_ns"] or 0) - (mb["serialization_ns"] or 0))
+    print("   list: the mean request's parts grew by (ms) " +
+          ", ".join(f"{k} {v / 1e6:+.1f}" for k, v in grew.items()) +
+          f"; the diff names {lst and lst['moved']} (p99), {lst and lst['median_moved']} (median)")
+    check(lst and lst["moved"] not in ("etcd", "apf_wait") and lst["median_moved"] not in ("etcd", "apf_wait") and
+          lst["p99_ratio"]["etcd"] is None,
+          "large-object list from the cache: the diff blames neither etcd (no etcd call on either side) nor APF",
+          str(lst))
+    # What the diff names is the part that grew most in time. On a quiet machine that
+    # is serialization; on this one (2 cores shared with other test runs, and Go's GC
+    # running beside the encoder's garbage) the request's goroutine also waits for a
+    # CPU, which is "rest": so the check is on the CPU, where the cause is.
+    check(mc and mc["etcd_calls"] == 0 and grew and
+          grew["serialization"] > max(grew["other_cpu"], grew["etcd"], grew["apf_wait"]) and
+          grew["serialization"] > 5 * max(mb["serialization_ns"] or 0, 1) and
+          mc["serialization_ns"] > 0.5 * mc["cpu_ns"],
+          "large-object list: serialization grew more than any other measured part (5x at least), and is most "
+          "of the request's CPU", f"{mb} {mc}")
 
 
 # ---- a request flood into a small APF share (waiting before the handler) ----------
