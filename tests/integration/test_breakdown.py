@@ -17,7 +17,7 @@ lists, updates, patches and deletes of a custom resource, then checks:
   above the client's; on the test's own resource, the counts per method
   equal the server's exactly;
 - writes and uncached reads of the test's resource are tied to their
-  request (request_start_ns names a stored request of the apiserver);
+  request (request_id names a stored request of the apiserver, requests.id);
 - request_breakdown has a row per apiserver request, its etcd_calls equal
   the calls stored for that request, and no part exceeds the latency;
   unknown parts are NULL;
@@ -133,8 +133,8 @@ def report_checks(con, db):
         errs = ["python3-jsonschema missing (make deps)"]
     check(not errs, "report json with its breakdown valid against report.schema.json", str(errs[:2])[:400])
     want = dict(con.execute(
-        "SELECT r.verb, COUNT(*) FROM request_breakdown b JOIN requests r ON r.target_id = b.target_id "
-        "AND r.start_ns = b.request_start_ns WHERE r.resource = 'widgets' GROUP BY r.verb").fetchall())
+        "SELECT r.verb, COUNT(*) FROM request_breakdown b JOIN requests r ON r.id = b.request_id "
+        "WHERE r.resource = 'widgets' GROUP BY r.verb").fetchall())
     got = {v: b["count"] for (v, res), b in bd.items() if res == "widgets"}
     check(want and got == want, "report: a breakdown per call kind of the test's resource, with its count",
           f"report {got} table {want}")
@@ -458,8 +458,7 @@ def apf_case(etcd):
             con = sqlite3.connect(db)
             r = con.execute(
                 "SELECT COUNT(*), COUNT(b.apf_wait_ns), AVG(b.apf_wait_ns), AVG(b.latency_ns) FROM request_breakdown b "
-                "JOIN requests r ON r.target_id = b.target_id AND r.start_ns = b.request_start_ns "
-                "WHERE r.resource = 'widgets' AND r.verb = 'get'").fetchone()
+                "JOIN requests r ON r.id = b.request_id WHERE r.resource = 'widgets' AND r.verb = 'get'").fetchone()
             con.close()
             return r
         wb, wc = waits(base), waits(cand)
@@ -488,6 +487,58 @@ def apf_case(etcd):
             except subprocess.TimeoutExpired:
                 srv.kill()
                 srv.wait()
+
+
+def migrate_case():
+    """A version 1 file with breakdowns and etcd client calls (recorded
+    between the two: keyed by the request's start) through `cpprof migrate`:
+    each row gets its request's id, which is the request's old rowid, and
+    report reads the breakdown by it."""
+    import json
+    v1, v2 = os.path.join(ta.TMP, "bd-v1.db"), os.path.join(ta.TMP, "bd-v2.db")
+    root = os.path.dirname(os.path.dirname(os.path.dirname(os.path.abspath(__file__))))
+    p = subprocess.run([sys.executable, os.path.join(root, "tools", "gen_bigdb.py"), "--rows", "2000",
+                        "--schema", "1", "--out", v1], capture_output=True, text=True, timeout=300)
+    if not check(p.returncode == 0, "migrate: gen_bigdb --schema 1 made a version 1 file", p.stderr[-300:]):
+        return
+    con = sqlite3.connect(v1)
+    # the tables as a version 1 build of the breakdown branch created them
+    con.executescript(
+        "CREATE TABLE etcd_client_calls(run_id INTEGER REFERENCES runs(id), target_id INTEGER,"
+        " request_start_ns INTEGER, method TEXT, verb TEXT, resource TEXT, namespace TEXT, list INTEGER,"
+        " stream INTEGER, start_ns INTEGER, latency_ns INTEGER, status INTEGER);"
+        "CREATE TABLE request_breakdown(run_id INTEGER REFERENCES runs(id), target_id INTEGER,"
+        " request_start_ns INTEGER, latency_ns INTEGER, etcd_calls INTEGER, etcd_ns INTEGER, cpu_ns INTEGER,"
+        " serialization_ns INTEGER, apf_wait_ns INTEGER, other_ns INTEGER);"
+        "INSERT INTO request_breakdown SELECT run_id, target_id, start_ns, latency_ns, 1, latency_ns / 2,"
+        " latency_ns / 4, latency_ns / 8, NULL, latency_ns - latency_ns / 2 - latency_ns / 4"
+        " FROM requests WHERE component = 'apiserver';"
+        "INSERT INTO etcd_client_calls SELECT run_id, target_id, start_ns, '/etcdserverpb.KV/Range', 'range',"
+        " resource, namespace, 0, 0, start_ns + 1000, latency_ns / 2, 0 FROM requests WHERE component = 'apiserver';"
+        "INSERT INTO etcd_client_calls VALUES (1, 11, NULL, '/etcdserverpb.KV/Range', 'range', 'leases', '', 0, 0,"
+        " 5, 5, 0);")
+    want = con.execute("SELECT COUNT(*) FROM request_breakdown").fetchone()[0]
+    rep1 = subprocess.run([CPPROF, "report", v1, "--format", "json"], capture_output=True, text=True).stdout
+    con.close()
+    p = subprocess.run([CPPROF, "migrate", v1, v2], capture_output=True, text=True, timeout=300)
+    check(p.returncode == 0, "migrate: a version 1 file with breakdowns migrates", p.stderr[-300:])
+    con = sqlite3.connect(v2)
+    got = con.execute(
+        "SELECT COUNT(*), SUM(r.start_ns = b.request_start_ns AND r.target_id = b.target_id), "
+        "COUNT(DISTINCT b.request_id) FROM request_breakdown b LEFT JOIN requests r ON r.id = b.request_id").fetchone()
+    calls = con.execute(
+        "SELECT COUNT(*), SUM(c.request_id IS NULL), SUM(r.start_ns = c.request_start_ns) "
+        "FROM etcd_client_calls c LEFT JOIN requests r ON r.id = c.request_id").fetchone()
+    con.close()
+    check(got == (want, want, want), f"migrate: each of {want} breakdowns names its request by id ({got})")
+    check(calls[0] == want + 1 and calls[1] == 1 and calls[2] == want,
+          f"migrate: etcd client calls keep their request by id, a call of none stays without ({calls})")
+    rep2 = subprocess.run([CPPROF, "report", v2, "--format", "json"], capture_output=True, text=True).stdout
+
+    def bds(doc):
+        return [r.get("breakdown") for r in json.loads(doc)["runs"]]
+    check(bds(rep1) == bds(rep2) and bds(rep2)[0],
+          "migrate: report's breakdowns (by start on version 1, by id on version 2) are the same")
 
 
 def case():
@@ -559,8 +610,8 @@ def case():
               f"client {dict(cl)} server {dict(sv)}")
         # writes are tied to their requests
         tied = dict(con.execute(
-            "SELECT r.verb, COUNT(DISTINCT c.request_start_ns) FROM etcd_client_calls c "
-            "JOIN requests r ON r.target_id = c.target_id AND r.start_ns = c.request_start_ns "
+            "SELECT r.verb, COUNT(DISTINCT c.request_id) FROM etcd_client_calls c "
+            "JOIN requests r ON r.id = c.request_id AND r.start_ns = c.request_start_ns "
             "WHERE c.resource = 'widgets' AND r.resource = 'widgets' GROUP BY r.verb").fetchall())
         print("   requests with their etcd calls, by verb:", tied)
         want = {v: sent[v, s] for (v, s) in sent if v in ("create", "update", "patch", "delete") and s < 300}
@@ -572,11 +623,20 @@ def case():
                            "WHERE t.pid = ?", (srv.pid,)).fetchone()[0]
         rows = con.execute("SELECT COUNT(*) FROM request_breakdown").fetchone()[0]
         check(rows == apis and rows > 0, f"a breakdown row per apiserver request ({rows} of {apis})")
+        # keyed by the request's id: each row names one stored request, its own
+        keyed = con.execute(
+            "SELECT COUNT(DISTINCT b.request_id), SUM(r.id IS NOT NULL AND r.start_ns = b.request_start_ns "
+            "AND r.latency_ns = b.latency_ns AND r.target_id = b.target_id AND r.run_id = b.run_id) "
+            "FROM request_breakdown b LEFT JOIN requests r ON r.id = b.request_id").fetchone()
+        check(keyed[0] == rows and keyed[1] == rows,
+              f"each breakdown row names its request by id, a distinct one, with its start and latency ({keyed})")
+        loose = con.execute("SELECT COUNT(*) FROM etcd_client_calls WHERE (request_id IS NULL) != "
+                            "(request_start_ns IS NULL)").fetchone()[0]
+        check(loose == 0, "an etcd client call has a request id exactly when it has a request")
         bad = con.execute(
-            "SELECT b.request_start_ns, b.etcd_calls, COUNT(c.start_ns) FROM request_breakdown b "
-            "LEFT JOIN etcd_client_calls c ON c.target_id = b.target_id "
-            "AND c.request_start_ns = b.request_start_ns AND c.stream = 0 "
-            "GROUP BY b.target_id, b.request_start_ns HAVING b.etcd_calls != COUNT(c.start_ns)").fetchall()
+            "SELECT b.request_id, b.etcd_calls, COUNT(c.start_ns) FROM request_breakdown b "
+            "LEFT JOIN etcd_client_calls c ON c.request_id = b.request_id AND c.stream = 0 "
+            "GROUP BY b.request_id HAVING b.etcd_calls != COUNT(c.start_ns)").fetchall()
         check(not bad, "each breakdown counts the calls stored for its request", str(bad[:5]))
         over = con.execute(
             "SELECT * FROM request_breakdown WHERE etcd_ns > latency_ns OR etcd_ns < 0 OR "
@@ -590,8 +650,7 @@ def case():
         # reached its handler, so each has it; a request the filters answer would not
         waits = con.execute(
             "SELECT COUNT(*), COUNT(b.apf_wait_ns), AVG(b.apf_wait_ns), MAX(b.apf_wait_ns * 1.0 / b.latency_ns) "
-            "FROM request_breakdown b JOIN requests r ON r.target_id = b.target_id "
-            "AND r.start_ns = b.request_start_ns WHERE r.resource = 'widgets'").fetchone()
+            "FROM request_breakdown b JOIN requests r ON r.id = b.request_id WHERE r.resource = 'widgets'").fetchone()
         print(f"   wait before the handler: {waits[1]} of {waits[0]} widgets requests, mean "
               f"{(waits[2] or 0) / 1e6:.2f} ms, at most {(waits[3] or 0):.2f} of a latency")
         check(waits[0] and waits[1] == waits[0] and waits[3] <= 1,
@@ -611,7 +670,7 @@ def case():
               "the requests' sampled CPU is in their breakdowns (clipped, never more than the profile's)")
         writes = con.execute(
             "SELECT MIN(b.etcd_calls), AVG(b.etcd_ns * 1.0 / b.latency_ns) FROM request_breakdown b "
-            "JOIN requests r ON r.target_id = b.target_id AND r.start_ns = b.request_start_ns "
+            "JOIN requests r ON r.id = b.request_id "
             "WHERE r.resource = 'widgets' AND r.verb IN ('create', 'update', 'delete')").fetchone()
         print(f"   writes: min etcd calls {writes[0]}, mean etcd share of latency {writes[1]:.2f}")
         check(writes[0] and writes[0] >= 1, "every write of the test made at least one etcd call")
@@ -648,6 +707,10 @@ def run_main():
         case()
     except Exception as e:
         check(False, "breakdown case ran to its end", f"{type(e).__name__}: {e}")
+    try:
+        migrate_case()
+    except Exception as e:
+        check(False, "breakdown migrate case ran to its end", f"{type(e).__name__}: {e}")
     rc = check.summary("breakdown")
     if rc == 0 and not os.environ.get("CPPROF_KEEP"):
         shutil.rmtree(ta.TMP, ignore_errors=True)

@@ -491,6 +491,7 @@ int etcdc_tracer__request_done(struct etcdc_tracer *t, int tgid, uint64_t rw, ui
 			continue;
 		}
 		h->rec.request_start_ns = rec->start_ns;
+		h->rec.request_id = rec->id;
 		err = store_call(t, h);
 		if (err)
 			return err;
@@ -511,6 +512,9 @@ int etcdc_tracer__request_done(struct etcdc_tracer *t, int tgid, uint64_t rw, ui
 	t->nheld = j;
 	if (etcd_ns == 0)
 		etcd_ns = etcdc__union_ns(starts, lens, n);
+	if (rec->id <= 0)
+		return 0; /* not stored (the store's budget is spent): no row to key a breakdown by */
+	bd.request_id = rec->id;
 	bd.run_id = rec->run_id;
 	bd.target_id = rec->target_id;
 	bd.request_start_ns = rec->start_ns;
