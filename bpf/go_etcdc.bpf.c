@@ -84,15 +84,6 @@ struct {
 /* Set by userspace before load: ring buffer fill that wakes the collector. */
 const volatile __u64 wakeup_bytes = 1 << 20;
 
-static __always_inline __u64 read_ptr(__u64 addr, int *err)
-{
-	__u64 v = 0;
-
-	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
-		*err = 1;
-	return v;
-}
-
 /* The request the current goroutine works for (goreq: go_http and the lineage probes). */
 static __always_inline void tie_request(struct etcdc_event *e, __u32 tgid, __u64 g)
 {
@@ -159,7 +150,7 @@ static __always_inline void read_key(struct etcdc_event *e, const struct etcdc_c
 		if (!err && !sl.len)
 			return; /* no compare: no key */
 		if (!err)
-			khdr = read_ptr(sl.ptr, &err) + cfg->compare_key;
+			khdr = go_read_ptr(sl.ptr, &err) + cfg->compare_key;
 	} else if (m != 'R' && m != 'P' && m != 'D') {
 		return; /* Compact: no key */
 	}
@@ -223,8 +214,7 @@ static __always_inline void submit(struct etcdc_event *e)
 		return;
 	}
 	__builtin_memcpy(r, e, sizeof(*r));
-	bpf_ringbuf_submit(r, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
-				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(r, rb_wakeup(&events, wakeup_bytes));
 }
 
 /* (*clientStream).finish(err error): RAX cs, RBX/RCX err. */
@@ -299,8 +289,7 @@ int BPF_UPROBE(handler_start)
 	r->req_rw = gv->rw;
 	r->req_start_ns = gv->start_ns;
 	r->flags = ETCDC_F_REQ | ETCDC_F_HANDLER;
-	bpf_ringbuf_submit(r, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
-				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(r, rb_wakeup(&events, wakeup_bytes));
 	stat_inc(&stats, ESTAT_HANDLERS);
 	return 0;
 }

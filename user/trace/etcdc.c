@@ -582,22 +582,18 @@ struct etcdc_tracer *etcdc_tracer__open(const struct etcdc_tracer_opts *o, int *
 		goto fail;
 	}
 	t->skel->rodata->wakeup_bytes = bpf_map__max_entries(t->skel->maps.events) / 4;
-	if (o->goreq_fd >= 0 && bpf_map__reuse_fd(t->skel->maps.goreq, o->goreq_fd)) {
-		*err = -errno;
-		cp_seterr("cannot share the goroutine map with the etcd client tracer: %s", strerror(errno));
+	if (o->goreq_fd >= 0 &&
+	    (*err = bpfutil__share_map(t->skel->maps.goreq, o->goreq_fd,
+				       "the goroutine map with the etcd client tracer")))
 		goto fail;
-	}
 	*err = go_etcdc_bpf__load(t->skel);
 	if (*err) {
 		bpfutil__load_failed("the etcd client BPF programs", *err);
 		goto fail;
 	}
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_event, t, NULL);
-	if (!t->rb) {
-		*err = -errno;
-		cp_seterr("cannot open the etcd client ring buffer: %s", strerror(errno));
+	t->rb = bpfutil__ring_open(t->skel->maps.events, handle_event, t, "the etcd client ring buffer", err);
+	if (!t->rb)
 		goto fail;
-	}
 	return t;
 fail:
 	etcdc_tracer__close(t);
@@ -606,13 +602,10 @@ fail:
 
 void etcdc_tracer__close(struct etcdc_tracer *t)
 {
-	int i;
-
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
-	for (i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i].link);
+	bpfutil__links_truncate(t->links, &t->nlinks, 0);
 	go_etcdc_bpf__destroy(t->skel);
 	free(t->held);
 	free(t);
