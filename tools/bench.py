@@ -556,6 +556,8 @@ def apiserver_bench():
             except subprocess.TimeoutExpired:
                 srv.kill()
         etcd.stop()
+        import shutil
+        shutil.rmtree(ta.TMP, ignore_errors=True)  # certificates, etcd's data, the server's log
 
 
 if __name__ == "__main__":
