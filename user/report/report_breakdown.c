@@ -35,6 +35,15 @@
 #define BD_BY_START \
 	"  FROM request_breakdown b JOIN requests r ON r.run_id = b.run_id AND r.target_id = b.target_id\n" \
 	"    AND r.start_ns = b.request_start_ns\n"
+/*
+ * The wait before the handler, averaged: a request that never reached
+ * its handler (refused by a filter) has it NULL and its time in the rest,
+ * so where its rest is known it counts 0 here, and the set's parts still
+ * add up to its latency; NULL when no request of the set knows it.
+ */
+#define BD_AVG_APF \
+	"CASE WHEN COUNT(apf) = 0 THEN NULL ELSE " \
+	"AVG(CASE WHEN apf IS NULL AND other IS NOT NULL THEN 0 ELSE apf END) END"
 #define BD_RANKED \
 	"b AS (SELECT *,\n" \
 	"    ROW_NUMBER() OVER (PARTITION BY c, v, res, sub, sc ORDER BY lat) AS rn,\n" \
@@ -51,7 +60,7 @@ static const char bd_sql_by_id[] =
 	"      SELECT 1, * FROM b WHERE rn = (n + 1) / 2 UNION ALL\n"
 	"      SELECT 2, * FROM b WHERE rn > n - MAX(1, n / 100))\n"
 	"SELECT c, v, res, sub, sc, which, MAX(n), COUNT(*), AVG(lat), AVG(calls), AVG(etcd), AVG(cpu),\n"
-	"  AVG(ser), AVG(apf), AVG(other)\n"
+	"  AVG(ser), " BD_AVG_APF ", AVG(other)\n"
 	"FROM w GROUP BY c, v, res, sub, sc, which ORDER BY c, v, res, sub, sc, which";
 
 /* Files whose request_breakdown has no request_id (before it was added). */
@@ -63,7 +72,7 @@ static const char bd_sql_by_start[] =
 	"      SELECT 1, * FROM b WHERE rn = (n + 1) / 2 UNION ALL\n"
 	"      SELECT 2, * FROM b WHERE rn > n - MAX(1, n / 100))\n"
 	"SELECT c, v, res, sub, sc, which, MAX(n), COUNT(*), AVG(lat), AVG(calls), AVG(etcd), AVG(cpu),\n"
-	"  AVG(ser), AVG(apf), AVG(other)\n"
+	"  AVG(ser), " BD_AVG_APF ", AVG(other)\n"
 	"FROM w GROUP BY c, v, res, sub, sc, which ORDER BY c, v, res, sub, sc, which";
 
 static long long avg_col(sqlite3_stmt *st, int i)
