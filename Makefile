@@ -132,7 +132,7 @@ $(OUTPUT)/probecost: tools/probecost/probecost.c $(LIB_OBJS)
 # bench.py ends with a soak of CPPROF_SOAK_SECS (default 300; CPPROF_SOAK_SECS=30 to try it)
 ROUNDS ?= 3
 SECS ?= 8
-bench: $(OUTPUT)/cpprof $(OUTPUT)/probecost $(OUTPUT)/hollowload fixtures
+bench: $(OUTPUT)/cpprof $(OUTPUT)/probecost $(OUTPUT)/hollowload fixtures apiserver
 	$(Q)python3 tools/bench.py $(OUTPUT) $(ROUNDS) $(SECS)
 	$(Q)python3 tools/bench_hollow.py $(OUTPUT)
 	$(Q)python3 tools/bench_report.py $(OUTPUT)

@@ -14,6 +14,17 @@ struct go_string {
 	__u64 len;
 };
 
+/* The pointer-sized word at ADDR of the traced process; 0 and *ERR = 1
+ * when it cannot be read. */
+static __always_inline __u64 go_read_ptr(__u64 addr, int *err)
+{
+	__u64 v = 0;
+
+	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
+		*err = 1;
+	return v;
+}
+
 /* Copy at most MASK bytes (MASK = size-1, size a power of two) of the Go
  * string or []byte whose header is at HDR into DST; full length in *LENP
  * (clamped to 32 bits). Sets *ERRP to 1 when a read fails. */

@@ -30,6 +30,9 @@
  * Range, Put and DeleteRange carry Key (and RangeEnd), Txn the first
  * Compare's Key (kube-apiserver's etcd3 store compares the object's key
  * first: create, update, delete).
+ *
+ * One more probe, not of grpc: the start of the request's handler
+ * (handler_start, below), which ends the wait before it.
  */
 #include "vmlinux.h"
 #include <bpf/bpf_helpers.h>
@@ -80,15 +83,6 @@ struct {
 
 /* Set by userspace before load: ring buffer fill that wakes the collector. */
 const volatile __u64 wakeup_bytes = 1 << 20;
-
-static __always_inline __u64 read_ptr(__u64 addr, int *err)
-{
-	__u64 v = 0;
-
-	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
-		*err = 1;
-	return v;
-}
 
 /* The request the current goroutine works for (goreq: go_http and the lineage probes). */
 static __always_inline void tie_request(struct etcdc_event *e, __u32 tgid, __u64 g)
@@ -156,7 +150,7 @@ static __always_inline void read_key(struct etcdc_event *e, const struct etcdc_c
 		if (!err && !sl.len)
 			return; /* no compare: no key */
 		if (!err)
-			khdr = read_ptr(sl.ptr, &err) + cfg->compare_key;
+			khdr = go_read_ptr(sl.ptr, &err) + cfg->compare_key;
 	} else if (m != 'R' && m != 'P' && m != 'D') {
 		return; /* Compact: no key */
 	}
@@ -220,8 +214,7 @@ static __always_inline void submit(struct etcdc_event *e)
 		return;
 	}
 	__builtin_memcpy(r, e, sizeof(*r));
-	bpf_ringbuf_submit(r, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
-				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(r, rb_wakeup(&events, wakeup_bytes));
 }
 
 /* (*clientStream).finish(err error): RAX cs, RBX/RCX err. */
@@ -258,5 +251,45 @@ int BPF_UPROBE(new_stream)
 	e->flags |= ETCDC_F_STREAM;
 	submit(e);
 	stat_inc(&stats, ESTAT_STREAMS);
+	return 0;
+}
+
+/*
+ * k8s.io/apiserver/pkg/server.director.ServeHTTP(w, req): the innermost
+ * handler of the generic server's filter chain (server/handler.go,
+ * NewAPIServerHandler: FullHandlerChain = DefaultBuildHandlerChain(director)),
+ * entered after authentication, APF (or max-in-flight) and authorization
+ * (server/config.go DefaultBuildHandlerChain), on the goroutine the
+ * timeout filter spawned, which the lineage probes tie to the request.
+ * Only the time and the goroutine's request are taken: no argument is
+ * read. A delegation chain (kube-apiserver's aggregator, then its own
+ * server, then apiextensions) enters one director per server: userspace
+ * keeps the first.
+ */
+SEC("uprobe")
+int BPF_UPROBE(handler_start)
+{
+	__u32 tgid = bpf_get_current_pid_tgid() >> 32;
+	struct goreq_key gk = { .tgid = tgid, .g = ctx->r14 };
+	struct goreq_val *gv;
+	struct etcdc_event *r;
+
+	gv = bpf_map_lookup_elem(&goreq, &gk);
+	if (!gv || gv->kind != GOREQ_HTTP || !bpf_map_lookup_elem(&targets, &tgid))
+		return 0;
+	r = bpf_ringbuf_reserve(&events, sizeof(*r), 0);
+	if (!r) {
+		stat_inc(&stats, ESTAT_RB_DROPS);
+		return 0;
+	}
+	__builtin_memset(r, 0, __builtin_offsetof(struct etcdc_event, method));
+	r->start_ns = bpf_ktime_get_ns();
+	r->g = gk.g;
+	r->tgid = tgid;
+	r->req_rw = gv->rw;
+	r->req_start_ns = gv->start_ns;
+	r->flags = ETCDC_F_REQ | ETCDC_F_HANDLER;
+	bpf_ringbuf_submit(r, rb_wakeup(&events, wakeup_bytes));
+	stat_inc(&stats, ESTAT_HANDLERS);
 	return 0;
 }

@@ -107,15 +107,6 @@ struct {
 /* Set by userspace before load: ring buffer fill that wakes the collector. */
 const volatile __u64 wakeup_bytes = 1 << 20;
 
-static __always_inline __u64 read_ptr(__u64 addr, int *err)
-{
-	__u64 v = 0;
-
-	if (bpf_probe_read_user(&v, sizeof(v), (void *)addr))
-		*err = 1;
-	return v;
-}
-
 /* (*Server).handleStream(t ServerTransport, stream *Stream, ...): RAX s, RBX/RCX t, RDI stream. */
 SEC("uprobe")
 int BPF_UPROBE(handle_stream)
@@ -184,15 +175,15 @@ int BPF_UPROBE(etcd_request)
 		if (bpf_probe_read_user(&sl, sizeof(sl), (void *)(req + cfg->txn_compare)))
 			err = 1;
 		if (!err && sl.len) {
-			khdr = read_ptr(sl.ptr, &err) + cfg->compare_key;
+			khdr = go_read_ptr(sl.ptr, &err) + cfg->compare_key;
 		} else if (!err) {
 			/* else the first Success op: RequestOp.Request is an interface whose
 			 * data points at a oneof wrapper holding the *XRequest (Key first) */
 			if (bpf_probe_read_user(&sl, sizeof(sl), (void *)(req + cfg->txn_success)) || !sl.len)
 				return 0;
-			khdr = read_ptr(sl.ptr, &err);
-			khdr = read_ptr(khdr + cfg->op_request + 8, &err);
-			khdr = read_ptr(khdr, &err) + cfg->req_key;
+			khdr = go_read_ptr(sl.ptr, &err);
+			khdr = go_read_ptr(khdr + cfg->op_request + 8, &err);
+			khdr = go_read_ptr(khdr, &err) + cfg->req_key;
 		}
 	}
 	if (!err)
@@ -277,7 +268,7 @@ static __always_inline int end_call(struct pt_regs *ctx, __u32 flags)
 	e->key[0] = 0;
 	/* status.Status{s *spb.Status}; a nil *Status is OK (status.go Code()) */
 	if (st) {
-		proto = read_ptr(st + cfg->status_proto, &err);
+		proto = go_read_ptr(st + cfg->status_proto, &err);
 		if (proto && !err) {
 			__s32 code = 0;
 
@@ -302,8 +293,7 @@ static __always_inline int end_call(struct pt_regs *ctx, __u32 flags)
 		e->flags |= GO_GRPC_F_READ_ERR;
 		stat_inc(&stats, GSTAT_READ_ERR);
 	}
-	bpf_ringbuf_submit(e, bpf_ringbuf_query(&events, BPF_RB_AVAIL_DATA) > wakeup_bytes ?
-				  BPF_RB_FORCE_WAKEUP : BPF_RB_NO_WAKEUP);
+	bpf_ringbuf_submit(e, rb_wakeup(&events, wakeup_bytes));
 	stat_inc(&stats, GSTAT_ENDS);
 	return 0;
 }

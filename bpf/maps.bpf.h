@@ -16,4 +16,13 @@ static __always_inline void stat_inc(void *stats, __u32 idx)
 		*v += 1;
 }
 
+/* The flags of bpf_ringbuf_submit for the ring buffer RB: wake its reader
+ * only once more than WAKEUP_BYTES wait, so that one wakeup serves many
+ * events (the reader also polls on a timer). */
+static __always_inline __u64 rb_wakeup(void *rb, __u64 wakeup_bytes)
+{
+	return bpf_ringbuf_query(rb, BPF_RB_AVAIL_DATA) > wakeup_bytes ? BPF_RB_FORCE_WAKEUP
+								       : BPF_RB_NO_WAKEUP;
+}
+
 #endif /* CPPROF_MAPS_BPF_H */

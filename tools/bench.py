@@ -15,6 +15,11 @@ saturating loopback load from the test client:
   - a soak: the same load for CPPROF_SOAK_SECS (default 300) with the
     default recording, and the collector's RSS at the start and the end
     (it must stay flat), with the rows stored per second.
+  - the real apiextensions-apiserver 1.36 (make apiserver) over sid's
+    etcd: requests/s of gets and creates untraced and with the default
+    recording, and the etcd client probes' hits, BPF time and CPU share
+    per request (apiserver_bench; CPPROF_BENCH_ONLY=apiserver runs it
+    alone).
 These machines are noisy: compare ratios from the same run, not absolute
 figures across runs.
 
@@ -33,7 +38,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests", "integration"))
-from itlib import Etcd, prog_stats  # noqa: E402
+from itlib import Etcd, free_port, prog_stats, start_record, stop_record  # noqa: E402
 
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -220,6 +225,7 @@ def main():
     syscall_tax()
     sampling_bench(server)
     soak(server)
+    apiserver_bench()
 
 
 def print_probe_plan(server):
@@ -460,5 +466,126 @@ def report_figures():
     print(f"collector_peak_rss_mib {max(RSS) / 1024:.1f}")
 
 
+# ---- the etcd client probes on a real apiserver (issue 15) ----------------------------
+
+def curl_load(port, crt, key, method, path, n, conc, body=None):
+    """N requests from one curl process, CONC at a time over kept-alive
+    HTTP/1.1 connections with the client certificate; requests/s. Each URL
+    gets its own ?n=I (ignored by the server: unknown query parameters are
+    dropped by its parameter codec), which is how curl repeats one."""
+    url = f"https://127.0.0.1:{port}{path}?n=[1-{n}]"
+    cmd = ["curl", "-sk", "--http1.1", "--cert", crt, "--key", key, "-Z", "--parallel-max", str(conc),
+           "--parallel-immediate", "-X", method, "-w", "%{http_code}\n", "-o", "/dev/null"]
+    if body:
+        cmd += ["-H", "Content-Type: application/json", "--data-binary", body]
+    t0 = time.time()
+    r = subprocess.run(cmd + [url], capture_output=True, text=True, timeout=600)
+    dt = time.time() - t0
+    codes = r.stdout.split()
+    bad = [c for c in codes if not c.startswith("2")]
+    return n / dt, len(codes), len(bad)
+
+
+def apiserver_bench():
+    """What the etcd client probes (bpf/go_etcdc.bpf.c: grpc Invoke, finish,
+    NewStream, and the handler start on k8s.io/apiserver's director) cost
+    the real apiextensions-apiserver 1.36 (make apiserver) over sid's etcd:
+    requests/s untraced and with the default recording (which includes
+    them), the ratio, and each etcd client program's hits and BPF time per
+    apiserver request. Two loads: gets of one custom resource (from the
+    watch cache: the handler probe only) and creates (one etcd Txn each)."""
+    import test_apiserver as ta  # noqa: E402 (tests/integration: certificates, server flags)
+    apis = os.path.join(OUT, "apiserver", "apiextensions-apiserver")
+    if not os.access(apis, os.X_OK) or not os.access(ta.ETCD35, os.X_OK):
+        print(f"== apiserver: skipped: {apis} or {ta.ETCD35} missing (make apiserver; make deps)")
+        return
+    ta.APISERVER = apis
+    ta.CA, ta.CERT, ta.KEY = ta.make_certs()
+    fake = ta.write_kubeconfig(os.path.join(ta.TMP, "nowhere.kubeconfig"), "https://127.0.0.1:1")
+    etcd = Etcd(ta.TMP, "bench-apis", exe=ta.ETCD35)
+    srv = None
+    n, conc = 2000, 8
+    print(f"== apiserver: apiextensions-apiserver 1.36 over etcd 3.5, {n} requests a round from curl, "
+          f"{conc} connections, {ROUNDS} rounds, untraced then the default recording")
+    with open("/proc/sys/kernel/bpf_stats_enabled") as f:
+        stats_was = f.read().strip()
+    subprocess.run(["sysctl", "-qw", "kernel.bpf_stats_enabled=1"], check=False)
+    try:
+        etcd.healthy(30)
+        port = free_port()
+        srv = subprocess.Popen(ta.server_args(etcd.url, port, ta.CA, fake),
+                               stdout=open(os.path.join(ta.TMP, "apiserver.log"), "w"), stderr=subprocess.STDOUT)
+        admin = ta.H1(port, ta.CERT, ta.KEY, sent=None)
+        if not ta.wait_until(lambda: srv.poll() is None and admin.request("GET", "/healthz")[0] == 200, 90):
+            print("  the apiserver did not come up: see", os.path.join(ta.TMP, "apiserver.log"))
+            return
+        admin.request("POST", "/apis/apiextensions.k8s.io/v1/customresourcedefinitions",
+                      ta.crd("widgets", "Widget", "Namespaced", True))
+        ta.wait_until(lambda: admin.request("GET", ta.ns_path("bench", "widgets"))[0] == 200, 30)
+        admin.request("POST", ta.ns_path("bench", "widgets"), ta.widget("a0"))
+        admin.close()
+        body = json.dumps({"apiVersion": f"{ta.GROUP}/{ta.VERSION}", "kind": "Widget",
+                           "metadata": {"generateName": "b-"}, "spec": {"size": 1}})
+        loads = [("get", "GET", ta.ns_path("bench", "widgets", "a0"), None),
+                 ("create", "POST", ta.ns_path("bench", "widgets"), body)]
+        progs = ("invoke", "finish", "new_stream", "handler_start")
+        for name, method, path, b in loads:
+            curl_load(port, ta.CERT, ta.KEY, method, path, 300, conc, b)  # warm-up
+            base, traced, per, cpu = [], [], [], []
+            for i in range(ROUNDS):
+                c0 = cpu_s(srv.pid)
+                rps, done, bad = curl_load(port, ta.CERT, ta.KEY, method, path, n, conc, b)
+                cpu.append((cpu_s(srv.pid) - c0) / n)
+                base.append(rps)
+                db = os.path.join(TMP, f"apis-{name}{i}.db")
+                rec, log = start_record([os.path.join(OUT, "cpprof"), "record", "--db", db,
+                                         "--pid", str(srv.pid), "--pid", str(etcd.pid)],
+                                        os.path.join(TMP, f"apis-{name}{i}.log"), timeout=120)
+                p0 = prog_stats(rec.pid)
+                rps2, done2, bad2 = curl_load(port, ta.CERT, ta.KEY, method, path, n, conc, b)
+                p1 = prog_stats(rec.pid)
+                stop_record(rec, log)
+                traced.append(rps2)
+                d = {k: (p1.get(k, (0, 0))[0] - p0.get(k, (0, 0))[0], p1.get(k, (0, 0))[1] - p0.get(k, (0, 0))[1])
+                     for k in progs}
+                per.append(d)
+                print(f"  {name} round {i + 1}: untraced {rps:7.0f} req/s   traced {rps2:7.0f} req/s   "
+                      f"ratio {rps2 / max(rps, 1):.3f}   (non-2xx: {bad} / {bad2})")
+            med = statistics.median
+            print(f"apiserver_{name}_untraced_rps {med(base):.0f}")
+            print(f"apiserver_{name}_traced_rps {med(traced):.0f}")
+            print(f"apiserver_{name}_throughput_ratio {med([t / max(u, 1) for t, u in zip(traced, base)]):.3f}   "
+                  "(default recording, etcd client probes included)")
+            hits = med([sum(c for _, c in d.values()) / n for d in per])
+            ns = med([sum(t for t, _ in d.values()) / n for d in per])
+            print(f"apiserver_{name}_etcdc_hits_per_request {hits:.2f}   "
+                  f"(bpf/go_etcdc.bpf.c programs; {ns:.0f} ns of BPF per request)")
+            # what the default recording's ratio cannot isolate: the etcd client probes'
+            # own share of a request's CPU (BPF time + ~0.7 us trap per emulated hit, design.md)
+            share = (ns + hits * 700) / max(med(cpu) * 1e9, 1)
+            print(f"apiserver_{name}_cpu_per_request_us {med(cpu) * 1e6:.0f}   (untraced, server)")
+            print(f"apiserver_{name}_etcdc_cpu_share {share:.4f}   "
+                  f"(etcd client probes / untraced CPU per request: a throughput ratio of ~{1 / (1 + share):.3f})")
+            for k in progs:
+                cnt = med([d[k][1] / n for d in per])
+                t = med([d[k][0] / n for d in per])
+                print(f"  prog {k:16} {cnt:7.3f} runs/request {t:7.0f} ns/request"
+                      + (f" {t / cnt:6.0f} ns/run" if cnt else ""))
+    finally:
+        subprocess.run(["sysctl", "-qw", f"kernel.bpf_stats_enabled={stats_was}"], check=False)
+        if srv and srv.poll() is None:
+            srv.terminate()
+            try:
+                srv.wait(20)
+            except subprocess.TimeoutExpired:
+                srv.kill()
+        etcd.stop()
+        import shutil
+        shutil.rmtree(ta.TMP, ignore_errors=True)  # certificates, etcd's data, the server's log
+
+
 if __name__ == "__main__":
-    main()
+    if os.environ.get("CPPROF_BENCH_ONLY") == "apiserver":
+        apiserver_bench()
+    else:
+        main()

@@ -20,6 +20,7 @@ enum etcdc_probe_kind {
 	ETCDC_PROBE_INVOKE = 0,   /* grpc (*ClientConn).Invoke: a unary call starts */
 	ETCDC_PROBE_FINISH,       /* grpc (*clientStream).finish: it ends, on the same goroutine */
 	ETCDC_PROBE_STREAM,       /* grpc (*ClientConn).NewStream: a stream (watch) opens */
+	ETCDC_PROBE_HANDLER,      /* k8s.io/apiserver director.ServeHTTP: the request's handler starts */
 	ETCDC_PROBE__KINDS,
 };
 
@@ -32,6 +33,7 @@ enum etcdc_flags {
 	ETCDC_F_ERR      = 1 << 2, /* finish got a non-nil error */
 	ETCDC_F_STREAM   = 1 << 3, /* a stream opened (NewStream): no end, no latency */
 	ETCDC_F_REQ      = 1 << 4, /* req_rw/req_start_ns name the request of the goroutine */
+	ETCDC_F_HANDLER  = 1 << 5, /* not a call: the request's handler started at start_ns */
 };
 
 /* Key of "calls": a goroutine (its g) in one process: unary calls are synchronous. */
@@ -79,6 +81,7 @@ enum etcdc_stat {
 	ESTAT_FULL,               /* calls map full: call not tracked */
 	ESTAT_KEYS,               /* request keys captured */
 	ESTAT_REQ,                /* calls made for a traced request */
+	ESTAT_HANDLERS,           /* handler starts of a traced request submitted */
 	ESTAT__MAX,
 };
 

@@ -97,6 +97,9 @@ static void test_plan(const char *path, bool want_stream)
 	CHECK_INT(p->off.txn_compare, 0);
 	CHECK_INT(p->off.compare_key, 8);
 	CHECK(strstr(p->src_regs, "Invoke spills rdi") != NULL, "%s: %s", path, p->src_regs);
+	/* etcd links the client (grpc-gateway) but no k8s.io/apiserver: no handler probe */
+	CHECK(!(kinds & (1 << ETCDC_PROBE_HANDLER)) && !p->src_handler[0], "%s: handler probe planned: %s",
+	      path, p->src_handler);
 	free(p);
 }
 

@@ -203,7 +203,7 @@ struct done_val {
 	uint64_t ended_ts;        /* when cpuprof learnt of it (monotonic) */
 	/* the request's samples, for its row of request_breakdown (cpuprof__request_breakdown) */
 	uint32_t samples, ser_samples;
-	int64_t start_real;       /* its start_ns as stored; set when it has a breakdown row */
+	int64_t request_id;       /* its requests.id; set when it has a breakdown row */
 	bool breakdown;
 };
 
@@ -762,7 +762,7 @@ void cpuprof__request_done(struct cpuprof *p, int tgid, uint64_t rw, uint64_t st
 }
 
 void cpuprof__request_breakdown(struct cpuprof *p, int tgid, uint64_t rw, uint64_t start_mono_ns,
-				int64_t start_real_ns)
+				int64_t request_id)
 {
 	struct req_key rk = { .tgid = (uint32_t)tgid, .rw = rw, .start_ns = start_mono_ns };
 	struct done_val *dv = htab_get(&p->done, &rk);
@@ -771,7 +771,7 @@ void cpuprof__request_breakdown(struct cpuprof *p, int tgid, uint64_t rw, uint64
 	if (dv && find_target(p, tgid, &ti)) {
 		dv->breakdown = true;
 		dv->target = ti;
-		dv->start_real = start_real_ns;
+		dv->request_id = request_id;
 	}
 }
 
@@ -781,7 +781,7 @@ static int write_breakdown(struct cpuprof *p, const struct done_val *dv)
 	if (!dv->breakdown)
 		return 0;
 	return store__set_breakdown_cpu(p->store, p->run_id, p->targets[dv->target].target_id,
-					dv->start_real, (int64_t)(dv->samples * p->period_ns),
+					dv->request_id, (int64_t)(dv->samples * p->period_ns),
 					(int64_t)(dv->ser_samples * p->period_ns));
 }
 

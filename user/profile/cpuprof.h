@@ -39,11 +39,11 @@ void cpuprof__request_done(struct cpuprof *p, int tgid, uint64_t rw, uint64_t st
 
 /*
  * That request (after cpuprof__request_done) has a request_breakdown row,
- * keyed by START_REAL_NS: its sampled CPU, and the serialization part, go
+ * keyed by REQUEST_ID (requests.id): its sampled CPU, and the serialization part, go
  * there once its late samples are in (cpuprof__tick, cpuprof__write).
  */
 void cpuprof__request_breakdown(struct cpuprof *p, int tgid, uint64_t rw, uint64_t start_mono_ns,
-				int64_t start_real_ns);
+				int64_t request_id);
 
 /*
  * Note each target's CPU time so far, and forget old request tags (call

@@ -24,23 +24,55 @@
  * Each request with its call kind and its rank by latency within it.
  * The "which" column: 0 every request (mean), 1 the median request
  * (rank (n + 1) / 2), 2 the slowest 1% (rank > n - max(1, n / 100)).
+ * A row names its request by request_id (requests.id); rows written
+ * before that column existed, by (run, target, start).
  */
-static const char bd_sql[] =
-	"WITH b AS (SELECT r.component AS c, r.verb AS v, COALESCE(r.resource, '') AS res,\n"
-	"    COALESCE(r.subresource, '') AS sub, COALESCE(r.scope, '') AS sc, b.latency_ns AS lat,\n"
-	"    b.etcd_calls AS calls, b.etcd_ns AS etcd, b.cpu_ns AS cpu, b.serialization_ns AS ser,\n"
-	"    b.apf_wait_ns AS apf, b.other_ns AS other,\n"
-	"    ROW_NUMBER() OVER (PARTITION BY r.component, r.verb, r.resource, r.subresource, r.scope\n"
-	"                       ORDER BY b.latency_ns) AS rn,\n"
-	"    COUNT(*) OVER (PARTITION BY r.component, r.verb, r.resource, r.subresource, r.scope) AS n\n"
-	"  FROM request_breakdown b JOIN requests r ON r.run_id = b.run_id AND r.target_id = b.target_id\n"
+#define BD_COLS \
+	"r.component AS c, r.verb AS v, COALESCE(r.resource, '') AS res,\n" \
+	"    COALESCE(r.subresource, '') AS sub, COALESCE(r.scope, '') AS sc, b.latency_ns AS lat,\n" \
+	"    b.etcd_calls AS calls, b.etcd_ns AS etcd, b.cpu_ns AS cpu, b.serialization_ns AS ser,\n" \
+	"    b.apf_wait_ns AS apf, b.other_ns AS other\n"
+#define BD_BY_START \
+	"  FROM request_breakdown b JOIN requests r ON r.run_id = b.run_id AND r.target_id = b.target_id\n" \
 	"    AND r.start_ns = b.request_start_ns\n"
-	"  WHERE b.run_id = ?1),\n"
+/*
+ * The wait before the handler, averaged: a request that never reached
+ * its handler (refused by a filter) has it NULL and its time in the rest,
+ * so where its rest is known it counts 0 here, and the set's parts still
+ * add up to its latency; NULL when no request of the set knows it.
+ */
+#define BD_AVG_APF \
+	"CASE WHEN COUNT(apf) = 0 THEN NULL ELSE " \
+	"AVG(CASE WHEN apf IS NULL AND other IS NOT NULL THEN 0 ELSE apf END) END"
+#define BD_RANKED \
+	"b AS (SELECT *,\n" \
+	"    ROW_NUMBER() OVER (PARTITION BY c, v, res, sub, sc ORDER BY lat) AS rn,\n" \
+	"    COUNT(*) OVER (PARTITION BY c, v, res, sub, sc) AS n FROM j),\n"
+
+static const char bd_sql_by_id[] =
+	"WITH j AS (SELECT " BD_COLS
+	"  FROM request_breakdown b JOIN requests r ON r.id = b.request_id\n"
+	"  WHERE b.run_id = ?1 AND b.request_id IS NOT NULL\n"
+	"  UNION ALL SELECT " BD_COLS BD_BY_START
+	"  WHERE b.run_id = ?1 AND b.request_id IS NULL),\n"
+	BD_RANKED
 	"w AS (SELECT 0 AS which, * FROM b UNION ALL\n"
 	"      SELECT 1, * FROM b WHERE rn = (n + 1) / 2 UNION ALL\n"
 	"      SELECT 2, * FROM b WHERE rn > n - MAX(1, n / 100))\n"
 	"SELECT c, v, res, sub, sc, which, MAX(n), COUNT(*), AVG(lat), AVG(calls), AVG(etcd), AVG(cpu),\n"
-	"  AVG(ser), AVG(apf), AVG(other)\n"
+	"  AVG(ser), " BD_AVG_APF ", AVG(other)\n"
+	"FROM w GROUP BY c, v, res, sub, sc, which ORDER BY c, v, res, sub, sc, which";
+
+/* Files whose request_breakdown has no request_id (before it was added). */
+static const char bd_sql_by_start[] =
+	"WITH j AS (SELECT " BD_COLS BD_BY_START
+	"  WHERE b.run_id = ?1),\n"
+	BD_RANKED
+	"w AS (SELECT 0 AS which, * FROM b UNION ALL\n"
+	"      SELECT 1, * FROM b WHERE rn = (n + 1) / 2 UNION ALL\n"
+	"      SELECT 2, * FROM b WHERE rn > n - MAX(1, n / 100))\n"
+	"SELECT c, v, res, sub, sc, which, MAX(n), COUNT(*), AVG(lat), AVG(calls), AVG(etcd), AVG(cpu),\n"
+	"  AVG(ser), " BD_AVG_APF ", AVG(other)\n"
 	"FROM w GROUP BY c, v, res, sub, sc, which ORDER BY c, v, res, sub, sc, which";
 
 static long long avg_col(sqlite3_stmt *st, int i)
@@ -75,7 +107,8 @@ int report_breakdown__load(const char *path, sqlite3 *db, struct report_run *r)
 	sqlite3_stmt *st = NULL;
 	int rc, err = 0;
 
-	if (sqlite3_prepare_v2(db, bd_sql, -1, &st, NULL) != SQLITE_OK) {
+	if (sqlite3_prepare_v2(db, bd_sql_by_id, -1, &st, NULL) != SQLITE_OK &&
+	    sqlite3_prepare_v2(db, bd_sql_by_start, -1, &st, NULL) != SQLITE_OK) {
 		cp_seterr("'%s': cannot read request_breakdown: %s", path, sqlite3_errmsg(db));
 		return -EIO;
 	}

@@ -14,7 +14,7 @@
 #define BAR_W 40
 
 /* Bar glyphs, in the order the parts are laid out (REPORT-JSON.md names them). */
-static const char bar_legend[] = "# etcd  = serialization  + other CPU  ~ APF wait  . rest  ? unknown";
+static const char bar_legend[] = "# etcd  = serialization  + other CPU  ~ APF wait (before the handler)  . rest  ? unknown";
 
 /* The stacked bar of P in BUF (BAR_W + 1), scaled so that SCALE_NS fills it. */
 static void bar(const struct report_parts *p, long long scale_ns, char *buf)

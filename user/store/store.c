@@ -178,13 +178,17 @@ static const char added_sql[] =
 	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER,\n"
 	"  request_start_ns INTEGER, method TEXT, verb TEXT, resource TEXT,\n"
 	"  namespace TEXT, list INTEGER, stream INTEGER, start_ns INTEGER,\n"
-	"  latency_ns INTEGER, status INTEGER);\n"
+	"  latency_ns INTEGER, status INTEGER, request_id INTEGER);\n"
 	"CREATE TABLE IF NOT EXISTS request_breakdown(\n"
 	"  run_id INTEGER REFERENCES runs(id), target_id INTEGER, request_start_ns INTEGER,\n"
 	"  latency_ns INTEGER, etcd_calls INTEGER, etcd_ns INTEGER, cpu_ns INTEGER,\n"
-	"  serialization_ns INTEGER, apf_wait_ns INTEGER, other_ns INTEGER);\n"
+	"  serialization_ns INTEGER, apf_wait_ns INTEGER, other_ns INTEGER, request_id INTEGER);\n"
 	"CREATE INDEX IF NOT EXISTS request_breakdown_req ON request_breakdown(run_id, target_id,\n"
 	"  request_start_ns);\n";
+
+/* After added_columns[] (a file of an earlier version 2 build gains request_id first). */
+static const char added_index_sql[] =
+	"CREATE INDEX IF NOT EXISTS request_breakdown_id ON request_breakdown(request_id);\n";
 
 /*
  * Columns added within schema version 1 (table, column, type): run
@@ -220,6 +224,9 @@ static const struct {
 	{ "cpu_functions", "file", "TEXT" },
 	{ "cpu_functions", "line", "INTEGER" },
 	{ "cpu_functions", "inlined", "INTEGER" },
+	/* the request's id (requests.id): its key, unique where a start time may not be */
+	{ "request_breakdown", "request_id", "INTEGER" },
+	{ "etcd_client_calls", "request_id", "INTEGER" },
 };
 
 /*
@@ -608,7 +615,8 @@ static int check_or_create(struct store *s)
 	err = exec(s, added_sql);
 	if (err)
 		return err;
-	return add_columns(s);
+	err = add_columns(s);
+	return err ? err : exec(s, added_index_sql);
 }
 
 /* Insert the buffered requests: REQ_ROWS at once, or one by one for the rest of a batch. */
@@ -790,20 +798,29 @@ struct store *store__open(const char *path, int *errp)
 	    (err = prepare(s, "DELETE FROM metric_series WHERE run_id = ?1", &s->del_mseries)) ||
 	    (err = prepare(s, "DELETE FROM metric_scrapes WHERE run_id = ?1", &s->del_mscrapes)) ||
 	    (err = prepare(s, "INSERT INTO etcd_client_calls(run_id, target_id, request_start_ns, "
-			      "method, verb, resource, namespace, list, stream, start_ns, latency_ns, status) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12)", &s->ins_etcdc)) ||
+			      "method, verb, resource, namespace, list, stream, start_ns, latency_ns, status, "
+			      "request_id) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11, ?12, ?13)", &s->ins_etcdc)) ||
 	    (err = prepare(s, "INSERT INTO request_breakdown(run_id, target_id, request_start_ns, "
-			      "latency_ns, etcd_calls, etcd_ns, cpu_ns, serialization_ns, apf_wait_ns, other_ns) "
-			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10)", &s->ins_bd)) ||
+			      "latency_ns, etcd_calls, etcd_ns, cpu_ns, serialization_ns, apf_wait_ns, other_ns, "
+			      "request_id) "
+			      "VALUES (?1, ?2, ?3, ?4, ?5, ?6, ?7, ?8, ?9, ?10, ?11)", &s->ins_bd)) ||
 	    (err = prepare(s, "DELETE FROM etcd_client_calls WHERE run_id = ?1", &s->del_etcdc)) ||
 	    (err = prepare(s, "DELETE FROM request_breakdown WHERE run_id = ?1", &s->del_bd)) ||
-	    /* CPU is clipped to what etcd left of the latency; APF, when known, comes out of the rest */
+	    /*
+	     * The measured intervals (etcd calls, the wait before the handler) are
+	     * disjoint in time; sampled CPU, an estimate that may overlap them (a
+	     * child goroutine's), is clipped to what they leave of the latency, and
+	     * the rest is what all three leave.
+	     */
 	    (err = prepare(s, "UPDATE request_breakdown SET "
-			      "cpu_ns = MIN(?4, latency_ns - COALESCE(etcd_ns, 0)), "
-			      "serialization_ns = MIN(?5, ?4, latency_ns - COALESCE(etcd_ns, 0)), "
+			      "cpu_ns = MIN(?4, latency_ns - COALESCE(etcd_ns, 0) - COALESCE(apf_wait_ns, 0)), "
+			      "serialization_ns = MIN(?5, ?4, latency_ns - COALESCE(etcd_ns, 0) - "
+			      "COALESCE(apf_wait_ns, 0)), "
 			      "other_ns = CASE WHEN etcd_ns IS NULL THEN NULL ELSE "
-			      "MAX(0, latency_ns - etcd_ns - MIN(?4, latency_ns - etcd_ns) - COALESCE(apf_wait_ns, 0)) END "
-			      "WHERE run_id = ?1 AND target_id = ?2 AND request_start_ns = ?3", &s->set_bd_cpu)))
+			      "MAX(0, latency_ns - etcd_ns - COALESCE(apf_wait_ns, 0) - "
+			      "MIN(?4, latency_ns - etcd_ns - COALESCE(apf_wait_ns, 0))) END "
+			      "WHERE request_id = ?3 AND run_id = ?1 AND target_id = ?2", &s->set_bd_cpu)))
 		goto cleanup;
 
 cleanup:
@@ -1708,6 +1725,7 @@ int store__add_etcd_call(struct store *s, const struct etcd_call_rec *r)
 	sqlite3_bind_int64(st, 10, r->start_ns);
 	bind_known(st, 11, r->latency_ns);
 	bind_known(st, 12, r->status);
+	bind_known(st, 13, r->request_id > 0 ? r->request_id : -1);
 	return batch_step(s, st);
 }
 
@@ -1729,10 +1747,11 @@ int store__add_breakdown(struct store *s, const struct breakdown_rec *r)
 	bind_known(st, 8, r->serialization_ns);
 	bind_known(st, 9, r->apf_wait_ns);
 	bind_known(st, 10, r->other_ns);
+	sqlite3_bind_int64(st, 11, r->request_id);
 	return batch_step(s, st);
 }
 
-int store__set_breakdown_cpu(struct store *s, int64_t run_id, int64_t target_id, int64_t request_start_ns,
+int store__set_breakdown_cpu(struct store *s, int64_t run_id, int64_t target_id, int64_t request_id,
 			     int64_t cpu_ns, int64_t serialization_ns)
 {
 	sqlite3_stmt *st = s->set_bd_cpu;
@@ -1743,7 +1762,7 @@ int store__set_breakdown_cpu(struct store *s, int64_t run_id, int64_t target_id,
 		return err;
 	sqlite3_bind_int64(st, 1, run_id);
 	sqlite3_bind_int64(st, 2, target_id);
-	sqlite3_bind_int64(st, 3, request_start_ns);
+	sqlite3_bind_int64(st, 3, request_id);
 	sqlite3_bind_int64(st, 4, cpu_ns);
 	sqlite3_bind_int64(st, 5, serialization_ns);
 	return batch_step(s, st);
@@ -1867,6 +1886,30 @@ int store__migrate(const char *from, const char *to)
 			   "INSERT INTO request_spans(run_id, first_id, last_id) "
 			   "SELECT run_id, min(rowid), max(rowid) FROM old.requests GROUP BY run_id;"
 			   "DROP INDEX call_kinds_migrate;");
+	/*
+	 * Breakdowns and etcd client calls of a version 1 file (recorded
+	 * between the two): keyed by the request's start there, by its id
+	 * here, which is its old rowid (above). A start two requests share
+	 * names the first.
+	 */
+	for (int i = 0; !err && i < 2; i++) {
+		static const char *const bt[2] = { "request_breakdown", "etcd_client_calls" };
+
+		snprintf(sql, sizeof(sql), "SELECT count(*) FROM old.sqlite_master "
+			 "WHERE type = 'table' AND name = '%s'", bt[i]);
+		err = query_int(s, sql, &have);
+		if (err || !have)
+			continue;
+		err = common_columns(s, bt[i], cols, sizeof(cols));
+		if (err)
+			break;
+		snprintf(sql, sizeof(sql),
+			 "INSERT INTO main.%s(%s, request_id) SELECT %s, rid_ FROM "
+			 "(SELECT b.*, min(r.rowid) AS rid_ FROM old.%s b LEFT JOIN old.requests r "
+			 "ON r.run_id = b.run_id AND r.target_id = b.target_id AND r.start_ns = b.request_start_ns "
+			 "GROUP BY b.rowid ORDER BY b.rowid)", bt[i], cols, cols, bt[i]);
+		err = exec(s, sql);
+	}
 	if (err) {
 		sqlite3_exec(s->db, "ROLLBACK", NULL, NULL, NULL);
 		goto out;

@@ -108,6 +108,7 @@ struct request_rec {
 	int status;
 	int64_t start_ns;         /* CLOCK_REALTIME */
 	int64_t latency_ns;
+	int64_t id;               /* requests.id once stored (store__add_request_id); 0: not stored */
 };
 
 /* One bucket of a syscall latency histogram of one target and interval (table syscalls). */
@@ -233,6 +234,7 @@ struct etcd_call_rec {
 	int64_t start_ns;         /* CLOCK_REALTIME */
 	int64_t latency_ns;
 	int64_t status;           /* 0 ok, 2 error (code not read), -1 unknown */
+	int64_t request_id;       /* requests.id of request_start_ns's request; 0: none */
 };
 int store__add_etcd_call(struct store *s, const struct etcd_call_rec *r);
 
@@ -242,15 +244,16 @@ int store__add_etcd_call(struct store *s, const struct etcd_call_rec *r);
  */
 struct breakdown_rec {
 	int64_t run_id, target_id, request_start_ns, latency_ns;
+	int64_t request_id;       /* requests.id: the row's key */
 	int64_t etcd_calls, etcd_ns, cpu_ns, serialization_ns, apf_wait_ns, other_ns;
 };
 int store__add_breakdown(struct store *s, const struct breakdown_rec *r);
 /*
- * The sampled CPU of the request (RUN_ID, TARGET_ID, REQUEST_START_NS) and
+ * The sampled CPU of the request REQUEST_ID (of RUN_ID, TARGET_ID) and
  * its serialization part, clipped so that etcd, CPU and the rest never add
  * up to more than its latency; other_ns becomes the rest.
  */
-int store__set_breakdown_cpu(struct store *s, int64_t run_id, int64_t target_id, int64_t request_start_ns,
+int store__set_breakdown_cpu(struct store *s, int64_t run_id, int64_t target_id, int64_t request_id,
 			     int64_t cpu_ns, int64_t serialization_ns);
 
 /*

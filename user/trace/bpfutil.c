@@ -104,6 +104,29 @@ struct bpf_link *bpfutil__attach_site(const struct bpf_program *prog, int pid, c
 	return link;
 }
 
+int bpfutil__share_map(struct bpf_map *m, int fd, const char *what)
+{
+	int err;
+
+	if (!bpf_map__reuse_fd(m, fd))
+		return 0;
+	err = -errno;
+	cp_seterr("cannot share %s: %s", what, strerror(errno));
+	return err;
+}
+
+struct ring_buffer *bpfutil__ring_open(struct bpf_map *events, ring_buffer_sample_fn fn, void *ctx,
+				       const char *what, int *err)
+{
+	struct ring_buffer *rb = ring_buffer__new(bpf_map__fd(events), fn, ctx, NULL);
+
+	if (!rb) {
+		*err = -errno;
+		cp_seterr("cannot open %s: %s", what, strerror(errno));
+	}
+	return rb;
+}
+
 void bpfutil__links_truncate(struct bpfutil_link *links, int *n, int from)
 {
 	while (*n > from)

@@ -52,6 +52,17 @@ struct bpfutil_link {
 struct bpf_link *bpfutil__attach_site(const struct bpf_program *prog, int pid, const char *exe,
 				      const struct probe_site *s, uint64_t cookie, int *err);
 
+/*
+ * What a tracer does between its skeleton's open and its first poll
+ * (etcdc, grpc): before load, make the map M use FD, another object's map
+ * of the same shape ("cannot share WHAT: ..."); after load, a ring buffer
+ * over EVENTS calling FN(CTX, ...) ("cannot open WHAT: ..."). 0 / the ring,
+ * or a negative errno / NULL with *ERR, the reason set.
+ */
+int bpfutil__share_map(struct bpf_map *m, int fd, const char *what);
+struct ring_buffer *bpfutil__ring_open(struct bpf_map *events, ring_buffer_sample_fn fn, void *ctx,
+				       const char *what, int *err);
+
 /* Destroy LINKS[FROM..*N-1], newest first, and set *N to FROM. */
 void bpfutil__links_truncate(struct bpfutil_link *links, int *n, int from);
 

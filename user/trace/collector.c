@@ -137,7 +137,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 	r.start_ns = (int64_t)e->start_ns + c->mono_to_real;
 	r.latency_ns = e->end_ns > e->start_ns ? (int64_t)(e->end_ns - e->start_ns) : 0;
 
-	err = store__add_request(c->store, &r);
+	err = store__add_request_id(c->store, &r, &r.id);
 	if (err) {
 		c->err = err;
 		return err;

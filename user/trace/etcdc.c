@@ -50,12 +50,14 @@ static const struct {
 	{ GRPC "(*ClientConn).Invoke", ETCDC_PROBE_INVOKE, X86_REG_RDI, 3 },
 	{ GRPC "(*clientStream).finish", ETCDC_PROBE_FINISH, X86_REG_RAX, 0 },
 	{ GRPC "(*ClientConn).NewStream", ETCDC_PROBE_STREAM, X86_REG_RSI, 4 },
+	/* no argument read: only the time and the goroutine (go_etcdc.bpf.c, handler_start) */
+	{ "k8s.io/apiserver/pkg/server.director.ServeHTTP", ETCDC_PROBE_HANDLER, -1, -1 },
 };
 #define NWANTED (int)(sizeof(wanted) / sizeof(wanted[0]))
 
 const char *etcdc_probe_kind_name(enum etcdc_probe_kind k)
 {
-	static const char *names[] = { "invoke", "finish", "new_stream" };
+	static const char *names[] = { "invoke", "finish", "new_stream", "handler" };
 
 	return k < ETCDC_PROBE__KINDS ? names[k] : "?";
 }
@@ -234,11 +236,21 @@ int etcdc_plan__build(const char *path, struct etcdc_plan *plan)
 			continue;
 		s = &plan->sites[plan->nsites];
 		err = plan__site(g, &f, PROBE__KINDS, &s->site);
-		if (!err)
+		if (!err && wanted[w].reg >= 0)
 			err = prove_regs(g, &f, wanted[w].reg, wanted[w].slot, plan->src_regs,
 					 sizeof(plan->src_regs));
+		if (err && wanted[w].kind == ETCDC_PROBE_HANDLER) {
+			/* optional: without it, the wait before the handler stays unknown */
+			snprintf(plan->src_handler, sizeof(plan->src_handler), "no handler probe: %s",
+				 cp_lasterr());
+			err = 0;
+			continue;
+		}
 		if (err)
 			goto cleanup;
+		if (wanted[w].kind == ETCDC_PROBE_HANDLER)
+			snprintf(plan->src_handler, sizeof(plan->src_handler), "handler start: %s at 0x%llx (%s)",
+				 f.name, (unsigned long long)s->site.addr, s->site.insn);
 		/* a stream is reported at its start: a second hit would be a second stream */
 		if (wanted[w].kind == ETCDC_PROBE_STREAM && !s->site.once)
 			continue;
@@ -272,6 +284,7 @@ struct held_call {
 	char method[ETCDC_METHOD_MAX];
 	struct etcd_key k;
 	int64_t start_mono;
+	bool handler;           /* not a call: the request's handler started at start_mono */
 };
 
 struct etcdc_tracer {
@@ -338,6 +351,16 @@ static int handle_event(void *ctx, void *data, size_t len)
 		t->unknown++;
 		return 0;
 	}
+	if (e->flags & ETCDC_F_HANDLER) {
+		if (!e->req_rw)
+			return 0;
+		h.handler = true;
+		h.tgid = e->tgid;
+		h.rw = e->req_rw;
+		h.req_start = e->req_start_ns;
+		h.start_mono = (int64_t)e->start_ns;
+		goto hold;
+	}
 	mlen = e->method_len < ETCDC_METHOD_MAX - 1 ? e->method_len : ETCDC_METHOD_MAX - 1;
 	memcpy(h.method, e->method, mlen);
 	h.method[mlen] = 0;
@@ -367,6 +390,7 @@ static int handle_event(void *ctx, void *data, size_t len)
 			t->err = err;
 		return 0;
 	}
+hold:
 	if (t->nheld == t->capheld) {
 		size_t cap = t->capheld ? t->capheld * 2 : 256;
 		struct held_call *n = realloc(t->held, cap * sizeof(*n));
@@ -438,7 +462,7 @@ int64_t etcdc__union_ns(int64_t *start, int64_t *len, int n)
 int etcdc_tracer__request_done(struct etcdc_tracer *t, int tgid, uint64_t rw, uint64_t start_mono_ns,
 			       const struct request_rec *rec)
 {
-	int64_t starts[64], lens[64], etcd_ns = 0, req_end;
+	int64_t starts[64], lens[64], etcd_ns = 0, req_end, handler = -1;
 	struct breakdown_rec bd = {};
 	size_t i, j;
 	int n = 0, ncalls = 0, err, k;
@@ -460,7 +484,14 @@ int etcdc_tracer__request_done(struct etcdc_tracer *t, int tgid, uint64_t rw, ui
 			t->held[j++] = *h;
 			continue;
 		}
+		if (h->handler) {
+			/* the first director entered (a delegation chain enters one per server) */
+			if (handler < 0 || h->start_mono < handler)
+				handler = h->start_mono;
+			continue;
+		}
 		h->rec.request_start_ns = rec->start_ns;
+		h->rec.request_id = rec->id;
 		err = store_call(t, h);
 		if (err)
 			return err;
@@ -481,15 +512,33 @@ int etcdc_tracer__request_done(struct etcdc_tracer *t, int tgid, uint64_t rw, ui
 	t->nheld = j;
 	if (etcd_ns == 0)
 		etcd_ns = etcdc__union_ns(starts, lens, n);
+	if (rec->id <= 0)
+		return 0; /* not stored (the store's budget is spent): no row to key a breakdown by */
+	bd.request_id = rec->id;
 	bd.run_id = rec->run_id;
 	bd.target_id = rec->target_id;
 	bd.request_start_ns = rec->start_ns;
 	bd.latency_ns = rec->latency_ns;
 	bd.etcd_calls = ncalls;
 	bd.etcd_ns = etcd_ns > rec->latency_ns ? rec->latency_ns : etcd_ns;
+	/*
+	 * The wait before the handler: from the request's start (go_http) to
+	 * the first director entered. Its etcd calls come after it, so the two
+	 * are disjoint in time; clipped to what etcd leaves all the same. No
+	 * handler seen (a request the filters answered: 401, 403, 429, or a
+	 * binary without the probe): unknown.
+	 */
+	bd.apf_wait_ns = -1;
+	if (handler >= (int64_t)start_mono_ns && handler <= req_end) {
+		int64_t left = rec->latency_ns - (bd.etcd_ns > 0 ? bd.etcd_ns : 0);
+
+		bd.apf_wait_ns = handler - (int64_t)start_mono_ns;
+		if (bd.apf_wait_ns > left)
+			bd.apf_wait_ns = left;
+	}
 	/* CPU comes from the profile once its samples are in (cpuprof__request_breakdown);
-	 * until then, or without sampling, it is unknown, and so is the rest. APF: not probed. */
-	bd.cpu_ns = bd.serialization_ns = bd.apf_wait_ns = bd.other_ns = -1;
+	 * until then, or without sampling, it is unknown, and so is the rest. */
+	bd.cpu_ns = bd.serialization_ns = bd.other_ns = -1;
 	err = store__add_breakdown(t->opts.st, &bd);
 	return err ? err : 1;
 }
@@ -501,6 +550,8 @@ int etcdc_tracer__flush(struct etcdc_tracer *t)
 
 	etcdc_tracer__poll(t, 0);
 	for (i = 0; i < t->nheld && !err; i++) {
+		if (t->held[i].handler)
+			continue; /* a handler start of a request never stored */
 		err = store_call(t, &t->held[i]);
 		t->orphaned++;
 	}
@@ -531,22 +582,18 @@ struct etcdc_tracer *etcdc_tracer__open(const struct etcdc_tracer_opts *o, int *
 		goto fail;
 	}
 	t->skel->rodata->wakeup_bytes = bpf_map__max_entries(t->skel->maps.events) / 4;
-	if (o->goreq_fd >= 0 && bpf_map__reuse_fd(t->skel->maps.goreq, o->goreq_fd)) {
-		*err = -errno;
-		cp_seterr("cannot share the goroutine map with the etcd client tracer: %s", strerror(errno));
+	if (o->goreq_fd >= 0 &&
+	    (*err = bpfutil__share_map(t->skel->maps.goreq, o->goreq_fd,
+				       "the goroutine map with the etcd client tracer")))
 		goto fail;
-	}
 	*err = go_etcdc_bpf__load(t->skel);
 	if (*err) {
 		bpfutil__load_failed("the etcd client BPF programs", *err);
 		goto fail;
 	}
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_event, t, NULL);
-	if (!t->rb) {
-		*err = -errno;
-		cp_seterr("cannot open the etcd client ring buffer: %s", strerror(errno));
+	t->rb = bpfutil__ring_open(t->skel->maps.events, handle_event, t, "the etcd client ring buffer", err);
+	if (!t->rb)
 		goto fail;
-	}
 	return t;
 fail:
 	etcdc_tracer__close(t);
@@ -555,13 +602,10 @@ fail:
 
 void etcdc_tracer__close(struct etcdc_tracer *t)
 {
-	int i;
-
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
-	for (i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i].link);
+	bpfutil__links_truncate(t->links, &t->nlinks, 0);
 	go_etcdc_bpf__destroy(t->skel);
 	free(t->held);
 	free(t);
@@ -573,6 +617,7 @@ static struct bpf_program *prog_for(struct etcdc_tracer *t, enum etcdc_probe_kin
 	case ETCDC_PROBE_INVOKE: return t->skel->progs.invoke;
 	case ETCDC_PROBE_FINISH: return t->skel->progs.finish;
 	case ETCDC_PROBE_STREAM: return t->skel->progs.new_stream;
+	case ETCDC_PROBE_HANDLER: return t->skel->progs.handler_start;
 	default:                 return NULL;
 	}
 }
@@ -615,7 +660,8 @@ int etcdc_tracer__add_target(struct etcdc_tracer *t, int pid, const char *exe, i
 		t->nlinks++;
 		debug("etcdc: attached %s at 0x%llx (%s)\n", s->func, (unsigned long long)s->addr, s->insn);
 	}
-	verbose("etcdc: '%s': %s; %s\n", p->path, p->src_regs, p->src_keys);
+	verbose("etcdc: '%s': %s; %s; %s\n", p->path, p->src_regs, p->src_keys,
+		p->src_handler[0] ? p->src_handler : "no handler probe (no k8s.io/apiserver director)");
 	t->targets[t->ntargets].pid = pid;
 	t->targets[t->ntargets].run_id = run_id;
 	t->targets[t->ntargets].target_id = target_id;

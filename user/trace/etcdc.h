@@ -12,6 +12,10 @@
  * the registers the probes read (the spill slots of the register ABI),
  * and proves the etcd request layout from etcdserverpb's getters.
  *
+ * In a k8s.io/apiserver binary it also probes director.ServeHTTP, the
+ * innermost handler, whose first entry by the request's goroutines ends
+ * the wait before the handler (authentication, APF, authorization).
+ *
  * A call made for a request is held until that request is stored
  * (etcdc_tracer__request_done), then written with the request's start
  * as stored, and the request's breakdown (etcd calls, their union of
@@ -42,6 +46,7 @@ struct etcdc_plan {
 	struct etcdc_cfg off;       /* -1 where unproven: calls are traced without keys */
 	char src_regs[384];         /* how the argument registers were proven */
 	char src_keys[384];         /* how the message offsets were proven, or why not */
+	char src_handler[384];      /* where the handler-start probe sits, or why there is none */
 	int nsites;
 	struct etcdc_site sites[ETCDC_PLAN_MAX_SITES];
 };
@@ -52,7 +57,7 @@ struct etcdc_plan {
  * proven, -ENOEXEC if not Go; cp_lasterr() says why in one line.
  */
 int etcdc_plan__build(const char *path, struct etcdc_plan *plan);
-/* "invoke", "finish", "new_stream" */
+/* "invoke", "finish", "new_stream", "handler" */
 const char *etcdc_probe_kind_name(enum etcdc_probe_kind k);
 
 /* Pure parts, for tests: the argument slot of REG proven by a prologue's spills. */

@@ -767,23 +767,18 @@ struct grpc_tracer *grpc_tracer__open(const struct grpc_tracer_opts *o, int *err
 	t->skel->rodata->wakeup_bytes = bpf_map__max_entries(t->skel->maps.events) / 4;
 	if (o && o->goreq_fd > 0) {
 		t->skel->rodata->track_goroutines = 1;
-		if (bpf_map__reuse_fd(t->skel->maps.goreq, o->goreq_fd)) {
-			*err = -errno;
-			cp_seterr("cannot share the goroutine map with the gRPC tracer: %s", strerror(errno));
+		*err = bpfutil__share_map(t->skel->maps.goreq, o->goreq_fd, "the goroutine map with the gRPC tracer");
+		if (*err)
 			goto fail;
-		}
 	}
 	*err = go_grpc_bpf__load(t->skel);
 	if (*err) {
 		bpfutil__load_failed("the gRPC BPF programs", *err);
 		goto fail;
 	}
-	t->rb = ring_buffer__new(bpf_map__fd(t->skel->maps.events), handle_event, t, NULL);
-	if (!t->rb) {
-		*err = -errno;
-		cp_seterr("cannot open the gRPC ring buffer: %s", strerror(errno));
+	t->rb = bpfutil__ring_open(t->skel->maps.events, handle_event, t, "the gRPC ring buffer", err);
+	if (!t->rb)
 		goto fail;
-	}
 	return t;
 fail:
 	grpc_tracer__close(t);
@@ -792,13 +787,10 @@ fail:
 
 void grpc_tracer__close(struct grpc_tracer *t)
 {
-	int i;
-
 	if (!t)
 		return;
 	ring_buffer__free(t->rb);
-	for (i = 0; i < t->nlinks; i++)
-		bpf_link__destroy(t->links[i].link);
+	bpfutil__links_truncate(t->links, &t->nlinks, 0);
 	go_grpc_bpf__destroy(t->skel);
 	free(t);
 }

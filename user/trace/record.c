@@ -138,7 +138,7 @@ void recording__request_done(struct recording *r, int tgid, uint64_t key, uint64
 		if (n < 0)
 			r->etcdc_err = n;
 		else if (n > 0 && r->cprof) /* it has a breakdown row: its CPU goes there */
-			cpuprof__request_breakdown(r->cprof, tgid, key, start_mono_ns, rec->start_ns);
+			cpuprof__request_breakdown(r->cprof, tgid, key, start_mono_ns, rec->id);
 	}
 }
 
