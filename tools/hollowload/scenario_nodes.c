@@ -145,12 +145,17 @@ static void watch_event(const struct watch_event *ev, void *arg)
 		 * resourceVersion "", anything else falls back to list.
 		 */
 		if (!strcmp(ev->type, "ERROR")) {
+			/* isErrorRetriableWithSideEffectsFn: 429 backs off and
+			 * asks again, expired asks again at "" */
 			if (ev->obj.code == 410)
 				in->unavail = 1;
+			else if (ev->obj.code == 429)
+				in->throttled = 1;
 			else
 				in->wl_fail = 1;
 			return;
 		}
+		in->seen = 1;
 		if (!strcmp(ev->type, "BOOKMARK")) {
 			if (!ev->obj.initial_end)
 				return;
@@ -158,6 +163,10 @@ static void watch_event(const struct watch_event *ev, void *arg)
 			in->wl = 0;
 			in->relist = 0;
 			in->unavail = 0;
+			/* watchList hands the same watch to watch(), whose
+			 * handleWatch starts its clock and count afresh */
+			in->seen = 0;
+			in->t0 = hl_now();
 			n->x->st.watch_lists++;
 			if (in->kind == INF_NODES)
 				pods_after_node_sync(n);
@@ -166,10 +175,20 @@ static void watch_event(const struct watch_event *ev, void *arg)
 	} else if (ev->obj.rv[0])
 		snprintf(in->rv, sizeof(in->rv), "%s", ev->obj.rv);
 	if (!strcmp(ev->type, "ERROR")) {
-		if (ev->obj.code == 410)
+		/*
+		 * reflector.go watch(): handleWatch returns the event's
+		 * apierrors.FromObject; 429 backs off and watches again; any
+		 * other (410 expired, a too large resourceVersion, a 500: an
+		 * informer's MaxInternalErrorRetryDuration is 0) returns to
+		 * ListAndWatch, which lists again.
+		 */
+		if (ev->obj.code == 429)
+			in->throttled = 1;
+		else
 			in->relist = 1;
 		return;
 	}
+	in->seen = 1;
 	if (!strcmp(ev->type, "BOOKMARK"))
 		return;
 	if (in->kind == INF_NODES && !strcmp(ev->obj.name, n->name))
@@ -215,15 +234,27 @@ static void watch_done(struct hl_req *r)
 	}
 	if (r->status == 410)
 		in->relist = 1;
-	if (r->status == 200 && (r->err == ERR_NONE || r->err == ERR_RESET) && !in->relist) {
+	/*
+	 * handleAnyWatch: a watch closed within a second without an event is
+	 * a VeryShortWatchError, which watch() returns like any error other
+	 * than 429: ListAndWatch lists again (after the reflector's backoff).
+	 * A connection reset is a normal close to client-go's StreamWatcher
+	 * (net.IsProbableEOF), so the same check applies.
+	 */
+	if (r->status == 200 && (r->err == ERR_NONE || r->err == ERR_RESET) && !in->throttled &&
+	    !in->seen && now - in->t0 < 1.0)
+		in->relist = 1;
+	if (r->status == 200 && (r->err == ERR_NONE || r->err == ERR_RESET) && !in->relist && !in->throttled) {
 		/* the server ended it (timeoutSeconds) or dropped it: the
 		 * reflector watches again from the last resourceVersion */
 		sched__add(&x->s, &in->t, now + (r->err ? backoff(&in->backoff) : hl_rand() * 0.1));
 		return;
 	}
-	if (!in->relist && (r->status == 429 || r->err == ERR_CONNECT)) {
+	if (!in->relist && (r->status == 429 || r->err == ERR_CONNECT || in->throttled)) {
 		/* reflector.go watch: a watch refused by 429 or a refused
-		 * connection is retried after a backoff, without a relist */
+		 * connection, or ended by a 429 ERROR event, is retried after
+		 * a backoff, without a relist */
+		in->throttled = 0;
 		sched__add(&x->s, &in->t, now + backoff(&in->backoff));
 		return;
 	}
@@ -246,12 +277,17 @@ static void watch_list_done(struct informer *in, struct hl_req *r)
 	double now = hl_now();
 
 	in->wl = 0;
-	if (r->status == 429 || r->err == ERR_CONNECT) {
+	if (r->status == 429 || r->err == ERR_CONNECT || in->throttled) {
+		in->throttled = 0;
 		sched__add(&x->s, &in->t, now + backoff(&in->backoff));
 		return;
 	}
 	if (r->status == 410)
 		in->unavail = 1;
+	/* a watch-list closed within a second without an event: handleListWatch's
+	 * VeryShortWatchError is not retriable, so ListAndWatch falls back to list */
+	if (r->status == 200 && !r->err && !in->unavail && !in->seen && now - in->t0 < 1.0)
+		in->wl_fail = 1;
 	if (r->status == 410 || (r->status == 200 && !in->wl_fail && !r->err)) {
 		in->relist = 1;
 		start_watch_list(in);
@@ -278,6 +314,9 @@ static void start_watch(struct informer *in)
 		       path, path[strlen(path) - 1] == '?' ? "" : "&", in->rv, timeout < 1 ? 1 : timeout);
 	if (!r)
 		return;
+	in->t0 = hl_now();
+	in->seen = 0;
+	in->throttled = 0;
 	r->stream = 1;
 	r->on_open = watch_open;
 	r->on_data = watch_data;
@@ -310,6 +349,9 @@ static void start_watch_list(struct informer *in)
 		       path, path[strlen(path) - 1] == '?' ? "" : "&", rv, timeout < 1 ? 1 : timeout);
 	if (!r)
 		return;
+	in->t0 = hl_now();
+	in->seen = 0;
+	in->throttled = 0;
 	r->stream = 1;
 	r->on_open = watch_open;
 	r->on_data = watch_data;
