@@ -622,6 +622,48 @@ def relist_case():
           f"{len(at_rv)} at an RV, {len(latest)} at the latest; {sorted(set(relists))[:6]}")
 
 
+INFORMERS = ("services", "nodes", "pods", "csidrivers", "runtimeclasses")
+
+
+def steady_lists(server_args, n, hl_args):
+    srv, url = start_server(False, server_args)
+    try:
+        r, data = hollowload(url, "--nodes", str(n), "--ramp", "0.5s", *hl_args)
+    finally:
+        stop(srv)
+    counts = {(q["verb"], q["resource"]): q["count"] for q in (data or {}).get("requests", [])}
+    return r, {k: counts.get(("list", k), 0) for k in INFORMERS}, {k: counts.get(("watch", k), 0) for k in INFORMERS}
+
+
+def watch_cache_case():
+    print("-- steady relists: the server's watch cache, client-go's reflector")
+    # leases every 0.2 s churn the server's events; watches end after 3-6 s (timeoutSeconds)
+    n = 20
+    churn = ["--lease-period", "0.2s", "--status-period", "1s", "--watch-timeout", "3s", *V132,
+             "--duration", "15s"]
+    # one window of 200 events over every resource, no bookmarks: the quiet informers'
+    # re-watches fall out of it (410) and relist
+    r, lists, watches = steady_lists(["-watch-history", "200"], n, churn)
+    check(r.returncode == 0 and all(lists[k] > n for k in ("services", "csidrivers", "runtimeclasses")),
+          "one -watch-history window: leases push quiet watches out, the informers relist", str(lists))
+    # kube-apiserver's cacher: a window per resource, bookmarks; a re-watch after timeoutSeconds
+    # is no list (reflector.go watch loop): one list per informer, at startup
+    r, lists, watches = steady_lists(["-watch-cache", "-watch-history", "200"], n, churn)
+    check(r.returncode == 0 and all(lists[k] == n for k in INFORMERS) and all(watches[k] > 2 * n for k in INFORMERS),
+          "-watch-cache: re-watches after each timeout, no relist (one list per informer)",
+          f"lists {lists} watches {watches}")
+    # the cacher listing again (or another apiserver): windows start after the informers'
+    # resourceVersions, every informer relists once per start-over
+    r, lists, _ = steady_lists(["-watch-cache", "-watch-cache-reinit", "5s"], n, churn)
+    check(r.returncode == 0 and all(n < lists[k] <= 5 * n for k in INFORMERS),
+          "-watch-cache-reinit: a window that starts over makes every informer relist", str(lists))
+    # handleAnyWatch: a watch closed within a second without an event is an error (VeryShortWatchError):
+    # the reflector lists again; 1.36's watch-list falls back to list after one
+    r, lists, watches = steady_lists(["-max-watch-timeout", "500ms"], 5, ["--duration", "6s", *V132])
+    check(r.returncode == 0 and all(lists[k] > 2 * 5 for k in ("csidrivers", "runtimeclasses")),
+          "watches ended within a second without an event: the informers relist", f"lists {lists} watches {watches}")
+
+
 INFORMER_PATHS = ["/api/v1/services?fieldSelector=spec.clusterIP%21%3DNone&",
                   "/api/v1/nodes?fieldSelector=metadata.name%3Dhollow-node-{i}&",
                   "/api/v1/pods?fieldSelector=spec.nodeName%3Dhollow-node-{i}&",
@@ -813,7 +855,7 @@ def main():
              lambda: recorded_case("http1-json", False, ["--http1", "--json"]),
              lambda: recorded_case("h2-tls-protobuf", True, ["--protobuf"]),
              error_cases, usage_cases, ops_case, plan_case, kubemark_case, order_case, relist_case,
-             watch_list_case, density_components_case]
+             watch_list_case, density_components_case, watch_cache_case]
     try:
         for c in cases:
             try:
