@@ -586,7 +586,8 @@ def order_case():
            "/api/v1/pods?fieldSelector=spec.nodeName%3Dhollow-node-0",
            "/apis/storage.k8s.io/v1/csidrivers?", "/apis/node.k8s.io/v1/runtimeclasses?"]
     bad = [s_ for s_ in sel if s_ + ("" if s_.endswith("?") else "&") + "limit=500&resourceVersion=0" not in log
-           or s_ + ("" if s_.endswith("?") else "&") + "watch=true&resourceVersion=" not in log]
+           or not re.search(re.escape(watch_prefix(s_)) + r"&resourceVersion=\d+&timeout=\w+&timeoutSeconds=\d+"
+                            r"&watch=true ", log)]
     check(not bad, "order: lists and watches carry the kubelet's field selectors (server log)",
           f"{bad} {log[:600]}")
     # csi_plugin.go waitForAPIServerForever asks the watch cache; the nodeinfomanager's get does not
@@ -673,8 +674,23 @@ INFORMER_PATHS = ["/api/v1/services?fieldSelector=spec.clusterIP%21%3DNone&",
                   "/api/v1/nodes?fieldSelector=metadata.name%3Dhollow-node-{i}&",
                   "/api/v1/pods?fieldSelector=spec.nodeName%3Dhollow-node-{i}&",
                   "/apis/storage.k8s.io/v1/csidrivers?", "/apis/node.k8s.io/v1/runtimeclasses?"]
-WATCH_LIST_Q = re.compile(r"watch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
-                          r"&allowWatchBookmarks=true&timeoutSeconds=(\d+) -> (\d+)")
+
+
+def go_duration(secs):
+    """time.Duration(secs * time.Second).String(), as client-go's rest/request.go puts "timeout" in the URL"""
+    h, m, sec = secs // 3600, secs % 3600 // 60, secs % 60
+    return f"{h}h{m}m{sec}s" if h else f"{m}m{sec}s" if m else f"{sec}s"
+
+
+def watch_prefix(p):
+    """a watch URL's start as client-go's url.Values.Encode() sorts it: allowWatchBookmarks, then the selector"""
+    base, sel = p.split("?", 1)
+    sel = sel.rstrip("&")
+    return base + "?allowWatchBookmarks=true" + ("&" + sel if sel else "")
+
+
+WATCH_LIST_Q = re.compile(r"^&resourceVersionMatch=NotOlderThan&sendInitialEvents=true"
+                          r"&timeout=(\w+)&timeoutSeconds=(\d+)&watch=true -> (\d+)")
 
 
 def watch_list_case():
@@ -707,14 +723,16 @@ def watch_list_case():
         for i in range(n):
             for p in INFORMER_PATHS:
                 p = p.format(i=i)
-                first = [l for l in log.splitlines() if " GET " + p in l]
-                mm = WATCH_LIST_Q.search(first[0][first[0].index(p) + len(p):]) if first else None
-                if not mm or not 2 <= int(mm.group(1)) < 4:
+                wp = watch_prefix(p)
+                first = [l for l in log.splitlines() if " GET " + p in l or " GET " + wp + "&" in l]
+                mm = WATCH_LIST_Q.search(first[0][first[0].index(wp) + len(wp):]) if first and wp in first[0] else None
+                if not mm or not 2 <= int(mm.group(2)) < 4 or mm.group(1) != go_duration(int(mm.group(2))):
                     bad.append(f"{p}: {first[:1]}")
-                elif mm.group(2) != ("422" if name == "refused" else "200"):
-                    bad.append(f"{p}: answered {mm.group(2)}")
-        check(not bad, f"watch-list {name}: every informer starts with a watch sendInitialEvents=true&"
-              "resourceVersionMatch=NotOlderThan&allowWatchBookmarks=true (server log)", "; ".join(bad[:4]))
+                elif mm.group(3) != ("422" if name == "refused" else "200"):
+                    bad.append(f"{p}: answered {mm.group(3)}")
+        check(not bad, f"watch-list {name}: every informer starts with a watch allowWatchBookmarks=true&"
+              "resourceVersionMatch=NotOlderThan&sendInitialEvents=true&timeout=&timeoutSeconds=, client-go's "
+              "query in its order (server log)", "; ".join(bad[:4]))
         if name == "refused":
             # reflector.go ListAndWatch: a watch-list error falls back to list, then watch
             check(wl.get("fell_back") == 5 * n and wl.get("synced") == 0 and lists == 5 * n and
@@ -727,7 +745,8 @@ def watch_list_case():
                   f"watch-list {name}: {5 * n} informers synced by the initial-events-end bookmark, no list",
                   f"{wl} lists {lists}")
             # a resumed watch (timeoutSeconds 2..4 s) is a plain watch from the bookmark's resourceVersion
-            check(re.search(r"watch=true&resourceVersion=[1-9]\d*&allowWatchBookmarks=true", log) is not None,
+            check(re.search(r"\?allowWatchBookmarks=true(&fieldSelector=\S+)?&resourceVersion=[1-9]\d*"
+                            r"&timeout=\w+&timeoutSeconds=\d+&watch=true ", log) is not None,
                   f"watch-list {name}: the informers watch on from the last resourceVersion", log[-300:])
 
 

@@ -130,6 +130,37 @@ static void inf_path(const struct informer *in, char *buf, size_t len)
 	}
 }
 
+/*
+ * A watch's URL as client-go sends it: the typed client's Watch puts
+ * timeoutSeconds in the ListOptions and Timeout(timeoutSeconds) on the
+ * request (client-go gentype/type.go), which rest/request.go URL() adds as
+ * "timeout" in Go's time.Duration form; the query is url.Values.Encode(),
+ * sorted by key: allowWatchBookmarks, fieldSelector, resourceVersion,
+ * resourceVersionMatch, sendInitialEvents, timeout, timeoutSeconds, watch.
+ * (kube-apiserver ignores "timeout" on a watch: long-running requests get
+ * no deadline from it; timeoutSeconds ends the watch.)
+ */
+static void watch_url(const struct informer *in, char *buf, size_t len, const char *rv, int watch_list,
+		      long timeout)
+{
+	char path[256], dur[32], rvq[64] = "", *q;
+
+	inf_path(in, path, sizeof(path));   /* always has a '?' */
+	q = strchr(path, '?');
+	*q++ = '\0';
+	if (timeout >= 3600)
+		snprintf(dur, sizeof(dur), "%ldh%ldm%lds", timeout / 3600, timeout % 3600 / 60, timeout % 60);
+	else if (timeout >= 60)
+		snprintf(dur, sizeof(dur), "%ldm%lds", timeout / 60, timeout % 60);
+	else
+		snprintf(dur, sizeof(dur), "%lds", timeout);
+	if (rv && rv[0])
+		snprintf(rvq, sizeof(rvq), "&resourceVersion=%s", rv);
+	snprintf(buf, len, "%s?allowWatchBookmarks=true%s%s%s%s&timeout=%s&timeoutSeconds=%ld&watch=true",
+		 path, *q ? "&" : "", q, rvq,
+		 watch_list ? "&resourceVersionMatch=NotOlderThan&sendInitialEvents=true" : "", dur, timeout);
+}
+
 static void watch_event(const struct watch_event *ev, void *arg)
 {
 	struct informer *in = arg;
@@ -304,14 +335,12 @@ static void start_watch(struct informer *in)
 {
 	struct hl_ctx *x = in->n->x;
 	struct hl_req *r;
-	char path[256];
+	char url[512];
 	/* client-go's reflector: timeoutSeconds in [minWatchTimeout, 2x) */
 	long timeout = (long)(x->o->watch_timeout * (1 + hl_rand()));
 
-	inf_path(in, path, sizeof(path));
-	r = hl_req_new("GET", "watch", inf_names[in->kind], "",
-		       "%s%swatch=true&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%ld",
-		       path, path[strlen(path) - 1] == '?' ? "" : "&", in->rv, timeout < 1 ? 1 : timeout);
+	watch_url(in, url, sizeof(url), in->rv, 0, timeout < 1 ? 1 : timeout);
+	r = hl_req_new("GET", "watch", inf_names[in->kind], "", "%s", url);
 	if (!r)
 		return;
 	in->t0 = hl_now();
@@ -337,16 +366,11 @@ static void start_watch_list(struct informer *in)
 {
 	struct hl_ctx *x = in->n->x;
 	struct hl_req *r;
-	char path[256], rv[64] = "";
+	char url[512];
 	long timeout = (long)(x->o->watch_timeout * (1 + hl_rand()));
 
-	if (in->rv[0] && !in->unavail)
-		snprintf(rv, sizeof(rv), "&resourceVersion=%s", in->rv);
-	inf_path(in, path, sizeof(path));
-	r = hl_req_new("GET", "watch", inf_names[in->kind], "",
-		       "%s%swatch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
-		       "&allowWatchBookmarks=true%s&timeoutSeconds=%ld",
-		       path, path[strlen(path) - 1] == '?' ? "" : "&", rv, timeout < 1 ? 1 : timeout);
+	watch_url(in, url, sizeof(url), in->rv[0] && !in->unavail ? in->rv : NULL, 1, timeout < 1 ? 1 : timeout);
+	r = hl_req_new("GET", "watch", inf_names[in->kind], "", "%s", url);
 	if (!r)
 		return;
 	in->t0 = hl_now();
