@@ -260,7 +260,15 @@ static int start(struct client *c, struct hl_req *r)
 	curl_easy_setopt(e, CURLOPT_PIPEWAIT, 1L);
 	curl_easy_setopt(e, CURLOPT_TCP_KEEPALIVE, 1L);
 	curl_easy_setopt(e, CURLOPT_CONNECTTIMEOUT, 10L);
-	curl_easy_setopt(e, CURLOPT_TIMEOUT, r->stream ? (long)o->watch_timeout + 60 : 60L);
+	/*
+	 * A watch asks timeoutSeconds in [--watch-timeout, 2x) (client-go's
+	 * reflector) and the server ends it then; client-go puts no deadline
+	 * of its own on a watch (rest/request.go Watch, unlike request()).
+	 * Ours only catches a server that never ends one: past the longest
+	 * timeoutSeconds, so that no watch is cut early (which a reflector
+	 * would not do, and which hollowload would count as a timeout).
+	 */
+	curl_easy_setopt(e, CURLOPT_TIMEOUT, r->stream ? 2 * (long)o->watch_timeout + 60 : 60L);
 	curl_easy_setopt(e, CURLOPT_HTTPHEADER, hdr_sets[r->body_type]);
 	curl_easy_setopt(e, CURLOPT_HEADERFUNCTION, on_header);
 	curl_easy_setopt(e, CURLOPT_HEADERDATA, r);
