@@ -670,6 +670,34 @@ def watch_cache_case():
           "watches ended within a second without an event: the informers relist", f"lists {lists} watches {watches}")
 
 
+def connections_case():
+    print("-- HTTP/2: connections bounded by the streams the nodes need")
+    n, streams = 200, 200
+    srv, url = start_server(True)
+    port = int(url.rsplit(":", 1)[1])
+    try:
+        p = subprocess.Popen([HOLLOW, "--server", url, "--insecure", "--nodes", str(n), "--ramp", "2s",
+                              "--duration", "10s"], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+        peak = 0
+        while p.poll() is None:
+            time.sleep(0.5)
+            try:
+                with open(f"/proc/{p.pid}/net/tcp") as f:
+                    rows = [ln.split() for ln in f.read().splitlines()[1:]]
+            except OSError:
+                break
+            # hollowload's established connections to the server (remote port = the server's)
+            peak = max(peak, sum(1 for r in rows if int(r[2].split(":")[1], 16) == port and r[3] == "01"))
+        p.wait()
+    finally:
+        stop(srv)
+    # client.c client__multiplexed: twice ceil((6 streams a node + 64) / --streams), plus 2
+    bound = 2 * -(-(n * 6 + 64) // streams) + 2
+    check(p.returncode == 0 and 0 < peak <= bound,
+          f"HTTP/2 over TLS, {n} nodes: at most {bound} connections (libcurl alone opened one per "
+          "transfer started during a TLS handshake)", f"peak {peak}, rc {p.returncode}")
+
+
 INFORMER_PATHS = ["/api/v1/services?fieldSelector=spec.clusterIP%21%3DNone&",
                   "/api/v1/nodes?fieldSelector=metadata.name%3Dhollow-node-{i}&",
                   "/api/v1/pods?fieldSelector=spec.nodeName%3Dhollow-node-{i}&",
@@ -879,7 +907,7 @@ def main():
              lambda: recorded_case("http1-json", False, ["--http1", "--json"]),
              lambda: recorded_case("h2-tls-protobuf", True, ["--protobuf"]),
              error_cases, usage_cases, ops_case, plan_case, kubemark_case, order_case, relist_case,
-             watch_list_case, density_components_case, watch_cache_case]
+             watch_list_case, density_components_case, watch_cache_case, connections_case]
     try:
         for c in cases:
             try:
