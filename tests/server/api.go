@@ -852,8 +852,40 @@ func (a *apiServer) serveWatch(w http.ResponseWriter, r *http.Request, info *req
 	flush()
 	timer := time.NewTimer(timeout)
 	defer timer.Stop()
+	// -watch-cache: the cacher's bookmarks (watchcache.go), about every
+	// minute and 2 s before the deadline, at the resource's
+	// lastProcessedResourceVersion when newer than where the watch started
+	var bmC <-chan time.Time
+	var bmTimer *time.Timer
+	deadline := time.Now().Add(timeout)
+	startRV := wt.sinceRV
+	if wt.snapshotRV > startRV {
+		startRV = wt.snapshotRV
+	}
+	mem, _ := a.store.(*store)
+	if mem != nil && mem.wc != nil && q.Get("allowWatchBookmarks") == "true" {
+		if t, ok := nextBookmark(time.Now(), deadline); ok {
+			bmTimer = time.NewTimer(time.Until(t))
+			defer bmTimer.Stop()
+			bmC = bmTimer.C
+		}
+	}
 	for {
 		select {
+		case <-bmC:
+			if rv := mem.bookmarkRV(wt.group, wt.resource); rv > startRV {
+				bm := object{"apiVersion": apiVersionOf(info), "kind": typeOf(info.Resource).kind,
+					"metadata": map[string]interface{}{"resourceVersion": strconv.FormatInt(rv, 10)}}
+				if enc.encode(watchEvent{"BOOKMARK", bm}) != nil {
+					return
+				}
+				flush()
+			}
+			bmC = nil
+			if t, ok := nextBookmark(time.Now(), deadline); ok {
+				bmTimer.Reset(time.Until(t))
+				bmC = bmTimer.C
+			}
 		case ev, ok := <-wt.ch:
 			if !ok { // the backend ended the watch (etcd: canceled; memory: too slow)
 				return

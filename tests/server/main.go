@@ -14,6 +14,7 @@
 //	testserver [-listen 127.0.0.1:0] [-tls] [-tls-cert F -tls-key F] [-write-ca F] [-client-ca F]
 //	           [-token-file F] [-forbid RES[,...]] [-throttle 0.05] [-strict-namespaces=true]
 //	           [-watch-timeout 2s] [-max-watch-timeout 30m] [-watch-history 10000]
+//	           [-watch-cache [-bookmark-frequency 1m] [-progress-notify-interval 10m] [-watch-cache-reinit 0]]
 //	           [-serialize-in-child] [-pidfile FILE] [-request-timeout 60s]
 //	           [-delay RESOURCE[:VERB]=DURATION[,...]]... [-v]
 //	           [-etcd http://127.0.0.1:2379[,URL...] [-etcd-prefix /registry]]
@@ -263,6 +264,10 @@ func main() {
 	watchTimeout := flag.Duration("watch-timeout", 2*time.Second, "length of a watch without ?timeoutSeconds=")
 	maxWatch := flag.Duration("max-watch-timeout", 30*time.Minute, "upper bound of a watch's length (?timeoutSeconds= included)")
 	watchHistory := flag.Int("watch-history", 10000, "events kept for watches from a ?resourceVersion= (older: 410 Expired); in-memory store only")
+	watchCache := flag.Bool("watch-cache", false, "model kube-apiserver's watch cache (watchcache.go): a window of events per resource sized as the cacher's, 410 \"too old resource version\" below it, bookmarks every -bookmark-frequency and 2 s before a watch's deadline; in-memory store only (without it: one -watch-history window, no bookmarks)")
+	bookmarkEvery := flag.Duration("bookmark-frequency", defaultBookmark, "with -watch-cache: bookmark period (the cacher's defaultBookmarkFrequency)")
+	progressEvery := flag.Duration("progress-notify-interval", 10*time.Minute, "with -watch-cache: how often a quiet resource's cache learns the current resourceVersion (etcd's watch progress notify interval); 0: never")
+	reinitEvery := flag.Duration("watch-cache-reinit", 0, "with -watch-cache: every DURATION each resource's window starts over at the current resourceVersion, as after the cacher lists again or on another kube-apiserver behind the same address (re-watches from before it: 410); 0: never")
 	inChild := flag.Bool("serialize-in-child", false, "encode list responses in a goroutine started by the handler (a grandchild of the serving goroutine)")
 	tokenFile := flag.String("token-file", "", "require Authorization: Bearer TOKEN (401 otherwise) with a token from FILE (kube-apiserver's --token-auth-file CSV: token,user,uid,groups)")
 	forbid := flag.String("forbid", "", "answer 403 Forbidden for these resources: RESOURCE[/SUB][:VERB],... (e.g. secrets,pods/status,nodes:delete)")
@@ -301,7 +306,24 @@ func main() {
 		st = eb
 	}
 	historySize = *watchHistory
-	api := &apiServer{store: st, delays: delays, stop: make(chan struct{}), strictNamespaces: *strictNS,
+	stopCh := make(chan struct{})
+	if *watchCache || *reinitEvery > 0 {
+		mem, ok := st.(*store)
+		if !ok {
+			fmt.Fprintf(os.Stderr, "testserver: -watch-cache models the in-memory store's watch cache; with -etcd watches go to etcd (kube-apiserver with its watch cache off): drop one of them\n")
+			os.Exit(2)
+		}
+		if *bookmarkEvery <= 0 {
+			fmt.Fprintf(os.Stderr, "testserver: -bookmark-frequency %v: want a positive duration such as 1m\n", *bookmarkEvery)
+			os.Exit(2)
+		}
+		wcConfig.on = true
+		wcConfig.bookmarkEvery = *bookmarkEvery
+		wcConfig.progressNotify = *progressEvery
+		wcConfig.reinit = *reinitEvery
+		mem.enableWatchCache(stopCh)
+	}
+	api := &apiServer{store: st, delays: delays, stop: stopCh, strictNamespaces: *strictNS,
 		watchTimeout: *watchTimeout, maxWatch: *maxWatch, serializeInChild: *inChild,
 		noWatchList: *noWatchList}
 	if err := seedObjects(st); err != nil {

@@ -117,6 +117,9 @@ type store struct {
 	history []histEvent
 	next    int
 	trimmed int64
+	// wc: per-resource windows and bookmarks, as kube-apiserver's cacher
+	// (-watch-cache, watchcache.go); nil: the one window above
+	wc *watchCaches
 }
 
 type histEvent struct {
@@ -258,7 +261,17 @@ func (s *store) watch(_ context.Context, w *watcher) ([]watchEvent, *apiError) {
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	var out []watchEvent
-	if w.sinceRV > 0 {
+	if w.sinceRV > 0 && s.wc != nil {
+		hs, aerr := s.cacheLocked(w.group, w.resource).since(w.sinceRV)
+		if aerr != nil {
+			return nil, aerr
+		}
+		for i := range hs {
+			if ev, ok := w.eventFor(hs[i].typ, hs[i].obj, hs[i].old); ok {
+				out = append(out, ev)
+			}
+		}
+	} else if w.sinceRV > 0 {
 		if w.sinceRV < s.trimmed {
 			return nil, errExpired(w.sinceRV, s.trimmed+1)
 		}
@@ -297,6 +310,9 @@ func (s *store) unwatch(w *watcher) {
 // watches again from the last resourceVersion it saw.
 func (s *store) notifyLocked(group, resource, typ string, obj, old object) {
 	h := histEvent{group, resource, typ, obj, old, s.rv}
+	if s.wc != nil {
+		s.cacheLocked(group, resource).add(h, time.Now())
+	}
 	if len(s.history) < historySize {
 		s.history = append(s.history, h)
 	} else if historySize > 0 {

@@ -43,6 +43,7 @@ struct hl_req {
 	enum hl_err err;
 	char errmsg[CURL_ERROR_SIZE];
 	long os_errno;               /* errno of a failed connect */
+	long http_version;           /* CURLINFO_HTTP_VERSION of the answer (CURL_HTTP_VERSION_2_0: HTTP/2) */
 	char *resp;                  /* buffered answer, NUL-terminated */
 	size_t resp_len;
 	int resp_protobuf;           /* Content-Type was protobuf */
@@ -86,6 +87,9 @@ int client__submit(struct client *c, struct hl_req *r);
 void client__cancel(struct client *c, struct hl_req *r);
 /* wait up to TIMEOUT_MS for sockets, drive transfers, finish completed ones */
 int client__poll(struct client *c, int timeout_ms);
+/* the server answered over HTTP/2: at most as many connections as the
+ * nodes' streams need (see client.c) unless --connections says */
+void client__multiplexed(struct client *c, const struct hl_opts *o);
 void client__wakeup(struct client *c);
 /* non-stream requests in flight or waiting to retry */
 long client__busy(const struct client *c);

@@ -42,7 +42,8 @@ static void usage(FILE *f)
 "                        application/vnd.kubernetes.protobuf asked for (JSON accepted),\n"
 "                        creates and updates sent as protobuf (patches stay JSON)\n"
 "  --protobuf            protobuf (the default; kept for old command lines)\n"
-"  --connections N       at most N connections (default: as many as needed)\n"
+"  --connections N       at most N connections (default: over HTTP/2, twice what\n"
+"                        the nodes' streams need; over HTTP/1.1, as many as needed)\n"
 "  --streams N           HTTP/2 streams per connection (default 200; Go servers allow 250)\n"
 "  --retries N           retries of a failed request (default 3; connection errors,\n"
 "                        resets, 429 honouring Retry-After, 5xx; backoff 0.1 s x 2^n)\n"
@@ -414,6 +415,7 @@ static enum hl_err top_error(const struct stats *s, long *count)
 static struct {
 	int done;
 	enum hl_err err;
+	long http_version;
 	char msg[CURL_ERROR_SIZE];
 } first;
 
@@ -421,6 +423,7 @@ static void preflight_done(struct hl_req *r)
 {
 	first.done = 1;
 	first.err = r->err;
+	first.http_version = r->http_version;
 	if (r->err == ERR_CONNECT && r->os_errno)
 		snprintf(first.msg, sizeof(first.msg), "%s", strerror((int)r->os_errno));
 	else
@@ -446,6 +449,8 @@ static int preflight(struct hl_ctx *x, char *msg, size_t len)
 		snprintf(msg, len, "%s", first.msg);
 		return -(int)first.err;
 	}
+	if (first.done && first.http_version == CURL_HTTP_VERSION_2_0)
+		client__multiplexed(&x->c, x->o);
 	return 0;
 }
 

@@ -42,6 +42,9 @@ struct informer {
 	unsigned char unavail;   /* a list at rv answered 410: list the latest (relistResourceVersion "") */
 	unsigned char wl;        /* the open watch is a watch-list that has not had its closing bookmark */
 	unsigned char wl_fail;   /* that watch-list failed: fall back to list, then watch */
+	unsigned char throttled; /* an ERROR event with code 429 ended the watch: back off, watch again */
+	unsigned char seen;      /* the open watch delivered an event (client-go's eventCount > 0) */
+	double t0;               /* when the open watch was sent (handleAnyWatch's start) */
 };
 
 struct hnode {

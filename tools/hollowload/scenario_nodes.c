@@ -130,6 +130,37 @@ static void inf_path(const struct informer *in, char *buf, size_t len)
 	}
 }
 
+/*
+ * A watch's URL as client-go sends it: the typed client's Watch puts
+ * timeoutSeconds in the ListOptions and Timeout(timeoutSeconds) on the
+ * request (client-go gentype/type.go), which rest/request.go URL() adds as
+ * "timeout" in Go's time.Duration form; the query is url.Values.Encode(),
+ * sorted by key: allowWatchBookmarks, fieldSelector, resourceVersion,
+ * resourceVersionMatch, sendInitialEvents, timeout, timeoutSeconds, watch.
+ * (kube-apiserver ignores "timeout" on a watch: long-running requests get
+ * no deadline from it; timeoutSeconds ends the watch.)
+ */
+static void watch_url(const struct informer *in, char *buf, size_t len, const char *rv, int watch_list,
+		      long timeout)
+{
+	char path[256], dur[32], rvq[64] = "", *q;
+
+	inf_path(in, path, sizeof(path));   /* always has a '?' */
+	q = strchr(path, '?');
+	*q++ = '\0';
+	if (timeout >= 3600)
+		snprintf(dur, sizeof(dur), "%ldh%ldm%lds", timeout / 3600, timeout % 3600 / 60, timeout % 60);
+	else if (timeout >= 60)
+		snprintf(dur, sizeof(dur), "%ldm%lds", timeout / 60, timeout % 60);
+	else
+		snprintf(dur, sizeof(dur), "%lds", timeout);
+	if (rv && rv[0])
+		snprintf(rvq, sizeof(rvq), "&resourceVersion=%s", rv);
+	snprintf(buf, len, "%s?allowWatchBookmarks=true%s%s%s%s&timeout=%s&timeoutSeconds=%ld&watch=true",
+		 path, *q ? "&" : "", q, rvq,
+		 watch_list ? "&resourceVersionMatch=NotOlderThan&sendInitialEvents=true" : "", dur, timeout);
+}
+
 static void watch_event(const struct watch_event *ev, void *arg)
 {
 	struct informer *in = arg;
@@ -145,12 +176,17 @@ static void watch_event(const struct watch_event *ev, void *arg)
 		 * resourceVersion "", anything else falls back to list.
 		 */
 		if (!strcmp(ev->type, "ERROR")) {
+			/* isErrorRetriableWithSideEffectsFn: 429 backs off and
+			 * asks again, expired asks again at "" */
 			if (ev->obj.code == 410)
 				in->unavail = 1;
+			else if (ev->obj.code == 429)
+				in->throttled = 1;
 			else
 				in->wl_fail = 1;
 			return;
 		}
+		in->seen = 1;
 		if (!strcmp(ev->type, "BOOKMARK")) {
 			if (!ev->obj.initial_end)
 				return;
@@ -158,6 +194,10 @@ static void watch_event(const struct watch_event *ev, void *arg)
 			in->wl = 0;
 			in->relist = 0;
 			in->unavail = 0;
+			/* watchList hands the same watch to watch(), whose
+			 * handleWatch starts its clock and count afresh */
+			in->seen = 0;
+			in->t0 = hl_now();
 			n->x->st.watch_lists++;
 			if (in->kind == INF_NODES)
 				pods_after_node_sync(n);
@@ -166,10 +206,20 @@ static void watch_event(const struct watch_event *ev, void *arg)
 	} else if (ev->obj.rv[0])
 		snprintf(in->rv, sizeof(in->rv), "%s", ev->obj.rv);
 	if (!strcmp(ev->type, "ERROR")) {
-		if (ev->obj.code == 410)
+		/*
+		 * reflector.go watch(): handleWatch returns the event's
+		 * apierrors.FromObject; 429 backs off and watches again; any
+		 * other (410 expired, a too large resourceVersion, a 500: an
+		 * informer's MaxInternalErrorRetryDuration is 0) returns to
+		 * ListAndWatch, which lists again.
+		 */
+		if (ev->obj.code == 429)
+			in->throttled = 1;
+		else
 			in->relist = 1;
 		return;
 	}
+	in->seen = 1;
 	if (!strcmp(ev->type, "BOOKMARK"))
 		return;
 	if (in->kind == INF_NODES && !strcmp(ev->obj.name, n->name))
@@ -215,15 +265,27 @@ static void watch_done(struct hl_req *r)
 	}
 	if (r->status == 410)
 		in->relist = 1;
-	if (r->status == 200 && (r->err == ERR_NONE || r->err == ERR_RESET) && !in->relist) {
+	/*
+	 * handleAnyWatch: a watch closed within a second without an event is
+	 * a VeryShortWatchError, which watch() returns like any error other
+	 * than 429: ListAndWatch lists again (after the reflector's backoff).
+	 * A connection reset is a normal close to client-go's StreamWatcher
+	 * (net.IsProbableEOF), so the same check applies.
+	 */
+	if (r->status == 200 && (r->err == ERR_NONE || r->err == ERR_RESET) && !in->throttled &&
+	    !in->seen && now - in->t0 < 1.0)
+		in->relist = 1;
+	if (r->status == 200 && (r->err == ERR_NONE || r->err == ERR_RESET) && !in->relist && !in->throttled) {
 		/* the server ended it (timeoutSeconds) or dropped it: the
 		 * reflector watches again from the last resourceVersion */
 		sched__add(&x->s, &in->t, now + (r->err ? backoff(&in->backoff) : hl_rand() * 0.1));
 		return;
 	}
-	if (!in->relist && (r->status == 429 || r->err == ERR_CONNECT)) {
+	if (!in->relist && (r->status == 429 || r->err == ERR_CONNECT || in->throttled)) {
 		/* reflector.go watch: a watch refused by 429 or a refused
-		 * connection is retried after a backoff, without a relist */
+		 * connection, or ended by a 429 ERROR event, is retried after
+		 * a backoff, without a relist */
+		in->throttled = 0;
 		sched__add(&x->s, &in->t, now + backoff(&in->backoff));
 		return;
 	}
@@ -246,12 +308,17 @@ static void watch_list_done(struct informer *in, struct hl_req *r)
 	double now = hl_now();
 
 	in->wl = 0;
-	if (r->status == 429 || r->err == ERR_CONNECT) {
+	if (r->status == 429 || r->err == ERR_CONNECT || in->throttled) {
+		in->throttled = 0;
 		sched__add(&x->s, &in->t, now + backoff(&in->backoff));
 		return;
 	}
 	if (r->status == 410)
 		in->unavail = 1;
+	/* a watch-list closed within a second without an event: handleListWatch's
+	 * VeryShortWatchError is not retriable, so ListAndWatch falls back to list */
+	if (r->status == 200 && !r->err && !in->unavail && !in->seen && now - in->t0 < 1.0)
+		in->wl_fail = 1;
 	if (r->status == 410 || (r->status == 200 && !in->wl_fail && !r->err)) {
 		in->relist = 1;
 		start_watch_list(in);
@@ -268,16 +335,17 @@ static void start_watch(struct informer *in)
 {
 	struct hl_ctx *x = in->n->x;
 	struct hl_req *r;
-	char path[256];
+	char url[512];
 	/* client-go's reflector: timeoutSeconds in [minWatchTimeout, 2x) */
 	long timeout = (long)(x->o->watch_timeout * (1 + hl_rand()));
 
-	inf_path(in, path, sizeof(path));
-	r = hl_req_new("GET", "watch", inf_names[in->kind], "",
-		       "%s%swatch=true&resourceVersion=%s&allowWatchBookmarks=true&timeoutSeconds=%ld",
-		       path, path[strlen(path) - 1] == '?' ? "" : "&", in->rv, timeout < 1 ? 1 : timeout);
+	watch_url(in, url, sizeof(url), in->rv, 0, timeout < 1 ? 1 : timeout);
+	r = hl_req_new("GET", "watch", inf_names[in->kind], "", "%s", url);
 	if (!r)
 		return;
+	in->t0 = hl_now();
+	in->seen = 0;
+	in->throttled = 0;
 	r->stream = 1;
 	r->on_open = watch_open;
 	r->on_data = watch_data;
@@ -298,18 +366,16 @@ static void start_watch_list(struct informer *in)
 {
 	struct hl_ctx *x = in->n->x;
 	struct hl_req *r;
-	char path[256], rv[64] = "";
+	char url[512];
 	long timeout = (long)(x->o->watch_timeout * (1 + hl_rand()));
 
-	if (in->rv[0] && !in->unavail)
-		snprintf(rv, sizeof(rv), "&resourceVersion=%s", in->rv);
-	inf_path(in, path, sizeof(path));
-	r = hl_req_new("GET", "watch", inf_names[in->kind], "",
-		       "%s%swatch=true&sendInitialEvents=true&resourceVersionMatch=NotOlderThan"
-		       "&allowWatchBookmarks=true%s&timeoutSeconds=%ld",
-		       path, path[strlen(path) - 1] == '?' ? "" : "&", rv, timeout < 1 ? 1 : timeout);
+	watch_url(in, url, sizeof(url), in->rv[0] && !in->unavail ? in->rv : NULL, 1, timeout < 1 ? 1 : timeout);
+	r = hl_req_new("GET", "watch", inf_names[in->kind], "", "%s", url);
 	if (!r)
 		return;
+	in->t0 = hl_now();
+	in->seen = 0;
+	in->throttled = 0;
 	r->stream = 1;
 	r->on_open = watch_open;
 	r->on_data = watch_data;
