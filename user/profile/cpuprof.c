@@ -8,6 +8,12 @@
  * the sample, so either may come first: samples of a request not yet
  * ended wait in "pending" (per request: its stacks and counts); ended
  * requests stay in "done" for DONE_KEEP_NS, for samples that arrive late.
+ *
+ * Every stored request passes through "done" (thousands a second, tens
+ * of thousands for a few samples a second), so it is a ring in the order
+ * the requests ended with an index by key: an end is one append, and
+ * forgetting the old ones pops the ring's head, never rebuilding a table
+ * of the last DONE_KEEP_NS of requests nor touching fresh pages.
  */
 #include <errno.h>
 #include <stdio.h>
@@ -207,6 +213,27 @@ struct done_val {
 	bool breakdown;
 };
 
+/* An ended request in the done ring; DEAD once a later end of the same key replaced it. */
+struct done_rec {
+	struct req_key key;
+	struct done_val v;
+	bool dead;
+};
+
+/*
+ * The done ring: recs[(head + i) & (cap - 1)] for i < n, oldest first
+ * (ended_ts never decreases along it). idx is an open-addressing index
+ * (linear probing) of ring slots + 1 by key, 0 empty, at most half full.
+ */
+struct done_ring {
+	struct done_rec *recs;
+	size_t cap, head, n;
+	uint32_t *idx;
+	size_t icap;
+};
+
+#define DONE_MIN_CAP 1024
+
 struct agg_key {
 	uint32_t target, tag, stack, pad;
 };
@@ -253,7 +280,7 @@ struct cpuprof {
 	uint32_t ntags;
 	struct htab pending;      /* req_key -> pending_val */
 	uint64_t npending;
-	struct htab done;         /* req_key -> done_val */
+	struct done_ring done;    /* ended requests, oldest first, by req_key */
 	struct htab agg;          /* agg_key -> uint64 samples */
 	struct cpuprof_stats st;
 	uint64_t last_ts;         /* newest sample time seen */
@@ -355,6 +382,155 @@ static uint64_t mono_ns(void)
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
 }
 
+/* ---- the done ring (see struct done_ring) ------------------------------ */
+
+/* A 64-bit mix of the key's words (murmur3's finalizer): the index's low bits. */
+static uint64_t req_hash(const struct req_key *k)
+{
+	uint64_t h = k->rw ^ (k->start_ns * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)k->tgid << 40);
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return h ^ (h >> 33);
+}
+
+static bool req_eq(const struct req_key *a, const struct req_key *b)
+{
+	return a->tgid == b->tgid && a->rw == b->rw && a->start_ns == b->start_ns;
+}
+
+/* The index slot holding KEY, or the empty slot where it would go. */
+static size_t done_slot(const struct done_ring *d, const struct req_key *k)
+{
+	size_t mask = d->icap - 1, i = req_hash(k) & mask;
+
+	while (d->idx[i] && !req_eq(&d->recs[d->idx[i] - 1].key, k))
+		i = (i + 1) & mask;
+	return i;
+}
+
+static struct done_rec *done_get(const struct done_ring *d, const struct req_key *k)
+{
+	size_t i;
+
+	if (!d->n)
+		return NULL;
+	i = done_slot(d, k);
+	return d->idx[i] ? &d->recs[d->idx[i] - 1] : NULL;
+}
+
+/*
+ * Empty index slot I, moving later entries of its probe run back so that
+ * every entry stays reachable from its home slot (Knuth, TAOCP vol. 3,
+ * 6.4, algorithm R: deletion with linear probing, no tombstones).
+ */
+static void done_unindex(struct done_ring *d, size_t i)
+{
+	size_t mask = d->icap - 1, j = i, home;
+
+	d->idx[i] = 0;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!d->idx[j])
+			return;
+		home = req_hash(&d->recs[d->idx[j] - 1].key) & mask;
+		/* leave it if its home is cyclically in (i, j] */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		d->idx[i] = d->idx[j];
+		d->idx[j] = 0;
+		i = j;
+	}
+}
+
+/* Move the ring's N records to a ring of CAP (a power of two >= N), and index them again. */
+static int done_resize(struct done_ring *d, size_t cap)
+{
+	struct done_rec *recs = malloc(cap * sizeof(*recs));
+	uint32_t *idx = calloc(cap * 2, sizeof(*idx));
+	size_t i, j, oldmask = d->cap - 1;
+
+	if (!recs || !idx || cap * 2 > UINT32_MAX) {
+		free(recs);
+		free(idx);
+		return -ENOMEM;
+	}
+	for (i = 0; i < d->n; i++)
+		recs[i] = d->recs[(d->head + i) & oldmask];
+	free(d->recs);
+	free(d->idx);
+	d->recs = recs;
+	d->idx = idx;
+	d->cap = cap;
+	d->icap = cap * 2;
+	d->head = 0;
+	for (i = 0; i < d->n; i++) {
+		if (recs[i].dead)
+			continue;
+		j = done_slot(d, &recs[i].key);
+		d->idx[j] = (uint32_t)i + 1;
+	}
+	return 0;
+}
+
+static int done_init(struct done_ring *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->cap = 1;
+	return done_resize(d, DONE_MIN_CAP);
+}
+
+static void done_free(struct done_ring *d)
+{
+	free(d->recs);
+	free(d->idx);
+	memset(d, 0, sizeof(*d));
+}
+
+/*
+ * A fresh record for KEY at the ring's tail (zeroed but for the key),
+ * replacing an earlier one of the same key; NULL when out of memory.
+ */
+static struct done_val *done_add(struct done_ring *d, const struct req_key *k)
+{
+	struct done_rec *r;
+	size_t i, pos;
+
+	if (d->n == d->cap && done_resize(d, d->cap * 2))
+		return NULL;
+	i = done_slot(d, k);
+	if (d->idx[i]) {
+		d->recs[d->idx[i] - 1].dead = true; /* as the table did: the new end overwrites */
+		done_unindex(d, i);
+		i = done_slot(d, k);
+	}
+	pos = (d->head + d->n) & (d->cap - 1);
+	r = &d->recs[pos];
+	memset(r, 0, sizeof(*r));
+	r->key = *k;
+	d->idx[i] = (uint32_t)pos + 1;
+	d->n++;
+	return &r->v;
+}
+
+/* Drop the oldest record (after done_first), unindexing it if it is live. */
+static void done_pop(struct done_ring *d)
+{
+	struct done_rec *r = &d->recs[d->head];
+
+	if (!r->dead)
+		done_unindex(d, done_slot(d, &r->key));
+	d->head = (d->head + 1) & (d->cap - 1);
+	d->n--;
+}
+
+static struct done_rec *done_first(const struct done_ring *d)
+{
+	return d->n ? &d->recs[d->head] : NULL;
+}
+
 static int64_t proc_cpu_ns(const struct cpuprof *p, int tgid)
 {
 	char path[64], buf[2048], *s;
@@ -399,7 +575,7 @@ struct cpuprof *cpuprof__new(struct store *st, int64_t run_id, uint64_t period_n
 	    htab_init(&p->stack_ids, sizeof(struct intern_key), sizeof(uint64_t), 4096) ||
 	    htab_init(&p->tag_ids, sizeof(struct intern_key), sizeof(uint64_t), 256) ||
 	    htab_init(&p->pending, sizeof(struct req_key), sizeof(struct pending_val), 1024) ||
-	    htab_init(&p->done, sizeof(struct req_key), sizeof(struct done_val), 1024) ||
+	    done_init(&p->done) ||
 	    htab_init(&p->agg, sizeof(struct agg_key), sizeof(uint64_t), 4096) ||
 	    tag_intern(p, "", "", "", "", &none)) {
 		cpuprof__free(p);
@@ -429,7 +605,7 @@ void cpuprof__free(struct cpuprof *p)
 	if (p->pending.slots)
 		htab_filter(&p->pending, drop_all_pending, NULL);
 	htab_free(&p->pending);
-	htab_free(&p->done);
+	done_free(&p->done);
 	htab_free(&p->agg);
 	htab_free(&p->stack_ids);
 	htab_free(&p->tag_ids);
@@ -671,7 +847,7 @@ int cpuprof__sample(void *ctx, const struct cpu_sample_event *e)
 	struct cpuprof *p = ctx;
 	struct req_key rk = { .tgid = e->tgid, .rw = e->rw, .start_ns = e->req_start_ns };
 	struct target *t;
-	struct done_val *dv;
+	struct done_rec *dr;
 	struct pending_val *pv;
 	uint32_t ti, stack, cat;
 	bool created;
@@ -696,12 +872,12 @@ int cpuprof__sample(void *ctx, const struct cpu_sample_event *e)
 		return err;
 	if (!(e->flags & CPU_F_REQ))
 		return agg_add(p, ti, 0, stack, 1);
-	dv = htab_get(&p->done, &rk);
-	if (dv) {
+	dr = done_get(&p->done, &rk);
+	if (dr) {
 		p->st.attributed++;
-		dv->samples++;
-		dv->ser_samples += is_serialization(cat);
-		return agg_add(p, ti, dv->tag, stack, 1);
+		dr->v.samples++;
+		dr->v.ser_samples += is_serialization(cat);
+		return agg_add(p, ti, dr->v.tag, stack, 1);
 	}
 	if (p->npending >= MAX_PENDING) {
 		p->st.unresolved++;
@@ -734,17 +910,16 @@ void cpuprof__request_done(struct cpuprof *p, int tgid, uint64_t rw, uint64_t st
 	struct pending_val *pv;
 	struct done_val *dv;
 	uint32_t tag = 0;
-	bool created;
 
 	if (tag_intern(p, verb, resource, subresource, scope, &tag))
 		tag = 0;
-	dv = htab_put(&p->done, &rk, &created);
+	dv = done_add(&p->done, &rk);
 	if (dv) {
-		memset(dv, 0, sizeof(*dv));
 		dv->tag = tag;
 		dv->ended_ts = mono_ns();
 	}
-	pv = htab_get(&p->pending, &rk);
+	/* no sample waits: most requests end between two samples of their thread */
+	pv = p->npending ? htab_get(&p->pending, &rk) : NULL;
 	if (pv && pv->n) {
 		for (uint32_t i = 0; i < pv->n; i++) {
 			if (agg_add(p, pv->refs[i].target, tag, pv->refs[i].stack, 1) == 0)
@@ -765,13 +940,13 @@ void cpuprof__request_breakdown(struct cpuprof *p, int tgid, uint64_t rw, uint64
 				int64_t start_real_ns)
 {
 	struct req_key rk = { .tgid = (uint32_t)tgid, .rw = rw, .start_ns = start_mono_ns };
-	struct done_val *dv = htab_get(&p->done, &rk);
+	struct done_rec *dr = done_get(&p->done, &rk);
 	uint32_t ti;
 
-	if (dv && find_target(p, tgid, &ti)) {
-		dv->breakdown = true;
-		dv->target = ti;
-		dv->start_real = start_real_ns;
+	if (dr && find_target(p, tgid, &ti)) {
+		dr->v.breakdown = true;
+		dr->v.target = ti;
+		dr->v.start_real = start_real_ns;
 	}
 }
 
@@ -785,25 +960,30 @@ static int write_breakdown(struct cpuprof *p, const struct done_val *dv)
 					(int64_t)(dv->ser_samples * p->period_ns));
 }
 
-struct sweep_ctx {
-	struct cpuprof *p;
-	uint64_t now;             /* 0: forget every one (the end) */
-	int err;
-};
-
-static bool keep_done(void *ctx, const void *key, void *val)
+/*
+ * Forget the requests that ended DONE_KEEP_NS before NOW (0: every one,
+ * at the end), writing their breakdown CPU. The first store error.
+ */
+static int forget_done(struct cpuprof *p, uint64_t now)
 {
-	struct sweep_ctx *c = ctx;
-	const struct done_val *dv = val;
-	int err;
+	struct done_rec *r;
+	int err, first = 0;
 
-	(void)key;
-	if (c->now && dv->ended_ts + DONE_KEEP_NS > c->now)
-		return true;
-	err = write_breakdown(c->p, dv);
-	if (err && !c->err)
-		c->err = err;
-	return false;
+	while ((r = done_first(&p->done)) &&
+	       (r->dead || !now || r->v.ended_ts + DONE_KEEP_NS <= now)) {
+		if (!r->dead && (err = write_breakdown(p, &r->v)) && !first)
+			first = err;
+		done_pop(&p->done);
+	}
+	/* give back what a burst took (the table did the same when an eighth full) */
+	if (p->done.cap > DONE_MIN_CAP && p->done.n * 8 < p->done.cap) {
+		size_t cap = p->done.cap;
+
+		while (cap > DONE_MIN_CAP && p->done.n * 8 < cap)
+			cap /= 2;
+		done_resize(&p->done, cap); /* out of memory: keep the larger one */
+	}
+	return first;
 }
 
 static bool keep_pending(void *ctx, const void *key, void *val)
@@ -827,11 +1007,9 @@ void cpuprof__read_cpu(struct cpuprof *p)
 
 void cpuprof__tick(struct cpuprof *p)
 {
-	struct sweep_ctx c = { .p = p, .now = mono_ns() };
-
 	cpuprof__read_cpu(p);
 	/* Forget old ends and emptied pending entries (out of memory: keep them, try later). */
-	htab_filter(&p->done, keep_done, &c);
+	forget_done(p, mono_ns());
 	htab_filter(&p->pending, keep_pending, NULL);
 }
 
@@ -865,15 +1043,9 @@ int cpuprof__write(struct cpuprof *p)
 	if (err)
 		return err;
 	p->npending = 0;
-	{
-		struct sweep_ctx c = { .p = p, .now = 0 };
-
-		err = htab_filter(&p->done, keep_done, &c);
-		if (!err)
-			err = c.err;
-		if (err)
-			return err;
-	}
+	err = forget_done(p, 0);
+	if (err)
+		return err;
 	if (htab_init(&prof, sizeof(struct prof_key), sizeof(uint64_t), 1024))
 		return -ENOMEM;
 	ss = slot_size(&p->agg);
