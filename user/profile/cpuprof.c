@@ -221,18 +221,32 @@ struct done_rec {
 };
 
 /*
- * The done ring: recs[(head + i) & (cap - 1)] for i < n, oldest first
- * (ended_ts never decreases along it). idx is an open-addressing index
- * (linear probing) of ring slots + 1 by key, 0 empty, at most half full.
+ * The done ring: records numbered by a 31-bit sequence that wraps, the
+ * live ones head .. head + n - 1, oldest first (ended_ts never decreases
+ * along it). They sit in chunks of DONE_CHUNK records, so that growing
+ * copies no record, and chunks the head leaves are reused for the tail
+ * (spare) instead of faulting in fresh pages. idx is an open-addressing
+ * index (linear probing, at most half full) of the live records: each
+ * entry is the key's 32-bit hash above DONE_LIVE | sequence, 0 empty, so
+ * probing and moving entries never reads a record.
  */
-struct done_ring {
-	struct done_rec *recs;
-	size_t cap, head, n;
-	uint32_t *idx;
-	size_t icap;
-};
+#define DONE_CHUNK_SHIFT 10
+#define DONE_CHUNK       (1u << DONE_CHUNK_SHIFT)
+#define DONE_SEQ_MASK    0x7fffffffu
+#define DONE_LIVE        0x80000000u
+#define DONE_CMASK       (DONE_SEQ_MASK >> DONE_CHUNK_SHIFT)  /* chunk numbers wrap with the sequence */
+#define DONE_MIN_ICAP    4096
 
-#define DONE_MIN_CAP 1024
+struct done_ring {
+	struct done_rec **chunks; /* chunk number c at chunks[c & (nchunks - 1)] */
+	size_t nchunks;           /* a power of two */
+	uint32_t cfirst, nlive;   /* the chunks in use: cfirst, cfirst + 1, ... */
+	uint32_t head, n;
+	struct done_rec *spare;   /* unused chunks, linked through their first bytes */
+	uint32_t nspare;
+	uint64_t *idx;
+	size_t icap;              /* a power of two */
+};
 
 struct agg_key {
 	uint32_t target, tag, stack, pad;
@@ -384,8 +398,8 @@ static uint64_t mono_ns(void)
 
 /* ---- the done ring (see struct done_ring) ------------------------------ */
 
-/* A 64-bit mix of the key's words (murmur3's finalizer): the index's low bits. */
-static uint64_t req_hash(const struct req_key *k)
+/* A mix of the key's words (murmur3's 64-bit finalizer), its top 32 bits. */
+static uint32_t req_hash(const struct req_key *k)
 {
 	uint64_t h = k->rw ^ (k->start_ns * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)k->tgid << 40);
 
@@ -393,7 +407,7 @@ static uint64_t req_hash(const struct req_key *k)
 	h *= 0xff51afd7ed558ccdULL;
 	h ^= h >> 33;
 	h *= 0xc4ceb9fe1a85ec53ULL;
-	return h ^ (h >> 33);
+	return (uint32_t)((h ^ (h >> 33)) >> 32);
 }
 
 static bool req_eq(const struct req_key *a, const struct req_key *b)
@@ -401,24 +415,38 @@ static bool req_eq(const struct req_key *a, const struct req_key *b)
 	return a->tgid == b->tgid && a->rw == b->rw && a->start_ns == b->start_ns;
 }
 
-/* The index slot holding KEY, or the empty slot where it would go. */
-static size_t done_slot(const struct done_ring *d, const struct req_key *k)
+static struct done_rec *done_rec(const struct done_ring *d, uint32_t seq)
 {
-	size_t mask = d->icap - 1, i = req_hash(k) & mask;
+	return &d->chunks[(seq >> DONE_CHUNK_SHIFT) & (d->nchunks - 1)][seq & (DONE_CHUNK - 1)];
+}
 
-	while (d->idx[i] && !req_eq(&d->recs[d->idx[i] - 1].key, k))
+static uint64_t done_entry(uint32_t hash, uint32_t seq)
+{
+	return (uint64_t)hash << 32 | DONE_LIVE | seq;
+}
+
+/* The index slot of KEY (hash HASH), or the empty slot where it would go. */
+static size_t done_slot(const struct done_ring *d, const struct req_key *k, uint32_t hash)
+{
+	size_t mask = d->icap - 1, i = hash & mask;
+	uint64_t e;
+
+	while ((e = d->idx[i])) {
+		if ((uint32_t)(e >> 32) == hash && req_eq(&done_rec(d, (uint32_t)e & DONE_SEQ_MASK)->key, k))
+			break;
 		i = (i + 1) & mask;
+	}
 	return i;
 }
 
 static struct done_rec *done_get(const struct done_ring *d, const struct req_key *k)
 {
-	size_t i;
+	uint64_t e;
 
 	if (!d->n)
 		return NULL;
-	i = done_slot(d, k);
-	return d->idx[i] ? &d->recs[d->idx[i] - 1] : NULL;
+	e = d->idx[done_slot(d, k, req_hash(k))];
+	return e ? done_rec(d, (uint32_t)e & DONE_SEQ_MASK) : NULL;
 }
 
 /*
@@ -435,7 +463,7 @@ static void done_unindex(struct done_ring *d, size_t i)
 		j = (j + 1) & mask;
 		if (!d->idx[j])
 			return;
-		home = req_hash(&d->recs[d->idx[j] - 1].key) & mask;
+		home = (d->idx[j] >> 32) & mask;
 		/* leave it if its home is cyclically in (i, j] */
 		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
 			continue;
@@ -445,48 +473,86 @@ static void done_unindex(struct done_ring *d, size_t i)
 	}
 }
 
-/* Move the ring's N records to a ring of CAP (a power of two >= N), and index them again. */
-static int done_resize(struct done_ring *d, size_t cap)
+/* A new index of ICAP slots (a power of two, at least twice the records) with the same entries. */
+static int done_reindex(struct done_ring *d, size_t icap)
 {
-	struct done_rec *recs = malloc(cap * sizeof(*recs));
-	uint32_t *idx = calloc(cap * 2, sizeof(*idx));
-	size_t i, j, oldmask = d->cap - 1;
+	uint64_t *idx = calloc(icap, sizeof(*idx));
+	size_t i, j, mask = icap - 1;
 
-	if (!recs || !idx || cap * 2 > UINT32_MAX) {
-		free(recs);
-		free(idx);
-		return -ENOMEM;
-	}
-	for (i = 0; i < d->n; i++)
-		recs[i] = d->recs[(d->head + i) & oldmask];
-	free(d->recs);
-	free(d->idx);
-	d->recs = recs;
-	d->idx = idx;
-	d->cap = cap;
-	d->icap = cap * 2;
-	d->head = 0;
-	for (i = 0; i < d->n; i++) {
-		if (recs[i].dead)
+	if (!idx || icap > (1ULL << 32))
+		goto nomem;
+	for (i = 0; i < d->icap; i++) {
+		uint64_t e = d->idx[i];
+
+		if (!e)
 			continue;
-		j = done_slot(d, &recs[i].key);
-		d->idx[j] = (uint32_t)i + 1;
+		for (j = (e >> 32) & mask; idx[j]; j = (j + 1) & mask)
+			;
+		idx[j] = e;
 	}
+	free(d->idx);
+	d->idx = idx;
+	d->icap = icap;
 	return 0;
+nomem:
+	free(idx);
+	return -ENOMEM;
 }
 
 static int done_init(struct done_ring *d)
 {
 	memset(d, 0, sizeof(*d));
-	d->cap = 1;
-	return done_resize(d, DONE_MIN_CAP);
+	d->nchunks = 16;
+	d->chunks = calloc(d->nchunks, sizeof(*d->chunks));
+	d->idx = calloc(DONE_MIN_ICAP, sizeof(*d->idx));
+	d->icap = DONE_MIN_ICAP;
+	return d->chunks && d->idx ? 0 : -ENOMEM;
 }
 
 static void done_free(struct done_ring *d)
 {
-	free(d->recs);
+	struct done_rec *c;
+
+	for (uint32_t i = 0; i < d->nlive && d->chunks; i++)
+		free(d->chunks[(d->cfirst + i) & (d->nchunks - 1)]);
+	while ((c = d->spare)) {
+		d->spare = *(struct done_rec **)c;
+		free(c);
+	}
+	free(d->chunks);
 	free(d->idx);
 	memset(d, 0, sizeof(*d));
+}
+
+/* A chunk for the tail: a spare one or a new one, the chunk table doubled if full. */
+static int done_add_chunk(struct done_ring *d)
+{
+	struct done_rec *c;
+
+	if (d->nlive == d->nchunks) {
+		size_t n = d->nchunks * 2;
+		struct done_rec **t;
+
+		if (n > DONE_CMASK + 1 || !(t = calloc(n, sizeof(*t))))
+			return -ENOMEM;
+		for (uint32_t i = 0; i < d->nlive; i++) {
+			uint32_t cn = (d->cfirst + i) & DONE_CMASK;
+
+			t[cn & (n - 1)] = d->chunks[cn & (d->nchunks - 1)];
+		}
+		free(d->chunks);
+		d->chunks = t;
+		d->nchunks = n;
+	}
+	if ((c = d->spare)) {
+		d->spare = *(struct done_rec **)c;
+		d->nspare--;
+	} else if (!(c = malloc(DONE_CHUNK * sizeof(*c)))) {
+		return -ENOMEM;
+	}
+	d->chunks[((d->cfirst + d->nlive) & DONE_CMASK) & (d->nchunks - 1)] = c;
+	d->nlive++;
+	return 0;
 }
 
 /*
@@ -495,40 +561,81 @@ static void done_free(struct done_ring *d)
  */
 static struct done_val *done_add(struct done_ring *d, const struct req_key *k)
 {
+	uint32_t hash = req_hash(k), seq = (d->head + d->n) & DONE_SEQ_MASK;
 	struct done_rec *r;
-	size_t i, pos;
+	size_t i;
 
-	if (d->n == d->cap && done_resize(d, d->cap * 2))
+	if ((d->n + 1) * 2ULL > d->icap && done_reindex(d, d->icap * 2))
 		return NULL;
-	i = done_slot(d, k);
+	/* the tail starts a chunk: the head's is never that one, even when the ring is empty */
+	if (!(seq & (DONE_CHUNK - 1)) && (d->n || !d->nlive) && done_add_chunk(d))
+		return NULL;
+	if (d->n == DONE_SEQ_MASK)
+		return NULL;
+	i = done_slot(d, k, hash);
 	if (d->idx[i]) {
-		d->recs[d->idx[i] - 1].dead = true; /* as the table did: the new end overwrites */
+		done_rec(d, (uint32_t)d->idx[i] & DONE_SEQ_MASK)->dead = true; /* as the table did */
 		done_unindex(d, i);
-		i = done_slot(d, k);
+		i = done_slot(d, k, hash);
 	}
-	pos = (d->head + d->n) & (d->cap - 1);
-	r = &d->recs[pos];
+	r = done_rec(d, seq);
 	memset(r, 0, sizeof(*r));
 	r->key = *k;
-	d->idx[i] = (uint32_t)pos + 1;
+	d->idx[i] = done_entry(hash, seq);
 	d->n++;
 	return &r->v;
 }
 
-/* Drop the oldest record (after done_first), unindexing it if it is live. */
-static void done_pop(struct done_ring *d)
-{
-	struct done_rec *r = &d->recs[d->head];
-
-	if (!r->dead)
-		done_unindex(d, done_slot(d, &r->key));
-	d->head = (d->head + 1) & (d->cap - 1);
-	d->n--;
-}
-
 static struct done_rec *done_first(const struct done_ring *d)
 {
-	return d->n ? &d->recs[d->head] : NULL;
+	return d->n ? done_rec(d, d->head) : NULL;
+}
+
+/* Drop the oldest record (after done_first): unindex it if live, give back a chunk left empty. */
+static void done_pop(struct done_ring *d)
+{
+	struct done_rec *r = done_rec(d, d->head), *c;
+
+	if (!r->dead) {
+		uint64_t want = done_entry(req_hash(&r->key), d->head);
+		size_t mask = d->icap - 1, i = (want >> 32) & mask;
+
+		while (d->idx[i] && d->idx[i] != want)
+			i = (i + 1) & mask;
+		if (d->idx[i])
+			done_unindex(d, i);
+	}
+	d->head = (d->head + 1) & DONE_SEQ_MASK;
+	d->n--;
+	if (d->head & (DONE_CHUNK - 1))
+		return;
+	c = d->chunks[(d->cfirst & DONE_CMASK) & (d->nchunks - 1)];
+	d->cfirst = (d->cfirst + 1) & DONE_CMASK;
+	d->nlive--;
+	*(struct done_rec **)c = d->spare;
+	d->spare = c;
+	d->nspare++;
+}
+
+/*
+ * Give back memory a burst took: spare chunks past half those in use (a
+ * steady load keeps the ones forgetting a tick's requests leaves), and
+ * index slots past eight per record.
+ */
+static void done_trim(struct done_ring *d)
+{
+	size_t icap = d->icap;
+	struct done_rec *c;
+
+	while (d->nspare > d->nlive / 2 + 4 && (c = d->spare)) {
+		d->spare = *(struct done_rec **)c;
+		d->nspare--;
+		free(c);
+	}
+	while (icap > DONE_MIN_ICAP && d->n * 8ULL < icap)
+		icap /= 2;
+	if (icap != d->icap)
+		done_reindex(d, icap); /* out of memory: keep the larger one */
 }
 
 static int64_t proc_cpu_ns(const struct cpuprof *p, int tgid)
@@ -975,14 +1082,7 @@ static int forget_done(struct cpuprof *p, uint64_t now)
 			first = err;
 		done_pop(&p->done);
 	}
-	/* give back what a burst took (the table did the same when an eighth full) */
-	if (p->done.cap > DONE_MIN_CAP && p->done.n * 8 < p->done.cap) {
-		size_t cap = p->done.cap;
-
-		while (cap > DONE_MIN_CAP && p->done.n * 8 < cap)
-			cap /= 2;
-		done_resize(&p->done, cap); /* out of memory: keep the larger one */
-	}
+	done_trim(&p->done);
 	return first;
 }
 
