@@ -690,6 +690,7 @@ struct cpuprof *cpuprof__new(struct store *st, int64_t run_id, uint64_t period_n
 		*err = -ENOMEM;
 		return NULL;
 	}
+	symbolizer__load_kernel(p->sym);
 	return p;
 }
 

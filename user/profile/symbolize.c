@@ -871,6 +871,12 @@ out:
 	return 0;
 }
 
+void symbolizer__load_kernel(struct symbolizer *s)
+{
+	if (s && !s->ksyms_loaded)
+		load_kallsyms(s);
+}
+
 int symbolizer__kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *out)
 {
 	int lo = 0, hi;
