@@ -111,6 +111,12 @@ static void many_requests(const char *db)
 		cpuprof__request_done(p, me, rw, start, "delete", "pods", "", "resource");
 		bad += sample(p, me, rw, start, CPU_F_REQ) != 0;
 	}
+	/* the leaf alone, outside requests: another raw stack, another folded stack */
+	for (i = 0; i < 3; i++) {
+		bad += sample(p, me, 0, 0, 0) != 0;
+		ev.ustack_bytes = 8;
+		bad += cpuprof__sample(p, &ev) != 0;
+	}
 	cpuprof__tick(p);  /* none is 30 s old: all stay */
 	for (i = 1; i < MANY; i += 10)
 		bad += sample(p, me, 0x1000 + i % 7, 1000 + (uint64_t)i, CPU_F_REQ) != 0;
@@ -125,6 +131,10 @@ static void many_requests(const char *db)
 	cpuprof__free(p);
 
 	CHECK_INT(q(db, "SELECT sum(samples) FROM cpu_profile WHERE verb='delete'"), MANY / 10);
+	CHECK_INT(q(db, "SELECT sum(samples) FROM cpu_stacks WHERE stack NOT LIKE '%cpuprof_test_caller%' "
+			"AND stack LIKE '%cpuprof_test_leaf'"), 3);
+	CHECK_INT(q(db, "SELECT sum(samples) FROM cpu_stacks WHERE verb = '' AND "
+			"stack LIKE '%cpuprof_test_caller;cpuprof_test_leaf'"), 3);
 	CHECK_INT(q(db, "SELECT count(*) FROM request_breakdown"), MANY);
 	/* rows of replaced ends keep the CPU unset; the others have i % 3 samples (+1 ticked) */
 	CHECK_INT(q(db, "SELECT count(*) FROM (SELECT request_start_ns - 5000 AS i, cpu_ns "

@@ -37,6 +37,7 @@
 #define FOLDED_MAX     16384      /* bytes of one folded stack */
 #define LINES_MAX      32768      /* bytes of its frames' file:line (stack_rec.lines) */
 #define INLINE_MAX     16
+#define RAW_SLOTS      1024       /* raw stacks remembered (raw_stack) */
 
 /* ---- a small open-addressing hash of fixed-size keys ------------------- */
 
@@ -271,6 +272,19 @@ struct tag {
 	char *verb, *resource, *subresource, *scope;
 };
 
+/*
+ * A sample's raw stack (its addresses, of one target) and the stack it
+ * was interned as: a server's hot paths are sampled again and again, and
+ * symbolizing, classifying and folding 50-odd frames costs tens of
+ * microseconds a sample. Direct-mapped by hash; only stacks whose every
+ * frame was symbolized, so a frame not known yet is tried again.
+ */
+struct raw_stack {
+	uint64_t hash;
+	uint64_t *addrs;          /* nk kernel, then nu user addresses; NULL: slot unused */
+	uint32_t target, nk, nu, stack, category;
+};
+
 struct target {
 	int tgid;
 	int64_t target_id;
@@ -296,6 +310,8 @@ struct cpuprof {
 	uint64_t npending;
 	struct done_ring done;    /* ended requests, oldest first, by req_key */
 	struct htab agg;          /* agg_key -> uint64 samples */
+	struct raw_stack *raw;    /* RAW_SLOTS */
+	bool all_known;           /* build_stack: every frame symbolized */
 	struct cpuprof_stats st;
 	uint64_t last_ts;         /* newest sample time seen */
 	char folded[FOLDED_MAX];
@@ -677,8 +693,9 @@ struct cpuprof *cpuprof__new(struct store *st, int64_t run_id, uint64_t period_n
 		p->clk_tck = 100;
 	p->stacks = calloc(MAX_STACKS + CAT__COUNT, sizeof(*p->stacks));
 	p->tags = calloc(MAX_TAGS, sizeof(*p->tags));
+	p->raw = calloc(RAW_SLOTS, sizeof(*p->raw));
 	p->sym = symbolizer__new();
-	if (!p->stacks || !p->tags || !p->sym ||
+	if (!p->stacks || !p->tags || !p->raw || !p->sym ||
 	    htab_init(&p->stack_ids, sizeof(struct intern_key), sizeof(uint64_t), 4096) ||
 	    htab_init(&p->tag_ids, sizeof(struct intern_key), sizeof(uint64_t), 256) ||
 	    htab_init(&p->pending, sizeof(struct req_key), sizeof(struct pending_val), 1024) ||
@@ -715,6 +732,9 @@ void cpuprof__free(struct cpuprof *p)
 	htab_free(&p->pending);
 	done_free(&p->done);
 	htab_free(&p->agg);
+	for (i = 0; p->raw && i < RAW_SLOTS; i++)
+		free(p->raw[i].addrs);
+	free(p->raw);
 	htab_free(&p->stack_ids);
 	htab_free(&p->tag_ids);
 	if (p->stacks)
@@ -899,8 +919,11 @@ static uint32_t build_stack(struct cpuprof *p, const struct target *t,
 		p->kernel[0] = false;
 		n = 1;
 	}
-	for (i = 0; i < n; i++)
+	p->all_known = true;
+	for (i = 0; i < n; i++) {
 		p->names[i] = p->frames[i].known ? p->frames[i].func : "[unknown]";
+		p->all_known &= p->frames[i].known;
+	}
 	leaf_unknown = !p->frames[0].known;
 	cat = classify__stack(p->names, p->kernel, n);
 	if (leaf_unknown)
@@ -950,6 +973,66 @@ static uint32_t is_serialization(uint32_t cat)
 	}
 }
 
+static uint64_t raw_hash(uint32_t target, const __u64 *k, uint32_t nk, const __u64 *u, uint32_t nu)
+{
+	uint64_t h = FNV_BASIS ^ ((uint64_t)target << 40 | (uint64_t)nk << 20 | nu);
+
+	/* a multiply-rotate per word: the addresses are already well spread */
+	for (uint32_t i = 0; i < nk; i++)
+		h = ((h ^ k[i]) * 0x9e3779b97f4a7c15ULL) ^ (h >> 29);
+	for (uint32_t i = 0; i < nu; i++)
+		h = ((h ^ u[i]) * 0x9e3779b97f4a7c15ULL) ^ (h >> 29);
+	return h ^ (h >> 31);
+}
+
+/*
+ * The interned stack of sample E of target T (index TI) and its category:
+ * from the raw stack cache when this target sampled these addresses
+ * before, else symbolized, classified and interned (and remembered).
+ */
+static int sample_stack(struct cpuprof *p, const struct target *t, uint32_t ti,
+			const struct cpu_sample_event *e, uint32_t *stack, uint32_t *cat)
+{
+	uint32_t nk = e->kstack_bytes > 0 ? (uint32_t)e->kstack_bytes / 8 : 0;
+	uint32_t nu = e->ustack_bytes > 0 ? (uint32_t)e->ustack_bytes / 8 : 0;
+	struct raw_stack *rs;
+	uint64_t h, *a;
+	int err;
+
+	if (nk > CPU_KSTACK_MAX)
+		nk = CPU_KSTACK_MAX;
+	if (nu > CPU_USTACK_MAX)
+		nu = CPU_USTACK_MAX;
+	h = raw_hash(ti, e->kstack, nk, e->ustack, nu);
+	rs = &p->raw[h & (RAW_SLOTS - 1)];
+	if (e->ustack_bytes >= 0 && rs->addrs && rs->hash == h && rs->target == ti && rs->nk == nk &&
+	    rs->nu == nu && !memcmp(rs->addrs, e->kstack, nk * 8) &&
+	    !memcmp(rs->addrs + nk, e->ustack, nu * 8)) {
+		*stack = rs->stack;
+		*cat = rs->category;
+		return 0;
+	}
+	*cat = build_stack(p, t, e);
+	err = stack_intern(p, *cat, stack);
+	if (err == -ENOSPC) {
+		p->st.stacks_dropped++;
+		return overflow_stack(p, *cat, stack);
+	}
+	if (err)
+		return err;
+	/* a stack with an unread user part or an unsymbolized frame is built again next time */
+	if (e->ustack_bytes < 0 || !p->all_known)
+		return 0;
+	a = realloc(rs->addrs, (nk + nu + 1) * 8);
+	if (!a)
+		return 0; /* not remembered: no harm */
+	memcpy(a, e->kstack, nk * 8);
+	memcpy(a + nk, e->ustack, nu * 8);
+	*rs = (struct raw_stack){ .hash = h, .addrs = a, .target = ti, .nk = nk, .nu = nu,
+				  .stack = *stack, .category = *cat };
+	return 0;
+}
+
 int cpuprof__sample(void *ctx, const struct cpu_sample_event *e)
 {
 	struct cpuprof *p = ctx;
@@ -970,12 +1053,7 @@ int cpuprof__sample(void *ctx, const struct cpu_sample_event *e)
 	t->samples++;
 	if (e->ts > p->last_ts)
 		p->last_ts = e->ts;
-	cat = build_stack(p, t, e);
-	err = stack_intern(p, cat, &stack);
-	if (err == -ENOSPC) {
-		p->st.stacks_dropped++;
-		err = overflow_stack(p, cat, &stack);
-	}
+	err = sample_stack(p, t, ti, e, &stack, &cat);
 	if (err)
 		return err;
 	if (!(e->flags & CPU_F_REQ))
