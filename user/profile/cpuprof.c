@@ -19,6 +19,7 @@
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -489,14 +490,44 @@ static void done_unindex(struct done_ring *d, size_t i)
 	}
 }
 
+#define HUGE_BYTES (2u << 20)
+
+/*
+ * Zeroed memory for an index of ICAP slots. One of megabytes is probed
+ * at random for every request: in its own mapping, with transparent huge
+ * pages asked for (madvise(2) MADV_HUGEPAGE), a probe costs a cache miss
+ * but no TLB miss.
+ */
+static uint64_t *idx_alloc(size_t icap)
+{
+	size_t bytes = icap * sizeof(uint64_t);
+	void *m;
+
+	if (bytes < HUGE_BYTES)
+		return calloc(icap, sizeof(uint64_t));
+	m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	madvise(m, bytes, MADV_HUGEPAGE); /* a hint: without THP, small pages do */
+	return m;
+}
+
+static void idx_free(uint64_t *idx, size_t icap)
+{
+	if (icap * sizeof(uint64_t) < HUGE_BYTES)
+		free(idx);
+	else if (idx)
+		munmap(idx, icap * sizeof(uint64_t));
+}
+
 /* A new index of ICAP slots (a power of two, at least twice the records) with the same entries. */
 static int done_reindex(struct done_ring *d, size_t icap)
 {
-	uint64_t *idx = calloc(icap, sizeof(*idx));
+	uint64_t *idx = icap <= (1ULL << 32) ? idx_alloc(icap) : NULL;
 	size_t i, j, mask = icap - 1;
 
-	if (!idx || icap > (1ULL << 32))
-		goto nomem;
+	if (!idx)
+		return -ENOMEM;
 	for (i = 0; i < d->icap; i++) {
 		uint64_t e = d->idx[i];
 
@@ -506,13 +537,10 @@ static int done_reindex(struct done_ring *d, size_t icap)
 			;
 		idx[j] = e;
 	}
-	free(d->idx);
+	idx_free(d->idx, d->icap);
 	d->idx = idx;
 	d->icap = icap;
 	return 0;
-nomem:
-	free(idx);
-	return -ENOMEM;
 }
 
 static int done_init(struct done_ring *d)
@@ -536,7 +564,7 @@ static void done_free(struct done_ring *d)
 		free(c);
 	}
 	free(d->chunks);
-	free(d->idx);
+	idx_free(d->idx, d->icap);
 	memset(d, 0, sizeof(*d));
 }
 
