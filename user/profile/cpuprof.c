@@ -307,6 +307,7 @@ struct cpuprof {
 	struct htab tag_ids;      /* intern_key of a call kind -> its index in tags[] */
 	struct tag *tags;
 	uint32_t ntags;
+	uint32_t last_tag;        /* the call kind found last (tag_intern) */
 	struct htab pending;      /* req_key -> pending_val */
 	uint64_t npending;
 	struct done_ring done;    /* ended requests, oldest first, by req_key */
@@ -373,11 +374,16 @@ static int tag_intern(struct cpuprof *p, const char *verb, const char *resource,
 	struct tag *t;
 	bool found;
 
+	/* a server under one load asks for the same call kind again and again */
+	if (p->last_tag < p->ntags && same_tag(p, p->last_tag, k)) {
+		*id = p->last_tag;
+		return 0;
+	}
 	for (int i = 0; i < 4; i++)
 		h = fnv(h, k[i], strlen(k[i]) + 1); /* the NUL separates the fields */
 	slot = intern_slot(p, &p->tag_ids, h, same_tag, k, p->ntags < MAX_TAGS, &found);
 	if (found) {
-		*id = (uint32_t)*slot;
+		*id = p->last_tag = (uint32_t)*slot;
 		return 0;
 	}
 	if (p->ntags >= MAX_TAGS) {
@@ -401,7 +407,7 @@ static int tag_intern(struct cpuprof *p, const char *verb, const char *resource,
 		return -ENOMEM;
 	}
 	*slot = p->ntags;
-	*id = p->ntags++;
+	*id = p->last_tag = p->ntags++;
 	return 0;
 }
 
@@ -600,12 +606,23 @@ static int done_add_chunk(struct done_ring *d)
 }
 
 /*
- * A fresh record for KEY at the ring's tail (zeroed but for the key),
- * replacing an earlier one of the same key; NULL when out of memory.
+ * Start loading the index slot where a key of HASH is looked for: the
+ * slot is a cache miss (the index is megabytes, probed at random), so
+ * callers ask for it some work ahead of the probe.
  */
-static struct done_val *done_add(struct done_ring *d, const struct req_key *k)
+static void done_prefetch(const struct done_ring *d, uint32_t hash)
 {
-	uint32_t hash = req_hash(k), seq = (d->head + d->n) & DONE_SEQ_MASK;
+	__builtin_prefetch(&d->idx[hash & (d->icap - 1)], 1, 1);
+}
+
+/*
+ * A fresh record for KEY (of req_hash HASH) at the ring's tail (zeroed but
+ * for the key), replacing an earlier one of the same key; NULL when out of
+ * memory.
+ */
+static struct done_val *done_add(struct done_ring *d, const struct req_key *k, uint32_t hash)
+{
+	uint32_t seq = (d->head + d->n) & DONE_SEQ_MASK;
 	struct done_rec *r;
 	size_t i;
 
@@ -1123,11 +1140,12 @@ void cpuprof__request_done(struct cpuprof *p, int tgid, uint64_t rw, uint64_t st
 	struct req_key rk = { .tgid = (uint32_t)tgid, .rw = rw, .start_ns = start_mono_ns };
 	struct pending_val *pv;
 	struct done_val *dv;
-	uint32_t tag = 0;
+	uint32_t tag = 0, hash = req_hash(&rk);
 
+	done_prefetch(&p->done, hash); /* loads while the call kind is looked up */
 	if (tag_intern(p, verb, resource, subresource, scope, &tag))
 		tag = 0;
-	dv = done_add(&p->done, &rk);
+	dv = done_add(&p->done, &rk, hash);
 	if (dv) {
 		dv->tag = tag;
 		dv->ended_ts = mono_ns();
@@ -1180,14 +1198,17 @@ static int write_breakdown(struct cpuprof *p, const struct done_val *dv)
  */
 static int forget_done(struct cpuprof *p, uint64_t now)
 {
+	struct done_ring *d = &p->done;
 	struct done_rec *r;
 	int err, first = 0;
 
-	while ((r = done_first(&p->done)) &&
-	       (r->dead || !now || r->v.ended_ts + DONE_KEEP_NS <= now)) {
+	while ((r = done_first(d)) && (r->dead || !now || r->v.ended_ts + DONE_KEEP_NS <= now)) {
+		/* the index slots of the records popped a few rounds from now */
+		if (d->n > 16)
+			done_prefetch(d, req_hash(&done_rec(d, (d->head + 16) & DONE_SEQ_MASK)->key));
 		if (!r->dead && (err = write_breakdown(p, &r->v)) && !first)
 			first = err;
-		done_pop(&p->done);
+		done_pop(d);
 	}
 	done_trim(&p->done);
 	return first;
