@@ -38,7 +38,7 @@
 #define FOLDED_MAX     16384      /* bytes of one folded stack */
 #define LINES_MAX      32768      /* bytes of its frames' file:line (stack_rec.lines) */
 #define INLINE_MAX     16
-#define RAW_SLOTS      1024       /* raw stacks remembered (raw_stack) */
+#define RAW_SLOTS      4096       /* raw stacks remembered (raw_stack): ~1.5 MiB when full */
 
 /* ---- a small open-addressing hash of fixed-size keys ------------------- */
 
@@ -277,8 +277,10 @@ struct tag {
  * A sample's raw stack (its addresses, of one target) and the stack it
  * was interned as: a server's hot paths are sampled again and again, and
  * symbolizing, classifying and folding 50-odd frames costs tens of
- * microseconds a sample. Direct-mapped by hash; only stacks whose every
- * frame was symbolized, so a frame not known yet is tried again.
+ * microseconds a sample. Direct-mapped by hash (the test server under
+ * one load showed ~600 distinct raw stacks in its first thousand
+ * samples); only stacks whose every frame was symbolized, so a frame not
+ * known yet is tried again.
  */
 struct raw_stack {
 	uint64_t hash;
