@@ -628,12 +628,13 @@ static struct done_val *done_add(struct done_ring *d, const struct req_key *k, u
 	struct done_rec *r;
 	size_t i;
 
-	if ((d->n + 1) * 2ULL > d->icap && done_reindex(d, d->icap * 2))
+	if (d->n == DONE_SEQ_MASK || ((d->n + 1) * 2ULL > d->icap && done_reindex(d, d->icap * 2)))
 		return NULL;
-	/* the tail starts a chunk: the head's is never that one, even when the ring is empty */
-	if (!(seq & (DONE_CHUNK - 1)) && (d->n || !d->nlive) && done_add_chunk(d))
-		return NULL;
-	if (d->n == DONE_SEQ_MASK)
+	/*
+	 * The tail starts a chunk: a new one, for the chunk the head is in is
+	 * another, or none (the head left it when it crossed into this one).
+	 */
+	if (!(seq & (DONE_CHUNK - 1)) && done_add_chunk(d))
 		return NULL;
 	i = done_slot(d, k, hash);
 	if (d->idx[i]) {
