@@ -520,6 +520,20 @@ static void check_kallsyms(void)
 	symbolizer__kernel(s, 0x1000, &fr);
 	CHECK(!fr.known && !strcmp(fr.func, "[kernel]"), "below text: '%s'", fr.func);
 	symbolizer__free(s);
+	/* out of address order (sorted after all), upper-case hex, no newline at the end */
+	fd = open(path, O_WRONLY | O_TRUNC);
+	dprintf(fd, "FFFFFFFF81000300 W late_weak\nffffffff81000000 T _text\n"
+		    "ffffffff81000100 t helper\t[mod]\nbad line\nffffffff81000200 T last");
+	close(fd);
+	s = symbolizer__new();
+	symbolizer__set_kallsyms(s, path);
+	symbolizer__kernel(s, 0xffffffff81000150ull, &fr);
+	CHECK_STR(fr.func, "helper");
+	symbolizer__kernel(s, 0xffffffff81000250ull, &fr);
+	CHECK_STR(fr.func, "last");
+	symbolizer__kernel(s, 0xffffffff81000301ull, &fr);
+	CHECK_STR(fr.func, "late_weak");
+	symbolizer__free(s);
 	unlink(path);
 
 	/* the real one, when we can see its addresses */

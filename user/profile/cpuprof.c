@@ -8,11 +8,18 @@
  * the sample, so either may come first: samples of a request not yet
  * ended wait in "pending" (per request: its stacks and counts); ended
  * requests stay in "done" for DONE_KEEP_NS, for samples that arrive late.
+ *
+ * Every stored request passes through "done" (thousands a second, tens
+ * of thousands for a few samples a second), so it is a ring in the order
+ * the requests ended with an index by key: an end is one append, and
+ * forgetting the old ones pops the ring's head, never rebuilding a table
+ * of the last DONE_KEEP_NS of requests nor touching fresh pages.
  */
 #include <errno.h>
 #include <stdio.h>
 #include <stdlib.h>
 #include <string.h>
+#include <sys/mman.h>
 #include <time.h>
 #include <unistd.h>
 
@@ -31,6 +38,7 @@
 #define FOLDED_MAX     16384      /* bytes of one folded stack */
 #define LINES_MAX      32768      /* bytes of its frames' file:line (stack_rec.lines) */
 #define INLINE_MAX     16
+#define RAW_SLOTS      4096       /* raw stacks remembered (raw_stack): ~1.5 MiB when full */
 
 /* ---- a small open-addressing hash of fixed-size keys ------------------- */
 
@@ -207,6 +215,41 @@ struct done_val {
 	bool breakdown;
 };
 
+/* An ended request in the done ring; DEAD once a later end of the same key replaced it. */
+struct done_rec {
+	struct req_key key;
+	struct done_val v;
+	bool dead;
+};
+
+/*
+ * The done ring: records numbered by a 31-bit sequence that wraps, the
+ * live ones head .. head + n - 1, oldest first (ended_ts never decreases
+ * along it). They sit in chunks of DONE_CHUNK records, so that growing
+ * copies no record, and chunks the head leaves are reused for the tail
+ * (spare) instead of faulting in fresh pages. idx is an open-addressing
+ * index (linear probing, at most half full) of the live records: each
+ * entry is the key's 32-bit hash above DONE_LIVE | sequence, 0 empty, so
+ * probing and moving entries never reads a record.
+ */
+#define DONE_CHUNK_SHIFT 10
+#define DONE_CHUNK       (1u << DONE_CHUNK_SHIFT)
+#define DONE_SEQ_MASK    0x7fffffffu
+#define DONE_LIVE        0x80000000u
+#define DONE_CMASK       (DONE_SEQ_MASK >> DONE_CHUNK_SHIFT)  /* chunk numbers wrap with the sequence */
+#define DONE_MIN_ICAP    4096
+
+struct done_ring {
+	struct done_rec **chunks; /* chunk number c at chunks[c & (nchunks - 1)] */
+	size_t nchunks;           /* a power of two */
+	uint32_t cfirst, nlive;   /* the chunks in use: cfirst, cfirst + 1, ... */
+	uint32_t head, n;
+	struct done_rec *spare;   /* unused chunks, linked through their first bytes */
+	uint32_t nspare;
+	uint64_t *idx;
+	size_t icap;              /* a power of two */
+};
+
 struct agg_key {
 	uint32_t target, tag, stack, pad;
 };
@@ -230,6 +273,21 @@ struct tag {
 	char *verb, *resource, *subresource, *scope;
 };
 
+/*
+ * A sample's raw stack (its addresses, of one target) and the stack it
+ * was interned as: a server's hot paths are sampled again and again, and
+ * symbolizing, classifying and folding 50-odd frames costs tens of
+ * microseconds a sample. Direct-mapped by hash (the test server under
+ * one load showed ~600 distinct raw stacks in its first thousand
+ * samples); only stacks whose every frame was symbolized, so a frame not
+ * known yet is tried again.
+ */
+struct raw_stack {
+	uint64_t hash;
+	uint64_t *addrs;          /* nk kernel, then nu user addresses; NULL: slot unused */
+	uint32_t target, nk, nu, stack, category;
+};
+
 struct target {
 	int tgid;
 	int64_t target_id;
@@ -251,10 +309,13 @@ struct cpuprof {
 	struct htab tag_ids;      /* intern_key of a call kind -> its index in tags[] */
 	struct tag *tags;
 	uint32_t ntags;
+	uint32_t last_tag;        /* the call kind found last (tag_intern) */
 	struct htab pending;      /* req_key -> pending_val */
 	uint64_t npending;
-	struct htab done;         /* req_key -> done_val */
+	struct done_ring done;    /* ended requests, oldest first, by req_key */
 	struct htab agg;          /* agg_key -> uint64 samples */
+	struct raw_stack *raw;    /* RAW_SLOTS */
+	bool all_known;           /* build_stack: every frame symbolized */
 	struct cpuprof_stats st;
 	uint64_t last_ts;         /* newest sample time seen */
 	char folded[FOLDED_MAX];
@@ -315,11 +376,16 @@ static int tag_intern(struct cpuprof *p, const char *verb, const char *resource,
 	struct tag *t;
 	bool found;
 
+	/* a server under one load asks for the same call kind again and again */
+	if (p->last_tag < p->ntags && same_tag(p, p->last_tag, k)) {
+		*id = p->last_tag;
+		return 0;
+	}
 	for (int i = 0; i < 4; i++)
 		h = fnv(h, k[i], strlen(k[i]) + 1); /* the NUL separates the fields */
 	slot = intern_slot(p, &p->tag_ids, h, same_tag, k, p->ntags < MAX_TAGS, &found);
 	if (found) {
-		*id = (uint32_t)*slot;
+		*id = p->last_tag = (uint32_t)*slot;
 		return 0;
 	}
 	if (p->ntags >= MAX_TAGS) {
@@ -343,7 +409,7 @@ static int tag_intern(struct cpuprof *p, const char *verb, const char *resource,
 		return -ENOMEM;
 	}
 	*slot = p->ntags;
-	*id = p->ntags++;
+	*id = p->last_tag = p->ntags++;
 	return 0;
 }
 
@@ -353,6 +419,287 @@ static uint64_t mono_ns(void)
 
 	clock_gettime(CLOCK_MONOTONIC, &ts);
 	return (uint64_t)ts.tv_sec * 1000000000ULL + ts.tv_nsec;
+}
+
+/* ---- the done ring (see struct done_ring) ------------------------------ */
+
+/* A mix of the key's words (murmur3's 64-bit finalizer), its top 32 bits. */
+static uint32_t req_hash(const struct req_key *k)
+{
+	uint64_t h = k->rw ^ (k->start_ns * 0x9e3779b97f4a7c15ULL) ^ ((uint64_t)k->tgid << 40);
+
+	h ^= h >> 33;
+	h *= 0xff51afd7ed558ccdULL;
+	h ^= h >> 33;
+	h *= 0xc4ceb9fe1a85ec53ULL;
+	return (uint32_t)((h ^ (h >> 33)) >> 32);
+}
+
+static bool req_eq(const struct req_key *a, const struct req_key *b)
+{
+	return a->tgid == b->tgid && a->rw == b->rw && a->start_ns == b->start_ns;
+}
+
+static struct done_rec *done_rec(const struct done_ring *d, uint32_t seq)
+{
+	return &d->chunks[(seq >> DONE_CHUNK_SHIFT) & (d->nchunks - 1)][seq & (DONE_CHUNK - 1)];
+}
+
+static uint64_t done_entry(uint32_t hash, uint32_t seq)
+{
+	return (uint64_t)hash << 32 | DONE_LIVE | seq;
+}
+
+/* The index slot of KEY (hash HASH), or the empty slot where it would go. */
+static size_t done_slot(const struct done_ring *d, const struct req_key *k, uint32_t hash)
+{
+	size_t mask = d->icap - 1, i = hash & mask;
+	uint64_t e;
+
+	while ((e = d->idx[i])) {
+		if ((uint32_t)(e >> 32) == hash && req_eq(&done_rec(d, (uint32_t)e & DONE_SEQ_MASK)->key, k))
+			break;
+		i = (i + 1) & mask;
+	}
+	return i;
+}
+
+static struct done_rec *done_get(const struct done_ring *d, const struct req_key *k)
+{
+	uint64_t e;
+
+	if (!d->n)
+		return NULL;
+	e = d->idx[done_slot(d, k, req_hash(k))];
+	return e ? done_rec(d, (uint32_t)e & DONE_SEQ_MASK) : NULL;
+}
+
+/*
+ * Empty index slot I, moving later entries of its probe run back so that
+ * every entry stays reachable from its home slot (Knuth, TAOCP vol. 3,
+ * 6.4, algorithm R: deletion with linear probing, no tombstones).
+ */
+static void done_unindex(struct done_ring *d, size_t i)
+{
+	size_t mask = d->icap - 1, j = i, home;
+
+	d->idx[i] = 0;
+	for (;;) {
+		j = (j + 1) & mask;
+		if (!d->idx[j])
+			return;
+		home = (d->idx[j] >> 32) & mask;
+		/* leave it if its home is cyclically in (i, j] */
+		if (i <= j ? (i < home && home <= j) : (i < home || home <= j))
+			continue;
+		d->idx[i] = d->idx[j];
+		d->idx[j] = 0;
+		i = j;
+	}
+}
+
+#define HUGE_BYTES (2u << 20)
+
+/*
+ * Zeroed memory for an index of ICAP slots. One of megabytes is probed
+ * at random for every request: in its own mapping, with transparent huge
+ * pages asked for (madvise(2) MADV_HUGEPAGE), a probe costs a cache miss
+ * but no TLB miss.
+ */
+static uint64_t *idx_alloc(size_t icap)
+{
+	size_t bytes = icap * sizeof(uint64_t);
+	void *m;
+
+	if (bytes < HUGE_BYTES)
+		return calloc(icap, sizeof(uint64_t));
+	m = mmap(NULL, bytes, PROT_READ | PROT_WRITE, MAP_PRIVATE | MAP_ANONYMOUS, -1, 0);
+	if (m == MAP_FAILED)
+		return NULL;
+	madvise(m, bytes, MADV_HUGEPAGE); /* a hint: without THP, small pages do */
+	return m;
+}
+
+static void idx_free(uint64_t *idx, size_t icap)
+{
+	if (icap * sizeof(uint64_t) < HUGE_BYTES)
+		free(idx);
+	else if (idx)
+		munmap(idx, icap * sizeof(uint64_t));
+}
+
+/* A new index of ICAP slots (a power of two, at least twice the records) with the same entries. */
+static int done_reindex(struct done_ring *d, size_t icap)
+{
+	uint64_t *idx = icap <= (1ULL << 32) ? idx_alloc(icap) : NULL;
+	size_t i, j, mask = icap - 1;
+
+	if (!idx)
+		return -ENOMEM;
+	for (i = 0; i < d->icap; i++) {
+		uint64_t e = d->idx[i];
+
+		if (!e)
+			continue;
+		for (j = (e >> 32) & mask; idx[j]; j = (j + 1) & mask)
+			;
+		idx[j] = e;
+	}
+	idx_free(d->idx, d->icap);
+	d->idx = idx;
+	d->icap = icap;
+	return 0;
+}
+
+static int done_init(struct done_ring *d)
+{
+	memset(d, 0, sizeof(*d));
+	d->nchunks = 16;
+	d->chunks = calloc(d->nchunks, sizeof(*d->chunks));
+	d->idx = calloc(DONE_MIN_ICAP, sizeof(*d->idx));
+	d->icap = DONE_MIN_ICAP;
+	return d->chunks && d->idx ? 0 : -ENOMEM;
+}
+
+static void done_free(struct done_ring *d)
+{
+	struct done_rec *c;
+
+	for (uint32_t i = 0; i < d->nlive && d->chunks; i++)
+		free(d->chunks[(d->cfirst + i) & (d->nchunks - 1)]);
+	while ((c = d->spare)) {
+		d->spare = *(struct done_rec **)c;
+		free(c);
+	}
+	free(d->chunks);
+	idx_free(d->idx, d->icap);
+	memset(d, 0, sizeof(*d));
+}
+
+/* A chunk for the tail: a spare one or a new one, the chunk table doubled if full. */
+static int done_add_chunk(struct done_ring *d)
+{
+	struct done_rec *c;
+
+	if (d->nlive == d->nchunks) {
+		size_t n = d->nchunks * 2;
+		struct done_rec **t;
+
+		if (n > DONE_CMASK + 1 || !(t = calloc(n, sizeof(*t))))
+			return -ENOMEM;
+		for (uint32_t i = 0; i < d->nlive; i++) {
+			uint32_t cn = (d->cfirst + i) & DONE_CMASK;
+
+			t[cn & (n - 1)] = d->chunks[cn & (d->nchunks - 1)];
+		}
+		free(d->chunks);
+		d->chunks = t;
+		d->nchunks = n;
+	}
+	if ((c = d->spare)) {
+		d->spare = *(struct done_rec **)c;
+		d->nspare--;
+	} else if (!(c = malloc(DONE_CHUNK * sizeof(*c)))) {
+		return -ENOMEM;
+	}
+	d->chunks[((d->cfirst + d->nlive) & DONE_CMASK) & (d->nchunks - 1)] = c;
+	d->nlive++;
+	return 0;
+}
+
+/*
+ * Start loading the index slot where a key of HASH is looked for: the
+ * slot is a cache miss (the index is megabytes, probed at random), so
+ * callers ask for it some work ahead of the probe.
+ */
+static void done_prefetch(const struct done_ring *d, uint32_t hash)
+{
+	__builtin_prefetch(&d->idx[hash & (d->icap - 1)], 1, 1);
+}
+
+/*
+ * A fresh record for KEY (of req_hash HASH) at the ring's tail (zeroed but
+ * for the key), replacing an earlier one of the same key; NULL when out of
+ * memory.
+ */
+static struct done_val *done_add(struct done_ring *d, const struct req_key *k, uint32_t hash)
+{
+	uint32_t seq = (d->head + d->n) & DONE_SEQ_MASK;
+	struct done_rec *r;
+	size_t i;
+
+	if (d->n == DONE_SEQ_MASK || ((d->n + 1) * 2ULL > d->icap && done_reindex(d, d->icap * 2)))
+		return NULL;
+	/*
+	 * The tail starts a chunk: a new one, for the chunk the head is in is
+	 * another, or none (the head left it when it crossed into this one).
+	 */
+	if (!(seq & (DONE_CHUNK - 1)) && done_add_chunk(d))
+		return NULL;
+	i = done_slot(d, k, hash);
+	if (d->idx[i]) {
+		done_rec(d, (uint32_t)d->idx[i] & DONE_SEQ_MASK)->dead = true; /* as the table did */
+		done_unindex(d, i);
+		i = done_slot(d, k, hash);
+	}
+	r = done_rec(d, seq);
+	memset(r, 0, sizeof(*r));
+	r->key = *k;
+	d->idx[i] = done_entry(hash, seq);
+	d->n++;
+	return &r->v;
+}
+
+static struct done_rec *done_first(const struct done_ring *d)
+{
+	return d->n ? done_rec(d, d->head) : NULL;
+}
+
+/* Drop the oldest record (after done_first): unindex it if live, give back a chunk left empty. */
+static void done_pop(struct done_ring *d)
+{
+	struct done_rec *r = done_rec(d, d->head), *c;
+
+	if (!r->dead) {
+		uint64_t want = done_entry(req_hash(&r->key), d->head);
+		size_t mask = d->icap - 1, i = (want >> 32) & mask;
+
+		while (d->idx[i] && d->idx[i] != want)
+			i = (i + 1) & mask;
+		if (d->idx[i])
+			done_unindex(d, i);
+	}
+	d->head = (d->head + 1) & DONE_SEQ_MASK;
+	d->n--;
+	if (d->head & (DONE_CHUNK - 1))
+		return;
+	c = d->chunks[(d->cfirst & DONE_CMASK) & (d->nchunks - 1)];
+	d->cfirst = (d->cfirst + 1) & DONE_CMASK;
+	d->nlive--;
+	*(struct done_rec **)c = d->spare;
+	d->spare = c;
+	d->nspare++;
+}
+
+/*
+ * Give back memory a burst took: spare chunks past half those in use (a
+ * steady load keeps the ones forgetting a tick's requests leaves), and
+ * index slots past eight per record.
+ */
+static void done_trim(struct done_ring *d)
+{
+	size_t icap = d->icap;
+	struct done_rec *c;
+
+	while (d->nspare > d->nlive / 2 + 4 && (c = d->spare)) {
+		d->spare = *(struct done_rec **)c;
+		d->nspare--;
+		free(c);
+	}
+	while (icap > DONE_MIN_ICAP && d->n * 8ULL < icap)
+		icap /= 2;
+	if (icap != d->icap)
+		done_reindex(d, icap); /* out of memory: keep the larger one */
 }
 
 static int64_t proc_cpu_ns(const struct cpuprof *p, int tgid)
@@ -394,12 +741,13 @@ struct cpuprof *cpuprof__new(struct store *st, int64_t run_id, uint64_t period_n
 		p->clk_tck = 100;
 	p->stacks = calloc(MAX_STACKS + CAT__COUNT, sizeof(*p->stacks));
 	p->tags = calloc(MAX_TAGS, sizeof(*p->tags));
+	p->raw = calloc(RAW_SLOTS, sizeof(*p->raw));
 	p->sym = symbolizer__new();
-	if (!p->stacks || !p->tags || !p->sym ||
+	if (!p->stacks || !p->tags || !p->raw || !p->sym ||
 	    htab_init(&p->stack_ids, sizeof(struct intern_key), sizeof(uint64_t), 4096) ||
 	    htab_init(&p->tag_ids, sizeof(struct intern_key), sizeof(uint64_t), 256) ||
 	    htab_init(&p->pending, sizeof(struct req_key), sizeof(struct pending_val), 1024) ||
-	    htab_init(&p->done, sizeof(struct req_key), sizeof(struct done_val), 1024) ||
+	    done_init(&p->done) ||
 	    htab_init(&p->agg, sizeof(struct agg_key), sizeof(uint64_t), 4096) ||
 	    tag_intern(p, "", "", "", "", &none)) {
 		cpuprof__free(p);
@@ -407,6 +755,7 @@ struct cpuprof *cpuprof__new(struct store *st, int64_t run_id, uint64_t period_n
 		*err = -ENOMEM;
 		return NULL;
 	}
+	symbolizer__load_kernel(p->sym);
 	return p;
 }
 
@@ -429,8 +778,11 @@ void cpuprof__free(struct cpuprof *p)
 	if (p->pending.slots)
 		htab_filter(&p->pending, drop_all_pending, NULL);
 	htab_free(&p->pending);
-	htab_free(&p->done);
+	done_free(&p->done);
 	htab_free(&p->agg);
+	for (i = 0; p->raw && i < RAW_SLOTS; i++)
+		free(p->raw[i].addrs);
+	free(p->raw);
 	htab_free(&p->stack_ids);
 	htab_free(&p->tag_ids);
 	if (p->stacks)
@@ -615,8 +967,11 @@ static uint32_t build_stack(struct cpuprof *p, const struct target *t,
 		p->kernel[0] = false;
 		n = 1;
 	}
-	for (i = 0; i < n; i++)
+	p->all_known = true;
+	for (i = 0; i < n; i++) {
 		p->names[i] = p->frames[i].known ? p->frames[i].func : "[unknown]";
+		p->all_known &= p->frames[i].known;
+	}
 	leaf_unknown = !p->frames[0].known;
 	cat = classify__stack(p->names, p->kernel, n);
 	if (leaf_unknown)
@@ -666,12 +1021,72 @@ static uint32_t is_serialization(uint32_t cat)
 	}
 }
 
+static uint64_t raw_hash(uint32_t target, const __u64 *k, uint32_t nk, const __u64 *u, uint32_t nu)
+{
+	uint64_t h = FNV_BASIS ^ ((uint64_t)target << 40 | (uint64_t)nk << 20 | nu);
+
+	/* a multiply-rotate per word: the addresses are already well spread */
+	for (uint32_t i = 0; i < nk; i++)
+		h = ((h ^ k[i]) * 0x9e3779b97f4a7c15ULL) ^ (h >> 29);
+	for (uint32_t i = 0; i < nu; i++)
+		h = ((h ^ u[i]) * 0x9e3779b97f4a7c15ULL) ^ (h >> 29);
+	return h ^ (h >> 31);
+}
+
+/*
+ * The interned stack of sample E of target T (index TI) and its category:
+ * from the raw stack cache when this target sampled these addresses
+ * before, else symbolized, classified and interned (and remembered).
+ */
+static int sample_stack(struct cpuprof *p, const struct target *t, uint32_t ti,
+			const struct cpu_sample_event *e, uint32_t *stack, uint32_t *cat)
+{
+	uint32_t nk = e->kstack_bytes > 0 ? (uint32_t)e->kstack_bytes / 8 : 0;
+	uint32_t nu = e->ustack_bytes > 0 ? (uint32_t)e->ustack_bytes / 8 : 0;
+	struct raw_stack *rs;
+	uint64_t h, *a;
+	int err;
+
+	if (nk > CPU_KSTACK_MAX)
+		nk = CPU_KSTACK_MAX;
+	if (nu > CPU_USTACK_MAX)
+		nu = CPU_USTACK_MAX;
+	h = raw_hash(ti, e->kstack, nk, e->ustack, nu);
+	rs = &p->raw[h & (RAW_SLOTS - 1)];
+	if (e->ustack_bytes >= 0 && rs->addrs && rs->hash == h && rs->target == ti && rs->nk == nk &&
+	    rs->nu == nu && !memcmp(rs->addrs, e->kstack, nk * 8) &&
+	    !memcmp(rs->addrs + nk, e->ustack, nu * 8)) {
+		*stack = rs->stack;
+		*cat = rs->category;
+		return 0;
+	}
+	*cat = build_stack(p, t, e);
+	err = stack_intern(p, *cat, stack);
+	if (err == -ENOSPC) {
+		p->st.stacks_dropped++;
+		return overflow_stack(p, *cat, stack);
+	}
+	if (err)
+		return err;
+	/* a stack with an unread user part or an unsymbolized frame is built again next time */
+	if (e->ustack_bytes < 0 || !p->all_known)
+		return 0;
+	a = realloc(rs->addrs, (nk + nu + 1) * 8);
+	if (!a)
+		return 0; /* not remembered: no harm */
+	memcpy(a, e->kstack, nk * 8);
+	memcpy(a + nk, e->ustack, nu * 8);
+	*rs = (struct raw_stack){ .hash = h, .addrs = a, .target = ti, .nk = nk, .nu = nu,
+				  .stack = *stack, .category = *cat };
+	return 0;
+}
+
 int cpuprof__sample(void *ctx, const struct cpu_sample_event *e)
 {
 	struct cpuprof *p = ctx;
 	struct req_key rk = { .tgid = e->tgid, .rw = e->rw, .start_ns = e->req_start_ns };
 	struct target *t;
-	struct done_val *dv;
+	struct done_rec *dr;
 	struct pending_val *pv;
 	uint32_t ti, stack, cat;
 	bool created;
@@ -686,22 +1101,17 @@ int cpuprof__sample(void *ctx, const struct cpu_sample_event *e)
 	t->samples++;
 	if (e->ts > p->last_ts)
 		p->last_ts = e->ts;
-	cat = build_stack(p, t, e);
-	err = stack_intern(p, cat, &stack);
-	if (err == -ENOSPC) {
-		p->st.stacks_dropped++;
-		err = overflow_stack(p, cat, &stack);
-	}
+	err = sample_stack(p, t, ti, e, &stack, &cat);
 	if (err)
 		return err;
 	if (!(e->flags & CPU_F_REQ))
 		return agg_add(p, ti, 0, stack, 1);
-	dv = htab_get(&p->done, &rk);
-	if (dv) {
+	dr = done_get(&p->done, &rk);
+	if (dr) {
 		p->st.attributed++;
-		dv->samples++;
-		dv->ser_samples += is_serialization(cat);
-		return agg_add(p, ti, dv->tag, stack, 1);
+		dr->v.samples++;
+		dr->v.ser_samples += is_serialization(cat);
+		return agg_add(p, ti, dr->v.tag, stack, 1);
 	}
 	if (p->npending >= MAX_PENDING) {
 		p->st.unresolved++;
@@ -733,18 +1143,18 @@ void cpuprof__request_done(struct cpuprof *p, int tgid, uint64_t rw, uint64_t st
 	struct req_key rk = { .tgid = (uint32_t)tgid, .rw = rw, .start_ns = start_mono_ns };
 	struct pending_val *pv;
 	struct done_val *dv;
-	uint32_t tag = 0;
-	bool created;
+	uint32_t tag = 0, hash = req_hash(&rk);
 
+	done_prefetch(&p->done, hash); /* loads while the call kind is looked up */
 	if (tag_intern(p, verb, resource, subresource, scope, &tag))
 		tag = 0;
-	dv = htab_put(&p->done, &rk, &created);
+	dv = done_add(&p->done, &rk, hash);
 	if (dv) {
-		memset(dv, 0, sizeof(*dv));
 		dv->tag = tag;
 		dv->ended_ts = mono_ns();
 	}
-	pv = htab_get(&p->pending, &rk);
+	/* no sample waits: most requests end between two samples of their thread */
+	pv = p->npending ? htab_get(&p->pending, &rk) : NULL;
 	if (pv && pv->n) {
 		for (uint32_t i = 0; i < pv->n; i++) {
 			if (agg_add(p, pv->refs[i].target, tag, pv->refs[i].stack, 1) == 0)
@@ -765,13 +1175,13 @@ void cpuprof__request_breakdown(struct cpuprof *p, int tgid, uint64_t rw, uint64
 				int64_t request_id)
 {
 	struct req_key rk = { .tgid = (uint32_t)tgid, .rw = rw, .start_ns = start_mono_ns };
-	struct done_val *dv = htab_get(&p->done, &rk);
+	struct done_rec *dr = done_get(&p->done, &rk);
 	uint32_t ti;
 
-	if (dv && find_target(p, tgid, &ti)) {
-		dv->breakdown = true;
-		dv->target = ti;
-		dv->request_id = request_id;
+	if (dr && find_target(p, tgid, &ti)) {
+		dr->v.breakdown = true;
+		dr->v.target = ti;
+		dr->v.request_id = request_id;
 	}
 }
 
@@ -785,25 +1195,26 @@ static int write_breakdown(struct cpuprof *p, const struct done_val *dv)
 					(int64_t)(dv->ser_samples * p->period_ns));
 }
 
-struct sweep_ctx {
-	struct cpuprof *p;
-	uint64_t now;             /* 0: forget every one (the end) */
-	int err;
-};
-
-static bool keep_done(void *ctx, const void *key, void *val)
+/*
+ * Forget the requests that ended DONE_KEEP_NS before NOW (0: every one,
+ * at the end), writing their breakdown CPU. The first store error.
+ */
+static int forget_done(struct cpuprof *p, uint64_t now)
 {
-	struct sweep_ctx *c = ctx;
-	const struct done_val *dv = val;
-	int err;
+	struct done_ring *d = &p->done;
+	struct done_rec *r;
+	int err, first = 0;
 
-	(void)key;
-	if (c->now && dv->ended_ts + DONE_KEEP_NS > c->now)
-		return true;
-	err = write_breakdown(c->p, dv);
-	if (err && !c->err)
-		c->err = err;
-	return false;
+	while ((r = done_first(d)) && (r->dead || !now || r->v.ended_ts + DONE_KEEP_NS <= now)) {
+		/* the index slots of the records popped a few rounds from now */
+		if (d->n > 16)
+			done_prefetch(d, req_hash(&done_rec(d, (d->head + 16) & DONE_SEQ_MASK)->key));
+		if (!r->dead && (err = write_breakdown(p, &r->v)) && !first)
+			first = err;
+		done_pop(d);
+	}
+	done_trim(&p->done);
+	return first;
 }
 
 static bool keep_pending(void *ctx, const void *key, void *val)
@@ -827,11 +1238,9 @@ void cpuprof__read_cpu(struct cpuprof *p)
 
 void cpuprof__tick(struct cpuprof *p)
 {
-	struct sweep_ctx c = { .p = p, .now = mono_ns() };
-
 	cpuprof__read_cpu(p);
 	/* Forget old ends and emptied pending entries (out of memory: keep them, try later). */
-	htab_filter(&p->done, keep_done, &c);
+	forget_done(p, mono_ns());
 	htab_filter(&p->pending, keep_pending, NULL);
 }
 
@@ -865,15 +1274,9 @@ int cpuprof__write(struct cpuprof *p)
 	if (err)
 		return err;
 	p->npending = 0;
-	{
-		struct sweep_ctx c = { .p = p, .now = 0 };
-
-		err = htab_filter(&p->done, keep_done, &c);
-		if (!err)
-			err = c.err;
-		if (err)
-			return err;
-	}
+	err = forget_done(p, 0);
+	if (err)
+		return err;
 	if (htab_init(&prof, sizeof(struct prof_key), sizeof(uint64_t), 1024))
 		return -ENOMEM;
 	ss = slot_size(&p->agg);

@@ -724,59 +724,157 @@ int symbolizer__set_kallsyms(struct symbolizer *s, const char *path)
 	return s->kallsyms_path ? 0 : -ENOMEM;
 }
 
+static int hexval(char c)
+{
+	if (c >= '0' && c <= '9')
+		return c - '0';
+	c = (char)tolower((unsigned char)c);
+	return c >= 'a' && c <= 'f' ? c - 'a' + 10 : -1;
+}
+
+/*
+ * One line of kallsyms, "ADDR TYPE NAME[\t[MODULE]]" (kernel/kallsyms.c,
+ * s_show), NUL-terminated: true for a text symbol (t, T, w, W), with its
+ * address and name (cut at 255 bytes, NUL-terminated in place). A
+ * hand-written scan: sscanf and an interned copy per line took most of
+ * the 100+ ms that reading 120k lines cost.
+ */
+static bool kallsyms_line(char *p, unsigned long long *addr, char **name)
+{
+	unsigned long long a = 0;
+	char *n, type;
+	int digits = 0;
+
+	while (*p == ' ' || *p == '\t')
+		p++;
+	for (;; p++, digits++) {
+		int v = hexval(*p);
+
+		if (v < 0)
+			break;
+		a = a << 4 | (unsigned)v;
+	}
+	if (!digits || (*p != ' ' && *p != '\t'))
+		return false;
+	while (*p == ' ' || *p == '\t')
+		p++;
+	type = (char)tolower((unsigned char)*p);
+	if (!*p || (type != 't' && type != 'w') || (p[1] != ' ' && p[1] != '\t'))
+		return false;
+	for (p += 2; *p == ' ' || *p == '\t'; p++)
+		;
+	for (n = p; *p && *p != ' ' && *p != '\t' && *p != '\n' && p - n < 255; p++)
+		;
+	if (p == n)
+		return false;
+	*p = 0;
+	*addr = a;
+	*name = n;
+	return true;
+}
+
+static bool ksyms_sorted(const struct ksym *k, int n)
+{
+	for (int i = 1; i < n; i++)
+		if (k[i].addr < k[i - 1].addr)
+			return false;
+	return true;
+}
+
 /* Text symbols (t, T, w, W) of kallsyms, sorted. All-zero addresses: not root. */
 static int load_kallsyms(struct symbolizer *s)
 {
 	const char *path = s->kallsyms_path ? s->kallsyms_path : "/proc/kallsyms";
-	char line[512], name[256], type;
+	size_t cap_buf = 1 << 20, len = 0;
+	char *buf, *line, *nl, *name;
 	unsigned long long addr;
-	int cap = 0, nonzero = 0;
-	FILE *f;
+	int cap = 0, nonzero = 0, fd, err = 0;
+	ssize_t got;
 
 	s->ksyms_loaded = true;
-	f = fopen(path, "re");
-	if (!f) {
+	fd = open(path, O_RDONLY | O_CLOEXEC);
+	if (fd < 0) {
+		err = -errno;
 		cp_seterr("cannot read '%s': %s", path, strerror(errno));
 		s->ksyms_zero = true;
-		return -errno;
+		return err;
 	}
-	while (fgets(line, sizeof(line), f)) {
-		if (sscanf(line, "%llx %c %255s", &addr, &type, name) != 3)
+	buf = malloc(cap_buf + 1);
+	if (!buf) {
+		close(fd);
+		return -ENOMEM;
+	}
+	for (;;) {
+		got = read(fd, buf + len, cap_buf - len);
+		if (got < 0 && errno == EINTR)
 			continue;
-		type = (char)tolower((unsigned char)type);
-		if (type != 't' && type != 'w')
-			continue;
-		if (addr)
-			nonzero++;
-		else
-			continue;
-		if (s->nksyms == cap) {
-			int ncap = cap ? cap * 2 : 4096;
-			struct ksym *nk = realloc(s->ksyms, ncap * sizeof(*nk));
+		if (got < 0) {
+			err = -errno;
+			cp_seterr("cannot read '%s': %s", path, strerror(errno));
+			break;
+		}
+		len += (size_t)got;
+		buf[len] = 0;
+		line = buf;
+		/* whole lines; at the end of the file the last one may lack its newline */
+		while ((nl = memchr(line, '\n', len - (size_t)(line - buf))) || (got == 0 && *line)) {
+			if (nl)
+				*nl = 0;
+			if (kallsyms_line(line, &addr, &name) && addr) {
+				nonzero++;
+				if (s->nksyms == cap) {
+					int ncap = cap ? cap * 2 : 4096;
+					struct ksym *nk = realloc(s->ksyms, ncap * sizeof(*nk));
 
-			if (!nk) {
-				fclose(f);
-				return -ENOMEM;
+					if (!nk) {
+						err = -ENOMEM;
+						goto out;
+					}
+					s->ksyms = nk;
+					cap = ncap;
+				}
+				s->ksyms[s->nksyms].addr = addr;
+				/* not interned: the names are nearly all distinct, and nothing compares them by address */
+				s->ksyms[s->nksyms].name = arena_copy(&s->strs, name, strlen(name));
+				if (!s->ksyms[s->nksyms].name) {
+					err = -ENOMEM;
+					goto out;
+				}
+				s->nksyms++;
 			}
-			s->ksyms = nk;
-			cap = ncap;
+			if (!nl) {
+				line += strlen(line);
+				break;
+			}
+			line = nl + 1;
 		}
-		s->ksyms[s->nksyms].addr = addr;
-		s->ksyms[s->nksyms].name = intern(&s->strs, name);
-		if (!s->ksyms[s->nksyms].name) {
-			fclose(f);
-			return -ENOMEM;
-		}
-		s->nksyms++;
+		if (got == 0)
+			break;
+		len -= (size_t)(line - buf);
+		memmove(buf, line, len);
+		if (len == cap_buf) /* a line of a megabyte: not kallsyms; drop it */
+			len = 0;
 	}
-	fclose(f);
+out:
+	free(buf);
+	close(fd);
+	if (err)
+		return err;
 	if (!nonzero) {
 		verbose("'%s' shows no addresses (needs root): kernel frames are unknown\n", path);
 		s->ksyms_zero = true;
 		return 0;
 	}
-	qsort(s->ksyms, s->nksyms, sizeof(*s->ksyms), ksym_cmp);
+	/* /proc/kallsyms lists the text in address order: the sort is only a fallback */
+	if (!ksyms_sorted(s->ksyms, s->nksyms))
+		qsort(s->ksyms, s->nksyms, sizeof(*s->ksyms), ksym_cmp);
 	return 0;
+}
+
+void symbolizer__load_kernel(struct symbolizer *s)
+{
+	if (s && !s->ksyms_loaded)
+		load_kallsyms(s);
 }
 
 int symbolizer__kernel(struct symbolizer *s, uint64_t addr, struct sym_frame *out)

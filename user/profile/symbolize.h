@@ -69,4 +69,12 @@ void symbolizer__stats(const struct symbolizer *s, struct sym_stats *st);
  */
 int symbolizer__set_kallsyms(struct symbolizer *s, const char *path);
 
+/*
+ * Read the kernel symbols now rather than at the first kernel frame:
+ * reading /proc/kallsyms takes tens of milliseconds, better spent before
+ * events flow than in the middle of draining them. Failures show as
+ * unknown kernel frames later, as they would have.
+ */
+void symbolizer__load_kernel(struct symbolizer *s);
+
 #endif
