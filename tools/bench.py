@@ -38,7 +38,7 @@ import time
 
 sys.path.insert(0, os.path.join(os.path.dirname(os.path.dirname(os.path.abspath(__file__))),
                                 "tests", "integration"))
-from itlib import Etcd, free_port, prog_stats, start_record, stop_record  # noqa: E402
+from itlib import Etcd, free_port, prog_stats, start_record, stop_proc, stop_record  # noqa: E402
 
 OUT = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 ROUNDS = int(sys.argv[2]) if len(sys.argv) > 2 else 3
@@ -573,12 +573,7 @@ def apiserver_bench():
                       + (f" {t / cnt:6.0f} ns/run" if cnt else ""))
     finally:
         subprocess.run(["sysctl", "-qw", f"kernel.bpf_stats_enabled={stats_was}"], check=False)
-        if srv and srv.poll() is None:
-            srv.terminate()
-            try:
-                srv.wait(20)
-            except subprocess.TimeoutExpired:
-                srv.kill()
+        stop_proc(srv)
         etcd.stop()
         import shutil
         shutil.rmtree(ta.TMP, ignore_errors=True)  # certificates, etcd's data, the server's log

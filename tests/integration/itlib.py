@@ -142,6 +142,18 @@ def stop_record(p, log, timeout=60):
     return rc, log.read()
 
 
+def stop_proc(p, timeout=20):
+    """SIGTERM a server if it still runs, SIGKILL after TIMEOUT seconds; reap it."""
+    if p is None or p.poll() is not None:
+        return
+    p.terminate()
+    try:
+        p.wait(timeout)
+    except subprocess.TimeoutExpired:
+        p.kill()
+        p.wait()
+
+
 def build_driver(out, source, dest):
     """Compile tests/integration/SOURCE against OUT's module objects into
     DEST. Returns (ok, compiler output)."""

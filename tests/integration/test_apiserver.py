@@ -57,7 +57,7 @@ import time
 
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itlib  # noqa: E402
-from itlib import Checks, Etcd, stop_record  # noqa: E402
+from itlib import Checks, Etcd, stop_proc, stop_record  # noqa: E402
 
 BUILD = os.path.abspath(sys.argv[1] if len(sys.argv) > 1 else "build")
 FILTER = sys.argv[2] if len(sys.argv) > 2 else ""
@@ -570,13 +570,7 @@ def teardown(rec, srv, etcd):
     """Kill the recorder, stop the server (SIGTERM, then SIGKILL after 20 s), stop etcd."""
     if rec:
         rec.kill()
-    if srv and srv.poll() is None:
-        srv.terminate()
-        try:
-            srv.wait(20)
-        except subprocess.TimeoutExpired:
-            srv.kill()
-            srv.wait()
+    stop_proc(srv)
     etcd.stop()
 
 

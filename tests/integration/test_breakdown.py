@@ -52,7 +52,7 @@ import time
 sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
 import itlib  # noqa: E402
 import test_apiserver as ta  # noqa: E402
-from itlib import Checks, Etcd, stop_record  # noqa: E402
+from itlib import Checks, Etcd, stop_proc, stop_record  # noqa: E402
 
 CPPROF = ta.CPPROF
 PREFIX = "/registry/cpprof-it"
@@ -483,13 +483,7 @@ def apf_case(etcd):
               "and the slowest 1%'s wait grew more than 5x", str(g)[:400])
     finally:
         admin.close()
-        if srv.poll() is None:
-            srv.terminate()
-            try:
-                srv.wait(20)
-            except subprocess.TimeoutExpired:
-                srv.kill()
-                srv.wait()
+        stop_proc(srv)
 
 
 def migrate_case():

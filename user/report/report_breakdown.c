@@ -48,6 +48,14 @@
 	"b AS (SELECT *,\n" \
 	"    ROW_NUMBER() OVER (PARTITION BY c, v, res, sub, sc ORDER BY lat) AS rn,\n" \
 	"    COUNT(*) OVER (PARTITION BY c, v, res, sub, sc) AS n FROM j),\n"
+/* Every request, the median one and the slowest 1% of each kind, averaged. */
+#define BD_SUMMARY \
+	"w AS (SELECT 0 AS which, * FROM b UNION ALL\n" \
+	"      SELECT 1, * FROM b WHERE rn = (n + 1) / 2 UNION ALL\n" \
+	"      SELECT 2, * FROM b WHERE rn > n - MAX(1, n / 100))\n" \
+	"SELECT c, v, res, sub, sc, which, MAX(n), COUNT(*), AVG(lat), AVG(calls), AVG(etcd), AVG(cpu),\n" \
+	"  AVG(ser), " BD_AVG_APF ", AVG(other)\n" \
+	"FROM w GROUP BY c, v, res, sub, sc, which ORDER BY c, v, res, sub, sc, which"
 
 static const char bd_sql_by_id[] =
 	"WITH j AS (SELECT " BD_COLS
@@ -55,25 +63,13 @@ static const char bd_sql_by_id[] =
 	"  WHERE b.run_id = ?1 AND b.request_id IS NOT NULL\n"
 	"  UNION ALL SELECT " BD_COLS BD_BY_START
 	"  WHERE b.run_id = ?1 AND b.request_id IS NULL),\n"
-	BD_RANKED
-	"w AS (SELECT 0 AS which, * FROM b UNION ALL\n"
-	"      SELECT 1, * FROM b WHERE rn = (n + 1) / 2 UNION ALL\n"
-	"      SELECT 2, * FROM b WHERE rn > n - MAX(1, n / 100))\n"
-	"SELECT c, v, res, sub, sc, which, MAX(n), COUNT(*), AVG(lat), AVG(calls), AVG(etcd), AVG(cpu),\n"
-	"  AVG(ser), " BD_AVG_APF ", AVG(other)\n"
-	"FROM w GROUP BY c, v, res, sub, sc, which ORDER BY c, v, res, sub, sc, which";
+	BD_RANKED BD_SUMMARY;
 
 /* Files whose request_breakdown has no request_id (before it was added). */
 static const char bd_sql_by_start[] =
 	"WITH j AS (SELECT " BD_COLS BD_BY_START
 	"  WHERE b.run_id = ?1),\n"
-	BD_RANKED
-	"w AS (SELECT 0 AS which, * FROM b UNION ALL\n"
-	"      SELECT 1, * FROM b WHERE rn = (n + 1) / 2 UNION ALL\n"
-	"      SELECT 2, * FROM b WHERE rn > n - MAX(1, n / 100))\n"
-	"SELECT c, v, res, sub, sc, which, MAX(n), COUNT(*), AVG(lat), AVG(calls), AVG(etcd), AVG(cpu),\n"
-	"  AVG(ser), " BD_AVG_APF ", AVG(other)\n"
-	"FROM w GROUP BY c, v, res, sub, sc, which ORDER BY c, v, res, sub, sc, which";
+	BD_RANKED BD_SUMMARY;
 
 static long long avg_col(sqlite3_stmt *st, int i)
 {
