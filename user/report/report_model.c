@@ -2629,8 +2629,9 @@ static int ranks_merged_v2(struct mfile *f, size_t n, struct report_run *m)
 		if (err)
 			goto out;
 		for (size_t g = 0; g < m->ncalls; g++)
-			for (int j = 0; j < cr[i][g].nrb; j++)
-				qsort(cr[i][g].rb[j].v, cr[i][g].rb[j].n, sizeof(long long), ll_cmp);
+			for (int j = 0; j < cr[i][g].nrb; j++)   /* a merged rank's bucket may be empty here */
+				if (cr[i][g].rb[j].n > 1)
+					qsort(cr[i][g].rb[j].v, cr[i][g].rb[j].n, sizeof(long long), ll_cmp);
 	}
 	for (size_t g = 0; g < m->ncalls; g++) {
 		struct report_call *k = &m->calls[g];
